@@ -1,0 +1,402 @@
+//! `Btf`: one parsed BTF blob (base or split), with lazy type decoding and a name index.
+
+use std::sync::Arc;
+
+use crate::error::{BtfError, Result};
+use crate::names::{hash_cstr, hash_str, NameIndex};
+use crate::types::*;
+use crate::wire::{Endian, Header, Reader, BTF_TYPE_LEN};
+
+/// Most reference hops any real type chain needs; longer means a cycle.
+pub const MAX_REF_CHAIN: usize = 64;
+
+/// A parsed BTF blob. Types are decoded on demand from the bytes it owns.
+#[derive(Clone, Debug)]
+pub struct Btf {
+    data: Vec<u8>,
+    hdr: Header,
+    /// Absolute offset in `data` of each own type, indexed by `id - first_id`.
+    offsets: Vec<u32>,
+    /// First type id of this blob: 1 for base BTF, the base's count for split BTF.
+    first_id: TypeId,
+    /// String offsets below this belong to the base.
+    str_base: u32,
+    base: Option<Arc<Btf>>,
+    names: NameIndex,
+}
+
+impl Btf {
+    /// Parses a standalone (base) BTF blob.
+    pub fn parse(data: Vec<u8>) -> Result<Btf> {
+        Self::parse_inner(data, None)
+    }
+
+    /// Parses split BTF (a kernel module's) on top of `base`: its ids continue after the
+    /// base's last id and its string offsets after the base's strings.
+    pub fn parse_split(data: Vec<u8>, base: Arc<Btf>) -> Result<Btf> {
+        Self::parse_inner(data, Some(base))
+    }
+
+    fn parse_inner(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf> {
+        let hdr = Header::parse(&data)?;
+        let (first_id, str_base) = match &base {
+            Some(b) => (b.count(), b.str_end()),
+            None => (1, 0),
+        };
+        let strings = &data[hdr.strings_range()];
+        if base.is_none() && strings.first().is_some_and(|&b| b != 0) {
+            return Err(BtfError::BadHeader { what: "BTF", reason: "string section does not start with an empty string".into() });
+        }
+        if strings.last().is_some_and(|&b| b != 0) {
+            return Err(BtfError::StringsNotTerminated { len: strings.len() });
+        }
+        if data.len() > u32::MAX as usize {
+            return Err(BtfError::BadHeader { what: "BTF", reason: format!("{} bytes is more than 4 GiB", data.len()) });
+        }
+        let (offsets, mut named, in_base) = scan_types(&data, &hdr, first_id, str_base)?;
+        // Split types named with a base string: hash those names through the base.
+        if let Some(b) = &base {
+            for (name_off, id) in in_base {
+                let name = b.str_at_ctx(name_off, || format!("type id {id} name"))?;
+                named.push((hash_str(name.as_bytes()), id));
+            }
+        }
+        let names = NameIndex::build(&named);
+        Ok(Btf { data, hdr, offsets, first_id, str_base, base, names })
+    }
+
+    /// The number of type ids, counting void and any base: valid ids are `0..count()`.
+    pub fn count(&self) -> u32 {
+        self.first_id + self.offsets.len() as u32
+    }
+
+    /// The first id defined by this blob (1, or the base's count for split BTF).
+    pub fn first_id(&self) -> TypeId {
+        self.first_id
+    }
+
+    /// The base BTF, for split BTF.
+    pub fn base(&self) -> Option<&Arc<Btf>> {
+        self.base.as_ref()
+    }
+
+    /// Byte order of the blob.
+    pub fn endian(&self) -> Endian {
+        self.hdr.endian
+    }
+
+    /// The raw bytes, as parsed.
+    pub fn raw(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// One past the last string offset of this blob (and its base).
+    fn str_end(&self) -> u32 {
+        self.str_base + self.hdr.str_len
+    }
+
+    /// Size of the string section of this blob (without the base's).
+    pub fn strings_len(&self) -> u32 {
+        self.hdr.str_len
+    }
+
+    /// Heap bytes held (data, offsets, name index), without the base.
+    pub fn heap_bytes(&self) -> usize {
+        self.data.capacity() + self.offsets.capacity() * 4 + self.names.heap_bytes()
+    }
+
+    /// The string at `offset` (offsets below the base's end resolve in the base).
+    pub fn str_at(&self, offset: u32) -> Result<&str> {
+        self.str_at_ctx(offset, || format!("string offset {offset}"))
+    }
+
+    fn str_at_ctx(&self, offset: u32, ctx: impl Fn() -> String) -> Result<&str> {
+        if offset < self.str_base {
+            if let Some(b) = &self.base {
+                return b.str_at_ctx(offset, ctx);
+            }
+        }
+        let strings = &self.data[self.hdr.strings_range()];
+        let rel = (offset - self.str_base) as usize;
+        let bytes = strings.get(rel..).ok_or_else(|| BtfError::BadStringOffset {
+            context: ctx(),
+            offset,
+            len: self.str_end() as usize,
+        })?;
+        // The section ends in NUL (checked at parse), so a NUL is always found.
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        std::str::from_utf8(&bytes[..end]).map_err(|_| BtfError::BadUtf8 { context: ctx(), offset })
+    }
+
+    /// Decodes type `id`.
+    pub fn type_by_id(&self, id: TypeId) -> Result<Type<'_>> {
+        if id == 0 {
+            return Ok(Type { name: "", body: Body::Void });
+        }
+        if id < self.first_id {
+            if let Some(b) = &self.base {
+                return b.type_by_id(id);
+            }
+        }
+        let off = *self
+            .offsets
+            .get((id - self.first_id) as usize)
+            .ok_or(BtfError::NoSuchType { id, count: self.count() })? as usize;
+        self.decode(id, off)
+    }
+
+    /// The kind of type `id`, without decoding its members.
+    pub fn kind_of(&self, id: TypeId) -> Result<Kind> {
+        if id == 0 {
+            return Ok(Kind::Void);
+        }
+        if id < self.first_id {
+            if let Some(b) = &self.base {
+                return b.kind_of(id);
+            }
+        }
+        let off = *self
+            .offsets
+            .get((id - self.first_id) as usize)
+            .ok_or(BtfError::NoSuchType { id, count: self.count() })? as usize;
+        let info = self.reader().u32(off + 4)?;
+        Kind::from_u32((info >> 24) & 0x1f).ok_or(BtfError::UnknownKind { id, offset: off, kind: (info >> 24) & 0x1f })
+    }
+
+    /// The name of type `id` (empty if anonymous), without decoding the rest.
+    pub fn name_of(&self, id: TypeId) -> Result<&str> {
+        if id == 0 {
+            return Ok("");
+        }
+        if id < self.first_id {
+            if let Some(b) = &self.base {
+                return b.name_of(id);
+            }
+        }
+        let off = *self
+            .offsets
+            .get((id - self.first_id) as usize)
+            .ok_or(BtfError::NoSuchType { id, count: self.count() })? as usize;
+        let name_off = self.reader().u32(off)?;
+        self.str_at_ctx(name_off, || format!("type id {id} name"))
+    }
+
+    /// All ids named `name`, of any kind, in id order (this blob's first, then the base's).
+    pub fn ids_by_name<'s>(&'s self, name: &'s str) -> impl Iterator<Item = TypeId> + 's {
+        let mut out: Vec<TypeId> = Vec::new();
+        self.collect_by_name(name, hash_str(name.as_bytes()), &mut out);
+        out.sort_unstable();
+        out.into_iter()
+    }
+
+    fn collect_by_name(&self, name: &str, hash: u32, out: &mut Vec<TypeId>) {
+        if name.is_empty() {
+            return;
+        }
+        out.extend(self.names.candidates(hash).filter(|&id| self.name_of(id).is_ok_and(|n| n == name)));
+        if let Some(b) = &self.base {
+            b.collect_by_name(name, hash, out);
+        }
+    }
+
+    /// The first id named `name` with kind `kind`, if any.
+    pub fn find_by_name_kind(&self, name: &str, kind: Kind) -> Option<TypeId> {
+        self.ids_by_name(name).find(|&id| self.kind_of(id).is_ok_and(|k| k == kind))
+    }
+
+    /// Every type id of this blob and its base, from 1.
+    pub fn ids(&self) -> std::ops::Range<TypeId> {
+        1..self.count()
+    }
+
+    /// Type ids defined by this blob only.
+    pub fn own_ids(&self) -> std::ops::Range<TypeId> {
+        self.first_id..self.count()
+    }
+
+    fn reader(&self) -> Reader<'_> {
+        Reader::new(&self.data, self.hdr.endian, "BTF")
+    }
+
+    fn check_ref(&self, id: TypeId, target: TypeId) -> Result<TypeId> {
+        if target >= self.count() {
+            return Err(BtfError::BadTypeRef { id, target, count: self.count() });
+        }
+        Ok(target)
+    }
+
+    fn decode(&self, id: TypeId, off: usize) -> Result<Type<'_>> {
+        let r = self.reader();
+        let name_off = r.u32(off)?;
+        let info = r.u32(off + 4)?;
+        let size_or_type = r.u32(off + 8)?;
+        let vlen = (info & 0xffff) as usize;
+        let kflag = info >> 31 == 1;
+        let kind_no = (info >> 24) & 0x1f;
+        let kind = Kind::from_u32(kind_no).ok_or(BtfError::UnknownKind { id, offset: off, kind: kind_no })?;
+        let name = self.str_at_ctx(name_off, || format!("type id {id} ({kind}) name"))?;
+        let x = off + BTF_TYPE_LEN; // start of the kind-specific data
+        let str_ctx = |what: &'static str, i: usize| move || format!("type id {id} ({kind}) {what} #{i} name");
+        let body = match kind {
+            Kind::Void => return Err(BtfError::Invalid { id, kind: "VOID", reason: "kind 0 is only valid as type id 0".into() }),
+            Kind::Int => {
+                let v = r.u32(x)?;
+                let int = Int {
+                    size: size_or_type,
+                    encoding: IntEncoding::from_bits(((v >> 24) & 0xf) as u8),
+                    offset: ((v >> 16) & 0xff) as u8,
+                    bits: (v & 0xff) as u8,
+                };
+                if int.bits as u32 > 128 || int.size > 16 || int.offset as u32 + int.bits as u32 > int.size * 8 {
+                    return Err(BtfError::Invalid {
+                        id,
+                        kind: "INT",
+                        reason: format!("{} bits at offset {} do not fit {} bytes", int.bits, int.offset, int.size),
+                    });
+                }
+                Body::Int(int)
+            }
+            Kind::Ptr => Body::Ptr(self.check_ref(id, size_or_type)?),
+            Kind::Array => Body::Array(Array {
+                elem: self.check_ref(id, r.u32(x)?)?,
+                index: self.check_ref(id, r.u32(x + 4)?)?,
+                nelems: r.u32(x + 8)?,
+            }),
+            Kind::Struct | Kind::Union => {
+                let mut members = Vec::with_capacity(vlen);
+                for i in 0..vlen {
+                    let m = x + 12 * i;
+                    let raw_off = r.u32(m + 8)?;
+                    let (bit_offset, bitfield_size) =
+                        if kflag { (raw_off & 0xff_ffff, (raw_off >> 24) as u8) } else { (raw_off, 0) };
+                    members.push(Member {
+                        name: self.str_at_ctx(r.u32(m)?, str_ctx("member", i))?,
+                        type_id: self.check_ref(id, r.u32(m + 4)?)?,
+                        bit_offset,
+                        bitfield_size,
+                    });
+                }
+                let c = Composite { size: size_or_type, members };
+                if kind == Kind::Struct {
+                    Body::Struct(c)
+                } else {
+                    Body::Union(c)
+                }
+            }
+            Kind::Enum => {
+                let mut values = Vec::with_capacity(vlen);
+                for i in 0..vlen {
+                    let e = x + 8 * i;
+                    let raw = r.i32(e + 4)?;
+                    values.push(EnumValue {
+                        name: self.str_at_ctx(r.u32(e)?, str_ctx("enumerator", i))?,
+                        value: if kflag { raw as i64 as u64 } else { raw as u32 as u64 },
+                    });
+                }
+                Body::Enum(Enum { size: size_or_type, signed: kflag, values })
+            }
+            Kind::Enum64 => {
+                let mut values = Vec::with_capacity(vlen);
+                for i in 0..vlen {
+                    let e = x + 12 * i;
+                    values.push(EnumValue {
+                        name: self.str_at_ctx(r.u32(e)?, str_ctx("enumerator", i))?,
+                        value: (r.u32(e + 8)? as u64) << 32 | r.u32(e + 4)? as u64,
+                    });
+                }
+                Body::Enum64(Enum { size: size_or_type, signed: kflag, values })
+            }
+            Kind::Fwd => Body::Fwd { is_union: kflag },
+            Kind::Typedef => Body::Typedef(self.check_ref(id, size_or_type)?),
+            Kind::Volatile => Body::Volatile(self.check_ref(id, size_or_type)?),
+            Kind::Const => Body::Const(self.check_ref(id, size_or_type)?),
+            Kind::Restrict => Body::Restrict(self.check_ref(id, size_or_type)?),
+            Kind::TypeTag => Body::TypeTag(self.check_ref(id, size_or_type)?),
+            Kind::Func => Body::Func(Func { proto: self.check_ref(id, size_or_type)?, linkage: Linkage::from_u32(vlen as u32) }),
+            Kind::FuncProto => {
+                let mut params = Vec::with_capacity(vlen);
+                for i in 0..vlen {
+                    let p = x + 8 * i;
+                    params.push(Param {
+                        name: self.str_at_ctx(r.u32(p)?, str_ctx("parameter", i))?,
+                        type_id: self.check_ref(id, r.u32(p + 4)?)?,
+                    });
+                }
+                Body::FuncProto(FuncProto { ret: self.check_ref(id, size_or_type)?, params })
+            }
+            Kind::Var => Body::Var(Var { type_id: self.check_ref(id, size_or_type)?, linkage: Linkage::from_u32(r.u32(x)?) }),
+            Kind::Datasec => {
+                let mut vars = Vec::with_capacity(vlen);
+                for i in 0..vlen {
+                    let v = x + 12 * i;
+                    vars.push(VarSecInfo {
+                        type_id: self.check_ref(id, r.u32(v)?)?,
+                        offset: r.u32(v + 4)?,
+                        size: r.u32(v + 8)?,
+                    });
+                }
+                Body::Datasec(Datasec { size: size_or_type, vars })
+            }
+            Kind::Float => Body::Float { size: size_or_type },
+            Kind::DeclTag => Body::DeclTag(DeclTag { type_id: self.check_ref(id, size_or_type)?, component_idx: r.i32(x)? }),
+        };
+        Ok(Type { name, body })
+    }
+}
+
+/// The single pass over type headers: records each type's offset and hashes its name.
+/// Bounds: every record must fit in the type section; every name offset must be a string.
+/// Returns the offsets, `(hash, id)` of names in this blob's strings, and `(name_off, id)` of
+/// names that point into the base's strings (split BTF only).
+#[allow(clippy::type_complexity)]
+fn scan_types(
+    data: &[u8],
+    hdr: &Header,
+    first_id: TypeId,
+    str_base: u32,
+) -> Result<(Vec<u32>, Vec<(u32, TypeId)>, Vec<(u32, TypeId)>)> {
+    let types = &data[hdr.types_range()];
+    let strings = &data[hdr.strings_range()];
+    let base_off = hdr.types_range().start;
+    let e = hdr.endian;
+    // Types are at least 12 bytes: bound the vectors by what the section can hold.
+    let mut offsets = Vec::with_capacity(types.len() / BTF_TYPE_LEN);
+    let mut named = Vec::with_capacity(types.len() / 24);
+    let mut in_base = Vec::new();
+    let mut pos = 0usize;
+    while pos < types.len() {
+        let id = first_id + offsets.len() as u32;
+        let head = types.get(pos..pos + BTF_TYPE_LEN).ok_or(BtfError::TypeTruncated {
+            id,
+            offset: pos,
+            need: BTF_TYPE_LEN,
+            len: types.len(),
+        })?;
+        let name_off = e.u32([head[0], head[1], head[2], head[3]]);
+        let info = e.u32([head[4], head[5], head[6], head[7]]);
+        let kind_no = (info >> 24) & 0x1f;
+        let kind = Kind::from_u32(kind_no).ok_or(BtfError::UnknownKind { id, offset: pos, kind: kind_no })?;
+        let need = BTF_TYPE_LEN + kind.extra_len((info & 0xffff) as u16);
+        if pos + need > types.len() {
+            return Err(BtfError::TypeTruncated { id, offset: pos, need, len: types.len() });
+        }
+        if name_off != 0 {
+            if name_off < str_base {
+                in_base.push((name_off, id));
+            } else {
+                let rel = (name_off - str_base) as usize;
+                let h = (rel < strings.len()).then(|| hash_cstr(strings, rel)).flatten().ok_or_else(|| {
+                    BtfError::BadStringOffset {
+                        context: format!("type id {id} ({kind}) name"),
+                        offset: name_off,
+                        len: (str_base as usize) + strings.len(),
+                    }
+                })?;
+                named.push((h, id));
+            }
+        }
+        offsets.push((base_off + pos) as u32);
+        pos += need;
+    }
+    Ok((offsets, named, in_base))
+}

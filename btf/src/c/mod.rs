@@ -1,0 +1,1 @@
+//! C output: one declaration, or a whole header usable as vmlinux.h.

@@ -1,0 +1,1 @@
+//! CO-RE: compile-once run-everywhere relocations, computed against a target BTF.

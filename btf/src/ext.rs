@@ -1,0 +1,1 @@
+//! `.BTF.ext`: func_info, line_info and CO-RE relocation records, per ELF section.

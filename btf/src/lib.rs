@@ -1,0 +1,24 @@
+//! Pure-Rust BTF: parse the wire format (base and split, either byte order), decode types on
+//! demand, answer layout questions, read `.BTF.ext`, print C, and compute CO-RE relocations.
+//!
+//! No syscalls happen here; the only I/O is reading a file you name (see [`source`]).
+
+pub mod btf;
+pub mod c;
+pub mod core;
+pub mod error;
+pub mod ext;
+pub mod layout;
+pub mod names;
+pub mod source;
+pub mod types;
+pub mod wire;
+pub mod write;
+
+pub use crate::btf::Btf;
+pub use crate::error::{BtfError, Result};
+pub use crate::types::{Body, Kind, Type, TypeId};
+pub use crate::write::BtfBuilder;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,93 @@
+//! Where BTF comes from: the running kernel, a module's split BTF, a raw file, or an ELF
+//! object's `.BTF` section. Reading files is the only I/O in this crate.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use object::{Object, ObjectSection};
+
+use crate::btf::Btf;
+use crate::error::{BtfError, Result};
+use crate::wire::Endian;
+
+/// Where the running kernel exposes its BTF.
+pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+
+/// Why BTF could not be loaded from a path.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The kernel exposes no BTF.
+    #[error(
+        "{path} does not exist: this kernel was built without CONFIG_DEBUG_INFO_BTF, so it describes none of its \
+         types. Pass --btf FILE with BTF for this kernel (for example a vmlinux ELF with .BTF, or a BTFHub file)"
+    )]
+    NoKernelBtf {
+        /// The path that was tried.
+        path: PathBuf,
+    },
+    /// The bytes are not valid BTF.
+    #[error("{path}: {source}")]
+    Parse {
+        /// The path.
+        path: PathBuf,
+        /// What was wrong.
+        source: BtfError,
+    },
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
+    std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })
+}
+
+/// Loads the running kernel's BTF from `/sys/kernel/btf/vmlinux`.
+pub fn vmlinux() -> Result<Btf, LoadError> {
+    vmlinux_at(Path::new(VMLINUX_BTF))
+}
+
+/// Loads kernel BTF from `path`, explaining a missing file as a kernel without BTF.
+pub fn vmlinux_at(path: &Path) -> Result<Btf, LoadError> {
+    match std::fs::read(path) {
+        Ok(data) => Btf::parse(data).map_err(|source| LoadError::Parse { path: path.to_owned(), source }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(LoadError::NoKernelBtf { path: path.to_owned() }),
+        Err(source) => Err(LoadError::Io { path: path.to_owned(), source }),
+    }
+}
+
+/// Loads a kernel module's split BTF (`/sys/kernel/btf/<module>`) on top of `base`.
+pub fn module(name: &str, base: Arc<Btf>) -> Result<Btf, LoadError> {
+    let path = Path::new("/sys/kernel/btf").join(name);
+    let data = read(&path)?;
+    Btf::parse_split(data, base).map_err(|source| LoadError::Parse { path, source })
+}
+
+/// Loads BTF from a file holding either raw BTF or an ELF object with a `.BTF` section.
+pub fn file(path: &Path) -> Result<Btf, LoadError> {
+    let data = read(path)?;
+    parse_raw_or_elf(data).map_err(|source| LoadError::Parse { path: path.to_owned(), source })
+}
+
+/// Parses bytes that are raw BTF or an ELF object carrying `.BTF`.
+pub fn parse_raw_or_elf(data: Vec<u8>) -> Result<Btf> {
+    if data.len() >= 2 && Endian::from_magic([data[0], data[1]]).is_some() {
+        return Btf::parse(data);
+    }
+    Btf::parse(elf_section(&data, ".BTF")?)
+}
+
+/// Copies the named section out of an ELF object (`.BTF` or `.BTF.ext`).
+pub fn elf_section(elf: &[u8], name: &str) -> Result<Vec<u8>> {
+    let file = object::File::parse(elf).map_err(|e| BtfError::Elf(format!("not raw BTF and not a readable ELF: {e}")))?;
+    let section = file
+        .section_by_name(name)
+        .ok_or_else(|| BtfError::Elf(format!("no {name} section (was it built with clang -g?)")))?;
+    let bytes = section.data().map_err(|e| BtfError::Elf(format!("section {name}: {e}")))?;
+    Ok(bytes.to_vec())
+}

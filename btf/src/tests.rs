@@ -1,0 +1,205 @@
+//! Parser tests over hand-built and hostile blobs.
+
+use crate::error::BtfError;
+use crate::types::*;
+use crate::write::BtfBuilder;
+use crate::Btf;
+
+fn sample_bytes() -> Vec<u8> {
+    let mut b = BtfBuilder::new();
+    let int = b.int("int", 4, true);
+    let s = b.composite("sock", false, 16, &[("a", int, 0, 0), ("flags", int, 32, 3), ("b", int, 64, 0)]);
+    let p = b.ptr(s);
+    let proto = b.add(&Type {
+        name: "",
+        body: Body::FuncProto(FuncProto { ret: int, params: vec![Param { name: "sk", type_id: p }] }),
+    });
+    b.add(&Type { name: "tcp_connect", body: Body::Func(Func { proto, linkage: Linkage::Global }) });
+    b.add(&Type {
+        name: "e",
+        body: Body::Enum64(Enum { size: 8, signed: false, values: vec![EnumValue { name: "BIG", value: 1 << 40 }] }),
+    });
+    b.build()
+}
+
+#[test]
+fn round_trip_decodes_every_field() {
+    let btf = Btf::parse(sample_bytes()).unwrap();
+    assert_eq!(btf.count(), 7);
+    let sock = btf.type_by_id(2).unwrap();
+    assert_eq!(sock.name, "sock");
+    let m = sock.members().unwrap();
+    assert_eq!(m[1], Member { name: "flags", type_id: 1, bit_offset: 32, bitfield_size: 3 });
+    assert_eq!(btf.find_by_name_kind("tcp_connect", Kind::Func), Some(5));
+    assert_eq!(btf.find_by_name_kind("tcp_connect", Kind::Struct), None);
+    match btf.type_by_id(6).unwrap().body {
+        Body::Enum64(e) => assert_eq!(e.values[0].value, 1 << 40),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn big_endian_blobs_parse_the_same() {
+    let mut b = BtfBuilder::with_endian(crate::wire::Endian::Big);
+    let int = b.int("int", 4, true);
+    b.struct_("s", 4, &[("x", int, 0)]);
+    let btf = Btf::parse(b.build()).unwrap();
+    assert_eq!(btf.endian(), crate::wire::Endian::Big);
+    assert_eq!(btf.type_by_id(2).unwrap().members().unwrap()[0].name, "x");
+    assert_eq!(btf.find_by_name_kind("s", Kind::Struct), Some(2));
+}
+
+#[test]
+fn split_btf_continues_ids_and_strings() {
+    let base = std::sync::Arc::new(Btf::parse(sample_bytes()).unwrap());
+    // Split blob: strings start at the base's end; type 7 is a pointer to base type 2.
+    let mut split = BtfBuilder::new();
+    split.ptr(2);
+    split.int("modint", 2, false);
+    let mut bytes = split.build();
+    // Rebase the split's string offsets: builder offsets are relative to its own section.
+    let base_len = base.strings_len();
+    let name_pos = 24 + 12 + 0; // second type's name_off
+    let off = u32::from_ne_bytes(bytes[name_pos..name_pos + 4].try_into().unwrap()) + base_len;
+    bytes[name_pos..name_pos + 4].copy_from_slice(&off.to_ne_bytes());
+    let split = Btf::parse_split(bytes, base).unwrap();
+    assert_eq!(split.first_id(), 7);
+    assert_eq!(split.type_by_id(7).unwrap().body, Body::Ptr(2));
+    assert_eq!(split.type_by_id(8).unwrap().name, "modint");
+    assert_eq!(split.find_by_name_kind("modint", Kind::Int), Some(8));
+    assert_eq!(split.find_by_name_kind("sock", Kind::Struct), Some(2));
+    assert_eq!(split.type_by_id(2).unwrap().name, "sock");
+}
+
+fn patch(bytes: &mut [u8], at: usize, v: u32) {
+    bytes[at..at + 4].copy_from_slice(&v.to_ne_bytes());
+}
+
+#[test]
+fn truncated_header_is_an_error() {
+    let bytes = sample_bytes();
+    for len in [0, 1, 2, 10, 23] {
+        let err = Btf::parse(bytes[..len].to_vec()).unwrap_err();
+        assert!(matches!(err, BtfError::Truncated { .. } | BtfError::BadMagic { .. }), "{len}: {err}");
+    }
+}
+
+#[test]
+fn bad_magic_and_version_are_named() {
+    let mut bytes = sample_bytes();
+    bytes[0] = 0x12;
+    assert!(matches!(Btf::parse(bytes).unwrap_err(), BtfError::BadMagic { .. }));
+    let mut bytes = sample_bytes();
+    bytes[2] = 2;
+    assert_eq!(Btf::parse(bytes).unwrap_err(), BtfError::BadVersion { what: "BTF", version: 2 });
+}
+
+#[test]
+fn sections_past_the_end_are_rejected() {
+    let mut bytes = sample_bytes();
+    patch(&mut bytes, 20, 1 << 30); // str_len
+    let err = Btf::parse(bytes).unwrap_err();
+    assert!(matches!(err, BtfError::SectionOutOfBounds { section: "string", .. }), "{err}");
+    let mut bytes = sample_bytes();
+    patch(&mut bytes, 8, u32::MAX - 3); // type_off overflow
+    assert!(matches!(Btf::parse(bytes).unwrap_err(), BtfError::SectionOutOfBounds { .. }));
+}
+
+#[test]
+fn truncated_type_record_names_its_id() {
+    let mut bytes = sample_bytes();
+    // Claim a vlen of 1000 members on the struct (type 2 at types offset 16).
+    let info_at = 24 + 16 + 4;
+    let info = u32::from_ne_bytes(bytes[info_at..info_at + 4].try_into().unwrap());
+    patch(&mut bytes, info_at, (info & !0xffff) | 1000);
+    match Btf::parse(bytes).unwrap_err() {
+        BtfError::TypeTruncated { id, need, .. } => {
+            assert_eq!(id, 2);
+            assert_eq!(need, 12 + 12 * 1000);
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn unknown_kind_is_rejected_at_parse() {
+    let mut bytes = sample_bytes();
+    patch(&mut bytes, 24 + 4, 25 << 24);
+    assert_eq!(Btf::parse(bytes).unwrap_err(), BtfError::UnknownKind { id: 1, offset: 0, kind: 25 });
+}
+
+#[test]
+fn string_offset_out_of_range_names_the_type() {
+    let mut bytes = sample_bytes();
+    patch(&mut bytes, 24, 99_999);
+    let err = Btf::parse(bytes).unwrap_err();
+    assert!(matches!(err, BtfError::BadStringOffset { offset: 99_999, .. }), "{err}");
+    assert!(err.to_string().contains("type id 1"), "{err}");
+}
+
+#[test]
+fn member_name_out_of_range_is_an_error_on_decode() {
+    let mut bytes = sample_bytes();
+    patch(&mut bytes, 24 + 16 + 12, 77_777); // first member's name_off of type 2
+    let btf = Btf::parse(bytes).unwrap();
+    let err = btf.type_by_id(2).unwrap_err();
+    assert!(err.to_string().contains("type id 2 (STRUCT) member #0"), "{err}");
+}
+
+#[test]
+fn type_id_out_of_range_is_an_error() {
+    let mut bytes = sample_bytes();
+    patch(&mut bytes, 24 + 16 + 12 + 4, 4242); // first member's type
+    let btf = Btf::parse(bytes).unwrap();
+    assert_eq!(btf.type_by_id(2).unwrap_err(), BtfError::BadTypeRef { id: 2, target: 4242, count: 7 });
+    assert_eq!(btf.type_by_id(700).unwrap_err(), BtfError::NoSuchType { id: 700, count: 7 });
+}
+
+#[test]
+fn reference_cycles_end_with_an_error() {
+    let mut b = BtfBuilder::new();
+    b.add(&Type { name: "a", body: Body::Typedef(2) });
+    b.add(&Type { name: "b", body: Body::Typedef(1) });
+    let btf = Btf::parse(b.build()).unwrap();
+    assert!(matches!(btf.skip_mods_and_typedefs(1).unwrap_err(), BtfError::RefChainTooLong { .. }));
+    assert!(matches!(btf.size_of(1).unwrap_err(), BtfError::RefChainTooLong { .. }));
+    assert!(matches!(btf.align_of(1).unwrap_err(), BtfError::RefChainTooLong { .. }));
+}
+
+#[test]
+fn absurd_member_count_does_not_allocate_before_checking() {
+    // A 64k-member struct claim in a tiny blob fails on the bounds check, not on allocation.
+    let mut bytes = sample_bytes();
+    let info_at = 24 + 16 + 4;
+    let info = u32::from_ne_bytes(bytes[info_at..info_at + 4].try_into().unwrap());
+    patch(&mut bytes, info_at, info | 0xffff);
+    assert!(matches!(Btf::parse(bytes).unwrap_err(), BtfError::TypeTruncated { .. }));
+}
+
+#[test]
+fn unterminated_strings_are_rejected() {
+    let mut bytes = sample_bytes();
+    let last = bytes.len() - 1;
+    bytes[last] = b'x';
+    assert!(matches!(Btf::parse(bytes).unwrap_err(), BtfError::StringsNotTerminated { .. }));
+}
+
+#[test]
+fn vmlinux_parses_when_present() {
+    let path = std::path::Path::new(crate::source::VMLINUX_BTF);
+    if !path.exists() {
+        eprintln!("SKIP: {} not present", path.display());
+        return;
+    }
+    let btf = crate::source::vmlinux().unwrap();
+    assert!(btf.count() > 10_000, "only {} types", btf.count());
+    let id = btf.find_by_name_kind("tcp_connect", Kind::Func).expect("tcp_connect in vmlinux");
+    let Body::Func(f) = btf.type_by_id(id).unwrap().body else { panic!() };
+    let Body::FuncProto(p) = btf.type_by_id(f.proto).unwrap().body else { panic!() };
+    assert_eq!(p.params.len(), 1);
+    assert_eq!(p.params[0].name, "sk");
+    // Every type decodes.
+    for id in btf.ids() {
+        btf.type_by_id(id).unwrap_or_else(|e| panic!("type {id}: {e}"));
+    }
+}

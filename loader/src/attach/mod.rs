@@ -1,0 +1,1 @@
+//! Attaching loaded programs: links by program type, with fallbacks.

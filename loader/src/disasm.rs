@@ -1,0 +1,1 @@
+//! Instructions in the kernel verifier's syntax, with relocation marks and source lines.

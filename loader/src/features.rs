@@ -1,0 +1,1 @@
+//! Kernel feature probes (BTF kinds, link types), each run once and cached.

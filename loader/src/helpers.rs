@@ -1,0 +1,1 @@
+//! BPF helper function names by id, for disassembly and verifier hints.

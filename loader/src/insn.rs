@@ -1,0 +1,1 @@
+//! BPF instructions: decoding, encoding, opcode classes.

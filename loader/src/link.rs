@@ -1,0 +1,1 @@
+//! Linking: subprogram calls appended and fixed up, map and global references resolved.

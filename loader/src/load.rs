@@ -1,0 +1,1 @@
+//! The pipeline from an `Object` to loaded maps and programs.

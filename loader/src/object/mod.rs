@@ -1,0 +1,1 @@
+//! ELF object → rawbpf's model: programs, maps, globals, relocations.

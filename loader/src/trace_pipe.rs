@@ -1,0 +1,1 @@
+//! tracefs discovery and the trace_pipe reader and line parser.
