@@ -7,6 +7,7 @@ pub mod btf;
 pub mod c;
 pub mod core;
 pub mod error;
+pub mod insn;
 pub mod ext;
 pub mod layout;
 pub mod names;

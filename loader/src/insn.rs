@@ -1,1 +1,3 @@
-//! BPF instructions: decoding, encoding, opcode classes.
+//! BPF instructions: the `btf::insn::Insn` slot, re-exported, plus loader-side helpers.
+
+pub use btf::insn::*;
