@@ -1,1 +1,262 @@
-//! The object's BTF made acceptable to the running kernel: DATASEC sizes, VAR offsets, sanitizing.
+//! The object's BTF made acceptable to the running kernel, before `BPF_BTF_LOAD`:
+//!
+//! 1. **Fixups** clang leaves to the loader: a DATASEC's size and its variables' offsets are
+//!    only known from the ELF section and symbol table, and hidden globals must become static
+//!    (the kernel rejects global VARs it cannot link).
+//! 2. **Sanitizing**: kinds and flags an older kernel does not know are rewritten into ones it
+//!    does, one type for one type, so every type id stays the same and func_info, CO-RE and map
+//!    BTF ids need no remapping.
+
+use std::collections::HashMap;
+
+use btf::types::{Body, Composite, Int, IntEncoding, Linkage, Type, TypeId};
+use btf::{Btf, BtfBuilder, BtfError};
+
+/// Which BTF features the kernel accepts (from `features::detect`, or all for tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Support {
+    /// `BTF_FUNC_GLOBAL` linkage (5.6).
+    pub func_global: bool,
+    /// FLOAT (5.13).
+    pub float: bool,
+    /// DECL_TAG (5.16).
+    pub decl_tag: bool,
+    /// TYPE_TAG (5.17).
+    pub type_tag: bool,
+    /// ENUM64 and signed enums via kind_flag (6.0).
+    pub enum64: bool,
+}
+
+impl Support {
+    /// A kernel that accepts everything rawbpf knows.
+    pub const ALL: Support = Support { func_global: true, float: true, decl_tag: true, type_tag: true, enum64: true };
+    /// A 5.10-era kernel.
+    pub const LINUX_5_10: Support =
+        Support { func_global: true, float: false, decl_tag: false, type_tag: false, enum64: false };
+}
+
+/// Where a global variable lives in the ELF.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VarPlacement {
+    /// Offset of the symbol within its section.
+    pub offset: u32,
+    /// `STV_HIDDEN` (or local): must not stay a global VAR.
+    pub hidden: bool,
+}
+
+/// ELF facts the fixups need: section sizes and variable symbols, by name.
+#[derive(Clone, Debug, Default)]
+pub struct ElfLayout {
+    /// Size of each section that may have a DATASEC (`.data`, `.bss`, `.maps`...).
+    pub section_sizes: HashMap<String, u32>,
+    /// `(section, symbol)` → placement.
+    pub vars: HashMap<(String, String), VarPlacement>,
+}
+
+/// What was changed, for `--explain`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// One line per change, e.g. `DATASEC .bss: size 0 → 8`.
+    pub changes: Vec<String>,
+}
+
+/// Why the object's BTF could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum KernelBtfError {
+    /// The BTF itself is broken.
+    #[error("object BTF: {0}")]
+    Btf(#[from] BtfError),
+    /// A DATASEC names a section the ELF does not have.
+    #[error("DATASEC {section} (type id {id}): the ELF has no section of that name")]
+    MissingSection {
+        /// Section name.
+        section: String,
+        /// DATASEC type id.
+        id: TypeId,
+    },
+    /// A VAR in a DATASEC has no symbol.
+    #[error("DATASEC {section}: variable {var} (type id {id}) has no ELF symbol")]
+    MissingSymbol {
+        /// Section name.
+        section: String,
+        /// Variable name.
+        var: String,
+        /// VAR type id.
+        id: TypeId,
+    },
+}
+
+/// Rewrites `btf` for the kernel: fixups, then sanitizing. Returns the new blob and what changed.
+pub fn prepare(btf: &Btf, elf: &ElfLayout, support: Support) -> Result<(Vec<u8>, Report), KernelBtfError> {
+    let mut report = Report::default();
+    let mut types: Vec<Type<'_>> = Vec::with_capacity(btf.count() as usize);
+    for id in btf.ids() {
+        types.push(btf.type_by_id(id)?);
+    }
+    fix_datasecs(btf, &mut types, elf, &mut report)?;
+    for (i, t) in types.iter_mut().enumerate() {
+        sanitize(t, i as TypeId + 1, support, &mut report);
+    }
+    let mut out = BtfBuilder::with_endian(btf.endian());
+    for t in &types {
+        out.add(t);
+    }
+    Ok((out.build(), report))
+}
+
+/// Fills DATASEC sizes and VAR offsets from the ELF; hidden globals become static.
+fn fix_datasecs<'a>(
+    btf: &'a Btf,
+    types: &mut [Type<'a>],
+    elf: &ElfLayout,
+    report: &mut Report,
+) -> Result<(), KernelBtfError> {
+    for i in 0..types.len() {
+        let id = i as TypeId + 1;
+        let Body::Datasec(sec) = &types[i].body else { continue };
+        let section = types[i].name.to_owned();
+        let size = *elf
+            .section_sizes
+            .get(&section)
+            .ok_or_else(|| KernelBtfError::MissingSection { section: section.clone(), id })?;
+        let mut vars = sec.vars.clone();
+        let old_size = sec.size;
+        for v in &mut vars {
+            let var_name = btf.name_of(v.type_id)?;
+            let place = elf.vars.get(&(section.clone(), var_name.to_owned())).ok_or_else(|| {
+                KernelBtfError::MissingSymbol { section: section.clone(), var: var_name.to_owned(), id: v.type_id }
+            })?;
+            if v.offset != place.offset {
+                report.changes.push(format!("DATASEC {section}: {var_name} offset {} → {}", v.offset, place.offset));
+                v.offset = place.offset;
+            }
+            let var_idx = (v.type_id - 1) as usize;
+            if let Some(Type { body: Body::Var(var), .. }) = types.get_mut(var_idx) {
+                if place.hidden && var.linkage == Linkage::Global {
+                    var.linkage = Linkage::Static;
+                    report.changes.push(format!("VAR {var_name}: hidden global made static"));
+                }
+            }
+        }
+        // The kernel requires variables in increasing offset order.
+        vars.sort_by_key(|v| v.offset);
+        if let Body::Datasec(sec) = &mut types[i].body {
+            if old_size != size {
+                report.changes.push(format!("DATASEC {section}: size {old_size} → {size}"));
+            }
+            sec.size = size;
+            sec.vars = vars;
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites one type the kernel would reject into one it accepts, keeping its id.
+fn sanitize(t: &mut Type<'_>, id: TypeId, s: Support, report: &mut Report) {
+    let before = t.kind();
+    let replaced = match &mut t.body {
+        Body::Func(f) if !s.func_global && f.linkage == Linkage::Global => {
+            f.linkage = Linkage::Static;
+            report.changes.push(format!("[{id}] FUNC {}: global linkage → static (kernel lacks global funcs)", t.name));
+            return;
+        }
+        Body::Float { size } if !s.float => Some(empty_struct(*size)),
+        Body::DeclTag(_) if !s.decl_tag => {
+            t.name = "";
+            Some(Body::Int(Int { size: 1, encoding: IntEncoding::default(), offset: 0, bits: 8 }))
+        }
+        Body::TypeTag(target) if !s.type_tag => {
+            t.name = "";
+            Some(Body::Const(*target))
+        }
+        Body::Enum64(e) if !s.enum64 => Some(Body::Union(Composite { size: e.size, members: Vec::new() })),
+        Body::Enum(e) if !s.enum64 && e.signed => {
+            e.signed = false;
+            report.changes.push(format!("[{id}] ENUM {}: signed flag cleared (kernel lacks it)", t.name));
+            return;
+        }
+        _ => None,
+    };
+    if let Some(body) = replaced {
+        t.body = body;
+        report.changes.push(format!("[{id}] {before} {} → {} (kernel lacks {before})", t.name, t.kind()));
+    }
+}
+
+fn empty_struct(size: u32) -> Body<'static> {
+    Body::Struct(Composite { size, members: Vec::new() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use btf::types::{Datasec, DeclTag, Enum, EnumValue, Var, VarSecInfo};
+    use btf::Kind;
+
+    /// `int counter` (hidden global) and `int limit` in `.bss`, plus kinds 5.10 lacks.
+    fn object_btf() -> Btf {
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, true); // 1
+        let v1 = b.add(&Type { name: "counter", body: Body::Var(Var { type_id: int, linkage: Linkage::Global }) }); // 2
+        let v2 = b.add(&Type { name: "limit", body: Body::Var(Var { type_id: int, linkage: Linkage::Global }) }); // 3
+        let vars = vec![VarSecInfo { type_id: v1, offset: 0, size: 4 }, VarSecInfo { type_id: v2, offset: 0, size: 4 }];
+        b.add(&Type { name: ".bss", body: Body::Datasec(Datasec { size: 0, vars }) }); // 4
+        b.add(&Type { name: "double", body: Body::Float { size: 8 } }); // 5
+        b.add(&Type { name: "user", body: Body::TypeTag(int) }); // 6
+        b.add(&Type { name: "tag", body: Body::DeclTag(DeclTag { type_id: v1, component_idx: -1 }) }); // 7
+        let values = vec![EnumValue { name: "BIG", value: 1 << 40 }];
+        b.add(&Type { name: "e64", body: Body::Enum64(Enum { size: 8, signed: false, values }) }); // 8
+        let values = vec![EnumValue { name: "NEG", value: -1i64 as u64 }];
+        b.add(&Type { name: "se", body: Body::Enum(Enum { size: 4, signed: true, values }) }); // 9
+        Btf::parse(b.build()).unwrap()
+    }
+
+    fn layout() -> ElfLayout {
+        let mut l = ElfLayout::default();
+        l.section_sizes.insert(".bss".into(), 8);
+        l.vars.insert((".bss".into(), "limit".into()), VarPlacement { offset: 0, hidden: false });
+        l.vars.insert((".bss".into(), "counter".into()), VarPlacement { offset: 4, hidden: true });
+        l
+    }
+
+    #[test]
+    fn datasec_gets_sizes_offsets_and_sorted_vars() {
+        let (bytes, report) = prepare(&object_btf(), &layout(), Support::ALL).unwrap();
+        let out = Btf::parse(bytes).unwrap();
+        let Body::Datasec(d) = out.type_by_id(4).unwrap().body else { panic!() };
+        assert_eq!(d.size, 8);
+        assert_eq!(d.vars.iter().map(|v| (v.type_id, v.offset)).collect::<Vec<_>>(), vec![(3, 0), (2, 4)]);
+        let Body::Var(v) = out.type_by_id(2).unwrap().body else { panic!() };
+        assert_eq!(v.linkage, Linkage::Static);
+        assert!(report.changes.iter().any(|c| c == "DATASEC .bss: size 0 → 8"), "{report:?}");
+        // Nothing else changes on a kernel that supports everything.
+        assert_eq!(out.kind_of(5).unwrap(), Kind::Float);
+        assert_eq!(out.kind_of(8).unwrap(), Kind::Enum64);
+    }
+
+    #[test]
+    fn sanitizing_for_5_10_keeps_ids_and_sizes() {
+        let src = object_btf();
+        let (bytes, report) = prepare(&src, &layout(), Support::LINUX_5_10).unwrap();
+        let out = Btf::parse(bytes).unwrap();
+        assert_eq!(out.count(), src.count());
+        let kinds: Vec<Kind> = (5..=8).map(|id| out.kind_of(id).unwrap()).collect();
+        assert_eq!(kinds, vec![Kind::Struct, Kind::Const, Kind::Int, Kind::Union]);
+        assert_eq!(out.size_of(5).unwrap(), 8);
+        assert_eq!(out.size_of(8).unwrap(), 8);
+        assert_eq!(out.type_by_id(6).unwrap().body, Body::Const(1));
+        let Body::Enum(e) = out.type_by_id(9).unwrap().body else { panic!() };
+        assert!(!e.signed);
+        assert_eq!(report.changes.iter().filter(|c| c.contains("kernel lacks")).count(), 5, "{report:?}");
+    }
+
+    #[test]
+    fn missing_section_or_symbol_is_named() {
+        let err = prepare(&object_btf(), &ElfLayout::default(), Support::ALL).unwrap_err();
+        assert_eq!(err.to_string(), "DATASEC .bss (type id 4): the ELF has no section of that name");
+        let mut l = layout();
+        l.vars.remove(&(".bss".to_string(), "limit".to_string()));
+        let err = prepare(&object_btf(), &l, Support::ALL).unwrap_err();
+        assert_eq!(err.to_string(), "DATASEC .bss: variable limit (type id 3) has no ELF symbol");
+    }
+}
