@@ -21,3 +21,4 @@ pub mod load;
 pub mod object;
 pub mod sys;
 pub mod trace_pipe;
+pub mod verifier;

@@ -1,0 +1,274 @@
+//! Reading the verifier's log: which instruction failed, which source line that is, and a
+//! one-line hint for the common classes of rejection.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// libbpf's CO-RE poison: a call to this helper id marks an unresolvable relocation.
+pub const CORE_POISON_IMM: i32 = 0xbad2310;
+
+/// A source position from line_info, with the text of the line when BTF carries it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceLine {
+    /// File name as recorded by clang.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column (0 when unknown).
+    pub col: u32,
+    /// The source text of the line.
+    pub text: String,
+}
+
+impl fmt::Display for SourceLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.file.rsplit('/').next().unwrap_or(&self.file);
+        write!(f, "{file}:{}", self.line)?;
+        if self.col > 0 {
+            write!(f, ":{}", self.col)?;
+        }
+        Ok(())
+    }
+}
+
+/// Maps instruction indices of a loaded program to source lines (line_info applies from its
+/// instruction until the next record).
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    lines: BTreeMap<usize, SourceLine>,
+}
+
+impl SourceMap {
+    /// Records that code from `insn` on comes from `line`.
+    pub fn insert(&mut self, insn: usize, line: SourceLine) {
+        self.lines.insert(insn, line);
+    }
+
+    /// The source line covering `insn`.
+    pub fn lookup(&self, insn: usize) -> Option<&SourceLine> {
+        self.lines.range(..=insn).next_back().map(|(_, l)| l)
+    }
+
+    /// The line record starting exactly at `insn`, for interleaving in listings.
+    pub fn starting_at(&self, insn: usize) -> Option<&SourceLine> {
+        self.lines.get(&insn)
+    }
+
+    /// True when there is no line information.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+}
+
+/// Classes of rejection with a known way forward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HintClass {
+    /// Dereferencing memory the verifier does not trust.
+    InvalidMemoryAccess,
+    /// A loop the verifier cannot prove ends, or a program too large to explore.
+    UnboundedLoop,
+    /// An acquired reference (socket, ringbuf record...) not released on every path.
+    UnreleasedReference,
+    /// A CO-RE relocation found nothing in the kernel and its instruction is reachable.
+    PoisonedCoRe,
+    /// A helper this program type may not call.
+    HelperNotAllowed,
+}
+
+impl HintClass {
+    /// The one-line advice.
+    pub fn advice(self) -> &'static str {
+        match self {
+            HintClass::InvalidMemoryAccess => {
+                "the verifier does not trust this pointer: read kernel memory with BPF_CORE_READ() or \
+                 bpf_probe_read_kernel(), or check the pointer against NULL first"
+            }
+            HintClass::UnboundedLoop => {
+                "the verifier cannot prove this loop ends: bound it with a constant, use bpf_loop(), or \
+                 unroll it with #pragma unroll"
+            }
+            HintClass::UnreleasedReference => {
+                "a reference acquired here is not released on every path: call the matching release \
+                 helper (bpf_sk_release, bpf_ringbuf_submit/discard...) before each return"
+            }
+            HintClass::PoisonedCoRe => {
+                "a CO-RE relocation found no match in this kernel and its code is reachable: guard the access \
+                 with bpf_core_field_exists() or use a ___flavor for older layouts"
+            }
+            HintClass::HelperNotAllowed => {
+                "this helper is not available to this program type (or this kernel): pick another helper or \
+                 another program type"
+            }
+        }
+    }
+}
+
+/// What rawbpf understood of a rejection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnosis {
+    /// The log line that states the error (usually the last meaningful one).
+    pub message: String,
+    /// The instruction the verifier was on.
+    pub insn: Option<usize>,
+    /// Its source line.
+    pub source: Option<SourceLine>,
+    /// A known class with advice.
+    pub hint: Option<HintClass>,
+    /// For a poisoned CO-RE relocation: its description.
+    pub core_relocation: Option<String>,
+}
+
+impl fmt::Display for Diagnosis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "verifier: {}", self.message)?;
+        if let Some(i) = self.insn {
+            write!(f, "\n  at instruction {i}")?;
+        }
+        if let Some(s) = &self.source {
+            write!(f, " ({s})")?;
+            if !s.text.is_empty() {
+                write!(f, "\n    {}", s.text.trim())?;
+            }
+        }
+        if let Some(r) = &self.core_relocation {
+            write!(f, "\n  {r}")?;
+        }
+        if let Some(h) = self.hint {
+            write!(f, "\n  hint: {}", h.advice())?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses the instruction index at the start of a verifier log line (`12: (79) r1 = ...`).
+fn insn_index(line: &str) -> Option<usize> {
+    let (num, rest) = line.split_once(':')?;
+    if !rest.starts_with(" (") {
+        return None;
+    }
+    num.trim().parse().ok()
+}
+
+fn classify(message: &str) -> Option<HintClass> {
+    let m = message;
+    if m.contains(&format!("unknown#{}", CORE_POISON_IMM)) {
+        Some(HintClass::PoisonedCoRe)
+    } else if m.contains("invalid mem access")
+        || m.contains("invalid bpf_context access")
+        || m.contains("invalid read from stack")
+        || m.contains("type=scalar expected=")
+        || m.contains("R1 type=")
+    {
+        Some(HintClass::InvalidMemoryAccess)
+    } else if m.contains("back-edge") || m.contains("infinite loop") || m.contains("too complex") || m.contains("program is too large") {
+        Some(HintClass::UnboundedLoop)
+    } else if m.contains("Unreleased reference") {
+        Some(HintClass::UnreleasedReference)
+    } else if m.contains("unknown func") || m.contains("cannot call") || m.contains("helper call is not allowed") {
+        Some(HintClass::HelperNotAllowed)
+    } else {
+        None
+    }
+}
+
+/// Lines that summarize rather than state the error.
+fn is_trailer(line: &str) -> bool {
+    line.starts_with("processed ")
+        || line.starts_with("verification time")
+        || line.starts_with("stack depth")
+        || line.starts_with("-- END PROG LOAD LOG --")
+        || line.is_empty()
+}
+
+/// Reads a verifier log. `poisoned` maps instruction indices poisoned by CO-RE to the text of
+/// the relocation that did it.
+pub fn diagnose(log: &str, sources: &SourceMap, poisoned: &BTreeMap<usize, String>) -> Diagnosis {
+    let lines: Vec<&str> = log.lines().map(str::trim_end).collect();
+    let message = lines.iter().rev().find(|l| !is_trailer(l)).map(|s| s.to_string()).unwrap_or_default();
+    // The failing instruction is the last one the verifier printed.
+    let insn = lines.iter().rev().find_map(|l| insn_index(l));
+    let mut hint = classify(&message);
+    // The error line may be a generic one after a more specific line; look at the tail too.
+    if hint.is_none() {
+        hint = lines.iter().rev().take(4).find_map(|l| classify(l));
+    }
+    let core_relocation = insn.and_then(|i| poisoned.get(&i).cloned());
+    if core_relocation.is_some() {
+        hint = Some(HintClass::PoisonedCoRe);
+    }
+    Diagnosis { message, insn, source: insn.and_then(|i| sources.lookup(i).cloned()), hint, core_relocation }
+}
+
+/// The log with the failing instruction marked (`>>`) and source lines interleaved.
+pub fn annotate(log: &str, sources: &SourceMap, failing: Option<usize>) -> String {
+    let mut out = String::with_capacity(log.len() + 256);
+    for line in log.lines() {
+        let idx = insn_index(line);
+        if let Some(src) = idx.and_then(|i| sources.starting_at(i)) {
+            out.push_str(&format!("   ; {} @ {src}\n", src.text.trim()));
+        }
+        let mark = if idx.is_some() && idx == failing { ">> " } else { "   " };
+        out.push_str(mark);
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources() -> SourceMap {
+        let mut m = SourceMap::default();
+        let line = |l: u32, t: &str| SourceLine { file: "/src/progs/x.bpf.c".into(), line: l, col: 5, text: t.into() };
+        m.insert(0, line(10, "int pid = bpf_get_current_pid_tgid() >> 32;"));
+        m.insert(3, line(12, "return sk->sk_state;"));
+        m
+    }
+
+    const MEM_LOG: &str = "0: R1=ctx() R10=fp0\n\
+        0: (79) r1 = *(u64 *)(r1 +0)\n\
+        1: R1_w=scalar()\n\
+        3: (71) r0 = *(u8 *)(r1 +18)\n\
+        R1 invalid mem access 'scalar'\n\
+        processed 4 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n";
+
+    #[test]
+    fn invalid_access_maps_to_its_source_line() {
+        let d = diagnose(MEM_LOG, &sources(), &BTreeMap::new());
+        assert_eq!(d.message, "R1 invalid mem access 'scalar'");
+        assert_eq!(d.insn, Some(3));
+        assert_eq!(d.source.as_ref().unwrap().line, 12);
+        assert_eq!(d.hint, Some(HintClass::InvalidMemoryAccess));
+        let text = d.to_string();
+        assert!(text.contains("x.bpf.c:12:5"), "{text}");
+        assert!(text.contains("return sk->sk_state;"), "{text}");
+    }
+
+    #[test]
+    fn poison_call_names_the_relocation() {
+        let log = "0: R1=ctx() R10=fp0\n2: (85) call unknown#195896080\ninvalid func unknown#195896080\n";
+        let poisoned = BTreeMap::from([(2, "CO-RE relocation #3 in tcp_connect: struct sock::skc_foo not found".into())]);
+        let d = diagnose(log, &sources(), &poisoned);
+        assert_eq!(d.hint, Some(HintClass::PoisonedCoRe));
+        assert_eq!(d.core_relocation.as_deref(), Some("CO-RE relocation #3 in tcp_connect: struct sock::skc_foo not found"));
+        // Even without rawbpf's record the poison number is recognised.
+        assert_eq!(diagnose(log, &SourceMap::default(), &BTreeMap::new()).hint, Some(HintClass::PoisonedCoRe));
+    }
+
+    #[test]
+    fn loops_references_and_helpers_are_classified() {
+        assert_eq!(classify("back-edge from insn 7 to 3"), Some(HintClass::UnboundedLoop));
+        assert_eq!(classify("Unreleased reference id=2 alloc_insn=5"), Some(HintClass::UnreleasedReference));
+        assert_eq!(classify("unknown func bpf_skb_load_bytes#26"), Some(HintClass::HelperNotAllowed));
+        assert_eq!(classify("R0 !read_ok"), None);
+    }
+
+    #[test]
+    fn annotation_marks_the_failing_instruction_and_interleaves_source() {
+        let out = annotate(MEM_LOG, &sources(), Some(3));
+        assert!(out.contains("   ; return sk->sk_state; @ x.bpf.c:12:5\n>> 3: (71) r0 = *(u8 *)(r1 +18)\n"), "{out}");
+        assert!(out.contains("   0: (79) r1"), "{out}");
+    }
+}
