@@ -13,6 +13,8 @@
 
 mod listing;
 #[cfg(test)]
+mod oracle;
+#[cfg(test)]
 mod tests;
 
 pub use listing::{format_program, Annotations, SourceLine};
@@ -66,10 +68,15 @@ pub trait Symbols {
 pub struct Plain;
 impl Symbols for Plain {}
 
-/// Names as in an xlated (kernel-translated) program: the kernel has replaced map fds by map
-/// ids there, which `bpftool prog dump xlated` prints as `map[id:N]`.
+/// Names as in an xlated (kernel-translated) program, as `bpftool prog dump xlated` prints it:
+/// the kernel has replaced map fds by map ids (`map[id:N]`), and in a JIT-compiled program a
+/// subprogram call keeps its relative target in `off` (imm then holds the subprogram index).
 pub struct Xlated;
 impl Symbols for Xlated {
+    fn call_name(&self, _idx: usize, insn: &Insn) -> Option<String> {
+        (insn.src == pseudo::CALL).then(|| format!("{:+}", insn.off))
+    }
+
     fn imm_name(&self, _idx: usize, insn: &Insn, value: u64) -> Option<String> {
         match insn.src {
             pseudo::MAP_FD => Some(format!("map[id:{}]", value as u32)),
