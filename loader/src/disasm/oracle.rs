@@ -54,11 +54,13 @@ struct Printed {
     bytes: Vec<u8>,
 }
 
-/// A private bpffs mount, unmounted on drop.
-struct Bpffs(PathBuf);
-impl Drop for Bpffs {
+/// The scratch directory with a private bpffs mount in `fs/`; unmounted and removed on drop,
+/// also when an assertion fails.
+struct Scratch(PathBuf);
+impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = nix::mount::umount(&self.0);
+        let _ = nix::mount::umount(&self.0.join("fs"));
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -101,7 +103,8 @@ fn matches_bpftool_on_a_loaded_program() {
         println!("SKIP: matches_bpftool_on_a_loaded_program needs clang and bpftool");
         return;
     };
-    let dir = std::env::temp_dir().join(format!("rawbpf-disasm-oracle-{}", std::process::id()));
+    let scratch = Scratch(std::env::temp_dir().join(format!("rawbpf-disasm-oracle-{}", std::process::id())));
+    let dir = &scratch.0;
     std::fs::create_dir_all(dir.join("fs")).unwrap();
     std::fs::write(dir.join("p.bpf.c"), SOURCE).unwrap();
     let arch_include = format!("-I/usr/include/{}-linux-gnu", std::env::consts::ARCH);
@@ -115,7 +118,6 @@ fn matches_bpftool_on_a_loaded_program() {
         println!("SKIP: cannot mount bpffs at {}: {e}", fs.display());
         return;
     }
-    let _bpffs = Bpffs(fs.clone());
     let pin: &Path = &fs.join("p");
     run(Command::new(&bpftool).args(["prog", "load"]).arg(dir.join("p.o")).arg(pin).args(["type", "socket"]));
     let dump = run(Command::new(&bpftool).args(["prog", "dump", "xlated", "pinned"]).arg(pin).arg("opcodes"));
@@ -143,5 +145,4 @@ fn matches_bpftool_on_a_loaded_program() {
         }
     }
     assert!(compared >= 40, "only {compared} instructions compared:\n{dump}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
