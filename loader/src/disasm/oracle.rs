@@ -13,7 +13,12 @@ const SOURCE: &str = r#"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 4); __type(key, __u32); __type(value, __u64); } counts SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
 
 static __attribute__((noinline)) int mix(int a, int b)
 {
