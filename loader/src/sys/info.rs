@@ -97,7 +97,7 @@ pub struct ProgInfo {
     pub id: u32,
     /// Program type.
     pub prog_type: ProgType,
-    /// First 8 bytes of the SHA-1 of the instructions (map fds zeroed), as bpftool prints.
+    /// First 8 bytes of the hash of the instructions, map fds zeroed (SHA-1; SHA-256 since 6.18).
     pub tag: [u8; 8],
     /// Name given at load.
     pub name: String,
