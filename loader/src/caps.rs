@@ -35,7 +35,13 @@ impl Caps {
     /// Decodes a `CapEff` bit mask.
     pub fn from_mask(raw: u64) -> Caps {
         let has = |c: u32| raw & (1u64 << c) != 0;
-        Caps { bpf: has(CAP_BPF), perfmon: has(CAP_PERFMON), sys_admin: has(CAP_SYS_ADMIN), net_admin: has(CAP_NET_ADMIN), raw }
+        Caps {
+            bpf: has(CAP_BPF),
+            perfmon: has(CAP_PERFMON),
+            sys_admin: has(CAP_SYS_ADMIN),
+            net_admin: has(CAP_NET_ADMIN),
+            raw,
+        }
     }
 
     /// Reads `CapEff:` from the text of `/proc/<pid>/status`.
@@ -172,7 +178,9 @@ pub fn explain(err: &SysError, prog_type: ProgType, attach_type: AttachType, env
             "use a newer kernel, or drop the feature (cookies, token, newer flags)",
         ),
         ENOTSUPP | libc::EOPNOTSUPP if needs_trampoline(prog_type, attach_type) => refusal(
-            format!("this kernel cannot build a BPF trampoline for the {what} (no ftrace direct calls on this arch/config)"),
+            format!(
+                "this kernel cannot build a BPF trampoline for the {what} (no ftrace direct calls on this arch/config)"
+            ),
             "use a tp_btf or raw_tp program instead, or another kernel; try tests/vm/run demo",
         ),
         ENOTSUPP | libc::EOPNOTSUPP => refusal(
@@ -195,13 +203,19 @@ pub fn explain(err: &SysError, prog_type: ProgType, attach_type: AttachType, env
             format!("{}: the kernel ran out of locked memory or could not allocate", err.cmd),
             "on kernels before 5.11 raise RLIMIT_MEMLOCK (ulimit -l unlimited); otherwise free memory",
         ),
-        libc::ENOSYS => refusal("this kernel has no bpf() syscall (CONFIG_BPF_SYSCALL is off)", "use a kernel built with BPF"),
-        _ => refusal(format!("{err} for the {what}"), "run with --verbose to see the attributes sent and the kernel's log"),
+        libc::ENOSYS => {
+            refusal("this kernel has no bpf() syscall (CONFIG_BPF_SYSCALL is off)", "use a kernel built with BPF")
+        }
+        _ => refusal(
+            format!("{err} for the {what}"),
+            "run with --verbose to see the attributes sent and the kernel's log",
+        ),
     }
 }
 
 fn permission(err: &SysError, what: &str, prog_type: ProgType, attach_type: AttachType, env: &Environment) -> Refusal {
-    let tracing = !matches!(prog_type, ProgType::SOCKET_FILTER | ProgType::SCHED_CLS | ProgType::SCHED_ACT | ProgType::XDP);
+    let tracing =
+        !matches!(prog_type, ProgType::SOCKET_FILTER | ProgType::SCHED_CLS | ProgType::SCHED_ACT | ProgType::XDP);
     let has_caps = if tracing { env.caps.can_trace() } else { env.caps.bpf || env.caps.sys_admin };
     if !has_caps {
         let who = if env.root { "you are root but lack" } else { "not root, and missing" };

@@ -8,9 +8,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use btf::types::{
-    Body, Datasec, DeclTag, Enum, EnumValue, Func, FuncProto, Linkage, Param, Type, Var, VarSecInfo,
-};
+use btf::types::{Body, Datasec, DeclTag, Enum, EnumValue, Func, FuncProto, Linkage, Param, Type, Var, VarSecInfo};
 use btf::BtfBuilder;
 
 use crate::sys::{btf_load, LogLevel};

@@ -43,15 +43,15 @@ fn counter_prog(map: BorrowedFd<'_>) -> Vec<u8> {
     use std::os::fd::AsRawFd;
     let i = |code, dst, src, off, imm| Insn { code, dst, src, off, imm };
     encode_insns(&[
-        i(0x62, 10, 0, -4, 0), // *(u32 *)(r10 - 4) = 0
-        i(0xbf, 2, 10, 0, 0),  // r2 = r10
-        i(0x07, 2, 0, 0, -4),  // r2 += -4
+        i(0x62, 10, 0, -4, 0),             // *(u32 *)(r10 - 4) = 0
+        i(0xbf, 2, 10, 0, 0),              // r2 = r10
+        i(0x07, 2, 0, 0, -4),              // r2 += -4
         i(0x18, 1, 1, 0, map.as_raw_fd()), // r1 = map (ld_imm64, BPF_PSEUDO_MAP_FD)
         i(0, 0, 0, 0, 0),
-        i(0x85, 0, 0, 0, 1),  // call bpf_map_lookup_elem
-        i(0x15, 0, 0, 2, 0),  // if r0 == 0 goto +2
-        mov64_imm(1, 1),      // r1 = 1
-        i(0xdb, 0, 1, 0, 0),  // lock *(u64 *)(r0 + 0) += r1
+        i(0x85, 0, 0, 0, 1), // call bpf_map_lookup_elem
+        i(0x15, 0, 0, 2, 0), // if r0 == 0 goto +2
+        mov64_imm(1, 1),     // r1 = 1
+        i(0xdb, 0, 1, 0, 0), // lock *(u64 *)(r0 + 0) += r1
         mov64_imm(0, 0),
         exit(),
     ])
@@ -380,4 +380,51 @@ fn btf_features_are_all_present_on_a_modern_kernel() {
         assert!(f.probe(), "{} refused", f.name());
     }
     assert_eq!(Features::detect(), Features::all());
+}
+
+/// Collects formatted trace output.
+#[derive(Clone, Default)]
+struct Capture(std::sync::Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Capture {
+        self.clone()
+    }
+}
+
+#[test]
+fn every_syscall_emits_one_debug_event() {
+    let _g = serialize();
+    if !root("tracing events") {
+        return;
+    }
+    let cap = Capture::default();
+    let sub = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(cap.clone())
+        .finish();
+    tracing::subscriber::with_default(sub, || {
+        let _ok = load(ProgType::SOCKET_FILTER, &ret(0), "rawbpf_traced").unwrap();
+        let _ = map_create(&MapCreate { map_type: MapType::ARRAY, name: "bad", ..Default::default() });
+    });
+    let text = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
+    let loads: Vec<&str> = text.lines().filter(|l| l.contains("BPF_PROG_LOAD prog_type=")).collect();
+    assert_eq!(loads.len(), 1, "{text}");
+    assert!(loads[0].contains("rawbpf::sys"), "{text}");
+    assert!(loads[0].contains("prog_type=socket_filter") && loads[0].contains("insn_cnt=2"), "{text}");
+    assert!(loads[0].contains("name=\"rawbpf_traced\""), "{text}");
+    let create = text.lines().find(|l| l.contains("BPF_MAP_CREATE map_type=array")).expect(&text);
+    assert!(create.contains("key_size=0") && create.contains("= -EINVAL"), "{create}");
 }

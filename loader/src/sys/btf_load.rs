@@ -3,7 +3,7 @@
 use std::mem::offset_of;
 
 use super::bpf::{addr, call_fd, Attr, Cmd};
-use super::log::{with_log, BtfLoadError, LogLevel, Loaded};
+use super::log::{with_log, BtfLoadError, Loaded, LogLevel};
 
 /// The BPF_BTF_LOAD prefix of `union bpf_attr`.
 #[repr(C)]

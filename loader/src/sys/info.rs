@@ -282,7 +282,12 @@ pub fn btf_info(fd: BorrowedFd<'_>) -> Result<BtfInfo, SysError> {
     get_info(fd, &mut r, "btf")?;
     let name_len = (r.name_len as usize).min(name.len());
     name[name.len() - 1] = 0;
-    Ok(BtfInfo { id: r.id, name: c_text(&name[..name_len.max(1)]), kernel_btf: r.kernel_btf != 0, btf_size: r.btf_size })
+    Ok(BtfInfo {
+        id: r.id,
+        name: c_text(&name[..name_len.max(1)]),
+        kernel_btf: r.kernel_btf != 0,
+        btf_size: r.btf_size,
+    })
 }
 
 /// `struct bpf_link_info` with its 32-byte union as raw words.

@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 
 use super::bpf::{addr, call_fd, obj_name, Attr, Cmd};
 use super::error::SysError;
-use super::log::{with_log, LoadError, LogLevel, Loaded, ProgLoadError};
+use super::log::{with_log, LoadError, Loaded, LogLevel, ProgLoadError};
 use super::types::{AttachType, ProgType};
 use btf::insn::Insn;
 use btf::wire::Endian;
@@ -118,7 +118,7 @@ pub fn prog_load(p: &ProgLoad<'_>) -> Result<std::os::fd::OwnedFd, ProgLoadError
 
 /// Loads a program, asking for the verifier log as `log` says (use `Always` for `--explain`).
 pub fn prog_load_with_log(p: &ProgLoad<'_>, log: LogLevel) -> Result<Loaded, ProgLoadError> {
-    if !p.insns.len().is_multiple_of(Insn::SIZE) || p.insns.is_empty() {
+    if p.insns.is_empty() || p.insns.len() % Insn::SIZE != 0 {
         return Err(LoadError {
             sys: SysError::new(Cmd::ProgLoad.name(), libc::EINVAL),
             log: format!("rawbpf: {} instruction bytes is not a positive multiple of 8", p.insns.len()),
