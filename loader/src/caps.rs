@@ -161,10 +161,11 @@ pub fn explain(err: &SysError, prog_type: ProgType, attach_type: AttachType, env
         }
         _ => format!("{prog_type} program"),
     };
+    // EACCES from PROG_LOAD is the verifier's "unsafe program"; elsewhere it is a permission problem.
+    if err.errno == libc::EPERM || (err.errno == libc::EACCES && err.cmd != "BPF_PROG_LOAD") {
+        return permission(err, &what, prog_type, attach_type, env);
+    }
     match err.errno {
-        libc::EPERM | libc::EACCES if err.errno == libc::EPERM || err.cmd != "BPF_PROG_LOAD" => {
-            permission(err, &what, prog_type, attach_type, env)
-        }
         libc::EACCES => refusal(
             format!("the verifier rejected the {what}: it could not prove the program safe"),
             "read the verifier log (the last lines name the failing instruction); rawbpf prints it with --verbose",

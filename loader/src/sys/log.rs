@@ -85,7 +85,7 @@ pub(super) fn with_log(level: LogLevel, attempt: &mut Attempt<'_>) -> Result<Loa
     let level = match level {
         LogLevel::OnFailure => match attempt(0, &mut []).0 {
             Ok(fd) => return Ok(Loaded { fd, log: None }),
-            Err(first) => return Err(retry_for_log(first, attempt)),
+            Err(first) => return retry_for_log(first, attempt),
         },
         LogLevel::Always(level) => level.max(1),
     };
@@ -102,18 +102,18 @@ pub(super) fn with_log(level: LogLevel, attempt: &mut Attempt<'_>) -> Result<Loa
     }
 }
 
-/// After a log-less failure, loads again with a log to show why; keeps the first errno.
-fn retry_for_log(first: SysError, attempt: &mut Attempt<'_>) -> LoadError {
+/// After a log-less failure, loads again with a log to show why. The first errno is the verdict
+/// reported; if the retry loads (the failure was transient), its object is returned instead.
+fn retry_for_log(first: SysError, attempt: &mut Attempt<'_>) -> Result<Loaded, LoadError> {
     let mut size = LOG_START;
     loop {
         let mut buf = vec![0u8; size];
         let (r, true_size) = attempt(1, &mut buf);
         let log = super::bpf::c_text(&buf);
         match r {
+            Ok(fd) => return Ok(Loaded { fd, log: Some(log) }),
             Err(e) if e.errno == libc::ENOSPC && size < LOG_MAX => size = next_size(size, true_size),
-            Err(e) => return LoadError { sys: first, log, truncated: e.errno == libc::ENOSPC },
-            // Loaded on the retry (a transient failure): the fd drops here; the first error stands.
-            Ok(_) => return LoadError { sys: first, log, truncated: false },
+            Err(e) => return Err(LoadError { sys: first, log, truncated: e.errno == libc::ENOSPC }),
         }
     }
 }
@@ -184,5 +184,15 @@ mod tests {
         assert_eq!(ok.log.as_deref(), Some("verification time 5 usec"));
         let quiet = with_log(LogLevel::OnFailure, &mut |_, _: &mut [u8]| (Ok(fd()), 0)).unwrap();
         assert!(quiet.log.is_none());
+        // A transient first failure: the retry's object is kept, with its log.
+        let retried = with_log(LogLevel::OnFailure, &mut |level, buf: &mut [u8]| {
+            if level == 0 {
+                return (Err(SysError::new("BPF_PROG_LOAD", libc::EAGAIN)), 0);
+            }
+            fill(buf, "ok");
+            (Ok(fd()), 0)
+        })
+        .unwrap();
+        assert_eq!(retried.log.as_deref(), Some("ok"));
     }
 }

@@ -118,6 +118,7 @@ pub fn prog_load(p: &ProgLoad<'_>) -> Result<std::os::fd::OwnedFd, ProgLoadError
 
 /// Loads a program, asking for the verifier log as `log` says (use `Always` for `--explain`).
 pub fn prog_load_with_log(p: &ProgLoad<'_>, log: LogLevel) -> Result<Loaded, ProgLoadError> {
+    #[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the workspace says 1.80
     if p.insns.is_empty() || p.insns.len() % Insn::SIZE != 0 {
         return Err(LoadError {
             sys: SysError::new(Cmd::ProgLoad.name(), libc::EINVAL),
