@@ -428,3 +428,46 @@ fn every_syscall_emits_one_debug_event() {
     let create = text.lines().find(|l| l.contains("BPF_MAP_CREATE map_type=array")).expect(&text);
     assert!(create.contains("key_size=0") && create.contains("= -EINVAL"), "{create}");
 }
+
+#[test]
+fn func_info_and_line_info_reach_the_kernel() {
+    let _g = serialize();
+    if !root("func_info") {
+        return;
+    }
+    use btf::types::{Body, Func, FuncProto, Linkage, Param, Type};
+    let mut b = btf::BtfBuilder::new();
+    let int = b.int("int", 4, true);
+    let void_ptr = b.ptr(0);
+    let params = vec![Param { name: "ctx", type_id: void_ptr }];
+    let proto = b.add(&Type { name: "", body: Body::FuncProto(FuncProto { ret: int, params }) });
+    let func = b.add(&Type { name: "prog", body: Body::Func(Func { proto, linkage: Linkage::Global }) });
+    let file = b.add_str("prog.c");
+    let line = b.add_str("return 0;");
+    let btf = btf_load(&b.build(), LogLevel::OnFailure).unwrap().fd;
+
+    // struct bpf_func_info { insn_off, type_id }; struct bpf_line_info { insn_off, file_name_off, line_off, line_col }.
+    let func_info: Vec<u8> = [0u32, func].iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let line_info: Vec<u8> = [0u32, file, line, 3 << 10 | 5].iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let insns = ret(0);
+    let p = ProgLoad {
+        prog_type: ProgType::SOCKET_FILTER,
+        insns: &insns,
+        license: GPL,
+        name: "prog",
+        prog_btf_fd: Some(btf.as_fd()),
+        func_info: Records { data: &func_info, rec_size: 8 },
+        line_info: Records { data: &line_info, rec_size: 16 },
+        ..Default::default()
+    };
+    let prog = prog_load(&p).unwrap_or_else(|e| panic!("{e}\n{}", e.log));
+    let info = prog_info(prog.as_fd()).unwrap();
+    assert_eq!(info.btf_id, btf_info(btf.as_fd()).unwrap().id);
+    assert_eq!((info.nr_func_info, info.nr_line_info), (1, 1));
+
+    // A func_info pointing at a non-FUNC type is refused with a log naming the problem.
+    let bad: Vec<u8> = [0u32, int].iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let err = prog_load(&ProgLoad { func_info: Records { data: &bad, rec_size: 8 }, ..p }).unwrap_err();
+    assert_eq!(err.errno(), libc::EINVAL, "{err}");
+    assert!(!err.log.is_empty(), "{err}");
+}

@@ -125,6 +125,10 @@ pub struct ProgInfo {
     pub run_time_ns: u64,
     /// The license was GPL-compatible.
     pub gpl_compatible: bool,
+    /// func_info records the kernel kept.
+    pub nr_func_info: u32,
+    /// line_info records the kernel kept.
+    pub nr_line_info: u32,
 }
 
 impl ProgInfo {
@@ -155,6 +159,8 @@ pub fn prog_info(fd: BorrowedFd<'_>) -> Result<ProgInfo, SysError> {
         run_cnt: r.run_cnt,
         run_time_ns: r.run_time_ns,
         gpl_compatible: r.flags & 1 != 0,
+        nr_func_info: r.nr_func_info,
+        nr_line_info: r.nr_line_info,
     })
 }
 
