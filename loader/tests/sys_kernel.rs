@@ -363,6 +363,7 @@ fn fentry_refusal_is_explained_as_policy() {
             assert_eq!(e.errno(), libc::EPERM, "{e}");
             let env = Environment::detect();
             let r = explain(&e.sys, p.prog_type, p.expected_attach_type, &env);
+            println!("{e}\n{r}");
             assert!(r.cause.contains("security policy"), "{r}");
             assert!(!r.cause.contains("missing CAP"), "{r}");
             assert!(r.fix.contains("tests/vm/run demo"), "{r}");

@@ -146,12 +146,22 @@ pub(super) fn owned(fd: i64) -> OwnedFd {
     unsafe { OwnedFd::from_raw_fd(fd as i32) }
 }
 
-/// The address of a buffer as the kernel's `__aligned_u64` pointer field (0 for an empty one).
+/// The address of a buffer the kernel only reads, as an `__aligned_u64` field (0 when empty).
 pub(super) fn addr<T>(s: &[T]) -> u64 {
     if s.is_empty() {
         0
     } else {
         s.as_ptr() as u64
+    }
+}
+
+/// The address of a buffer the kernel writes into (0 when empty). Derived from `&mut` so the
+/// kernel's write does not go through a shared borrow.
+pub(super) fn addr_mut<T>(s: &mut [T]) -> u64 {
+    if s.is_empty() {
+        0
+    } else {
+        s.as_mut_ptr() as u64
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::mem::offset_of;
 
-use super::bpf::{addr, call_fd, Attr, Cmd};
+use super::bpf::{addr, addr_mut, call_fd, Attr, Cmd};
 use super::log::{with_log, BtfLoadError, Loaded, LogLevel};
 
 /// The BPF_BTF_LOAD prefix of `union bpf_attr`.
@@ -27,7 +27,7 @@ pub fn btf_load(data: &[u8], log: LogLevel) -> Result<Loaded, BtfLoadError> {
         let mut a = BtfLoadAttr {
             btf: addr(data),
             btf_size: data.len() as u32,
-            btf_log_buf: addr(buf),
+            btf_log_buf: addr_mut(buf),
             btf_log_size: buf.len() as u32,
             btf_log_level: level,
             ..Default::default()

@@ -6,7 +6,7 @@
 use std::mem::offset_of;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-use super::bpf::{addr, c_text, call, Attr, Cmd};
+use super::bpf::{addr_mut, c_text, call, Attr, Cmd};
 use super::error::SysError;
 use super::types::{AttachType, LinkType, MapType, ProgType};
 
@@ -168,7 +168,7 @@ pub fn prog_info(fd: BorrowedFd<'_>) -> Result<ProgInfo, SysError> {
 pub fn prog_map_ids(fd: BorrowedFd<'_>) -> Result<Vec<u32>, SysError> {
     let n = prog_info(fd)?.nr_map_ids;
     let mut ids = vec![0u32; n as usize];
-    let mut r = RawProgInfo { nr_map_ids: n, map_ids: addr(&ids), ..Default::default() };
+    let mut r = RawProgInfo { nr_map_ids: n, map_ids: addr_mut(&mut ids), ..Default::default() };
     get_info(fd, &mut r, "prog map_ids")?;
     // The kernel reports the true count; it only wrote min(ours, true).
     ids.truncate(r.nr_map_ids.min(n) as usize);
@@ -179,7 +179,7 @@ pub fn prog_map_ids(fd: BorrowedFd<'_>) -> Result<Vec<u32>, SysError> {
 pub fn prog_xlated_insns(fd: BorrowedFd<'_>) -> Result<Vec<u8>, SysError> {
     let len = prog_info(fd)?.xlated_len;
     let mut buf = vec![0u8; len as usize];
-    let mut r = RawProgInfo { xlated_prog_len: len, xlated_prog_insns: addr(&buf), ..Default::default() };
+    let mut r = RawProgInfo { xlated_prog_len: len, xlated_prog_insns: addr_mut(&mut buf), ..Default::default() };
     get_info(fd, &mut r, "prog xlated")?;
     buf.truncate(r.xlated_prog_len.min(len) as usize);
     Ok(buf)
@@ -284,7 +284,7 @@ pub struct BtfInfo {
 /// Reads a BTF object's info, including its name.
 pub fn btf_info(fd: BorrowedFd<'_>) -> Result<BtfInfo, SysError> {
     let mut name = [0u8; 64];
-    let mut r = RawBtfInfo { name: addr(&name[..]), name_len: name.len() as u32, ..Default::default() };
+    let mut r = RawBtfInfo { name: addr_mut(&mut name[..]), name_len: name.len() as u32, ..Default::default() };
     get_info(fd, &mut r, "btf")?;
     let name_len = (r.name_len as usize).min(name.len());
     name[name.len() - 1] = 0;
@@ -353,7 +353,7 @@ pub fn link_info(fd: BorrowedFd<'_>) -> Result<LinkInfo, SysError> {
     let detail = match link_type {
         LinkType::RAW_TRACEPOINT => {
             let mut name = [0u8; 128];
-            let ptr = addr(&name[..]);
+            let ptr = addr_mut(&mut name[..]);
             let mut q = RawLinkInfo::default();
             // `tp_name` is a u64 at the union's start: store it in native byte order.
             let b = ptr.to_ne_bytes();

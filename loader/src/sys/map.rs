@@ -4,7 +4,7 @@
 use std::mem::offset_of;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
-use super::bpf::{addr, call, call_fd, obj_name, Attr, Cmd};
+use super::bpf::{addr, addr_mut, call, call_fd, obj_name, Attr, Cmd};
 use super::error::SysError;
 use super::info::{map_info, MapInfo};
 use super::types::MapType;
@@ -177,7 +177,7 @@ pub fn map_update_elem(fd: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u64)
 /// Reads the value at `key` into `value`; `ENOENT` when absent.
 pub fn map_lookup_elem(fd: BorrowedFd<'_>, key: &[u8], value: &mut [u8]) -> Result<(), SysError> {
     check_sizes(Cmd::MapLookupElem, fd, key.len(), Some(value.len()))?;
-    elem(Cmd::MapLookupElem, fd, addr(key), addr(value), 0)
+    elem(Cmd::MapLookupElem, fd, addr(key), addr_mut(value), 0)
 }
 
 /// Deletes `key`; `ENOENT` when absent.
@@ -189,7 +189,7 @@ pub fn map_delete_elem(fd: BorrowedFd<'_>, key: &[u8]) -> Result<(), SysError> {
 /// Writes the key after `key` (or the first key, for `None`) into `next`; `ENOENT` at the end.
 pub fn map_get_next_key(fd: BorrowedFd<'_>, key: Option<&[u8]>, next: &mut [u8]) -> Result<(), SysError> {
     check_sizes(Cmd::MapGetNextKey, fd, key.map_or(usize::MAX, <[u8]>::len).min(next.len()), None)?;
-    elem(Cmd::MapGetNextKey, fd, key.map_or(0, addr), addr(next), 0)
+    elem(Cmd::MapGetNextKey, fd, key.map_or(0, addr), addr_mut(next), 0)
 }
 
 /// Makes the map read-only for user space (`.rodata` after initialization).

@@ -4,7 +4,7 @@ use std::ffi::CStr;
 use std::mem::offset_of;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-use super::bpf::{addr, call_fd, obj_name, Attr, Cmd};
+use super::bpf::{addr, addr_mut, call_fd, obj_name, Attr, Cmd};
 use super::error::SysError;
 use super::log::{with_log, LoadError, Loaded, LogLevel, ProgLoadError};
 use super::types::{AttachType, ProgType};
@@ -136,7 +136,7 @@ pub fn prog_load_with_log(p: &ProgLoad<'_>, log: LogLevel) -> Result<Loaded, Pro
             license: p.license.as_ptr() as u64,
             log_level: level,
             log_size: buf.len() as u32,
-            log_buf: addr(buf),
+            log_buf: addr_mut(buf),
             kern_version: p.kern_version,
             prog_flags: p.prog_flags,
             prog_name: name,
