@@ -236,7 +236,7 @@ fn permission(err: &SysError, what: &str, prog_type: ProgType, attach_type: Atta
         }
         Some(LockdownMode::Integrity) => cause.push_str("; lockdown=integrity is active here"),
         Some(LockdownMode::None) => cause.push_str("; lockdown=none, so the policy is an LSM or the hypervisor"),
-        None => {}
+        None => cause.push_str("; lockdown is not reported here (no /sys/kernel/security/lockdown)"),
     }
     let fix = if needs_trampoline(prog_type, attach_type) {
         "fentry/fexit/lsm cannot run on this machine; use a tp_btf or raw_tp program, or try tests/vm/run demo"
