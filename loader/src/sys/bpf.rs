@@ -1,0 +1,195 @@
+//! The raw `bpf()` syscall: the command numbers, the one call site, and the trace event every
+//! command emits.
+
+use std::fmt;
+use std::os::fd::{FromRawFd, OwnedFd};
+
+use super::error::SysError;
+
+/// `enum bpf_cmd` values rawbpf uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Cmd {
+    /// Create a map.
+    MapCreate = 0,
+    /// Read a map element.
+    MapLookupElem = 1,
+    /// Write a map element.
+    MapUpdateElem = 2,
+    /// Delete a map element.
+    MapDeleteElem = 3,
+    /// Iterate map keys.
+    MapGetNextKey = 4,
+    /// Verify and load a program.
+    ProgLoad = 5,
+    /// Next loaded program id.
+    ProgGetNextId = 11,
+    /// Next map id.
+    MapGetNextId = 12,
+    /// Program fd from an id.
+    ProgGetFdById = 13,
+    /// Map fd from an id.
+    MapGetFdById = 14,
+    /// `bpf_prog_info` / `bpf_map_info` / `bpf_btf_info` / `bpf_link_info` of an fd.
+    ObjGetInfoByFd = 15,
+    /// Attach a raw_tp / tp_btf / tracing program (the pre-link API).
+    RawTracepointOpen = 17,
+    /// Load BTF.
+    BtfLoad = 18,
+    /// BTF fd from an id.
+    BtfGetFdById = 19,
+    /// Make a map read-only for user space.
+    MapFreeze = 22,
+    /// Next BTF object id.
+    BtfGetNextId = 23,
+    /// Create a link (attach through a bpf_link).
+    LinkCreate = 28,
+    /// Link fd from an id.
+    LinkGetFdById = 30,
+    /// Next link id.
+    LinkGetNextId = 31,
+}
+
+impl Cmd {
+    /// The UAPI name, used in errors and traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cmd::MapCreate => "BPF_MAP_CREATE",
+            Cmd::MapLookupElem => "BPF_MAP_LOOKUP_ELEM",
+            Cmd::MapUpdateElem => "BPF_MAP_UPDATE_ELEM",
+            Cmd::MapDeleteElem => "BPF_MAP_DELETE_ELEM",
+            Cmd::MapGetNextKey => "BPF_MAP_GET_NEXT_KEY",
+            Cmd::ProgLoad => "BPF_PROG_LOAD",
+            Cmd::ProgGetNextId => "BPF_PROG_GET_NEXT_ID",
+            Cmd::MapGetNextId => "BPF_MAP_GET_NEXT_ID",
+            Cmd::ProgGetFdById => "BPF_PROG_GET_FD_BY_ID",
+            Cmd::MapGetFdById => "BPF_MAP_GET_FD_BY_ID",
+            Cmd::ObjGetInfoByFd => "BPF_OBJ_GET_INFO_BY_FD",
+            Cmd::RawTracepointOpen => "BPF_RAW_TRACEPOINT_OPEN",
+            Cmd::BtfLoad => "BPF_BTF_LOAD",
+            Cmd::BtfGetFdById => "BPF_BTF_GET_FD_BY_ID",
+            Cmd::MapFreeze => "BPF_MAP_FREEZE",
+            Cmd::BtfGetNextId => "BPF_BTF_GET_NEXT_ID",
+            Cmd::LinkCreate => "BPF_LINK_CREATE",
+            Cmd::LinkGetFdById => "BPF_LINK_GET_FD_BY_ID",
+            Cmd::LinkGetNextId => "BPF_LINK_GET_NEXT_ID",
+        }
+    }
+}
+
+/// Marks a `#[repr(C)]` attribute struct the kernel may read and write as plain bytes.
+///
+/// # Safety
+/// Implementors are `#[repr(C)]`, have no implicit padding (every byte is a named field, so a
+/// zero-initialized value has an all-zero tail), and hold only integers and byte arrays; any
+/// address stored in them is a `u64` whose target the caller keeps alive for the call.
+pub(super) unsafe trait Attr: Sized {}
+
+/// How many times an interrupted or `EAGAIN` bpf() call is retried (libbpf retries PROG_LOAD too).
+const RETRIES: usize = 5;
+
+/// Calls bpf(cmd, attr, sizeof attr) and returns the non-negative result or the errno.
+fn raw<T: Attr>(cmd: Cmd, attr: &mut T) -> Result<i64, i32> {
+    let mut tries = 0;
+    loop {
+        // SAFETY: `attr` is a live, exclusively borrowed `Attr` of exactly `size_of::<T>()` bytes
+        // (the `Attr` contract: repr(C), no padding, only integers); pointers inside it are kept
+        // alive by the caller until this call returns.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_bpf,
+                cmd as libc::c_long,
+                attr as *mut T as *mut libc::c_void,
+                std::mem::size_of::<T>() as libc::c_uint,
+            )
+        };
+        if r >= 0 {
+            return Ok(r as i64);
+        }
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+        tries += 1;
+        if tries < RETRIES && (errno == libc::EINTR || (errno == libc::EAGAIN && cmd == Cmd::ProgLoad)) {
+            continue;
+        }
+        return Err(errno);
+    }
+}
+
+/// Runs one command and emits its DEBUG event on target `rawbpf::sys`: the command, `what` (its
+/// key attribute fields) and the result (value or errno name).
+pub(super) fn call<T: Attr>(cmd: Cmd, attr: &mut T, what: fmt::Arguments<'_>) -> Result<i64, SysError> {
+    let r = raw(cmd, attr);
+    trace_result(cmd.name(), what, r);
+    r.map_err(|errno| SysError::new(cmd.name(), errno))
+}
+
+/// The single trace point for every syscall in `sys` (bpf, perf_event_open, ioctl).
+pub(super) fn trace_result(cmd: &'static str, what: fmt::Arguments<'_>, r: Result<i64, i32>) {
+    match r {
+        Ok(v) => tracing::debug!(target: "rawbpf::sys", cmd, result = v, "{cmd} {what} = {v}"),
+        Err(e) => {
+            let errno = super::error::errno_name(e);
+            tracing::debug!(target: "rawbpf::sys", cmd, errno, "{cmd} {what} = -{errno}")
+        }
+    }
+}
+
+/// Runs a command that returns a new file descriptor and takes ownership of it.
+pub(super) fn call_fd<T: Attr>(cmd: Cmd, attr: &mut T, what: fmt::Arguments<'_>) -> Result<OwnedFd, SysError> {
+    let fd = call(cmd, attr, what)?;
+    Ok(owned(fd))
+}
+
+/// Wraps a file descriptor a syscall just returned.
+pub(super) fn owned(fd: i64) -> OwnedFd {
+    // SAFETY: the kernel just returned this descriptor to us; nothing else owns it.
+    unsafe { OwnedFd::from_raw_fd(fd as i32) }
+}
+
+/// The address of a buffer the kernel only reads, as an `__aligned_u64` field (0 when empty).
+pub(super) fn addr<T>(s: &[T]) -> u64 {
+    if s.is_empty() {
+        0
+    } else {
+        s.as_ptr() as u64
+    }
+}
+
+/// The address of a buffer the kernel writes into (0 when empty). Derived from `&mut` so the
+/// kernel's write does not go through a shared borrow.
+pub(super) fn addr_mut<T>(s: &mut [T]) -> u64 {
+    if s.is_empty() {
+        0
+    } else {
+        s.as_mut_ptr() as u64
+    }
+}
+
+/// Copies `name` into a kernel object name: at most 15 bytes plus NUL, with characters the
+/// kernel refuses (anything but `[A-Za-z0-9_.]`) replaced by `_`.
+pub(super) fn obj_name(name: &str) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (o, b) in out.iter_mut().zip(name.bytes().take(15)) {
+        *o = if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' { b } else { b'_' };
+    }
+    out
+}
+
+/// The text of a NUL-terminated kernel string buffer.
+pub(super) fn c_text(buf: &[u8]) -> String {
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_names_are_truncated_and_sanitized() {
+        assert_eq!(&obj_name("handle_tcp_connect_v4")[..16], b"handle_tcp_conn\0");
+        assert_eq!(&obj_name("a-b.c")[..6], b"a_b.c\0");
+        assert_eq!(c_text(&obj_name("")), "");
+        assert_eq!(c_text(&obj_name("héllo")), "h__llo");
+    }
+}

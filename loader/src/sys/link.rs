@@ -1,0 +1,131 @@
+//! Attaching: BPF_LINK_CREATE and the older BPF_RAW_TRACEPOINT_OPEN.
+
+use std::ffi::CStr;
+use std::mem::offset_of;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+
+use super::bpf::{call_fd, Attr, Cmd};
+use super::error::SysError;
+use super::types::AttachType;
+
+/// Everything BPF_LINK_CREATE takes for the link kinds rawbpf makes.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkCreate<'a> {
+    /// The program.
+    pub prog_fd: BorrowedFd<'a>,
+    /// What to attach to: a perf event fd (PERF_EVENT), a cgroup... None (0) for tracing programs,
+    /// whose target was fixed at load time.
+    pub target_fd: Option<BorrowedFd<'a>>,
+    /// Attach type (for tracing: the program's expected attach type).
+    pub attach_type: AttachType,
+    /// Link flags.
+    pub flags: u32,
+    /// Tracing: a BTF id overriding the load-time target (0: the load-time one).
+    pub target_btf_id: u32,
+    /// `bpf_get_attach_cookie()` value (perf_event 5.15+, tracing 6.6+); 0 for none.
+    pub cookie: u64,
+}
+
+impl<'a> LinkCreate<'a> {
+    /// A link for `prog_fd` with `attach_type` and no target, flags or cookie.
+    pub fn new(prog_fd: BorrowedFd<'a>, attach_type: AttachType) -> Self {
+        LinkCreate { prog_fd, target_fd: None, attach_type, flags: 0, target_btf_id: 0, cookie: 0 }
+    }
+}
+
+/// The common BPF_LINK_CREATE head plus the tracing `target_btf_id`.
+#[repr(C)]
+#[derive(Default)]
+struct LinkCreateAttr {
+    prog_fd: u32,
+    target_fd: u32,
+    attach_type: u32,
+    flags: u32,
+    target_btf_id: u32,
+}
+// SAFETY: repr(C), only integers, no padding.
+unsafe impl Attr for LinkCreateAttr {}
+
+/// BPF_LINK_CREATE with the `perf_event.bpf_cookie` member.
+#[repr(C)]
+#[derive(Default)]
+struct PerfLinkAttr {
+    prog_fd: u32,
+    target_fd: u32,
+    attach_type: u32,
+    flags: u32,
+    bpf_cookie: u64,
+}
+// SAFETY: repr(C), only integers, no padding.
+unsafe impl Attr for PerfLinkAttr {}
+
+/// BPF_LINK_CREATE with the `tracing` member (target_btf_id, cookie).
+#[repr(C)]
+#[derive(Default)]
+struct TracingLinkAttr {
+    prog_fd: u32,
+    target_fd: u32,
+    attach_type: u32,
+    flags: u32,
+    target_btf_id: u32,
+    _pad: u32,
+    cookie: u64,
+}
+// SAFETY: repr(C), only integers, padding is an explicit field.
+unsafe impl Attr for TracingLinkAttr {}
+const _: () = assert!(
+    offset_of!(LinkCreateAttr, target_btf_id) == 16
+        && offset_of!(PerfLinkAttr, bpf_cookie) == 16
+        && offset_of!(TracingLinkAttr, cookie) == 24
+        && size_of::<TracingLinkAttr>() == 32
+);
+
+/// Creates a link. Only the attribute members in use are passed, so kernels that predate cookies
+/// accept links without one.
+pub fn link_create(l: &LinkCreate<'_>) -> Result<OwnedFd, SysError> {
+    let prog_fd = l.prog_fd.as_raw_fd() as u32;
+    let target_fd = l.target_fd.map_or(0, |fd| fd.as_raw_fd() as u32);
+    let (attach_type, flags, target_btf_id, cookie) = (l.attach_type.0, l.flags, l.target_btf_id, l.cookie);
+    if cookie == 0 {
+        create(&mut LinkCreateAttr { prog_fd, target_fd, attach_type, flags, target_btf_id }, l)
+    } else if l.attach_type == AttachType::PERF_EVENT {
+        create(&mut PerfLinkAttr { prog_fd, target_fd, attach_type, flags, bpf_cookie: cookie }, l)
+    } else {
+        create(&mut TracingLinkAttr { prog_fd, target_fd, attach_type, flags, target_btf_id, _pad: 0, cookie }, l)
+    }
+}
+
+fn create<T: Attr>(a: &mut T, l: &LinkCreate<'_>) -> Result<OwnedFd, SysError> {
+    call_fd(
+        Cmd::LinkCreate,
+        a,
+        format_args!(
+            "prog_fd={} target_fd={} attach_type={} flags={:#x} target_btf_id={} cookie={}",
+            l.prog_fd.as_raw_fd(),
+            l.target_fd.map_or(0, |fd| fd.as_raw_fd()),
+            l.attach_type,
+            l.flags,
+            l.target_btf_id,
+            l.cookie
+        ),
+    )
+}
+
+/// The `raw_tracepoint` member of `union bpf_attr`.
+#[repr(C)]
+#[derive(Default)]
+struct RawTpAttr {
+    name: u64,
+    prog_fd: u32,
+    _pad: u32,
+}
+// SAFETY: repr(C), only integers, padding is an explicit field.
+unsafe impl Attr for RawTpAttr {}
+
+/// Attaches a raw_tp program to tracepoint `name`, or (with `None`) a tp_btf / fentry / fexit / lsm
+/// program to the target it was loaded for. The link lives as long as the returned fd.
+pub fn raw_tracepoint_open(name: Option<&CStr>, prog_fd: BorrowedFd<'_>) -> Result<OwnedFd, SysError> {
+    let raw_fd = prog_fd.as_raw_fd() as u32;
+    let mut a = RawTpAttr { name: name.map_or(0, |n| n.as_ptr() as u64), prog_fd: raw_fd, _pad: 0 };
+    call_fd(Cmd::RawTracepointOpen, &mut a, format_args!("name={name:?} prog_fd={raw_fd}"))
+}

@@ -1,0 +1,212 @@
+//! Maps: BPF_MAP_CREATE and the element commands. Element calls check buffer sizes against the
+//! map's own key/value sizes first, so the kernel never reads or writes past a Rust slice.
+
+use std::mem::offset_of;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+
+use super::bpf::{addr, addr_mut, call, call_fd, obj_name, Attr, Cmd};
+use super::error::SysError;
+use super::info::{map_info, MapInfo};
+use super::types::MapType;
+
+/// Everything BPF_MAP_CREATE takes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MapCreate<'a> {
+    /// Map type.
+    pub map_type: MapType,
+    /// Key size in bytes.
+    pub key_size: u32,
+    /// Value size in bytes.
+    pub value_size: u32,
+    /// Capacity.
+    pub max_entries: u32,
+    /// `BPF_F_*` map flags (`BPF_F_NO_PREALLOC`, `BPF_F_RDONLY_PROG`, `BPF_F_MMAPABLE`...).
+    pub map_flags: u32,
+    /// Name (truncated to 15 bytes, sanitized).
+    pub name: &'a str,
+    /// Inner map template for map-in-map types.
+    pub inner_map_fd: Option<BorrowedFd<'a>>,
+    /// The object's BTF, describing key and value.
+    pub btf_fd: Option<BorrowedFd<'a>>,
+    /// Key type id in `btf_fd`.
+    pub btf_key_type_id: u32,
+    /// Value type id in `btf_fd`.
+    pub btf_value_type_id: u32,
+    /// struct_ops: the kernel struct stored as the value.
+    pub btf_vmlinux_value_type_id: u32,
+    /// Per-type extra (bloom filter hash count, arena address).
+    pub map_extra: u64,
+}
+
+/// The BPF_MAP_CREATE prefix of `union bpf_attr`.
+#[repr(C)]
+#[derive(Default)]
+struct MapCreateAttr {
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    map_flags: u32,
+    inner_map_fd: u32,
+    numa_node: u32,
+    map_name: [u8; 16],
+    map_ifindex: u32,
+    btf_fd: u32,
+    btf_key_type_id: u32,
+    btf_value_type_id: u32,
+    btf_vmlinux_value_type_id: u32,
+    map_extra: u64,
+}
+// SAFETY: repr(C), only integers and a byte array, no padding (asserted below).
+unsafe impl Attr for MapCreateAttr {}
+const _: () = assert!(
+    offset_of!(MapCreateAttr, map_name) == 28
+        && offset_of!(MapCreateAttr, btf_fd) == 48
+        && offset_of!(MapCreateAttr, map_extra) == 64
+        && size_of::<MapCreateAttr>() == 72
+);
+
+/// The BPF_MAP_*_ELEM prefix of `union bpf_attr`.
+#[repr(C)]
+#[derive(Default)]
+struct ElemAttr {
+    map_fd: u32,
+    _pad: u32,
+    key: u64,
+    /// `value` or `next_key`.
+    value: u64,
+    flags: u64,
+}
+// SAFETY: repr(C), only integers, padding is an explicit field.
+unsafe impl Attr for ElemAttr {}
+const _: () = assert!(offset_of!(ElemAttr, key) == 8 && size_of::<ElemAttr>() == 32);
+
+/// `BPF_ANY`: create or update.
+pub const BPF_ANY: u64 = 0;
+/// `BPF_NOEXIST`: create only.
+pub const BPF_NOEXIST: u64 = 1;
+/// `BPF_EXIST`: update only.
+pub const BPF_EXIST: u64 = 2;
+
+/// Creates a map.
+pub fn map_create(m: &MapCreate<'_>) -> Result<OwnedFd, SysError> {
+    let raw = |fd: Option<BorrowedFd<'_>>| fd.map_or(0, |fd| fd.as_raw_fd() as u32);
+    let btf_fd = raw(m.btf_fd);
+    let mut a = MapCreateAttr {
+        map_type: m.map_type.0,
+        key_size: m.key_size,
+        value_size: m.value_size,
+        max_entries: m.max_entries,
+        map_flags: m.map_flags,
+        inner_map_fd: raw(m.inner_map_fd),
+        map_name: obj_name(m.name),
+        btf_fd,
+        btf_key_type_id: m.btf_key_type_id,
+        btf_value_type_id: m.btf_value_type_id,
+        btf_vmlinux_value_type_id: m.btf_vmlinux_value_type_id,
+        map_extra: m.map_extra,
+        ..Default::default()
+    };
+    call_fd(
+        Cmd::MapCreate,
+        &mut a,
+        format_args!(
+            "map_type={} name={:?} key_size={} value_size={} max_entries={} flags={:#x} btf_fd={btf_fd} key_type_id={} \
+             value_type_id={}",
+            m.map_type, m.name, m.key_size, m.value_size, m.max_entries, m.map_flags, m.btf_key_type_id,
+            m.btf_value_type_id,
+        ),
+    )
+}
+
+/// Bytes a value buffer must hold for this map (per-CPU maps: one 8-aligned slot per possible CPU).
+pub fn value_buf_len(info: &MapInfo) -> Result<usize, SysError> {
+    if info.map_type.is_per_cpu() {
+        let cpus = possible_cpus().map_err(|_| SysError::new("read /sys/devices/system/cpu/possible", libc::EIO))?;
+        Ok((info.value_size as usize).next_multiple_of(8) * cpus)
+    } else {
+        Ok(info.value_size as usize)
+    }
+}
+
+/// Number of possible CPUs, from `/sys/devices/system/cpu/possible` (e.g. `0-3` → 4).
+pub fn possible_cpus() -> std::io::Result<usize> {
+    let s = std::fs::read_to_string("/sys/devices/system/cpu/possible")?;
+    parse_cpu_list(&s).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, s))
+}
+
+/// Counts CPUs in a list like `0-3,8,10-11`.
+pub fn parse_cpu_list(s: &str) -> Option<usize> {
+    let mut n = 0;
+    for part in s.trim().split(',').filter(|p| !p.is_empty()) {
+        n += match part.split_once('-') {
+            Some((a, b)) => b.parse::<usize>().ok()?.checked_sub(a.parse::<usize>().ok()?)? + 1,
+            None => part.parse::<usize>().map(|_| 1).ok()?,
+        };
+    }
+    Some(n)
+}
+
+/// Fails with EINVAL (naming `cmd`) unless the buffers cover the map's key and value sizes.
+fn check_sizes(cmd: Cmd, fd: BorrowedFd<'_>, key: usize, value: Option<usize>) -> Result<(), SysError> {
+    let info = map_info(fd)?;
+    let value_ok = match value {
+        Some(len) => len >= value_buf_len(&info)?,
+        None => true,
+    };
+    if key < info.key_size as usize || !value_ok {
+        tracing::debug!(target: "rawbpf::sys", cmd = cmd.name(), key, ?value, info.key_size, info.value_size,
+            "buffer smaller than the map's key/value size");
+        return Err(SysError::new(cmd.name(), libc::EINVAL));
+    }
+    Ok(())
+}
+
+fn elem(cmd: Cmd, fd: BorrowedFd<'_>, key: u64, value: u64, flags: u64) -> Result<(), SysError> {
+    let map_fd = fd.as_raw_fd() as u32;
+    let mut a = ElemAttr { map_fd, key, value, flags, ..Default::default() };
+    call(cmd, &mut a, format_args!("map_fd={map_fd} flags={flags:#x}")).map(|_| ())
+}
+
+/// Writes `value` at `key` (`flags`: [`BPF_ANY`], [`BPF_NOEXIST`], [`BPF_EXIST`]).
+pub fn map_update_elem(fd: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u64) -> Result<(), SysError> {
+    check_sizes(Cmd::MapUpdateElem, fd, key.len(), Some(value.len()))?;
+    elem(Cmd::MapUpdateElem, fd, addr(key), addr(value), flags)
+}
+
+/// Reads the value at `key` into `value`; `ENOENT` when absent.
+pub fn map_lookup_elem(fd: BorrowedFd<'_>, key: &[u8], value: &mut [u8]) -> Result<(), SysError> {
+    check_sizes(Cmd::MapLookupElem, fd, key.len(), Some(value.len()))?;
+    elem(Cmd::MapLookupElem, fd, addr(key), addr_mut(value), 0)
+}
+
+/// Deletes `key`; `ENOENT` when absent.
+pub fn map_delete_elem(fd: BorrowedFd<'_>, key: &[u8]) -> Result<(), SysError> {
+    check_sizes(Cmd::MapDeleteElem, fd, key.len(), None)?;
+    elem(Cmd::MapDeleteElem, fd, addr(key), 0, 0)
+}
+
+/// Writes the key after `key` (or the first key, for `None`) into `next`; `ENOENT` at the end.
+pub fn map_get_next_key(fd: BorrowedFd<'_>, key: Option<&[u8]>, next: &mut [u8]) -> Result<(), SysError> {
+    check_sizes(Cmd::MapGetNextKey, fd, key.map_or(usize::MAX, <[u8]>::len).min(next.len()), None)?;
+    elem(Cmd::MapGetNextKey, fd, key.map_or(0, addr), addr_mut(next), 0)
+}
+
+/// Makes the map read-only for user space (`.rodata` after initialization).
+pub fn map_freeze(fd: BorrowedFd<'_>) -> Result<(), SysError> {
+    elem(Cmd::MapFreeze, fd, 0, 0, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(parse_cpu_list("0-1\n"), Some(2));
+        assert_eq!(parse_cpu_list("0"), Some(1));
+        assert_eq!(parse_cpu_list("0-3,8,10-11"), Some(7));
+        assert_eq!(parse_cpu_list("3-1"), None);
+        assert_eq!(parse_cpu_list("x"), None);
+    }
+}

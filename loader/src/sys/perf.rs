@@ -1,0 +1,107 @@
+//! perf_event_open() for tracepoints and the ioctls that hang a BPF program on the event.
+
+use std::io;
+use std::mem::offset_of;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use super::bpf::{owned, trace_result};
+use super::error::SysError;
+
+/// `PERF_TYPE_TRACEPOINT`.
+const PERF_TYPE_TRACEPOINT: u32 = 2;
+/// `PERF_FLAG_FD_CLOEXEC`.
+const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
+/// `PERF_EVENT_IOC_ENABLE` = `_IO('$', 0)`.
+const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
+/// `PERF_EVENT_IOC_DISABLE` = `_IO('$', 1)`.
+const PERF_EVENT_IOC_DISABLE: libc::c_ulong = 0x2401;
+/// `PERF_EVENT_IOC_SET_BPF` = `_IOW('$', 8, __u32)`.
+const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
+
+/// `struct perf_event_attr` up to `config1`: `PERF_ATTR_SIZE_VER0`, which every kernel accepts.
+#[repr(C)]
+#[derive(Default)]
+struct PerfEventAttr {
+    type_: u32,
+    size: u32,
+    config: u64,
+    sample_period: u64,
+    sample_type: u64,
+    read_format: u64,
+    /// The `disabled:1, inherit:1, ...` bitfield word.
+    flags: u64,
+    wakeup_events: u32,
+    bp_type: u32,
+    config1: u64,
+}
+const _: () = assert!(offset_of!(PerfEventAttr, flags) == 40 && size_of::<PerfEventAttr>() == 64);
+
+/// Opens a perf event on tracepoint `id` (from tracefs `events/<category>/<name>/id`) for all
+/// processes: pid -1, cpu 0, as libbpf does; a tracepoint event fires on every CPU regardless.
+pub fn perf_event_open_tracepoint(id: u64) -> Result<OwnedFd, SysError> {
+    let attr = PerfEventAttr {
+        type_: PERF_TYPE_TRACEPOINT,
+        size: size_of::<PerfEventAttr>() as u32,
+        config: id,
+        sample_period: 1,
+        wakeup_events: 1,
+        ..Default::default()
+    };
+    let (pid, cpu, group): (libc::pid_t, libc::c_int, libc::c_int) = (-1, 0, -1);
+    // SAFETY: `attr` is a live, fully initialized perf_event_attr prefix whose `size` field says
+    // how many bytes the kernel may read; the remaining arguments are plain integers.
+    let r = unsafe {
+        libc::syscall(libc::SYS_perf_event_open, &attr as *const PerfEventAttr, pid, cpu, group, PERF_FLAG_FD_CLOEXEC)
+    };
+    let r = if r >= 0 { Ok(r as i64) } else { Err(last_errno()) };
+    trace_result("perf_event_open", format_args!("type=tracepoint config={id} pid={pid} cpu={cpu}"), r);
+    r.map(owned).map_err(|e| SysError::new("perf_event_open", e))
+}
+
+fn last_errno() -> i32 {
+    io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+fn ioctl(cmd: &'static str, fd: BorrowedFd<'_>, req: libc::c_ulong, arg: libc::c_ulong) -> Result<(), SysError> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: the perf ioctls used here take an integer argument (or none); `fd` is a live descriptor.
+    let r = unsafe { libc::ioctl(raw, req as _, arg) };
+    let r = if r >= 0 { Ok(r as i64) } else { Err(last_errno()) };
+    trace_result(cmd, format_args!("perf_fd={raw} arg={arg}"), r);
+    r.map(|_| ()).map_err(|e| SysError::new(cmd, e))
+}
+
+/// Hangs a tracepoint / kprobe / perf_event program on a perf event (the pre-link way).
+pub fn perf_event_set_bpf(perf_fd: BorrowedFd<'_>, prog_fd: BorrowedFd<'_>) -> Result<(), SysError> {
+    ioctl("PERF_EVENT_IOC_SET_BPF", perf_fd, PERF_EVENT_IOC_SET_BPF, prog_fd.as_raw_fd() as libc::c_ulong)
+}
+
+/// Starts the event.
+pub fn perf_event_enable(perf_fd: BorrowedFd<'_>) -> Result<(), SysError> {
+    ioctl("PERF_EVENT_IOC_ENABLE", perf_fd, PERF_EVENT_IOC_ENABLE, 0)
+}
+
+/// Stops the event.
+pub fn perf_event_disable(perf_fd: BorrowedFd<'_>) -> Result<(), SysError> {
+    ioctl("PERF_EVENT_IOC_DISABLE", perf_fd, PERF_EVENT_IOC_DISABLE, 0)
+}
+
+/// Where tracefs is mounted: `/sys/kernel/tracing`, else the debugfs path.
+pub fn tracefs_root() -> Option<PathBuf> {
+    ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+        .iter()
+        .map(Path::new)
+        .find(|p| p.join("events").is_dir())
+        .map(Path::to_path_buf)
+}
+
+/// The id of tracepoint `category/name` from tracefs.
+pub fn tracepoint_id(category: &str, name: &str) -> io::Result<u64> {
+    let root = tracefs_root().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "tracefs is not mounted"))?;
+    let path = root.join("events").join(category).join(name).join("id");
+    let text = std::fs::read_to_string(&path)?;
+    text.trim()
+        .parse()
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a number", path.display())))
+}
