@@ -34,10 +34,19 @@ pub enum DwarfError {
     Compressed { section: &'static str },
     /// A relocation patching a debug section is malformed or of an unexpected kind.
     #[error("relocations for {section}: entry {index} at offset {offset:#x}: {reason}")]
-    Relocation { section: &'static str, index: usize, offset: u64, reason: String },
+    Relocation {
+        section: &'static str,
+        index: usize,
+        offset: u64,
+        reason: String,
+    },
     /// A unit uses a DWARF format clang never emits for BPF.
     #[error("{section}: unit at offset {offset:#x}: {reason}")]
-    Unsupported { section: &'static str, offset: usize, reason: &'static str },
+    Unsupported {
+        section: &'static str,
+        offset: usize,
+        reason: &'static str,
+    },
     /// gimli rejected the content of a DWARF section.
     #[error("{section}: {context}: {source}")]
     Dwarf {
@@ -50,7 +59,11 @@ pub enum DwarfError {
 
 impl DwarfError {
     fn dwarf(section: &'static str, context: impl Into<String>, source: gimli::Error) -> Self {
-        DwarfError::Dwarf { section, context: context.into(), source }
+        DwarfError::Dwarf {
+            section,
+            context: context.into(),
+            source,
+        }
     }
 }
 
@@ -104,11 +117,18 @@ impl DwarfLines {
         let mut lines = LineTable::default();
         let mut scopes = Scopes::default();
         let mut units = dwarf.units();
-        while let Some(header) = units.next().map_err(|e| DwarfError::dwarf(".debug_info", "unit header", e))? {
+        while let Some(header) = units
+            .next()
+            .map_err(|e| DwarfError::dwarf(".debug_info", "unit header", e))?
+        {
             let offset = unit_offset(&header);
             if header.format() != Format::Dwarf32 {
                 let reason = "64-bit DWARF (clang emits 32-bit DWARF for BPF)";
-                return Err(DwarfError::Unsupported { section: ".debug_info", offset, reason });
+                return Err(DwarfError::Unsupported {
+                    section: ".debug_info",
+                    offset,
+                    reason,
+                });
             }
             let unit = dwarf.unit(header.clone()).map_err(|e| unit_error(&dwarf, &header, e))?;
             lines.add_unit(&dwarf, &unit)?;
@@ -156,7 +176,10 @@ fn unit_error(dwarf: &Dwarf<DwarfReader<'_>>, header: &UnitHeader<DwarfReader<'_
     });
     if let Some(line_offset) = stmt_list {
         if let Err(e) = dwarf.debug_line.program(line_offset, header.address_size(), None, None) {
-            let context = format!("line program at offset {:#x} (unit at .debug_info+{offset:#x})", line_offset.0);
+            let context = format!(
+                "line program at offset {:#x} (unit at .debug_info+{offset:#x})",
+                line_offset.0
+            );
             return DwarfError::dwarf(".debug_line", context, e);
         }
     }

@@ -36,8 +36,14 @@ pub(super) struct LineTable {
 
 impl LineTable {
     /// Runs the line program of `unit` (if it has one) and records its sequences.
-    pub(super) fn add_unit(&mut self, dwarf: &Dwarf<DwarfReader<'_>>, unit: &Unit<DwarfReader<'_>>) -> Result<(), DwarfError> {
-        let Some(program) = unit.line_program.clone() else { return Ok(()) };
+    pub(super) fn add_unit(
+        &mut self,
+        dwarf: &Dwarf<DwarfReader<'_>>,
+        unit: &Unit<DwarfReader<'_>>,
+    ) -> Result<(), DwarfError> {
+        let Some(program) = unit.line_program.clone() else {
+            return Ok(());
+        };
         let line_err = |e| DwarfError::dwarf(".debug_line", "running the line program", e);
         let mut file_cache: HashMap<u64, u32> = HashMap::new();
         let mut rows = program.rows();
@@ -61,7 +67,12 @@ impl LineTable {
                 ColumnType::Column(c) => saturate(c.get()),
             };
             let line = row.line().map_or(0, |l| saturate(l.get()));
-            current.push(Row { address: row.address(), path, line, column });
+            current.push(Row {
+                address: row.address(),
+                path,
+                line,
+                column,
+            });
         }
         // A program that ends without DW_LNE_end_sequence leaves rows with no known end: drop them.
         Ok(())
@@ -70,7 +81,9 @@ impl LineTable {
     fn close_sequence(&mut self, mut rows: Vec<Row>, end: u64) {
         // A well-formed sequence is already ascending; sorting (stably) keeps lookups sound otherwise.
         rows.sort_by_key(|r| r.address);
-        let Some(start) = rows.first().map(|r| r.address) else { return };
+        let Some(start) = rows.first().map(|r| r.address) else {
+            return;
+        };
         if start < end {
             self.sequences.push(Sequence { start, end, rows });
         }
@@ -148,7 +161,11 @@ fn file_path(
 /// `..` stays: resolving it lexically would be wrong across symlinks.
 fn join(dir: &str, name: &str) -> String {
     let absolute = dir.starts_with('/') || (dir.is_empty() && name.starts_with('/'));
-    let parts: Vec<&str> = dir.split('/').chain(name.split('/')).filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = dir
+        .split('/')
+        .chain(name.split('/'))
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     let joined = parts.join("/");
     if absolute {
         format!("/{joined}")

@@ -34,7 +34,11 @@ type Die<'abbrev, 'unit, 'd> = DebuggingInformationEntry<'abbrev, 'unit, DwarfRe
 
 impl Scopes {
     /// Walks the DIE tree of `unit` (iteratively: depth is a counter, not recursion).
-    pub(super) fn add_unit(&mut self, dwarf: &Dwarf<DwarfReader<'_>>, unit: &Unit<DwarfReader<'_>>) -> Result<(), DwarfError> {
+    pub(super) fn add_unit(
+        &mut self,
+        dwarf: &Dwarf<DwarfReader<'_>>,
+        unit: &Unit<DwarfReader<'_>>,
+    ) -> Result<(), DwarfError> {
         let info_err = |e| DwarfError::dwarf(".debug_info", "walking the DIE tree", e);
         let mut cursor = unit.entries();
         let mut depth: i64 = 0;
@@ -50,7 +54,12 @@ impl Scopes {
             }
             let name = die_name(dwarf, unit, entry)?.unwrap_or_else(|| "<anonymous>".to_string());
             let name = self.intern(name);
-            self.scopes.extend(ranges.into_iter().map(|(start, end)| Scope { start, end, depth, name }));
+            self.scopes.extend(ranges.into_iter().map(|(start, end)| Scope {
+                start,
+                end,
+                depth,
+                name,
+            }));
         }
         Ok(())
     }
@@ -67,10 +76,16 @@ impl Scopes {
 
     /// Function names whose code covers `address`, innermost (most deeply inlined) first.
     pub(super) fn chain(&self, address: u64) -> Vec<String> {
-        let mut hits: Vec<&Scope> = self.scopes.iter().filter(|s| s.start <= address && address < s.end).collect();
+        let mut hits: Vec<&Scope> = self
+            .scopes
+            .iter()
+            .filter(|s| s.start <= address && address < s.end)
+            .collect();
         hits.sort_by_key(|s| std::cmp::Reverse(s.depth));
         hits.dedup_by_key(|s| (s.depth, s.name));
-        hits.iter().filter_map(|s| self.names.get(s.name as usize).cloned()).collect()
+        hits.iter()
+            .filter_map(|s| self.names.get(s.name as usize).cloned())
+            .collect()
     }
 }
 
@@ -86,7 +101,10 @@ fn die_ranges(
     let range_err = |e| DwarfError::dwarf(".debug_rnglists", "DW_AT_ranges", e);
     let (mut low, mut high, mut size) = (None, None, None);
     let mut attrs = entry.attrs();
-    while let Some(attr) = attrs.next().map_err(|e| DwarfError::dwarf(".debug_info", "attributes", e))? {
+    while let Some(attr) = attrs
+        .next()
+        .map_err(|e| DwarfError::dwarf(".debug_info", "attributes", e))?
+    {
         match attr.name() {
             constants::DW_AT_low_pc => {
                 guard_index(&attr.value()).map_err(addr_err)?;
@@ -101,7 +119,9 @@ fn die_ranges(
             },
             constants::DW_AT_ranges => {
                 guard_index(&attr.value()).map_err(range_err)?;
-                let Some(mut list) = dwarf.attr_ranges(unit, attr.value()).map_err(range_err)? else { continue };
+                let Some(mut list) = dwarf.attr_ranges(unit, attr.value()).map_err(range_err)? else {
+                    continue;
+                };
                 let mut out = Vec::new();
                 while let Some(r) = list.next().map_err(range_err)? {
                     if r.begin < r.end {
@@ -144,7 +164,9 @@ fn die_name(
             None => current.attr_value(constants::DW_AT_specification).map_err(info_err)?,
         };
         // Only same-unit references: a BPF object is one compile unit.
-        let Some(AttributeValue::UnitRef(offset)) = origin else { return Ok(None) };
+        let Some(AttributeValue::UnitRef(offset)) = origin else {
+            return Ok(None);
+        };
         current = unit.entry(offset).map_err(info_err)?;
     }
     Ok(None)

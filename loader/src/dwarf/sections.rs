@@ -108,7 +108,9 @@ impl<'d> DebugSections<'d> {
         let mut sections = HashMap::new();
         for (index, sh) in table.enumerate() {
             let name = table.section_name(endian, sh).map_err(elf_err("section names"))?;
-            let Some(id) = WANTED.iter().copied().find(|id| id.name().as_bytes() == name) else { continue };
+            let Some(id) = WANTED.iter().copied().find(|id| id.name().as_bytes() == name) else {
+                continue;
+            };
             if sh.sh_flags(endian) & u64::from(SHF_COMPRESSED) != 0 {
                 return Err(DwarfError::Compressed { section: id.name() });
             }
@@ -117,12 +119,21 @@ impl<'d> DebugSections<'d> {
             } else {
                 sh.data(endian, elf).map_err(elf_err("debug section data"))?
             };
-            sections.insert(id, DebugSection { index: index.0, data, relocs: HashMap::new() });
+            sections.insert(
+                id,
+                DebugSection {
+                    index: index.0,
+                    data,
+                    relocs: HashMap::new(),
+                },
+            );
         }
 
         for (rel_index, sh) in table.enumerate() {
             let target = sh.sh_info(endian) as usize;
-            let Some((id, section)) = sections.iter_mut().find(|(_, s)| s.index == target) else { continue };
+            let Some((id, section)) = sections.iter_mut().find(|(_, s)| s.index == target) else {
+                continue;
+            };
             let rel_section = id.name();
             if sh.sh_type(endian) == SHT_RELA {
                 return Err(DwarfError::Relocation {
@@ -140,9 +151,13 @@ impl<'d> DebugSections<'d> {
                 None => continue,
             };
             for (i, rel) in rels.iter().enumerate() {
-                let (offset, t) = resolve(endian, rel, &symbols, section.data.len()).map_err(|reason| {
-                    DwarfError::Relocation { section: rel_section, index: i, offset: rel.r_offset(endian), reason }
-                })?;
+                let (offset, t) =
+                    resolve(endian, rel, &symbols, section.data.len()).map_err(|reason| DwarfError::Relocation {
+                        section: rel_section,
+                        index: i,
+                        offset: rel.r_offset(endian),
+                        reason,
+                    })?;
                 if section.relocs.insert(offset, t).is_some() {
                     return Err(DwarfError::Relocation {
                         section: rel_section,
@@ -153,7 +168,11 @@ impl<'d> DebugSections<'d> {
                 }
             }
         }
-        let endian = if endian == Endianness::Little { RunTimeEndian::Little } else { RunTimeEndian::Big };
+        let endian = if endian == Endianness::Little {
+            RunTimeEndian::Little
+        } else {
+            RunTimeEndian::Big
+        };
         Ok(DebugSections { endian, sections })
     }
 
@@ -166,7 +185,10 @@ impl<'d> DebugSections<'d> {
     pub(super) fn reader(&self, id: SectionId) -> DwarfReader<'_> {
         let section = self.sections.get(&id);
         let data = section.map_or(&[][..], |s| s.data);
-        RelocateReader::new(EndianSlice::new(data, self.endian), Relocations(section.map(|s| &s.relocs)))
+        RelocateReader::new(
+            EndianSlice::new(data, self.endian),
+            Relocations(section.map(|s| &s.relocs)),
+        )
     }
 }
 
@@ -183,14 +205,26 @@ fn resolve(
         other => return Err(format!("relocation type {other} is not an absolute data relocation")),
     };
     let offset = usize::try_from(rel.r_offset(endian)).map_err(|_| "offset does not fit in memory".to_string())?;
-    if offset.checked_add(width).map_or(true, |end| end > section_len) {
-        return Err(format!("patches {width} bytes past the end of a {section_len}-byte section"));
+    if !matches!(offset.checked_add(width), Some(end) if end <= section_len) {
+        return Err(format!(
+            "patches {width} bytes past the end of a {section_len}-byte section"
+        ));
     }
     let sym_index = rel.r_sym(endian);
     let sym = symbols
         .symbol(SymbolIndex(sym_index as usize))
         .map_err(|_| format!("symbol index {sym_index} is outside .symtab"))?;
     let shndx = sym.st_shndx(endian);
-    let section = if shndx == SHN_UNDEF || shndx >= SHN_LORESERVE { 0 } else { u32::from(shndx) };
-    Ok((offset, Target { section, value: sym.st_value(endian) }))
+    let section = if shndx == SHN_UNDEF || shndx >= SHN_LORESERVE {
+        0
+    } else {
+        u32::from(shndx)
+    };
+    Ok((
+        offset,
+        Target {
+            section,
+            value: sym.st_value(endian),
+        },
+    ))
 }
