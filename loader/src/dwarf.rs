@@ -134,6 +134,7 @@ impl DwarfLines {
             lines.add_unit(&dwarf, &unit)?;
             scopes.add_unit(&dwarf, &unit)?;
         }
+        lines.finish();
         Ok(Some(DwarfLines { lines, scopes }))
     }
 

@@ -104,9 +104,20 @@ impl LineTable {
         self.sequences.is_empty()
     }
 
+    /// Orders sequences by start address; call once after the last [`LineTable::add_unit`].
+    pub(super) fn finish(&mut self) {
+        self.sequences.sort_by_key(|s| s.start);
+    }
+
     /// The row covering `address`: the last row at or before it in the sequence that contains it.
     pub(super) fn find(&self, address: u64) -> Option<&Row> {
-        let seq = self.sequences.iter().find(|s| s.start <= address && address < s.end)?;
+        let before = self.sequences.partition_point(|s| s.start <= address);
+        // Nearest start first; a sequence never spans two ELF sections (the high 32 bits).
+        let seq = self.sequences[..before]
+            .iter()
+            .rev()
+            .take_while(|s| s.start >> 32 == address >> 32)
+            .find(|s| address < s.end)?;
         let after = seq.rows.partition_point(|r| r.address <= address);
         seq.rows.get(after.checked_sub(1)?)
     }
@@ -171,5 +182,20 @@ fn join(dir: &str, name: &str) -> String {
         format!("/{joined}")
     } else {
         joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join;
+
+    #[test]
+    fn join_drops_dot_components_but_keeps_dotdot() {
+        assert_eq!(join("/work/prog", "./inc/helper.h"), "/work/prog/inc/helper.h");
+        assert_eq!(join("/work/prog/.", "x.c"), "/work/prog/x.c");
+        assert_eq!(join("/work/prog/", "../vmlinux.h"), "/work/prog/../vmlinux.h");
+        assert_eq!(join("", "/abs/x.c"), "/abs/x.c");
+        assert_eq!(join("rel", "x.c"), "rel/x.c");
+        assert_eq!(join("", ""), "");
     }
 }
