@@ -130,6 +130,10 @@ impl<'d> DebugSections<'d> {
         }
 
         for (rel_index, sh) in table.enumerate() {
+            if sh.sh_type(endian) != SHT_REL && sh.sh_type(endian) != SHT_RELA {
+                continue;
+            }
+            // sh_info of a relocation section is the index of the section it patches.
             let target = sh.sh_info(endian) as usize;
             let Some((id, section)) = sections.iter_mut().find(|(_, s)| s.index == target) else {
                 continue;
@@ -142,9 +146,6 @@ impl<'d> DebugSections<'d> {
                     offset: 0,
                     reason: format!("RELA section {} found; BPF objects use REL only", rel_index.0),
                 });
-            }
-            if sh.sh_type(endian) != SHT_REL {
-                continue;
             }
             let rels = match sh.rel(endian, elf).map_err(elf_err("relocation section"))? {
                 Some((rels, _link)) => rels,
