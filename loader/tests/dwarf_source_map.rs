@@ -147,6 +147,12 @@ fn dwarf4_lines_match_llvm_objdump_and_report_inlining() {
     check_against_llvm("dwarf4", &["-gdwarf-4"]);
 }
 
+/// Big-endian BPF: the relocating reader must honour the object's byte order.
+#[test]
+fn dwarf_big_endian_lines_match_llvm_objdump_and_report_inlining() {
+    check_against_llvm("bpfeb", &["-g", "--target=bpfeb"]);
+}
+
 fn check_against_llvm(tag: &str, debug_flags: &[&str]) {
     if !have("clang-19") || !have("llvm-objdump-19") {
         println!("SKIP: clang-19 or llvm-objdump-19 not installed");
