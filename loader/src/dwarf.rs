@@ -130,6 +130,7 @@ impl DwarfLines {
                     reason,
                 });
             }
+            guard_root_die(&dwarf, &header)?;
             let unit = dwarf.unit(header.clone()).map_err(|e| unit_error(&dwarf, &header, e))?;
             lines.add_unit(&dwarf, &unit)?;
             scopes.add_unit(&dwarf, &unit)?;
@@ -185,6 +186,23 @@ fn unit_error(dwarf: &Dwarf<DwarfReader<'_>>, header: &UnitHeader<DwarfReader<'_
         }
     }
     DwarfError::dwarf(".debug_info", format!("unit at offset {offset:#x}"), err)
+}
+
+/// `Dwarf::unit` resolves the root DIE's name, comp_dir and low_pc itself: vet their indices first.
+fn guard_root_die(dwarf: &Dwarf<DwarfReader<'_>>, header: &UnitHeader<DwarfReader<'_>>) -> Result<(), DwarfError> {
+    let context = || format!("root DIE of the unit at offset {:#x}", unit_offset(header));
+    let err = |e| DwarfError::dwarf(".debug_info", context(), e);
+    let abbrevs = dwarf
+        .abbreviations(header)
+        .map_err(|e| DwarfError::dwarf(".debug_abbrev", context(), e))?;
+    let mut cursor = header.entries(&abbrevs);
+    cursor.next_dfs().map_err(err)?;
+    let Some(root) = cursor.current() else { return Ok(()) };
+    let mut attrs = root.attrs();
+    while let Some(attr) = attrs.next().map_err(err)? {
+        guard_index(&attr.value()).map_err(err)?;
+    }
+    Ok(())
 }
 
 /// Rejects absurd `*x` form indices before gimli multiplies them by an entry size: unchecked

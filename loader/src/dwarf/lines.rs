@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use gimli::{ColumnType, Dwarf, LineProgramHeader, Unit};
 
 use super::sections::DwarfReader;
-use super::DwarfError;
+use super::{guard_index, DwarfError};
 
 /// One row of a line program: from `address` up to the next row, code comes from here.
 #[derive(Debug, Clone, Copy)]
@@ -143,6 +143,7 @@ fn file_path(
         return Ok(format!("<file #{index} missing from the line table header>"));
     };
     let string = |value| -> Result<String, DwarfError> {
+        guard_index(&value).map_err(|e| DwarfError::dwarf(".debug_line", format!("name of file #{index}"), e))?;
         let r = dwarf
             .attr_string(unit, value)
             .map_err(|e| DwarfError::dwarf(".debug_line_str", format!("name of file #{index}"), e))?;
