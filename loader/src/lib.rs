@@ -11,6 +11,7 @@ pub mod attach;
 pub mod caps;
 pub mod cli;
 pub mod disasm;
+pub mod dwarf;
 pub mod features;
 pub mod helpers;
 pub mod insn;
