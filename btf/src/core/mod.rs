@@ -1,1 +1,3 @@
 //! CO-RE: compile-once run-everywhere relocations, computed against a target BTF.
+
+pub mod relo;
