@@ -1,0 +1,250 @@
+//! Resolving one relocation: local spec, candidates, per-candidate values, agreement.
+
+use crate::btf::Btf;
+use crate::core::candidates::CoreCache;
+use crate::core::error::{btf_err, CoreError, CoreResult, TypeRef};
+use crate::core::names::type_display;
+use crate::core::relo::{CoreRelo, RelocKind};
+use crate::core::spec::{parse_spec, Spec};
+use crate::core::spec_match::match_spec;
+use crate::core::values::{calc, Calc};
+use crate::core::Why;
+use crate::types::{Body, TypeId};
+
+/// The target type a relocation resolved against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetMatch {
+    /// The (first) matching candidate.
+    pub ty: TypeRef,
+    /// Its spec as text (`struct sock::__sk_common.skc_dport`).
+    pub spec: String,
+    /// Its raw access path (`0:0:12`), which differs from the local one when fields moved.
+    pub raw: String,
+    /// Bit offset of the field in the target.
+    pub bit_offset: u32,
+}
+
+/// Everything known about one resolved relocation: enough to patch the instruction and to
+/// explain what happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoreResolution {
+    /// Relocation number (its index in the section's list).
+    pub relo_idx: usize,
+    /// Instruction index within the ELF section (`insn_off / 8`).
+    pub insn_idx: usize,
+    /// What was computed.
+    pub kind: RelocKind,
+    /// The local root type.
+    pub local_type: TypeRef,
+    /// The access string as recorded (`0:0:12`).
+    pub access: String,
+    /// The local spec as text.
+    pub local_spec: String,
+    /// The matching target, if any.
+    pub target: Option<TargetMatch>,
+    /// Candidates examined (same essential name, compatible kind), in id order.
+    pub candidates: Vec<TypeRef>,
+    /// How many of them matched (all agreeing).
+    pub matched: usize,
+    /// The value the compiler put in the instruction for the local type.
+    pub local_value: u64,
+    /// The value for the target; `None` means the instruction gets poisoned.
+    pub target_value: Option<u64>,
+    /// Whether the instruction must currently hold `local_value` (false for type ids and
+    /// most bitfield values, whose encoding the compiler may choose differently).
+    pub validate: bool,
+    /// Size in bytes of the local field, for byte-offset relocations of non-bitfields (else 0).
+    pub local_size: u32,
+    /// Size in bytes of the target field (else 0).
+    pub target_size: u32,
+    /// Set when the field's size changed in a way a load/store cannot follow (signed ints,
+    /// structs...): a memory instruction is then poisoned instead of patched.
+    pub size_problem: Option<String>,
+}
+
+impl CoreResolution {
+    /// The memory access size the instruction should get, when it changes.
+    pub fn new_size(&self) -> Option<u32> {
+        (self.target_value.is_some() && self.local_size != self.target_size).then_some(self.target_size)
+    }
+
+    /// True when the instruction will be poisoned.
+    pub fn is_poison(&self) -> bool {
+        self.target_value.is_none()
+    }
+}
+
+/// Computes relocation `relo` (number `relo_idx`) of an object whose BTF is `local`, against
+/// `target` (usually the kernel's BTF). `cache` holds candidate lists across the object's
+/// relocations; use one per (object, target).
+pub fn relocate(
+    local: &Btf,
+    target: &Btf,
+    relo: &CoreRelo,
+    relo_idx: usize,
+    cache: &mut CoreCache,
+) -> CoreResult<CoreResolution> {
+    let local_type = TypeRef { id: relo.type_id, name: type_display(local, relo.type_id).map_err(btf_err(relo_idx))? };
+    let bad_relo = |reason: String| CoreError::BadRelo {
+        relo: relo_idx,
+        kind: relo.kind.libbpf_name(),
+        ty: local_type.clone(),
+        reason,
+    };
+    let insn_idx =
+        relo.insn_idx().ok_or_else(|| bad_relo(format!("insn_off {} is not a multiple of 8", relo.insn_off)))?;
+    let spec = parse_spec(local, relo).map_err(|reason| CoreError::BadSpec {
+        relo: relo_idx,
+        access: relo.access.clone(),
+        ty: local_type.clone(),
+        reason,
+    })?;
+    let local_spec = spec.describe(local);
+    let mut res = CoreResolution {
+        relo_idx,
+        insn_idx,
+        kind: relo.kind,
+        local_type: local_type.clone(),
+        access: relo.access.clone(),
+        local_spec: local_spec.clone(),
+        target: None,
+        candidates: Vec::new(),
+        matched: 0,
+        local_value: 0,
+        target_value: None,
+        validate: true,
+        local_size: 0,
+        target_size: 0,
+        size_problem: None,
+    };
+    if relo.kind == RelocKind::TypeIdLocal {
+        // Nothing to look up: the id is the object's own, and may change when linking.
+        res.local_value = relo.type_id as u64;
+        res.target_value = Some(relo.type_id as u64);
+        res.validate = false;
+        return Ok(res);
+    }
+    let why = |w: Why, spec: &str| match w {
+        Why::Btf(source) => CoreError::Btf { relo: relo_idx, source },
+        Why::Msg(reason) => CoreError::Unsatisfiable {
+            relo: relo_idx,
+            kind: relo.kind.libbpf_name(),
+            spec: spec.to_owned(),
+            reason,
+        },
+    };
+    let endian = target.endian();
+    let local_calc = calc(relo.kind, Some(&spec), local, endian).map_err(|w| why(w, &local_spec))?;
+    let Calc::Value { val: local_value, field_size: local_size, field_type: local_field, validate } = local_calc
+    else {
+        return Err(why(Why::msg("the local side cannot be missing"), &local_spec));
+    };
+    res.local_value = local_value;
+    res.validate = validate;
+    res.local_size = local_size;
+
+    let cands = cache.candidates(local, relo.type_id, target).map_err(|w| match w {
+        Why::Btf(source) => CoreError::Btf { relo: relo_idx, source },
+        Why::Msg(reason) => bad_relo(reason),
+    })?;
+    res.candidates = cands
+        .iter()
+        .map(|&id| Ok(TypeRef { id, name: type_display(target, id)? }))
+        .collect::<Result<_, crate::error::BtfError>>()
+        .map_err(btf_err(relo_idx))?;
+
+    let mut first: Option<(TypeRef, Spec, Calc)> = None;
+    let mut kept = Vec::new();
+    for cref in &res.candidates {
+        let Some(tspec) = match_spec(local, &spec, target, cref.id).map_err(|w| why(w, &local_spec))? else {
+            continue;
+        };
+        let tcalc = calc(relo.kind, Some(&tspec), target, endian).map_err(|w| why(w, &tspec.describe(target)))?;
+        if let Some((fref, fspec, fcalc)) = &first {
+            let disagreement = if fspec.bit_offset != tspec.bit_offset {
+                Some((format!("bit offset {}", fspec.bit_offset), format!("bit offset {}", tspec.bit_offset)))
+            } else if calc_value(fcalc) != calc_value(&tcalc) {
+                Some((describe_calc(fcalc), describe_calc(&tcalc)))
+            } else {
+                None
+            };
+            if let Some((first_value, second_value)) = disagreement {
+                return Err(CoreError::Ambiguous {
+                    relo: relo_idx,
+                    kind: relo.kind.libbpf_name(),
+                    spec: local_spec,
+                    first: fref.clone(),
+                    first_value,
+                    second: cref.clone(),
+                    second_value,
+                });
+            }
+        } else {
+            first = Some((cref.clone(), tspec, tcalc));
+        }
+        kept.push(cref.id);
+    }
+    res.matched = kept.len();
+    if !kept.is_empty() {
+        cache.prune(relo.type_id, kept);
+    }
+
+    let target_calc = match &first {
+        Some((tref, tspec, tcalc)) => {
+            res.target = Some(TargetMatch {
+                ty: tref.clone(),
+                spec: tspec.describe(target),
+                raw: tspec.raw_text(),
+                bit_offset: tspec.bit_offset,
+            });
+            *tcalc
+        }
+        None => calc(relo.kind, None, target, endian).map_err(|w| why(w, &local_spec))?,
+    };
+    if let Calc::Value { val, field_size, field_type, .. } = target_calc {
+        res.target_value = Some(val);
+        res.target_size = field_size;
+        if relo.kind.is_field_based() && local_size != field_size {
+            res.size_problem = size_change_problem(local, local_field, target, field_type).map_err(btf_err(relo_idx))?;
+        }
+    }
+    Ok(res)
+}
+
+fn calc_value(c: &Calc) -> Option<u64> {
+    match c {
+        Calc::Value { val, .. } => Some(*val),
+        Calc::Poison => None,
+    }
+}
+
+fn describe_calc(c: &Calc) -> String {
+    match c {
+        Calc::Value { val, .. } => format!("value {val}"),
+        Calc::Poison => "poison".into(),
+    }
+}
+
+/// A load/store may change size only for pointers (a 32-bit kernel pointer read into a
+/// 64-bit register) and non-signed ints (zero extension keeps the value).
+fn size_change_problem(
+    local: &Btf,
+    lid: TypeId,
+    target: &Btf,
+    tid: TypeId,
+) -> Result<Option<String>, crate::error::BtfError> {
+    let (lt, tt) = (local.type_by_id(lid)?, target.type_by_id(tid)?);
+    let ok = match (&lt.body, &tt.body) {
+        (Body::Ptr(_), Body::Ptr(_)) => true,
+        // libbpf compares the whole encoding with "signed": a signed char counts as non-signed.
+        (Body::Int(l), Body::Int(t)) => l.encoding.bits() != 1 && t.encoding.bits() != 1,
+        _ => false,
+    };
+    Ok((!ok).then(|| {
+        format!(
+            "field type changed from {} to {}: only pointers and unsigned integers can change size",
+            type_display(local, lid).unwrap_or_default(),
+            type_display(target, tid).unwrap_or_default()
+        )
+    }))
+}
