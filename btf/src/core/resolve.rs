@@ -194,7 +194,8 @@ pub fn relocate(
             res.target = Some(TargetMatch {
                 ty: tref.clone(),
                 spec: tspec.describe(target),
-                raw: tspec.raw_text(),
+                // Type relocations have no path; keep the recorded "0" so texts compare equal.
+                raw: if relo.kind.is_type_based() { relo.access.clone() } else { tspec.raw_text() },
                 bit_offset: tspec.bit_offset,
             });
             *tcalc
