@@ -55,7 +55,7 @@ fn missing_field_poisons_but_exists_resolves_to_zero() {
     assert_eq!(r.to_string(), "#0 field byte offset  struct sock::gone  (0:1)  local 4 → poisoned: field missing in target");
     let e = resolve(&l, &t, FieldExists, 2, "0:1");
     assert_eq!(values(&e), (1, Some(0)));
-    assert!(e.to_string().ends_with("local 1 → target 0 (match missing in target)"), "{e}");
+    assert!(e.to_string().ends_with("local 1 → target 0 (field missing in target)"), "{e}");
     // No type of that name at all.
     let mut other = B::new();
     other.int("int", 4, true);

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::core::patch::poison_reason;
+use crate::core::relo::RelocKind;
 use crate::core::resolve::CoreResolution;
 
 impl fmt::Display for CoreResolution {
@@ -17,7 +18,13 @@ impl fmt::Display for CoreResolution {
             if self.candidates.is_empty() {
                 "(no such type in target)".to_owned()
             } else {
-                format!("({} missing in target)", if self.kind.is_type_based() { "type" } else { "match" })
+                match self.kind {
+                    RelocKind::FieldExists => "(field missing in target)",
+                    RelocKind::EnumvalExists => "(enum value missing in target)",
+                    RelocKind::TypeMatches => "(no structurally matching type in target)",
+                    _ => "(type missing in target)",
+                }
+                .to_owned()
             }
         } else if new == self.local_value {
             "(unchanged)".to_owned()
