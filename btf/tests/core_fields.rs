@@ -25,7 +25,7 @@ fn moved_field_gets_the_target_offset() {
     assert_eq!(r.local_spec, "struct sock::b");
     let target = r.target.as_ref().unwrap();
     assert_eq!((target.ty.id, target.raw.as_str(), target.bit_offset), (3, "0:2", 96));
-    assert_eq!(r.validate, true);
+    assert!(r.validate);
     assert_eq!((r.local_size, r.target_size, r.new_size()), (4, 4, None));
     assert_eq!(
         r.to_string(),
@@ -52,7 +52,10 @@ fn missing_field_poisons_but_exists_resolves_to_zero() {
     assert_eq!(values(&r), (4, None));
     assert!(r.is_poison() && r.target.is_none());
     assert_eq!(r.candidates.len(), 1);
-    assert_eq!(r.to_string(), "#0 field byte offset  struct sock::gone  (0:1)  local 4 → poisoned: field missing in target");
+    assert_eq!(
+        r.to_string(),
+        "#0 field byte offset  struct sock::gone  (0:1)  local 4 → poisoned: field missing in target"
+    );
     let e = resolve(&l, &t, FieldExists, 2, "0:1");
     assert_eq!(values(&e), (1, Some(0)));
     assert!(e.to_string().ends_with("local 1 → target 0 (field missing in target)"), "{e}");
@@ -276,13 +279,16 @@ fn disagreeing_candidates_are_ambiguous_and_agreeing_ones_are_not() {
     t.st("sock", 12, &[("a", int, 0), ("pad", int, 32), ("b", int, 64)]);
     let e = try_resolve(&l, &t.btf(), FieldByteOffset, 2, "0:1").unwrap_err();
     match &e {
-        CoreError::Ambiguous { relo: 0, first, second, first_value, second_value, .. } => {
-            assert_eq!((first.id, second.id), (2, 3));
-            assert_eq!((first_value.as_str(), second_value.as_str()), ("bit offset 32", "bit offset 64"));
+        CoreError::Ambiguous(a) => {
+            assert_eq!((a.relo, a.first.id, a.second.id), (0, 2, 3));
+            assert_eq!((a.first_value.as_str(), a.second_value.as_str()), ("bit offset 32", "bit offset 64"));
         }
         other => panic!("{other:?}"),
     }
-    assert!(e.to_string().contains("candidate [2] struct sock gives bit offset 32 but candidate [3] struct sock"), "{e}");
+    assert!(
+        e.to_string().contains("candidate [2] struct sock gives bit offset 32 but candidate [3] struct sock"),
+        "{e}"
+    );
     // Two structurally identical candidates (dedup leftovers) agree.
     let mut t = B::new();
     let int = t.int("int", 4, true);

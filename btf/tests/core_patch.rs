@@ -62,7 +62,9 @@ fn signed_field_that_changes_size_poisons_the_load() {
     let mut insns = [Insn { code: 0x61, dst: 1, src: 2, off: 8, imm: 0 }];
     let out = patch(&mut insns, 0, &r).unwrap();
     assert_eq!(le(insns[0]), [0x85, 0, 0, 0, 0x10, 0x23, 0xad, 0x0b]);
-    assert!(matches!(&out, PatchOutcome::Poisoned { insns, reason, .. } if insns == &[0] && reason.contains("int to long")));
+    assert!(
+        matches!(&out, PatchOutcome::Poisoned { insns, reason, .. } if insns == &[0] && reason.contains("int to long"))
+    );
     // The same relocation in an ALU instruction is just a number: patched.
     let mut alu = [Insn { code: 0x07, dst: 1, src: 0, off: 0, imm: 8 }]; // r1 += 8
     patch(&mut alu, 0, &r).unwrap();
@@ -86,7 +88,8 @@ fn alu_immediate_is_rewritten() {
 fn ld_imm64_gets_both_halves() {
     let (l, t) = pair();
     let r = resolve(&l, &t, EnumvalValue, 4, "0");
-    let mut insns = [Insn { code: 0x18, dst: 1, src: 0, off: 0, imm: 0 }, Insn { code: 0, dst: 0, src: 0, off: 0, imm: 2 }];
+    let mut insns =
+        [Insn { code: 0x18, dst: 1, src: 0, off: 0, imm: 0 }, Insn { code: 0, dst: 0, src: 0, off: 0, imm: 2 }];
     let out = patch(&mut insns, 0, &r).unwrap();
     assert_eq!(le(insns[0]), [0x18, 0x01, 0, 0, 0x89, 0x67, 0x45, 0x23]);
     assert_eq!(le(insns[1]), [0, 0, 0, 0, 1, 0, 0, 0]);

@@ -162,7 +162,10 @@ fn enum_values_follow_the_target() {
     assert_eq!(r.local_spec, "enum e::B");
     assert_eq!(values(&r), (2, Some(5)));
     assert_eq!(r.target.as_ref().unwrap().raw, "0");
-    assert_eq!(r.to_string(), "#0 enum value  enum e::B  (1)  local 2 → target 5 (changed)  [target [1] enum e = enum e::B (0)]");
+    assert_eq!(
+        r.to_string(),
+        "#0 enum value  enum e::B  (1)  local 2 → target 5 (changed)  [target [1] enum e = enum e::B (0)]"
+    );
     // Enumerator names match modulo flavor; negative values widen with their sign.
     assert_eq!(values(&resolve(&l, &t, EnumvalValue, 1, "2")), (u64::MAX, Some(6)));
     assert_eq!(values(&resolve(&l, &t, EnumvalExists, 1, "1")), (1, Some(1)));

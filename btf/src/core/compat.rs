@@ -72,13 +72,7 @@ pub fn types_are_compat(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId) -> 
     types_compat_level(local, lid, target, tid, TYPES_COMPAT_LEVELS).map_err(|w| w.to_string())
 }
 
-pub(crate) fn types_compat_level(
-    local: &Btf,
-    lid: TypeId,
-    target: &Btf,
-    tid: TypeId,
-    level: u32,
-) -> Result<bool, Why> {
+pub(crate) fn types_compat_level(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId, level: u32) -> Result<bool, Why> {
     if !kinds_compatible(local.kind_of(lid)?, target.kind_of(tid)?) {
         return Ok(false);
     }

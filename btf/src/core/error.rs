@@ -48,26 +48,8 @@ pub enum CoreError {
         reason: String,
     },
     /// Two matching target candidates give different answers.
-    #[error(
-        "relocation #{relo} ({kind}) for {spec}: ambiguous: candidate {first} gives {first_value} but candidate \
-         {second} gives {second_value}"
-    )]
-    Ambiguous {
-        /// Relocation index.
-        relo: usize,
-        /// Relocation kind.
-        kind: &'static str,
-        /// Local spec text.
-        spec: String,
-        /// The first matching candidate.
-        first: TypeRef,
-        /// Its answer ("bit offset 96", "value 4", "poison").
-        first_value: String,
-        /// The disagreeing candidate.
-        second: TypeRef,
-        /// Its answer.
-        second_value: String,
-    },
+    #[error("{0}")]
+    Ambiguous(Box<Ambiguity>),
     /// The value cannot be computed for this access (e.g. a bitfield no 8-byte load covers).
     #[error("relocation #{relo} ({kind}) for {spec}: {reason}")]
     Unsatisfiable {
@@ -117,6 +99,29 @@ pub enum CoreError {
         /// The target value.
         new: u64,
     },
+}
+
+/// Two target candidates that both match but disagree (libbpf refuses to guess, and so do we).
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error(
+    "relocation #{relo} ({kind}) for {spec}: ambiguous: candidate {first} gives {first_value} but candidate {second} \
+     gives {second_value}"
+)]
+pub struct Ambiguity {
+    /// Relocation index.
+    pub relo: usize,
+    /// Relocation kind.
+    pub kind: &'static str,
+    /// Local spec text.
+    pub spec: String,
+    /// The first matching candidate.
+    pub first: TypeRef,
+    /// Its answer ("bit offset 96", "value 4", "poison").
+    pub first_value: String,
+    /// The disagreeing candidate.
+    pub second: TypeRef,
+    /// Its answer.
+    pub second_value: String,
 }
 
 /// Shorthand for CO-RE results.

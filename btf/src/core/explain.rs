@@ -9,7 +9,11 @@ use crate::core::resolve::CoreResolution;
 impl fmt::Display for CoreResolution {
     /// `#2 field byte offset  struct sock::__sk_common.skc_dport  (0:0:12)  local 12 → target 16 (moved)`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{} {}  {}  ({})  local {}", self.relo_idx, self.kind, self.local_spec, self.access, self.local_value)?;
+        write!(
+            f,
+            "#{} {}  {}  ({})  local {}",
+            self.relo_idx, self.kind, self.local_spec, self.access, self.local_value
+        )?;
         let Some(new) = self.target_value else {
             return write!(f, " → poisoned: {}", poison_reason(self));
         };

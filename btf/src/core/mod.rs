@@ -22,7 +22,7 @@ pub mod spec_match;
 pub mod values;
 
 pub use candidates::CoreCache;
-pub use error::{CoreError, CoreResult, TypeRef};
+pub use error::{Ambiguity, CoreError, CoreResult, TypeRef};
 pub use patch::{patch, poison_reloc_index, PatchOutcome, PoisonLog, POISON_CALL_IMM};
 pub use relo::{CoreRelo, RelocKind};
 pub use resolve::{relocate, CoreResolution};

@@ -161,7 +161,13 @@ pub fn patch(insns: &mut [Insn], insn_idx: usize, res: &CoreResolution) -> CoreR
         class::LD => {
             let next = insns.get(insn_idx + 1).copied();
             let Some(next) = next.filter(|n| {
-                ins.is_ld_imm64() && ins.src == 0 && ins.off == 0 && n.code == 0 && n.dst == 0 && n.src == 0 && n.off == 0
+                ins.is_ld_imm64()
+                    && ins.src == 0
+                    && ins.off == 0
+                    && n.code == 0
+                    && n.dst == 0
+                    && n.src == 0
+                    && n.off == 0
             }) else {
                 return Err(err("is not a plain two-slot ld_imm64".into()));
             };

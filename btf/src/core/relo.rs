@@ -152,6 +152,6 @@ pub struct CoreRelo {
 impl CoreRelo {
     /// The instruction index within the section, if `insn_off` is a whole instruction.
     pub fn insn_idx(&self) -> Option<usize> {
-        (self.insn_off % 8 == 0).then_some(self.insn_off as usize / 8)
+        (self.insn_off & 7 == 0).then_some(self.insn_off as usize / 8)
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::btf::Btf;
 use crate::core::candidates::CoreCache;
-use crate::core::error::{btf_err, CoreError, CoreResult, TypeRef};
+use crate::core::error::{btf_err, Ambiguity, CoreError, CoreResult, TypeRef};
 use crate::core::names::type_display;
 use crate::core::relo::{CoreRelo, RelocKind};
 use crate::core::spec::{parse_spec, Spec};
@@ -126,17 +126,13 @@ pub fn relocate(
     }
     let why = |w: Why, spec: &str| match w {
         Why::Btf(source) => CoreError::Btf { relo: relo_idx, source },
-        Why::Msg(reason) => CoreError::Unsatisfiable {
-            relo: relo_idx,
-            kind: relo.kind.libbpf_name(),
-            spec: spec.to_owned(),
-            reason,
-        },
+        Why::Msg(reason) => {
+            CoreError::Unsatisfiable { relo: relo_idx, kind: relo.kind.libbpf_name(), spec: spec.to_owned(), reason }
+        }
     };
     let endian = target.endian();
     let local_calc = calc(relo.kind, Some(&spec), local, endian).map_err(|w| why(w, &local_spec))?;
-    let Calc::Value { val: local_value, field_size: local_size, field_type: local_field, validate } = local_calc
-    else {
+    let Calc::Value { val: local_value, field_size: local_size, field_type: local_field, validate } = local_calc else {
         return Err(why(Why::msg("the local side cannot be missing"), &local_spec));
     };
     res.local_value = local_value;
@@ -169,7 +165,7 @@ pub fn relocate(
                 None
             };
             if let Some((first_value, second_value)) = disagreement {
-                return Err(CoreError::Ambiguous {
+                return Err(CoreError::Ambiguous(Box::new(Ambiguity {
                     relo: relo_idx,
                     kind: relo.kind.libbpf_name(),
                     spec: local_spec,
@@ -177,7 +173,7 @@ pub fn relocate(
                     first_value,
                     second: cref.clone(),
                     second_value,
-                });
+                })));
             }
         } else {
             first = Some((cref.clone(), tspec, tcalc));
@@ -206,7 +202,8 @@ pub fn relocate(
         res.target_value = Some(val);
         res.target_size = field_size;
         if relo.kind.is_field_based() && local_size != field_size {
-            res.size_problem = size_change_problem(local, local_field, target, field_type).map_err(btf_err(relo_idx))?;
+            res.size_problem =
+                size_change_problem(local, local_field, target, field_type).map_err(btf_err(relo_idx))?;
         }
     }
     Ok(res)

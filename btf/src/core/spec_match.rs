@@ -64,7 +64,13 @@ fn match_enumval(local: &Accessor, target: &Btf, cand: TypeId, mut spec: Spec) -
 /// Finds the local named field in target composite `tid`, searching anonymous members
 /// depth-first in declaration order. On a name match the field types must be compatible;
 /// if not, the search at this level stops (as in libbpf). Returns the target field's type.
-fn match_member(local_btf: &Btf, acc: &Accessor, target: &Btf, tid: TypeId, spec: &mut Spec) -> Result<Option<TypeId>, Why> {
+fn match_member(
+    local_btf: &Btf,
+    acc: &Accessor,
+    target: &Btf,
+    tid: TypeId,
+    spec: &mut Spec,
+) -> Result<Option<TypeId>, Why> {
     let tid = target.skip_mods_and_typedefs(tid)?;
     let tt = target.type_by_id(tid)?;
     let Some(members) = tt.members() else { return Ok(None) };

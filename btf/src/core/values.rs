@@ -44,9 +44,12 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
         // The access ends in an array element (or is the root itself).
         let size = btf.size_of(acc.type_id)?;
         return match kind {
-            RelocKind::FieldByteOffset => {
-                Ok(Calc::Value { val: (spec.bit_offset / 8) as u64, field_size: size, field_type: acc.type_id, validate: true })
-            }
+            RelocKind::FieldByteOffset => Ok(Calc::Value {
+                val: (spec.bit_offset / 8) as u64,
+                field_size: size,
+                field_type: acc.type_id,
+                validate: true,
+            }),
             RelocKind::FieldByteSize => Ok(Calc::plain(size as u64, true)),
             _ => Err(Why::msg(format!("{kind} cannot be applied to an array element"))),
         };
@@ -66,8 +69,9 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
             Body::Enum(e) | Body::Enum64(e) => e.size,
             other => return Err(Why::msg(format!("bitfield '{}' has type of kind {}", m.name, other.kind()))),
         };
-        let (off, sz) = bitfield_load(bit_off, m.bitfield_size as u32, base)
-            .ok_or_else(|| Why::msg(format!("bitfield '{}' cannot be read with a single load of at most 8 bytes", m.name)))?;
+        let (off, sz) = bitfield_load(bit_off, m.bitfield_size as u32, base).ok_or_else(|| {
+            Why::msg(format!("bitfield '{}' cannot be read with a single load of at most 8 bytes", m.name))
+        })?;
         (off, sz, m.bitfield_size as u32)
     } else {
         let sz = btf.size_of(field_type)?;

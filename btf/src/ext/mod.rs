@@ -231,7 +231,7 @@ fn block_bytes(r: &Reader<'_>, hdr: &Header, block: Block, span: Span) -> Result
     }
     let offset = hdr.hdr_len as usize + span.off as usize;
     let err = |reason: String| ExtError::Block { block, offset, reason };
-    if span.off % 4 != 0 {
+    if span.off & 3 != 0 {
         return Err(err(format!("offset {} (from the header's end) is not 4-byte aligned", span.off)));
     }
     let end = offset + span.len as usize;
@@ -245,7 +245,7 @@ fn block_bytes(r: &Reader<'_>, hdr: &Header, block: Block, span: Span) -> Result
     if rec_size < block.min_rec_size() {
         return Err(err(format!("rec_size {rec_size} is smaller than the {}-byte record", block.min_rec_size())));
     }
-    if rec_size % 4 != 0 {
+    if rec_size & 3 != 0 {
         return Err(err(format!("rec_size {rec_size} is not a multiple of 4")));
     }
     Ok(Some(BlockBytes { block, start: offset + 4, end, rec_size }))
@@ -291,7 +291,8 @@ fn parse_block<T>(
     let mut pos = b.start;
     while pos < b.end {
         let index = out.len();
-        let sec_err = |section: String, reason: String| ExtError::Section { block, index, section, offset: pos, reason };
+        let sec_err =
+            |section: String, reason: String| ExtError::Section { block, index, section, offset: pos, reason };
         let left = b.end - pos;
         if left < 8 {
             return Err(sec_err(String::new(), format!("{left} bytes left cannot hold the 8-byte section header")));
@@ -315,13 +316,8 @@ fn parse_block<T>(
         let mut records = Vec::with_capacity(num as usize);
         for i in 0..num as usize {
             let offset = pos + 8 + i * rec_size;
-            let rec_err = |reason: String| ExtError::Record {
-                block,
-                section: name.to_owned(),
-                record: i,
-                offset,
-                reason,
-            };
+            let rec_err =
+                |reason: String| ExtError::Record { block, section: name.to_owned(), record: i, offset, reason };
             let rec = r.sub(offset, rec_size).map_err(|e| rec_err(e.to_string()))?;
             records.push(decode(&rec, &ctx).map_err(|RecordProblem(reason)| rec_err(reason))?);
         }

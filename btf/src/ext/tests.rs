@@ -26,11 +26,14 @@ fn object_btf(endian: Endian) -> (Btf, Strs) {
     (Btf::parse(b.build()).unwrap(), s)
 }
 
+/// One block: `(rec_size, [(sec_name_off, [record words])])`.
+type BlockSpec = (u32, Vec<(u32, Vec<Vec<u32>>)>);
+
 /// Writes a `.BTF.ext` blob: each block is `(rec_size, [(sec_name_off, [record words])])`.
 struct ExtWriter {
     endian: Endian,
     hdr_len: u32,
-    blocks: [Option<(u32, Vec<(u32, Vec<Vec<u32>>)>)>; 3],
+    blocks: [Option<BlockSpec>; 3],
 }
 
 impl ExtWriter {
@@ -89,7 +92,10 @@ fn parses_every_block_with_names_resolved() {
     let ext = BtfExt::parse(&full(Endian::Little, &s).build(), &btf).unwrap();
     assert_eq!(ext.func_info.len(), 2);
     assert_eq!(ext.func_info[1].name, ".text");
-    assert_eq!(ext.func_info_for(".text"), &[FuncInfo { insn_off: 0, type_id: 1 }, FuncInfo { insn_off: 64, type_id: 2 }]);
+    assert_eq!(
+        ext.func_info_for(".text"),
+        &[FuncInfo { insn_off: 0, type_id: 1 }, FuncInfo { insn_off: 64, type_id: 2 }]
+    );
     let li = &ext.line_info_for("fentry/tcp_connect")[0];
     assert_eq!((li.insn_off, li.line_num(), li.col()), (8, 42, 7));
     assert_eq!((li.file_name.as_str(), li.line.as_str()), ("/src/demo.bpf.c", "    return sk->b;"));
@@ -215,7 +221,8 @@ fn bad_string_offsets_name_the_record() {
 fn bad_kinds_and_type_ids_name_the_record() {
     let (btf, s) = object_btf(Endian::Little);
     let blob = ExtWriter::new(Endian::Little).block(2, 16, vec![(s.text, vec![vec![0, 2, s.access, 13]])]).build();
-    assert!(err_of(&blob, &btf).contains("core_relo record #0 of section '.text' at offset 44: unknown CO-RE relocation kind 13"));
+    assert!(err_of(&blob, &btf)
+        .contains("core_relo record #0 of section '.text' at offset 44: unknown CO-RE relocation kind 13"));
     let blob = ExtWriter::new(Endian::Little).block(0, 8, vec![(s.text, vec![vec![0, 55]])]).build();
     assert!(err_of(&blob, &btf).contains("type id 55 does not exist"));
 }
