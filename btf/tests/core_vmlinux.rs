@@ -76,7 +76,12 @@ fn our_relocations_agree_with_libbpf_on_the_running_kernel() {
     std::fs::create_dir_all(&dir).unwrap();
     let obj_path = dir.join("core_vmlinux.bpf.o");
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../progs/core_vmlinux.bpf.c");
-    let clang = Command::new("clang-19").args(["-target", "bpfel", "-g", "-O2", "-c"]).arg(&src).arg("-o").arg(&obj_path).status();
+    let clang = Command::new("clang-19")
+        .args(["-target", "bpfel", "-g", "-O2", "-c"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&obj_path)
+        .status();
     assert!(clang.unwrap().success());
     let obj = std::fs::read(&obj_path).unwrap();
 
@@ -107,7 +112,12 @@ fn our_relocations_agree_with_libbpf_on_the_running_kernel() {
         };
         ours.insert(i, verdict);
     }
-    println!("parsed vmlinux and resolved {} relocations in {:?} ({} candidate lookups)", relos.len(), start.elapsed(), cache.lookups());
+    println!(
+        "parsed vmlinux and resolved {} relocations in {:?} ({} candidate lookups)",
+        relos.len(),
+        start.elapsed(),
+        cache.lookups()
+    );
 
     assert_eq!(relos.len(), 22);
     assert_eq!(expected.len(), relos.len(), "libbpf log did not cover every relocation:\n{log}");
