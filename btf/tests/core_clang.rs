@@ -5,7 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use btf::core::{patch, poison_reloc_index, relocate, CoreCache, CoreResolution, PatchOutcome, PoisonLog, RelocKind};
+use btf::core::{
+    patch, poison_reloc_index, relocate, relocate_section, CoreCache, CoreResolution, PatchOutcome, PoisonLog,
+    RelocKind,
+};
 use btf::ext::BtfExt;
 use btf::insn::Insn;
 use btf::source::{elf_section, parse_raw_or_elf};
@@ -63,6 +66,15 @@ fn relocate_demo() -> Option<(Relocated, BtfExt)> {
         results.push(res);
         outcomes.push(out);
     }
+    // The one-call form gives the same instructions and verdicts.
+    let mut again = Insn::decode_all(&elf_section(&obj, SECTION).unwrap(), Endian::Little).unwrap();
+    let report =
+        relocate_section(&local, &target, ext.core_relos_for(SECTION), &mut again, &mut CoreCache::new()).unwrap();
+    assert_eq!(
+        (again.as_slice(), report.outcomes.as_slice(), &report.poison),
+        (insns.as_slice(), outcomes.as_slice(), &poison)
+    );
+    assert_eq!(report.poisoned().map(|r| r.relo_idx).collect::<Vec<_>>(), [7]);
     Some((Relocated { insns, results, outcomes, poison, target }, ext))
 }
 

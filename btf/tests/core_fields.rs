@@ -295,7 +295,7 @@ fn disagreeing_candidates_are_ambiguous_and_agreeing_ones_are_not() {
     t.st("sock", 8, &[("a", int, 0), ("b", int, 32)]);
     t.st("sock", 8, &[("a", int, 0), ("b", int, 32)]);
     let r = resolve(&l, &t.btf(), FieldByteOffset, 2, "0:1");
-    assert_eq!((r.candidates.len(), r.matched, r.target_value), (2, 2, Some(4)));
+    assert_eq!((r.candidates.len(), r.matched.as_slice(), r.target_value), (2, &[2, 3][..], Some(4)));
 }
 
 #[test]
@@ -309,7 +309,7 @@ fn the_cache_looks_each_type_up_once_and_keeps_only_matching_candidates() {
     let t = t.btf();
     let mut cache = CoreCache::new();
     let r0 = relocate(&l, &t, &relo(FieldByteOffset, 2, "0:1", 0), 0, &mut cache).unwrap();
-    assert_eq!((r0.candidates.len(), r0.matched), (2, 1));
+    assert_eq!((r0.candidates.len(), r0.matched.as_slice()), (2, &[4][..]));
     assert_eq!(cache.cached(2), Some(&[4][..]));
     let r1 = relocate(&l, &t, &relo(FieldByteOffset, 2, "0:0", 3), 1, &mut cache).unwrap();
     assert_eq!((r1.candidates.len(), r1.insn_idx, cache.lookups()), (1, 3, 1));
@@ -350,4 +350,25 @@ fn anonymous_local_types_cannot_be_relocated() {
     let l = l.btf();
     let e = try_resolve(&l, &l, FieldByteOffset, 2, "0:0").unwrap_err();
     assert!(matches!(e, CoreError::BadRelo { .. }) && e.to_string().contains("anonymous"), "{e}");
+}
+
+#[test]
+fn details_spell_out_candidates_checks_and_poison() {
+    let (l, t) = moved();
+    let r = resolve(&l, &t, FieldByteOffset, 2, "0:1");
+    assert_eq!(
+        r.details(),
+        [
+            "candidates: [3] struct sock (matches)",
+            "target: [3] struct sock = struct sock::b (0:2), bit offset 96",
+            "the instruction must hold the local value 4 before patching",
+        ]
+    );
+    let mut g = B::new();
+    let int = g.int("int", 4, true);
+    g.st("sock", 8, &[("a", int, 0), ("gone", int, 32)]);
+    let r = resolve(&g.btf(), &t, FieldByteOffset, 2, "0:1");
+    let d = r.details();
+    assert_eq!(d[0], "candidates: [3] struct sock (does not match)");
+    assert!(d.last().unwrap().contains("\"invalid func unknown#195896080\""), "{d:?}");
 }

@@ -2,8 +2,8 @@
 //!
 //! The flow for one relocation, as libbpf does it: parse the access string against the local
 //! type into a [`spec::Spec`]; find target candidates by essential name and compatible kind
-//! ([`candidates`]); match the spec against each ([`spec_match`], using the rules in
-//! [`compat`] and [`matches`]); compute the local and target values ([`values`]); insist all
+//! ([`candidates`]); match the spec against each (using the rules in [`compat`] and
+//! [`matches`]); compute the local and target values; insist all
 //! matching candidates agree ([`resolve`]); then patch the instruction ([`patch`]). A relocation
 //! with no matching candidate is not an error: the instruction is poisoned so the verifier
 //! rejects it only if it is reachable.
@@ -17,15 +17,17 @@ pub mod names;
 pub mod patch;
 pub mod relo;
 pub mod resolve;
+pub mod section;
 pub mod spec;
-pub mod spec_match;
-pub mod values;
+mod spec_match;
+mod values;
 
 pub use candidates::CoreCache;
 pub use error::{Ambiguity, CoreError, CoreResult, TypeRef};
 pub use patch::{patch, poison_reloc_index, PatchOutcome, PoisonLog, POISON_CALL_IMM};
 pub use relo::{CoreRelo, RelocKind};
-pub use resolve::{relocate, CoreResolution};
+pub use resolve::{relocate, CoreResolution, TargetMatch};
+pub use section::{relocate_section, SectionReport};
 
 use crate::error::BtfError;
 

@@ -44,8 +44,8 @@ pub struct CoreResolution {
     pub target: Option<TargetMatch>,
     /// Candidates examined (same essential name, compatible kind), in id order.
     pub candidates: Vec<TypeRef>,
-    /// How many of them matched (all agreeing).
-    pub matched: usize,
+    /// Ids of the candidates that matched (and agreed), in id order.
+    pub matched: Vec<TypeId>,
     /// The value the compiler put in the instruction for the local type.
     pub local_value: u64,
     /// The value for the target; `None` means the instruction gets poisoned.
@@ -109,7 +109,7 @@ pub fn relocate(
         local_spec: local_spec.clone(),
         target: None,
         candidates: Vec::new(),
-        matched: 0,
+        matched: Vec::new(),
         local_value: 0,
         target_value: None,
         validate: true,
@@ -180,10 +180,10 @@ pub fn relocate(
         }
         kept.push(cref.id);
     }
-    res.matched = kept.len();
     if !kept.is_empty() {
-        cache.prune(relo.type_id, kept);
+        cache.prune(relo.type_id, kept.clone());
     }
+    res.matched = kept;
 
     let target_calc = match &first {
         Some((tref, tspec, tcalc)) => {
