@@ -74,6 +74,35 @@ impl CoreResolution {
     }
 }
 
+/// What one relocation is computed with; turns step failures into errors with context.
+struct Ctx<'a> {
+    local: &'a Btf,
+    target: &'a Btf,
+    relo: &'a CoreRelo,
+    relo_idx: usize,
+}
+
+impl Ctx<'_> {
+    fn err(&self, w: Why, spec: &str) -> CoreError {
+        match w {
+            Why::Btf(source) => CoreError::Btf { relo: self.relo_idx, source },
+            Why::Msg(reason) => CoreError::Unsatisfiable {
+                relo: self.relo_idx,
+                kind: self.relo.kind.libbpf_name(),
+                spec: spec.to_owned(),
+                reason,
+            },
+        }
+    }
+
+    fn bad_relo(&self, ty: &TypeRef, reason: String) -> CoreError {
+        CoreError::BadRelo { relo: self.relo_idx, kind: self.relo.kind.libbpf_name(), ty: ty.clone(), reason }
+    }
+}
+
+/// The first matching candidate: its name, target spec and value.
+type Winner = (TypeRef, Spec, Calc);
+
 /// Computes relocation `relo` (number `relo_idx`) of an object whose BTF is `local`, against
 /// `target` (usually the kernel's BTF). `cache` holds candidate lists across the object's
 /// relocations; use one per (object, target).
@@ -84,15 +113,11 @@ pub fn relocate(
     relo_idx: usize,
     cache: &mut CoreCache,
 ) -> CoreResult<CoreResolution> {
+    let cx = Ctx { local, target, relo, relo_idx };
     let local_type = TypeRef { id: relo.type_id, name: type_display(local, relo.type_id).map_err(btf_err(relo_idx))? };
-    let bad_relo = |reason: String| CoreError::BadRelo {
-        relo: relo_idx,
-        kind: relo.kind.libbpf_name(),
-        ty: local_type.clone(),
-        reason,
-    };
-    let insn_idx =
-        relo.insn_idx().ok_or_else(|| bad_relo(format!("insn_off {} is not a multiple of 8", relo.insn_off)))?;
+    let insn_idx = relo
+        .insn_idx()
+        .ok_or_else(|| cx.bad_relo(&local_type, format!("insn_off {} is not a multiple of 8", relo.insn_off)))?;
     let spec = parse_spec(local, relo).map_err(|reason| CoreError::BadSpec {
         relo: relo_idx,
         access: relo.access.clone(),
@@ -110,94 +135,53 @@ pub fn relocate(
         target: None,
         candidates: Vec::new(),
         matched: Vec::new(),
-        local_value: 0,
-        target_value: None,
-        validate: true,
+        local_value: relo.type_id as u64,
+        target_value: Some(relo.type_id as u64),
+        validate: false,
         local_size: 0,
         target_size: 0,
         size_problem: None,
     };
     if relo.kind == RelocKind::TypeIdLocal {
         // Nothing to look up: the id is the object's own, and may change when linking.
-        res.local_value = relo.type_id as u64;
-        res.target_value = Some(relo.type_id as u64);
-        res.validate = false;
         return Ok(res);
     }
-    let why = |w: Why, spec: &str| match w {
-        Why::Btf(source) => CoreError::Btf { relo: relo_idx, source },
-        Why::Msg(reason) => {
-            CoreError::Unsatisfiable { relo: relo_idx, kind: relo.kind.libbpf_name(), spec: spec.to_owned(), reason }
-        }
-    };
     let endian = target.endian();
-    let local_calc = calc(relo.kind, Some(&spec), local, endian).map_err(|w| why(w, &local_spec))?;
-    let Calc::Value { val: local_value, field_size: local_size, field_type: local_field, validate } = local_calc else {
-        return Err(why(Why::msg("the local side cannot be missing"), &local_spec));
+    let local_calc = calc(relo.kind, Some(&spec), local, endian).map_err(|w| cx.err(w, &local_spec))?;
+    let Calc::Value { val, field_size: local_size, field_type: local_field, validate } = local_calc else {
+        return Err(cx.err(Why::msg("the local side cannot be missing"), &local_spec));
     };
-    res.local_value = local_value;
-    res.validate = validate;
-    res.local_size = local_size;
+    (res.local_value, res.validate, res.local_size) = (val, validate, local_size);
 
     let cands = cache.candidates(local, relo.type_id, target).map_err(|w| match w {
         Why::Btf(source) => CoreError::Btf { relo: relo_idx, source },
-        Why::Msg(reason) => bad_relo(reason),
+        Why::Msg(reason) => cx.bad_relo(&local_type, reason),
     })?;
     res.candidates = cands
         .iter()
         .map(|&id| Ok(TypeRef { id, name: type_display(target, id)? }))
         .collect::<Result<_, crate::error::BtfError>>()
         .map_err(btf_err(relo_idx))?;
-
-    let mut first: Option<(TypeRef, Spec, Calc)> = None;
-    let mut kept = Vec::new();
-    for cref in &res.candidates {
-        let Some(tspec) = match_spec(local, &spec, target, cref.id).map_err(|w| why(w, &local_spec))? else {
-            continue;
-        };
-        let tcalc = calc(relo.kind, Some(&tspec), target, endian).map_err(|w| why(w, &tspec.describe(target)))?;
-        if let Some((fref, fspec, fcalc)) = &first {
-            let disagreement = if fspec.bit_offset != tspec.bit_offset {
-                Some((format!("bit offset {}", fspec.bit_offset), format!("bit offset {}", tspec.bit_offset)))
-            } else if calc_value(fcalc) != calc_value(&tcalc) {
-                Some((describe_calc(fcalc), describe_calc(&tcalc)))
-            } else {
-                None
-            };
-            if let Some((first_value, second_value)) = disagreement {
-                return Err(CoreError::Ambiguous(Box::new(Ambiguity {
-                    relo: relo_idx,
-                    kind: relo.kind.libbpf_name(),
-                    spec: local_spec,
-                    first: fref.clone(),
-                    first_value,
-                    second: cref.clone(),
-                    second_value,
-                })));
-            }
-        } else {
-            first = Some((cref.clone(), tspec, tcalc));
-        }
-        kept.push(cref.id);
+    let (winner, matched) = match_candidates(&cx, &spec, &local_spec, &res.candidates)?;
+    if !matched.is_empty() {
+        cache.prune(relo.type_id, matched.clone());
     }
-    if !kept.is_empty() {
-        cache.prune(relo.type_id, kept.clone());
-    }
-    res.matched = kept;
+    res.matched = matched;
 
-    let target_calc = match &first {
-        Some((tref, tspec, tcalc)) => {
+    let target_calc = match winner {
+        Some((ty, tspec, tcalc)) => {
             res.target = Some(TargetMatch {
-                ty: tref.clone(),
+                ty,
                 spec: tspec.describe(target),
                 // Type relocations have no path; keep the recorded "0" so texts compare equal.
                 raw: if relo.kind.is_type_based() { relo.access.clone() } else { tspec.raw_text() },
                 bit_offset: tspec.bit_offset,
             });
-            *tcalc
+            tcalc
         }
-        None => calc(relo.kind, None, target, endian).map_err(|w| why(w, &local_spec))?,
+        None => calc(relo.kind, None, target, endian).map_err(|w| cx.err(w, &local_spec))?,
     };
+    res.target_value = None;
     if let Calc::Value { val, field_size, field_type, .. } = target_calc {
         res.target_value = Some(val);
         res.target_size = field_size;
@@ -207,6 +191,54 @@ pub fn relocate(
         }
     }
     Ok(res)
+}
+
+/// Matches the local spec against every candidate; all that match must agree on the bit
+/// offset and the value. Returns the first match and the ids of all matches.
+fn match_candidates(
+    cx: &Ctx<'_>,
+    spec: &Spec,
+    local_spec: &str,
+    candidates: &[TypeRef],
+) -> CoreResult<(Option<Winner>, Vec<TypeId>)> {
+    let mut first: Option<Winner> = None;
+    let mut matched = Vec::new();
+    for cref in candidates {
+        let Some(tspec) = match_spec(cx.local, spec, cx.target, cref.id).map_err(|w| cx.err(w, local_spec))? else {
+            continue;
+        };
+        let tcalc = calc(cx.relo.kind, Some(&tspec), cx.target, cx.target.endian())
+            .map_err(|w| cx.err(w, &tspec.describe(cx.target)))?;
+        match &first {
+            Some((fref, fspec, fcalc)) => {
+                if let Some((first_value, second_value)) = disagreement(fspec, fcalc, &tspec, &tcalc) {
+                    return Err(CoreError::Ambiguous(Box::new(Ambiguity {
+                        relo: cx.relo_idx,
+                        kind: cx.relo.kind.libbpf_name(),
+                        spec: local_spec.to_owned(),
+                        first: fref.clone(),
+                        first_value,
+                        second: cref.clone(),
+                        second_value,
+                    })));
+                }
+            }
+            None => first = Some((cref.clone(), tspec, tcalc)),
+        }
+        matched.push(cref.id);
+    }
+    Ok((first, matched))
+}
+
+/// How two matching candidates differ, if they do: first the field position, then the value.
+fn disagreement(a: &Spec, a_calc: &Calc, b: &Spec, b_calc: &Calc) -> Option<(String, String)> {
+    if a.bit_offset != b.bit_offset {
+        Some((format!("bit offset {}", a.bit_offset), format!("bit offset {}", b.bit_offset)))
+    } else if calc_value(a_calc) != calc_value(b_calc) {
+        Some((describe_calc(a_calc), describe_calc(b_calc)))
+    } else {
+        None
+    }
 }
 
 fn calc_value(c: &Calc) -> Option<u64> {
