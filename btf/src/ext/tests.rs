@@ -1,0 +1,244 @@
+//! `.BTF.ext` parser tests over hand-built and hostile blobs.
+
+use super::*;
+use crate::write::BtfBuilder;
+
+/// BTF with the strings the records point at; returns the blob and the string offsets.
+struct Strs {
+    text: u32,
+    fentry: u32,
+    file: u32,
+    line: u32,
+    access: u32,
+}
+
+fn object_btf(endian: Endian) -> (Btf, Strs) {
+    let mut b = BtfBuilder::with_endian(endian);
+    let int = b.int("int", 4, true);
+    b.struct_("sock", 8, &[("a", int, 0), ("b", int, 32)]);
+    let s = Strs {
+        text: b.add_str(".text"),
+        fentry: b.add_str("fentry/tcp_connect"),
+        file: b.add_str("/src/demo.bpf.c"),
+        line: b.add_str("    return sk->b;"),
+        access: b.add_str("0:1"),
+    };
+    (Btf::parse(b.build()).unwrap(), s)
+}
+
+/// One block: `(rec_size, [(sec_name_off, [record words])])`.
+type BlockSpec = (u32, Vec<(u32, Vec<Vec<u32>>)>);
+
+/// Writes a `.BTF.ext` blob: each block is `(rec_size, [(sec_name_off, [record words])])`.
+struct ExtWriter {
+    endian: Endian,
+    hdr_len: u32,
+    blocks: [Option<BlockSpec>; 3],
+}
+
+impl ExtWriter {
+    fn new(endian: Endian) -> Self {
+        ExtWriter { endian, hdr_len: 32, blocks: [None, None, None] }
+    }
+
+    fn block(mut self, i: usize, rec_size: u32, secs: Vec<(u32, Vec<Vec<u32>>)>) -> Self {
+        self.blocks[i] = Some((rec_size, secs));
+        self
+    }
+
+    fn build(&self) -> Vec<u8> {
+        let e = self.endian;
+        let mut body: Vec<u8> = Vec::new();
+        let mut spans = [(0u32, 0u32); 3];
+        for (i, blk) in self.blocks.iter().enumerate() {
+            let Some((rec_size, secs)) = blk else { continue };
+            let start = body.len();
+            body.extend_from_slice(&e.put_u32(*rec_size));
+            for (name, recs) in secs {
+                body.extend_from_slice(&e.put_u32(*name));
+                body.extend_from_slice(&e.put_u32(recs.len() as u32));
+                for rec in recs {
+                    let mut bytes: Vec<u8> = rec.iter().flat_map(|w| e.put_u32(*w)).collect();
+                    bytes.resize(*rec_size as usize, 0xee);
+                    body.extend_from_slice(&bytes);
+                }
+            }
+            spans[i] = (start as u32, (body.len() - start) as u32);
+        }
+        let mut out = Vec::new();
+        out.extend_from_slice(&e.put_u16(BTF_MAGIC));
+        out.extend_from_slice(&[1, 0]);
+        out.extend_from_slice(&e.put_u32(self.hdr_len));
+        for (off, len) in spans.iter().take(if self.hdr_len >= 32 { 3 } else { 2 }) {
+            out.extend_from_slice(&e.put_u32(*off));
+            out.extend_from_slice(&e.put_u32(*len));
+        }
+        out.resize(self.hdr_len as usize, 0);
+        out.extend_from_slice(&body);
+        out
+    }
+}
+
+fn full(endian: Endian, s: &Strs) -> ExtWriter {
+    ExtWriter::new(endian)
+        .block(0, 8, vec![(s.fentry, vec![vec![0, 1]]), (s.text, vec![vec![0, 1], vec![64, 2]])])
+        .block(1, 16, vec![(s.fentry, vec![vec![8, s.file, s.line, 42 << 10 | 7]])])
+        .block(2, 16, vec![(s.fentry, vec![vec![24, 2, s.access, 0]])])
+}
+
+#[test]
+fn parses_every_block_with_names_resolved() {
+    let (btf, s) = object_btf(Endian::Little);
+    let ext = BtfExt::parse(&full(Endian::Little, &s).build(), &btf).unwrap();
+    assert_eq!(ext.func_info.len(), 2);
+    assert_eq!(ext.func_info[1].name, ".text");
+    assert_eq!(
+        ext.func_info_for(".text"),
+        &[FuncInfo { insn_off: 0, type_id: 1 }, FuncInfo { insn_off: 64, type_id: 2 }]
+    );
+    let li = &ext.line_info_for("fentry/tcp_connect")[0];
+    assert_eq!((li.insn_off, li.line_num(), li.col()), (8, 42, 7));
+    assert_eq!((li.file_name.as_str(), li.line.as_str()), ("/src/demo.bpf.c", "    return sk->b;"));
+    let relo = &ext.core_relos_for("fentry/tcp_connect")[0];
+    assert_eq!(relo.access, "0:1");
+    assert_eq!(relo.kind, RelocKind::FieldByteOffset);
+    assert_eq!((relo.insn_off, relo.insn_idx(), relo.type_id), (24, Some(3), 2));
+    assert_eq!((ext.func_info_rec_size, ext.line_info_rec_size, ext.core_relo_rec_size), (8, 16, 16));
+    assert!(ext.core_relos_for(".text").is_empty());
+}
+
+#[test]
+fn big_endian_objects_parse() {
+    let (btf, s) = object_btf(Endian::Big);
+    let ext = BtfExt::parse(&full(Endian::Big, &s).build(), &btf).unwrap();
+    assert_eq!(ext.endian, Endian::Big);
+    assert_eq!(ext.line_info[0].records[0].line_num(), 42);
+    assert_eq!(ext.core_relos[0].records[0].access, "0:1");
+}
+
+#[test]
+fn larger_records_skip_unknown_trailing_bytes() {
+    let (btf, s) = object_btf(Endian::Little);
+    let blob = ExtWriter::new(Endian::Little)
+        .block(0, 12, vec![(s.text, vec![vec![0, 1], vec![16, 2]])])
+        .block(2, 24, vec![(s.text, vec![vec![8, 2, s.access, 2], vec![16, 2, s.access, 12]])])
+        .build();
+    let ext = BtfExt::parse(&blob, &btf).unwrap();
+    assert_eq!(ext.func_info[0].records[1], FuncInfo { insn_off: 16, type_id: 2 });
+    assert_eq!(ext.core_relos[0].records[1].kind, RelocKind::TypeMatches);
+}
+
+#[test]
+fn short_header_has_no_core_relos() {
+    let (btf, s) = object_btf(Endian::Little);
+    let mut w = full(Endian::Little, &s);
+    w.hdr_len = 24;
+    let ext = BtfExt::parse(&w.build(), &btf).unwrap();
+    assert!(ext.core_relos.is_empty());
+    assert_eq!(ext.line_info.len(), 1);
+}
+
+fn err_of(blob: &[u8], btf: &Btf) -> String {
+    BtfExt::parse(blob, btf).unwrap_err().to_string()
+}
+
+#[test]
+fn header_errors_are_named() {
+    let (btf, s) = object_btf(Endian::Little);
+    let good = full(Endian::Little, &s).build();
+    assert!(err_of(&good[..5], &btf).contains("only 5 bytes"));
+    let mut bad = good.clone();
+    bad[0] = 0x12;
+    assert!(err_of(&bad, &btf).contains("bad magic"));
+    let mut bad = good.clone();
+    bad[2] = 2;
+    assert!(err_of(&bad, &btf).contains("unsupported version 2"));
+    let mut bad = good.clone();
+    bad[4..8].copy_from_slice(&16u32.to_le_bytes());
+    assert!(err_of(&bad, &btf).contains("hdr_len 16 is smaller"));
+    bad[4..8].copy_from_slice(&100_000u32.to_le_bytes());
+    assert!(err_of(&bad, &btf).contains("hdr_len 100000 is larger"));
+}
+
+#[test]
+fn block_errors_are_named() {
+    let (btf, s) = object_btf(Endian::Little);
+    let mut bad = full(Endian::Little, &s).build();
+    // func_info_len far beyond the data.
+    bad[12..16].copy_from_slice(&0x1000_0000u32.to_le_bytes());
+    let e = BtfExt::parse(&bad, &btf).unwrap_err();
+    assert!(matches!(e, ExtError::Block { block: Block::FuncInfo, offset: 32, .. }), "{e}");
+    let mut bad = full(Endian::Little, &s).build();
+    bad[8..12].copy_from_slice(&2u32.to_le_bytes());
+    assert!(err_of(&bad, &btf).contains("not 4-byte aligned"));
+    for (rec_size, want) in [(0, "rec_size 0 is smaller"), (4, "rec_size 4 is smaller"), (10, "not a multiple of 4")] {
+        let blob = ExtWriter::new(Endian::Little).block(0, 8, vec![(s.text, vec![vec![0, 1]])]).build();
+        let mut bad = blob.clone();
+        bad[32..36].copy_from_slice(&(rec_size as u32).to_le_bytes());
+        let msg = err_of(&bad, &btf);
+        assert!(msg.contains(want) && msg.contains("func_info"), "{msg}");
+    }
+    let blob = ExtWriter::new(Endian::Little).block(1, 12, vec![(s.text, vec![vec![0, s.file, s.line]])]).build();
+    assert!(err_of(&blob, &btf).contains("line_info block at offset 32: rec_size 12 is smaller than the 16-byte"));
+}
+
+#[test]
+fn huge_num_info_is_refused_before_allocating() {
+    let (btf, s) = object_btf(Endian::Little);
+    let mut bad = ExtWriter::new(Endian::Little).block(0, 8, vec![(s.text, vec![vec![0, 1]])]).build();
+    bad[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+    let e = BtfExt::parse(&bad, &btf).unwrap_err();
+    match &e {
+        ExtError::Section { block: Block::FuncInfo, index: 0, section, offset: 36, reason } => {
+            assert_eq!(section, ".text");
+            assert!(reason.contains("4294967295 records of 8 bytes"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    bad[40..44].copy_from_slice(&0u32.to_le_bytes());
+    assert!(err_of(&bad, &btf).contains("num_info is 0"));
+}
+
+#[test]
+fn bad_string_offsets_name_the_record() {
+    let (btf, s) = object_btf(Endian::Little);
+    let blob = ExtWriter::new(Endian::Little).block(0, 8, vec![(9999, vec![vec![0, 1]])]).build();
+    let msg = err_of(&blob, &btf);
+    assert!(msg.contains("section #0") && msg.contains("section name") && msg.contains("9999"), "{msg}");
+    let blob = ExtWriter::new(Endian::Little)
+        .block(1, 16, vec![(s.text, vec![vec![0, s.file, s.line, 1 << 10], vec![8, s.file, 7777, 1 << 10]])])
+        .build();
+    match BtfExt::parse(&blob, &btf).unwrap_err() {
+        ExtError::Record { block: Block::LineInfo, section, record: 1, offset, reason } => {
+            assert_eq!((section.as_str(), offset), (".text", 32 + 4 + 8 + 16));
+            assert!(reason.contains("source line") && reason.contains("7777"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn bad_kinds_and_type_ids_name_the_record() {
+    let (btf, s) = object_btf(Endian::Little);
+    let blob = ExtWriter::new(Endian::Little).block(2, 16, vec![(s.text, vec![vec![0, 2, s.access, 13]])]).build();
+    assert!(err_of(&blob, &btf)
+        .contains("core_relo record #0 of section '.text' at offset 44: unknown CO-RE relocation kind 13"));
+    let blob = ExtWriter::new(Endian::Little).block(0, 8, vec![(s.text, vec![vec![0, 55]])]).build();
+    assert!(err_of(&blob, &btf).contains("type id 55 does not exist"));
+}
+
+#[test]
+fn truncations_and_corruptions_never_panic() {
+    let (btf, s) = object_btf(Endian::Little);
+    let good = full(Endian::Little, &s).build();
+    for len in 0..good.len() {
+        let _ = BtfExt::parse(&good[..len], &btf);
+    }
+    for i in 0..good.len() {
+        for v in [0x00, 0x03, 0x7f, 0xff] {
+            let mut bad = good.clone();
+            bad[i] = v;
+            let _ = BtfExt::parse(&bad, &btf);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! CO-RE over hostile BTF: reference cycles and self-referencing types end in errors or
+//! answers, never hangs or panics.
+
+mod core_util;
+
+use btf::core::{CoreError, RelocKind::*};
+use btf::types::{Array, Body, Type};
+use core_util::*;
+
+#[test]
+fn typedef_cycles_are_btf_errors() {
+    // 1: int, 2: struct s { T x; }, 3: typedef T -> 4, 4: typedef U -> 3
+    let mut b = B::new();
+    b.int("int", 4, true);
+    b.st("s", 4, &[("x", 3, 0)]);
+    b.0.add(&Type { name: "T", body: Body::Typedef(4) });
+    b.0.add(&Type { name: "U", body: Body::Typedef(3) });
+    let btf = b.btf();
+    let e = try_resolve(&btf, &btf, FieldByteSize, 2, "0:0").unwrap_err();
+    assert!(matches!(e, CoreError::Btf { relo: 0, .. }), "{e:?}");
+    assert!(e.to_string().contains("reference chain"), "{e}");
+    let e = try_resolve(&btf, &btf, TypeExists, 3, "0").unwrap_err();
+    assert!(e.to_string().contains("reference chain"), "{e}");
+}
+
+#[test]
+fn self_containing_arrays_do_not_hang_field_matching() {
+    // 1: int, 2: array of itself, 3: struct s { arr a; }
+    let mut b = B::new();
+    b.int("int", 4, true);
+    b.0.add(&Type { name: "", body: Body::Array(Array { elem: 2, index: 1, nelems: 1 }) });
+    b.st("s", 4, &[("a", 2, 0)]);
+    let btf = b.btf();
+    // Sizing the array already fails; either way an error, not a hang.
+    assert!(try_resolve(&btf, &btf, FieldByteOffset, 3, "0:0").is_err());
+    assert!(try_resolve(&btf, &btf, TypeMatches, 3, "0").is_err());
+}
+
+#[test]
+fn recursive_structs_behind_pointers_match() {
+    // struct node { int v; struct node *next; } matches itself: recursion stops behind the pointer.
+    let mut b = B::new();
+    let int = b.int("int", 4, true);
+    let p = b.ptr(3);
+    b.st("node", 16, &[("v", int, 0), ("next", p, 64)]);
+    let btf = b.btf();
+    assert_eq!(values(&resolve(&btf, &btf, TypeMatches, 3, "0")), (1, Some(1)));
+    assert_eq!(values(&resolve(&btf, &btf, TypeExists, 3, "0")), (1, Some(1)));
+    assert_eq!(values(&resolve(&btf, &btf, FieldByteOffset, 3, "0:1")), (8, Some(8)));
+}
+
+#[test]
+fn deep_access_paths_are_refused() {
+    let mut b = B::new();
+    let int = b.int("int", 4, true);
+    b.st("s", 4, &[("x", int, 0)]);
+    let btf = b.btf();
+    let long_path = vec!["0"; 65].join(":");
+    let e = try_resolve(&btf, &btf, FieldByteOffset, 2, &long_path).unwrap_err();
+    assert!(e.to_string().contains("more than 64 steps"), "{e}");
+    let e = try_resolve(&btf, &btf, FieldByteOffset, 2, "0:99999999999").unwrap_err();
+    assert!(e.to_string().contains("too large"), "{e}");
+    // A huge first index overflows the 32-bit bit offset: an error, not a wrap.
+    let e = try_resolve(&btf, &btf, FieldByteOffset, 2, "4000000000:0").unwrap_err();
+    assert!(e.to_string().contains("overflows"), "{e}");
+    // A relocation on a type id that does not exist.
+    let e = try_resolve(&btf, &btf, FieldByteOffset, 77, "0:0").unwrap_err();
+    assert!(matches!(e, CoreError::Btf { .. }), "{e:?}");
+}
