@@ -143,7 +143,13 @@ struct Linker<'o> {
 pub fn link(obj: &Object, prog: ProgramRef, map_fds: &[RawFd]) -> Result<LinkedProgram, LinkError> {
     let p = obj.program(prog).ok_or(LinkError::NoSuchProgram(prog.0))?;
     let (_, f) = obj.program_func(prog).ok_or(LinkError::NoSuchProgram(prog.0))?;
-    let mut l = Linker { obj, map_fds, program: p.name.clone(), out: Vec::new(), placed: Vec::new() };
+    let mut l = Linker {
+        obj,
+        map_fds,
+        program: p.name.clone(),
+        out: Vec::new(),
+        placed: Vec::new(),
+    };
     l.place(p.code_section, f.start_insn, f.len_insns, &f.name);
     // Worklist: functions appended while fixing one are fixed in turn.
     let mut next = 0;
@@ -154,19 +160,38 @@ pub fn link(obj: &Object, prog: ProgramRef, map_fds: &[RawFd]) -> Result<LinkedP
     }
     let (func_info, line_info) = l.ext_info();
     let subprogs = l.placed[1..].iter().map(|p| (p.name.clone(), p.out_start)).collect();
-    Ok(LinkedProgram { name: p.name.clone(), insns: l.out, func_info, line_info, subprogs })
+    Ok(LinkedProgram {
+        name: p.name.clone(),
+        insns: l.out,
+        func_info,
+        line_info,
+        subprogs,
+    })
 }
 
 impl Linker<'_> {
     fn place(&mut self, section: usize, start: usize, len: usize, name: &str) -> usize {
         let out_start = self.out.len();
-        self.out.extend_from_slice(&self.obj.code_sections[section].insns[start..start + len]);
-        self.placed.push(Placed { section, start, len, out_start, name: name.to_owned() });
+        self.out
+            .extend_from_slice(&self.obj.code_sections[section].insns[start..start + len]);
+        self.placed.push(Placed {
+            section,
+            start,
+            len,
+            out_start,
+            name: name.to_owned(),
+        });
         out_start
     }
 
     /// Output index of the function at `(section, insn)`, appending it on first use.
-    fn ensure_placed(&mut self, from: &Placed, call_insn: usize, section: usize, target: i64) -> Result<usize, LinkError> {
+    fn ensure_placed(
+        &mut self,
+        from: &Placed,
+        call_insn: usize,
+        section: usize,
+        target: i64,
+    ) -> Result<usize, LinkError> {
         let sec = &self.obj.code_sections[section];
         let bad = |reason| LinkError::BadCallTarget {
             section: self.obj.code_sections[from.section].name.clone(),
@@ -204,14 +229,20 @@ impl Linker<'_> {
                 Some(RelocTarget::Global { map_idx, offset }) => {
                     if j + 1 >= p.len {
                         let (section, func) = (sec.name.clone(), p.name.clone());
-                        return Err(LinkError::SplitLdImm64 { section, insn: src_idx, func });
+                        return Err(LinkError::SplitLdImm64 {
+                            section,
+                            insn: src_idx,
+                            func,
+                        });
                     }
                     let fd = self.fd(map_idx)?;
                     self.out[out_idx].src = pseudo::MAP_VALUE;
                     self.out[out_idx].imm = fd;
                     self.out[out_idx + 1].imm = offset as i32;
                 }
-                Some(RelocTarget::Call { section, insn }) => self.fix_call(p, src_idx, out_idx, section, insn as i64)?,
+                Some(RelocTarget::Call { section, insn }) => {
+                    self.fix_call(p, src_idx, out_idx, section, insn as i64)?
+                }
                 Some(RelocTarget::FuncAddr { section, insn }) => {
                     self.fix_call(p, src_idx, out_idx, section, insn as i64)?;
                     self.out[out_idx].src = pseudo::FUNC;
@@ -227,19 +258,33 @@ impl Linker<'_> {
     }
 
     /// Points the call (or function address) at `out_idx` to the function at `(section, target)`.
-    fn fix_call(&mut self, p: &Placed, src_idx: usize, out_idx: usize, section: usize, target: i64) -> Result<(), LinkError> {
+    fn fix_call(
+        &mut self,
+        p: &Placed,
+        src_idx: usize,
+        out_idx: usize,
+        section: usize,
+        target: i64,
+    ) -> Result<(), LinkError> {
         let t = self.ensure_placed(p, src_idx, section, target)?;
         self.out[out_idx].imm = (t as i64 - (out_idx as i64 + 1)) as i32;
         Ok(())
     }
 
     fn fd(&self, map_idx: usize) -> Result<i32, LinkError> {
-        self.map_fds.get(map_idx).copied().ok_or_else(|| LinkError::MissingMapFd {
-            program: self.program.clone(),
-            map_idx,
-            map: self.obj.maps.get(map_idx).map_or_else(|| "?".into(), |m| m.name.clone()),
-            have: self.map_fds.len(),
-        })
+        self.map_fds
+            .get(map_idx)
+            .copied()
+            .ok_or_else(|| LinkError::MissingMapFd {
+                program: self.program.clone(),
+                map_idx,
+                map: self
+                    .obj
+                    .maps
+                    .get(map_idx)
+                    .map_or_else(|| "?".into(), |m| m.name.clone()),
+                have: self.map_fds.len(),
+            })
     }
 
     /// func_info and line_info of every placed function, re-indexed to the output.
@@ -247,7 +292,9 @@ impl Linker<'_> {
         let mut funcs = Vec::new();
         let mut lines = Vec::new();
         for p in &self.placed {
-            let Some(ext) = self.obj.ext_info.get(&self.obj.code_sections[p.section].name) else { continue };
+            let Some(ext) = self.obj.ext_info.get(&self.obj.code_sections[p.section].name) else {
+                continue;
+            };
             // Byte offset in the section → index in the output, if inside this function.
             let map = |off: u32| {
                 let i = off as usize / Insn::SIZE;

@@ -13,7 +13,10 @@ fn root() -> PathBuf {
 }
 
 fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Builds progs/ (incrementally, under the build script's lock) and opens `<name>.o`.
@@ -23,15 +26,26 @@ fn object(name: &str) -> Option<(Object, PathBuf)> {
         println!("SKIP: clang-19 not installed, cannot build progs/");
         return None;
     }
-    let out = Command::new(root().join("progs-build/build")).output().expect("run progs-build/build");
-    assert!(out.status.success(), "progs-build/build failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(root().join("progs-build/build"))
+        .output()
+        .expect("run progs-build/build");
+    assert!(
+        out.status.success(),
+        "progs-build/build failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let path = root().join("progs").join(format!("{name}.o"));
-    Some((Object::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())), path))
+    Some((
+        Object::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        path,
+    ))
 }
 
 fn readelf(args: &[&str], path: &Path) -> Option<String> {
     let out = Command::new("llvm-readelf-19").args(args).arg(path).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Counts CO-RE relocation records in raw .BTF.ext bytes (little endian): the header's
@@ -62,23 +76,53 @@ fn connect_has_fentry_and_fexit_on_tcp_connect() {
         .iter()
         .map(|p| {
             let k = &p.kind;
-            (p.name.as_str(), p.section.as_str(), k.prog_type(), k.expected_attach_type(), k.attach_target.as_deref())
+            (
+                p.name.as_str(),
+                p.section.as_str(),
+                k.prog_type(),
+                k.expected_attach_type(),
+                k.attach_target.as_deref(),
+            )
         })
         .collect();
     assert_eq!(
         progs,
         [
-            ("rawbpf_fentry_connect", "fentry/tcp_connect", 26, 24, Some("tcp_connect")),
+            (
+                "rawbpf_fentry_connect",
+                "fentry/tcp_connect",
+                26,
+                24,
+                Some("tcp_connect")
+            ),
             ("rawbpf_fexit_connect", "fexit/tcp_connect", 26, 25, Some("tcp_connect")),
         ]
     );
     let ext = obj.btf_ext_raw.as_deref().expect(".BTF.ext present");
-    assert!(core_relo_count(ext) >= 2, "skc_dport and skc_daddr reads are CO-RE relocations");
+    assert!(
+        core_relo_count(ext) >= 2,
+        "skc_dport and skc_daddr reads are CO-RE relocations"
+    );
     // The printk format lives in .rodata: a frozen, read-only array map.
-    let rodata = obj.maps.iter().find(|m| m.kind == MapKind::Global { section: ".rodata".into() }).unwrap();
-    assert_eq!((rodata.name.as_str(), rodata.freeze, rodata.map_flags), ("connect.rodata", true, 0x80));
+    let rodata = obj
+        .maps
+        .iter()
+        .find(|m| {
+            m.kind
+                == MapKind::Global {
+                    section: ".rodata".into(),
+                }
+        })
+        .unwrap();
+    assert_eq!(
+        (rodata.name.as_str(), rodata.freeze, rodata.map_flags),
+        ("connect.rodata", true, 0x80)
+    );
     let init = String::from_utf8_lossy(rodata.initial_data.as_deref().unwrap()).into_owned();
-    assert!(init.contains("fentry tcp_connect: pid=%d dport=%u daddr=%x"), "{init:?}");
+    assert!(
+        init.contains("fentry tcp_connect: pid=%d dport=%u daddr=%x"),
+        "{init:?}"
+    );
     assert!(init.contains("fexit tcp_connect: pid=%d ret=%d"), "{init:?}");
     check_against_readelf(&obj, &path);
 }
@@ -88,17 +132,31 @@ fn other_programs_have_the_right_kinds() {
     let cases = [
         ("tp_btf", "rawbpf_tp_btf_exec", 26, 23, "sched_process_exec"),
         ("raw_tp", "rawbpf_raw_tp_sys_enter", 17, 0, "sys_enter"),
-        ("tracepoint", "rawbpf_tracepoint_getpid", 5, 0, "syscalls/sys_enter_getpid"),
+        (
+            "tracepoint",
+            "rawbpf_tracepoint_getpid",
+            5,
+            0,
+            "syscalls/sys_enter_getpid",
+        ),
     ];
     for (file, prog, ty, eat, target) in cases {
         let Some((obj, path)) = object(file) else { return };
         assert_eq!(obj.programs.len(), 1, "{file}");
         let p = &obj.programs[0];
         let k = &p.kind;
-        assert_eq!((p.name.as_str(), k.prog_type(), k.expected_attach_type()), (prog, ty, eat), "{file}");
+        assert_eq!(
+            (p.name.as_str(), k.prog_type(), k.expected_attach_type()),
+            (prog, ty, eat),
+            "{file}"
+        );
         assert_eq!(k.attach_target.as_deref(), Some(target), "{file}");
         let linked = link(&obj, ProgramRef(0), &vec![7; obj.maps.len()]).unwrap();
-        assert_eq!(linked.insns.len(), obj.code_sections[p.code_section].funcs[p.func].len_insns, "{file}: no subprograms");
+        assert_eq!(
+            linked.insns.len(),
+            obj.code_sections[p.code_section].funcs[p.func].len_insns,
+            "{file}: no subprograms"
+        );
         check_against_readelf(&obj, &path);
     }
 }
@@ -109,7 +167,17 @@ fn maps_globals_maps_and_data() {
     let summary: Vec<_> = obj
         .maps
         .iter()
-        .map(|m| (m.name.as_str(), m.map_type, m.key_size, m.value_size, m.max_entries, m.map_flags, m.freeze))
+        .map(|m| {
+            (
+                m.name.as_str(),
+                m.map_type,
+                m.key_size,
+                m.value_size,
+                m.max_entries,
+                m.map_flags,
+                m.freeze,
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -164,7 +232,12 @@ fn maps_globals_links_subprograms_and_map_references() {
         let ins = l.insns[i];
         if ins.is_pseudo_call() {
             let t = (i as i64 + 1 + i64::from(ins.imm)) as usize;
-            let callee = l.subprogs.iter().find(|s| s.1 == t).map(|s| s.0.as_str()).expect("call to a function start");
+            let callee = l
+                .subprogs
+                .iter()
+                .find(|s| s.1 == t)
+                .map(|s| s.0.as_str())
+                .expect("call to a function start");
             calls.push((owner(i), callee));
         }
         if ins.is_ld_imm64() {
@@ -177,14 +250,22 @@ fn maps_globals_links_subprograms_and_map_references() {
         }
         i += 1;
     }
-    assert_eq!(calls, [("main", "add_to"), ("main", "record_pid"), ("record_pid", "add_to")]);
+    assert_eq!(
+        calls,
+        [("main", "add_to"), ("main", "record_pid"), ("record_pid", "add_to")]
+    );
     assert_eq!(map_fd, [("add_to", 100), ("add_to", 100), ("record_pid", 101)]);
     // .data (fd 103) rawbpf_calls, .rodata (102) rawbpf_magic and the printk format, .bss (104).
     let fmt = obj.maps[2].initial_data.as_deref().unwrap();
     let fmt_off = fmt.windows(20).position(|w| w == b"rawbpf-maps_globals:").unwrap() as i32;
     let mut got = map_value.clone();
     got.sort();
-    let mut want = vec![("main", 103, 0), ("main", 102, 0), ("main", 102, fmt_off), ("record_pid", 104, 0)];
+    let mut want = vec![
+        ("main", 103, 0),
+        ("main", 102, 0),
+        ("main", 102, fmt_off),
+        ("record_pid", 104, 0),
+    ];
     want.sort();
     assert_eq!(got, want);
 }
@@ -197,7 +278,10 @@ fn check_against_readelf(obj: &Object, path: &Path) {
     };
     for sec in &obj.code_sections {
         for f in &sec.funcs {
-            let line = syms.lines().find(|l| l.contains(" FUNC ") && l.ends_with(&format!(" {}", f.name))).unwrap();
+            let line = syms
+                .lines()
+                .find(|l| l.contains(" FUNC ") && l.ends_with(&format!(" {}", f.name)))
+                .unwrap();
             let size: usize = line.split_whitespace().nth(2).unwrap().parse().unwrap();
             assert_eq!(f.len_insns * Insn::SIZE, size, "{}: function {} size", obj.name, f.name);
         }

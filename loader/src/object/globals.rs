@@ -24,13 +24,27 @@ pub fn global_map_name(object: &str, section: &str) -> String {
     let base = object.split('.').next().unwrap_or("");
     let sfx_len = section.len().min(NAME_MAX);
     let pfx_len = (NAME_MAX - sfx_len).min(base.len());
-    let raw: String = base.chars().take(pfx_len).chain(section.chars().take(sfx_len)).collect();
-    raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '.' { c } else { '_' }).collect()
+    let raw: String = base
+        .chars()
+        .take(pfx_len)
+        .chain(section.chars().take(sfx_len))
+        .collect();
+    raw.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The map for one global-data section, or `None` for an empty section (nothing to map).
 pub(crate) fn global_map(object: &str, sec: &RawSection<'_>, btf: Option<&Btf>) -> Result<Option<MapDef>> {
-    let SectionRole::Data(kind) = sec.role else { return Ok(None) };
+    let SectionRole::Data(kind) = sec.role else {
+        return Ok(None);
+    };
     if sec.size == 0 {
         return Ok(None);
     }
@@ -42,7 +56,9 @@ pub(crate) fn global_map(object: &str, sec: &RawSection<'_>, btf: Option<&Btf>) 
     let rodata = kind == DataKind::Rodata;
     Ok(Some(MapDef {
         name: global_map_name(object, &sec.name),
-        kind: MapKind::Global { section: sec.name.clone() },
+        kind: MapKind::Global {
+            section: sec.name.clone(),
+        },
         section_index: sec.index,
         map_type: BPF_MAP_TYPE_ARRAY,
         key_size: 4,
@@ -50,7 +66,9 @@ pub(crate) fn global_map(object: &str, sec: &RawSection<'_>, btf: Option<&Btf>) 
         max_entries: 1,
         map_flags: if rodata { BPF_F_RDONLY_PROG } else { 0 },
         btf_key_type_id: 0,
-        btf_value_type_id: btf.and_then(|b| b.find_by_name_kind(&sec.name, Kind::Datasec)).unwrap_or(0),
+        btf_value_type_id: btf
+            .and_then(|b| b.find_by_name_kind(&sec.name, Kind::Datasec))
+            .unwrap_or(0),
         pinning: 0,
         map_extra: 0,
         numa_node: 0,

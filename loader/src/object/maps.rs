@@ -83,13 +83,22 @@ pub(crate) fn btf_defined(elf: &RawElf<'_>, maps: &RawSection<'_>, btf: Option<&
         let reason = "the object has .maps but no .BTF, and BTF-defined maps are described only in BTF; \
                       build with clang -g"
             .to_owned();
-        return Err(ObjectError::BadMap { map: syms[0].name.clone(), reason });
+        return Err(ObjectError::BadMap {
+            map: syms[0].name.clone(),
+            reason,
+        });
     };
     let mut out = Vec::with_capacity(syms.len());
     for sym in syms {
-        let bad = |reason: String| ObjectError::BadMap { map: sym.name.clone(), reason };
+        let bad = |reason: String| ObjectError::BadMap {
+            map: sym.name.clone(),
+            reason,
+        };
         if sym.value >= maps.size.max(1) {
-            return Err(bad(format!("symbol offset {} is past the end of the {}-byte .maps", sym.value, maps.size)));
+            return Err(bad(format!(
+                "symbol offset {} is past the end of the {}-byte .maps",
+                sym.value, maps.size
+            )));
         }
         let var = find_var(btf, &sym.name).ok_or_else(|| bad("no VAR of this name in .BTF".into()))?;
         let mut def = MapDef {
@@ -112,7 +121,10 @@ pub(crate) fn btf_defined(elf: &RawElf<'_>, maps: &RawSection<'_>, btf: Option<&
         let st = btf.skip_mods_and_typedefs(var).map_err(|e| bad(e.to_string()))?;
         let ty = btf.type_by_id(st).map_err(|e| bad(e.to_string()))?;
         let Body::Struct(c) = &ty.body else {
-            return Err(bad(format!("type id {st} is a {}, expected the anonymous map struct", ty.kind())));
+            return Err(bad(format!(
+                "type id {st} is a {}, expected the anonymous map struct",
+                ty.kind()
+            )));
         };
         for m in &c.members {
             apply_member(btf, &mut def, m).map_err(|reason| bad(format!("member '{}': {reason}", m.name)))?;
@@ -143,6 +155,9 @@ fn find_var(btf: &Btf, name: &str) -> Option<TypeId> {
     btf.find_by_name_kind(name, Kind::Var).and_then(var_type)
 }
 
+const KNOWN_ATTRS: &str =
+    "type, key, key_size, value, value_size, max_entries, map_flags, pinning, map_extra, numa_node";
+
 /// Decodes one member into `def`.
 fn apply_member(btf: &Btf, def: &mut MapDef, m: &Member<'_>) -> Result<(), String> {
     match m.name {
@@ -164,8 +179,10 @@ fn apply_member(btf: &Btf, def: &mut MapDef, m: &Member<'_>) -> Result<(), Strin
             set_size(&mut def.value_size, size, "value")?;
             def.btf_value_type_id = id;
         }
-        "values" => return Err("map-in-map and prog-array initial values (__array(values, ...)) are not supported yet".into()),
-        other => return Err(format!("unknown map attribute '{other}' (known: type, key, key_size, value, value_size, max_entries, map_flags, pinning, map_extra, numa_node)")),
+        "values" => {
+            return Err("map-in-map and prog-array initial values (__array(values, ...)) are not supported yet".into())
+        }
+        other => return Err(format!("unknown map attribute '{other}' (known: {KNOWN_ATTRS})")),
     }
     Ok(())
 }
@@ -174,12 +191,16 @@ fn apply_member(btf: &Btf, def: &mut MapDef, m: &Member<'_>) -> Result<(), Strin
 fn uint(btf: &Btf, m: &Member<'_>) -> Result<u32, String> {
     let ptr = btf.skip_mods_and_typedefs(m.type_id).map_err(|e| e.to_string())?;
     let Body::Ptr(target) = btf.type_by_id(ptr).map_err(|e| e.to_string())?.body else {
-        return Err(format!("type id {ptr} is not a pointer; expected __uint(name, value) = int (*name)[value]"));
+        return Err(format!(
+            "type id {ptr} is not a pointer; expected __uint(name, value) = int (*name)[value]"
+        ));
     };
     let arr = btf.skip_mods_and_typedefs(target).map_err(|e| e.to_string())?;
     match btf.type_by_id(arr).map_err(|e| e.to_string())?.body {
         Body::Array(a) => Ok(a.nelems),
-        _ => Err(format!("type id {arr} is not an array; expected __uint(name, value) = int (*name)[value]")),
+        _ => Err(format!(
+            "type id {arr} is not an array; expected __uint(name, value) = int (*name)[value]"
+        )),
     }
 }
 
@@ -187,7 +208,9 @@ fn uint(btf: &Btf, m: &Member<'_>) -> Result<u32, String> {
 fn pointee(btf: &Btf, m: &Member<'_>) -> Result<(TypeId, u32), String> {
     let ptr = btf.skip_mods_and_typedefs(m.type_id).map_err(|e| e.to_string())?;
     let Body::Ptr(target) = btf.type_by_id(ptr).map_err(|e| e.to_string())?.body else {
-        return Err(format!("type id {ptr} is not a pointer; expected __type(name, T) = T *name"));
+        return Err(format!(
+            "type id {ptr} is not a pointer; expected __type(name, T) = T *name"
+        ));
     };
     let size = btf.size_of(target).map_err(|e| e.to_string())?;
     Ok((target, size))

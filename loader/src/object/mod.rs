@@ -125,20 +125,31 @@ impl Object {
     /// Reads and parses the object at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Object> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| ObjectError::Io { path: path.to_owned(), source })?;
-        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let bytes = std::fs::read(path).map_err(|source| ObjectError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let name = path
+            .file_name()
+            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         Object::parse(&bytes, &name)
     }
 
     /// Parses an object from memory; `name` is its file name (for map names and messages).
     pub fn parse(bytes: &[u8], name: &str) -> Result<Object> {
         let elf = RawElf::parse(bytes, name)?;
-        let license = elf.section_by_role(SectionRole::License).map(|s| c_string(s.data)).unwrap_or_default();
+        let license = elf
+            .section_by_role(SectionRole::License)
+            .map(|s| c_string(s.data))
+            .unwrap_or_default();
         let kern_version = elf.section_by_role(SectionRole::Version).and_then(|s| {
             let b: [u8; 4] = s.data.get(..4)?.try_into().ok()?;
             Some(elf.endian.u32(b))
         });
-        let btf = elf.section_by_role(SectionRole::Btf).map(|s| Btf::parse(s.data.to_vec())).transpose()?;
+        let btf = elf
+            .section_by_role(SectionRole::Btf)
+            .map(|s| Btf::parse(s.data.to_vec()))
+            .transpose()?;
         let btf_ext_raw = elf.section_by_role(SectionRole::BtfExt).map(|s| s.data.to_vec());
 
         let mut code_sections = elf
@@ -200,9 +211,17 @@ fn c_string(data: &[u8]) -> String {
 
 /// Decodes a code section's instructions and cuts it into functions by symbol.
 fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
-    let bad = |reason: String| ObjectError::BadSection { index: s.index, name: s.name.clone(), reason };
-    let insns = Insn::decode_all(s.data, elf.endian)
-        .ok_or_else(|| bad(format!("code size {} is not a multiple of 8 (the size of an instruction)", s.data.len())))?;
+    let bad = |reason: String| ObjectError::BadSection {
+        index: s.index,
+        name: s.name.clone(),
+        reason,
+    };
+    let insns = Insn::decode_all(s.data, elf.endian).ok_or_else(|| {
+        bad(format!(
+            "code size {} is not a multiple of 8 (the size of an instruction)",
+            s.data.len()
+        ))
+    })?;
     let mut syms: Vec<_> = elf
         .symbols
         .iter()
@@ -211,7 +230,11 @@ fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
     syms.sort_by_key(|y| y.value);
     let mut funcs = Vec::with_capacity(syms.len());
     for (i, y) in syms.iter().enumerate() {
-        let sym_err = |reason: String| ObjectError::BadSymbol { index: y.index, name: y.name.clone(), reason };
+        let sym_err = |reason: String| ObjectError::BadSymbol {
+            index: y.index,
+            name: y.name.clone(),
+            reason,
+        };
         let end = y.value.checked_add(y.size).filter(|&e| e <= s.data.len() as u64);
         let Some(mut end) = end.filter(|_| y.value % 8 == 0 && y.size % 8 == 0) else {
             return Err(sym_err(format!(
@@ -231,9 +254,20 @@ fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
             return Err(sym_err(format!("overlaps function '{}'", prev.name)));
         }
         let global = y.bind != object::elf::STB_LOCAL;
-        funcs.push(Function { name: y.name.clone(), start_insn: start, len_insns: len, global });
+        funcs.push(Function {
+            name: y.name.clone(),
+            start_insn: start,
+            len_insns: len,
+            global,
+        });
     }
-    Ok(CodeSection { index: s.index, name: s.name.clone(), insns, funcs, relocs: Vec::new() })
+    Ok(CodeSection {
+        index: s.index,
+        name: s.name.clone(),
+        insns,
+        funcs,
+        relocs: Vec::new(),
+    })
 }
 
 /// BTF-defined maps, then one map per non-empty global-data section.
@@ -252,7 +286,11 @@ fn collect_maps(elf: &RawElf<'_>, name: &str, btf: Option<&Btf>) -> Result<Vec<M
 fn attach_relocs(elf: &RawElf<'_>, maps: &[MapDef], code: &mut [CodeSection]) -> Result<()> {
     let index: Vec<(usize, usize)> = code.iter().map(|c| (c.index, c.insns.len())).collect();
     let lookup = |elf_idx: usize| index.iter().position(|&(i, _)| i == elf_idx).map(|p| (p, index[p].1));
-    let ctx = RelocCtx { elf, maps, code_index: &lookup };
+    let ctx = RelocCtx {
+        elf,
+        maps,
+        code_index: &lookup,
+    };
     for rel in elf.sections.iter().filter(|s| s.role == SectionRole::Rel) {
         let Some(pos) = index.iter().position(|&(i, _)| i as u64 == u64::from(rel.info)) else {
             continue; // relocations of .BTF, .debug_*: not ours
@@ -271,7 +309,13 @@ fn collect_programs(code: &[CodeSection]) -> Result<Vec<Program>> {
     for (ci, sec) in code.iter().enumerate().filter(|(_, s)| s.name != ".text") {
         for (fi, f) in sec.funcs.iter().enumerate() {
             let kind = progtype::classify(&sec.name, &f.name)?;
-            out.push(Program { name: f.name.clone(), section: sec.name.clone(), code_section: ci, func: fi, kind });
+            out.push(Program {
+                name: f.name.clone(),
+                section: sec.name.clone(),
+                code_section: ci,
+                func: fi,
+                kind,
+            });
         }
     }
     Ok(out)

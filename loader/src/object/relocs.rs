@@ -68,7 +68,10 @@ pub(crate) struct RelocCtx<'o, 'a> {
 impl RelocCtx<'_, '_> {
     /// Classifies the relocations `rels` that apply to code section `section` (`insns`).
     pub fn classify_all(&self, section: &str, insns: &[Insn], rels: &[RawRel]) -> Result<Vec<Reloc>> {
-        rels.iter().enumerate().map(|(number, r)| self.classify(section, insns, number, r)).collect()
+        rels.iter()
+            .enumerate()
+            .map(|(number, r)| self.classify(section, insns, number, r))
+            .collect()
     }
 
     fn classify(&self, section: &str, insns: &[Insn], number: usize, r: &RawRel) -> Result<Reloc> {
@@ -83,14 +86,21 @@ impl RelocCtx<'_, '_> {
             reason,
         };
         if r.offset % Insn::SIZE as u64 != 0 {
-            return Err(err(format!("r_offset {:#x} is not a multiple of 8 (not at an instruction)", r.offset)));
+            return Err(err(format!(
+                "r_offset {:#x} is not a multiple of 8 (not at an instruction)",
+                r.offset
+            )));
         }
         let idx = usize::try_from(insn).ok().filter(|&i| i < insns.len());
         let Some(idx) = idx else {
             return Err(err(format!("points past the section's {} instructions", insns.len())));
         };
         let Some(sym) = sym else {
-            return Err(err(format!("symbol index {} is out of range ({} symbols)", r.sym, self.elf.symbols.len())));
+            return Err(err(format!(
+                "symbol index {} is out of range ({} symbols)",
+                r.sym,
+                self.elf.symbols.len()
+            )));
         };
         let Some(sec_idx) = sym.section else {
             return Err(ObjectError::Unsupported {
@@ -104,10 +114,15 @@ impl RelocCtx<'_, '_> {
         let target_sec = &self.elf.sections[sec_idx];
         let need_ld_imm64 = |what: &str| -> Result<()> {
             if !ins.is_ld_imm64() {
-                return Err(err(format!("a {what} reference must be on an ld_imm64, found opcode {:#04x}", ins.code)));
+                return Err(err(format!(
+                    "a {what} reference must be on an ld_imm64, found opcode {:#04x}",
+                    ins.code
+                )));
             }
             if idx + 1 >= insns.len() {
-                return Err(err("ld_imm64 is missing its second slot at the end of the section".into()));
+                return Err(err(
+                    "ld_imm64 is missing its second slot at the end of the section".into()
+                ));
             }
             Ok(())
         };
@@ -136,9 +151,15 @@ impl RelocCtx<'_, '_> {
                 }
                 let tinsn = (byte / 8) as usize;
                 if is_call {
-                    RelocTarget::Call { section: code_sec, insn: tinsn }
+                    RelocTarget::Call {
+                        section: code_sec,
+                        insn: tinsn,
+                    }
                 } else {
-                    RelocTarget::FuncAddr { section: code_sec, insn: tinsn }
+                    RelocTarget::FuncAddr {
+                        section: code_sec,
+                        insn: tinsn,
+                    }
                 }
             }
             SectionRole::Maps => {
@@ -160,9 +181,15 @@ impl RelocCtx<'_, '_> {
                 let offset = sym.value as i64 + i64::from(ins.imm);
                 let size = self.maps[map_idx].value_size;
                 if offset < 0 || offset >= i64::from(size) {
-                    return Err(err(format!("offset {offset} is outside the {size}-byte section '{}'", target_sec.name)));
+                    return Err(err(format!(
+                        "offset {offset} is outside the {size}-byte section '{}'",
+                        target_sec.name
+                    )));
                 }
-                RelocTarget::Global { map_idx, offset: offset as u32 }
+                RelocTarget::Global {
+                    map_idx,
+                    offset: offset as u32,
+                }
             }
             SectionRole::LegacyMaps => {
                 return Err(ObjectError::Unsupported {
@@ -179,7 +206,13 @@ impl RelocCtx<'_, '_> {
                 )))
             }
         };
-        Ok(Reloc { number, insn_idx: idx, symbol: sym_name, r_type: r.r_type, target })
+        Ok(Reloc {
+            number,
+            insn_idx: idx,
+            symbol: sym_name,
+            r_type: r.r_type,
+            target,
+        })
     }
 }
 
