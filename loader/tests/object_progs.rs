@@ -293,3 +293,38 @@ fn check_against_readelf(obj: &Object, path: &Path) {
         assert_eq!(sec.relocs.len(), count, "{}: relocations of {}", obj.name, sec.name);
     }
 }
+
+/// The same source built for big-endian BPF (`-target bpfeb`) gives the same model and the same
+/// linked instructions: byte order is handled when decoding, nowhere else.
+#[test]
+fn big_endian_object_matches_little_endian() {
+    let Some((le, _)) = object("maps_globals") else { return };
+    let progs = root().join("progs");
+    let out = std::env::temp_dir().join(format!("rawbpf-object-bpfeb-{}.o", std::process::id()));
+    let status = Command::new("clang-19")
+        .args(["-target", "bpfeb", "-g", "-O2", "-D__TARGET_ARCH_x86", "-c"])
+        .arg("-I")
+        .arg(&progs)
+        .arg("-I")
+        .arg(progs.join("include"))
+        .arg(progs.join("maps_globals.bpf.c"))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let be = Object::open(&out).unwrap();
+    std::fs::remove_file(&out).ok();
+    assert_eq!(be.endian, btf::wire::Endian::Big);
+    let shape = |o: &Object| {
+        o.maps
+            .iter()
+            .map(|m| (m.map_type, m.key_size, m.value_size, m.max_entries, m.map_flags))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shape(&be), shape(&le));
+    assert_eq!(be.maps[3].initial_data.as_deref(), Some(&1u64.to_be_bytes()[..]));
+    let p = ProgramRef(0);
+    let fds = [100, 101, 102, 103, 104];
+    assert_eq!(link(&be, p, &fds).unwrap().insns, link(&le, p, &fds).unwrap().insns);
+}

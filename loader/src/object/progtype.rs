@@ -90,6 +90,24 @@ pub struct SecDef {
     pub attach: AttachMethod,
 }
 
+impl SecDef {
+    /// How a section of this kind is spelled: `fentry/<target>` or `socket`.
+    pub fn usage(&self) -> String {
+        match self.target {
+            Req(_) => format!("{}<target>", self.prefix),
+            NoTarget => self.prefix.to_owned(),
+        }
+    }
+
+    /// A complete example section name: `fentry/tcp_connect`, `socket`.
+    pub fn example(&self) -> String {
+        match self.target {
+            Req(example) => format!("{}{example}", self.prefix),
+            NoTarget => self.prefix.to_owned(),
+        }
+    }
+}
+
 const fn def(prefix: &'static str, prog_type: u32, eat: Option<u32>, target: Target, attach: AttachMethod) -> SecDef {
     SecDef {
         prefix,
@@ -297,5 +315,14 @@ mod tests {
             classify("fentry", "p"),
             Err(ObjectError::MissingTarget { .. })
         ));
+    }
+
+    #[test]
+    fn every_example_classifies_to_its_own_row() {
+        for d in SEC_DEFS {
+            let k = classify(&d.example(), "p").unwrap();
+            assert_eq!(k.def, *d, "{}", d.example());
+        }
+        assert_eq!(SEC_DEFS[0].usage(), "fentry/<target>");
     }
 }
