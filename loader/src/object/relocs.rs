@@ -132,10 +132,10 @@ impl RelocCtx<'_, '_> {
                 let (byte, is_call) = if ins.is_pseudo_call() {
                     // Calls: imm counts instructions from the symbol, minus one (pc-relative
                     // to the next instruction); section symbols carry the function in imm.
-                    ((sym.value as i64) + (i64::from(ins.imm) + 1) * 8, true)
+                    (i128::from(sym.value) + (i128::from(ins.imm) + 1) * 8, true)
                 } else if ins.is_ld_imm64() {
                     need_ld_imm64("function address")?;
-                    (sym.value as i64 + i64::from(ins.imm), false)
+                    (i128::from(sym.value) + i128::from(ins.imm), false)
                 } else {
                     return Err(err(format!(
                         "relocation against code section '{}' on opcode {:#04x}, which is neither a BPF call \
@@ -143,7 +143,7 @@ impl RelocCtx<'_, '_> {
                         target_sec.name, ins.code
                     )));
                 };
-                if byte < 0 || byte % 8 != 0 || (byte / 8) as u64 >= count as u64 {
+                if byte < 0 || byte % 8 != 0 || byte / 8 >= count as i128 {
                     return Err(err(format!(
                         "target byte offset {byte} is not an instruction of '{}' ({count} instructions)",
                         target_sec.name
@@ -178,9 +178,9 @@ impl RelocCtx<'_, '_> {
                     .iter()
                     .position(|m| matches!(m.kind, MapKind::Global { .. }) && m.section_index == sec_idx)
                     .ok_or_else(|| err(format!("no map for data section '{}' (is it empty?)", target_sec.name)))?;
-                let offset = sym.value as i64 + i64::from(ins.imm);
+                let offset = i128::from(sym.value) + i128::from(ins.imm);
                 let size = self.maps[map_idx].value_size;
-                if offset < 0 || offset >= i64::from(size) {
+                if offset < 0 || offset >= i128::from(size) {
                     return Err(err(format!(
                         "offset {offset} is outside the {size}-byte section '{}'",
                         target_sec.name

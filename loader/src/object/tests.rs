@@ -418,6 +418,14 @@ fn relocation_errors_name_section_number_insn_and_symbol() {
         "{e}"
     );
 
+    // A call against a symbol with an absurd value: checked arithmetic, a typed error.
+    let mut f = Fixture::new();
+    f.syms[5] = sym(18, STT_OBJECT_GLOBAL, S_TEXT, u64::MAX - 3, 4);
+    f.rel_socket[0] = rel(0, 1, 1);
+    f.rel_socket[1] = rel(16, 5, 10);
+    let e = parse_err(&f);
+    assert!(e.contains("insn 2") && e.contains("is not an instruction of '.text'"), "{e}");
+
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(4, 5, 1);
     assert!(parse_err(&f).contains("not a multiple of 8"));
