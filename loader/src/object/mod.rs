@@ -73,6 +73,13 @@ impl CodeSection {
     pub fn func_at(&self, insn: usize) -> Option<&Function> {
         self.funcs.iter().find(|f| f.start_insn == insn)
     }
+
+    /// The function containing instruction `insn` (for messages about an instruction).
+    pub fn func_containing(&self, insn: usize) -> Option<&Function> {
+        self.funcs
+            .iter()
+            .find(|f| insn >= f.start_insn && insn < f.start_insn + f.len_insns)
+    }
 }
 
 /// A program: an entry function in a non-`.text` code section.

@@ -212,6 +212,8 @@ impl Fixture {
             sec(".relx", object::elf::SHT_REL, 0, self.rel_socket.concat()),
             sec(".rel.text", object::elf::SHT_REL, 0, self.rel_text.concat()),
             sec(".symtab", object::elf::SHT_SYMTAB, 0, Vec::new()),
+            // NOBITS: a size but no bytes in the file.
+            sec(".bss", object::elf::SHT_NOBITS, SHF_WA, vec![0; 16]),
         ];
         secs[6].info = u32::from(S_SOCKET);
         secs[6].link = 8;
@@ -262,9 +264,18 @@ fn fixture_parses_into_the_model() {
         .map(|f| (f.name.as_str(), f.start_insn, f.len_insns, f.global))
         .collect();
     assert_eq!(names, [("sub_a", 0, 2, false), ("sub_b", 2, 4, false)]);
-    assert_eq!(obj.maps.len(), 1);
-    assert_eq!(obj.maps[0].name, "fixture.data");
-    assert_eq!(obj.maps[0].initial_data.as_deref(), Some(&[1, 2, 3, 4, 5, 6, 7, 8][..]));
+    let maps: Vec<_> = obj
+        .maps
+        .iter()
+        .map(|m| (m.name.as_str(), m.value_size, m.initial_data.as_deref()))
+        .collect();
+    assert_eq!(
+        maps,
+        [
+            ("fixture.data", 8, Some(&[1, 2, 3, 4, 5, 6, 7, 8][..])),
+            ("fixture.bss", 16, None)
+        ]
+    );
     let sock = obj.code_section_by_name("socket").unwrap();
     let targets: Vec<_> = sock.relocs.iter().map(|r| (r.insn_idx, r.target)).collect();
     assert_eq!(
@@ -424,7 +435,10 @@ fn relocation_errors_name_section_number_insn_and_symbol() {
     f.rel_socket[0] = rel(0, 1, 1);
     f.rel_socket[1] = rel(16, 5, 10);
     let e = parse_err(&f);
-    assert!(e.contains("insn 2") && e.contains("is not an instruction of '.text'"), "{e}");
+    assert!(
+        e.contains("insn 2") && e.contains("is not an instruction of '.text'"),
+        "{e}"
+    );
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(4, 5, 1);
