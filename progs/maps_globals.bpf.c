@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Maps and global data: a BTF-defined hash map and array map, a .rodata constant, a .data
- * counter and a .bss slot, and subprograms in .text (add_to is called from two places,
- * record_pid calls add_to: the linker appends each once and fixes the call offsets).
+ * counter and a .bss slot, and subprograms in .text: the program calls record_pid, then
+ * bump_calls; record_pid calls add_to twice. The linker appends each once, depth-first like
+ * libbpf (record_pid, add_to, bump_calls), and fixes the call offsets.
  */
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 #include "vmlinux.h"
@@ -46,7 +47,7 @@ static __noinline __u64 add_to(__u32 key, __u64 delta)
 	return n;
 }
 
-/* Records the pid in .bss and in the stats array; calls add_to (a subprogram calling a subprogram). */
+/* Records the pid in .bss and the stats array, and counts through add_to (called twice here). */
 static __noinline int record_pid(__u32 pid)
 {
 	__u32 slot = 0;
@@ -57,17 +58,24 @@ static __noinline int record_pid(__u32 pid)
 		s->count++;
 		s->last_ns = bpf_ktime_get_ns();
 	}
+	add_to(0, rawbpf_magic);
 	return add_to(pid & 0xff, 1) > 0;
+}
+
+/* Increments the .data counter. */
+static __noinline __u64 bump_calls(void)
+{
+	return ++rawbpf_calls;
 }
 
 SEC("tracepoint/syscalls/sys_enter_getpid")
 int rawbpf_maps_globals(void *ctx)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u64 calls;
 
-	rawbpf_calls++;
-	add_to(0, rawbpf_magic);
 	record_pid(pid);
-	bpf_printk("rawbpf-maps_globals: magic=%x calls=%llu pid=%d", rawbpf_magic, rawbpf_calls, pid);
+	calls = bump_calls();
+	bpf_printk("rawbpf-maps_globals: magic=%x calls=%llu pid=%d", rawbpf_magic, calls, pid);
 	return 0;
 }

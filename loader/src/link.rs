@@ -151,12 +151,20 @@ pub fn link(obj: &Object, prog: ProgramRef, map_fds: &[RawFd]) -> Result<LinkedP
         placed: Vec::new(),
     };
     l.place(p.code_section, f.start_insn, f.len_insns, &f.name);
-    // Worklist: functions appended while fixing one are fixed in turn.
-    let mut next = 0;
-    while next < l.placed.len() {
-        let item = l.placed[next].clone();
-        l.fix_function(&item)?;
-        next += 1;
+    // Depth-first, like libbpf: a subprogram is appended when first called and fixed before the
+    // caller's next instruction, so both loaders produce the same stream (and program tag).
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some(top) = stack.last_mut() {
+        let (pi, j) = *top;
+        let item = l.placed[pi].clone();
+        if j >= item.len {
+            stack.pop();
+            continue;
+        }
+        top.1 += 1;
+        if let Some(appended) = l.fix_insn(&item, j)? {
+            stack.push((appended, 0));
+        }
     }
     let (func_info, line_info) = l.ext_info();
     let subprogs = l.placed[1..].iter().map(|p| (p.name.clone(), p.out_start)).collect();
@@ -211,50 +219,48 @@ impl Linker<'_> {
         Ok(self.place(section, t, len, &name))
     }
 
-    /// Applies relocations and call fixups to one placed function.
-    fn fix_function(&mut self, p: &Placed) -> Result<(), LinkError> {
+    /// Applies the relocation or call fixup of instruction `j` of placed function `p`. Returns
+    /// the index (in `placed`) of a function this appended, which must be fixed next.
+    fn fix_insn(&mut self, p: &Placed, j: usize) -> Result<Option<usize>, LinkError> {
         let sec = &self.obj.code_sections[p.section];
-        for j in 0..p.len {
-            let (src_idx, out_idx) = (p.start + j, p.out_start + j);
-            let ins = self.out[out_idx];
-            let reloc = sec.relocs.iter().find(|r| r.insn_idx == src_idx).map(|r| r.target);
-            // Pseudo calls and function addresses without a relocation are relative within the section.
-            let local = |ins: &Insn| (p.section, src_idx as i64 + i64::from(ins.imm) + 1);
-            match reloc {
-                Some(RelocTarget::Map { map_idx }) => {
-                    let fd = self.fd(map_idx)?;
-                    self.out[out_idx].src = pseudo::MAP_FD;
-                    self.out[out_idx].imm = fd;
-                }
-                Some(RelocTarget::Global { map_idx, offset }) => {
-                    if j + 1 >= p.len {
-                        let (section, func) = (sec.name.clone(), p.name.clone());
-                        return Err(LinkError::SplitLdImm64 {
-                            section,
-                            insn: src_idx,
-                            func,
-                        });
-                    }
-                    let fd = self.fd(map_idx)?;
-                    self.out[out_idx].src = pseudo::MAP_VALUE;
-                    self.out[out_idx].imm = fd;
-                    self.out[out_idx + 1].imm = offset as i32;
-                }
-                Some(RelocTarget::Call { section, insn }) => {
-                    self.fix_call(p, src_idx, out_idx, section, insn as i64)?
-                }
-                Some(RelocTarget::FuncAddr { section, insn }) => {
-                    self.fix_call(p, src_idx, out_idx, section, insn as i64)?;
-                    self.out[out_idx].src = pseudo::FUNC;
-                }
-                None if ins.is_pseudo_call() || ins.is_pseudo_func() => {
-                    let (section, target) = local(&ins);
-                    self.fix_call(p, src_idx, out_idx, section, target)?;
-                }
-                None => {}
+        let placed_before = self.placed.len();
+        let (src_idx, out_idx) = (p.start + j, p.out_start + j);
+        let ins = self.out[out_idx];
+        let reloc = sec.relocs.iter().find(|r| r.insn_idx == src_idx).map(|r| r.target);
+        // Pseudo calls and function addresses without a relocation are relative within the section.
+        let local = |ins: &Insn| (p.section, src_idx as i64 + i64::from(ins.imm) + 1);
+        match reloc {
+            Some(RelocTarget::Map { map_idx }) => {
+                let fd = self.fd(map_idx)?;
+                self.out[out_idx].src = pseudo::MAP_FD;
+                self.out[out_idx].imm = fd;
             }
+            Some(RelocTarget::Global { map_idx, offset }) => {
+                if j + 1 >= p.len {
+                    let (section, func) = (sec.name.clone(), p.name.clone());
+                    return Err(LinkError::SplitLdImm64 {
+                        section,
+                        insn: src_idx,
+                        func,
+                    });
+                }
+                let fd = self.fd(map_idx)?;
+                self.out[out_idx].src = pseudo::MAP_VALUE;
+                self.out[out_idx].imm = fd;
+                self.out[out_idx + 1].imm = offset as i32;
+            }
+            Some(RelocTarget::Call { section, insn }) => self.fix_call(p, src_idx, out_idx, section, insn as i64)?,
+            Some(RelocTarget::FuncAddr { section, insn }) => {
+                self.fix_call(p, src_idx, out_idx, section, insn as i64)?;
+                self.out[out_idx].src = pseudo::FUNC;
+            }
+            None if ins.is_pseudo_call() || ins.is_pseudo_func() => {
+                let (section, target) = local(&ins);
+                self.fix_call(p, src_idx, out_idx, section, target)?;
+            }
+            None => {}
         }
-        Ok(())
+        Ok((self.placed.len() > placed_before).then_some(placed_before))
     }
 
     /// Points the call (or function address) at `out_idx` to the function at `(section, target)`.

@@ -209,19 +209,20 @@ fn maps_globals_links_subprograms_and_map_references() {
     let text = obj.code_section_by_name(".text").unwrap();
     let len_of = |n: &str| text.funcs.iter().find(|f| f.name == n).unwrap().len_insns;
     let (_, main) = obj.program_func(prog).unwrap();
-    // add_to is called from the program and from record_pid, but appended once.
+    // Depth-first like libbpf: record_pid (called first), its callee add_to, then bump_calls.
+    // add_to is called twice but appended once.
     let names: Vec<_> = l.subprogs.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["add_to", "record_pid"]);
-    assert_eq!(l.insns.len(), main.len_insns + len_of("add_to") + len_of("record_pid"));
-    let start = |n: &str| l.subprogs.iter().find(|s| s.0 == n).unwrap().1;
+    assert_eq!(names, ["record_pid", "add_to", "bump_calls"]);
+    assert_eq!(
+        l.insns.len(),
+        main.len_insns + len_of("add_to") + len_of("record_pid") + len_of("bump_calls")
+    );
     let owner = |i: usize| {
-        if i < main.len_insns {
-            "main"
-        } else if i >= start("record_pid") {
-            "record_pid"
-        } else {
-            "add_to"
-        }
+        l.subprogs
+            .iter()
+            .rev()
+            .find(|s| i >= s.1)
+            .map_or("main", |s| s.0.as_str())
     };
     // Every call lands on a function start; who calls whom is what the C says.
     let mut calls = Vec::new();
@@ -250,21 +251,25 @@ fn maps_globals_links_subprograms_and_map_references() {
         }
         i += 1;
     }
-    assert_eq!(
-        calls,
-        [("main", "add_to"), ("main", "record_pid"), ("record_pid", "add_to")]
-    );
-    assert_eq!(map_fd, [("add_to", 100), ("add_to", 100), ("record_pid", 101)]);
-    // .data (fd 103) rawbpf_calls, .rodata (102) rawbpf_magic and the printk format, .bss (104).
+    let want_calls = [
+        ("main", "record_pid"),
+        ("main", "bump_calls"),
+        ("record_pid", "add_to"),
+        ("record_pid", "add_to"),
+    ];
+    assert_eq!(calls, want_calls);
+    assert_eq!(map_fd, [("record_pid", 101), ("add_to", 100), ("add_to", 100)]);
+    // .rodata (fd 102): rawbpf_magic at 0 and the printk format; .data (103) rawbpf_calls; .bss (104).
     let fmt = obj.maps[2].initial_data.as_deref().unwrap();
     let fmt_off = fmt.windows(20).position(|w| w == b"rawbpf-maps_globals:").unwrap() as i32;
     let mut got = map_value.clone();
     got.sort();
     let mut want = vec![
-        ("main", 103, 0),
         ("main", 102, 0),
         ("main", 102, fmt_off),
         ("record_pid", 104, 0),
+        ("record_pid", 102, 0),
+        ("bump_calls", 103, 0),
     ];
     want.sort();
     assert_eq!(got, want);
