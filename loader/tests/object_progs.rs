@@ -185,8 +185,8 @@ fn maps_globals_maps_and_data() {
             ("rawbpf_counts", 1, 4, 8, 128, 0, false),
             ("rawbpf_stats", 2, 4, 16, 4, 0, false),
             ("maps_glo.rodata", 2, 4, obj.maps[2].value_size, 1, 0x80, true),
-            ("maps_globa.data", 2, 4, 8, 1, 0, false),
-            ("maps_global.bss", 2, 4, 4, 1, 0, false),
+            ("maps_glo.data", 2, 4, 8, 1, 0, false),
+            ("maps_glo.bss", 2, 4, 4, 1, 0, false),
         ]
     );
     let btf = obj.btf.as_ref().unwrap();

@@ -3,11 +3,12 @@
 //! entry the size of the section. Instructions that address a global get the map's fd and the
 //! variable's offset in the value (BPF_PSEUDO_MAP_VALUE).
 //!
-//! Map names follow libbpf, so `bpftool map` shows the same names for both loaders: the object
-//! name up to its first `.` (`maps_globals.o` → `maps_globals`), cut so that prefix + section
-//! name fits the kernel's 15 characters (the section name is kept whole, up to 15), then the
-//! section name: `maps_glo.rodata`, `maps_global.bss`. Characters other than `[A-Za-z0-9_.]`
-//! become `_`.
+//! Map names follow libbpf, so `bpftool map` shows the same names for both loaders (the
+//! libbpf oracle test checks this): the object name up to its first `.` (`maps_globals.o` →
+//! `maps_globals`), cut to leave room for the section name counted as at least 7 characters
+//! (15 in all), then the section name: `maps_glo.rodata`, `maps_glo.bss`. Sections with a
+//! second dot (`.data.counters`, `.rodata.str1.1`) get no prefix. Characters other than
+//! `[A-Za-z0-9_.]` become `_`.
 
 use btf::{Btf, Kind};
 
@@ -22,8 +23,13 @@ const NAME_MAX: usize = 15;
 /// The map name for global-data section `section` of object `object` (see the module doc).
 pub fn global_map_name(object: &str, section: &str) -> String {
     let base = object.split('.').next().unwrap_or("");
-    let sfx_len = section.len().min(NAME_MAX);
-    let pfx_len = (NAME_MAX - sfx_len).min(base.len());
+    let sfx_len = section.len().clamp(7, NAME_MAX);
+    let custom = section.get(1..).is_some_and(|rest| rest.contains('.'));
+    let pfx_len = if custom {
+        0
+    } else {
+        (NAME_MAX - sfx_len).min(base.len())
+    };
     let raw: String = base
         .chars()
         .take(pfx_len)
@@ -84,11 +90,13 @@ mod tests {
     #[test]
     fn names_follow_libbpf() {
         assert_eq!(global_map_name("maps_globals.o", ".rodata"), "maps_glo.rodata");
-        assert_eq!(global_map_name("maps_globals.o", ".bss"), "maps_global.bss");
+        // Short section names still reserve 7 characters.
+        assert_eq!(global_map_name("maps_globals.o", ".bss"), "maps_glo.bss");
+        assert_eq!(global_map_name("maps_globals.o", ".data"), "maps_glo.data");
         assert_eq!(global_map_name("x.bpf.o", ".data"), "x.data");
         assert_eq!(global_map_name("a-b.o", ".data"), "a_b.data");
-        let long = global_map_name("prog.o", ".rodata.very_long_name");
-        assert_eq!(long, ".rodata.very_lo");
-        assert!(long.len() <= 15);
+        // Two dots: a custom section, named by itself.
+        assert_eq!(global_map_name("prog.o", ".data.counters"), ".data.counters");
+        assert_eq!(global_map_name("prog.o", ".rodata.very_long_name"), ".rodata.very_lo");
     }
 }
