@@ -17,7 +17,10 @@ const ORACLE_C: &str = r#"
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-static int quiet(enum libbpf_print_level l, const char *f, va_list a) { return l == LIBBPF_WARN ? vfprintf(stderr, f, a) : 0; }
+static int quiet(enum libbpf_print_level l, const char *f, va_list a)
+{
+	return l == LIBBPF_WARN ? vfprintf(stderr, f, a) : 0;
+}
 
 int main(int argc, char **argv)
 {
