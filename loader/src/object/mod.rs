@@ -1,1 +1,329 @@
 //! ELF object → rawbpf's model: programs, maps, globals, relocations.
+//!
+//! A clang-built BPF object (`clang -target bpf -g -O2 -c`) is an ELF64 relocatable file for
+//! EM_BPF. What rawbpf takes from it:
+//! - `license` (and the legacy `version`),
+//! - `.BTF` (types) and `.BTF.ext` (func/line info and CO-RE relocations, per code section),
+//! - code sections: instructions, with the function symbols that cut them into programs
+//!   (every non-`.text` section) and subprograms (`.text`),
+//! - maps: BTF-defined ones in `.maps`, and one array map per global-data section,
+//! - relocations of code sections, classified (maps, globals, calls).
+//!
+//! Nothing here touches the kernel; `link` turns a program into a loadable instruction stream.
+
+mod elf;
+pub mod error;
+pub mod globals;
+pub mod maps;
+pub mod progtype;
+pub mod relocs;
+pub mod sections;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use btf::insn::Insn;
+use btf::wire::Endian;
+use btf::Btf;
+
+use crate::link::SectionExtInfo;
+
+pub use error::{ObjectError, Result};
+pub use maps::{MapDef, MapKind};
+pub use progtype::{ProgKind, SecDef, SEC_DEFS};
+pub use relocs::{Reloc, RelocTarget};
+
+use elf::{RawElf, RawSection};
+use relocs::RelocCtx;
+use sections::SectionRole;
+
+/// A function symbol inside a code section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    /// Symbol name.
+    pub name: String,
+    /// First instruction index within the section.
+    pub start_insn: usize,
+    /// Number of instructions.
+    pub len_insns: usize,
+    /// Global binding (a program entry or a global subprogram); false for `static`.
+    pub global: bool,
+}
+
+/// An executable section: its instructions, functions and relocations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeSection {
+    /// ELF section index.
+    pub index: usize,
+    /// Section name (`.text`, `fentry/tcp_connect`).
+    pub name: String,
+    /// Instructions as in the file. CO-RE patches them in place before `link` copies them.
+    pub insns: Vec<Insn>,
+    /// Function symbols, sorted by start.
+    pub funcs: Vec<Function>,
+    /// Relocations, in `.rel` order.
+    pub relocs: Vec<Reloc>,
+}
+
+impl CodeSection {
+    /// The function starting exactly at instruction `insn`.
+    pub fn func_at(&self, insn: usize) -> Option<&Function> {
+        self.funcs.iter().find(|f| f.start_insn == insn)
+    }
+
+    /// The function containing instruction `insn` (for messages about an instruction).
+    pub fn func_containing(&self, insn: usize) -> Option<&Function> {
+        self.funcs
+            .iter()
+            .find(|f| insn >= f.start_insn && insn < f.start_insn + f.len_insns)
+    }
+}
+
+/// A program: an entry function in a non-`.text` code section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    /// Function name (the kernel keeps the first 15 characters).
+    pub name: String,
+    /// Section name.
+    pub section: String,
+    /// Index into `Object::code_sections`.
+    pub code_section: usize,
+    /// Index into that section's `funcs`.
+    pub func: usize,
+    /// Type, expected attach type, flags and attach target, from the section name.
+    pub kind: ProgKind,
+}
+
+/// A handle on one program of an `Object` (an index into `Object::programs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProgramRef(pub usize);
+
+/// A parsed BPF object.
+#[derive(Clone, Debug)]
+pub struct Object {
+    /// Name (the file name), used for global-data map names.
+    pub name: String,
+    /// Byte order of the ELF (and its instructions).
+    pub endian: Endian,
+    /// The `license` string (empty when the section is absent: GPL-only helpers will fail).
+    pub license: String,
+    /// The legacy `version` section (u32), if present.
+    pub kern_version: Option<u32>,
+    /// `.BTF`, if present.
+    pub btf: Option<Btf>,
+    /// `.BTF.ext` bytes, if present.
+    // TODO(lead): parse with `btf::ext::BtfExt::parse(bytes, &btf)` once merged, then fill
+    // `ext_info` from its func_info/line_info per section (see `link::SectionExtInfo`).
+    pub btf_ext_raw: Option<Vec<u8>>,
+    /// func_info/line_info per code section name, for `link`. Empty until `.BTF.ext` is wired.
+    pub ext_info: BTreeMap<String, SectionExtInfo>,
+    /// All executable sections, in ELF order.
+    pub code_sections: Vec<CodeSection>,
+    /// Programs, in ELF section order then by position.
+    pub programs: Vec<Program>,
+    /// Maps: BTF-defined (by offset in `.maps`) then global data (in section order).
+    pub maps: Vec<MapDef>,
+}
+
+impl Object {
+    /// Reads and parses the object at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Object> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| ObjectError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let name = path
+            .file_name()
+            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        Object::parse(&bytes, &name)
+    }
+
+    /// Parses an object from memory; `name` is its file name (for map names and messages).
+    pub fn parse(bytes: &[u8], name: &str) -> Result<Object> {
+        let elf = RawElf::parse(bytes, name)?;
+        let license = elf
+            .section_by_role(SectionRole::License)
+            .map(|s| c_string(s.data))
+            .unwrap_or_default();
+        let kern_version = elf.section_by_role(SectionRole::Version).and_then(|s| {
+            let b: [u8; 4] = s.data.get(..4)?.try_into().ok()?;
+            Some(elf.endian.u32(b))
+        });
+        let btf = elf
+            .section_by_role(SectionRole::Btf)
+            .map(|s| Btf::parse(s.data.to_vec()))
+            .transpose()?;
+        let btf_ext_raw = elf.section_by_role(SectionRole::BtfExt).map(|s| s.data.to_vec());
+
+        let mut code_sections = elf
+            .sections
+            .iter()
+            .filter(|s| s.role == SectionRole::Code)
+            .map(|s| code_section(&elf, s))
+            .collect::<Result<Vec<_>>>()?;
+        let maps = collect_maps(&elf, name, btf.as_ref())?;
+        attach_relocs(&elf, &maps, &mut code_sections)?;
+        let programs = collect_programs(&code_sections)?;
+        Ok(Object {
+            name: name.to_owned(),
+            endian: elf.endian,
+            license,
+            kern_version,
+            btf,
+            btf_ext_raw,
+            ext_info: BTreeMap::new(),
+            code_sections,
+            programs,
+            maps,
+        })
+    }
+
+    /// The program with this function name.
+    pub fn program_by_name(&self, name: &str) -> Option<ProgramRef> {
+        self.programs.iter().position(|p| p.name == name).map(ProgramRef)
+    }
+
+    /// The program behind a handle.
+    pub fn program(&self, r: ProgramRef) -> Option<&Program> {
+        self.programs.get(r.0)
+    }
+
+    /// The map with this name.
+    pub fn map_by_name(&self, name: &str) -> Option<usize> {
+        self.maps.iter().position(|m| m.name == name)
+    }
+
+    /// The code section with this name.
+    pub fn code_section_by_name(&self, name: &str) -> Option<&CodeSection> {
+        self.code_sections.iter().find(|c| c.name == name)
+    }
+
+    /// The function a program starts with (its section and symbol).
+    pub fn program_func(&self, r: ProgramRef) -> Option<(&CodeSection, &Function)> {
+        let p = self.program(r)?;
+        let sec = self.code_sections.get(p.code_section)?;
+        Some((sec, sec.funcs.get(p.func)?))
+    }
+}
+
+/// Bytes up to the first NUL, as text.
+fn c_string(data: &[u8]) -> String {
+    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    String::from_utf8_lossy(&data[..end]).into_owned()
+}
+
+/// Decodes a code section's instructions and cuts it into functions by symbol.
+fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
+    let bad = |reason: String| ObjectError::BadSection {
+        index: s.index,
+        name: s.name.clone(),
+        reason,
+    };
+    let insns = Insn::decode_all(s.data, elf.endian).ok_or_else(|| {
+        bad(format!(
+            "code size {} is not a multiple of 8 (the size of an instruction)",
+            s.data.len()
+        ))
+    })?;
+    let mut syms: Vec<_> = elf
+        .symbols
+        .iter()
+        .filter(|y| y.section == Some(s.index) && y.st_type == object::elf::STT_FUNC)
+        .collect();
+    syms.sort_by_key(|y| y.value);
+    let mut funcs = Vec::with_capacity(syms.len());
+    for (i, y) in syms.iter().enumerate() {
+        let sym_err = |reason: String| ObjectError::BadSymbol {
+            index: y.index,
+            name: y.name.clone(),
+            reason,
+        };
+        let end = y.value.checked_add(y.size).filter(|&e| e <= s.data.len() as u64);
+        let Some(mut end) = end.filter(|_| y.value % 8 == 0 && y.size % 8 == 0) else {
+            return Err(sym_err(format!(
+                "function at byte {} with size {} is misaligned or runs past the {}-byte section '{}'",
+                y.value,
+                y.size,
+                s.data.len(),
+                s.name
+            )));
+        };
+        if y.size == 0 {
+            // No size recorded (hand-written assembly): the function runs to the next one.
+            end = syms.get(i + 1).map_or(s.data.len() as u64, |n| n.value);
+        }
+        let (start, len) = ((y.value / 8) as usize, ((end - y.value) / 8) as usize);
+        if let Some(prev) = funcs.last().filter(|p: &&Function| p.start_insn + p.len_insns > start) {
+            return Err(sym_err(format!("overlaps function '{}'", prev.name)));
+        }
+        let global = y.bind != object::elf::STB_LOCAL;
+        funcs.push(Function {
+            name: y.name.clone(),
+            start_insn: start,
+            len_insns: len,
+            global,
+        });
+    }
+    Ok(CodeSection {
+        index: s.index,
+        name: s.name.clone(),
+        insns,
+        funcs,
+        relocs: Vec::new(),
+    })
+}
+
+/// BTF-defined maps, then one map per non-empty global-data section.
+fn collect_maps(elf: &RawElf<'_>, name: &str, btf: Option<&Btf>) -> Result<Vec<MapDef>> {
+    let mut maps = match elf.section_by_role(SectionRole::Maps) {
+        Some(sec) => maps::btf_defined(elf, sec, btf)?,
+        None => Vec::new(),
+    };
+    for sec in elf.sections.iter().filter(|s| matches!(s.role, SectionRole::Data(_))) {
+        maps.extend(globals::global_map(name, sec, btf)?);
+    }
+    Ok(maps)
+}
+
+/// Classifies each code section's `.rel` entries.
+fn attach_relocs(elf: &RawElf<'_>, maps: &[MapDef], code: &mut [CodeSection]) -> Result<()> {
+    let index: Vec<(usize, usize)> = code.iter().map(|c| (c.index, c.insns.len())).collect();
+    let lookup = |elf_idx: usize| index.iter().position(|&(i, _)| i == elf_idx).map(|p| (p, index[p].1));
+    let ctx = RelocCtx {
+        elf,
+        maps,
+        code_index: &lookup,
+    };
+    for rel in elf.sections.iter().filter(|s| s.role == SectionRole::Rel) {
+        let Some(pos) = index.iter().position(|&(i, _)| i as u64 == u64::from(rel.info)) else {
+            continue; // relocations of .BTF, .debug_*: not ours
+        };
+        let raw = elf.rels(rel.index)?;
+        let sec = &mut code[pos];
+        let mut relocs = ctx.classify_all(&sec.name, &sec.insns, &raw)?;
+        sec.relocs.append(&mut relocs);
+    }
+    Ok(())
+}
+
+/// Every function of every non-`.text` code section is a program.
+fn collect_programs(code: &[CodeSection]) -> Result<Vec<Program>> {
+    let mut out = Vec::new();
+    for (ci, sec) in code.iter().enumerate().filter(|(_, s)| s.name != ".text") {
+        for (fi, f) in sec.funcs.iter().enumerate() {
+            let kind = progtype::classify(&sec.name, &f.name)?;
+            out.push(Program {
+                name: f.name.clone(),
+                section: sec.name.clone(),
+                code_section: ci,
+                func: fi,
+                kind,
+            });
+        }
+    }
+    Ok(out)
+}

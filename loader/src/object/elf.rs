@@ -1,0 +1,202 @@
+//! A bounds-checked, owned view of the ELF parts a BPF object needs: sections (name, role,
+//! bytes), symbols and `.rel` entries. All use of the `object` crate's ELF reader is here; the
+//! rest of the module works on these plain structs.
+
+use object::elf::{FileHeader64, Rel64, EM_BPF, SHT_NOBITS};
+use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, SectionTable, Sym as _};
+use object::{Endianness, SectionIndex, SymbolIndex};
+
+use btf::wire::Endian;
+
+use super::error::{ObjectError, Result};
+use super::sections::{classify, SectionRole};
+
+/// One section header with its bytes.
+#[derive(Debug)]
+pub(crate) struct RawSection<'a> {
+    /// ELF section index.
+    pub index: usize,
+    pub name: String,
+    pub role: SectionRole,
+    /// `sh_info`: for `.rel` sections, the section the relocations apply to.
+    pub info: u32,
+    /// `sh_size` (for SHT_NOBITS the size with no bytes in the file).
+    pub size: u64,
+    /// The bytes in the file (empty for SHT_NOBITS), already bounds-checked.
+    pub data: &'a [u8],
+}
+
+/// One `.symtab` entry.
+#[derive(Clone, Debug)]
+pub(crate) struct RawSymbol {
+    pub index: usize,
+    pub name: String,
+    /// STT_* type.
+    pub st_type: u8,
+    /// STB_* binding.
+    pub bind: u8,
+    /// Defining section, `None` for undefined (extern) and special (ABS, COMMON) symbols.
+    pub section: Option<usize>,
+    pub value: u64,
+    pub size: u64,
+}
+
+/// One `Elf64_Rel` entry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawRel {
+    pub offset: u64,
+    pub sym: u32,
+    pub r_type: u32,
+}
+
+/// The parsed ELF: byte order, sections, symbols.
+pub(crate) struct RawElf<'a> {
+    pub endian: Endian,
+    pub sections: Vec<RawSection<'a>>,
+    pub symbols: Vec<RawSymbol>,
+    table: SectionTable<'a, FileHeader64<Endianness>>,
+    file_endian: Endianness,
+    data: &'a [u8],
+}
+
+fn bad_elf(object: &str, e: impl std::fmt::Display) -> ObjectError {
+    ObjectError::BadElf {
+        object: object.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+impl<'a> RawElf<'a> {
+    /// Parses the header, section table and symbol table.
+    pub fn parse(data: &'a [u8], object: &str) -> Result<RawElf<'a>> {
+        let header = FileHeader64::<Endianness>::parse(data).map_err(|e| bad_elf(object, e))?;
+        let file_endian = header.endian().map_err(|e| bad_elf(object, e))?;
+        let machine = header.e_machine(file_endian);
+        if machine != EM_BPF {
+            return Err(ObjectError::NotBpf {
+                object: object.to_owned(),
+                machine,
+            });
+        }
+        let endian = match file_endian {
+            Endianness::Little => Endian::Little,
+            Endianness::Big => Endian::Big,
+        };
+        let table = header.sections(file_endian, data).map_err(|e| bad_elf(object, e))?;
+        let mut sections = Vec::with_capacity(table.len());
+        for (index, sh) in table.enumerate() {
+            let index = index.0;
+            let name = table
+                .section_name(file_endian, sh)
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .map_err(|e| bad_section(index, "", e))?;
+            let sh_type = sh.sh_type(file_endian);
+            let role = classify(&name, sh_type, sh.sh_flags(file_endian));
+            let bytes = sh.data(file_endian, data).map_err(|e| bad_section(index, &name, e))?;
+            let size = if sh_type == SHT_NOBITS {
+                sh.sh_size(file_endian)
+            } else {
+                bytes.len() as u64
+            };
+            sections.push(RawSection {
+                index,
+                name,
+                role,
+                info: sh.sh_info(file_endian),
+                size,
+                data: bytes,
+            });
+        }
+        let mut elf = RawElf {
+            endian,
+            sections,
+            symbols: Vec::new(),
+            table,
+            file_endian,
+            data,
+        };
+        elf.symbols = elf.read_symbols(object)?;
+        Ok(elf)
+    }
+
+    fn read_symbols(&self, object: &str) -> Result<Vec<RawSymbol>> {
+        let e = self.file_endian;
+        let symtab = self
+            .table
+            .symbols(e, self.data, object::elf::SHT_SYMTAB)
+            .map_err(|err| bad_elf(object, err))?;
+        let mut out = Vec::with_capacity(symtab.len());
+        for (index, sym) in symtab.enumerate() {
+            let name = symtab
+                .symbol_name(e, sym)
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .map_err(|err| ObjectError::BadSymbol {
+                    index: index.0,
+                    name: String::new(),
+                    reason: err.to_string(),
+                })?;
+            let section = symtab
+                .symbol_section(e, sym, SymbolIndex(index.0))
+                .map_err(|err| ObjectError::BadSymbol {
+                    index: index.0,
+                    name: name.clone(),
+                    reason: err.to_string(),
+                })?
+                .map(|SectionIndex(i)| i);
+            if let Some(s) = section.filter(|&s| s >= self.sections.len()) {
+                let reason = format!("section index {s} does not exist ({} sections)", self.sections.len());
+                return Err(ObjectError::BadSymbol {
+                    index: index.0,
+                    name,
+                    reason,
+                });
+            }
+            out.push(RawSymbol {
+                index: index.0,
+                name,
+                st_type: sym.st_type(),
+                bind: sym.st_bind(),
+                section,
+                value: sym.st_value(e),
+                size: sym.st_size(e),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The relocation entries of `.rel` section `rel_index`.
+    pub fn rels(&self, rel_index: usize) -> Result<Vec<RawRel>> {
+        let e = self.file_endian;
+        let sh = self
+            .table
+            .section(SectionIndex(rel_index))
+            .map_err(|err| bad_section(rel_index, "", err))?;
+        let name = &self.sections[rel_index].name;
+        let rels: &[Rel64<Endianness>] = match sh.rel(e, self.data) {
+            Ok(Some((rels, _link))) => rels,
+            Ok(None) => return Ok(Vec::new()),
+            Err(err) => return Err(bad_section(rel_index, name, err)),
+        };
+        Ok(rels
+            .iter()
+            .map(|r| RawRel {
+                offset: r.r_offset(e),
+                sym: r.r_sym(e),
+                r_type: r.r_type(e),
+            })
+            .collect())
+    }
+
+    /// The first section with this role.
+    pub fn section_by_role(&self, role: SectionRole) -> Option<&RawSection<'a>> {
+        self.sections.iter().find(|s| s.role == role)
+    }
+}
+
+fn bad_section(index: usize, name: &str, e: impl std::fmt::Display) -> ObjectError {
+    ObjectError::BadSection {
+        index,
+        name: name.to_owned(),
+        reason: e.to_string(),
+    }
+}

@@ -1,0 +1,227 @@
+//! ELF relocations of code sections, classified. Clang leaves every reference it cannot
+//! resolve alone — a map, a global variable, a call into another section — as an instruction
+//! with a relocation naming a symbol. This module says what each one refers to; `link` then
+//! rewrites the instructions.
+
+use btf::insn::Insn;
+
+use super::elf::{RawElf, RawRel, RawSymbol};
+use super::error::{ObjectError, Result};
+use super::maps::{MapDef, MapKind};
+use super::sections::SectionRole;
+
+/// What a relocated instruction refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelocTarget {
+    /// An ld_imm64 of a map (`&my_map`): becomes `src=BPF_PSEUDO_MAP_FD, imm=fd`.
+    Map {
+        /// Index into `Object::maps`.
+        map_idx: usize,
+    },
+    /// An ld_imm64 of a global variable's address: becomes `src=BPF_PSEUDO_MAP_VALUE,
+    /// imm=fd` with `offset` in the second slot's imm.
+    Global {
+        /// Index into `Object::maps` (the section's array map).
+        map_idx: usize,
+        /// Byte offset of the variable (plus any addend) in the map value.
+        offset: u32,
+    },
+    /// A BPF-to-BPF call into another (or the same) code section.
+    Call {
+        /// Index into `Object::code_sections`.
+        section: usize,
+        /// Instruction index of the callee within that section.
+        insn: usize,
+    },
+    /// An ld_imm64 of a function's address (callbacks): becomes `src=BPF_PSEUDO_FUNC`.
+    FuncAddr {
+        /// Index into `Object::code_sections`.
+        section: usize,
+        /// Instruction index of the function within that section.
+        insn: usize,
+    },
+}
+
+/// One classified relocation of a code section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reloc {
+    /// Position in its `.rel` section (for messages).
+    pub number: usize,
+    /// Instruction index (r_offset / 8) in the code section.
+    pub insn_idx: usize,
+    /// The symbol's name (a section name for section symbols).
+    pub symbol: String,
+    /// ELF relocation type (R_BPF_64_64 = 1, R_BPF_64_32 = 10).
+    pub r_type: u32,
+    /// What it refers to.
+    pub target: RelocTarget,
+}
+
+/// Context for classifying the relocations of one code section.
+pub(crate) struct RelocCtx<'o, 'a> {
+    pub elf: &'o RawElf<'a>,
+    pub maps: &'o [MapDef],
+    /// ELF section index → index in `Object::code_sections`, with instruction counts.
+    pub code_index: &'o dyn Fn(usize) -> Option<(usize, usize)>,
+}
+
+impl RelocCtx<'_, '_> {
+    /// Classifies the relocations `rels` that apply to code section `section` (`insns`).
+    pub fn classify_all(&self, section: &str, insns: &[Insn], rels: &[RawRel]) -> Result<Vec<Reloc>> {
+        rels.iter()
+            .enumerate()
+            .map(|(number, r)| self.classify(section, insns, number, r))
+            .collect()
+    }
+
+    fn classify(&self, section: &str, insns: &[Insn], number: usize, r: &RawRel) -> Result<Reloc> {
+        let insn = r.offset / Insn::SIZE as u64;
+        let sym = self.elf.symbols.get(r.sym as usize);
+        let sym_name = sym.map_or_else(|| format!("#{}", r.sym), |s| display_name(self.elf, s));
+        let err = |reason: String| ObjectError::BadReloc {
+            section: section.to_owned(),
+            number,
+            insn,
+            symbol: sym_name.clone(),
+            reason,
+        };
+        if r.offset % Insn::SIZE as u64 != 0 {
+            return Err(err(format!(
+                "r_offset {:#x} is not a multiple of 8 (not at an instruction)",
+                r.offset
+            )));
+        }
+        let idx = usize::try_from(insn).ok().filter(|&i| i < insns.len());
+        let Some(idx) = idx else {
+            return Err(err(format!("points past the section's {} instructions", insns.len())));
+        };
+        let Some(sym) = sym else {
+            return Err(err(format!(
+                "symbol index {} is out of range ({} symbols)",
+                r.sym,
+                self.elf.symbols.len()
+            )));
+        };
+        let Some(sec_idx) = sym.section else {
+            return Err(ObjectError::Unsupported {
+                section: section.to_owned(),
+                number,
+                insn,
+                what: format!("extern {} (kconfig/ksym externs are not resolved by rawbpf)", sym.name),
+            });
+        };
+        let ins = insns[idx];
+        let target_sec = &self.elf.sections[sec_idx];
+        let need_ld_imm64 = |what: &str| -> Result<()> {
+            if !ins.is_ld_imm64() {
+                return Err(err(format!(
+                    "a {what} reference must be on an ld_imm64, found opcode {:#04x}",
+                    ins.code
+                )));
+            }
+            if idx + 1 >= insns.len() {
+                return Err(err(
+                    "ld_imm64 is missing its second slot at the end of the section".into()
+                ));
+            }
+            Ok(())
+        };
+        let target = match target_sec.role {
+            SectionRole::Code => {
+                let (code_sec, count) = (self.code_index)(sec_idx).ok_or_else(|| err("unknown code section".into()))?;
+                let (byte, is_call) = if ins.is_pseudo_call() {
+                    // Calls: imm counts instructions from the symbol, minus one (pc-relative
+                    // to the next instruction); section symbols carry the function in imm.
+                    (i128::from(sym.value) + (i128::from(ins.imm) + 1) * 8, true)
+                } else if ins.is_ld_imm64() {
+                    need_ld_imm64("function address")?;
+                    (i128::from(sym.value) + i128::from(ins.imm), false)
+                } else {
+                    return Err(err(format!(
+                        "relocation against code section '{}' on opcode {:#04x}, which is neither a BPF call \
+                         (0x85 with src=1) nor ld_imm64",
+                        target_sec.name, ins.code
+                    )));
+                };
+                if byte < 0 || byte % 8 != 0 || byte / 8 >= count as i128 {
+                    return Err(err(format!(
+                        "target byte offset {byte} is not an instruction of '{}' ({count} instructions)",
+                        target_sec.name
+                    )));
+                }
+                let tinsn = (byte / 8) as usize;
+                if is_call {
+                    RelocTarget::Call {
+                        section: code_sec,
+                        insn: tinsn,
+                    }
+                } else {
+                    RelocTarget::FuncAddr {
+                        section: code_sec,
+                        insn: tinsn,
+                    }
+                }
+            }
+            SectionRole::Maps => {
+                need_ld_imm64("map")?;
+                let map_idx = self
+                    .maps
+                    .iter()
+                    .position(|m| m.kind == MapKind::BtfDefined { offset: sym.value })
+                    .ok_or_else(|| err(format!("no map starts at offset {} of .maps", sym.value)))?;
+                RelocTarget::Map { map_idx }
+            }
+            SectionRole::Data(_) => {
+                need_ld_imm64("global variable")?;
+                let map_idx = self
+                    .maps
+                    .iter()
+                    .position(|m| matches!(m.kind, MapKind::Global { .. }) && m.section_index == sec_idx)
+                    .ok_or_else(|| err(format!("no map for data section '{}' (is it empty?)", target_sec.name)))?;
+                let offset = i128::from(sym.value) + i128::from(ins.imm);
+                let size = self.maps[map_idx].value_size;
+                if offset < 0 || offset >= i128::from(size) {
+                    return Err(err(format!(
+                        "offset {offset} is outside the {size}-byte section '{}'",
+                        target_sec.name
+                    )));
+                }
+                RelocTarget::Global {
+                    map_idx,
+                    offset: offset as u32,
+                }
+            }
+            SectionRole::LegacyMaps => {
+                return Err(ObjectError::Unsupported {
+                    section: section.to_owned(),
+                    number,
+                    insn,
+                    what: format!("legacy 'maps' section map {}; use BTF-defined maps in .maps", sym.name),
+                })
+            }
+            _ => {
+                return Err(err(format!(
+                    "symbol is in section '{}', which is neither code, .maps nor global data",
+                    target_sec.name
+                )))
+            }
+        };
+        Ok(Reloc {
+            number,
+            insn_idx: idx,
+            symbol: sym_name,
+            r_type: r.r_type,
+            target,
+        })
+    }
+}
+
+/// A symbol's name, or its section's name for an unnamed section symbol.
+fn display_name(elf: &RawElf<'_>, s: &RawSymbol) -> String {
+    if s.name.is_empty() {
+        if let Some(sec) = s.section.and_then(|i| elf.sections.get(i)) {
+            return sec.name.clone();
+        }
+    }
+    s.name.clone()
+}

@@ -1,0 +1,527 @@
+//! Unit tests of the object reader and the linker on small handcrafted ELF files, and on
+//! mutated copies of them (hostile input must give typed errors, never panics).
+
+use btf::insn::{pseudo, Insn, CALL, EXIT, LD_IMM64};
+use btf::wire::Endian;
+
+use super::*;
+use crate::link::{link, FuncInfoRec, LineInfoRec, LinkError, SectionExtInfo};
+
+/// One section of a handcrafted ELF.
+struct Sec {
+    name: &'static str,
+    sh_type: u32,
+    flags: u64,
+    data: Vec<u8>,
+    link: u32,
+    info: u32,
+    entsize: u64,
+}
+
+fn sec(name: &'static str, sh_type: u32, flags: u64, data: Vec<u8>) -> Sec {
+    Sec {
+        name,
+        sh_type,
+        flags,
+        data,
+        link: 0,
+        info: 0,
+        entsize: 0,
+    }
+}
+
+const SHF_AX: u64 = (object::elf::SHF_ALLOC | object::elf::SHF_EXECINSTR) as u64;
+const SHF_WA: u64 = (object::elf::SHF_ALLOC | object::elf::SHF_WRITE) as u64;
+
+/// Lays out a little-endian ELF64 EM_BPF relocatable file: header, section bytes, then the
+/// section header table. Section 1 must be `.strtab`; its contents are generated from `names`.
+fn build_elf(mut secs: Vec<Sec>, machine: u16) -> Vec<u8> {
+    let mut names = vec![0u8];
+    let mut name_off = Vec::new();
+    for s in &secs {
+        name_off.push(names.len() as u32);
+        names.extend_from_slice(s.name.as_bytes());
+        names.push(0);
+    }
+    secs[1].data.splice(0..0, names);
+    let mut out = vec![0u8; 64];
+    let mut offsets = Vec::new();
+    for s in &secs {
+        while out.len() % 8 != 0 {
+            out.push(0);
+        }
+        offsets.push(out.len() as u64);
+        if s.sh_type != object::elf::SHT_NOBITS {
+            out.extend_from_slice(&s.data);
+        }
+    }
+    while out.len() % 8 != 0 {
+        out.push(0);
+    }
+    let shoff = out.len() as u64;
+    for (i, s) in secs.iter().enumerate() {
+        out.extend_from_slice(&name_off[i].to_le_bytes());
+        out.extend_from_slice(&s.sh_type.to_le_bytes());
+        out.extend_from_slice(&s.flags.to_le_bytes());
+        out.extend_from_slice(&0u64.to_le_bytes()); // addr
+        out.extend_from_slice(&offsets[i].to_le_bytes());
+        out.extend_from_slice(&(s.data.len() as u64).to_le_bytes());
+        out.extend_from_slice(&s.link.to_le_bytes());
+        out.extend_from_slice(&s.info.to_le_bytes());
+        out.extend_from_slice(&8u64.to_le_bytes()); // align
+        out.extend_from_slice(&s.entsize.to_le_bytes());
+    }
+    let h = &mut out[..64];
+    h[..4].copy_from_slice(b"\x7fELF");
+    h[4] = 2; // ELFCLASS64
+    h[5] = 1; // little endian
+    h[6] = 1; // EV_CURRENT
+    h[16..18].copy_from_slice(&1u16.to_le_bytes()); // ET_REL
+    h[18..20].copy_from_slice(&machine.to_le_bytes());
+    h[20..24].copy_from_slice(&1u32.to_le_bytes());
+    h[40..48].copy_from_slice(&shoff.to_le_bytes());
+    h[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+    h[58..60].copy_from_slice(&64u16.to_le_bytes()); // e_shentsize
+    h[60..62].copy_from_slice(&(secs.len() as u16).to_le_bytes());
+    h[62..64].copy_from_slice(&1u16.to_le_bytes()); // e_shstrndx
+    out
+}
+
+fn insns(list: &[Insn]) -> Vec<u8> {
+    Insn::encode_all(list, Endian::Little)
+}
+
+fn ld_imm64(dst: u8, imm: i32) -> [Insn; 2] {
+    [
+        Insn {
+            code: LD_IMM64,
+            dst,
+            imm,
+            ..Default::default()
+        },
+        Insn::default(),
+    ]
+}
+
+fn call_pseudo(imm: i32) -> Insn {
+    Insn {
+        code: CALL,
+        src: pseudo::CALL,
+        imm,
+        ..Default::default()
+    }
+}
+
+fn mov0() -> Insn {
+    Insn {
+        code: 0xb7,
+        ..Default::default()
+    } // r0 = 0
+}
+
+fn exit() -> Insn {
+    Insn {
+        code: EXIT,
+        ..Default::default()
+    }
+}
+
+/// An `Elf64_Sym`. Names are offsets into .strtab, which starts with the section names; the
+/// symbol names are appended after them by `Fixture`.
+fn sym(name_off: u32, info: u8, shndx: u16, value: u64, size: u64) -> Vec<u8> {
+    let mut v = name_off.to_le_bytes().to_vec();
+    v.extend_from_slice(&[info, 0]);
+    v.extend_from_slice(&shndx.to_le_bytes());
+    v.extend_from_slice(&value.to_le_bytes());
+    v.extend_from_slice(&size.to_le_bytes());
+    v
+}
+
+fn rel(offset: u64, sym: u32, r_type: u32) -> Vec<u8> {
+    let mut v = offset.to_le_bytes().to_vec();
+    v.extend_from_slice(&((u64::from(sym) << 32) | u64::from(r_type)).to_le_bytes());
+    v
+}
+
+const STT_FUNC_LOCAL: u8 = object::elf::STT_FUNC;
+const STT_FUNC_GLOBAL: u8 = (object::elf::STB_GLOBAL << 4) | object::elf::STT_FUNC;
+const STT_OBJECT_GLOBAL: u8 = (object::elf::STB_GLOBAL << 4) | object::elf::STT_OBJECT;
+const STT_SECTION_LOCAL: u8 = object::elf::STT_SECTION;
+
+/// The fixture: a socket program calling sub_a and sub_b in .text (sub_a calls sub_b), with
+/// globals in .data referenced from both sections.
+///
+/// ```text
+/// socket:  0: r1 = &counter ll (.data+4)   2: call sub_a   3: call sub_b   4: r0 = 0   5: exit
+/// .text:   sub_a: 0: call +1 (sub_b, no relocation)   1: exit
+///          sub_b: 2: r1 = .data+0 ll   4: r0 = 0   5: exit
+/// ```
+struct Fixture {
+    socket: Vec<Insn>,
+    text: Vec<Insn>,
+    rel_socket: Vec<Vec<u8>>,
+    rel_text: Vec<Vec<u8>>,
+    syms: Vec<Vec<u8>>,
+    section_name: &'static str,
+}
+
+// Section indices of the fixture.
+const S_SOCKET: u16 = 2;
+const S_TEXT: u16 = 3;
+const S_DATA: u16 = 4;
+
+impl Fixture {
+    fn new() -> Self {
+        let [l0, l1] = ld_imm64(1, 0);
+        let [t0, t1] = ld_imm64(1, 0);
+        Fixture {
+            socket: vec![l0, l1, call_pseudo(-1), call_pseudo(1), mov0(), exit()],
+            text: vec![call_pseudo(1), exit(), t0, t1, mov0(), exit()],
+            // symbols: 1 .data section, 2 sub_a, 3 sub_b, 4 prog, 5 counter, 6 ext (undefined)
+            rel_socket: vec![rel(0, 5, 1), rel(16, 2, 10), rel(24, 7, 10)],
+            rel_text: vec![rel(16, 1, 1)],
+            syms: vec![
+                sym(0, 0, 0, 0, 0),
+                sym(0, STT_SECTION_LOCAL, S_DATA, 0, 0),
+                sym(1, STT_FUNC_LOCAL, S_TEXT, 0, 16),
+                sym(7, STT_FUNC_LOCAL, S_TEXT, 16, 32),
+                sym(13, STT_FUNC_GLOBAL, S_SOCKET, 0, 48),
+                sym(18, STT_OBJECT_GLOBAL, S_DATA, 4, 4),
+                sym(26, STT_OBJECT_GLOBAL, 0, 0, 0),
+                sym(0, STT_SECTION_LOCAL, S_TEXT, 0, 0),
+            ],
+            section_name: "socket",
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        // Symbol names; offsets above are relative to this blob, which follows the section names.
+        let sym_names = b"\0sub_a\0sub_b\0prog\0counter\0ext_v\0".to_vec();
+        let mut secs = vec![
+            sec("", 0, 0, Vec::new()),
+            sec(".strtab", object::elf::SHT_STRTAB, 0, Vec::new()),
+            sec(
+                self.section_name,
+                object::elf::SHT_PROGBITS,
+                SHF_AX,
+                insns(&self.socket),
+            ),
+            sec(".text", object::elf::SHT_PROGBITS, SHF_AX, insns(&self.text)),
+            sec(".data", object::elf::SHT_PROGBITS, SHF_WA, vec![1, 2, 3, 4, 5, 6, 7, 8]),
+            sec("license", object::elf::SHT_PROGBITS, SHF_WA, b"GPL\0".to_vec()),
+            sec(".relx", object::elf::SHT_REL, 0, self.rel_socket.concat()),
+            sec(".rel.text", object::elf::SHT_REL, 0, self.rel_text.concat()),
+            sec(".symtab", object::elf::SHT_SYMTAB, 0, Vec::new()),
+            // NOBITS: a size but no bytes in the file.
+            sec(".bss", object::elf::SHT_NOBITS, SHF_WA, vec![0; 16]),
+        ];
+        secs[6].info = u32::from(S_SOCKET);
+        secs[6].link = 8;
+        secs[7].info = u32::from(S_TEXT);
+        secs[7].link = 8;
+        secs[8].link = 1;
+        secs[8].info = 4; // first global symbol
+        secs[8].entsize = 24;
+        // .strtab = section names (generated by build_elf) + symbol names: symbol name offsets
+        // must be shifted by the section-name length, computed here the same way.
+        let shift: u32 = 1 + secs.iter().map(|s| s.name.len() as u32 + 1).sum::<u32>();
+        secs[8].data = self
+            .syms
+            .iter()
+            .map(|s| {
+                let mut s = s.clone();
+                let off = u32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+                if off != 0 {
+                    s[..4].copy_from_slice(&(off + shift).to_le_bytes());
+                }
+                s
+            })
+            .collect::<Vec<_>>()
+            .concat();
+        secs[1].data = sym_names;
+        build_elf(secs, object::elf::EM_BPF)
+    }
+
+    fn parse(&self) -> Result<Object> {
+        Object::parse(&self.bytes(), "fixture.o")
+    }
+}
+
+#[test]
+fn fixture_parses_into_the_model() {
+    let obj = Fixture::new().parse().unwrap();
+    assert_eq!(obj.license, "GPL");
+    assert_eq!(obj.programs.len(), 1);
+    let p = &obj.programs[0];
+    assert_eq!(
+        (p.name.as_str(), p.section.as_str(), p.kind.prog_type()),
+        ("prog", "socket", 1)
+    );
+    let text = obj.code_section_by_name(".text").unwrap();
+    let names: Vec<_> = text
+        .funcs
+        .iter()
+        .map(|f| (f.name.as_str(), f.start_insn, f.len_insns, f.global))
+        .collect();
+    assert_eq!(names, [("sub_a", 0, 2, false), ("sub_b", 2, 4, false)]);
+    let maps: Vec<_> = obj
+        .maps
+        .iter()
+        .map(|m| (m.name.as_str(), m.value_size, m.initial_data.as_deref()))
+        .collect();
+    assert_eq!(
+        maps,
+        [
+            ("fixture.data", 8, Some(&[1, 2, 3, 4, 5, 6, 7, 8][..])),
+            ("fixture.bss", 16, None)
+        ]
+    );
+    let sock = obj.code_section_by_name("socket").unwrap();
+    let targets: Vec<_> = sock.relocs.iter().map(|r| (r.insn_idx, r.target)).collect();
+    assert_eq!(
+        targets,
+        [
+            (0, RelocTarget::Global { map_idx: 0, offset: 4 }),
+            (2, RelocTarget::Call { section: 1, insn: 0 }),
+            (3, RelocTarget::Call { section: 1, insn: 2 }),
+        ]
+    );
+    assert_eq!(sock.relocs[0].symbol, "counter");
+    assert_eq!(sock.relocs[2].symbol, ".text");
+}
+
+#[test]
+fn link_appends_subprograms_once_and_fixes_offsets() {
+    let mut obj = Fixture::new().parse().unwrap();
+    obj.ext_info.insert(
+        "socket".into(),
+        SectionExtInfo {
+            func_info: vec![FuncInfoRec {
+                insn_off: 0,
+                type_id: 10,
+            }],
+            line_info: vec![LineInfoRec {
+                insn_off: 24,
+                file_name_off: 1,
+                line_off: 2,
+                line_col: 3 << 10,
+            }],
+        },
+    );
+    obj.ext_info.insert(
+        ".text".into(),
+        SectionExtInfo {
+            func_info: vec![
+                FuncInfoRec {
+                    insn_off: 0,
+                    type_id: 11,
+                },
+                FuncInfoRec {
+                    insn_off: 16,
+                    type_id: 12,
+                },
+            ],
+            line_info: vec![LineInfoRec {
+                insn_off: 32,
+                file_name_off: 1,
+                line_off: 5,
+                line_col: 9 << 10,
+            }],
+        },
+    );
+    let l = link(&obj, ProgramRef(0), &[42]).unwrap();
+    // prog (6) + sub_a at 6 (2) + sub_b at 8 (4): sub_b is called twice but appended once.
+    assert_eq!(l.insns.len(), 12);
+    assert_eq!(l.subprogs, [("sub_a".to_string(), 6), ("sub_b".to_string(), 8)]);
+    let target = |i: usize| i as i32 + 1 + l.insns[i].imm;
+    assert_eq!((target(2), target(3), target(6)), (6, 8, 8));
+    // Globals: fd in imm, offset in the second slot, in both the program and sub_b.
+    assert_eq!(
+        (l.insns[0].src, l.insns[0].imm, l.insns[1].imm),
+        (pseudo::MAP_VALUE, 42, 4)
+    );
+    assert_eq!(
+        (l.insns[8].src, l.insns[8].imm, l.insns[9].imm),
+        (pseudo::MAP_VALUE, 42, 0)
+    );
+    assert_eq!(l.func_info, [(0, 10), (6, 11), (8, 12)]);
+    let lines: Vec<_> = l.line_info.iter().map(|r| (r.insn_idx, r.line_off)).collect();
+    assert_eq!(lines, [(3, 2), (10, 5)]);
+    // The object itself is untouched (CO-RE may patch it, link never does).
+    assert_eq!(obj.code_sections[0].insns[2].imm, -1);
+}
+
+#[test]
+fn link_wants_an_fd_for_every_referenced_map() {
+    let obj = Fixture::new().parse().unwrap();
+    let e = link(&obj, ProgramRef(0), &[]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            LinkError::MissingMapFd {
+                map_idx: 0,
+                have: 0,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(matches!(
+        link(&obj, ProgramRef(7), &[1]),
+        Err(LinkError::NoSuchProgram(7))
+    ));
+}
+
+#[test]
+fn link_refuses_a_call_into_the_middle_of_a_function() {
+    let mut f = Fixture::new();
+    f.text[0].imm = 2; // sub_a calls insn 3: the second slot of sub_b's ld_imm64
+    let obj = f.parse().unwrap();
+    let e = link(&obj, ProgramRef(0), &[1]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            LinkError::BadCallTarget {
+                insn: 0,
+                target_insn: 3,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+fn parse_err(f: &Fixture) -> String {
+    f.parse().unwrap_err().to_string()
+}
+
+#[test]
+fn relocation_errors_name_section_number_insn_and_symbol() {
+    let mut f = Fixture::new();
+    f.rel_socket[1] = rel(800, 2, 10);
+    let e = parse_err(&f);
+    assert!(
+        e.contains("'socket' relocation #1 (insn 100, symbol 'sub_a')") && e.contains("past"),
+        "{e}"
+    );
+
+    let mut f = Fixture::new();
+    f.rel_socket[0] = rel(0, 99, 1);
+    let e = parse_err(&f);
+    assert!(
+        e.contains("relocation #0") && e.contains("symbol '#99'") && e.contains("out of range"),
+        "{e}"
+    );
+
+    let mut f = Fixture::new();
+    f.rel_socket[0] = rel(32, 5, 1); // a global reference on `r0 = 0`
+    let e = parse_err(&f);
+    assert!(
+        e.contains("insn 4") && e.contains("counter") && e.contains("must be on an ld_imm64"),
+        "{e}"
+    );
+
+    let mut f = Fixture::new();
+    f.rel_socket[0] = rel(0, 6, 1);
+    let e = f.parse().unwrap_err();
+    assert!(
+        matches!(e, ObjectError::Unsupported { .. }) && e.to_string().contains("extern ext_v"),
+        "{e}"
+    );
+
+    // A call against a symbol with an absurd value: checked arithmetic, a typed error.
+    let mut f = Fixture::new();
+    f.syms[5] = sym(18, STT_OBJECT_GLOBAL, S_TEXT, u64::MAX - 3, 4);
+    f.rel_socket[0] = rel(0, 1, 1);
+    f.rel_socket[1] = rel(16, 5, 10);
+    let e = parse_err(&f);
+    assert!(
+        e.contains("insn 2") && e.contains("is not an instruction of '.text'"),
+        "{e}"
+    );
+
+    let mut f = Fixture::new();
+    f.rel_socket[0] = rel(4, 5, 1);
+    assert!(parse_err(&f).contains("not a multiple of 8"));
+}
+
+#[test]
+fn malformed_sections_and_symbols_are_typed_errors() {
+    let mut f = Fixture::new();
+    f.text.pop();
+    let mut bytes = f.bytes();
+    // Cut .text to 5 instructions and 4 bytes: patch its sh_size (section header 3, +32).
+    let shoff = u64::from_le_bytes(bytes[40..48].try_into().unwrap()) as usize;
+    let size_at = shoff + 3 * 64 + 32;
+    bytes[size_at..size_at + 8].copy_from_slice(&44u64.to_le_bytes());
+    let e = Object::parse(&bytes, "x.o").unwrap_err();
+    assert!(
+        matches!(e, ObjectError::BadSection { index: 3, .. }) && e.to_string().contains("multiple of 8"),
+        "{e}"
+    );
+
+    // A section whose offset is past the end of the file.
+    let mut bytes = Fixture::new().bytes();
+    let shoff = u64::from_le_bytes(bytes[40..48].try_into().unwrap()) as usize;
+    let off_at = shoff + 4 * 64 + 24;
+    bytes[off_at..off_at + 8].copy_from_slice(&0x10_0000u64.to_le_bytes());
+    let e = Object::parse(&bytes, "x.o").unwrap_err();
+    assert!(matches!(e, ObjectError::BadSection { index: 4, .. }), "{e}");
+
+    // A function symbol running past its section.
+    let mut f = Fixture::new();
+    f.syms[3] = sym(7, STT_FUNC_LOCAL, S_TEXT, 16, 64);
+    assert!(matches!(f.parse(), Err(ObjectError::BadSymbol { index: 3, .. })));
+
+    // A symbol in a section that does not exist.
+    let mut f = Fixture::new();
+    f.syms[5] = sym(18, STT_OBJECT_GLOBAL, 77, 4, 4);
+    assert!(matches!(f.parse(), Err(ObjectError::BadSymbol { index: 5, .. })));
+
+    let wrong = build_elf(
+        vec![
+            sec("", 0, 0, vec![]),
+            sec(".strtab", object::elf::SHT_STRTAB, 0, vec![]),
+        ],
+        62,
+    );
+    assert!(matches!(
+        Object::parse(&wrong, "x.o"),
+        Err(ObjectError::NotBpf { machine: 62, .. })
+    ));
+}
+
+#[test]
+fn unknown_program_sections_list_the_known_prefixes() {
+    let mut f = Fixture::new();
+    f.section_name = "sockit";
+    let e = parse_err(&f);
+    assert!(
+        e.contains("'sockit'") && e.contains("program 'prog'") && e.contains("tp_btf/"),
+        "{e}"
+    );
+}
+
+#[test]
+fn truncated_and_corrupted_files_never_panic() {
+    let good = Fixture::new().bytes();
+    for len in 0..good.len() {
+        let _ = Object::parse(&good[..len], "t.o");
+    }
+    assert!(matches!(
+        Object::parse(&good[..40], "t.o"),
+        Err(ObjectError::BadElf { .. })
+    ));
+    // Flip each byte in turn (every value class: 0, 0xff, +0x80); must return, Ok or Err.
+    for i in 0..good.len() {
+        for v in [0u8, 0xff, good[i].wrapping_add(0x80)] {
+            let mut b = good.clone();
+            b[i] = v;
+            if let Ok(obj) = Object::parse(&b, "t.o") {
+                for p in 0..obj.programs.len() {
+                    let _ = link(&obj, ProgramRef(p), &[3, 4, 5]);
+                }
+            }
+        }
+    }
+}
