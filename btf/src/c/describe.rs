@@ -44,8 +44,8 @@ pub fn describe(btf: &Btf, id: TypeId) -> Result<String> {
     let _ = write!(e.out, "/* {kind} [{id}] {shown}");
     match &t.body {
         Body::Func(f) => {
+            // Kernel BTF marks most functions static; the comment says so, the prototype need not.
             let _ = writeln!(e.out, ", linkage {} */", f.linkage.name());
-            e.push(linkage_prefix(f.linkage));
             e.decl(f.proto, t.name, 0)?;
             e.push(";\n");
         }

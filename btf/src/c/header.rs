@@ -53,6 +53,7 @@ impl<'b> HeaderWriter<'b> {
     pub fn write(&mut self, w: &mut dyn Write) -> Result<HeaderStats> {
         let mut stats = HeaderStats::default();
         self.e.push(PROLOGUE);
+        self.order.mark_referenced(self.e.btf)?;
         let mut queue = Vec::new();
         for id in self.e.btf.ids() {
             self.order.order_top(self.e.btf, id)?;
@@ -63,10 +64,6 @@ impl<'b> HeaderWriter<'b> {
             stats.definitions += queue.len();
             queue.clear();
             self.flush_if_full(w, &mut stats, FLUSH_AT)?;
-        }
-        for id in self.order.unreferenced_anon_enums() {
-            self.order.emit(&mut self.e, id, 0, 0)?;
-            stats.definitions += 1;
         }
         self.e.push(EPILOGUE);
         self.flush_if_full(w, &mut stats, 0)?;

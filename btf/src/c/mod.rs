@@ -17,7 +17,7 @@ mod emitter;
 pub mod enums;
 pub mod header;
 pub mod names;
-pub mod order;
+pub(crate) mod order;
 
 pub use describe::{describe, func_prototype};
 pub use header::{write_header, HeaderStats, HeaderWriter};

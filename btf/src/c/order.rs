@@ -32,11 +32,9 @@ fn is_builtin_typedef(name: &str) -> bool {
 
 /// Per-type ordering and emission state, and the queue of definitions to write.
 #[derive(Debug)]
-pub struct Order {
+pub(crate) struct Order {
     state: Vec<u8>,
     queue: Vec<TypeId>,
-    /// Anonymous enums met at top level: written at the end unless something uses them.
-    anon_enums: Vec<TypeId>,
 }
 
 impl Order {
@@ -46,7 +44,7 @@ impl Order {
         if let Some(void) = state.first_mut() {
             *void = ORDERED | EMITTED;
         }
-        Order { state, queue: Vec::new(), anon_enums: Vec::new() }
+        Order { state, queue: Vec::new() }
     }
 
     fn get(&self, id: TypeId) -> u8 {
@@ -69,18 +67,33 @@ impl Order {
         into.append(&mut self.queue);
     }
 
-    /// Anonymous enums nothing refers to: top-level `enum { ... };` definitions.
-    pub fn unreferenced_anon_enums(&self) -> Vec<TypeId> {
-        self.anon_enums.iter().copied().filter(|&id| self.get(id) & REFERENCED == 0).collect()
+    /// Marks every type some other type refers to. An anonymous enum nothing refers to is
+    /// written as a top-level `enum { ... };` where it appears, the others inline where used.
+    pub fn mark_referenced(&mut self, btf: &Btf) -> Result<()> {
+        for id in btf.ids() {
+            let t = btf.type_by_id(id)?;
+            match &t.body {
+                Body::Int(_) | Body::Float { .. } | Body::Enum(_) | Body::Enum64(_) | Body::Fwd { .. } => {}
+                Body::Struct(c) | Body::Union(c) => c.members.iter().for_each(|m| self.set(m.type_id, REFERENCED, REFERENCED)),
+                Body::FuncProto(p) => {
+                    self.set(p.ret, REFERENCED, REFERENCED);
+                    p.params.iter().for_each(|q| self.set(q.type_id, REFERENCED, REFERENCED));
+                }
+                Body::Datasec(d) => d.vars.iter().for_each(|v| self.set(v.type_id, REFERENCED, REFERENCED)),
+                _ => {
+                    if let Some(x) = t.ref_type() {
+                        self.set(x, REFERENCED, REFERENCED);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Walks `id`; true if it is a "strong" dependency (must be defined, not just declared).
     fn order(&mut self, btf: &Btf, id: TypeId, through_ptr: bool, depth: usize) -> Result<bool> {
         if depth > MAX_DEPTH {
             return Err(CError::TooDeep { id, limit: MAX_DEPTH });
-        }
-        if depth > 0 {
-            self.set(id, REFERENCED, REFERENCED);
         }
         let st = self.get(id) & ORDER_MASK;
         if st == ORDERED {
@@ -122,10 +135,8 @@ impl Order {
                 Ok(true)
             }
             Body::Enum(_) | Body::Enum64(_) | Body::Fwd { .. } => {
-                if !t.name.is_empty() {
+                if !t.name.is_empty() || self.get(id) & REFERENCED == 0 {
                     self.queue.push(id);
-                } else if depth == 0 {
-                    self.anon_enums.push(id);
                 }
                 self.set(id, ORDER_MASK, ORDERED);
                 Ok(true)
