@@ -24,10 +24,14 @@ impl<'b> Emitter<'b> {
             }
             let t = self.btf.type_by_id(cur)?;
             // Type tags are attributes C cannot spell without a macro; leave them out.
-            if !matches!(t.body, Body::TypeTag(_)) {
+            // The compiler's own `__builtin_va_list` differs per target (BPF: `char *`, x86: a
+            // 24-byte array), so spell out BTF's type to keep the kernel's layout.
+            let builtin = matches!(t.body, Body::Typedef(_)) && super::order::is_builtin_typedef(t.name);
+            if !matches!(t.body, Body::TypeTag(_)) && !builtin {
                 stack.push(cur);
             }
             cur = match &t.body {
+                Body::Typedef(x) if builtin => *x,
                 Body::Ptr(x) | Body::Const(x) | Body::Volatile(x) | Body::Restrict(x) | Body::TypeTag(x) => *x,
                 Body::Array(a) => a.elem,
                 Body::FuncProto(p) => p.ret,

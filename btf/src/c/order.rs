@@ -26,7 +26,7 @@ const FWD_EMITTED: u8 = 16;
 const REFERENCED: u8 = 32;
 
 /// Typedefs that compilers define themselves.
-fn is_builtin_typedef(name: &str) -> bool {
+pub(crate) fn is_builtin_typedef(name: &str) -> bool {
     name == "__builtin_va_list"
 }
 
