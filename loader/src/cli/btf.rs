@@ -33,6 +33,10 @@ offset:bit, holes and padding, like pahole; typedefs, enums (with values), varia
 rest get their C spelling. Every type with the name is shown (there can be several kinds, or
 duplicates). With --all --format c the output is a vmlinux.h for BPF programs.
 
+BTF (BPF Type Format) is the kernel's compact description of its own C types. Kernels built with
+CONFIG_DEBUG_INFO_BTF=y expose it at /sys/kernel/btf/vmlinux, which is read by default; --btf
+reads raw BTF from a file, or the .BTF section clang -g writes into BPF objects.
+
 Examples:
   rawbpf btf dump tcp_connect                  the prototype of tcp_connect()
   rawbpf btf dump task_struct --kind struct    the layout of struct task_struct
