@@ -39,8 +39,11 @@ fn field(out: &str, key: &str) -> Option<f64> {
 
 fn main() {
     if let Some(what) = oneshot_arg() {
-        assert_eq!(what, "parse");
-        println!("id {:?}", parse_and_find());
+        // `parseloop` is for profilers: many parses in one process.
+        let n = if what == "parseloop" { 500 } else { 1 };
+        for _ in 0..n {
+            std::hint::black_box(parse_and_find());
+        }
         return;
     }
     if !std::path::Path::new(VMLINUX).exists() {
@@ -52,6 +55,11 @@ fn main() {
     let btf = btf::source::vmlinux().unwrap();
     println!("parse {VMLINUX} ({} types, {} KiB) + find FUNC {NAME} (id {id:?})", btf.count(), btf.raw().len() / 1024);
     println!("  rawbpf in-process  median {:>12}  (heap held by Btf: {} KiB)", ms(ours), btf.heap_bytes() / 1024);
+    let read = time_n(ITERS, || std::fs::read(VMLINUX).unwrap());
+    let data = btf.raw().to_vec();
+    let parse = time_n(ITERS, || btf::Btf::parse(data.clone()).unwrap());
+    let copy = time_n(ITERS, || data.clone());
+    println!("    of which: read {} , parse {} (includes a {} copy of the bytes)", ms(read), ms(parse), ms(copy));
     drop(btf);
 
     let reference = match build_ref() {
