@@ -406,7 +406,10 @@ impl Btf {
 /// Bounds: every record must fit in the type section; every name offset must be a string.
 /// Returns the offsets, `(hash, id)` of names in this blob's strings, and `(name_off, id)` of
 /// names that point into the base's strings (split BTF only).
-fn scan_types(data: &[u8], hdr: &Header, first_id: TypeId, str_base: u32) -> Result<(Vec<u32>, Vec<(u32, TypeId)>)> {
+/// Type offsets, and `(name_off, id)` of names in the base's strings (split BTF).
+type Scanned = (Vec<u32>, Vec<(u32, TypeId)>);
+
+fn scan_types(data: &[u8], hdr: &Header, first_id: TypeId, str_base: u32) -> Result<Scanned> {
     // One copy of the loop per byte order, so no per-read branch on it.
     match hdr.endian {
         crate::wire::Endian::Little => scan_types_in::<false>(data, hdr, first_id, str_base),
@@ -444,7 +447,7 @@ fn scan_types_in<const BIG: bool>(
     hdr: &Header,
     first_id: TypeId,
     str_base: u32,
-) -> Result<(Vec<u32>, Vec<(u32, TypeId)>)> {
+) -> Result<Scanned> {
     let types = &data[hdr.types_range()];
     let strings_len = hdr.strings_range().len();
     let base_off = hdr.types_range().start;

@@ -48,10 +48,7 @@ impl AlignCache {
                 self.at(btf, *x, depth + 1)?
             }
             Body::Array(a) => self.at(btf, a.elem, depth + 1)?,
-            Body::Struct(c) | Body::Union(c) => match self.natural(btf, c, depth)? {
-                Some(a) => a,
-                None => 1,
-            },
+            Body::Struct(c) | Body::Union(c) => self.natural(btf, c, depth)?.unwrap_or(1),
             // void, forward declarations, functions: no storage, so no constraint.
             _ => 1,
         };

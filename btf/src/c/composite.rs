@@ -187,10 +187,10 @@ impl<'b> Emitter<'b> {
         self.indent(lvl + 1);
         let _ = if gap_bits % 8 == 0 {
             holes.bytes += (gap_bits / 8) as u32;
-            write!(self.out, "/* XXX {} bytes hole, try to pack */\n", gap_bits / 8)
+            writeln!(self.out, "/* XXX {} bytes hole, try to pack */", gap_bits / 8)
         } else {
             holes.bits += gap_bits as u32;
-            write!(self.out, "/* XXX {} bits hole, try to pack */\n", gap_bits)
+            writeln!(self.out, "/* XXX {} bits hole, try to pack */", gap_bits)
         };
     }
 }
