@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::error::{BtfError, Result};
-use crate::names::{hash_cstr, hash_str, NameIndex};
+use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
 use crate::types::*;
 use crate::wire::{Endian, Header, Reader, BTF_TYPE_LEN};
 
@@ -22,7 +22,8 @@ pub struct Btf {
     /// String offsets below this belong to the base.
     str_base: u32,
     base: Option<Arc<Btf>>,
-    names: NameIndex,
+    /// Built on the second name lookup; the first is a plain scan (see [`LazyNameIndex`]).
+    names: LazyNameIndex,
 }
 
 impl Btf {
@@ -53,16 +54,14 @@ impl Btf {
         if data.len() > u32::MAX as usize {
             return Err(BtfError::BadHeader { what: "BTF", reason: format!("{} bytes is more than 4 GiB", data.len()) });
         }
-        let (offsets, mut named, in_base) = scan_types(&data, &hdr, first_id, str_base)?;
-        // Split types named with a base string: hash those names through the base.
+        let (offsets, in_base) = scan_types(&data, &hdr, first_id, str_base)?;
+        // Split types named with a base string: check those names exist in the base.
         if let Some(b) = &base {
             for (name_off, id) in in_base {
-                let name = b.str_at_ctx(name_off, || format!("type id {id} name"))?;
-                named.push((hash_str(name.as_bytes()), id));
+                b.str_at_ctx(name_off, || format!("type id {id} name"))?;
             }
         }
-        let names = NameIndex::build(&named);
-        Ok(Btf { data, hdr, offsets, first_id, str_base, base, names })
+        Ok(Btf { data, hdr, offsets, first_id, str_base, base, names: LazyNameIndex::default() })
     }
 
     /// The number of type ids, counting void and any base: valid ids are `0..count()`.
@@ -102,7 +101,7 @@ impl Btf {
 
     /// Heap bytes held (data, offsets, name index), without the base.
     pub fn heap_bytes(&self) -> usize {
-        self.data.capacity() + self.offsets.capacity() * 4 + self.names.heap_bytes()
+        self.data.capacity() + self.offsets.capacity() * 4 + self.names.get().map_or(0, NameIndex::heap_bytes)
     }
 
     /// The string at `offset` (offsets below the base's end resolve in the base).
@@ -193,10 +192,69 @@ impl Btf {
         if name.is_empty() {
             return;
         }
-        out.extend(self.names.candidates(hash).filter(|&id| self.name_of(id).is_ok_and(|n| n == name)));
+        let index = match self.names.get() {
+            Some(i) => Some(i),
+            None if self.names.first_lookup() => None,
+            None => Some(self.names.build_with(|| self.build_name_index())),
+        };
+        match index {
+            Some(index) => {
+                out.extend(index.candidates(hash).filter(|&id| self.name_of(id).is_ok_and(|n| n == name)))
+            }
+            None => self.scan_by_name(name.as_bytes(), out),
+        }
         if let Some(b) = &self.base {
             b.collect_by_name(name, hash, out);
         }
+    }
+
+    /// Ids of this blob named `name`, by comparing every type's name: a first lookup costs
+    /// one pass instead of building the index.
+    fn scan_by_name(&self, name: &[u8], out: &mut Vec<TypeId>) {
+        let strings = &self.data[self.hdr.strings_range()];
+        let e = self.hdr.endian;
+        for (i, &off) in self.offsets.iter().enumerate() {
+            let off = off as usize;
+            let name_off = e.u32([self.data[off], self.data[off + 1], self.data[off + 2], self.data[off + 3]]);
+            let id = self.first_id + i as u32;
+            let hit = if name_off < self.str_base {
+                self.name_of(id).is_ok_and(|n| n.as_bytes() == name)
+            } else {
+                let rel = (name_off - self.str_base) as usize;
+                // Most names differ in the first byte: test it before calling memcmp.
+                strings.get(rel) == name.first()
+                    && strings.get(rel..rel + name.len()) == Some(name)
+                    && strings.get(rel + name.len()) == Some(&0)
+            };
+            if hit {
+                out.push(id);
+            }
+        }
+    }
+
+    /// Hashes every name of this blob into a fresh index.
+    pub(crate) fn build_name_index(&self) -> NameIndex {
+        let strings = &self.data[self.hdr.strings_range()];
+        let e = self.hdr.endian;
+        let mut named = Vec::with_capacity(self.offsets.len());
+        for (i, &off) in self.offsets.iter().enumerate() {
+            let off = off as usize;
+            let name_off = e.u32([self.data[off], self.data[off + 1], self.data[off + 2], self.data[off + 3]]);
+            let id = self.first_id + i as u32;
+            if name_off == 0 {
+                continue;
+            }
+            // Offsets were checked at parse: every name is a NUL-terminated string.
+            let h = if name_off < self.str_base {
+                self.name_of(id).ok().map(|n| hash_str(n.as_bytes()))
+            } else {
+                hash_cstr(strings, (name_off - self.str_base) as usize)
+            };
+            if let Some(h) = h {
+                named.push((h, id));
+            }
+        }
+        NameIndex::build(&named)
     }
 
     /// The first id named `name` with kind `kind`, if any.
@@ -348,55 +406,86 @@ impl Btf {
 /// Bounds: every record must fit in the type section; every name offset must be a string.
 /// Returns the offsets, `(hash, id)` of names in this blob's strings, and `(name_off, id)` of
 /// names that point into the base's strings (split BTF only).
-#[allow(clippy::type_complexity)]
-fn scan_types(
+/// Type offsets, and `(name_off, id)` of names in the base's strings (split BTF).
+type Scanned = (Vec<u32>, Vec<(u32, TypeId)>);
+
+fn scan_types(data: &[u8], hdr: &Header, first_id: TypeId, str_base: u32) -> Result<Scanned> {
+    // One copy of the loop per byte order, so no per-read branch on it.
+    match hdr.endian {
+        crate::wire::Endian::Little => scan_types_in::<false>(data, hdr, first_id, str_base),
+        crate::wire::Endian::Big => scan_types_in::<true>(data, hdr, first_id, str_base),
+    }
+}
+
+/// `(fixed extra bytes, extra bytes per vlen entry)` after the 12-byte header, by kind
+/// number; `u8::MAX` marks unknown kinds. Mirrors [`Kind::extra_len`].
+const EXTRA: [(u8, u8); 32] = {
+    let mut t = [(u8::MAX, 0u8); 32];
+    let mut k = 0;
+    while k < Kind::ALL.len() {
+        let kind = Kind::ALL[k];
+        let fixed = kind.extra_len(0);
+        let per = kind.extra_len(1) - fixed;
+        t[k] = (fixed as u8, per as u8);
+        k += 1;
+    }
+    t
+};
+
+#[inline(always)]
+fn word<const BIG: bool>(b: &[u8], at: usize) -> u32 {
+    let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+    if BIG {
+        u32::from_be_bytes(w)
+    } else {
+        u32::from_le_bytes(w)
+    }
+}
+
+fn scan_types_in<const BIG: bool>(
     data: &[u8],
     hdr: &Header,
     first_id: TypeId,
     str_base: u32,
-) -> Result<(Vec<u32>, Vec<(u32, TypeId)>, Vec<(u32, TypeId)>)> {
+) -> Result<Scanned> {
     let types = &data[hdr.types_range()];
-    let strings = &data[hdr.strings_range()];
+    let strings_len = hdr.strings_range().len();
     let base_off = hdr.types_range().start;
-    let e = hdr.endian;
-    // Types are at least 12 bytes: bound the vectors by what the section can hold.
+    // Types are at least 12 bytes: bound the vector by what the section can hold.
     let mut offsets = Vec::with_capacity(types.len() / BTF_TYPE_LEN);
-    let mut named = Vec::with_capacity(types.len() / 24);
     let mut in_base = Vec::new();
     let mut pos = 0usize;
     while pos < types.len() {
         let id = first_id + offsets.len() as u32;
-        let head = types.get(pos..pos + BTF_TYPE_LEN).ok_or(BtfError::TypeTruncated {
-            id,
-            offset: pos,
-            need: BTF_TYPE_LEN,
-            len: types.len(),
-        })?;
-        let name_off = e.u32([head[0], head[1], head[2], head[3]]);
-        let info = e.u32([head[4], head[5], head[6], head[7]]);
+        if types.len() - pos < BTF_TYPE_LEN {
+            return Err(BtfError::TypeTruncated { id, offset: pos, need: BTF_TYPE_LEN, len: types.len() });
+        }
+        let name_off = word::<BIG>(types, pos);
+        let info = word::<BIG>(types, pos + 4);
         let kind_no = (info >> 24) & 0x1f;
-        let kind = Kind::from_u32(kind_no).ok_or(BtfError::UnknownKind { id, offset: pos, kind: kind_no })?;
-        let need = BTF_TYPE_LEN + kind.extra_len((info & 0xffff) as u16);
-        if pos + need > types.len() {
+        let (fixed, per) = EXTRA[kind_no as usize];
+        if fixed == u8::MAX {
+            return Err(BtfError::UnknownKind { id, offset: pos, kind: kind_no });
+        }
+        let need = BTF_TYPE_LEN + fixed as usize + per as usize * (info & 0xffff) as usize;
+        if types.len() - pos < need {
             return Err(BtfError::TypeTruncated { id, offset: pos, need, len: types.len() });
         }
-        if name_off != 0 {
-            if name_off < str_base {
-                in_base.push((name_off, id));
-            } else {
-                let rel = (name_off - str_base) as usize;
-                let h = (rel < strings.len()).then(|| hash_cstr(strings, rel)).flatten().ok_or_else(|| {
-                    BtfError::BadStringOffset {
-                        context: format!("type id {id} ({kind}) name"),
-                        offset: name_off,
-                        len: (str_base as usize) + strings.len(),
-                    }
-                })?;
-                named.push((h, id));
-            }
+        // The string section ends in NUL (checked before), so any offset inside it starts a
+        // terminated string. Names below `str_base` are the base's, checked by the caller.
+        if name_off >= str_base && (name_off - str_base) as usize >= strings_len {
+            let kind = Kind::from_u32(kind_no).unwrap_or(Kind::Void);
+            return Err(BtfError::BadStringOffset {
+                context: format!("type id {id} ({kind}) name"),
+                offset: name_off,
+                len: (str_base as usize) + strings_len,
+            });
+        }
+        if name_off != 0 && name_off < str_base {
+            in_base.push((name_off, id));
         }
         offsets.push((base_off + pos) as u32);
         pos += need;
     }
-    Ok((offsets, named, in_base))
+    Ok((offsets, in_base))
 }

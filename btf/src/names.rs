@@ -4,6 +4,9 @@
 //! vmlinux's ~126k types is a few probes, never a scan. Names are hashed eight bytes at a
 //! time straight out of the string section, so no string is copied.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
 use crate::types::TypeId;
 
 const K: u64 = 0x517c_c1b7_2722_0a95;
@@ -111,6 +114,38 @@ impl NameIndex {
     }
 }
 
+/// The name index, built on demand. One lookup (the common case for a command line tool)
+/// is cheaper as a scan over the names than building the table; from the second lookup on,
+/// the table is built once and every lookup is a few probes.
+#[derive(Debug, Default)]
+pub struct LazyNameIndex {
+    index: OnceLock<NameIndex>,
+    lookups: AtomicU32,
+}
+
+impl Clone for LazyNameIndex {
+    fn clone(&self) -> Self {
+        LazyNameIndex { index: self.index.clone(), lookups: AtomicU32::new(self.lookups.load(Ordering::Relaxed)) }
+    }
+}
+
+impl LazyNameIndex {
+    /// The index if built.
+    pub fn get(&self) -> Option<&NameIndex> {
+        self.index.get()
+    }
+
+    /// True for the very first lookup only (which scans instead of building the table).
+    pub(crate) fn first_lookup(&self) -> bool {
+        self.lookups.fetch_add(1, Ordering::Relaxed) == 0
+    }
+
+    /// Builds the index with `f` unless already built.
+    pub(crate) fn build_with(&self, f: impl FnOnce() -> NameIndex) -> &NameIndex {
+        self.index.get_or_init(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +175,25 @@ mod tests {
         let idx = NameIndex::build(&[(h, 3), (hash_str(b"other"), 4), (h, 9)]);
         let got: Vec<_> = idx.candidates(h).collect();
         assert_eq!(got, vec![3, 9]);
+    }
+
+    #[test]
+    fn first_scan_and_later_index_lookups_agree() {
+        use crate::write::BtfBuilder;
+        use crate::{Btf, Kind};
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, true);
+        b.struct_("dup", 4, &[("x", int, 0)]);
+        b.struct_("other", 4, &[("dup", int, 0)]);
+        b.struct_("dup", 8, &[("y", int, 32)]);
+        b.struct_("du", 4, &[("x", int, 0)]);
+        let btf = Btf::parse(b.build()).unwrap();
+        let before = btf.heap_bytes();
+        for round in 0..3 {
+            assert_eq!(btf.ids_by_name("dup").collect::<Vec<_>>(), vec![2, 4], "round {round}");
+            assert_eq!(btf.find_by_name_kind("int", Kind::Int), Some(1), "round {round}");
+            assert_eq!(btf.ids_by_name("d").count(), 0, "round {round}");
+        }
+        assert!(btf.heap_bytes() > before, "the index is built after the first lookup");
     }
 }

@@ -114,7 +114,7 @@ impl Kind {
     }
 
     /// Bytes that follow the 12-byte common header for a record of this kind with `vlen` entries.
-    pub fn extra_len(self, vlen: u16) -> usize {
+    pub const fn extra_len(self, vlen: u16) -> usize {
         let vlen = vlen as usize;
         match self {
             Kind::Int => 4,

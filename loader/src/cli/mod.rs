@@ -1,9 +1,38 @@
-//! One module per subcommand; each renders for people or as JSON.
+//! The `rawbpf` command line: a thin dispatcher. Each subcommand lives in its own module,
+//! parses its own arguments (clap) and renders for people or as JSON.
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+pub mod btf;
+
+/// Exit code for usage errors (bad arguments), as clap uses.
+pub const EXIT_USAGE: u8 = 2;
+
+/// rawbpf: load clang-built BPF objects with raw bpf() syscalls, and explain every step.
+#[derive(Parser, Debug)]
+#[command(name = "rawbpf", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    Btf(btf::BtfArgs),
+}
+
 /// Parses arguments and runs the subcommand.
 pub fn main() -> ExitCode {
-    eprintln!("rawbpf: not yet");
-    ExitCode::FAILURE
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(EXIT_USAGE) } else { ExitCode::SUCCESS };
+        }
+    };
+    match cli.command {
+        Command::Btf(args) => btf::run(args),
+    }
 }
