@@ -1,0 +1,45 @@
+# Boots one kernel under qemu with a hard timeout; picks TCG unless KVM proves it works.
+
+BOOT_TIMEOUT="${RAWBPF_VM_TIMEOUT:-240}"
+
+# qemu_cmd KERNEL INITRD APPEND ACCEL: the qemu command line. The serial console goes to stdout.
+qemu_cmd() {
+    local cpu=max
+    [ "$4" = kvm ] && cpu=host
+    echo qemu-system-x86_64 -accel "$4" -cpu "$cpu" -m 1024 -smp 2 -nodefaults -no-user-config \
+        -display none -serial stdio -monitor none -no-reboot \
+        -kernel "$1" -initrd "$2" -append "'console=ttyS0 quiet loglevel=3 panic=-1 $3'"
+}
+
+# boot LOG KERNEL INITRD APPEND [live]: runs qemu, writing the console to LOG (and to stderr when live).
+# Returns 124 when the guest timed out.
+boot() {
+    local log="$1" rc
+    local cmd; cmd=$(qemu_cmd "$2" "$3" "$4" "$ACCEL")
+    echo "# $cmd" > "$log"
+    if [ "${5:-}" = live ]; then
+        eval "timeout -k 5 $BOOT_TIMEOUT $cmd" </dev/null 2>&1 | tr -d '\r' | tee -a "$log" >&2
+        rc=${PIPESTATUS[0]}
+    else
+        eval "timeout -k 5 $BOOT_TIMEOUT $cmd" </dev/null 2>&1 | tr -d '\r' >> "$log"
+        rc=${PIPESTATUS[0]}
+    fi
+    return "$rc"
+}
+
+# Chooses ACCEL: RAWBPF_VM_ACCEL if set; else kvm only when /dev/kvm exists and a short probe boot reaches /init
+# (nested KVM can hang forever); else tcg. The verdict is cached per host boot.
+choose_accel() { # choose_accel KERNEL INITRD
+    if [ -n "${RAWBPF_VM_ACCEL:-}" ]; then ACCEL="$RAWBPF_VM_ACCEL"; return; fi
+    ACCEL=tcg
+    [ -w /dev/kvm ] || return 0
+    local stamp; stamp="$VM_CACHE/kvm-probe.$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"
+    if [ -f "$stamp" ]; then ACCEL=$(cat "$stamp"); return; fi
+    log "probing KVM (/dev/kvm exists; nested KVM may hang, 20 s limit)…"
+    local log; log=$(mktemp)
+    ACCEL=kvm BOOT_TIMEOUT=20 boot "$log" "$1" "$2" "rawbpf.mode=probe" || true
+    if grep -q '@@RAWBPF-DONE' "$log"; then ACCEL=kvm; else ACCEL=tcg; fi
+    rm -f "$log"
+    mkdir -p "$VM_CACHE" && echo "$ACCEL" > "$stamp"
+    log "  using $ACCEL"
+}

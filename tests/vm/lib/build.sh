@@ -1,0 +1,40 @@
+# Builds what goes into the guest: a static rawbpf and the BPF objects from progs/.
+
+# Builds rawbpf statically (glibc, crt-static) in its own target dir so normal builds keep their flags.
+# Prints the binary's path.
+build_rawbpf() {
+    local out="$REPO/target/vm"
+    log "building static rawbpf (target/vm)…"
+    (cd "$REPO" && RUSTFLAGS="-C target-feature=+crt-static" \
+        cargo build --quiet --release --target x86_64-unknown-linux-gnu --target-dir "$out" -p loader >&2) \
+        || die "cargo build of the static rawbpf failed"
+    local bin="$out/x86_64-unknown-linux-gnu/release/rawbpf"
+    file -L "$bin" 2>/dev/null | grep -q 'statically linked' \
+        || ldd "$bin" 2>&1 | grep -q 'not a dynamic executable' \
+        || die "$bin is not statically linked; the guest has no libc"
+    echo "$bin"
+}
+
+# True when some progs/*.bpf.c is newer than its .o, or no .o exists at all.
+progs_stale() {
+    local src obj any=0
+    for obj in "$REPO"/progs/*.o; do [ -e "$obj" ] && any=1; done
+    [ "$any" = 0 ] && return 0
+    for src in "$REPO"/progs/*.bpf.c; do
+        [ -e "$src" ] || continue
+        obj="${src%.bpf.c}.o"; [ -e "$obj" ] || obj="${src%.c}.o"
+        [ -e "$obj" ] && [ ! "$src" -nt "$obj" ] || return 0
+    done
+    return 1
+}
+
+# Rebuilds progs/*.o with progs-build/build when it exists and they are stale. Never fatal: scenarios that need
+# an object skip with a message when it is missing.
+build_progs() {
+    if progs_stale && [ -x "$REPO/progs-build/build" ]; then
+        log "building BPF objects (progs-build/build)…"
+        (cd "$REPO" && ./progs-build/build >&2) || log "warning: progs-build/build failed; scenarios needing progs will skip"
+    fi
+    local n; n=$(ls "$REPO"/progs/*.o 2>/dev/null | wc -l)
+    [ "$n" -gt 0 ] || log "note: no progs/*.o (no progs-build/build yet?); scenarios needing them will SKIP"
+}
