@@ -15,26 +15,30 @@ require_prog() {
     [ -f "/progs/$1" ] || skip "/progs/$1 missing (progs/*.o not built on the host)"
 }
 
+# True while PID runs. A finished background child stays a zombie until `wait`, so `kill -0` is not enough.
+alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
 # wait_for_line FILE PATTERN SECONDS PID: waits until FILE has a line matching PATTERN. Returns 1 on timeout and
 # 2 when process PID exited first.
 wait_for_line() {
     local i=0
     while [ "$i" -lt $(($3 * 10)) ]; do
         grep -q "$2" "$1" 2>/dev/null && return 0
-        kill -0 "$4" 2>/dev/null || { grep -q "$2" "$1" 2>/dev/null && return 0; return 2; }
+        alive "$4" || { grep -q "$2" "$1" 2>/dev/null && return 0; return 2; }
         usleep 100000; i=$((i + 1))
     done
     return 1
 }
 
-# wait_exit PID SECONDS: waits for a background child; prints its exit code. Returns 1 if still alive after SECONDS.
+# wait_exit PID SECONDS: waits for a background child and sets WAIT_RC to its exit code. Returns 1 if it is still
+# running after SECONDS. (Not for use inside $(...): a subshell cannot wait for its parent's children.)
 wait_exit() {
     local i=0
-    while kill -0 "$1" 2>/dev/null; do
+    while alive "$1"; do
         [ "$i" -ge $(($2 * 10)) ] && return 1
         usleep 100000; i=$((i + 1))
     done
-    wait "$1"; echo $?
+    wait "$1"; WAIT_RC=$?
 }
 
 # The kernel's BPF object ids, one "prog 12" / "map 3" / "link 7" per line, sorted.
@@ -47,3 +51,19 @@ bpf_ids() {
 
 # Lines in file $2 that are not in file $1 (busybox has no comm).
 new_lines() { grep -vxF -f "$1" "$2"; }
+
+# check_nothing_left BEFORE WHAT: fails unless every BPF object id absent from BEFORE is gone. Polls for up to 3 s:
+# maps are freed after an RCU grace period, and bpftool's own short-lived iterator maps linger just as long.
+check_nothing_left() {
+    local i=0
+    while :; do
+        bpf_ids > after.ids
+        new_lines "$1" after.ids > left.ids
+        [ -s left.ids ] || { echo "ok: nothing new remains $2"; return 0; }
+        [ "$i" -ge 30 ] && break
+        usleep 100000; i=$((i + 1))
+    done
+    echo "objects still present $2:"; cat left.ids
+    bpftool prog list; bpftool link list; bpftool map list
+    fail "kernel objects created by rawbpf remain $2"
+}

@@ -9,8 +9,8 @@ build_rawbpf() {
         cargo build --quiet --release --target x86_64-unknown-linux-gnu --target-dir "$out" -p loader >&2) \
         || die "cargo build of the static rawbpf failed"
     local bin="$out/x86_64-unknown-linux-gnu/release/rawbpf"
-    file -L "$bin" 2>/dev/null | grep -q 'statically linked' \
-        || ldd "$bin" 2>&1 | grep -q 'not a dynamic executable' \
+    # `file` says "static-pie linked" or "statically linked"; anything with an interpreter needs a libc.
+    ! file -L "$bin" | grep -q 'interpreter' \
         || die "$bin is not statically linked; the guest has no libc"
     echo "$bin"
 }
@@ -35,6 +35,5 @@ build_progs() {
         log "building BPF objects (progs-build/build)…"
         (cd "$REPO" && ./progs-build/build >&2) || log "warning: progs-build/build failed; scenarios needing progs will skip"
     fi
-    local n; n=$(ls "$REPO"/progs/*.o 2>/dev/null | wc -l)
-    [ "$n" -gt 0 ] || log "note: no progs/*.o (no progs-build/build yet?); scenarios needing them will SKIP"
+    compgen -G "$REPO/progs/*.o" >/dev/null || log "note: no progs/*.o (no progs-build/build yet?); scenarios needing them will SKIP"
 }
