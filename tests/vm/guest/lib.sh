@@ -4,9 +4,9 @@
 fail() { echo "FAIL: $*"; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 
-# Skips while bin/rawbpf is still the placeholder that only prints "rawbpf: not yet".
-require_real_rawbpf() {
-    rawbpf --help 2>&1 | grep -q 'rawbpf: not yet' && skip "rawbpf is still the stub (prints 'rawbpf: not yet')"
+# require_rawbpf_cmd CMD...: skips while bin/rawbpf does not implement CMD yet (the stub prints "not yet").
+require_rawbpf_cmd() {
+    rawbpf "$@" --help 2>&1 | grep -q 'not yet' && skip "'rawbpf $*' is not implemented yet (the binary says 'not yet')"
     return 0
 }
 
@@ -49,8 +49,10 @@ bpf_ids() {
     done | sort
 }
 
-# Lines in file $2 that are not in file $1 (busybox has no comm).
-new_lines() { grep -vxF -f "$1" "$2"; }
+# Lines in file $2 that are not in file $1 (busybox has no comm; its grep -f with an empty file matches all).
+new_lines() {
+    if [ -s "$1" ]; then grep -vxF -f "$1" "$2"; else cat "$2"; fi
+}
 
 # check_nothing_left BEFORE WHAT: fails unless every BPF object id absent from BEFORE is gone. Polls for up to 3 s:
 # maps are freed after an RCU grace period, and bpftool's own short-lived iterator maps linger just as long.

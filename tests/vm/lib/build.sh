@@ -15,6 +15,21 @@ build_rawbpf() {
     echo "$bin"
 }
 
+# The loader that becomes /bin/rawbpf in the guest: the static rawbpf, or with RAWBPF_VM_LOADER=oracle the libbpf
+# reference loader from tests/vm/oracle (to check the harness and scenarios independently of rawbpf).
+build_loader() {
+    [ "${RAWBPF_VM_LOADER:-rawbpf}" = oracle ] || { build_rawbpf; return; }
+    need_packages libbpf-dev libelf-dev zlib1g-dev gcc
+    local bin="$REPO/target/vm/refload"
+    mkdir -p "$REPO/target/vm"
+    log "building the libbpf oracle loader (RAWBPF_VM_LOADER=oracle)…"
+    gcc -O2 -static -o "$bin" "$VM_DIR/oracle/refload.c" -lbpf -lelf -lz >&2 || die "could not build $bin"
+    echo "$bin"
+}
+
+# Where the BPF objects come from: RAWBPF_VM_PROGS (a directory) or the repo's progs/.
+progs_dir() { echo "${RAWBPF_VM_PROGS:-$REPO/progs}"; }
+
 # True when some progs/*.bpf.c is newer than its .o, or no .o exists at all.
 progs_stale() {
     local src obj any=0
@@ -31,6 +46,7 @@ progs_stale() {
 # Rebuilds progs/*.o with progs-build/build when it exists and they are stale. Never fatal: scenarios that need
 # an object skip with a message when it is missing.
 build_progs() {
+    [ -n "${RAWBPF_VM_PROGS:-}" ] && { log "BPF objects from RAWBPF_VM_PROGS=$RAWBPF_VM_PROGS"; return; }
     if progs_stale && [ -x "$REPO/progs-build/build" ]; then
         log "building BPF objects (progs-build/build)…"
         (cd "$REPO" && ./progs-build/build >&2) || log "warning: progs-build/build failed; scenarios needing progs will skip"

@@ -30,7 +30,7 @@ build_initramfs() {
     install -m 644 "$VM_DIR/guest/demo.sh" "$root/lib/rawbpf/demo.sh"
     install -m 644 "$VM_DIR"/scenarios/*.sh "$root/scenarios/"
     install -m 755 "$rawbpf" "$root/bin/rawbpf"
-    cp "$REPO"/progs/*.o "$root/progs/" 2>/dev/null || true
+    cp "$(progs_dir)"/*.o "$root/progs/" 2>/dev/null || true
     copy_with_libs "$root" "$(command -v bpftool)" /usr/sbin/bpftool
     (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) > "$out" \
         || die "could not write $out"

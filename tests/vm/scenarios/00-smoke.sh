@@ -10,4 +10,6 @@ echo "rawbpf --version: rc=$rc: $out"
 [ "$rc" -le 2 ] || fail "rawbpf did not run (rc=$rc): the binary must be static"
 bpftool version >/dev/null 2>&1 || fail "bpftool does not run in the guest (missing libraries?)"
 echo "bpftool: $(bpftool version | head -n1); kernel $(uname -r)"
+bpftool prog list > progs.txt 2>&1 || { cat progs.txt; fail "bpftool prog list failed in the guest"; }
+echo "bpf ids now: $(bpf_ids | xargs)"
 exit 0

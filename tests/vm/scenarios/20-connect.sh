@@ -3,7 +3,7 @@
 # The check is pid-exact: the trace must name a pid of an nc we started, with dport=4242 and ret=0.
 . /lib/rawbpf/lib.sh
 require_prog connect.o
-require_real_rawbpf
+require_rawbpf_cmd load
 
 rawbpf load /progs/connect.o --duration 6 > out 2>&1 &
 rb=$!

@@ -2,7 +2,7 @@
 # Ids are compared with a snapshot taken before (the kernel may hold other objects), using bpftool in the guest.
 . /lib/rawbpf/lib.sh
 require_prog connect.o
-require_real_rawbpf
+require_rawbpf_cmd load
 
 # run_and_stop HOW: starts `rawbpf load`, proves it created objects, stops it HOW (duration|sigint), checks cleanup.
 run_and_stop() {
@@ -16,7 +16,7 @@ run_and_stop() {
     bpf_ids > during.ids
     echo "new objects while running ($1):" $(new_lines before.ids during.ids)
     new_lines before.ids during.ids | grep -q '^prog ' \
-        || { cat "$out"; fail "no new prog id while rawbpf ran ($1): nothing was loaded, so nothing to check"; }
+        || { cat "$out"; bpftool prog list; fail "no new prog id while rawbpf ran ($1): nothing was loaded, so nothing to check"; }
     if [ "$1" = sigint ]; then
         kill -INT "$rb"
         wait_exit "$rb" 10 || { kill -9 "$rb"; cat "$out"
