@@ -2,26 +2,26 @@
 
 BOOT_TIMEOUT="${RAWBPF_VM_TIMEOUT:-240}"
 
-# qemu_cmd KERNEL INITRD APPEND ACCEL: the qemu command line. The serial console goes to stdout.
-qemu_cmd() {
+# qemu_args KERNEL INITRD APPEND: sets QEMU_ARGS to the qemu command line. The serial console goes to stdout.
+qemu_args() {
     local cpu=max
-    [ "$4" = kvm ] && cpu=host
-    echo qemu-system-x86_64 -accel "$4" -cpu "$cpu" -m 1024 -smp 2 -nodefaults -no-user-config \
-        -display none -serial stdio -monitor none -no-reboot \
-        -kernel "$1" -initrd "$2" -append "'console=ttyS0 quiet loglevel=3 panic=-1 $3'"
+    [ "$ACCEL" = kvm ] && cpu=host
+    QEMU_ARGS=(qemu-system-x86_64 -accel "$ACCEL" -cpu "$cpu" -m 1024 -smp 2 -nodefaults -no-user-config
+        -display none -serial stdio -monitor none -no-reboot
+        -kernel "$1" -initrd "$2" -append "console=ttyS0 quiet loglevel=3 panic=-1 $3")
 }
 
 # boot LOG KERNEL INITRD APPEND [live]: runs qemu, writing the console to LOG (and to stderr when live).
-# Returns 124 when the guest timed out.
+# Returns 124 when the guest timed out (qemu killed). (No `eval` here: under `set -e` it hides timeout's 124.)
 boot() {
     local log="$1" rc
-    local cmd; cmd=$(qemu_cmd "$2" "$3" "$4" "$ACCEL")
-    echo "# $cmd" > "$log"
+    qemu_args "$2" "$3" "$4"
+    { printf '#'; printf ' %q' "${QEMU_ARGS[@]}"; echo; } > "$log"
     if [ "${5:-}" = live ]; then
-        eval "timeout -k 5 $BOOT_TIMEOUT $cmd" </dev/null 2>&1 | tr -d '\r' | tee -a "$log" >&2
+        timeout -k 5 "$BOOT_TIMEOUT" "${QEMU_ARGS[@]}" </dev/null 2>&1 | tr -d '\r' | tee -a "$log" >&2
         rc=${PIPESTATUS[0]}
     else
-        eval "timeout -k 5 $BOOT_TIMEOUT $cmd" </dev/null 2>&1 | tr -d '\r' >> "$log"
+        timeout -k 5 "$BOOT_TIMEOUT" "${QEMU_ARGS[@]}" </dev/null 2>&1 | tr -d '\r' >> "$log"
         rc=${PIPESTATUS[0]}
     fi
     return "$rc"
