@@ -37,9 +37,13 @@ choose_accel() { # choose_accel KERNEL INITRD
     if [ -f "$stamp" ]; then ACCEL=$(cat "$stamp"); return; fi
     log "probing KVM (/dev/kvm exists; nested KVM may hang, 20 s limit)…"
     local log; log=$(mktemp)
-    ACCEL=kvm BOOT_TIMEOUT=20 boot "$log" "$1" "$2" "rawbpf.mode=probe" || true
-    if grep -q '@@RAWBPF-DONE' "$log"; then ACCEL=kvm; else ACCEL=tcg; fi
+    # A subshell with stderr discarded: a failing KVM qemu may abort, and bash would report the core dump.
+    (ACCEL=kvm BOOT_TIMEOUT=20 boot "$log" "$1" "$2" "rawbpf.mode=probe") 2>/dev/null || true
+    if grep -q '@@RAWBPF-DONE' "$log"; then
+        ACCEL=kvm; log "  KVM works; using kvm"
+    else
+        ACCEL=tcg; log "  KVM unusable ($(grep -v '^#' "$log" | tail -n1 | cut -c1-100)); using tcg"
+    fi
     rm -f "$log"
     mkdir -p "$VM_CACHE" && echo "$ACCEL" > "$stamp"
-    log "  using $ACCEL"
 }

@@ -38,5 +38,5 @@ need_packages() {
 
 # The host tools the harness uses. bpftool is copied into the guest for the `cleanup` scenario.
 need_host_tools() {
-    need_packages qemu-system-x86 busybox-static cpio gzip bpftool
+    need_packages qemu-system-x86 busybox-static cpio gzip file bpftool
 }
