@@ -17,8 +17,14 @@ build_rawbpf() {
 
 # The loader that becomes /bin/rawbpf in the guest: the static rawbpf, or with RAWBPF_VM_LOADER=oracle the libbpf
 # reference loader from tests/vm/oracle (to check the harness and scenarios independently of rawbpf).
+# RAWBPF_VM_LOADER may also name a static binary (e.g. another worktree's target/vm/.../rawbpf).
 build_loader() {
-    [ "${RAWBPF_VM_LOADER:-rawbpf}" = oracle ] || { build_rawbpf; return; }
+    case "${RAWBPF_VM_LOADER:-rawbpf}" in
+        rawbpf) build_rawbpf; return ;;
+        oracle) ;;
+        *) [ -x "$RAWBPF_VM_LOADER" ] || die "RAWBPF_VM_LOADER=$RAWBPF_VM_LOADER: not rawbpf, oracle or an executable"
+           log "guest loader: $RAWBPF_VM_LOADER"; echo "$RAWBPF_VM_LOADER"; return ;;
+    esac
     need_packages libbpf-dev libelf-dev zlib1g-dev gcc
     local bin="$REPO/target/vm/refload"
     mkdir -p "$REPO/target/vm"

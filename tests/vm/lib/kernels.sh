@@ -62,7 +62,7 @@ download_kernel() { # download_kernel DEST CANDIDATES APT_OPTS
         if (cd "$tmp" && apt-get $opts download "$pkg" >/dev/null 2>&1); then
             dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/x" || die "could not unpack $pkg"
             cp "$tmp"/x/boot/vmlinuz-* "$dest/vmlinuz" || die "$pkg holds no boot/vmlinuz-*"
-            ls "$tmp"/x/boot/ | sed -n 's/^vmlinuz-//p' > "$dest/release"
+            basename "$tmp"/x/boot/vmlinuz-* | sed 's/^vmlinuz-//' > "$dest/release"
             echo "$pkg" > "$dest/package"
             rm -rf "$tmp"
             return 0
@@ -97,7 +97,7 @@ kernel_image() { # kernel_image VERSION
     cands=$(kernel_candidates "$glob" $(private_apt_opts "$name"))
     [ -n "$cands" ] || die "no package matches $glob in the machine's apt sources nor in $suites"
     download_kernel "$dest" "$cands" "$(private_apt_opts "$name")" \
-        || die "none of the $v kernel packages downloaded: $(echo $cands | xargs)"
+        || die "none of the $v kernel packages downloaded: $(echo "$cands" | xargs)"
     log "  got $(cat "$dest/package")"
     echo "$dest/vmlinuz"
 }

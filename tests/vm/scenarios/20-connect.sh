@@ -15,7 +15,7 @@ esac
 
 # Three connects, each an nc run in the background so $! is the pid that calls connect().
 pids=""
-for i in 1 2 3; do
+for _ in 1 2 3; do
     nc -w1 127.0.0.1 4242 </dev/null >/dev/null 2>&1 &
     pids="$pids $!"
     wait $!
