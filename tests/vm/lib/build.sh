@@ -36,26 +36,13 @@ build_loader() {
 # Where the BPF objects come from: RAWBPF_VM_PROGS (a directory) or the repo's progs/.
 progs_dir() { echo "${RAWBPF_VM_PROGS:-$REPO/progs}"; }
 
-# True when some progs/*.bpf.c is newer than its .o, or no .o exists at all.
-progs_stale() {
-    local src obj any=0
-    for obj in "$REPO"/progs/*.o; do [ -e "$obj" ] && any=1; done
-    [ "$any" = 0 ] && return 0
-    for src in "$REPO"/progs/*.bpf.c; do
-        [ -e "$src" ] || continue
-        obj="${src%.bpf.c}.o"; [ -e "$obj" ] || obj="${src%.c}.o"
-        [ -e "$obj" ] && [ ! "$src" -nt "$obj" ] || return 0
-    done
-    return 1
-}
-
-# Rebuilds progs/*.o with progs-build/build when it exists and they are stale. Never fatal: scenarios that need
-# an object skip with a message when it is missing.
+# Runs progs-build/build when it exists: it rebuilds only the objects older than their source, headers or
+# vmlinux.h, so calling it every time is cheap. Never fatal: scenarios needing an object skip when it is missing.
 build_progs() {
     [ -n "${RAWBPF_VM_PROGS:-}" ] && { log "BPF objects from RAWBPF_VM_PROGS=$RAWBPF_VM_PROGS"; return; }
-    if progs_stale && [ -x "$REPO/progs-build/build" ]; then
+    if [ -f "$REPO/progs-build/build" ]; then
         log "building BPF objects (progs-build/build)…"
-        (cd "$REPO" && ./progs-build/build >&2) || log "warning: progs-build/build failed; scenarios needing progs will skip"
+        (cd "$REPO" && bash progs-build/build >&2) || log "warning: progs-build/build failed; scenarios needing progs will skip"
     fi
     compgen -G "$REPO/progs/*.o" >/dev/null || log "note: no progs/*.o (no progs-build/build yet?); scenarios needing them will SKIP"
 }
