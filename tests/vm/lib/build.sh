@@ -1,0 +1,48 @@
+# Builds what goes into the guest: a static rawbpf and the BPF objects from progs/.
+
+# Builds rawbpf statically (glibc, crt-static) in its own target dir so normal builds keep their flags.
+# Prints the binary's path.
+build_rawbpf() {
+    local out="$REPO/target/vm"
+    log "building static rawbpf (target/vm)…"
+    (cd "$REPO" && RUSTFLAGS="-C target-feature=+crt-static" \
+        cargo build --quiet --release --target x86_64-unknown-linux-gnu --target-dir "$out" -p loader >&2) \
+        || die "cargo build of the static rawbpf failed"
+    local bin="$out/x86_64-unknown-linux-gnu/release/rawbpf"
+    # `file` says "static-pie linked" or "statically linked"; anything with an interpreter needs a libc.
+    ! file -L "$bin" | grep -q 'interpreter' \
+        || die "$bin is not statically linked; the guest has no libc"
+    echo "$bin"
+}
+
+# The loader that becomes /bin/rawbpf in the guest: the static rawbpf, or with RAWBPF_VM_LOADER=oracle the libbpf
+# reference loader from tests/vm/oracle (to check the harness and scenarios independently of rawbpf).
+# RAWBPF_VM_LOADER may also name a static binary (e.g. another worktree's target/vm/.../rawbpf).
+build_loader() {
+    case "${RAWBPF_VM_LOADER:-rawbpf}" in
+        rawbpf) build_rawbpf; return ;;
+        oracle) ;;
+        *) [ -x "$RAWBPF_VM_LOADER" ] || die "RAWBPF_VM_LOADER=$RAWBPF_VM_LOADER: not rawbpf, oracle or an executable"
+           log "guest loader: $RAWBPF_VM_LOADER"; echo "$RAWBPF_VM_LOADER"; return ;;
+    esac
+    need_packages libbpf-dev libelf-dev zlib1g-dev gcc
+    local bin="$REPO/target/vm/refload"
+    mkdir -p "$REPO/target/vm"
+    log "building the libbpf oracle loader (RAWBPF_VM_LOADER=oracle)…"
+    gcc -O2 -static -o "$bin" "$VM_DIR/oracle/refload.c" -lbpf -lelf -lz >&2 || die "could not build $bin"
+    echo "$bin"
+}
+
+# Where the BPF objects come from: RAWBPF_VM_PROGS (a directory) or the repo's progs/.
+progs_dir() { echo "${RAWBPF_VM_PROGS:-$REPO/progs}"; }
+
+# Runs progs-build/build when it exists: it rebuilds only the objects older than their source, headers or
+# vmlinux.h, so calling it every time is cheap. Never fatal: scenarios needing an object skip when it is missing.
+build_progs() {
+    [ -n "${RAWBPF_VM_PROGS:-}" ] && { log "BPF objects from RAWBPF_VM_PROGS=$RAWBPF_VM_PROGS"; return; }
+    if [ -f "$REPO/progs-build/build" ]; then
+        log "building BPF objects (progs-build/build)…"
+        (cd "$REPO" && bash progs-build/build >&2) || log "warning: progs-build/build failed; scenarios needing progs will skip"
+    fi
+    compgen -G "$REPO/progs/*.o" >/dev/null || log "note: no progs/*.o (no progs-build/build yet?); scenarios needing them will SKIP"
+}

@@ -1,0 +1,39 @@
+# Builds the guest's initramfs: busybox, /init, rawbpf, progs/*.o, the scenarios and bpftool (with its libraries).
+
+# Copies a dynamically linked host binary and the libraries `ldd` lists, at the same paths, into ROOT.
+copy_with_libs() { # copy_with_libs ROOT BINARY DEST_IN_ROOT
+    local root="$1" bin="$2" dest="$3" lib
+    mkdir -p "$root$(dirname "$dest")"
+    cp -L "$bin" "$root$dest"
+    for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+    done
+}
+
+# build_initramfs OUT RAWBPF: writes a gzip'd newc cpio to OUT.
+build_initramfs() {
+    local out="$1" rawbpf="$2" root applet busybox
+    root=$(mktemp -d)
+    log "building initramfs…"
+    mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,progs,scenarios,lib/rawbpf}
+    busybox=$(command -v busybox) || die "busybox not found (apt-get install busybox-static)"
+    file -L "$busybox" | grep -q 'statically linked' || busybox=/bin/busybox
+    cp -L "$busybox" "$root/bin/busybox"
+    for applet in $("$root/bin/busybox" --list-full); do
+        [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+    done
+    # The kernel opens /dev/console for init before devtmpfs is mounted; /init re-opens it too.
+    mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
+    install -m 755 "$VM_DIR/guest/init" "$root/init"
+    install -m 644 "$VM_DIR/guest/lib.sh" "$root/lib/rawbpf/lib.sh"
+    install -m 644 "$VM_DIR/guest/demo.sh" "$root/lib/rawbpf/demo.sh"
+    install -m 644 "$VM_DIR"/scenarios/*.sh "$root/scenarios/"
+    install -m 755 "$rawbpf" "$root/bin/rawbpf"
+    cp "$(progs_dir)"/*.o "$root/progs/" 2>/dev/null || true
+    copy_with_libs "$root" "$(command -v bpftool)" /usr/sbin/bpftool
+    (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) > "$out" \
+        || die "could not write $out"
+    rm -rf "$root"
+    log "  initramfs $(du -h "$out" | cut -f1)"
+}
