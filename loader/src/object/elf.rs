@@ -39,6 +39,8 @@ pub(crate) struct RawSymbol {
     pub section: Option<usize>,
     pub value: u64,
     pub size: u64,
+    /// STV_* visibility (low bits of st_other).
+    pub visibility: u8,
 }
 
 /// One `Elf64_Rel` entry.
@@ -159,6 +161,7 @@ impl<'a> RawElf<'a> {
                 section,
                 value: sym.st_value(e),
                 size: sym.st_size(e),
+                visibility: sym.st_other() & 0x3,
             });
         }
         Ok(out)

@@ -107,6 +107,9 @@ pub enum ObjectError {
     /// `.BTF` is present but does not parse.
     #[error(".BTF: {0}")]
     Btf(#[from] btf::BtfError),
+    /// `.BTF.ext` is malformed.
+    #[error(".BTF.ext: {0}")]
+    BtfExt(#[from] btf::ext::ExtError),
 }
 
 /// Shorthand for results of the object reader.

@@ -29,7 +29,10 @@ use btf::insn::Insn;
 use btf::wire::Endian;
 use btf::Btf;
 
-use crate::link::SectionExtInfo;
+use btf::ext::BtfExt;
+
+use crate::kernel_btf::{ElfLayout, VarPlacement};
+use crate::link::{FuncInfoRec, LineInfoRec, SectionExtInfo};
 
 pub use error::{ObjectError, Result};
 pub use maps::{MapDef, MapKind};
@@ -115,11 +118,13 @@ pub struct Object {
     /// `.BTF`, if present.
     pub btf: Option<Btf>,
     /// `.BTF.ext` bytes, if present.
-    // TODO(lead): parse with `btf::ext::BtfExt::parse(bytes, &btf)` once merged, then fill
-    // `ext_info` from its func_info/line_info per section (see `link::SectionExtInfo`).
     pub btf_ext_raw: Option<Vec<u8>>,
-    /// func_info/line_info per code section name, for `link`. Empty until `.BTF.ext` is wired.
+    /// `.BTF.ext` parsed (func_info, line_info, CO-RE relocations per section).
+    pub btf_ext: Option<BtfExt>,
+    /// func_info/line_info per code section name, for `link`.
     pub ext_info: BTreeMap<String, SectionExtInfo>,
+    /// Section sizes and variable symbols, for the DATASEC fixups of `kernel_btf`.
+    pub elf_layout: ElfLayout,
     /// All executable sections, in ELF order.
     pub code_sections: Vec<CodeSection>,
     /// Programs, in ELF section order then by position.
@@ -168,6 +173,12 @@ impl Object {
         let maps = collect_maps(&elf, name, btf.as_ref())?;
         attach_relocs(&elf, &maps, &mut code_sections)?;
         let programs = collect_programs(&code_sections)?;
+        let btf_ext = match (&btf_ext_raw, &btf) {
+            (Some(raw), Some(btf)) => Some(BtfExt::parse(raw, btf)?),
+            _ => None,
+        };
+        let ext_info = btf_ext.as_ref().map(ext_info_by_section).unwrap_or_default();
+        let elf_layout = elf_layout(&elf);
         Ok(Object {
             name: name.to_owned(),
             endian: elf.endian,
@@ -175,7 +186,9 @@ impl Object {
             kern_version,
             btf,
             btf_ext_raw,
-            ext_info: BTreeMap::new(),
+            btf_ext,
+            ext_info,
+            elf_layout,
             code_sections,
             programs,
             maps,
@@ -208,6 +221,49 @@ impl Object {
         let sec = self.code_sections.get(p.code_section)?;
         Some((sec, sec.funcs.get(p.func)?))
     }
+}
+
+/// func_info/line_info of `.BTF.ext` in the shape `link` consumes, per section name.
+fn ext_info_by_section(ext: &BtfExt) -> BTreeMap<String, SectionExtInfo> {
+    let mut out: BTreeMap<String, SectionExtInfo> = BTreeMap::new();
+    for sec in &ext.func_info {
+        let e = out.entry(sec.name.clone()).or_default();
+        e.func_info = sec.records.iter().map(|r| FuncInfoRec { insn_off: r.insn_off, type_id: r.type_id }).collect();
+    }
+    for sec in &ext.line_info {
+        let e = out.entry(sec.name.clone()).or_default();
+        e.line_info = sec
+            .records
+            .iter()
+            .map(|r| LineInfoRec {
+                insn_off: r.insn_off,
+                file_name_off: r.file_name_off,
+                line_off: r.line_off,
+                line_col: r.line_col,
+            })
+            .collect();
+    }
+    out
+}
+
+/// Section sizes and data-symbol placements for the kernel BTF fixups.
+fn elf_layout(elf: &RawElf<'_>) -> ElfLayout {
+    const STB_LOCAL: u8 = 0;
+    const STV_HIDDEN: u8 = 2;
+    const STT_OBJECT: u8 = 1;
+    let mut layout = ElfLayout::default();
+    for s in &elf.sections {
+        layout.section_sizes.insert(s.name.clone(), s.size.min(u32::MAX as u64) as u32);
+    }
+    for sym in elf.symbols.iter().filter(|s| s.st_type == STT_OBJECT) {
+        let Some(sec) = sym.section.and_then(|i| elf.sections.get(i)) else { continue };
+        let place = VarPlacement {
+            offset: sym.value.min(u32::MAX as u64) as u32,
+            hidden: sym.visibility == STV_HIDDEN || sym.bind == STB_LOCAL,
+        };
+        layout.vars.insert((sec.name.clone(), sym.name.clone()), place);
+    }
+    layout
 }
 
 /// Bytes up to the first NUL, as text.
