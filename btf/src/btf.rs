@@ -46,13 +46,19 @@ impl Btf {
         };
         let strings = &data[hdr.strings_range()];
         if base.is_none() && strings.first().is_some_and(|&b| b != 0) {
-            return Err(BtfError::BadHeader { what: "BTF", reason: "string section does not start with an empty string".into() });
+            return Err(BtfError::BadHeader {
+                what: "BTF",
+                reason: "string section does not start with an empty string".into(),
+            });
         }
         if strings.last().is_some_and(|&b| b != 0) {
             return Err(BtfError::StringsNotTerminated { len: strings.len() });
         }
         if data.len() > u32::MAX as usize {
-            return Err(BtfError::BadHeader { what: "BTF", reason: format!("{} bytes is more than 4 GiB", data.len()) });
+            return Err(BtfError::BadHeader {
+                what: "BTF",
+                reason: format!("{} bytes is more than 4 GiB", data.len()),
+            });
         }
         let (offsets, in_base) = scan_types(&data, &hdr, first_id, str_base)?;
         // Split types named with a base string: check those names exist in the base.
@@ -61,7 +67,15 @@ impl Btf {
                 b.str_at_ctx(name_off, || format!("type id {id} name"))?;
             }
         }
-        Ok(Btf { data, hdr, offsets, first_id, str_base, base, names: LazyNameIndex::default() })
+        Ok(Btf {
+            data,
+            hdr,
+            offsets,
+            first_id,
+            str_base,
+            base,
+            names: LazyNameIndex::default(),
+        })
     }
 
     /// The number of type ids, counting void and any base: valid ids are `0..count()`.
@@ -94,6 +108,11 @@ impl Btf {
         self.str_base + self.hdr.str_len
     }
 
+    /// The string section of this blob (without the base's), as stored.
+    pub fn strings_raw(&self) -> &[u8] {
+        &self.data[self.hdr.strings_range()]
+    }
+
     /// Size of the string section of this blob (without the base's).
     pub fn strings_len(&self) -> u32 {
         self.hdr.str_len
@@ -101,7 +120,9 @@ impl Btf {
 
     /// Heap bytes held (data, offsets, name index), without the base.
     pub fn heap_bytes(&self) -> usize {
-        self.data.capacity() + self.offsets.capacity() * 4 + self.names.get().map_or(0, NameIndex::heap_bytes)
+        self.data.capacity()
+            + self.offsets.capacity() * 4
+            + self.names.get().map_or(0, NameIndex::heap_bytes)
     }
 
     /// The string at `offset` (offsets below the base's end resolve in the base).
@@ -117,20 +138,28 @@ impl Btf {
         }
         let strings = &self.data[self.hdr.strings_range()];
         let rel = (offset - self.str_base) as usize;
-        let bytes = strings.get(rel..).ok_or_else(|| BtfError::BadStringOffset {
-            context: ctx(),
-            offset,
-            len: self.str_end() as usize,
-        })?;
+        let bytes = strings
+            .get(rel..)
+            .ok_or_else(|| BtfError::BadStringOffset {
+                context: ctx(),
+                offset,
+                len: self.str_end() as usize,
+            })?;
         // The section ends in NUL (checked at parse), so a NUL is always found.
         let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-        std::str::from_utf8(&bytes[..end]).map_err(|_| BtfError::BadUtf8 { context: ctx(), offset })
+        std::str::from_utf8(&bytes[..end]).map_err(|_| BtfError::BadUtf8 {
+            context: ctx(),
+            offset,
+        })
     }
 
     /// Decodes type `id`.
     pub fn type_by_id(&self, id: TypeId) -> Result<Type<'_>> {
         if id == 0 {
-            return Ok(Type { name: "", body: Body::Void });
+            return Ok(Type {
+                name: "",
+                body: Body::Void,
+            });
         }
         if id < self.first_id {
             if let Some(b) = &self.base {
@@ -140,7 +169,10 @@ impl Btf {
         let off = *self
             .offsets
             .get((id - self.first_id) as usize)
-            .ok_or(BtfError::NoSuchType { id, count: self.count() })? as usize;
+            .ok_or(BtfError::NoSuchType {
+                id,
+                count: self.count(),
+            })? as usize;
         self.decode(id, off)
     }
 
@@ -157,9 +189,16 @@ impl Btf {
         let off = *self
             .offsets
             .get((id - self.first_id) as usize)
-            .ok_or(BtfError::NoSuchType { id, count: self.count() })? as usize;
+            .ok_or(BtfError::NoSuchType {
+                id,
+                count: self.count(),
+            })? as usize;
         let info = self.reader().u32(off + 4)?;
-        Kind::from_u32((info >> 24) & 0x1f).ok_or(BtfError::UnknownKind { id, offset: off, kind: (info >> 24) & 0x1f })
+        Kind::from_u32((info >> 24) & 0x1f).ok_or(BtfError::UnknownKind {
+            id,
+            offset: off,
+            kind: (info >> 24) & 0x1f,
+        })
     }
 
     /// The name of type `id` (empty if anonymous), without decoding the rest.
@@ -175,7 +214,10 @@ impl Btf {
         let off = *self
             .offsets
             .get((id - self.first_id) as usize)
-            .ok_or(BtfError::NoSuchType { id, count: self.count() })? as usize;
+            .ok_or(BtfError::NoSuchType {
+                id,
+                count: self.count(),
+            })? as usize;
         let name_off = self.reader().u32(off)?;
         self.str_at_ctx(name_off, || format!("type id {id} name"))
     }
@@ -198,9 +240,11 @@ impl Btf {
             None => Some(self.names.build_with(|| self.build_name_index())),
         };
         match index {
-            Some(index) => {
-                out.extend(index.candidates(hash).filter(|&id| self.name_of(id).is_ok_and(|n| n == name)))
-            }
+            Some(index) => out.extend(
+                index
+                    .candidates(hash)
+                    .filter(|&id| self.name_of(id).is_ok_and(|n| n == name)),
+            ),
             None => self.scan_by_name(name.as_bytes(), out),
         }
         if let Some(b) = &self.base {
@@ -215,7 +259,12 @@ impl Btf {
         let e = self.hdr.endian;
         for (i, &off) in self.offsets.iter().enumerate() {
             let off = off as usize;
-            let name_off = e.u32([self.data[off], self.data[off + 1], self.data[off + 2], self.data[off + 3]]);
+            let name_off = e.u32([
+                self.data[off],
+                self.data[off + 1],
+                self.data[off + 2],
+                self.data[off + 3],
+            ]);
             let id = self.first_id + i as u32;
             let hit = if name_off < self.str_base {
                 self.name_of(id).is_ok_and(|n| n.as_bytes() == name)
@@ -239,7 +288,12 @@ impl Btf {
         let mut named = Vec::with_capacity(self.offsets.len());
         for (i, &off) in self.offsets.iter().enumerate() {
             let off = off as usize;
-            let name_off = e.u32([self.data[off], self.data[off + 1], self.data[off + 2], self.data[off + 3]]);
+            let name_off = e.u32([
+                self.data[off],
+                self.data[off + 1],
+                self.data[off + 2],
+                self.data[off + 3],
+            ]);
             let id = self.first_id + i as u32;
             if name_off == 0 {
                 continue;
@@ -259,7 +313,8 @@ impl Btf {
 
     /// The first id named `name` with kind `kind`, if any.
     pub fn find_by_name_kind(&self, name: &str, kind: Kind) -> Option<TypeId> {
-        self.ids_by_name(name).find(|&id| self.kind_of(id).is_ok_and(|k| k == kind))
+        self.ids_by_name(name)
+            .find(|&id| self.kind_of(id).is_ok_and(|k| k == kind))
     }
 
     /// Every type id of this blob and its base, from 1.
@@ -278,7 +333,11 @@ impl Btf {
 
     fn check_ref(&self, id: TypeId, target: TypeId) -> Result<TypeId> {
         if target >= self.count() {
-            return Err(BtfError::BadTypeRef { id, target, count: self.count() });
+            return Err(BtfError::BadTypeRef {
+                id,
+                target,
+                count: self.count(),
+            });
         }
         Ok(target)
     }
@@ -291,12 +350,24 @@ impl Btf {
         let vlen = (info & 0xffff) as usize;
         let kflag = info >> 31 == 1;
         let kind_no = (info >> 24) & 0x1f;
-        let kind = Kind::from_u32(kind_no).ok_or(BtfError::UnknownKind { id, offset: off, kind: kind_no })?;
+        let kind = Kind::from_u32(kind_no).ok_or(BtfError::UnknownKind {
+            id,
+            offset: off,
+            kind: kind_no,
+        })?;
         let name = self.str_at_ctx(name_off, || format!("type id {id} ({kind}) name"))?;
         let x = off + BTF_TYPE_LEN; // start of the kind-specific data
-        let str_ctx = |what: &'static str, i: usize| move || format!("type id {id} ({kind}) {what} #{i} name");
+        let str_ctx = |what: &'static str, i: usize| {
+            move || format!("type id {id} ({kind}) {what} #{i} name")
+        };
         let body = match kind {
-            Kind::Void => return Err(BtfError::Invalid { id, kind: "VOID", reason: "kind 0 is only valid as type id 0".into() }),
+            Kind::Void => {
+                return Err(BtfError::Invalid {
+                    id,
+                    kind: "VOID",
+                    reason: "kind 0 is only valid as type id 0".into(),
+                })
+            }
             Kind::Int => {
                 let v = r.u32(x)?;
                 let int = Int {
@@ -305,11 +376,17 @@ impl Btf {
                     offset: ((v >> 16) & 0xff) as u8,
                     bits: (v & 0xff) as u8,
                 };
-                if int.bits as u32 > 128 || int.size > 16 || int.offset as u32 + int.bits as u32 > int.size * 8 {
+                if int.bits as u32 > 128
+                    || int.size > 16
+                    || int.offset as u32 + int.bits as u32 > int.size * 8
+                {
                     return Err(BtfError::Invalid {
                         id,
                         kind: "INT",
-                        reason: format!("{} bits at offset {} do not fit {} bytes", int.bits, int.offset, int.size),
+                        reason: format!(
+                            "{} bits at offset {} do not fit {} bytes",
+                            int.bits, int.offset, int.size
+                        ),
                     });
                 }
                 Body::Int(int)
@@ -325,8 +402,11 @@ impl Btf {
                 for i in 0..vlen {
                     let m = x + 12 * i;
                     let raw_off = r.u32(m + 8)?;
-                    let (bit_offset, bitfield_size) =
-                        if kflag { (raw_off & 0xff_ffff, (raw_off >> 24) as u8) } else { (raw_off, 0) };
+                    let (bit_offset, bitfield_size) = if kflag {
+                        (raw_off & 0xff_ffff, (raw_off >> 24) as u8)
+                    } else {
+                        (raw_off, 0)
+                    };
                     members.push(Member {
                         name: self.str_at_ctx(r.u32(m)?, str_ctx("member", i))?,
                         type_id: self.check_ref(id, r.u32(m + 4)?)?,
@@ -334,7 +414,10 @@ impl Btf {
                         bitfield_size,
                     });
                 }
-                let c = Composite { size: size_or_type, members };
+                let c = Composite {
+                    size: size_or_type,
+                    members,
+                };
                 if kind == Kind::Struct {
                     Body::Struct(c)
                 } else {
@@ -348,10 +431,18 @@ impl Btf {
                     let raw = r.i32(e + 4)?;
                     values.push(EnumValue {
                         name: self.str_at_ctx(r.u32(e)?, str_ctx("enumerator", i))?,
-                        value: if kflag { raw as i64 as u64 } else { raw as u32 as u64 },
+                        value: if kflag {
+                            raw as i64 as u64
+                        } else {
+                            raw as u32 as u64
+                        },
                     });
                 }
-                Body::Enum(Enum { size: size_or_type, signed: kflag, values })
+                Body::Enum(Enum {
+                    size: size_or_type,
+                    signed: kflag,
+                    values,
+                })
             }
             Kind::Enum64 => {
                 let mut values = Vec::with_capacity(vlen);
@@ -362,7 +453,11 @@ impl Btf {
                         value: (r.u32(e + 8)? as u64) << 32 | r.u32(e + 4)? as u64,
                     });
                 }
-                Body::Enum64(Enum { size: size_or_type, signed: kflag, values })
+                Body::Enum64(Enum {
+                    size: size_or_type,
+                    signed: kflag,
+                    values,
+                })
             }
             Kind::Fwd => Body::Fwd { is_union: kflag },
             Kind::Typedef => Body::Typedef(self.check_ref(id, size_or_type)?),
@@ -370,7 +465,10 @@ impl Btf {
             Kind::Const => Body::Const(self.check_ref(id, size_or_type)?),
             Kind::Restrict => Body::Restrict(self.check_ref(id, size_or_type)?),
             Kind::TypeTag => Body::TypeTag(self.check_ref(id, size_or_type)?),
-            Kind::Func => Body::Func(Func { proto: self.check_ref(id, size_or_type)?, linkage: Linkage::from_u32(vlen as u32) }),
+            Kind::Func => Body::Func(Func {
+                proto: self.check_ref(id, size_or_type)?,
+                linkage: Linkage::from_u32(vlen as u32),
+            }),
             Kind::FuncProto => {
                 let mut params = Vec::with_capacity(vlen);
                 for i in 0..vlen {
@@ -380,9 +478,15 @@ impl Btf {
                         type_id: self.check_ref(id, r.u32(p + 4)?)?,
                     });
                 }
-                Body::FuncProto(FuncProto { ret: self.check_ref(id, size_or_type)?, params })
+                Body::FuncProto(FuncProto {
+                    ret: self.check_ref(id, size_or_type)?,
+                    params,
+                })
             }
-            Kind::Var => Body::Var(Var { type_id: self.check_ref(id, size_or_type)?, linkage: Linkage::from_u32(r.u32(x)?) }),
+            Kind::Var => Body::Var(Var {
+                type_id: self.check_ref(id, size_or_type)?,
+                linkage: Linkage::from_u32(r.u32(x)?),
+            }),
             Kind::Datasec => {
                 let mut vars = Vec::with_capacity(vlen);
                 for i in 0..vlen {
@@ -393,10 +497,16 @@ impl Btf {
                         size: r.u32(v + 8)?,
                     });
                 }
-                Body::Datasec(Datasec { size: size_or_type, vars })
+                Body::Datasec(Datasec {
+                    size: size_or_type,
+                    vars,
+                })
             }
             Kind::Float => Body::Float { size: size_or_type },
-            Kind::DeclTag => Body::DeclTag(DeclTag { type_id: self.check_ref(id, size_or_type)?, component_idx: r.i32(x)? }),
+            Kind::DeclTag => Body::DeclTag(DeclTag {
+                type_id: self.check_ref(id, size_or_type)?,
+                component_idx: r.i32(x)?,
+            }),
         };
         Ok(Type { name, body })
     }
@@ -458,18 +568,32 @@ fn scan_types_in<const BIG: bool>(
     while pos < types.len() {
         let id = first_id + offsets.len() as u32;
         if types.len() - pos < BTF_TYPE_LEN {
-            return Err(BtfError::TypeTruncated { id, offset: pos, need: BTF_TYPE_LEN, len: types.len() });
+            return Err(BtfError::TypeTruncated {
+                id,
+                offset: pos,
+                need: BTF_TYPE_LEN,
+                len: types.len(),
+            });
         }
         let name_off = word::<BIG>(types, pos);
         let info = word::<BIG>(types, pos + 4);
         let kind_no = (info >> 24) & 0x1f;
         let (fixed, per) = EXTRA[kind_no as usize];
         if fixed == u8::MAX {
-            return Err(BtfError::UnknownKind { id, offset: pos, kind: kind_no });
+            return Err(BtfError::UnknownKind {
+                id,
+                offset: pos,
+                kind: kind_no,
+            });
         }
         let need = BTF_TYPE_LEN + fixed as usize + per as usize * (info & 0xffff) as usize;
         if types.len() - pos < need {
-            return Err(BtfError::TypeTruncated { id, offset: pos, need, len: types.len() });
+            return Err(BtfError::TypeTruncated {
+                id,
+                offset: pos,
+                need,
+                len: types.len(),
+            });
         }
         // The string section ends in NUL (checked before), so any offset inside it starts a
         // terminated string. Names below `str_base` are the base's, checked by the caller.

@@ -131,7 +131,9 @@ impl DwarfLines {
                 });
             }
             guard_root_die(&dwarf, &header)?;
-            let unit = dwarf.unit(header.clone()).map_err(|e| unit_error(&dwarf, &header, e))?;
+            let unit = dwarf
+                .unit(header.clone())
+                .map_err(|e| unit_error(&dwarf, &header, e))?;
             lines.add_unit(&dwarf, &unit)?;
             scopes.add_unit(&dwarf, &unit)?;
         }
@@ -166,18 +168,30 @@ fn unit_offset(header: &UnitHeader<DwarfReader<'_>>) -> usize {
 
 /// gimli parses the unit's line program header while building the unit; when that is what
 /// failed, blame `.debug_line` (with its offset) instead of `.debug_info`.
-fn unit_error(dwarf: &Dwarf<DwarfReader<'_>>, header: &UnitHeader<DwarfReader<'_>>, err: gimli::Error) -> DwarfError {
+fn unit_error(
+    dwarf: &Dwarf<DwarfReader<'_>>,
+    header: &UnitHeader<DwarfReader<'_>>,
+    err: gimli::Error,
+) -> DwarfError {
     let offset = unit_offset(header);
     let stmt_list = dwarf.abbreviations(header).ok().and_then(|abbrevs| {
         let mut cursor = header.entries(&abbrevs);
         cursor.next_dfs().ok().flatten()?;
-        match cursor.current()?.attr_value(gimli::DW_AT_stmt_list).ok().flatten()? {
+        match cursor
+            .current()?
+            .attr_value(gimli::DW_AT_stmt_list)
+            .ok()
+            .flatten()?
+        {
             AttributeValue::DebugLineRef(line_offset) => Some(line_offset),
             _ => None,
         }
     });
     if let Some(line_offset) = stmt_list {
-        if let Err(e) = dwarf.debug_line.program(line_offset, header.address_size(), None, None) {
+        if let Err(e) = dwarf
+            .debug_line
+            .program(line_offset, header.address_size(), None, None)
+        {
             let context = format!(
                 "line program at offset {:#x} (unit at .debug_info+{offset:#x})",
                 line_offset.0
@@ -189,7 +203,10 @@ fn unit_error(dwarf: &Dwarf<DwarfReader<'_>>, header: &UnitHeader<DwarfReader<'_
 }
 
 /// `Dwarf::unit` resolves the root DIE's name, comp_dir and low_pc itself: vet their indices first.
-fn guard_root_die(dwarf: &Dwarf<DwarfReader<'_>>, header: &UnitHeader<DwarfReader<'_>>) -> Result<(), DwarfError> {
+fn guard_root_die(
+    dwarf: &Dwarf<DwarfReader<'_>>,
+    header: &UnitHeader<DwarfReader<'_>>,
+) -> Result<(), DwarfError> {
     let context = || format!("root DIE of the unit at offset {:#x}", unit_offset(header));
     let err = |e| DwarfError::dwarf(".debug_info", context(), e);
     let abbrevs = dwarf
@@ -197,7 +214,9 @@ fn guard_root_die(dwarf: &Dwarf<DwarfReader<'_>>, header: &UnitHeader<DwarfReade
         .map_err(|e| DwarfError::dwarf(".debug_abbrev", context(), e))?;
     let mut cursor = header.entries(&abbrevs);
     cursor.next_dfs().map_err(err)?;
-    let Some(root) = cursor.current() else { return Ok(()) };
+    let Some(root) = cursor.current() else {
+        return Ok(());
+    };
     let mut attrs = root.attrs();
     while let Some(attr) = attrs.next().map_err(err)? {
         guard_index(&attr.value()).map_err(err)?;

@@ -95,7 +95,9 @@ pub enum LinkError {
         have: usize,
     },
     /// A call or function address points somewhere that is not the start of a function.
-    #[error("section '{section}' insn {insn}: call target {target_section}+{target_insn} {reason}")]
+    #[error(
+        "section '{section}' insn {insn}: call target {target_section}+{target_insn} {reason}"
+    )]
     BadCallTarget {
         /// Section of the call.
         section: String,
@@ -109,7 +111,9 @@ pub enum LinkError {
         reason: &'static str,
     },
     /// An ld_imm64 is cut by the end of its function.
-    #[error("section '{section}' insn {insn}: ld_imm64 has no second slot inside function '{func}'")]
+    #[error(
+        "section '{section}' insn {insn}: ld_imm64 has no second slot inside function '{func}'"
+    )]
     SplitLdImm64 {
         /// Section.
         section: String,
@@ -142,7 +146,9 @@ struct Linker<'o> {
 /// Links program `prog` of `obj`; `map_fds[i]` is the fd of `obj.maps[i]`.
 pub fn link(obj: &Object, prog: ProgramRef, map_fds: &[RawFd]) -> Result<LinkedProgram, LinkError> {
     let p = obj.program(prog).ok_or(LinkError::NoSuchProgram(prog.0))?;
-    let (_, f) = obj.program_func(prog).ok_or(LinkError::NoSuchProgram(prog.0))?;
+    let (_, f) = obj
+        .program_func(prog)
+        .ok_or(LinkError::NoSuchProgram(prog.0))?;
     let mut l = Linker {
         obj,
         map_fds,
@@ -167,7 +173,10 @@ pub fn link(obj: &Object, prog: ProgramRef, map_fds: &[RawFd]) -> Result<LinkedP
         }
     }
     let (func_info, line_info) = l.ext_info();
-    let subprogs = l.placed[1..].iter().map(|p| (p.name.clone(), p.out_start)).collect();
+    let subprogs = l.placed[1..]
+        .iter()
+        .map(|p| (p.name.clone(), p.out_start))
+        .collect();
     Ok(LinkedProgram {
         name: p.name.clone(),
         insns: l.out,
@@ -208,13 +217,22 @@ impl Linker<'_> {
             target_insn: target,
             reason,
         };
-        let Some(t) = usize::try_from(target).ok().filter(|&t| t < sec.insns.len()) else {
+        let Some(t) = usize::try_from(target)
+            .ok()
+            .filter(|&t| t < sec.insns.len())
+        else {
             return Err(bad("is outside the section"));
         };
-        if let Some(p) = self.placed.iter().find(|p| p.section == section && p.start == t) {
+        if let Some(p) = self
+            .placed
+            .iter()
+            .find(|p| p.section == section && p.start == t)
+        {
             return Ok(p.out_start);
         }
-        let f = sec.func_at(t).ok_or_else(|| bad("is not the start of a function"))?;
+        let f = sec
+            .func_at(t)
+            .ok_or_else(|| bad("is not the start of a function"))?;
         let (len, name) = (f.len_insns, f.name.clone());
         Ok(self.place(section, t, len, &name))
     }
@@ -226,7 +244,11 @@ impl Linker<'_> {
         let placed_before = self.placed.len();
         let (src_idx, out_idx) = (p.start + j, p.out_start + j);
         let ins = self.out[out_idx];
-        let reloc = sec.relocs.iter().find(|r| r.insn_idx == src_idx).map(|r| r.target);
+        let reloc = sec
+            .relocs
+            .iter()
+            .find(|r| r.insn_idx == src_idx)
+            .map(|r| r.target);
         // Pseudo calls and function addresses without a relocation are relative within the section.
         let local = |ins: &Insn| (p.section, src_idx as i64 + i64::from(ins.imm) + 1);
         match reloc {
@@ -249,7 +271,9 @@ impl Linker<'_> {
                 self.out[out_idx].imm = fd;
                 self.out[out_idx + 1].imm = offset as i32;
             }
-            Some(RelocTarget::Call { section, insn }) => self.fix_call(p, src_idx, out_idx, section, insn as i64)?,
+            Some(RelocTarget::Call { section, insn }) => {
+                self.fix_call(p, src_idx, out_idx, section, insn as i64)?
+            }
             Some(RelocTarget::FuncAddr { section, insn }) => {
                 self.fix_call(p, src_idx, out_idx, section, insn as i64)?;
                 self.out[out_idx].src = pseudo::FUNC;
@@ -298,7 +322,11 @@ impl Linker<'_> {
         let mut funcs = Vec::new();
         let mut lines = Vec::new();
         for p in &self.placed {
-            let Some(ext) = self.obj.ext_info.get(&self.obj.code_sections[p.section].name) else {
+            let Some(ext) = self
+                .obj
+                .ext_info
+                .get(&self.obj.code_sections[p.section].name)
+            else {
                 continue;
             };
             // Byte offset in the section → index in the output, if inside this function.
@@ -307,7 +335,11 @@ impl Linker<'_> {
                 (off as usize % Insn::SIZE == 0 && i >= p.start && i < p.start + p.len)
                     .then(|| (p.out_start + i - p.start) as u32)
             };
-            funcs.extend(ext.func_info.iter().filter_map(|r| Some((map(r.insn_off)?, r.type_id))));
+            funcs.extend(
+                ext.func_info
+                    .iter()
+                    .filter_map(|r| Some((map(r.insn_off)?, r.type_id))),
+            );
             lines.extend(ext.line_info.iter().filter_map(|r| {
                 Some(LineInfoRecord {
                     insn_idx: map(r.insn_off)?,

@@ -129,7 +129,9 @@ fn objdump_lines(obj: &Path) -> BTreeMap<String, BTreeMap<u64, (String, u32)>> {
             }
         } else if let Some((slot, _)) = line.trim_start().split_once(":\t") {
             if let (Ok(slot), Some(loc)) = (slot.parse::<u64>(), &current) {
-                map.entry(section.clone()).or_default().insert(slot * 8, loc.clone());
+                map.entry(section.clone())
+                    .or_default()
+                    .insert(slot * 8, loc.clone());
             }
         }
     }
@@ -160,7 +162,9 @@ fn check_against_llvm(tag: &str, debug_flags: &[&str]) {
     }
     let tmp = TempDir::new(tag);
     let elf = compile(&tmp.0, debug_flags);
-    let dwarf = DwarfLines::parse(&elf).expect("parse DWARF").expect("object has DWARF");
+    let dwarf = DwarfLines::parse(&elf)
+        .expect("parse DWARF")
+        .expect("object has DWARF");
     let dir = tmp.0.to_str().unwrap();
     let prog_c = format!("{dir}/prog.c");
     let helper_h = format!("{dir}/inc/helper.h");
@@ -174,7 +178,11 @@ fn check_against_llvm(tag: &str, debug_flags: &[&str]) {
             let loc = dwarf
                 .location(index, offset)
                 .unwrap_or_else(|| panic!("{section}+{offset:#x}: no location"));
-            assert_eq!((&loc.path, loc.line), (path, *line), "{section}+{offset:#x}");
+            assert_eq!(
+                (&loc.path, loc.line),
+                (path, *line),
+                "{section}+{offset:#x}"
+            );
             compared += 1;
         }
     }
@@ -196,12 +204,21 @@ fn check_against_llvm(tag: &str, debug_flags: &[&str]) {
         .step_by(8)
         .map(|off| dwarf.location(two, off).expect("location"))
         .collect();
-    let inlined = locs.iter().filter(|l| mix_lines.contains(&l.line)).collect::<Vec<_>>();
-    assert!(!inlined.is_empty(), "no instruction of mix() in prog_two: {locs:#?}");
+    let inlined = locs
+        .iter()
+        .filter(|l| mix_lines.contains(&l.line))
+        .collect::<Vec<_>>();
+    assert!(
+        !inlined.is_empty(),
+        "no instruction of mix() in prog_two: {locs:#?}"
+    );
     for loc in &inlined {
         assert_eq!(loc.path, helper_h);
         assert_eq!(loc.inlined, ["mix", "prog_two"]);
-        assert_eq!(loc.inline_chain().as_deref(), Some("mix <- inlined into prog_two"));
+        assert_eq!(
+            loc.inline_chain().as_deref(),
+            Some("mix <- inlined into prog_two")
+        );
         assert!(loc.column > 0);
     }
     let ret = locs
@@ -256,7 +273,11 @@ fn section_file_layout(elf: &[u8], name: &str) -> (usize, usize, usize) {
     let (offset, size) = section.file_range().unwrap();
     let shoff = u64::from_le_bytes(elf[0x28..0x30].try_into().unwrap()) as usize;
     let shentsize = u16::from_le_bytes(elf[0x3a..0x3c].try_into().unwrap()) as usize;
-    (offset as usize, size as usize, shoff + section.index().0 * shentsize)
+    (
+        offset as usize,
+        size as usize,
+        shoff + section.index().0 * shentsize,
+    )
 }
 
 #[test]
@@ -274,7 +295,8 @@ fn dwarf_truncated_debug_line_is_an_error() {
     long_unit[data_off..data_off + 4].copy_from_slice(&(size as u32 * 2).to_le_bytes());
     let err = DwarfLines::parse(&long_unit).expect_err("over-long line program unit");
     assert!(
-        err.to_string().starts_with(".debug_line: line program at offset 0x0"),
+        err.to_string()
+            .starts_with(".debug_line: line program at offset 0x0"),
         "{err}"
     );
 

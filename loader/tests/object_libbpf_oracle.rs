@@ -48,7 +48,10 @@ int main(int argc, char **argv)
 "#;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 /// Compiles the oracle against libbpf; `None` (with the reason) when that is impossible.
@@ -80,15 +83,25 @@ fn link_matches_libbpf_instruction_for_instruction() {
         println!("SKIP: clang-19 not installed");
         return;
     }
-    let build = Command::new(root().join("progs-build/build")).output().unwrap();
-    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let build = Command::new(root().join("progs-build/build"))
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
     let exe = match build_oracle() {
         Ok(exe) => exe,
         Err(why) => return println!("SKIP: {why}"),
     };
     let path = root().join("progs/maps_globals.o");
     let prog_name = "rawbpf_maps_globals";
-    let out = Command::new(&exe).arg(&path).arg(prog_name).output().unwrap();
+    let out = Command::new(&exe)
+        .arg(&path)
+        .arg(prog_name)
+        .output()
+        .unwrap();
     std::fs::remove_dir_all(exe.parent().unwrap()).ok();
     if out.status.code() == Some(3) {
         let why = String::from_utf8_lossy(&out.stderr);

@@ -9,7 +9,10 @@ use loader::link::link;
 use loader::object::{MapKind, Object, ProgramRef};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 fn have(tool: &str) -> bool {
@@ -42,7 +45,11 @@ fn object(name: &str) -> Option<(Object, PathBuf)> {
 }
 
 fn readelf(args: &[&str], path: &Path) -> Option<String> {
-    let out = Command::new("llvm-readelf-19").args(args).arg(path).output().ok()?;
+    let out = Command::new("llvm-readelf-19")
+        .args(args)
+        .arg(path)
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
@@ -69,7 +76,9 @@ fn core_relo_count(ext: &[u8]) -> u32 {
 
 #[test]
 fn connect_has_fentry_and_fexit_on_tcp_connect() {
-    let Some((obj, path)) = object("connect") else { return };
+    let Some((obj, path)) = object("connect") else {
+        return;
+    };
     assert_eq!(obj.license, "GPL");
     let progs: Vec<_> = obj
         .programs
@@ -95,7 +104,13 @@ fn connect_has_fentry_and_fexit_on_tcp_connect() {
                 24,
                 Some("tcp_connect")
             ),
-            ("rawbpf_fexit_connect", "fexit/tcp_connect", 26, 25, Some("tcp_connect")),
+            (
+                "rawbpf_fexit_connect",
+                "fexit/tcp_connect",
+                26,
+                25,
+                Some("tcp_connect")
+            ),
         ]
     );
     let ext = obj.btf_ext_raw.as_deref().expect(".BTF.ext present");
@@ -123,7 +138,10 @@ fn connect_has_fentry_and_fexit_on_tcp_connect() {
         init.contains("fentry tcp_connect: pid=%d dport=%u daddr=%x"),
         "{init:?}"
     );
-    assert!(init.contains("fexit tcp_connect: pid=%d ret=%d"), "{init:?}");
+    assert!(
+        init.contains("fexit tcp_connect: pid=%d ret=%d"),
+        "{init:?}"
+    );
     check_against_readelf(&obj, &path);
 }
 
@@ -141,7 +159,9 @@ fn other_programs_have_the_right_kinds() {
         ),
     ];
     for (file, prog, ty, eat, target) in cases {
-        let Some((obj, path)) = object(file) else { return };
+        let Some((obj, path)) = object(file) else {
+            return;
+        };
         assert_eq!(obj.programs.len(), 1, "{file}");
         let p = &obj.programs[0];
         let k = &p.kind;
@@ -163,7 +183,9 @@ fn other_programs_have_the_right_kinds() {
 
 #[test]
 fn maps_globals_maps_and_data() {
-    let Some((obj, _)) = object("maps_globals") else { return };
+    let Some((obj, _)) = object("maps_globals") else {
+        return;
+    };
     let summary: Vec<_> = obj
         .maps
         .iter()
@@ -184,25 +206,47 @@ fn maps_globals_maps_and_data() {
         [
             ("rawbpf_counts", 1, 4, 8, 128, 0, false),
             ("rawbpf_stats", 2, 4, 16, 4, 0, false),
-            ("maps_glo.rodata", 2, 4, obj.maps[2].value_size, 1, 0x80, true),
+            (
+                "maps_glo.rodata",
+                2,
+                4,
+                obj.maps[2].value_size,
+                1,
+                0x80,
+                true
+            ),
             ("maps_glo.data", 2, 4, 8, 1, 0, false),
             ("maps_glo.bss", 2, 4, 4, 1, 0, false),
         ]
     );
     let btf = obj.btf.as_ref().unwrap();
     assert_eq!(btf.name_of(obj.maps[0].btf_key_type_id).unwrap(), "__u32");
-    assert_eq!(btf.name_of(obj.maps[1].btf_value_type_id).unwrap(), "rawbpf_stat");
-    assert_eq!(btf.name_of(obj.maps[2].btf_value_type_id).unwrap(), ".rodata");
+    assert_eq!(
+        btf.name_of(obj.maps[1].btf_value_type_id).unwrap(),
+        "rawbpf_stat"
+    );
+    assert_eq!(
+        btf.name_of(obj.maps[2].btf_value_type_id).unwrap(),
+        ".rodata"
+    );
     // rawbpf_magic = 0xc0ffee is the first .rodata variable; .data holds rawbpf_calls = 1.
     let rodata = obj.maps[2].initial_data.as_deref().unwrap();
     assert_eq!(rodata[..4], 0xc0ffeeu32.to_le_bytes());
-    assert_eq!(obj.maps[3].initial_data.as_deref(), Some(&1u64.to_le_bytes()[..]));
-    assert_eq!(obj.maps[4].initial_data, None, ".bss starts as the kernel's zeros");
+    assert_eq!(
+        obj.maps[3].initial_data.as_deref(),
+        Some(&1u64.to_le_bytes()[..])
+    );
+    assert_eq!(
+        obj.maps[4].initial_data, None,
+        ".bss starts as the kernel's zeros"
+    );
 }
 
 #[test]
 fn maps_globals_links_subprograms_and_map_references() {
-    let Some((obj, _)) = object("maps_globals") else { return };
+    let Some((obj, _)) = object("maps_globals") else {
+        return;
+    };
     let prog = obj.program_by_name("rawbpf_maps_globals").unwrap();
     let fds = [100, 101, 102, 103, 104];
     let l = link(&obj, prog, &fds).unwrap();
@@ -258,10 +302,16 @@ fn maps_globals_links_subprograms_and_map_references() {
         ("record_pid", "add_to"),
     ];
     assert_eq!(calls, want_calls);
-    assert_eq!(map_fd, [("record_pid", 101), ("add_to", 100), ("add_to", 100)]);
+    assert_eq!(
+        map_fd,
+        [("record_pid", 101), ("add_to", 100), ("add_to", 100)]
+    );
     // .rodata (fd 102): rawbpf_magic at 0 and the printk format; .data (103) rawbpf_calls; .bss (104).
     let fmt = obj.maps[2].initial_data.as_deref().unwrap();
-    let fmt_off = fmt.windows(20).position(|w| w == b"rawbpf-maps_globals:").unwrap() as i32;
+    let fmt_off = fmt
+        .windows(20)
+        .position(|w| w == b"rawbpf-maps_globals:")
+        .unwrap() as i32;
     let mut got = map_value.clone();
     got.sort();
     let mut want = vec![
@@ -277,7 +327,10 @@ fn maps_globals_links_subprograms_and_map_references() {
 
 /// Cross-checks instruction counts and relocation counts with llvm-readelf.
 fn check_against_readelf(obj: &Object, path: &Path) {
-    let (Some(syms), Some(rels)) = (readelf(&["-s", "--wide"], path), readelf(&["-r", "--wide"], path)) else {
+    let (Some(syms), Some(rels)) = (
+        readelf(&["-s", "--wide"], path),
+        readelf(&["-r", "--wide"], path),
+    ) else {
         println!("SKIP: llvm-readelf-19 not available for the cross-check");
         return;
     };
@@ -288,14 +341,29 @@ fn check_against_readelf(obj: &Object, path: &Path) {
                 .find(|l| l.contains(" FUNC ") && l.ends_with(&format!(" {}", f.name)))
                 .unwrap();
             let size: usize = line.split_whitespace().nth(2).unwrap().parse().unwrap();
-            assert_eq!(f.len_insns * Insn::SIZE, size, "{}: function {} size", obj.name, f.name);
+            assert_eq!(
+                f.len_insns * Insn::SIZE,
+                size,
+                "{}: function {} size",
+                obj.name,
+                f.name
+            );
         }
         let header = format!("Relocation section '.rel{}' at offset", sec.name);
-        let count = rels.lines().find(|l| l.starts_with(&header)).map_or(0, |l| {
-            let w: Vec<_> = l.split_whitespace().collect();
-            w[w.len() - 2].parse::<usize>().unwrap()
-        });
-        assert_eq!(sec.relocs.len(), count, "{}: relocations of {}", obj.name, sec.name);
+        let count = rels
+            .lines()
+            .find(|l| l.starts_with(&header))
+            .map_or(0, |l| {
+                let w: Vec<_> = l.split_whitespace().collect();
+                w[w.len() - 2].parse::<usize>().unwrap()
+            });
+        assert_eq!(
+            sec.relocs.len(),
+            count,
+            "{}: relocations of {}",
+            obj.name,
+            sec.name
+        );
     }
 }
 
@@ -303,7 +371,9 @@ fn check_against_readelf(obj: &Object, path: &Path) {
 /// linked instructions: byte order is handled when decoding, nowhere else.
 #[test]
 fn big_endian_object_matches_little_endian() {
-    let Some((le, _)) = object("maps_globals") else { return };
+    let Some((le, _)) = object("maps_globals") else {
+        return;
+    };
     let progs = root().join("progs");
     let out = std::env::temp_dir().join(format!("rawbpf-object-bpfeb-{}.o", std::process::id()));
     let status = Command::new("clang-19")
@@ -324,12 +394,26 @@ fn big_endian_object_matches_little_endian() {
     let shape = |o: &Object| {
         o.maps
             .iter()
-            .map(|m| (m.map_type, m.key_size, m.value_size, m.max_entries, m.map_flags))
+            .map(|m| {
+                (
+                    m.map_type,
+                    m.key_size,
+                    m.value_size,
+                    m.max_entries,
+                    m.map_flags,
+                )
+            })
             .collect::<Vec<_>>()
     };
     assert_eq!(shape(&be), shape(&le));
-    assert_eq!(be.maps[3].initial_data.as_deref(), Some(&1u64.to_be_bytes()[..]));
+    assert_eq!(
+        be.maps[3].initial_data.as_deref(),
+        Some(&1u64.to_be_bytes()[..])
+    );
     let p = ProgramRef(0);
     let fds = [100, 101, 102, 103, 104];
-    assert_eq!(link(&be, p, &fds).unwrap().insns, link(&le, p, &fds).unwrap().insns);
+    assert_eq!(
+        link(&be, p, &fds).unwrap().insns,
+        link(&le, p, &fds).unwrap().insns
+    );
 }

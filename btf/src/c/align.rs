@@ -21,7 +21,9 @@ pub struct AlignCache {
 impl AlignCache {
     /// An empty cache sized for `btf`.
     pub fn new(btf: &Btf) -> Self {
-        AlignCache { memo: vec![0; btf.count() as usize] }
+        AlignCache {
+            memo: vec![0; btf.count() as usize],
+        }
     }
 
     /// Alignment of `id` in bytes; 1 for packed structs and for kinds without one.
@@ -31,7 +33,10 @@ impl AlignCache {
 
     fn at(&mut self, btf: &Btf, id: TypeId, depth: usize) -> Result<u32> {
         if depth > MAX_DEPTH {
-            return Err(CError::TooDeep { id, limit: MAX_DEPTH });
+            return Err(CError::TooDeep {
+                id,
+                limit: MAX_DEPTH,
+            });
         }
         if let Some(&a) = self.memo.get(id as usize) {
             if a != 0 {
@@ -44,9 +49,11 @@ impl AlignCache {
             Body::Enum(e) | Body::Enum64(e) => e.size.clamp(1, PTR_SIZE),
             Body::Float { size } => (*size).clamp(1, PTR_SIZE),
             Body::Ptr(_) => PTR_SIZE,
-            Body::Typedef(x) | Body::Volatile(x) | Body::Const(x) | Body::Restrict(x) | Body::TypeTag(x) => {
-                self.at(btf, *x, depth + 1)?
-            }
+            Body::Typedef(x)
+            | Body::Volatile(x)
+            | Body::Const(x)
+            | Body::Restrict(x)
+            | Body::TypeTag(x) => self.at(btf, *x, depth + 1)?,
             Body::Array(a) => self.at(btf, a.elem, depth + 1)?,
             Body::Struct(c) | Body::Union(c) => self.natural(btf, c, depth)?.unwrap_or(1),
             // void, forward declarations, functions: no storage, so no constraint.

@@ -123,7 +123,10 @@ impl RelocKind {
     pub fn is_existence(self) -> bool {
         matches!(
             self,
-            RelocKind::FieldExists | RelocKind::TypeExists | RelocKind::EnumvalExists | RelocKind::TypeMatches
+            RelocKind::FieldExists
+                | RelocKind::TypeExists
+                | RelocKind::EnumvalExists
+                | RelocKind::TypeMatches
         )
     }
 }

@@ -11,17 +11,37 @@ use crate::types::{Body, TypeId};
 
 /// Matches `local` against candidate `cand` of `target`. `None` when the candidate does not
 /// fit (a field missing or incompatible, an enumerator missing, an index out of bounds).
-pub(crate) fn match_spec(local_btf: &Btf, local: &Spec, target: &Btf, cand: TypeId) -> Result<Option<Spec>, Why> {
+pub(crate) fn match_spec(
+    local_btf: &Btf,
+    local: &Spec,
+    target: &Btf,
+    cand: TypeId,
+) -> Result<Option<Spec>, Why> {
     let mut spec = Spec::empty(local.kind, cand);
     if local.kind.is_type_based() {
         let ok = if local.kind == RelocKind::TypeMatches {
-            match_level(local_btf, local.root_type_id, target, cand, false, TYPES_MATCH_LEVELS)?
+            match_level(
+                local_btf,
+                local.root_type_id,
+                target,
+                cand,
+                false,
+                TYPES_MATCH_LEVELS,
+            )?
         } else {
-            types_compat_level(local_btf, local.root_type_id, target, cand, TYPES_COMPAT_LEVELS)?
+            types_compat_level(
+                local_btf,
+                local.root_type_id,
+                target,
+                cand,
+                TYPES_COMPAT_LEVELS,
+            )?
         };
         return Ok(ok.then_some(spec));
     }
-    let Some(first) = local.accessors.first() else { return Err(Why::msg("local spec has no accessors")) };
+    let Some(first) = local.accessors.first() else {
+        return Err(Why::msg("local spec has no accessors"));
+    };
     if local.kind.is_enumval_based() {
         return match_enumval(first, target, cand, spec);
     }
@@ -36,7 +56,9 @@ pub(crate) fn match_spec(local_btf: &Btf, local: &Spec, target: &Btf, cand: Type
             continue;
         }
         if i > 0 {
-            let Body::Array(a) = target.type_by_id(tid)?.body else { return Ok(None) };
+            let Body::Array(a) = target.type_by_id(tid)?.body else {
+                return Ok(None);
+            };
             let flex = is_flex_array(target, spec.accessors.last(), a.nelems)?;
             if !flex && acc.idx >= a.nelems {
                 return Ok(None);
@@ -44,20 +66,37 @@ pub(crate) fn match_spec(local_btf: &Btf, local: &Spec, target: &Btf, cand: Type
             tid = target.skip_mods_and_typedefs(a.elem)?;
         }
         spec.push_raw(acc.idx)?;
-        spec.accessors.push(Accessor { type_id: tid, idx: acc.idx, name: None });
+        spec.accessors.push(Accessor {
+            type_id: tid,
+            idx: acc.idx,
+            name: None,
+        });
         spec.add_elems(target, tid, acc.idx)?;
     }
     Ok(Some(spec))
 }
 
-fn match_enumval(local: &Accessor, target: &Btf, cand: TypeId, mut spec: Spec) -> Result<Option<Spec>, Why> {
+fn match_enumval(
+    local: &Accessor,
+    target: &Btf,
+    cand: TypeId,
+    mut spec: Spec,
+) -> Result<Option<Spec>, Why> {
     let tid = target.skip_mods_and_typedefs(cand)?;
     let t = target.type_by_id(tid)?;
-    let (Body::Enum(e) | Body::Enum64(e)) = &t.body else { return Ok(None) };
+    let (Body::Enum(e) | Body::Enum64(e)) = &t.body else {
+        return Ok(None);
+    };
     let want = local.name.as_deref().unwrap_or("");
-    let Some(i) = e.values.iter().position(|v| essentials_equal(v.name, want)) else { return Ok(None) };
+    let Some(i) = e.values.iter().position(|v| essentials_equal(v.name, want)) else {
+        return Ok(None);
+    };
     spec.raw.push(i as u32);
-    spec.accessors.push(Accessor { type_id: tid, idx: i as u32, name: Some(e.values[i].name.to_owned()) });
+    spec.accessors.push(Accessor {
+        type_id: tid,
+        idx: i as u32,
+        name: Some(e.values[i].name.to_owned()),
+    });
     Ok(Some(spec))
 }
 
@@ -73,12 +112,19 @@ fn match_member(
 ) -> Result<Option<TypeId>, Why> {
     let tid = target.skip_mods_and_typedefs(tid)?;
     let tt = target.type_by_id(tid)?;
-    let Some(members) = tt.members() else { return Ok(None) };
+    let Some(members) = tt.members() else {
+        return Ok(None);
+    };
     let lt = local_btf.type_by_id(acc.type_id)?;
     let lm = lt
         .members()
         .and_then(|m| m.get(acc.idx as usize))
-        .ok_or_else(|| Why::msg(format!("local accessor points at missing member {} of [{}]", acc.idx, acc.type_id)))?;
+        .ok_or_else(|| {
+            Why::msg(format!(
+                "local accessor points at missing member {} of [{}]",
+                acc.idx, acc.type_id
+            ))
+        })?;
     for (i, m) in members.iter().enumerate() {
         spec.push_raw(i as u32)?;
         let saved_bits = spec.bit_offset;
@@ -89,7 +135,11 @@ fn match_member(
             }
         } else if m.name == lm.name {
             if fields_are_compat(local_btf, lm.type_id, target, m.type_id)? {
-                spec.accessors.push(Accessor { type_id: tid, idx: i as u32, name: Some(m.name.to_owned()) });
+                spec.accessors.push(Accessor {
+                    type_id: tid,
+                    idx: i as u32,
+                    name: Some(m.name.to_owned()),
+                });
                 return Ok(Some(m.type_id));
             }
             spec.raw.pop();

@@ -3,7 +3,6 @@
 
 mod json;
 mod raw;
-mod suggest;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -96,7 +95,10 @@ struct DumpArgs {
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
     Kind::parse(s).ok_or_else(|| {
-        let names: Vec<String> = Kind::ALL[1..].iter().map(|k| k.name().to_ascii_lowercase()).collect();
+        let names: Vec<String> = Kind::ALL[1..]
+            .iter()
+            .map(|k| k.name().to_ascii_lowercase())
+            .collect();
         format!("unknown kind '{s}'; kinds are: {}", names.join(", "))
     })
 }
@@ -170,25 +172,41 @@ fn dump(d: &DumpArgs) -> Result<(), String> {
 
 /// Every id named `name`, of `kind` if given, in id order.
 pub fn matching_ids(btf: &Btf, name: &str, kind: Option<Kind>) -> Vec<TypeId> {
-    btf.ids_by_name(name).filter(|&id| kind_matches(btf, id, kind)).collect()
+    btf.ids_by_name(name)
+        .filter(|&id| kind_matches(btf, id, kind))
+        .collect()
 }
 
 fn not_found(btf: &Btf, name: &str, kind: Option<Kind>, origin: &str) -> String {
     let mut msg = match kind {
-        Some(k) => format!("no {k} named '{name}' in {origin} ({} types)", btf.count() - 1),
-        None => format!("no type named '{name}' in {origin} ({} types)", btf.count() - 1),
+        Some(k) => format!(
+            "no {k} named '{name}' in {origin} ({} types)",
+            btf.count() - 1
+        ),
+        None => format!(
+            "no type named '{name}' in {origin} ({} types)",
+            btf.count() - 1
+        ),
     };
     if kind.is_some() {
         let others: Vec<String> = matching_ids(btf, name, None)
             .into_iter()
-            .map(|id| format!("{} [{id}]", btf.kind_of(id).map(|k| k.name()).unwrap_or("?")))
+            .map(|id| {
+                format!(
+                    "{} [{id}]",
+                    btf.kind_of(id).map(|k| k.name()).unwrap_or("?")
+                )
+            })
             .collect();
         if !others.is_empty() {
-            msg.push_str(&format!("\n  '{name}' exists as: {} (drop --kind to see it)", others.join(", ")));
+            msg.push_str(&format!(
+                "\n  '{name}' exists as: {} (drop --kind to see it)",
+                others.join(", ")
+            ));
             return msg;
         }
     }
-    let close = suggest::closest_names(btf, name, kind, 8);
+    let close = btf::suggest::closest_names(btf, name, kind, 8);
     if close.is_empty() {
         msg.push_str("\n  no similar names either");
     } else {
@@ -213,7 +231,8 @@ fn dump_all(btf: &Btf, d: &DumpArgs, origin: &str) -> Result<(), String> {
                 if !kind_matches(btf, id, d.kind) {
                     continue;
                 }
-                raw::lines(btf, id, false, &mut text).map_err(|e| std::io::Error::other(e.to_string()))?;
+                raw::lines(btf, id, false, &mut text)
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
                 if text.len() > 1 << 20 {
                     w.write_all(text.as_bytes())?;
                     text.clear();

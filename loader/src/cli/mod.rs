@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod btf;
+pub mod load;
+mod logging;
 
 /// Exit code for usage errors (bad arguments), as clap uses.
 pub const EXIT_USAGE: u8 = 2;
@@ -14,6 +16,9 @@ pub const EXIT_USAGE: u8 = 2;
 #[derive(Parser, Debug)]
 #[command(name = "rawbpf", version, about, long_about = None)]
 struct Cli {
+    /// More detail on stderr: -v phases, -vv every bpf() command, -vvv everything.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -21,6 +26,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Btf(btf::BtfArgs),
+    Load(load::LoadArgs),
 }
 
 /// Parses arguments and runs the subcommand.
@@ -29,10 +35,17 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(EXIT_USAGE) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
+    let explain = matches!(&cli.command, Command::Load(a) if a.explain);
+    logging::init(cli.verbose, explain);
     match cli.command {
         Command::Btf(args) => btf::run(args),
+        Command::Load(args) => load::run(args),
     }
 }

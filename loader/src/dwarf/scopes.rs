@@ -54,12 +54,13 @@ impl Scopes {
             }
             let name = die_name(dwarf, unit, entry)?.unwrap_or_else(|| "<anonymous>".to_string());
             let name = self.intern(name);
-            self.scopes.extend(ranges.into_iter().map(|(start, end)| Scope {
-                start,
-                end,
-                depth,
-                name,
-            }));
+            self.scopes
+                .extend(ranges.into_iter().map(|(start, end)| Scope {
+                    start,
+                    end,
+                    depth,
+                    name,
+                }));
         }
         Ok(())
     }
@@ -119,7 +120,8 @@ fn die_ranges(
             },
             constants::DW_AT_ranges => {
                 guard_index(&attr.value()).map_err(range_err)?;
-                let Some(mut list) = dwarf.attr_ranges(unit, attr.value()).map_err(range_err)? else {
+                let Some(mut list) = dwarf.attr_ranges(unit, attr.value()).map_err(range_err)?
+                else {
                     continue;
                 };
                 let mut out = Vec::new();
@@ -153,15 +155,27 @@ fn die_name(
     let info_err = |e| DwarfError::dwarf(".debug_info", "function name", e);
     let mut current = entry.clone();
     for _ in 0..=MAX_ORIGIN_HOPS {
-        if let Some(name) = current.attr_value(constants::DW_AT_name).map_err(info_err)? {
+        if let Some(name) = current
+            .attr_value(constants::DW_AT_name)
+            .map_err(info_err)?
+        {
             let str_err = |e| DwarfError::dwarf(".debug_str", "DW_AT_name", e);
             guard_index(&name).map_err(str_err)?;
             let s = dwarf.attr_string(unit, name).map_err(str_err)?;
-            return Ok(Some(gimli::Reader::to_string_lossy(&s).map_err(str_err)?.into_owned()));
+            return Ok(Some(
+                gimli::Reader::to_string_lossy(&s)
+                    .map_err(str_err)?
+                    .into_owned(),
+            ));
         }
-        let origin = match current.attr_value(constants::DW_AT_abstract_origin).map_err(info_err)? {
+        let origin = match current
+            .attr_value(constants::DW_AT_abstract_origin)
+            .map_err(info_err)?
+        {
             Some(v) => Some(v),
-            None => current.attr_value(constants::DW_AT_specification).map_err(info_err)?,
+            None => current
+                .attr_value(constants::DW_AT_specification)
+                .map_err(info_err)?,
         };
         // Only same-unit references: a BPF object is one compile unit.
         let Some(AttributeValue::UnitRef(offset)) = origin else {

@@ -84,7 +84,9 @@ impl<'a> RawElf<'a> {
             Endianness::Little => Endian::Little,
             Endianness::Big => Endian::Big,
         };
-        let table = header.sections(file_endian, data).map_err(|e| bad_elf(object, e))?;
+        let table = header
+            .sections(file_endian, data)
+            .map_err(|e| bad_elf(object, e))?;
         let mut sections = Vec::with_capacity(table.len());
         for (index, sh) in table.enumerate() {
             let index = index.0;
@@ -94,7 +96,9 @@ impl<'a> RawElf<'a> {
                 .map_err(|e| bad_section(index, "", e))?;
             let sh_type = sh.sh_type(file_endian);
             let role = classify(&name, sh_type, sh.sh_flags(file_endian));
-            let bytes = sh.data(file_endian, data).map_err(|e| bad_section(index, &name, e))?;
+            let bytes = sh
+                .data(file_endian, data)
+                .map_err(|e| bad_section(index, &name, e))?;
             let size = if sh_type == SHT_NOBITS {
                 sh.sh_size(file_endian)
             } else {
@@ -146,7 +150,10 @@ impl<'a> RawElf<'a> {
                 })?
                 .map(|SectionIndex(i)| i);
             if let Some(s) = section.filter(|&s| s >= self.sections.len()) {
-                let reason = format!("section index {s} does not exist ({} sections)", self.sections.len());
+                let reason = format!(
+                    "section index {s} does not exist ({} sections)",
+                    self.sections.len()
+                );
                 return Err(ObjectError::BadSymbol {
                     index: index.0,
                     name,

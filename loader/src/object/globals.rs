@@ -47,7 +47,11 @@ pub fn global_map_name(object: &str, section: &str) -> String {
 }
 
 /// The map for one global-data section, or `None` for an empty section (nothing to map).
-pub(crate) fn global_map(object: &str, sec: &RawSection<'_>, btf: Option<&Btf>) -> Result<Option<MapDef>> {
+pub(crate) fn global_map(
+    object: &str,
+    sec: &RawSection<'_>,
+    btf: Option<&Btf>,
+) -> Result<Option<MapDef>> {
     let SectionRole::Data(kind) = sec.role else {
         return Ok(None);
     };
@@ -89,14 +93,23 @@ mod tests {
 
     #[test]
     fn names_follow_libbpf() {
-        assert_eq!(global_map_name("maps_globals.o", ".rodata"), "maps_glo.rodata");
+        assert_eq!(
+            global_map_name("maps_globals.o", ".rodata"),
+            "maps_glo.rodata"
+        );
         // Short section names still reserve 7 characters.
         assert_eq!(global_map_name("maps_globals.o", ".bss"), "maps_glo.bss");
         assert_eq!(global_map_name("maps_globals.o", ".data"), "maps_glo.data");
         assert_eq!(global_map_name("x.bpf.o", ".data"), "x.data");
         assert_eq!(global_map_name("a-b.o", ".data"), "a_b.data");
         // Two dots: a custom section, named by itself.
-        assert_eq!(global_map_name("prog.o", ".data.counters"), ".data.counters");
-        assert_eq!(global_map_name("prog.o", ".rodata.very_long_name"), ".rodata.very_lo");
+        assert_eq!(
+            global_map_name("prog.o", ".data.counters"),
+            ".data.counters"
+        );
+        assert_eq!(
+            global_map_name("prog.o", ".rodata.very_long_name"),
+            ".rodata.very_lo"
+        );
     }
 }

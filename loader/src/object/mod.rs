@@ -141,9 +141,10 @@ impl Object {
             path: path.to_owned(),
             source,
         })?;
-        let name = path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         Object::parse(&bytes, &name)
     }
 
@@ -162,7 +163,9 @@ impl Object {
             .section_by_role(SectionRole::Btf)
             .map(|s| Btf::parse(s.data.to_vec()))
             .transpose()?;
-        let btf_ext_raw = elf.section_by_role(SectionRole::BtfExt).map(|s| s.data.to_vec());
+        let btf_ext_raw = elf
+            .section_by_role(SectionRole::BtfExt)
+            .map(|s| s.data.to_vec());
 
         let mut code_sections = elf
             .sections
@@ -177,7 +180,10 @@ impl Object {
             (Some(raw), Some(btf)) => Some(BtfExt::parse(raw, btf)?),
             _ => None,
         };
-        let ext_info = btf_ext.as_ref().map(ext_info_by_section).unwrap_or_default();
+        let ext_info = btf_ext
+            .as_ref()
+            .map(ext_info_by_section)
+            .unwrap_or_default();
         let elf_layout = elf_layout(&elf);
         Ok(Object {
             name: name.to_owned(),
@@ -197,7 +203,10 @@ impl Object {
 
     /// The program with this function name.
     pub fn program_by_name(&self, name: &str) -> Option<ProgramRef> {
-        self.programs.iter().position(|p| p.name == name).map(ProgramRef)
+        self.programs
+            .iter()
+            .position(|p| p.name == name)
+            .map(ProgramRef)
     }
 
     /// The program behind a handle.
@@ -228,7 +237,14 @@ fn ext_info_by_section(ext: &BtfExt) -> BTreeMap<String, SectionExtInfo> {
     let mut out: BTreeMap<String, SectionExtInfo> = BTreeMap::new();
     for sec in &ext.func_info {
         let e = out.entry(sec.name.clone()).or_default();
-        e.func_info = sec.records.iter().map(|r| FuncInfoRec { insn_off: r.insn_off, type_id: r.type_id }).collect();
+        e.func_info = sec
+            .records
+            .iter()
+            .map(|r| FuncInfoRec {
+                insn_off: r.insn_off,
+                type_id: r.type_id,
+            })
+            .collect();
     }
     for sec in &ext.line_info {
         let e = out.entry(sec.name.clone()).or_default();
@@ -253,15 +269,21 @@ fn elf_layout(elf: &RawElf<'_>) -> ElfLayout {
     const STT_OBJECT: u8 = 1;
     let mut layout = ElfLayout::default();
     for s in &elf.sections {
-        layout.section_sizes.insert(s.name.clone(), s.size.min(u32::MAX as u64) as u32);
+        layout
+            .section_sizes
+            .insert(s.name.clone(), s.size.min(u32::MAX as u64) as u32);
     }
     for sym in elf.symbols.iter().filter(|s| s.st_type == STT_OBJECT) {
-        let Some(sec) = sym.section.and_then(|i| elf.sections.get(i)) else { continue };
+        let Some(sec) = sym.section.and_then(|i| elf.sections.get(i)) else {
+            continue;
+        };
         let place = VarPlacement {
             offset: sym.value.min(u32::MAX as u64) as u32,
             hidden: sym.visibility == STV_HIDDEN || sym.bind == STB_LOCAL,
         };
-        layout.vars.insert((sec.name.clone(), sym.name.clone()), place);
+        layout
+            .vars
+            .insert((sec.name.clone(), sym.name.clone()), place);
     }
     layout
 }
@@ -298,7 +320,10 @@ fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
             name: y.name.clone(),
             reason,
         };
-        let end = y.value.checked_add(y.size).filter(|&e| e <= s.data.len() as u64);
+        let end = y
+            .value
+            .checked_add(y.size)
+            .filter(|&e| e <= s.data.len() as u64);
         let Some(mut end) = end.filter(|_| y.value % 8 == 0 && y.size % 8 == 0) else {
             return Err(sym_err(format!(
                 "function at byte {} with size {} is misaligned or runs past the {}-byte section '{}'",
@@ -313,7 +338,10 @@ fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
             end = syms.get(i + 1).map_or(s.data.len() as u64, |n| n.value);
         }
         let (start, len) = ((y.value / 8) as usize, ((end - y.value) / 8) as usize);
-        if let Some(prev) = funcs.last().filter(|p: &&Function| p.start_insn + p.len_insns > start) {
+        if let Some(prev) = funcs
+            .last()
+            .filter(|p: &&Function| p.start_insn + p.len_insns > start)
+        {
             return Err(sym_err(format!("overlaps function '{}'", prev.name)));
         }
         let global = y.bind != object::elf::STB_LOCAL;
@@ -339,7 +367,11 @@ fn collect_maps(elf: &RawElf<'_>, name: &str, btf: Option<&Btf>) -> Result<Vec<M
         Some(sec) => maps::btf_defined(elf, sec, btf)?,
         None => Vec::new(),
     };
-    for sec in elf.sections.iter().filter(|s| matches!(s.role, SectionRole::Data(_))) {
+    for sec in elf
+        .sections
+        .iter()
+        .filter(|s| matches!(s.role, SectionRole::Data(_)))
+    {
         maps.extend(globals::global_map(name, sec, btf)?);
     }
     Ok(maps)
@@ -348,14 +380,22 @@ fn collect_maps(elf: &RawElf<'_>, name: &str, btf: Option<&Btf>) -> Result<Vec<M
 /// Classifies each code section's `.rel` entries.
 fn attach_relocs(elf: &RawElf<'_>, maps: &[MapDef], code: &mut [CodeSection]) -> Result<()> {
     let index: Vec<(usize, usize)> = code.iter().map(|c| (c.index, c.insns.len())).collect();
-    let lookup = |elf_idx: usize| index.iter().position(|&(i, _)| i == elf_idx).map(|p| (p, index[p].1));
+    let lookup = |elf_idx: usize| {
+        index
+            .iter()
+            .position(|&(i, _)| i == elf_idx)
+            .map(|p| (p, index[p].1))
+    };
     let ctx = RelocCtx {
         elf,
         maps,
         code_index: &lookup,
     };
     for rel in elf.sections.iter().filter(|s| s.role == SectionRole::Rel) {
-        let Some(pos) = index.iter().position(|&(i, _)| i as u64 == u64::from(rel.info)) else {
+        let Some(pos) = index
+            .iter()
+            .position(|&(i, _)| i as u64 == u64::from(rel.info))
+        else {
             continue; // relocations of .BTF, .debug_*: not ours
         };
         let raw = elf.rels(rel.index)?;

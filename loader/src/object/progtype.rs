@@ -108,7 +108,13 @@ impl SecDef {
     }
 }
 
-const fn def(prefix: &'static str, prog_type: u32, eat: Option<u32>, target: Target, attach: AttachMethod) -> SecDef {
+const fn def(
+    prefix: &'static str,
+    prog_type: u32,
+    eat: Option<u32>,
+    target: Target,
+    attach: AttachMethod,
+) -> SecDef {
     SecDef {
         prefix,
         prog_type,
@@ -120,7 +126,10 @@ const fn def(prefix: &'static str, prog_type: u32, eat: Option<u32>, target: Tar
 }
 
 const fn sleepable(d: SecDef) -> SecDef {
-    SecDef { sleepable: true, ..d }
+    SecDef {
+        sleepable: true,
+        ..d
+    }
 }
 
 use attach_type as at;
@@ -233,7 +242,11 @@ pub fn classify(section: &str, program: &str) -> Result<ProgKind, ObjectError> {
 
 /// The known prefixes as one comma-separated list (for messages).
 pub fn known_prefixes() -> String {
-    SEC_DEFS.iter().map(|d| d.prefix).collect::<Vec<_>>().join(", ")
+    SEC_DEFS
+        .iter()
+        .map(|d| d.prefix)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Kernel name of a program type number (`tracing`, `xdp`...), for display.
@@ -272,7 +285,10 @@ mod tests {
     #[test]
     fn fentry_and_tracepoint_targets() {
         let k = classify("fentry/tcp_connect", "p").unwrap();
-        assert_eq!((k.prog_type(), k.expected_attach_type(), k.prog_flags()), (26, 24, 0));
+        assert_eq!(
+            (k.prog_type(), k.expected_attach_type(), k.prog_flags()),
+            (26, 24, 0)
+        );
         assert_eq!(k.attach_target.as_deref(), Some("tcp_connect"));
         let k = classify("fexit.s/do_sys_openat2", "p").unwrap();
         assert_eq!(
@@ -286,7 +302,12 @@ mod tests {
         );
         let k = classify("tp_btf/sched_process_exec", "p").unwrap();
         assert_eq!((k.prog_type(), k.expected_attach_type()), (26, 23));
-        assert_eq!(classify("lsm.s/file_open", "p").unwrap().expected_attach_type(), 27);
+        assert_eq!(
+            classify("lsm.s/file_open", "p")
+                .unwrap()
+                .expected_attach_type(),
+            27
+        );
         assert_eq!(classify("raw_tp/sys_enter", "p").unwrap().prog_type(), 17);
     }
 

@@ -67,7 +67,12 @@ pub(crate) struct RelocCtx<'o, 'a> {
 
 impl RelocCtx<'_, '_> {
     /// Classifies the relocations `rels` that apply to code section `section` (`insns`).
-    pub fn classify_all(&self, section: &str, insns: &[Insn], rels: &[RawRel]) -> Result<Vec<Reloc>> {
+    pub fn classify_all(
+        &self,
+        section: &str,
+        insns: &[Insn],
+        rels: &[RawRel],
+    ) -> Result<Vec<Reloc>> {
         rels.iter()
             .enumerate()
             .map(|(number, r)| self.classify(section, insns, number, r))
@@ -93,7 +98,10 @@ impl RelocCtx<'_, '_> {
         }
         let idx = usize::try_from(insn).ok().filter(|&i| i < insns.len());
         let Some(idx) = idx else {
-            return Err(err(format!("points past the section's {} instructions", insns.len())));
+            return Err(err(format!(
+                "points past the section's {} instructions",
+                insns.len()
+            )));
         };
         let Some(sym) = sym else {
             return Err(err(format!(
@@ -107,7 +115,10 @@ impl RelocCtx<'_, '_> {
                 section: section.to_owned(),
                 number,
                 insn,
-                what: format!("extern {} (kconfig/ksym externs are not resolved by rawbpf)", sym.name),
+                what: format!(
+                    "extern {} (kconfig/ksym externs are not resolved by rawbpf)",
+                    sym.name
+                ),
             });
         };
         let ins = insns[idx];
@@ -121,14 +132,15 @@ impl RelocCtx<'_, '_> {
             }
             if idx + 1 >= insns.len() {
                 return Err(err(
-                    "ld_imm64 is missing its second slot at the end of the section".into()
+                    "ld_imm64 is missing its second slot at the end of the section".into(),
                 ));
             }
             Ok(())
         };
         let target = match target_sec.role {
             SectionRole::Code => {
-                let (code_sec, count) = (self.code_index)(sec_idx).ok_or_else(|| err("unknown code section".into()))?;
+                let (code_sec, count) =
+                    (self.code_index)(sec_idx).ok_or_else(|| err("unknown code section".into()))?;
                 let (byte, is_call) = if ins.is_pseudo_call() {
                     // Calls: imm counts instructions from the symbol, minus one (pc-relative
                     // to the next instruction); section symbols carry the function in imm.
@@ -168,7 +180,9 @@ impl RelocCtx<'_, '_> {
                     .maps
                     .iter()
                     .position(|m| m.kind == MapKind::BtfDefined { offset: sym.value })
-                    .ok_or_else(|| err(format!("no map starts at offset {} of .maps", sym.value)))?;
+                    .ok_or_else(|| {
+                        err(format!("no map starts at offset {} of .maps", sym.value))
+                    })?;
                 RelocTarget::Map { map_idx }
             }
             SectionRole::Data(_) => {
@@ -176,8 +190,15 @@ impl RelocCtx<'_, '_> {
                 let map_idx = self
                     .maps
                     .iter()
-                    .position(|m| matches!(m.kind, MapKind::Global { .. }) && m.section_index == sec_idx)
-                    .ok_or_else(|| err(format!("no map for data section '{}' (is it empty?)", target_sec.name)))?;
+                    .position(|m| {
+                        matches!(m.kind, MapKind::Global { .. }) && m.section_index == sec_idx
+                    })
+                    .ok_or_else(|| {
+                        err(format!(
+                            "no map for data section '{}' (is it empty?)",
+                            target_sec.name
+                        ))
+                    })?;
                 let offset = i128::from(sym.value) + i128::from(ins.imm);
                 let size = self.maps[map_idx].value_size;
                 if offset < 0 || offset >= i128::from(size) {
@@ -196,7 +217,10 @@ impl RelocCtx<'_, '_> {
                     section: section.to_owned(),
                     number,
                     insn,
-                    what: format!("legacy 'maps' section map {}; use BTF-defined maps in .maps", sym.name),
+                    what: format!(
+                        "legacy 'maps' section map {}; use BTF-defined maps in .maps",
+                        sym.name
+                    ),
                 })
             }
             _ => {

@@ -206,9 +206,24 @@ impl Fixture {
                 SHF_AX,
                 insns(&self.socket),
             ),
-            sec(".text", object::elf::SHT_PROGBITS, SHF_AX, insns(&self.text)),
-            sec(".data", object::elf::SHT_PROGBITS, SHF_WA, vec![1, 2, 3, 4, 5, 6, 7, 8]),
-            sec("license", object::elf::SHT_PROGBITS, SHF_WA, b"GPL\0".to_vec()),
+            sec(
+                ".text",
+                object::elf::SHT_PROGBITS,
+                SHF_AX,
+                insns(&self.text),
+            ),
+            sec(
+                ".data",
+                object::elf::SHT_PROGBITS,
+                SHF_WA,
+                vec![1, 2, 3, 4, 5, 6, 7, 8],
+            ),
+            sec(
+                "license",
+                object::elf::SHT_PROGBITS,
+                SHF_WA,
+                b"GPL\0".to_vec(),
+            ),
             sec(".relx", object::elf::SHT_REL, 0, self.rel_socket.concat()),
             sec(".rel.text", object::elf::SHT_REL, 0, self.rel_text.concat()),
             sec(".symtab", object::elf::SHT_SYMTAB, 0, Vec::new()),
@@ -281,9 +296,27 @@ fn fixture_parses_into_the_model() {
     assert_eq!(
         targets,
         [
-            (0, RelocTarget::Global { map_idx: 0, offset: 4 }),
-            (2, RelocTarget::Call { section: 1, insn: 0 }),
-            (3, RelocTarget::Call { section: 1, insn: 2 }),
+            (
+                0,
+                RelocTarget::Global {
+                    map_idx: 0,
+                    offset: 4
+                }
+            ),
+            (
+                2,
+                RelocTarget::Call {
+                    section: 1,
+                    insn: 0
+                }
+            ),
+            (
+                3,
+                RelocTarget::Call {
+                    section: 1,
+                    insn: 2
+                }
+            ),
         ]
     );
     assert_eq!(sock.relocs[0].symbol, "counter");
@@ -332,7 +365,10 @@ fn link_appends_subprograms_once_and_fixes_offsets() {
     let l = link(&obj, ProgramRef(0), &[42]).unwrap();
     // prog (6) + sub_a at 6 (2) + sub_b at 8 (4): sub_b is called twice but appended once.
     assert_eq!(l.insns.len(), 12);
-    assert_eq!(l.subprogs, [("sub_a".to_string(), 6), ("sub_b".to_string(), 8)]);
+    assert_eq!(
+        l.subprogs,
+        [("sub_a".to_string(), 6), ("sub_b".to_string(), 8)]
+    );
     let target = |i: usize| i as i32 + 1 + l.insns[i].imm;
     assert_eq!((target(2), target(3), target(6)), (6, 8, 8));
     // Globals: fd in imm, offset in the second slot, in both the program and sub_b.
@@ -345,7 +381,11 @@ fn link_appends_subprograms_once_and_fixes_offsets() {
         (pseudo::MAP_VALUE, 42, 0)
     );
     assert_eq!(l.func_info, [(0, 10), (6, 11), (8, 12)]);
-    let lines: Vec<_> = l.line_info.iter().map(|r| (r.insn_idx, r.line_off)).collect();
+    let lines: Vec<_> = l
+        .line_info
+        .iter()
+        .map(|r| (r.insn_idx, r.line_off))
+        .collect();
     assert_eq!(lines, [(3, 2), (10, 5)]);
     // The object itself is untouched (CO-RE may patch it, link never does).
     assert_eq!(obj.code_sections[0].insns[2].imm, -1);
@@ -456,7 +496,8 @@ fn malformed_sections_and_symbols_are_typed_errors() {
     bytes[size_at..size_at + 8].copy_from_slice(&44u64.to_le_bytes());
     let e = Object::parse(&bytes, "x.o").unwrap_err();
     assert!(
-        matches!(e, ObjectError::BadSection { index: 3, .. }) && e.to_string().contains("multiple of 8"),
+        matches!(e, ObjectError::BadSection { index: 3, .. })
+            && e.to_string().contains("multiple of 8"),
         "{e}"
     );
 
@@ -471,12 +512,18 @@ fn malformed_sections_and_symbols_are_typed_errors() {
     // A function symbol running past its section.
     let mut f = Fixture::new();
     f.syms[3] = sym(7, STT_FUNC_LOCAL, S_TEXT, 16, 64);
-    assert!(matches!(f.parse(), Err(ObjectError::BadSymbol { index: 3, .. })));
+    assert!(matches!(
+        f.parse(),
+        Err(ObjectError::BadSymbol { index: 3, .. })
+    ));
 
     // A symbol in a section that does not exist.
     let mut f = Fixture::new();
     f.syms[5] = sym(18, STT_OBJECT_GLOBAL, 77, 4, 4);
-    assert!(matches!(f.parse(), Err(ObjectError::BadSymbol { index: 5, .. })));
+    assert!(matches!(
+        f.parse(),
+        Err(ObjectError::BadSymbol { index: 5, .. })
+    ));
 
     let wrong = build_elf(
         vec![

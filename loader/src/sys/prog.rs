@@ -118,15 +118,22 @@ pub fn prog_load(p: &ProgLoad<'_>) -> Result<std::os::fd::OwnedFd, ProgLoadError
 
 /// Loads a program, asking for the verifier log as `log` says (use `Always` for `--explain`).
 pub fn prog_load_with_log(p: &ProgLoad<'_>, log: LogLevel) -> Result<Loaded, ProgLoadError> {
-    #[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the workspace says 1.80
+    #[allow(clippy::manual_is_multiple_of)]
+    // is_multiple_of needs Rust 1.87; the workspace says 1.80
     if p.insns.is_empty() || p.insns.len() % Insn::SIZE != 0 {
         return Err(LoadError {
             sys: SysError::new(Cmd::ProgLoad.name(), libc::EINVAL),
-            log: format!("rawbpf: {} instruction bytes is not a positive multiple of 8", p.insns.len()),
+            log: format!(
+                "rawbpf: {} instruction bytes is not a positive multiple of 8",
+                p.insns.len()
+            ),
             truncated: false,
         });
     }
-    let attach_fd = p.attach_prog_fd.or(p.attach_btf_obj_fd).map_or(0, |fd| fd.as_raw_fd() as u32);
+    let attach_fd = p
+        .attach_prog_fd
+        .or(p.attach_btf_obj_fd)
+        .map_or(0, |fd| fd.as_raw_fd() as u32);
     let name = obj_name(p.name);
     with_log(log, &mut |level, buf: &mut [u8]| {
         let mut a = ProgLoadAttr {

@@ -1,0 +1,203 @@
+//! `rawbpf load`: the whole pipeline, then the trace output until Ctrl-C or `--duration`.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use crate::attach::{self, Link};
+use crate::caps::Caps;
+use crate::json::Json;
+use crate::load::{self, LoadOptions, Loaded};
+use crate::object::Object;
+use crate::sys;
+use crate::trace_pipe::{TraceLine, TracePipe, Tracefs};
+
+/// Load a BPF object, attach its programs and stream their bpf_printk output.
+///
+/// The steps, each visible with --explain: read the ELF (programs by section name, maps, global
+/// data, relocations); rewrite the object's BTF for this kernel and load it (BPF_BTF_LOAD); apply
+/// CO-RE relocations against /sys/kernel/btf/vmlinux; create maps (BPF_MAP_CREATE); link each
+/// program (subprograms, map fds) and load it (BPF_PROG_LOAD); attach it (BPF_LINK_CREATE or the
+/// kind's own mechanism); then read /sys/kernel/tracing/trace_pipe until Ctrl-C or --duration.
+/// Exiting closes every fd, and the kernel frees everything rawbpf created.
+///
+/// Examples:
+///   sudo rawbpf load progs/connect.o
+///   sudo rawbpf load progs/tp_btf.o --duration 5 --json
+///   sudo rawbpf load progs/maps_globals.o --no-attach
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct LoadArgs {
+    /// The clang-built BPF object (clang -target bpf -g -O2 -c).
+    pub object: PathBuf,
+    /// Load only this program (function name); repeat for several.
+    #[arg(long = "program", value_name = "NAME")]
+    pub programs: Vec<String>,
+    /// Target BTF for CO-RE (raw BTF or an ELF with .BTF) instead of the running kernel's.
+    #[arg(long, value_name = "FILE")]
+    pub btf: Option<PathBuf>,
+    /// Load only: print each program's id and tag (like `bpftool prog show`) and exit.
+    #[arg(long)]
+    pub no_attach: bool,
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// One JSON object per trace line (and a JSON document for --no-attach).
+    #[arg(long)]
+    pub json: bool,
+    /// Narrate each phase, CO-RE decision and bpf() command as it happens.
+    #[arg(long)]
+    pub explain: bool,
+    /// Show the verifier's log for each program even when it loads (1: normal, 2: every state).
+    #[arg(long, value_name = "LEVEL")]
+    pub verifier_log: Option<u32>,
+}
+
+/// Runs `rawbpf load`.
+pub fn run(args: LoadArgs) -> ExitCode {
+    match execute(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("rawbpf: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(args: &LoadArgs) -> Result<(), String> {
+    let caps = Caps::current().unwrap_or_default();
+    if !caps.can_trace() {
+        return Err(
+            "loading BPF programs needs root, or CAP_BPF with CAP_PERFMON (and CAP_NET_ADMIN for \
+                    network programs)\n  fix: run it with sudo"
+                .into(),
+        );
+    }
+    sys::install_stop_handler().map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+    let mut obj =
+        Object::open(&args.object).map_err(|e| format!("{}: {e}", args.object.display()))?;
+    let opts = LoadOptions {
+        programs: args.programs.clone(),
+        target_btf: args.btf.clone(),
+        verifier_log: args.verifier_log,
+    };
+    let loaded = load::load(&mut obj, &opts).map_err(|e| e.to_string())?;
+    for p in &loaded.programs {
+        if let Some(log) = &p.verifier_log {
+            eprintln!("verifier log for {}:\n{log}", p.name);
+        }
+    }
+    if args.no_attach {
+        print_loaded(&loaded, args.json);
+        return Ok(());
+    }
+    // Open trace_pipe before attaching so the first events are not missed.
+    let tracefs = Tracefs::find_or_mount().map_err(|e| e.to_string())?;
+    let mut pipe = TracePipe::open(&tracefs)
+        .map_err(|e| format!("{}: {e}", tracefs.trace_pipe().display()))?;
+    let links = attach_all(&loaded)?;
+    stream(&mut pipe, args)?;
+    // Links first, then programs and maps: the reverse of creation.
+    let n = links.len();
+    drop(links);
+    drop(loaded);
+    eprintln!("rawbpf: detached {n} link(s); everything rawbpf created is released");
+    Ok(())
+}
+
+fn attach_all(loaded: &Loaded) -> Result<Vec<Link>, String> {
+    let mut links = Vec::new();
+    for p in &loaded.programs {
+        match attach::attach(p).map_err(|e| e.to_string())? {
+            Some(l) => {
+                eprintln!("rawbpf: attached {} to {} ({})", l.program, l.target, l.how);
+                links.push(l);
+            }
+            None => eprintln!(
+                "rawbpf: {} ({}) is loaded but not attached: attach it yourself",
+                p.name, p.kind.def.prefix
+            ),
+        }
+    }
+    if links.is_empty() {
+        return Err("no program could be attached by rawbpf; use --no-attach to only load".into());
+    }
+    Ok(links)
+}
+
+fn stream(pipe: &mut TracePipe, args: &LoadArgs) -> Result<(), String> {
+    let deadline = args
+        .duration
+        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    match args.duration {
+        Some(s) => eprintln!("rawbpf: streaming trace_pipe for {s} s (Ctrl-C stops)"),
+        None => eprintln!("rawbpf: streaming trace_pipe (Ctrl-C stops)"),
+    }
+    pipe.stream(&sys::STOP, deadline, |line| {
+        print_line(&line, args.json);
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| format!("reading trace_pipe: {e}"))?;
+    Ok(())
+}
+
+fn print_line(line: &TraceLine, json: bool) {
+    if json {
+        println!("{}", line.to_json().to_line());
+        return;
+    }
+    match line {
+        TraceLine::Event(e) => println!(
+            "{} {}-{} [{:03}] {}",
+            e.timestamp, e.task, e.pid, e.cpu, e.message
+        ),
+        other => println!("{}", other.message()),
+    }
+}
+
+fn print_loaded(loaded: &Loaded, json: bool) {
+    if json {
+        let progs = loaded
+            .programs
+            .iter()
+            .map(|p| {
+                Json::obj([
+                    ("name", Json::from(p.name.as_str())),
+                    ("section", p.section.as_str().into()),
+                    ("type", sys::prog_type_name(p.kind.prog_type()).into()),
+                    ("id", p.info.id.into()),
+                    ("tag", p.info.tag_hex().into()),
+                    (
+                        "attach_btf_id",
+                        p.target.as_ref().map_or(Json::Null, |t| t.btf_id.into()),
+                    ),
+                ])
+            })
+            .collect();
+        let maps = loaded
+            .maps
+            .iter()
+            .map(|m| Json::obj([("name", Json::from(m.name.as_str())), ("id", m.id.into())]))
+            .collect();
+        println!(
+            "{}",
+            Json::obj([("programs", Json::Arr(progs)), ("maps", Json::Arr(maps))]).to_line()
+        );
+        return;
+    }
+    for p in &loaded.programs {
+        println!(
+            "{}: {}  name {}  tag {}",
+            p.info.id,
+            sys::prog_type_name(p.kind.prog_type()),
+            p.name,
+            p.info.tag_hex()
+        );
+    }
+    for m in &loaded.maps {
+        println!("map {}: {}", m.id, m.name);
+    }
+}

@@ -1,1 +1,0 @@
-//! The pipeline from an `Object` to loaded maps and programs.

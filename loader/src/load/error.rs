@@ -1,0 +1,99 @@
+//! Why loading stopped, with the program, map or relocation it stopped at.
+
+use crate::caps::Refusal;
+use crate::kernel_btf::KernelBtfError;
+use crate::link::LinkError;
+use crate::sys::{self, SysError};
+use crate::verifier::Diagnosis;
+
+/// A failure anywhere in the load pipeline.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// `--program` named something the object does not have.
+    #[error("no program named {name} in the object (it has: {have})")]
+    NoSuchProgram {
+        /// The name asked for.
+        name: String,
+        /// The names that exist.
+        have: String,
+    },
+    /// The running kernel's BTF could not be read.
+    #[error("{0}")]
+    KernelBtf(btf::source::LoadError),
+    /// `--btf FILE` could not be read.
+    #[error("target BTF: {0}")]
+    TargetBtf(btf::source::LoadError),
+    /// The object's BTF could not be prepared for the kernel.
+    #[error(transparent)]
+    ObjectBtf(#[from] KernelBtfError),
+    /// CO-RE relocations need the object's BTF.
+    #[error("section {section} has CO-RE relocations but the object has no .BTF")]
+    CoreWithoutBtf {
+        /// The section.
+        section: String,
+    },
+    /// A CO-RE relocation could not be applied (not merely unresolved: those are poisoned).
+    #[error("CO-RE in section {section}: {source}")]
+    Core {
+        /// The section.
+        section: String,
+        /// What went wrong.
+        source: btf::core::CoreError,
+    },
+    /// BPF_MAP_CREATE or writing initial data failed.
+    #[error("map {map}: {source}")]
+    Map {
+        /// The map.
+        map: String,
+        /// The syscall error.
+        source: SysError,
+    },
+    /// Linking a program failed.
+    #[error("program {program}: {source}")]
+    Link {
+        /// The program.
+        program: String,
+        /// What went wrong.
+        source: LinkError,
+    },
+    /// The attach target is not in kernel BTF.
+    #[error(
+        "program {program}: the kernel has no {what} {name} in its BTF{}",
+        if close.is_empty() { String::new() } else { format!(" (close names: {})", close.join(", ")) }
+    )]
+    NoAttachTarget {
+        /// The program.
+        program: String,
+        /// What was looked for ("function", "tracepoint").
+        what: &'static str,
+        /// The name looked up.
+        name: String,
+        /// Similar names that exist.
+        close: Vec<String>,
+    },
+    /// BPF_PROG_LOAD failed.
+    #[error("{}", render_prog_load(program, source, refusal, diagnosis))]
+    ProgLoad {
+        /// The program.
+        program: String,
+        /// The syscall error and verifier log.
+        source: sys::LoadError,
+        /// Why, in words.
+        refusal: Refusal,
+        /// What the verifier log says, when there is one.
+        diagnosis: Option<Diagnosis>,
+    },
+}
+
+fn render_prog_load(
+    program: &str,
+    e: &sys::LoadError,
+    refusal: &Refusal,
+    d: &Option<Diagnosis>,
+) -> String {
+    let mut s = format!("program {program}: {}\n  {refusal}", e.sys);
+    if let Some(d) = d {
+        s.push_str(&format!("\n{d}"));
+    }
+    s
+}

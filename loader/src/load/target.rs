@@ -1,0 +1,115 @@
+//! Where a tracing program attaches: a BTF id in vmlinux or in a module's split BTF, found by
+//! name with the naming conventions of each program kind.
+
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+
+use btf::{Btf, Kind, TypeId};
+use tracing::info;
+
+use super::LoadError;
+use crate::object::progtype::AttachMethod;
+use crate::object::ProgKind;
+use crate::sys;
+
+/// The running kernel's BTF, parsed once for CO-RE and attach targets.
+#[derive(Debug)]
+pub struct KernelBtf {
+    /// `/sys/kernel/btf/vmlinux`.
+    pub vmlinux: Arc<Btf>,
+}
+
+impl KernelBtf {
+    /// Reads `/sys/kernel/btf/vmlinux`.
+    pub fn open() -> Result<KernelBtf, LoadError> {
+        let vmlinux = btf::source::vmlinux().map_err(LoadError::KernelBtf)?;
+        info!(target: "rawbpf::load", "kernel BTF: {} types from {}", vmlinux.count(), btf::source::VMLINUX_BTF);
+        Ok(KernelBtf {
+            vmlinux: Arc::new(vmlinux),
+        })
+    }
+
+    /// Finds `name` of `kind` in vmlinux, then in each module's BTF.
+    fn find(&self, name: &str, kind: Kind) -> Option<(TypeId, Option<String>)> {
+        if let Some(id) = self.vmlinux.find_by_name_kind(name, kind) {
+            return Some((id, None));
+        }
+        let dir = std::fs::read_dir("/sys/kernel/btf").ok()?;
+        for entry in dir.flatten() {
+            let module = entry.file_name().to_string_lossy().into_owned();
+            if module == "vmlinux" {
+                continue;
+            }
+            let Ok(btf) = btf::source::module(&module, self.vmlinux.clone()) else {
+                continue;
+            };
+            if let Some(id) = btf.find_by_name_kind(name, kind) {
+                return Some((id, Some(module)));
+            }
+        }
+        None
+    }
+}
+
+/// A resolved attach target.
+#[derive(Debug)]
+pub struct AttachTarget {
+    /// The name looked up in BTF (`tcp_connect`, `btf_trace_sched_switch`).
+    pub btf_name: String,
+    /// Its type id.
+    pub btf_id: TypeId,
+    /// The module holding it, or `None` for vmlinux.
+    pub module: Option<String>,
+    /// That module's BTF object, passed as `attach_btf_obj_fd`.
+    pub module_fd: Option<OwnedFd>,
+}
+
+/// The BTF name and kind a section prefix attaches to.
+fn btf_name(kind: &ProgKind, target: &str) -> (String, Kind, &'static str) {
+    match kind.def.prefix {
+        p if p.starts_with("tp_btf") => (
+            format!("btf_trace_{target}"),
+            Kind::Typedef,
+            "raw tracepoint",
+        ),
+        p if p.starts_with("lsm") => (format!("bpf_lsm_{target}"), Kind::Func, "LSM hook"),
+        _ => (target.to_owned(), Kind::Func, "function"),
+    }
+}
+
+/// Resolves the attach target of a tracing program; `None` for other kinds.
+pub fn resolve(
+    kernel: &KernelBtf,
+    program: &str,
+    kind: &ProgKind,
+) -> Result<Option<AttachTarget>, LoadError> {
+    if kind.def.attach != AttachMethod::Tracing {
+        return Ok(None);
+    }
+    let target = kind.attach_target.as_deref().unwrap_or_default();
+    let (name, btf_kind, what) = btf_name(kind, target);
+    let Some((btf_id, module)) = kernel.find(&name, btf_kind) else {
+        let close = btf::suggest::closest_names(&kernel.vmlinux, &name, Some(btf_kind), 5);
+        return Err(LoadError::NoAttachTarget {
+            program: program.to_owned(),
+            what,
+            name,
+            close: close.into_iter().map(|(n, _)| n).collect(),
+        });
+    };
+    let module_fd = match &module {
+        Some(m) => sys::find_kernel_btf(m).ok().flatten().map(|(fd, _)| fd),
+        None => None,
+    };
+    info!(
+        target: "rawbpf::load",
+        "{program}: attach target {name} is BTF id {btf_id} in {}",
+        module.as_deref().unwrap_or("vmlinux")
+    );
+    Ok(Some(AttachTarget {
+        btf_name: name,
+        btf_id,
+        module,
+        module_fd,
+    }))
+}
