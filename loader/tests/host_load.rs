@@ -200,3 +200,29 @@ fn unknown_program_name_lists_the_real_ones() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("no program named nope") && stderr.contains("rawbpf_fentry_connect"), "{stderr}");
 }
+
+#[test]
+fn core_reads_task_pid_at_the_kernels_offset() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(obj) = object("core_move") else { return };
+    let vmlinux = btf::source::vmlinux().unwrap();
+    let task = vmlinux.find_by_name_kind("task_struct", btf::Kind::Struct).unwrap();
+    let (_, bits) = vmlinux.find_member(task, "pid").unwrap().unwrap();
+    let out = load_while(&obj, &["--duration", "2"], spawn_true);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("rawbpf-core-move: ")).collect();
+    assert!(!lines.is_empty(), "{stdout}");
+    for line in lines {
+        // `TS TASK-PID [CPU] rawbpf-core-move: pid=P tgid=T pid_off=O`
+        let header_pid = line.split_whitespace().nth(1).and_then(|t| t.rsplit('-').next()).unwrap();
+        let field = |k: &str| line.split_whitespace().find_map(|w| w.strip_prefix(k)).unwrap().to_owned();
+        assert_eq!(field("pid="), header_pid, "{line}");
+        assert_eq!(field("pid_off="), (bits / 8).to_string(), "{line}");
+    }
+}
+
+#[test]
+fn btf_with_new_kinds_loads_and_globals_read_back() {
+    check_prints("sanitize", "rawbpf-sanitize: big_hi=1 neg=-1 tag=7", spawn_true);
+}

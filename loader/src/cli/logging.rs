@@ -1,6 +1,8 @@
 //! Where `tracing` events go: stderr, at the level `-v`/`--explain` ask for, without timestamps
 //! so the narration reads like a story.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// Sets up the subscriber. `RUST_LOG` still wins when set.
@@ -15,6 +17,7 @@ pub fn init(verbose: u8, explain: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .without_time()
         .with_target(true)
         .with_level(false)
