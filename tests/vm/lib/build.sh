@@ -37,12 +37,13 @@ build_loader() {
 progs_dir() { echo "${RAWBPF_VM_PROGS:-$REPO/progs}"; }
 
 # Runs progs-build/build when it exists: it rebuilds only the objects older than their source, headers or
-# vmlinux.h, so calling it every time is cheap. Never fatal: scenarios needing an object skip when it is missing.
+# vmlinux.h, so calling it every time is cheap. A failed build is fatal: the scenarios need the objects.
 build_progs() {
     [ -n "${RAWBPF_VM_PROGS:-}" ] && { log "BPF objects from RAWBPF_VM_PROGS=$RAWBPF_VM_PROGS"; return; }
     if [ -f "$REPO/progs-build/build" ]; then
+        need_packages clang-19 llvm-19
         log "building BPF objects (progs-build/build)…"
-        (cd "$REPO" && bash progs-build/build >&2) || log "warning: progs-build/build failed; scenarios needing progs will skip"
+        (cd "$REPO" && bash progs-build/build >&2) || die "progs-build/build failed: the scenarios need its objects"
     fi
     compgen -G "$REPO/progs/*.o" >/dev/null || log "note: no progs/*.o (no progs-build/build yet?); scenarios needing them will SKIP"
 }
