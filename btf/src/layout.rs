@@ -4,12 +4,10 @@ use crate::btf::{Btf, MAX_REF_CHAIN};
 use crate::error::{BtfError, Result};
 use crate::types::{Body, Kind, TypeId};
 
-/// The name with any `___flavor` suffix dropped (`task_struct___old` → `task_struct`).
+/// The name with any `___flavor` suffix dropped (`task_struct___old` → `task_struct`), by
+/// libbpf's rule: the last `X___Y` where X and Y are not underscores. One definition, CO-RE's.
 pub fn essential_name(name: &str) -> &str {
-    match name.find("___") {
-        Some(i) => &name[..i],
-        None => name,
-    }
+    crate::core::names::essential(name)
 }
 
 impl Btf {
