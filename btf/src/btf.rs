@@ -252,20 +252,21 @@ impl Btf {
         }
     }
 
+    /// `(id, name offset)` of every type of this blob. Offsets were bounds-checked by the parse
+    /// pass, so the 4 bytes at each are there.
+    fn name_offsets(&self) -> impl Iterator<Item = (TypeId, u32)> + '_ {
+        let e = self.hdr.endian;
+        self.offsets.iter().enumerate().map(move |(i, &off)| {
+            let b = &self.data[off as usize..off as usize + 4];
+            (self.first_id + i as u32, e.u32([b[0], b[1], b[2], b[3]]))
+        })
+    }
+
     /// Ids of this blob named `name`, by comparing every type's name: a first lookup costs
     /// one pass instead of building the index.
     fn scan_by_name(&self, name: &[u8], out: &mut Vec<TypeId>) {
         let strings = &self.data[self.hdr.strings_range()];
-        let e = self.hdr.endian;
-        for (i, &off) in self.offsets.iter().enumerate() {
-            let off = off as usize;
-            let name_off = e.u32([
-                self.data[off],
-                self.data[off + 1],
-                self.data[off + 2],
-                self.data[off + 3],
-            ]);
-            let id = self.first_id + i as u32;
+        for (id, name_off) in self.name_offsets() {
             let hit = if name_off < self.str_base {
                 self.name_of(id).is_ok_and(|n| n.as_bytes() == name)
             } else {
@@ -284,17 +285,8 @@ impl Btf {
     /// Hashes every name of this blob into a fresh index.
     pub(crate) fn build_name_index(&self) -> NameIndex {
         let strings = &self.data[self.hdr.strings_range()];
-        let e = self.hdr.endian;
         let mut named = Vec::with_capacity(self.offsets.len());
-        for (i, &off) in self.offsets.iter().enumerate() {
-            let off = off as usize;
-            let name_off = e.u32([
-                self.data[off],
-                self.data[off + 1],
-                self.data[off + 2],
-                self.data[off + 3],
-            ]);
-            let id = self.first_id + i as u32;
+        for (id, name_off) in self.name_offsets() {
             if name_off == 0 {
                 continue;
             }
