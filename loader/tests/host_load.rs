@@ -226,3 +226,31 @@ fn core_reads_task_pid_at_the_kernels_offset() {
 fn btf_with_new_kinds_loads_and_globals_read_back() {
     check_prints("sanitize", "rawbpf-sanitize: big_hi=1 neg=-1 tag=7", spawn_true);
 }
+
+#[test]
+fn without_capabilities_the_message_says_how_to_fix_it() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(obj) = object("connect") else { return };
+    // Drop to nobody with no capabilities: what an ordinary user sees.
+    let out = match Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
+        .arg(env!("CARGO_BIN_EXE_rawbpf"))
+        .arg("load")
+        .arg(&obj)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            println!("SKIP: setpriv unavailable: {e}");
+            return;
+        }
+    };
+    let (_, stderr) = text(&out);
+    if stderr.contains("setpriv:") {
+        println!("SKIP: setpriv could not drop privileges: {stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("needs root, or CAP_BPF with CAP_PERFMON"), "{stderr}");
+    assert!(stderr.contains("fix: run it with sudo"), "{stderr}");
+}
