@@ -192,7 +192,7 @@ pub fn explain(
     match err.errno {
         libc::EACCES => refusal(
             format!("the verifier rejected the {what}: it could not prove the program safe"),
-            "read the verifier log (the last lines name the failing instruction); rawbpf prints it with --verbose",
+            "read the verifier log above: the instruction marked >> failed, with its source line before it",
         ),
         libc::EINVAL if err.cmd == "BPF_PROG_LOAD" => refusal(
             format!("the kernel found the {what} malformed (bad attributes, instructions or BTF)"),

@@ -239,9 +239,11 @@ pub fn diagnose(log: &str, sources: &SourceMap, poisoned: &BTreeMap<usize, Strin
 /// The log with the failing instruction marked (`>>`) and source lines interleaved.
 pub fn annotate(log: &str, sources: &SourceMap, failing: Option<usize>) -> String {
     let mut out = String::with_capacity(log.len() + 256);
+    // Given line_info, the kernel prints `; text @ file:line` itself: add ours only when it did not.
+    let kernel_has_source = log.lines().any(|l| l.starts_with("; ") && l.contains(" @ "));
     for line in log.lines() {
         let idx = insn_index(line);
-        if let Some(src) = idx.and_then(|i| sources.starting_at(i)) {
+        if let Some(src) = idx.filter(|_| !kernel_has_source).and_then(|i| sources.starting_at(i)) {
             out.push_str(&format!("   ; {} @ {src}\n", src.text.trim()));
         }
         let mark = if idx.is_some() && idx == failing {
@@ -328,6 +330,14 @@ mod tests {
             Some(HintClass::HelperNotAllowed)
         );
         assert_eq!(classify("R0 !read_ok"), None);
+    }
+
+    #[test]
+    fn source_lines_the_kernel_printed_are_not_repeated() {
+        let log = "; return sk->sk_state; @ x.bpf.c:12\n3: (71) r0 = *(u8 *)(r1 +18)\nR1 invalid mem access 'scalar'\n";
+        let out = annotate(log, &sources(), Some(3));
+        assert_eq!(out.matches("return sk->sk_state;").count(), 1, "{out}");
+        assert!(out.contains(">> 3: (71)"), "{out}");
     }
 
     #[test]

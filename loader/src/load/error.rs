@@ -72,7 +72,7 @@ pub enum LoadError {
         close: Vec<String>,
     },
     /// BPF_PROG_LOAD failed.
-    #[error("{}", render_prog_load(program, source, refusal, diagnosis))]
+    #[error("{}", render_prog_load(program, source, refusal, diagnosis, annotated_log))]
     ProgLoad {
         /// The program.
         program: String,
@@ -82,6 +82,8 @@ pub enum LoadError {
         refusal: Refusal,
         /// What the verifier log says, when there is one.
         diagnosis: Option<Diagnosis>,
+        /// The whole log, failing instruction marked and source lines interleaved.
+        annotated_log: String,
     },
 }
 
@@ -90,8 +92,15 @@ fn render_prog_load(
     e: &sys::LoadError,
     refusal: &Refusal,
     d: &Option<Diagnosis>,
+    annotated_log: &str,
 ) -> String {
-    let mut s = format!("program {program}: {}\n  {refusal}", e.sys);
+    // The log first, the summary last: on a terminal the summary stays in view.
+    let mut s = String::new();
+    if !annotated_log.is_empty() {
+        let truncated = if e.truncated { " (truncated)" } else { "" };
+        s.push_str(&format!("verifier log for {program}{truncated}:\n{annotated_log}\n"));
+    }
+    s.push_str(&format!("program {program}: {}\n  {refusal}", e.sys));
     if let Some(d) = d {
         s.push_str(&format!("\n{d}"));
     }

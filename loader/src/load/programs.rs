@@ -112,20 +112,15 @@ pub fn load_one(
         .map_or(LogLevel::OnFailure, LogLevel::Always);
     let done = sys::prog_load_with_log(&request, level).map_err(|source| {
         let refusal = caps::explain(&source.sys, prog_type, attach_type, &Environment::detect());
-        let diagnosis = (!source.log.is_empty()).then(|| {
-            let sources = obj
-                .btf
-                .as_ref()
-                .map(|b| SourceMap::from_line_info(b, &linked.line_info))
-                .unwrap_or_default();
-            verifier::diagnose(&source.log, &sources, &poisoned_in(obj, prog, loaded))
-        });
-        LoadError::ProgLoad {
-            program: p.name.clone(),
-            source,
-            refusal,
-            diagnosis,
-        }
+        let sources =
+            obj.btf.as_ref().map(|b| SourceMap::from_line_info(b, &linked.line_info)).unwrap_or_default();
+        let diagnosis = (!source.log.is_empty())
+            .then(|| verifier::diagnose(&source.log, &sources, &poisoned_in(obj, prog, loaded)));
+        let annotated_log = match &diagnosis {
+            Some(d) => verifier::annotate(&source.log, &sources, d.insn),
+            None => String::new(),
+        };
+        LoadError::ProgLoad { program: p.name.clone(), source, refusal, diagnosis, annotated_log }
     })?;
     let info = sys::prog_info(done.fd.as_fd()).map_err(|e| LoadError::ProgLoad {
         program: p.name.clone(),
@@ -136,6 +131,7 @@ pub fn load_one(
             truncated: false,
         },
         diagnosis: None,
+        annotated_log: String::new(),
     })?;
     info!(
         target: "rawbpf::load",
