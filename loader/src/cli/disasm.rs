@@ -39,7 +39,7 @@ The CO-RE target is /sys/kernel/btf/vmlinux unless --btf names a file (raw BTF o
 Examples:
   rawbpf disasm progs/connect.o
   rawbpf disasm progs/maps_globals.o --relocated
-  rawbpf disasm progs/core_demo.o --program rawbpf_core_demo --relocated --btf progs/core_demo_target.o
+  rawbpf disasm progs/core_demo.o --program demo_prog --relocated --btf progs/core_demo_target.o
 
 Exit status: 0 on success, 1 when the object cannot be read or the program does not exist, 2 on
 bad usage.";
@@ -90,7 +90,7 @@ fn disasm(args: &DisasmArgs) -> Result<String, String> {
     }
     let core = facts::core(&mut obj, &target, args.relocated);
     let dwarf = DwarfLines::parse(&opened.bytes).ok().flatten();
-    let ctx = Ctx { obj: &obj, core: &core, dwarf: dwarf.as_ref(), target: &target };
+    let ctx = Ctx { obj: &obj, core: &core, dwarf: dwarf.as_ref(), target: &target, relocated: args.relocated };
     let mut out = String::new();
     for r in programs {
         out.push_str(&if args.relocated { ctx.relocated(r)? } else { ctx.as_in_elf(r)? });
@@ -127,6 +127,7 @@ struct Ctx<'a> {
     core: &'a [CoreSection],
     dwarf: Option<&'a DwarfLines>,
     target: &'a Target,
+    relocated: bool,
 }
 
 impl Ctx<'_> {
@@ -227,7 +228,11 @@ impl Ctx<'_> {
         let core = facts::core_by_insn(self.core);
         for i in range.clone() {
             for res in core.get(&(code.name.clone(), i)).into_iter().flatten() {
-                m.entry(i).or_default().push(format!("CO-RE #{}: {} {}", res.relo_idx, res.kind, res.local_spec));
+                let mut text = format!("CO-RE #{}: {} {}", res.relo_idx, res.kind, res.local_spec);
+                if self.relocated && res.is_poison() {
+                    text.push_str(" (poisoned: the verifier rejects this call if it is reachable)");
+                }
+                m.entry(i).or_default().push(text);
             }
         }
         for rel in code.relocs.iter().filter(|x| range.contains(&x.insn_idx)) {
