@@ -10,7 +10,7 @@ use object::read::elf::{ElfFile64, FileHeader, SectionHeader};
 use object::{Endianness, Object as _, ObjectSection as _};
 
 use crate::link::{link, LinkedProgram};
-use crate::object::progtype::{prog_type_name, attach_type_name};
+use crate::object::progtype::{attach_type_name, prog_type_name};
 use crate::object::sections::{classify, DataKind, SectionRole};
 use crate::object::{Object, ProgramRef, RelocTarget};
 
@@ -78,14 +78,18 @@ fn sections(bytes: &[u8]) -> Result<Vec<SectionFact>, object::Error> {
     for s in elf.sections() {
         let hdr = s.elf_section_header();
         let name = s.name().unwrap_or("?").to_owned();
-        let role = classify(&name, hdr.sh_type(endian), hdr.sh_flags(endian).into());
+        let role = classify(&name, hdr.sh_type(endian), hdr.sh_flags(endian));
         let linked = all
             .section(object::SectionIndex(hdr.sh_info(endian) as usize))
             .ok()
             .and_then(|t| all.section_name(endian, t).ok())
             .map(|n| String::from_utf8_lossy(n).into_owned());
         let role = role_text(&name, role, linked.as_deref());
-        out.push(SectionFact { name, size: s.size(), role });
+        out.push(SectionFact {
+            name,
+            size: s.size(),
+            role,
+        });
     }
     Ok(out)
 }
@@ -116,13 +120,25 @@ pub fn target(btf: Option<&PathBuf>) -> Result<Target, String> {
     match btf {
         Some(path) => {
             let btf = btf::source::file(path).map_err(|e| format!("--btf {}: {e}", path.display()))?;
-            Ok(Target { source: path.display().to_string(), btf: Some(btf), missing: None })
+            Ok(Target {
+                source: path.display().to_string(),
+                btf: Some(btf),
+                missing: None,
+            })
         }
         None => {
             let source = btf::source::VMLINUX_BTF.to_owned();
             match btf::source::vmlinux() {
-                Ok(btf) => Ok(Target { source, btf: Some(btf), missing: None }),
-                Err(e) => Ok(Target { source, btf: None, missing: Some(e.to_string()) }),
+                Ok(btf) => Ok(Target {
+                    source,
+                    btf: Some(btf),
+                    missing: None,
+                }),
+                Err(e) => Ok(Target {
+                    source,
+                    btf: None,
+                    missing: Some(e.to_string()),
+                }),
             }
         }
     }
@@ -137,8 +153,19 @@ pub fn core(obj: &mut Object, target: &Target, patch: bool) -> Vec<CoreSection> 
     };
     let mut cache = CoreCache::new();
     for sec in ext.core_relos.iter().filter(|s| !s.records.is_empty()) {
-        let raw = || sec.records.iter().enumerate().map(|(i, r)| raw_relo(&local, i, r)).collect();
-        let mut fact = CoreSection { section: sec.name.clone(), resolved: Vec::new(), unresolved: Vec::new(), error: None };
+        let raw = || {
+            sec.records
+                .iter()
+                .enumerate()
+                .map(|(i, r)| raw_relo(&local, i, r))
+                .collect()
+        };
+        let mut fact = CoreSection {
+            section: sec.name.clone(),
+            resolved: Vec::new(),
+            unresolved: Vec::new(),
+            error: None,
+        };
         let Some(code) = obj.code_sections.iter_mut().find(|c| c.name == sec.name) else {
             fact.error = Some(format!("no code section '{}'", sec.name));
             fact.unresolved = raw();
@@ -171,8 +198,19 @@ pub fn core(obj: &mut Object, target: &Target, patch: bool) -> Vec<CoreSection> 
 
 /// A relocation as recorded, for when it cannot be resolved.
 fn raw_relo(local: &Btf, i: usize, r: &btf::core::CoreRelo) -> String {
-    let ty = local.name_of(r.type_id).ok().filter(|n| !n.is_empty()).unwrap_or("(anon)");
-    format!("#{i} {}  insn {}  {} [{}] ({})", r.kind, r.insn_off / 8, ty, r.type_id, r.access)
+    let ty = local
+        .name_of(r.type_id)
+        .ok()
+        .filter(|n| !n.is_empty())
+        .unwrap_or("(anon)");
+    format!(
+        "#{i} {}  insn {}  {} [{}] ({})",
+        r.kind,
+        r.insn_off / 8,
+        ty,
+        r.type_id,
+        r.access
+    )
 }
 
 /// A program's kind in words: type, expected attach type, target.

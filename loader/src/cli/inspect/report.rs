@@ -17,11 +17,17 @@ pub struct Report<'a> {
 
 /// A program's row, shared by the human and JSON layouts.
 pub struct ProgramRow {
+    /// Function name.
     pub name: String,
+    /// Section name.
     pub section: String,
+    /// Program type name.
     pub prog_type: String,
+    /// Expected attach type name, if the kind has one.
     pub attach_type: Option<String>,
+    /// Attach target from the section name.
     pub target: Option<String>,
+    /// Instructions of the program's own function.
     pub insns: usize,
     /// Subprograms linked in, or why linking failed.
     pub calls: Result<Vec<String>, String>,
@@ -38,7 +44,15 @@ impl Report<'_> {
                 let (prog_type, attach_type, target) = facts::kind_words(obj, r);
                 let insns = obj.program_func(r).map_or(0, |(_, f)| f.len_insns);
                 let calls = facts::link_offline(obj, r).map(|l| l.subprogs.into_iter().map(|s| s.0).collect());
-                ProgramRow { name: p.name.clone(), section: p.section.clone(), prog_type, attach_type, target, insns, calls }
+                ProgramRow {
+                    name: p.name.clone(),
+                    section: p.section.clone(),
+                    prog_type,
+                    attach_type,
+                    target,
+                    insns,
+                    calls,
+                }
             })
             .collect()
     }
@@ -170,7 +184,12 @@ pub fn ext_counts(obj: &crate::object::Object) -> Vec<(String, usize, usize, usi
                 .as_ref()
                 .and_then(|x| x.core_relos.iter().find(|s| s.name == n))
                 .map_or(0, |s| s.records.len());
-            (n.clone(), e.map_or(0, |e| e.func_info.len()), e.map_or(0, |e| e.line_info.len()), core)
+            (
+                n.clone(),
+                e.map_or(0, |e| e.func_info.len()),
+                e.map_or(0, |e| e.line_info.len()),
+                core,
+            )
         })
         .collect()
 }
@@ -186,12 +205,40 @@ pub fn map_origin(k: &MapKind) -> String {
 /// Kernel name of the common map types.
 pub fn map_type_name(t: u32) -> &'static str {
     const NAMES: &[&str] = &[
-        "unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash", "percpu_array",
-        "stack_trace", "cgroup_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "array_of_maps",
-        "hash_of_maps", "devmap", "sockmap", "cpumap", "xskmap", "sockhash", "cgroup_storage",
-        "reuseport_sockarray", "percpu_cgroup_storage", "queue", "stack", "sk_storage", "devmap_hash",
-        "struct_ops", "ringbuf", "inode_storage", "task_storage", "bloom_filter", "user_ringbuf",
-        "cgrp_storage", "arena",
+        "unspec",
+        "hash",
+        "array",
+        "prog_array",
+        "perf_event_array",
+        "percpu_hash",
+        "percpu_array",
+        "stack_trace",
+        "cgroup_array",
+        "lru_hash",
+        "lru_percpu_hash",
+        "lpm_trie",
+        "array_of_maps",
+        "hash_of_maps",
+        "devmap",
+        "sockmap",
+        "cpumap",
+        "xskmap",
+        "sockhash",
+        "cgroup_storage",
+        "reuseport_sockarray",
+        "percpu_cgroup_storage",
+        "queue",
+        "stack",
+        "sk_storage",
+        "devmap_hash",
+        "struct_ops",
+        "ringbuf",
+        "inode_storage",
+        "task_storage",
+        "bloom_filter",
+        "user_ringbuf",
+        "cgrp_storage",
+        "arena",
     ];
     NAMES.get(t as usize).copied().unwrap_or("unknown")
 }
