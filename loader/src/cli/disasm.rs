@@ -176,8 +176,12 @@ impl Ctx<'_> {
             }
         }
         let header = format!(
-            "{}  (section {}, instructions {}..{} as in the ELF)\n",
-            f.name, sec.name, range.start, range.end
+            "{}  (section {}, instructions {}..{} as in the ELF){}\n",
+            f.name,
+            sec.name,
+            range.start,
+            range.end,
+            self.source_file(sec.index, f.start_insn)
         );
         Ok(header + &format_program(insns, &notes, &crate::disasm::Plain))
     }
@@ -227,6 +231,14 @@ impl Ctx<'_> {
             }
         }
         out
+    }
+
+    /// `  from /full/path.c` from DWARF for the instruction, or nothing without DWARF.
+    fn source_file(&self, elf_section: usize, insn: usize) -> String {
+        self.dwarf
+            .and_then(|d| d.location(elf_section, insn as u64 * 8))
+            .map(|l| format!("  from {}", l.path))
+            .unwrap_or_default()
     }
 
     /// Source lines from line_info records already indexed for the listing.
