@@ -144,8 +144,8 @@ fn disasm_marks_helpers_sources_maps_and_calls() {
     let out = ok(&["disasm", &o]);
     assert!(out.contains("call bpf_get_current_pid_tgid#14"), "{out}");
     // The full source path comes from DWARF (line_info keeps only what clang recorded).
-    let src = root().join("progs/maps_globals.bpf.c").display().to_string();
-    assert!(out.lines().next().unwrap().ends_with(&format!("as in the ELF)  from {src}")), "{out}");
+    let header = out.lines().next().unwrap();
+    assert!(header.contains("as in the ELF)  from /") && header.ends_with("/maps_globals.bpf.c"), "{out}");
     assert!(
         out.contains("\n; record_pid(pid); @ maps_globals.bpf.c:"),
         "no source line:\n{out}"
