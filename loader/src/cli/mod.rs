@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod btf;
+pub mod disasm;
+pub mod inspect;
 pub mod load;
 mod logging;
 
@@ -27,6 +29,8 @@ struct Cli {
 enum Command {
     Btf(btf::BtfArgs),
     Load(load::LoadArgs),
+    Inspect(inspect::InspectArgs),
+    Disasm(disasm::DisasmArgs),
 }
 
 /// Parses arguments and runs the subcommand.
@@ -47,5 +51,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Btf(args) => btf::run(args),
         Command::Load(args) => load::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Disasm(args) => disasm::run(args),
     }
 }

@@ -1,0 +1,138 @@
+//! The JSON layout of `rawbpf inspect --json`: one document with the same parts as the text.
+
+use super::report::{ext_counts, map_origin, map_type_name, Report};
+use crate::json::Json;
+
+fn s(v: impl Into<String>) -> Json {
+    Json::Str(v.into())
+}
+
+fn n(v: impl Into<i128>) -> Json {
+    Json::Int(v.into())
+}
+
+fn opt(v: Option<String>) -> Json {
+    v.map_or(Json::Null, Json::Str)
+}
+
+/// The whole report as JSON.
+pub fn render(r: &Report<'_>) -> Json {
+    let obj = &r.opened.obj;
+    let sections = r
+        .opened
+        .sections
+        .iter()
+        .filter(|x| !x.name.is_empty())
+        .map(|x| Json::obj([("name", s(&x.name)), ("size", n(x.size)), ("role", s(&x.role))]))
+        .collect();
+    let programs = r
+        .programs()
+        .into_iter()
+        .map(|p| {
+            let (calls, link_error) = match p.calls {
+                Ok(c) => (Json::Arr(c.into_iter().map(Json::Str).collect()), Json::Null),
+                Err(e) => (Json::Arr(Vec::new()), Json::Str(e)),
+            };
+            Json::obj([
+                ("name", s(p.name)),
+                ("section", s(p.section)),
+                ("prog_type", s(p.prog_type)),
+                ("expected_attach_type", opt(p.attach_type)),
+                ("attach_target", opt(p.target)),
+                ("insns", n(p.insns as u64)),
+                ("subprograms", calls),
+                ("link_error", link_error),
+            ])
+        })
+        .collect();
+    let maps = obj
+        .maps
+        .iter()
+        .map(|m| {
+            Json::obj([
+                ("name", s(&m.name)),
+                ("type", s(map_type_name(m.map_type))),
+                ("type_id", n(m.map_type)),
+                ("key_size", n(m.key_size)),
+                ("value_size", n(m.value_size)),
+                ("max_entries", n(m.max_entries)),
+                ("flags", n(m.map_flags)),
+                ("defined_in", s(map_origin(&m.kind))),
+            ])
+        })
+        .collect();
+    let relocations = obj
+        .code_sections
+        .iter()
+        .map(|c| {
+            let list = c
+                .relocs
+                .iter()
+                .map(|x| {
+                    Json::obj([
+                        ("insn", n(x.insn_idx as u64)),
+                        ("symbol", s(&x.symbol)),
+                        ("kind", s(super::facts::reloc_words(obj, &x.target))),
+                    ])
+                })
+                .collect();
+            Json::obj([("section", s(&c.name)), ("relocations", Json::Arr(list))])
+        })
+        .collect();
+    let ext = ext_counts(obj)
+        .into_iter()
+        .map(|(sec, f, l, c)| {
+            Json::obj([
+                ("section", s(sec)),
+                ("func_info", n(f as u64)),
+                ("line_info", n(l as u64)),
+                ("core_relos", n(c as u64)),
+            ])
+        })
+        .collect();
+    let core = r
+        .core
+        .iter()
+        .map(|c| {
+            let resolved = c
+                .resolved
+                .iter()
+                .map(|x| {
+                    Json::obj([
+                        ("index", n(x.relo_idx as u64)),
+                        ("insn", n(x.insn_idx as u64)),
+                        ("kind", s(x.kind.to_string())),
+                        ("spec", s(&x.local_spec)),
+                        ("access", s(&x.access)),
+                        ("local_value", n(x.local_value)),
+                        ("target_value", x.target_value.map_or(Json::Null, n)),
+                        ("text", s(x.to_string())),
+                    ])
+                })
+                .collect();
+            Json::obj([
+                ("section", s(&c.section)),
+                ("resolved", Json::Arr(resolved)),
+                ("unresolved", Json::Arr(c.unresolved.iter().map(s).collect())),
+                ("error", opt(c.error.clone())),
+            ])
+        })
+        .collect();
+    Json::obj([
+        ("object", s(&obj.name)),
+        ("license", s(&obj.license)),
+        ("sections", Json::Arr(sections)),
+        ("programs", Json::Arr(programs)),
+        ("maps", Json::Arr(maps)),
+        ("relocations", Json::Arr(relocations)),
+        ("ext_info", Json::Arr(ext)),
+        (
+            "core",
+            Json::obj([
+                ("target", s(&r.target.source)),
+                ("target_missing", opt(r.target.missing.clone())),
+                ("sections", Json::Arr(core)),
+            ]),
+        ),
+    ])
+}
