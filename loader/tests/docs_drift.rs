@@ -10,6 +10,8 @@
 //! - `kernel=X.Y`: the output depends on this kernel's BTF; SKIP on another kernel release.
 //! - `progs`: needs progs/*.o, built by progs-build/build (SKIP without clang-19).
 //! - `exit=N`: the command's expected exit status (default 0).
+//! - `nobody`: run as uid 65534 with no capabilities (via `setpriv`, when the test is root), to
+//!   show what an unprivileged user sees.
 //!
 //! Inside a quoted block a line `...` stands for any number of lines (zero or more), so a doc can
 //! quote an excerpt: the lines between `...` must appear in the output consecutively and in order;
@@ -230,10 +232,15 @@ fn expected_exit(q: &Quote) -> i32 {
 /// Runs the quoted command; returns its exit status and merged output lines.
 fn run(q: &Quote) -> (i32, Vec<String>) {
     let cmd = q.command.strip_prefix("rawbpf ").unwrap_or_else(|| panic!("{}:{}: command must start with rawbpf", q.file, q.line));
+    let drop = if q.flags.iter().any(|f| f == "nobody") && nix::unistd::geteuid().is_root() {
+        "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "
+    } else {
+        ""
+    };
     // sh for the quoting; stdout and stderr into one pipe, as a terminal would show them.
     let out = Command::new("sh")
         .arg("-c")
-        .arg(format!("exec \"$RAWBPF\" {cmd} 2>&1"))
+        .arg(format!("exec {drop}\"$RAWBPF\" {cmd} 2>&1"))
         .env("RAWBPF", env!("CARGO_BIN_EXE_rawbpf"))
         .env_remove("RUST_LOG")
         .current_dir(root_dir())
