@@ -136,7 +136,11 @@ fn main() {
     } else {
         (1, 0)
     };
-    println!("load benchmark: open + CO-RE + load + attach + teardown, median of {iters} (after {warmup} warm-up)");
+    if benching {
+        println!("load benchmark: open + CO-RE + load + attach + teardown, median of {iters} (after {warmup} warm-up)");
+    } else {
+        println!("load benchmark, check run (one unoptimized iteration, not a measurement; use cargo bench)");
+    }
     println!("{:<12} {:>14} {:>14} {:>16}", "object", "rawbpf µs", "libbpf µs", "rawbpf/libbpf");
     let mut failed = false;
     for name in OBJECTS {
