@@ -236,7 +236,7 @@ impl Btf {
         }
         let index = match self.names.get() {
             Some(i) => Some(i),
-            None if self.names.first_lookup() => None,
+            None if self.names.scan_this_lookup() => None,
             None => Some(self.names.build_with(|| self.build_name_index())),
         };
         match index {
@@ -262,7 +262,7 @@ impl Btf {
         })
     }
 
-    /// Ids of this blob named `name`, by comparing every type's name: a first lookup costs
+    /// Ids of this blob named `name`, by comparing every type's name: the first lookups cost
     /// one pass instead of building the index.
     fn scan_by_name(&self, name: &[u8], out: &mut Vec<TypeId>) {
         let strings = &self.data[self.hdr.strings_range()];

@@ -1,6 +1,7 @@
 // Reference for the load benchmark: libbpf opens, relocates (CO-RE), loads and attaches every
 // program of an object, then tears it all down; repeated N times. Prints the median per-iteration
 // time in microseconds. Built and run only by rawbpf's benchmark, never part of the product.
+// Usage: libbpf_load OBJ ITERATIONS [WARMUP]; warm-up iterations run first and are not timed.
 #include <bpf/libbpf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +29,14 @@ int main(int argc, char **argv) {
         return 2;
     }
     int n = atoi(argv[2]);
+    int warmup = argc > 3 ? atoi(argv[3]) : 0;
+    if (n < 1 || warmup < 0) {
+        fprintf(stderr, "ITERATIONS must be >= 1 and WARMUP >= 0\n");
+        return 2;
+    }
     double *t = calloc(n, sizeof(*t));
     libbpf_set_print(silent);
-    for (int i = 0; i < n; i++) {
+    for (int i = -warmup; i < n; i++) {
         double start = now_us();
         struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
         if (!obj || bpf_object__load(obj)) {
@@ -50,7 +56,7 @@ int main(int argc, char **argv) {
         }
         for (int j = 0; j < nl; j++) bpf_link__destroy(links[j]);
         bpf_object__close(obj);
-        t[i] = now_us() - start;
+        if (i >= 0) t[i] = now_us() - start;
     }
     qsort(t, n, sizeof(*t), cmp);
     printf("%.1f\n", t[n / 2]);
