@@ -28,38 +28,18 @@ fn main() {
     }
     let bytes = header_once(&mut std::io::sink());
     let parsed = btf::source::vmlinux().unwrap();
-    let write_only = time_n(ITERS, || {
-        btf::c::write_header(&parsed, &mut std::io::sink()).unwrap()
-    });
+    let write_only = time_n(ITERS, || btf::c::write_header(&parsed, &mut std::io::sink()).unwrap());
     let in_process = time_n(ITERS, || header_once(&mut std::io::sink()));
     println!("vmlinux.h from {VMLINUX}: {} KiB of C", bytes / 1024);
-    println!(
-        "  rawbpf in-process, write only      median {:>12}",
-        ms(write_only)
-    );
-    println!(
-        "  rawbpf in-process, parse + write   median {:>12}",
-        ms(in_process)
-    );
+    println!("  rawbpf in-process, write only      median {:>12}", ms(write_only));
+    println!("  rawbpf in-process, parse + write   median {:>12}", ms(in_process));
 
     let me = self_exe();
-    let (ours, our_rss) =
-        run_child_n(ITERS, &[&me, "--oneshot", "header"]).expect("oneshot rawbpf");
-    println!(
-        "  rawbpf child process > /dev/null   median {:>12}  peak RSS {}",
-        ms(ours),
-        mib(our_rss)
-    );
-    match run_child_n(
-        ITERS,
-        &["bpftool", "btf", "dump", "file", VMLINUX, "format", "c"],
-    ) {
+    let (ours, our_rss) = run_child_n(ITERS, &[&me, "--oneshot", "header"]).expect("oneshot rawbpf");
+    println!("  rawbpf child process > /dev/null   median {:>12}  peak RSS {}", ms(ours), mib(our_rss));
+    match run_child_n(ITERS, &["bpftool", "btf", "dump", "file", VMLINUX, "format", "c"]) {
         Ok((theirs, their_rss)) => {
-            println!(
-                "  bpftool child process > /dev/null  median {:>12}  peak RSS {}",
-                ms(theirs),
-                mib(their_rss)
-            );
+            println!("  bpftool child process > /dev/null  median {:>12}  peak RSS {}", ms(theirs), mib(their_rss));
             println!(
                 "  ratio rawbpf/bpftool: {} child-to-child, {} in-process  (target <= 1.0, goal 0.5)",
                 ratio(ours.as_secs_f64(), theirs.as_secs_f64()),

@@ -67,15 +67,7 @@ impl Btf {
                 b.str_at_ctx(name_off, || format!("type id {id} name"))?;
             }
         }
-        Ok(Btf {
-            data,
-            hdr,
-            offsets,
-            first_id,
-            str_base,
-            base,
-            names: LazyNameIndex::default(),
-        })
+        Ok(Btf { data, hdr, offsets, first_id, str_base, base, names: LazyNameIndex::default() })
     }
 
     /// The number of type ids, counting void and any base: valid ids are `0..count()`.
@@ -120,9 +112,7 @@ impl Btf {
 
     /// Heap bytes held (data, offsets, name index), without the base.
     pub fn heap_bytes(&self) -> usize {
-        self.data.capacity()
-            + self.offsets.capacity() * 4
-            + self.names.get().map_or(0, NameIndex::heap_bytes)
+        self.data.capacity() + self.offsets.capacity() * 4 + self.names.get().map_or(0, NameIndex::heap_bytes)
     }
 
     /// The string at `offset` (offsets below the base's end resolve in the base).
@@ -138,41 +128,29 @@ impl Btf {
         }
         let strings = &self.data[self.hdr.strings_range()];
         let rel = (offset - self.str_base) as usize;
-        let bytes = strings
-            .get(rel..)
-            .ok_or_else(|| BtfError::BadStringOffset {
-                context: ctx(),
-                offset,
-                len: self.str_end() as usize,
-            })?;
-        // The section ends in NUL (checked at parse), so a NUL is always found.
-        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-        std::str::from_utf8(&bytes[..end]).map_err(|_| BtfError::BadUtf8 {
+        let bytes = strings.get(rel..).ok_or_else(|| BtfError::BadStringOffset {
             context: ctx(),
             offset,
-        })
+            len: self.str_end() as usize,
+        })?;
+        // The section ends in NUL (checked at parse), so a NUL is always found.
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        std::str::from_utf8(&bytes[..end]).map_err(|_| BtfError::BadUtf8 { context: ctx(), offset })
     }
 
     /// Decodes type `id`.
     pub fn type_by_id(&self, id: TypeId) -> Result<Type<'_>> {
         if id == 0 {
-            return Ok(Type {
-                name: "",
-                body: Body::Void,
-            });
+            return Ok(Type { name: "", body: Body::Void });
         }
         if id < self.first_id {
             if let Some(b) = &self.base {
                 return b.type_by_id(id);
             }
         }
-        let off = *self
-            .offsets
-            .get((id - self.first_id) as usize)
-            .ok_or(BtfError::NoSuchType {
-                id,
-                count: self.count(),
-            })? as usize;
+        let off =
+            *self.offsets.get((id - self.first_id) as usize).ok_or(BtfError::NoSuchType { id, count: self.count() })?
+                as usize;
         self.decode(id, off)
     }
 
@@ -186,19 +164,11 @@ impl Btf {
                 return b.kind_of(id);
             }
         }
-        let off = *self
-            .offsets
-            .get((id - self.first_id) as usize)
-            .ok_or(BtfError::NoSuchType {
-                id,
-                count: self.count(),
-            })? as usize;
+        let off =
+            *self.offsets.get((id - self.first_id) as usize).ok_or(BtfError::NoSuchType { id, count: self.count() })?
+                as usize;
         let info = self.reader().u32(off + 4)?;
-        Kind::from_u32((info >> 24) & 0x1f).ok_or(BtfError::UnknownKind {
-            id,
-            offset: off,
-            kind: (info >> 24) & 0x1f,
-        })
+        Kind::from_u32((info >> 24) & 0x1f).ok_or(BtfError::UnknownKind { id, offset: off, kind: (info >> 24) & 0x1f })
     }
 
     /// The name of type `id` (empty if anonymous), without decoding the rest.
@@ -211,13 +181,9 @@ impl Btf {
                 return b.name_of(id);
             }
         }
-        let off = *self
-            .offsets
-            .get((id - self.first_id) as usize)
-            .ok_or(BtfError::NoSuchType {
-                id,
-                count: self.count(),
-            })? as usize;
+        let off =
+            *self.offsets.get((id - self.first_id) as usize).ok_or(BtfError::NoSuchType { id, count: self.count() })?
+                as usize;
         let name_off = self.reader().u32(off)?;
         self.str_at_ctx(name_off, || format!("type id {id} name"))
     }
@@ -240,11 +206,7 @@ impl Btf {
             None => Some(self.names.build_with(|| self.build_name_index())),
         };
         match index {
-            Some(index) => out.extend(
-                index
-                    .candidates(hash)
-                    .filter(|&id| self.name_of(id).is_ok_and(|n| n == name)),
-            ),
+            Some(index) => out.extend(index.candidates(hash).filter(|&id| self.name_of(id).is_ok_and(|n| n == name))),
             None => self.scan_by_name(name.as_bytes(), out),
         }
         if let Some(b) = &self.base {
@@ -305,8 +267,7 @@ impl Btf {
 
     /// The first id named `name` with kind `kind`, if any.
     pub fn find_by_name_kind(&self, name: &str, kind: Kind) -> Option<TypeId> {
-        self.ids_by_name(name)
-            .find(|&id| self.kind_of(id).is_ok_and(|k| k == kind))
+        self.ids_by_name(name).find(|&id| self.kind_of(id).is_ok_and(|k| k == kind))
     }
 
     /// Every type id of this blob and its base, from 1.
@@ -325,11 +286,7 @@ impl Btf {
 
     fn check_ref(&self, id: TypeId, target: TypeId) -> Result<TypeId> {
         if target >= self.count() {
-            return Err(BtfError::BadTypeRef {
-                id,
-                target,
-                count: self.count(),
-            });
+            return Err(BtfError::BadTypeRef { id, target, count: self.count() });
         }
         Ok(target)
     }
@@ -342,23 +299,13 @@ impl Btf {
         let vlen = (info & 0xffff) as usize;
         let kflag = info >> 31 == 1;
         let kind_no = (info >> 24) & 0x1f;
-        let kind = Kind::from_u32(kind_no).ok_or(BtfError::UnknownKind {
-            id,
-            offset: off,
-            kind: kind_no,
-        })?;
+        let kind = Kind::from_u32(kind_no).ok_or(BtfError::UnknownKind { id, offset: off, kind: kind_no })?;
         let name = self.str_at_ctx(name_off, || format!("type id {id} ({kind}) name"))?;
         let x = off + BTF_TYPE_LEN; // start of the kind-specific data
-        let str_ctx = |what: &'static str, i: usize| {
-            move || format!("type id {id} ({kind}) {what} #{i} name")
-        };
+        let str_ctx = |what: &'static str, i: usize| move || format!("type id {id} ({kind}) {what} #{i} name");
         let body = match kind {
             Kind::Void => {
-                return Err(BtfError::Invalid {
-                    id,
-                    kind: "VOID",
-                    reason: "kind 0 is only valid as type id 0".into(),
-                })
+                return Err(BtfError::Invalid { id, kind: "VOID", reason: "kind 0 is only valid as type id 0".into() })
             }
             Kind::Int => {
                 let v = r.u32(x)?;
@@ -368,17 +315,11 @@ impl Btf {
                     offset: ((v >> 16) & 0xff) as u8,
                     bits: (v & 0xff) as u8,
                 };
-                if int.bits as u32 > 128
-                    || int.size > 16
-                    || int.offset as u32 + int.bits as u32 > int.size * 8
-                {
+                if int.bits as u32 > 128 || int.size > 16 || int.offset as u32 + int.bits as u32 > int.size * 8 {
                     return Err(BtfError::Invalid {
                         id,
                         kind: "INT",
-                        reason: format!(
-                            "{} bits at offset {} do not fit {} bytes",
-                            int.bits, int.offset, int.size
-                        ),
+                        reason: format!("{} bits at offset {} do not fit {} bytes", int.bits, int.offset, int.size),
                     });
                 }
                 Body::Int(int)
@@ -394,11 +335,8 @@ impl Btf {
                 for i in 0..vlen {
                     let m = x + 12 * i;
                     let raw_off = r.u32(m + 8)?;
-                    let (bit_offset, bitfield_size) = if kflag {
-                        (raw_off & 0xff_ffff, (raw_off >> 24) as u8)
-                    } else {
-                        (raw_off, 0)
-                    };
+                    let (bit_offset, bitfield_size) =
+                        if kflag { (raw_off & 0xff_ffff, (raw_off >> 24) as u8) } else { (raw_off, 0) };
                     members.push(Member {
                         name: self.str_at_ctx(r.u32(m)?, str_ctx("member", i))?,
                         type_id: self.check_ref(id, r.u32(m + 4)?)?,
@@ -406,10 +344,7 @@ impl Btf {
                         bitfield_size,
                     });
                 }
-                let c = Composite {
-                    size: size_or_type,
-                    members,
-                };
+                let c = Composite { size: size_or_type, members };
                 if kind == Kind::Struct {
                     Body::Struct(c)
                 } else {
@@ -423,18 +358,10 @@ impl Btf {
                     let raw = r.i32(e + 4)?;
                     values.push(EnumValue {
                         name: self.str_at_ctx(r.u32(e)?, str_ctx("enumerator", i))?,
-                        value: if kflag {
-                            raw as i64 as u64
-                        } else {
-                            raw as u32 as u64
-                        },
+                        value: if kflag { raw as i64 as u64 } else { raw as u32 as u64 },
                     });
                 }
-                Body::Enum(Enum {
-                    size: size_or_type,
-                    signed: kflag,
-                    values,
-                })
+                Body::Enum(Enum { size: size_or_type, signed: kflag, values })
             }
             Kind::Enum64 => {
                 let mut values = Vec::with_capacity(vlen);
@@ -445,11 +372,7 @@ impl Btf {
                         value: (r.u32(e + 8)? as u64) << 32 | r.u32(e + 4)? as u64,
                     });
                 }
-                Body::Enum64(Enum {
-                    size: size_or_type,
-                    signed: kflag,
-                    values,
-                })
+                Body::Enum64(Enum { size: size_or_type, signed: kflag, values })
             }
             Kind::Fwd => Body::Fwd { is_union: kflag },
             Kind::Typedef => Body::Typedef(self.check_ref(id, size_or_type)?),
@@ -457,10 +380,9 @@ impl Btf {
             Kind::Const => Body::Const(self.check_ref(id, size_or_type)?),
             Kind::Restrict => Body::Restrict(self.check_ref(id, size_or_type)?),
             Kind::TypeTag => Body::TypeTag(self.check_ref(id, size_or_type)?),
-            Kind::Func => Body::Func(Func {
-                proto: self.check_ref(id, size_or_type)?,
-                linkage: Linkage::from_u32(vlen as u32),
-            }),
+            Kind::Func => {
+                Body::Func(Func { proto: self.check_ref(id, size_or_type)?, linkage: Linkage::from_u32(vlen as u32) })
+            }
             Kind::FuncProto => {
                 let mut params = Vec::with_capacity(vlen);
                 for i in 0..vlen {
@@ -470,15 +392,11 @@ impl Btf {
                         type_id: self.check_ref(id, r.u32(p + 4)?)?,
                     });
                 }
-                Body::FuncProto(FuncProto {
-                    ret: self.check_ref(id, size_or_type)?,
-                    params,
-                })
+                Body::FuncProto(FuncProto { ret: self.check_ref(id, size_or_type)?, params })
             }
-            Kind::Var => Body::Var(Var {
-                type_id: self.check_ref(id, size_or_type)?,
-                linkage: Linkage::from_u32(r.u32(x)?),
-            }),
+            Kind::Var => {
+                Body::Var(Var { type_id: self.check_ref(id, size_or_type)?, linkage: Linkage::from_u32(r.u32(x)?) })
+            }
             Kind::Datasec => {
                 let mut vars = Vec::with_capacity(vlen);
                 for i in 0..vlen {
@@ -489,16 +407,12 @@ impl Btf {
                         size: r.u32(v + 8)?,
                     });
                 }
-                Body::Datasec(Datasec {
-                    size: size_or_type,
-                    vars,
-                })
+                Body::Datasec(Datasec { size: size_or_type, vars })
             }
             Kind::Float => Body::Float { size: size_or_type },
-            Kind::DeclTag => Body::DeclTag(DeclTag {
-                type_id: self.check_ref(id, size_or_type)?,
-                component_idx: r.i32(x)?,
-            }),
+            Kind::DeclTag => {
+                Body::DeclTag(DeclTag { type_id: self.check_ref(id, size_or_type)?, component_idx: r.i32(x)? })
+            }
         };
         Ok(Type { name, body })
     }
@@ -544,12 +458,7 @@ fn word<const BIG: bool>(b: &[u8], at: usize) -> u32 {
     }
 }
 
-fn scan_types_in<const BIG: bool>(
-    data: &[u8],
-    hdr: &Header,
-    first_id: TypeId,
-    str_base: u32,
-) -> Result<Scanned> {
+fn scan_types_in<const BIG: bool>(data: &[u8], hdr: &Header, first_id: TypeId, str_base: u32) -> Result<Scanned> {
     let types = &data[hdr.types_range()];
     let strings_len = hdr.strings_range().len();
     let base_off = hdr.types_range().start;
@@ -560,32 +469,18 @@ fn scan_types_in<const BIG: bool>(
     while pos < types.len() {
         let id = first_id + offsets.len() as u32;
         if types.len() - pos < BTF_TYPE_LEN {
-            return Err(BtfError::TypeTruncated {
-                id,
-                offset: pos,
-                need: BTF_TYPE_LEN,
-                len: types.len(),
-            });
+            return Err(BtfError::TypeTruncated { id, offset: pos, need: BTF_TYPE_LEN, len: types.len() });
         }
         let name_off = word::<BIG>(types, pos);
         let info = word::<BIG>(types, pos + 4);
         let kind_no = (info >> 24) & 0x1f;
         let (fixed, per) = EXTRA[kind_no as usize];
         if fixed == u8::MAX {
-            return Err(BtfError::UnknownKind {
-                id,
-                offset: pos,
-                kind: kind_no,
-            });
+            return Err(BtfError::UnknownKind { id, offset: pos, kind: kind_no });
         }
         let need = BTF_TYPE_LEN + fixed as usize + per as usize * (info & 0xffff) as usize;
         if types.len() - pos < need {
-            return Err(BtfError::TypeTruncated {
-                id,
-                offset: pos,
-                need,
-                len: types.len(),
-            });
+            return Err(BtfError::TypeTruncated { id, offset: pos, need, len: types.len() });
         }
         // The string section ends in NUL (checked before), so any offset inside it starts a
         // terminated string. Names below `str_base` are the base's, checked by the caller.

@@ -119,13 +119,7 @@ impl Insn {
         };
         let off = endian.u16([b[2], b[3]]) as i16;
         let imm = endian.u32([b[4], b[5], b[6], b[7]]) as i32;
-        Insn {
-            code: b[0],
-            dst,
-            src,
-            off,
-            imm,
-        }
+        Insn { code: b[0], dst, src, off, imm }
     }
 
     /// Encodes one slot.
@@ -136,14 +130,12 @@ impl Insn {
         };
         let off = endian.put_u16(self.off as u16);
         let imm = endian.put_u32(self.imm as u32);
-        [
-            self.code, regs, off[0], off[1], imm[0], imm[1], imm[2], imm[3],
-        ]
+        [self.code, regs, off[0], off[1], imm[0], imm[1], imm[2], imm[3]]
     }
 
     /// Decodes a whole instruction stream; `None` if the length is not a multiple of 8.
     pub fn decode_all(bytes: &[u8], endian: Endian) -> Option<Vec<Insn>> {
-        if bytes.len() % Self::SIZE != 0 {
+        if !bytes.len().is_multiple_of(Self::SIZE) {
             return None;
         }
         Some(
@@ -204,13 +196,7 @@ mod tests {
 
     #[test]
     fn round_trips_in_both_byte_orders() {
-        let i = Insn {
-            code: 0x79,
-            dst: 1,
-            src: 2,
-            off: -8,
-            imm: 0x1234_5678,
-        };
+        let i = Insn { code: 0x79, dst: 1, src: 2, off: -8, imm: 0x1234_5678 };
         for e in [Endian::Little, Endian::Big] {
             assert_eq!(Insn::from_bytes(i.to_bytes(e), e), i);
         }
@@ -222,9 +208,6 @@ mod tests {
     #[test]
     fn partial_streams_are_refused() {
         assert!(Insn::decode_all(&[0u8; 12], Endian::Little).is_none());
-        assert_eq!(
-            Insn::decode_all(&[0u8; 16], Endian::Little).unwrap().len(),
-            2
-        );
+        assert_eq!(Insn::decode_all(&[0u8; 16], Endian::Little).unwrap().len(), 2);
     }
 }

@@ -14,21 +14,13 @@ impl Btf {
     /// Follows typedefs, modifiers and type tags to the underlying type.
     pub fn skip_mods_and_typedefs(&self, id: TypeId) -> Result<TypeId> {
         self.skip_while(id, |k| {
-            matches!(
-                k,
-                Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag
-            )
+            matches!(k, Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag)
         })
     }
 
     /// Follows modifiers and type tags (not typedefs).
     pub fn skip_mods(&self, id: TypeId) -> Result<TypeId> {
-        self.skip_while(id, |k| {
-            matches!(
-                k,
-                Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag
-            )
-        })
+        self.skip_while(id, |k| matches!(k, Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag))
     }
 
     fn skip_while(&self, id: TypeId, skip: impl Fn(Kind) -> bool) -> Result<TypeId> {
@@ -39,10 +31,7 @@ impl Btf {
             }
             cur = self.type_by_id(cur)?.ref_type().unwrap_or(0);
         }
-        Err(BtfError::RefChainTooLong {
-            id,
-            limit: MAX_REF_CHAIN,
-        })
+        Err(BtfError::RefChainTooLong { id, limit: MAX_REF_CHAIN })
     }
 
     /// `sizeof` the type, as C computes it.
@@ -63,11 +52,7 @@ impl Btf {
                     cur = a.elem;
                     continue;
                 }
-                Body::Typedef(x)
-                | Body::Volatile(x)
-                | Body::Const(x)
-                | Body::Restrict(x)
-                | Body::TypeTag(x) => {
+                Body::Typedef(x) | Body::Volatile(x) | Body::Const(x) | Body::Restrict(x) | Body::TypeTag(x) => {
                     cur = *x;
                     continue;
                 }
@@ -76,11 +61,7 @@ impl Btf {
                     continue;
                 }
                 other => {
-                    return Err(BtfError::Invalid {
-                        id,
-                        kind: other.kind().name(),
-                        reason: "has no size".into(),
-                    });
+                    return Err(BtfError::Invalid { id, kind: other.kind().name(), reason: "has no size".into() });
                 }
             };
             let total = mult.saturating_mul(size as u64);
@@ -90,10 +71,7 @@ impl Btf {
                 reason: format!("size {total} overflows 32 bits"),
             });
         }
-        Err(BtfError::RefChainTooLong {
-            id,
-            limit: MAX_REF_CHAIN,
-        })
+        Err(BtfError::RefChainTooLong { id, limit: MAX_REF_CHAIN })
     }
 
     /// Alignment in bytes, as the C compiler would choose it (for BTF that carries no
@@ -104,10 +82,7 @@ impl Btf {
 
     fn align_of_depth(&self, id: TypeId, depth: usize) -> Result<u32> {
         if depth > MAX_REF_CHAIN {
-            return Err(BtfError::RefChainTooLong {
-                id,
-                limit: MAX_REF_CHAIN,
-            });
+            return Err(BtfError::RefChainTooLong { id, limit: MAX_REF_CHAIN });
         }
         let t = self.type_by_id(id)?;
         Ok(match &t.body {
@@ -116,11 +91,9 @@ impl Btf {
             Body::Enum(e) | Body::Enum64(e) => e.size.clamp(1, 8),
             Body::Ptr(_) => self.pointer_size(),
             Body::Array(a) => self.align_of_depth(a.elem, depth + 1)?,
-            Body::Typedef(x)
-            | Body::Volatile(x)
-            | Body::Const(x)
-            | Body::Restrict(x)
-            | Body::TypeTag(x) => self.align_of_depth(*x, depth + 1)?,
+            Body::Typedef(x) | Body::Volatile(x) | Body::Const(x) | Body::Restrict(x) | Body::TypeTag(x) => {
+                self.align_of_depth(*x, depth + 1)?
+            }
             Body::Struct(c) | Body::Union(c) => {
                 let mut a = 1;
                 for m in &c.members {
@@ -129,11 +102,7 @@ impl Btf {
                 a
             }
             other => {
-                return Err(BtfError::Invalid {
-                    id,
-                    kind: other.kind().name(),
-                    reason: "has no alignment".into(),
-                })
+                return Err(BtfError::Invalid { id, kind: other.kind().name(), reason: "has no alignment".into() })
             }
         })
     }
@@ -149,17 +118,9 @@ impl Btf {
         self.find_member_depth(id, name, 0)
     }
 
-    fn find_member_depth(
-        &self,
-        id: TypeId,
-        name: &str,
-        depth: usize,
-    ) -> Result<Option<(Vec<usize>, u32)>> {
+    fn find_member_depth(&self, id: TypeId, name: &str, depth: usize) -> Result<Option<(Vec<usize>, u32)>> {
         if depth > MAX_REF_CHAIN {
-            return Err(BtfError::RefChainTooLong {
-                id,
-                limit: MAX_REF_CHAIN,
-            });
+            return Err(BtfError::RefChainTooLong { id, limit: MAX_REF_CHAIN });
         }
         let id = self.skip_mods_and_typedefs(id)?;
         let t = self.type_by_id(id)?;
@@ -192,26 +153,12 @@ mod tests {
         let long = b.int("long", 8, true); // 2
         let arr = b.add(&crate::types::Type {
             name: "",
-            body: Body::Array(crate::types::Array {
-                elem: int,
-                index: int,
-                nelems: 3,
-            }),
+            body: Body::Array(crate::types::Array { elem: int, index: int, nelems: 3 }),
         }); // 3
         let inner = b.struct_("", 8, &[("x", int, 0), ("y", int, 32)]); // 4
-        let s = b.struct_(
-            "outer___v2",
-            32,
-            &[("a", long, 0), ("", inner, 64), ("arr", arr, 128)],
-        ); // 5
-        let td = b.add(&crate::types::Type {
-            name: "outer_t",
-            body: Body::Typedef(s),
-        }); // 6
-        b.add(&crate::types::Type {
-            name: "",
-            body: Body::Const(td),
-        }); // 7
+        let s = b.struct_("outer___v2", 32, &[("a", long, 0), ("", inner, 64), ("arr", arr, 128)]); // 5
+        let td = b.add(&crate::types::Type { name: "outer_t", body: Body::Typedef(s) }); // 6
+        b.add(&crate::types::Type { name: "", body: Body::Const(td) }); // 7
         Btf::parse(b.build()).unwrap()
     }
 

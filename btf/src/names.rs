@@ -54,11 +54,7 @@ pub fn hash_cstr(strings: &[u8], start: usize) -> Option<u32> {
         if zero != 0 {
             // The lowest set high bit marks the first NUL in little-endian byte order.
             let n = (zero.trailing_zeros() / 8) as usize;
-            let tail = if n == 0 {
-                0
-            } else {
-                w & (u64::MAX >> (64 - 8 * n))
-            };
+            let tail = if n == 0 { 0 } else { w & (u64::MAX >> (64 - 8 * n)) };
             return Some(finish(mix(h, tail), pos - start + n));
         }
         h = mix(h, w);
@@ -134,10 +130,7 @@ pub struct LazyNameIndex {
 
 impl Clone for LazyNameIndex {
     fn clone(&self) -> Self {
-        LazyNameIndex {
-            index: self.index.clone(),
-            lookups: AtomicU32::new(self.lookups.load(Ordering::Relaxed)),
-        }
+        LazyNameIndex { index: self.index.clone(), lookups: AtomicU32::new(self.lookups.load(Ordering::Relaxed)) }
     }
 }
 
@@ -171,11 +164,7 @@ mod tests {
             strings.extend_from_slice(&name);
             strings.push(0);
             strings.extend_from_slice(b"trailing\0");
-            assert_eq!(
-                hash_cstr(&strings, start),
-                Some(hash_str(&name)),
-                "len {len}"
-            );
+            assert_eq!(hash_cstr(&strings, start), Some(hash_str(&name)), "len {len}");
         }
     }
 
@@ -206,21 +195,10 @@ mod tests {
         let btf = Btf::parse(b.build()).unwrap();
         let before = btf.heap_bytes();
         for round in 0..3 {
-            assert_eq!(
-                btf.ids_by_name("dup").collect::<Vec<_>>(),
-                vec![2, 4],
-                "round {round}"
-            );
-            assert_eq!(
-                btf.find_by_name_kind("int", Kind::Int),
-                Some(1),
-                "round {round}"
-            );
+            assert_eq!(btf.ids_by_name("dup").collect::<Vec<_>>(), vec![2, 4], "round {round}");
+            assert_eq!(btf.find_by_name_kind("int", Kind::Int), Some(1), "round {round}");
             assert_eq!(btf.ids_by_name("d").count(), 0, "round {round}");
         }
-        assert!(
-            btf.heap_bytes() > before,
-            "the index is built after the first SCANNED_LOOKUPS lookups"
-        );
+        assert!(btf.heap_bytes() > before, "the index is built after the first SCANNED_LOOKUPS lookups");
     }
 }

@@ -44,10 +44,7 @@ pub enum LoadError {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
-    std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_owned(),
-        source,
-    })
+    std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })
 }
 
 /// Loads the running kernel's BTF from `/sys/kernel/btf/vmlinux`.
@@ -58,17 +55,9 @@ pub fn vmlinux() -> Result<Btf, LoadError> {
 /// Loads kernel BTF from `path`, explaining a missing file as a kernel without BTF.
 pub fn vmlinux_at(path: &Path) -> Result<Btf, LoadError> {
     match std::fs::read(path) {
-        Ok(data) => Btf::parse(data).map_err(|source| LoadError::Parse {
-            path: path.to_owned(),
-            source,
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(LoadError::NoKernelBtf {
-            path: path.to_owned(),
-        }),
-        Err(source) => Err(LoadError::Io {
-            path: path.to_owned(),
-            source,
-        }),
+        Ok(data) => Btf::parse(data).map_err(|source| LoadError::Parse { path: path.to_owned(), source }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(LoadError::NoKernelBtf { path: path.to_owned() }),
+        Err(source) => Err(LoadError::Io { path: path.to_owned(), source }),
     }
 }
 
@@ -82,10 +71,7 @@ pub fn module(name: &str, base: Arc<Btf>) -> Result<Btf, LoadError> {
 /// Loads BTF from a file holding either raw BTF or an ELF object with a `.BTF` section.
 pub fn file(path: &Path) -> Result<Btf, LoadError> {
     let data = read(path)?;
-    parse_raw_or_elf(data).map_err(|source| LoadError::Parse {
-        path: path.to_owned(),
-        source,
-    })
+    parse_raw_or_elf(data).map_err(|source| LoadError::Parse { path: path.to_owned(), source })
 }
 
 /// Parses bytes that are raw BTF or an ELF object carrying `.BTF`.
@@ -98,13 +84,11 @@ pub fn parse_raw_or_elf(data: Vec<u8>) -> Result<Btf> {
 
 /// Copies the named section out of an ELF object (`.BTF` or `.BTF.ext`).
 pub fn elf_section(elf: &[u8], name: &str) -> Result<Vec<u8>> {
-    let file = object::File::parse(elf)
-        .map_err(|e| BtfError::Elf(format!("not raw BTF and not a readable ELF: {e}")))?;
+    let file =
+        object::File::parse(elf).map_err(|e| BtfError::Elf(format!("not raw BTF and not a readable ELF: {e}")))?;
     let section = file
         .section_by_name(name)
         .ok_or_else(|| BtfError::Elf(format!("no {name} section (was it built with clang -g?)")))?;
-    let bytes = section
-        .data()
-        .map_err(|e| BtfError::Elf(format!("section {name}: {e}")))?;
+    let bytes = section.data().map_err(|e| BtfError::Elf(format!("section {name}: {e}")))?;
     Ok(bytes.to_vec())
 }

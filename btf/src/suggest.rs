@@ -42,12 +42,7 @@ fn score(query: &str, name: &str) -> Option<usize> {
 }
 
 /// Up to `limit` `(name, kind)` pairs closest to `query`, best first; of `kind` if given.
-pub fn closest_names(
-    btf: &Btf,
-    query: &str,
-    kind: Option<Kind>,
-    limit: usize,
-) -> Vec<(String, Kind)> {
+pub fn closest_names(btf: &Btf, query: &str, kind: Option<Kind>, limit: usize) -> Vec<(String, Kind)> {
     let mut seen = HashSet::new();
     let mut found: Vec<(usize, String, Kind)> = Vec::new();
     for id in btf.ids() {
@@ -63,16 +58,8 @@ pub fn closest_names(
             found.push((s, name.to_owned(), k));
         }
     }
-    found.sort_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then(a.1.len().cmp(&b.1.len()))
-            .then(a.1.cmp(&b.1))
-    });
-    found
-        .into_iter()
-        .take(limit)
-        .map(|(_, n, k)| (n, k))
-        .collect()
+    found.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.len().cmp(&b.1.len())).then(a.1.cmp(&b.1)));
+    found.into_iter().take(limit).map(|(_, n, k)| (n, k)).collect()
 }
 
 #[cfg(test)]
@@ -83,9 +70,7 @@ mod tests {
     fn typos_and_fragments_are_close() {
         assert_eq!(edit_distance(b"tcp_conect", b"tcp_connect", 2), Some(1));
         assert_eq!(edit_distance(b"abc", b"xyz", 1), None);
-        assert!(
-            score("tcp_conect", "tcp_connect").unwrap() < score("sk_buf", "sk_buff_head").unwrap()
-        );
+        assert!(score("tcp_conect", "tcp_connect").unwrap() < score("sk_buf", "sk_buff_head").unwrap());
         assert_eq!(score("zzz", "task_struct"), None);
     }
 }

@@ -8,40 +8,16 @@ use crate::Btf;
 fn sample_bytes() -> Vec<u8> {
     let mut b = BtfBuilder::new();
     let int = b.int("int", 4, true);
-    let s = b.composite(
-        "sock",
-        false,
-        16,
-        &[("a", int, 0, 0), ("flags", int, 32, 3), ("b", int, 64, 0)],
-    );
+    let s = b.composite("sock", false, 16, &[("a", int, 0, 0), ("flags", int, 32, 3), ("b", int, 64, 0)]);
     let p = b.ptr(s);
     let proto = b.add(&Type {
         name: "",
-        body: Body::FuncProto(FuncProto {
-            ret: int,
-            params: vec![Param {
-                name: "sk",
-                type_id: p,
-            }],
-        }),
+        body: Body::FuncProto(FuncProto { ret: int, params: vec![Param { name: "sk", type_id: p }] }),
     });
-    b.add(&Type {
-        name: "tcp_connect",
-        body: Body::Func(Func {
-            proto,
-            linkage: Linkage::Global,
-        }),
-    });
+    b.add(&Type { name: "tcp_connect", body: Body::Func(Func { proto, linkage: Linkage::Global }) });
     b.add(&Type {
         name: "e",
-        body: Body::Enum64(Enum {
-            size: 8,
-            signed: false,
-            values: vec![EnumValue {
-                name: "BIG",
-                value: 1 << 40,
-            }],
-        }),
+        body: Body::Enum64(Enum { size: 8, signed: false, values: vec![EnumValue { name: "BIG", value: 1 << 40 }] }),
     });
     b.build()
 }
@@ -53,15 +29,7 @@ fn round_trip_decodes_every_field() {
     let sock = btf.type_by_id(2).unwrap();
     assert_eq!(sock.name, "sock");
     let m = sock.members().unwrap();
-    assert_eq!(
-        m[1],
-        Member {
-            name: "flags",
-            type_id: 1,
-            bit_offset: 32,
-            bitfield_size: 3
-        }
-    );
+    assert_eq!(m[1], Member { name: "flags", type_id: 1, bit_offset: 32, bitfield_size: 3 });
     assert_eq!(btf.find_by_name_kind("tcp_connect", Kind::Func), Some(5));
     assert_eq!(btf.find_by_name_kind("tcp_connect", Kind::Struct), None);
     match btf.type_by_id(6).unwrap().body {
@@ -91,7 +59,7 @@ fn split_btf_continues_ids_and_strings() {
     let mut bytes = split.build();
     // Rebase the split's string offsets: builder offsets are relative to its own section.
     let base_len = base.strings_len();
-    let name_pos = 24 + 12 + 0; // second type's name_off
+    let name_pos = 24 + 12; // second type's name_off
     let off = u32::from_ne_bytes(bytes[name_pos..name_pos + 4].try_into().unwrap()) + base_len;
     bytes[name_pos..name_pos + 4].copy_from_slice(&off.to_ne_bytes());
     let split = Btf::parse_split(bytes, base).unwrap();
@@ -112,10 +80,7 @@ fn truncated_header_is_an_error() {
     let bytes = sample_bytes();
     for len in [0, 1, 2, 10, 23] {
         let err = Btf::parse(bytes[..len].to_vec()).unwrap_err();
-        assert!(
-            matches!(err, BtfError::Truncated { .. } | BtfError::BadMagic { .. }),
-            "{len}: {err}"
-        );
+        assert!(matches!(err, BtfError::Truncated { .. } | BtfError::BadMagic { .. }), "{len}: {err}");
     }
 }
 
@@ -123,19 +88,10 @@ fn truncated_header_is_an_error() {
 fn bad_magic_and_version_are_named() {
     let mut bytes = sample_bytes();
     bytes[0] = 0x12;
-    assert!(matches!(
-        Btf::parse(bytes).unwrap_err(),
-        BtfError::BadMagic { .. }
-    ));
+    assert!(matches!(Btf::parse(bytes).unwrap_err(), BtfError::BadMagic { .. }));
     let mut bytes = sample_bytes();
     bytes[2] = 2;
-    assert_eq!(
-        Btf::parse(bytes).unwrap_err(),
-        BtfError::BadVersion {
-            what: "BTF",
-            version: 2
-        }
-    );
+    assert_eq!(Btf::parse(bytes).unwrap_err(), BtfError::BadVersion { what: "BTF", version: 2 });
 }
 
 #[test]
@@ -143,22 +99,10 @@ fn sections_past_the_end_are_rejected() {
     let mut bytes = sample_bytes();
     patch(&mut bytes, 20, 1 << 30); // str_len
     let err = Btf::parse(bytes).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            BtfError::SectionOutOfBounds {
-                section: "string",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, BtfError::SectionOutOfBounds { section: "string", .. }), "{err}");
     let mut bytes = sample_bytes();
     patch(&mut bytes, 8, u32::MAX - 3); // type_off overflow
-    assert!(matches!(
-        Btf::parse(bytes).unwrap_err(),
-        BtfError::SectionOutOfBounds { .. }
-    ));
+    assert!(matches!(Btf::parse(bytes).unwrap_err(), BtfError::SectionOutOfBounds { .. }));
 }
 
 #[test]
@@ -181,14 +125,7 @@ fn truncated_type_record_names_its_id() {
 fn unknown_kind_is_rejected_at_parse() {
     let mut bytes = sample_bytes();
     patch(&mut bytes, 24 + 4, 25 << 24);
-    assert_eq!(
-        Btf::parse(bytes).unwrap_err(),
-        BtfError::UnknownKind {
-            id: 1,
-            offset: 0,
-            kind: 25
-        }
-    );
+    assert_eq!(Btf::parse(bytes).unwrap_err(), BtfError::UnknownKind { id: 1, offset: 0, kind: 25 });
 }
 
 #[test]
@@ -196,10 +133,7 @@ fn string_offset_out_of_range_names_the_type() {
     let mut bytes = sample_bytes();
     patch(&mut bytes, 24, 99_999);
     let err = Btf::parse(bytes).unwrap_err();
-    assert!(
-        matches!(err, BtfError::BadStringOffset { offset: 99_999, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, BtfError::BadStringOffset { offset: 99_999, .. }), "{err}");
     assert!(err.to_string().contains("type id 1"), "{err}");
 }
 
@@ -209,10 +143,7 @@ fn member_name_out_of_range_is_an_error_on_decode() {
     patch(&mut bytes, 24 + 16 + 12, 77_777); // first member's name_off of type 2
     let btf = Btf::parse(bytes).unwrap();
     let err = btf.type_by_id(2).unwrap_err();
-    assert!(
-        err.to_string().contains("type id 2 (STRUCT) member #0"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("type id 2 (STRUCT) member #0"), "{err}");
 }
 
 #[test]
@@ -220,44 +151,19 @@ fn type_id_out_of_range_is_an_error() {
     let mut bytes = sample_bytes();
     patch(&mut bytes, 24 + 16 + 12 + 4, 4242); // first member's type
     let btf = Btf::parse(bytes).unwrap();
-    assert_eq!(
-        btf.type_by_id(2).unwrap_err(),
-        BtfError::BadTypeRef {
-            id: 2,
-            target: 4242,
-            count: 7
-        }
-    );
-    assert_eq!(
-        btf.type_by_id(700).unwrap_err(),
-        BtfError::NoSuchType { id: 700, count: 7 }
-    );
+    assert_eq!(btf.type_by_id(2).unwrap_err(), BtfError::BadTypeRef { id: 2, target: 4242, count: 7 });
+    assert_eq!(btf.type_by_id(700).unwrap_err(), BtfError::NoSuchType { id: 700, count: 7 });
 }
 
 #[test]
 fn reference_cycles_end_with_an_error() {
     let mut b = BtfBuilder::new();
-    b.add(&Type {
-        name: "a",
-        body: Body::Typedef(2),
-    });
-    b.add(&Type {
-        name: "b",
-        body: Body::Typedef(1),
-    });
+    b.add(&Type { name: "a", body: Body::Typedef(2) });
+    b.add(&Type { name: "b", body: Body::Typedef(1) });
     let btf = Btf::parse(b.build()).unwrap();
-    assert!(matches!(
-        btf.skip_mods_and_typedefs(1).unwrap_err(),
-        BtfError::RefChainTooLong { .. }
-    ));
-    assert!(matches!(
-        btf.size_of(1).unwrap_err(),
-        BtfError::RefChainTooLong { .. }
-    ));
-    assert!(matches!(
-        btf.align_of(1).unwrap_err(),
-        BtfError::RefChainTooLong { .. }
-    ));
+    assert!(matches!(btf.skip_mods_and_typedefs(1).unwrap_err(), BtfError::RefChainTooLong { .. }));
+    assert!(matches!(btf.size_of(1).unwrap_err(), BtfError::RefChainTooLong { .. }));
+    assert!(matches!(btf.align_of(1).unwrap_err(), BtfError::RefChainTooLong { .. }));
 }
 
 #[test]
@@ -267,10 +173,7 @@ fn absurd_member_count_does_not_allocate_before_checking() {
     let info_at = 24 + 16 + 4;
     let info = u32::from_ne_bytes(bytes[info_at..info_at + 4].try_into().unwrap());
     patch(&mut bytes, info_at, info | 0xffff);
-    assert!(matches!(
-        Btf::parse(bytes).unwrap_err(),
-        BtfError::TypeTruncated { .. }
-    ));
+    assert!(matches!(Btf::parse(bytes).unwrap_err(), BtfError::TypeTruncated { .. }));
 }
 
 #[test]
@@ -278,10 +181,7 @@ fn unterminated_strings_are_rejected() {
     let mut bytes = sample_bytes();
     let last = bytes.len() - 1;
     bytes[last] = b'x';
-    assert!(matches!(
-        Btf::parse(bytes).unwrap_err(),
-        BtfError::StringsNotTerminated { .. }
-    ));
+    assert!(matches!(Btf::parse(bytes).unwrap_err(), BtfError::StringsNotTerminated { .. }));
 }
 
 #[test]
@@ -293,20 +193,13 @@ fn vmlinux_parses_when_present() {
     }
     let btf = crate::source::vmlinux().unwrap();
     assert!(btf.count() > 10_000, "only {} types", btf.count());
-    let id = btf
-        .find_by_name_kind("tcp_connect", Kind::Func)
-        .expect("tcp_connect in vmlinux");
-    let Body::Func(f) = btf.type_by_id(id).unwrap().body else {
-        panic!()
-    };
-    let Body::FuncProto(p) = btf.type_by_id(f.proto).unwrap().body else {
-        panic!()
-    };
+    let id = btf.find_by_name_kind("tcp_connect", Kind::Func).expect("tcp_connect in vmlinux");
+    let Body::Func(f) = btf.type_by_id(id).unwrap().body else { panic!() };
+    let Body::FuncProto(p) = btf.type_by_id(f.proto).unwrap().body else { panic!() };
     assert_eq!(p.params.len(), 1);
     assert_eq!(p.params[0].name, "sk");
     // Every type decodes.
     for id in btf.ids() {
-        btf.type_by_id(id)
-            .unwrap_or_else(|e| panic!("type {id}: {e}"));
+        btf.type_by_id(id).unwrap_or_else(|e| panic!("type {id}: {e}"));
     }
 }

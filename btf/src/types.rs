@@ -151,11 +151,7 @@ pub struct IntEncoding {
 impl IntEncoding {
     /// Decodes the 4 encoding bits.
     pub fn from_bits(bits: u8) -> Self {
-        IntEncoding {
-            signed: bits & 1 != 0,
-            char: bits & 2 != 0,
-            bool: bits & 4 != 0,
-        }
+        IntEncoding { signed: bits & 1 != 0, char: bits & 2 != 0, bool: bits & 4 != 0 }
     }
 
     /// Encodes to the 4 encoding bits.
@@ -316,9 +312,7 @@ pub struct FuncProto<'a> {
 impl FuncProto<'_> {
     /// True when the last parameter is the variadic marker.
     pub fn is_variadic(&self) -> bool {
-        self.params
-            .last()
-            .is_some_and(|p| p.type_id == 0 && p.name.is_empty())
+        self.params.last().is_some_and(|p| p.type_id == 0 && p.name.is_empty())
     }
 }
 
@@ -449,9 +443,7 @@ impl<'a> Type<'a> {
         match &self.body {
             Body::Array(a) => vec![a.elem, a.index],
             Body::Struct(c) | Body::Union(c) => c.members.iter().map(|m| m.type_id).collect(),
-            Body::FuncProto(p) => std::iter::once(p.ret)
-                .chain(p.params.iter().map(|p| p.type_id))
-                .collect(),
+            Body::FuncProto(p) => std::iter::once(p.ret).chain(p.params.iter().map(|p| p.type_id)).collect(),
             Body::Datasec(d) => d.vars.iter().map(|v| v.type_id).collect(),
             _ => self.ref_type().into_iter().collect(),
         }
@@ -473,20 +465,13 @@ impl<'a> Type<'a> {
                 a.elem = f(a.elem);
                 a.index = f(a.index);
             }
-            Body::Struct(c) | Body::Union(c) => {
-                c.members.iter_mut().for_each(|m| m.type_id = f(m.type_id))
-            }
+            Body::Struct(c) | Body::Union(c) => c.members.iter_mut().for_each(|m| m.type_id = f(m.type_id)),
             Body::FuncProto(p) => {
                 p.ret = f(p.ret);
                 p.params.iter_mut().for_each(|q| q.type_id = f(q.type_id));
             }
             Body::Datasec(d) => d.vars.iter_mut().for_each(|v| v.type_id = f(v.type_id)),
-            Body::Void
-            | Body::Int(_)
-            | Body::Enum(_)
-            | Body::Enum64(_)
-            | Body::Fwd { .. }
-            | Body::Float { .. } => {}
+            Body::Void | Body::Int(_) | Body::Enum(_) | Body::Enum64(_) | Body::Fwd { .. } | Body::Float { .. } => {}
         }
     }
 
@@ -502,11 +487,7 @@ impl<'a> Type<'a> {
     pub fn is_modifier_or_typedef(&self) -> bool {
         matches!(
             self.body,
-            Body::Typedef(_)
-                | Body::Volatile(_)
-                | Body::Const(_)
-                | Body::Restrict(_)
-                | Body::TypeTag(_)
+            Body::Typedef(_) | Body::Volatile(_) | Body::Const(_) | Body::Restrict(_) | Body::TypeTag(_)
         )
     }
 }

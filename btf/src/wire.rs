@@ -85,11 +85,7 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Wraps `bytes`; `what` names the data in errors ("BTF", ".BTF.ext").
     pub fn new(bytes: &'a [u8], endian: Endian, what: &'static str) -> Self {
-        Reader {
-            bytes,
-            endian,
-            what,
-        }
+        Reader { bytes, endian, what }
     }
 
     /// The underlying bytes.
@@ -114,23 +110,17 @@ impl<'a> Reader<'a> {
 
     /// `len` bytes at `offset`, or a `Truncated` error naming both.
     pub fn slice(&self, offset: usize, len: usize) -> Result<&'a [u8]> {
-        offset
-            .checked_add(len)
-            .and_then(|end| self.bytes.get(offset..end))
-            .ok_or(BtfError::Truncated {
-                what: self.what,
-                offset,
-                need: len,
-                have: self.bytes.len(),
-            })
+        offset.checked_add(len).and_then(|end| self.bytes.get(offset..end)).ok_or(BtfError::Truncated {
+            what: self.what,
+            offset,
+            need: len,
+            have: self.bytes.len(),
+        })
     }
 
     /// A sub-reader over `len` bytes at `offset`.
     pub fn sub(&self, offset: usize, len: usize) -> Result<Reader<'a>> {
-        Ok(Reader {
-            bytes: self.slice(offset, len)?,
-            ..*self
-        })
+        Ok(Reader { bytes: self.slice(offset, len)?, ..*self })
     }
 
     /// Reads a fixed-size array at `offset`.
@@ -189,26 +179,19 @@ impl Header {
             have: bytes.len(),
         })?;
         let magic = [magic[0], magic[1]];
-        let endian = Endian::from_magic(magic).ok_or(BtfError::BadMagic {
-            what: "BTF",
-            magic: u16::from_le_bytes(magic),
-        })?;
+        let endian =
+            Endian::from_magic(magic).ok_or(BtfError::BadMagic { what: "BTF", magic: u16::from_le_bytes(magic) })?;
         let r = Reader::new(bytes, endian, "BTF header");
         r.slice(0, BTF_HEADER_LEN)?;
         let version = r.u8(2)?;
         if version != 1 {
-            return Err(BtfError::BadVersion {
-                what: "BTF",
-                version,
-            });
+            return Err(BtfError::BadVersion { what: "BTF", version });
         }
         let hdr_len = r.u32(4)?;
         if (hdr_len as usize) < BTF_HEADER_LEN {
             return Err(BtfError::BadHeader {
                 what: "BTF",
-                reason: format!(
-                    "hdr_len {hdr_len} is smaller than the {BTF_HEADER_LEN}-byte version 1 header"
-                ),
+                reason: format!("hdr_len {hdr_len} is smaller than the {BTF_HEADER_LEN}-byte version 1 header"),
             });
         }
         // A longer header from a newer producer is fine only if its extra bytes are zero
@@ -229,24 +212,13 @@ impl Header {
             str_len: r.u32(20)?,
         };
         let total = bytes.len();
-        for (section, off, len) in [
-            ("type", h.type_off, h.type_len),
-            ("string", h.str_off, h.str_len),
-        ] {
+        for (section, off, len) in [("type", h.type_off, h.type_len), ("string", h.str_off, h.str_len)] {
             let start = hdr_len as usize + off as usize;
-            if start
-                .checked_add(len as usize)
-                .is_none_or(|end| end > total)
-            {
-                return Err(BtfError::SectionOutOfBounds {
-                    section,
-                    offset: start,
-                    len: len as usize,
-                    total,
-                });
+            if start.checked_add(len as usize).is_none_or(|end| end > total) {
+                return Err(BtfError::SectionOutOfBounds { section, offset: start, len: len as usize, total });
             }
         }
-        if h.type_off % 4 != 0 {
+        if !h.type_off.is_multiple_of(4) {
             return Err(BtfError::BadHeader {
                 what: "BTF",
                 reason: format!("type_off {} is not 4-byte aligned", h.type_off),

@@ -30,13 +30,7 @@ impl BtfBuilder {
 
     /// An empty builder in the given byte order.
     pub fn with_endian(endian: Endian) -> Self {
-        BtfBuilder {
-            endian,
-            strings: vec![0],
-            str_map: HashMap::new(),
-            types: Vec::new(),
-            next_id: 1,
-        }
+        BtfBuilder { endian, strings: vec![0], str_map: HashMap::new(), types: Vec::new(), next_id: 1 }
     }
 
     /// An empty builder whose string table starts as a copy of `strings` (a BTF string
@@ -97,9 +91,7 @@ impl BtfBuilder {
             Body::Void => return 0,
             Body::Int(i) => {
                 self.head(n, Kind::Int, 0, false, i.size);
-                self.put(
-                    (i.encoding.bits() as u32) << 24 | (i.offset as u32) << 16 | i.bits as u32,
-                );
+                self.put((i.encoding.bits() as u32) << 24 | (i.offset as u32) << 16 | i.bits as u32);
             }
             Body::Ptr(x) => self.head(n, Kind::Ptr, 0, false, *x),
             Body::Array(a) => {
@@ -115,11 +107,7 @@ impl BtfBuilder {
                     let name_off = self.add_str(m.name);
                     self.put(name_off);
                     self.put(m.type_id);
-                    self.put(if kflag {
-                        (m.bitfield_size as u32) << 24 | m.bit_offset
-                    } else {
-                        m.bit_offset
-                    });
+                    self.put(if kflag { (m.bitfield_size as u32) << 24 | m.bit_offset } else { m.bit_offset });
                 }
             }
             Body::Enum(e) => {
@@ -179,55 +167,23 @@ impl BtfBuilder {
 
     /// Adds an INT of `size` bytes.
     pub fn int(&mut self, name: &str, size: u32, signed: bool) -> TypeId {
-        let encoding = IntEncoding {
-            signed,
-            ..Default::default()
-        };
-        self.add(&Type {
-            name,
-            body: Body::Int(Int {
-                size,
-                encoding,
-                offset: 0,
-                bits: (size * 8) as u8,
-            }),
-        })
+        let encoding = IntEncoding { signed, ..Default::default() };
+        self.add(&Type { name, body: Body::Int(Int { size, encoding, offset: 0, bits: (size * 8) as u8 }) })
     }
 
     /// Adds a PTR to `target`.
     pub fn ptr(&mut self, target: TypeId) -> TypeId {
-        self.add(&Type {
-            name: "",
-            body: Body::Ptr(target),
-        })
+        self.add(&Type { name: "", body: Body::Ptr(target) })
     }
 
     /// Adds a STRUCT (or UNION with `union`) from `(name, type, bit offset, bitfield size)`.
-    pub fn composite(
-        &mut self,
-        name: &str,
-        union: bool,
-        size: u32,
-        members: &[(&str, TypeId, u32, u8)],
-    ) -> TypeId {
+    pub fn composite(&mut self, name: &str, union: bool, size: u32, members: &[(&str, TypeId, u32, u8)]) -> TypeId {
         let members = members
             .iter()
-            .map(|&(name, type_id, bit_offset, bitfield_size)| Member {
-                name,
-                type_id,
-                bit_offset,
-                bitfield_size,
-            })
+            .map(|&(name, type_id, bit_offset, bitfield_size)| Member { name, type_id, bit_offset, bitfield_size })
             .collect();
         let c = Composite { size, members };
-        self.add(&Type {
-            name,
-            body: if union {
-                Body::Union(c)
-            } else {
-                Body::Struct(c)
-            },
-        })
+        self.add(&Type { name, body: if union { Body::Union(c) } else { Body::Struct(c) } })
     }
 
     /// Adds a STRUCT from `(name, type, bit offset)`.
@@ -243,13 +199,8 @@ impl BtfBuilder {
         out.extend_from_slice(&e.put_u16(BTF_MAGIC));
         out.push(1); // version
         out.push(0); // flags
-        for v in [
-            BTF_HEADER_LEN as u32,
-            0,
-            self.types.len() as u32,
-            self.types.len() as u32,
-            self.strings.len() as u32,
-        ] {
+        for v in [BTF_HEADER_LEN as u32, 0, self.types.len() as u32, self.types.len() as u32, self.strings.len() as u32]
+        {
             out.extend_from_slice(&e.put_u32(v));
         }
         out.extend_from_slice(&self.types);

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use btf::core::{
-    patch, poison_reloc_index, relocate, relocate_section, CoreCache, CoreResolution, PatchOutcome,
-    PoisonLog, RelocKind,
+    patch, poison_reloc_index, relocate, relocate_section, CoreCache, CoreResolution, PatchOutcome, PoisonLog,
+    RelocKind,
 };
 use btf::ext::BtfExt;
 use btf::insn::Insn;
@@ -46,8 +46,7 @@ struct Relocated {
 }
 
 fn relocate_demo() -> Option<(Relocated, BtfExt)> {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("rawbpf-core-clang-{}", std::process::id()));
+    let dir: PathBuf = std::env::temp_dir().join(format!("rawbpf-core-clang-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let obj = compile("core_demo.bpf.c", &dir)?;
     let target_obj = compile("core_demo_target.bpf.c", &dir)?;
@@ -69,39 +68,18 @@ fn relocate_demo() -> Option<(Relocated, BtfExt)> {
     }
     // The one-call form gives the same instructions and verdicts.
     let mut again = Insn::decode_all(&elf_section(&obj, SECTION).unwrap(), Endian::Little).unwrap();
-    let report = relocate_section(
-        &local,
-        &target,
-        ext.core_relos_for(SECTION),
-        &mut again,
-        &mut CoreCache::new(),
-    )
-    .unwrap();
+    let report =
+        relocate_section(&local, &target, ext.core_relos_for(SECTION), &mut again, &mut CoreCache::new()).unwrap();
     assert_eq!(
         (again.as_slice(), report.outcomes.as_slice(), &report.poison),
         (insns.as_slice(), outcomes.as_slice(), &poison)
     );
-    assert_eq!(
-        report.poisoned().map(|r| r.relo_idx).collect::<Vec<_>>(),
-        [7]
-    );
-    Some((
-        Relocated {
-            insns,
-            results,
-            outcomes,
-            poison,
-            target,
-        },
-        ext,
-    ))
+    assert_eq!(report.poisoned().map(|r| r.relo_idx).collect::<Vec<_>>(), [7]);
+    Some((Relocated { insns, results, outcomes, poison, target }, ext))
 }
 
 fn at(r: &Relocated, insn: usize) -> &CoreResolution {
-    r.results
-        .iter()
-        .find(|x| x.insn_idx == insn)
-        .unwrap_or_else(|| panic!("no relocation at insn {insn}"))
+    r.results.iter().find(|x| x.insn_idx == insn).unwrap_or_else(|| panic!("no relocation at insn {insn}"))
 }
 
 #[test]
@@ -109,11 +87,7 @@ fn clang_relocations_follow_the_target_layout() {
     let Some((r, ext)) = relocate_demo() else {
         return;
     };
-    assert_eq!(
-        r.results.len(),
-        11,
-        "one relocation per CO-RE access in core_demo.bpf.c"
-    );
+    assert_eq!(r.results.len(), 11, "one relocation per CO-RE access in core_demo.bpf.c");
     let by_spec = |spec: &str, kind: RelocKind| {
         r.results
             .iter()
@@ -124,34 +98,19 @@ fn clang_relocations_follow_the_target_layout() {
     let pid = by_spec("struct demo::pid", RelocKind::FieldByteOffset);
     assert_eq!((pid.local_value, pid.target_value), (0, Some(16)));
     let dport = by_spec("struct demo::c.dport", RelocKind::FieldByteOffset);
-    assert_eq!(
-        (dport.access.as_str(), dport.local_value, dport.target_value),
-        ("0:1:0", 4, Some(14))
-    );
+    assert_eq!((dport.access.as_str(), dport.local_value, dport.target_value), ("0:1:0", 4, Some(14)));
     assert_eq!(dport.target.as_ref().unwrap().raw, "0:1:2");
     let arr = by_spec("struct demo::arr[2]", RelocKind::FieldByteOffset);
     assert_eq!((arr.local_value, arr.target_value), (32, Some(40)));
     // The loads themselves now read the target's offsets.
-    assert_eq!(
-        r.insns[pid.insn_idx].to_bytes(Endian::Little),
-        [0x61, 0x12, 16, 0, 0, 0, 0, 0]
-    );
-    assert_eq!(
-        r.insns[dport.insn_idx].to_bytes(Endian::Little),
-        [0x69, 0x10, 14, 0, 0, 0, 0, 0]
-    );
-    assert_eq!(
-        r.insns[arr.insn_idx].to_bytes(Endian::Little),
-        [0x79, 0x12, 40, 0, 0, 0, 0, 0]
-    );
+    assert_eq!(r.insns[pid.insn_idx].to_bytes(Endian::Little), [0x61, 0x12, 16, 0, 0, 0, 0, 0]);
+    assert_eq!(r.insns[dport.insn_idx].to_bytes(Endian::Little), [0x69, 0x10, 14, 0, 0, 0, 0, 0]);
+    assert_eq!(r.insns[arr.insn_idx].to_bytes(Endian::Little), [0x79, 0x12, 40, 0, 0, 0, 0, 0]);
     // Bitfield `mode`: bit 67 locally, bit 170 in the target; both in a u32 load.
     let lshift = by_spec("struct demo::mode", RelocKind::FieldLshiftU64);
     assert_eq!((lshift.local_value, lshift.target_value), (56, Some(49)));
     assert_eq!(r.insns[lshift.insn_idx].imm, 49);
-    assert_eq!(
-        by_spec("struct demo::mode", RelocKind::FieldRshiftU64).target_value,
-        Some(59)
-    );
+    assert_eq!(by_spec("struct demo::mode", RelocKind::FieldRshiftU64).target_value, Some(59));
     // clang chose an 8-byte size for the bitfield; libbpf's rule gives 4 and bitfield sizes
     // are not validated, so the instruction is simply rewritten.
     let size = by_spec("struct demo::mode", RelocKind::FieldByteSize);
@@ -163,25 +122,13 @@ fn clang_relocations_follow_the_target_layout() {
     let removed = by_spec("struct demo::removed", RelocKind::FieldByteOffset);
     assert!(removed.is_poison());
     assert_eq!(r.insns[removed.insn_idx].imm, 195896080);
-    assert_eq!(
-        poison_reloc_index(&r.poison, removed.insn_idx),
-        Some(removed.relo_idx)
-    );
-    assert!(matches!(
-        &r.outcomes[removed.relo_idx],
-        PatchOutcome::Poisoned { .. }
-    ));
+    assert_eq!(poison_reloc_index(&r.poison, removed.insn_idx), Some(removed.relo_idx));
+    assert!(matches!(&r.outcomes[removed.relo_idx], PatchOutcome::Poisoned { .. }));
     // Whole-type and enum relocations.
-    assert_eq!(
-        by_spec("struct demo", RelocKind::TypeSize).target_value,
-        Some(72)
-    );
+    assert_eq!(by_spec("struct demo", RelocKind::TypeSize).target_value, Some(72));
     let off = by_spec("enum demo_state::DEMO_OFF", RelocKind::EnumvalValue);
     assert_eq!((off.local_value, off.target_value), (2, Some(7)));
-    assert_eq!(
-        (r.insns[off.insn_idx].imm, r.insns[off.insn_idx + 1].imm),
-        (7, 0)
-    );
+    assert_eq!((r.insns[off.insn_idx].imm, r.insns[off.insn_idx + 1].imm), (7, 0));
     let target_demo = r.target.find_by_name_kind("demo", Kind::Struct).unwrap();
     let tid = by_spec("struct demo", RelocKind::TypeIdTarget);
     assert_eq!(tid.target_value, Some(target_demo as u64));

@@ -13,11 +13,7 @@ fn moved() -> (btf::Btf, btf::Btf) {
     let mut t = B::new();
     let long = t.int("long", 8, true);
     let int = t.int("int", 4, true);
-    t.st(
-        "sock",
-        16,
-        &[("x", long, 0), ("a", int, 64), ("b", int, 96)],
-    );
+    t.st("sock", 16, &[("x", long, 0), ("a", int, 64), ("b", int, 96)]);
     (l.btf(), t.btf())
 }
 
@@ -28,10 +24,7 @@ fn moved_field_gets_the_target_offset() {
     assert_eq!(values(&r), (4, Some(12)));
     assert_eq!(r.local_spec, "struct sock::b");
     let target = r.target.as_ref().unwrap();
-    assert_eq!(
-        (target.ty.id, target.raw.as_str(), target.bit_offset),
-        (3, "0:2", 96)
-    );
+    assert_eq!((target.ty.id, target.raw.as_str(), target.bit_offset), (3, "0:2", 96));
     assert!(r.validate);
     assert_eq!((r.local_size, r.target_size, r.new_size()), (4, 4, None));
     assert_eq!(
@@ -39,31 +32,13 @@ fn moved_field_gets_the_target_offset() {
         "#0 field byte offset  struct sock::b  (0:1)  local 4 → target 12 (moved)  [target [3] struct sock = struct sock::b (0:2)]"
     );
     let same = resolve(&l, &l, FieldByteOffset, 2, "0:1");
-    assert_eq!(
-        same.to_string(),
-        "#0 field byte offset  struct sock::b  (0:1)  local 4 → target 4 (unchanged)"
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldByteSize, 2, "0:1")),
-        (4, Some(4))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldExists, 2, "0:1")),
-        (1, Some(1))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldSigned, 2, "0:1")),
-        (1, Some(1))
-    );
+    assert_eq!(same.to_string(), "#0 field byte offset  struct sock::b  (0:1)  local 4 → target 4 (unchanged)");
+    assert_eq!(values(&resolve(&l, &t, FieldByteSize, 2, "0:1")), (4, Some(4)));
+    assert_eq!(values(&resolve(&l, &t, FieldExists, 2, "0:1")), (1, Some(1)));
+    assert_eq!(values(&resolve(&l, &t, FieldSigned, 2, "0:1")), (1, Some(1)));
     // Non-bitfield shifts: 64 - size*8 on both sides.
-    assert_eq!(
-        values(&resolve(&l, &t, FieldLshiftU64, 2, "0:1")),
-        (32, Some(32))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldRshiftU64, 2, "0:1")),
-        (32, Some(32))
-    );
+    assert_eq!(values(&resolve(&l, &t, FieldLshiftU64, 2, "0:1")), (32, Some(32)));
+    assert_eq!(values(&resolve(&l, &t, FieldRshiftU64, 2, "0:1")), (32, Some(32)));
 }
 
 #[test]
@@ -83,21 +58,13 @@ fn missing_field_poisons_but_exists_resolves_to_zero() {
     );
     let e = resolve(&l, &t, FieldExists, 2, "0:1");
     assert_eq!(values(&e), (1, Some(0)));
-    assert!(
-        e.to_string()
-            .ends_with("local 1 → target 0 (field missing in target)"),
-        "{e}"
-    );
+    assert!(e.to_string().ends_with("local 1 → target 0 (field missing in target)"), "{e}");
     // No type of that name at all.
     let mut other = B::new();
     other.int("int", 4, true);
     let r = resolve(&l, &other.btf(), FieldByteSize, 2, "0:0");
     assert!(r.is_poison() && r.candidates.is_empty());
-    assert!(
-        r.to_string()
-            .ends_with("poisoned: no type named like struct sock in target"),
-        "{r}"
-    );
+    assert!(r.to_string().ends_with("poisoned: no type named like struct sock in target"), "{r}");
 }
 
 #[test]
@@ -118,11 +85,7 @@ fn nested_named_fields_print_like_c() {
     let build = |dport_bits: u32| {
         let mut b = B::new();
         let u16_ = b.int("unsigned short", 2, false);
-        let common = b.st(
-            "sock_common",
-            16,
-            &[("skc_daddr", u16_, 0), ("skc_dport", u16_, dport_bits)],
-        );
+        let common = b.st("sock_common", 16, &[("skc_daddr", u16_, 0), ("skc_dport", u16_, dport_bits)]);
         b.st("sock", 16, &[("__sk_common", common, 0)]);
         b.btf()
     };
@@ -146,11 +109,7 @@ fn anonymous_members_are_searched_in_the_target() {
     let long = t.int("long", 8, true);
     let inner = t.st("", 4, &[("z", int, 0)]);
     let outer = t.st("", 8, &[("w", int, 0), ("", inner, 32)]);
-    t.st(
-        "s",
-        24,
-        &[("pad", long, 0), ("x", int, 64), ("", outer, 96)],
-    );
+    t.st("s", 24, &[("pad", long, 0), ("x", int, 64), ("", outer, 96)]);
     let r = resolve(&l.btf(), &t.btf(), FieldByteOffset, 3, "0:1:1");
     assert_eq!(r.local_spec, "struct s::z");
     assert_eq!(values(&r), (4, Some(16)));
@@ -170,20 +129,13 @@ fn array_elements_follow_the_array() {
     let long = t.int("long", 8, true);
     let a4 = t.arr(int, int, 4);
     let a2 = t.arr(int, int, 2);
-    t.st(
-        "s",
-        24,
-        &[("pad", long, 0), ("arr", a4, 64), ("short_arr", a2, 192)],
-    );
+    t.st("s", 24, &[("pad", long, 0), ("arr", a4, 64), ("short_arr", a2, 192)]);
     let t = t.btf();
     let r = resolve(&l, &t, FieldByteOffset, 3, "0:1:2");
     assert_eq!(r.local_spec, "struct s::arr[2]");
     assert_eq!(values(&r), (12, Some(16)));
     assert_eq!((r.local_size, r.target_size), (4, 4));
-    assert_eq!(
-        values(&resolve(&l, &t, FieldByteSize, 3, "0:1:2")),
-        (4, Some(4))
-    );
+    assert_eq!(values(&resolve(&l, &t, FieldByteSize, 3, "0:1:2")), (4, Some(4)));
     // The element index past the target's bounds does not match: poison.
     let mut l2 = B::new();
     let int = l2.int("int", 4, true);
@@ -197,11 +149,7 @@ fn array_elements_follow_the_array() {
     assert_eq!(values(&r), (20, Some(24)));
     // SIGNED of an array element is refused like libbpf.
     let e = try_resolve(&l, &t, FieldSigned, 3, "0:1:2").unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("cannot be applied to an array element"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("cannot be applied to an array element"), "{e}");
 }
 
 #[test]
@@ -220,11 +168,7 @@ fn flexible_array_members_accept_any_index() {
 
 /// local: struct flags { unsigned int a:3; unsigned int b:5; signed char c:4 (bit 8); u8 x:6; u8 y:4 }
 fn bitfields(big_endian: bool, shift: u32) -> btf::Btf {
-    let mut b = if big_endian {
-        B::big_endian()
-    } else {
-        B::new()
-    };
+    let mut b = if big_endian { B::big_endian() } else { B::new() };
     let uint = b.int("unsigned int", 4, false);
     let schar = b.int("signed char", 1, true);
     let u8_ = b.int("u8", 1, false);
@@ -247,52 +191,19 @@ fn bitfields(big_endian: bool, shift: u32) -> btf::Btf {
 fn bitfield_shifts_match_libbpf_on_little_endian() {
     let (l, t) = (bitfields(false, 0), bitfields(false, 16));
     // b: 5 bits at bit 3 locally, at bit 19 in the target; loads are u32 at byte 0.
-    assert_eq!(
-        values(&resolve(&l, &t, FieldByteOffset, 4, "0:1")),
-        (0, Some(0))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldByteSize, 4, "0:1")),
-        (4, Some(4))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldLshiftU64, 4, "0:1")),
-        (64 - 8, Some(64 - 24))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldRshiftU64, 4, "0:1")),
-        (59, Some(59))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldSigned, 4, "0:1")),
-        (0, Some(0))
-    );
+    assert_eq!(values(&resolve(&l, &t, FieldByteOffset, 4, "0:1")), (0, Some(0)));
+    assert_eq!(values(&resolve(&l, &t, FieldByteSize, 4, "0:1")), (4, Some(4)));
+    assert_eq!(values(&resolve(&l, &t, FieldLshiftU64, 4, "0:1")), (64 - 8, Some(64 - 24)));
+    assert_eq!(values(&resolve(&l, &t, FieldRshiftU64, 4, "0:1")), (59, Some(59)));
+    assert_eq!(values(&resolve(&l, &t, FieldSigned, 4, "0:1")), (0, Some(0)));
     // c: a signed char bitfield: 1-byte load at byte 1 (local) / byte 3 (target).
-    assert_eq!(
-        values(&resolve(&l, &t, FieldByteOffset, 4, "0:2")),
-        (1, Some(3))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldSigned, 4, "0:2")),
-        (1, Some(1))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldLshiftU64, 4, "0:2")),
-        (64 - 4, Some(64 - 4))
-    );
+    assert_eq!(values(&resolve(&l, &t, FieldByteOffset, 4, "0:2")), (1, Some(3)));
+    assert_eq!(values(&resolve(&l, &t, FieldSigned, 4, "0:2")), (1, Some(1)));
+    assert_eq!(values(&resolve(&l, &t, FieldLshiftU64, 4, "0:2")), (64 - 4, Some(64 - 4)));
     // y: 4 bits at bit 38 of a u8 straddles bytes 4 and 5: the load grows to a u16 at byte 4.
-    assert_eq!(
-        values(&resolve(&l, &t, FieldByteSize, 4, "0:4")),
-        (2, Some(2))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldByteOffset, 4, "0:4")),
-        (4, Some(4))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldLshiftU64, 4, "0:4")),
-        (64 - 10, Some(64 - 10))
-    );
+    assert_eq!(values(&resolve(&l, &t, FieldByteSize, 4, "0:4")), (2, Some(2)));
+    assert_eq!(values(&resolve(&l, &t, FieldByteOffset, 4, "0:4")), (4, Some(4)));
+    assert_eq!(values(&resolve(&l, &t, FieldLshiftU64, 4, "0:4")), (64 - 10, Some(64 - 10)));
     // Bitfield offsets are not checked against the instruction (the compiler may differ).
     let r = resolve(&l, &t, FieldByteOffset, 4, "0:1");
     assert!(!r.validate && r.local_size == 0 && r.target_size == 0);
@@ -303,18 +214,9 @@ fn bitfield_shifts_match_libbpf_on_little_endian() {
 fn bitfield_left_shift_on_big_endian() {
     // Big-endian target: lshift = (8 - load size) * 8 + bit offset within the load.
     let (l, t) = (bitfields(false, 0), bitfields(true, 16));
-    assert_eq!(
-        values(&resolve(&l, &t, FieldLshiftU64, 4, "0:1")),
-        ((8 - 4) * 8 + 3, Some((8 - 4) * 8 + 19))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldLshiftU64, 4, "0:4")),
-        ((8 - 2) * 8 + 6, Some((8 - 2) * 8 + 6))
-    );
-    assert_eq!(
-        values(&resolve(&l, &t, FieldRshiftU64, 4, "0:1")),
-        (59, Some(59))
-    );
+    assert_eq!(values(&resolve(&l, &t, FieldLshiftU64, 4, "0:1")), ((8 - 4) * 8 + 3, Some((8 - 4) * 8 + 19)));
+    assert_eq!(values(&resolve(&l, &t, FieldLshiftU64, 4, "0:4")), ((8 - 2) * 8 + 6, Some((8 - 2) * 8 + 6)));
+    assert_eq!(values(&resolve(&l, &t, FieldRshiftU64, 4, "0:1")), (59, Some(59)));
 }
 
 #[test]
@@ -325,10 +227,7 @@ fn a_bitfield_no_load_covers_is_an_error() {
     let l = b.btf();
     let e = try_resolve(&l, &l, FieldLshiftU64, 2, "0:0").unwrap_err();
     assert!(matches!(e, CoreError::Unsatisfiable { .. }), "{e:?}");
-    assert!(
-        e.to_string().contains("cannot be read with a single load"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("cannot be read with a single load"), "{e}");
 }
 
 #[test]
@@ -339,31 +238,11 @@ fn ints_of_any_size_are_compatible_and_unsigned_ones_may_change_size() {
         b.st("s", 16, &[("v", i, 0)]);
         b.btf()
     };
-    let r = resolve(
-        &build(4, false),
-        &build(8, false),
-        FieldByteOffset,
-        2,
-        "0:0",
-    );
-    assert_eq!(
-        (
-            r.local_size,
-            r.target_size,
-            r.new_size(),
-            r.size_problem.as_deref()
-        ),
-        (4, 8, Some(8), None)
-    );
+    let r = resolve(&build(4, false), &build(8, false), FieldByteOffset, 2, "0:0");
+    assert_eq!((r.local_size, r.target_size, r.new_size(), r.size_problem.as_deref()), (4, 8, Some(8), None));
     assert!(r.to_string().contains("size 4 → 8 bytes"), "{r}");
     let r = resolve(&build(4, true), &build(8, true), FieldByteOffset, 2, "0:0");
-    assert!(
-        r.size_problem
-            .as_deref()
-            .unwrap()
-            .contains("only pointers and unsigned integers"),
-        "{r:?}"
-    );
+    assert!(r.size_problem.as_deref().unwrap().contains("only pointers and unsigned integers"), "{r:?}");
 }
 
 #[test]
@@ -387,10 +266,7 @@ fn incompatible_field_types_do_not_match() {
     let e = t.enm("colour", 4, false, &[("RED", 0)]);
     t.st("s", 16, &[("p", p, 0), ("e", e, 64)]);
     let (l, t) = (l.btf(), t.btf());
-    assert_eq!(
-        values(&resolve(&l, &t, FieldByteOffset, 4, "0:0")),
-        (0, Some(0))
-    );
+    assert_eq!(values(&resolve(&l, &t, FieldByteOffset, 4, "0:0")), (0, Some(0)));
     assert!(resolve(&l, &t, FieldByteOffset, 4, "0:1").is_poison());
 }
 
@@ -400,26 +276,17 @@ fn disagreeing_candidates_are_ambiguous_and_agreeing_ones_are_not() {
     let mut t = B::new();
     let int = t.int("int", 4, true);
     t.st("sock", 8, &[("a", int, 0), ("b", int, 32)]);
-    t.st(
-        "sock",
-        12,
-        &[("a", int, 0), ("pad", int, 32), ("b", int, 64)],
-    );
+    t.st("sock", 12, &[("a", int, 0), ("pad", int, 32), ("b", int, 64)]);
     let e = try_resolve(&l, &t.btf(), FieldByteOffset, 2, "0:1").unwrap_err();
     match &e {
         CoreError::Ambiguous(a) => {
             assert_eq!((a.relo, a.first.id, a.second.id), (0, 2, 3));
-            assert_eq!(
-                (a.first_value.as_str(), a.second_value.as_str()),
-                ("bit offset 32", "bit offset 64")
-            );
+            assert_eq!((a.first_value.as_str(), a.second_value.as_str()), ("bit offset 32", "bit offset 64"));
         }
         other => panic!("{other:?}"),
     }
     assert!(
-        e.to_string().contains(
-            "candidate [2] struct sock gives bit offset 32 but candidate [3] struct sock"
-        ),
+        e.to_string().contains("candidate [2] struct sock gives bit offset 32 but candidate [3] struct sock"),
         "{e}"
     );
     // Two structurally identical candidates (dedup leftovers) agree.
@@ -428,10 +295,7 @@ fn disagreeing_candidates_are_ambiguous_and_agreeing_ones_are_not() {
     t.st("sock", 8, &[("a", int, 0), ("b", int, 32)]);
     t.st("sock", 8, &[("a", int, 0), ("b", int, 32)]);
     let r = resolve(&l, &t.btf(), FieldByteOffset, 2, "0:1");
-    assert_eq!(
-        (r.candidates.len(), r.matched.as_slice(), r.target_value),
-        (2, &[2, 3][..], Some(4))
-    );
+    assert_eq!((r.candidates.len(), r.matched.as_slice(), r.target_value), (2, &[2, 3][..], Some(4)));
 }
 
 #[test]
@@ -448,10 +312,7 @@ fn the_cache_looks_each_type_up_once_and_keeps_only_matching_candidates() {
     assert_eq!((r0.candidates.len(), r0.matched.as_slice()), (2, &[4][..]));
     assert_eq!(cache.cached(2), Some(&[4][..]));
     let r1 = relocate(&l, &t, &relo(FieldByteOffset, 2, "0:0", 3), 1, &mut cache).unwrap();
-    assert_eq!(
-        (r1.candidates.len(), r1.insn_idx, cache.lookups()),
-        (1, 3, 1)
-    );
+    assert_eq!((r1.candidates.len(), r1.insn_idx, cache.lookups()), (1, 3, 1));
 }
 
 #[test]
@@ -466,35 +327,19 @@ fn bad_access_strings_are_typed_errors() {
     ] {
         let e = try_resolve(&l, &t, FieldByteOffset, 2, access).unwrap_err();
         match &e {
-            CoreError::BadSpec {
-                relo: 0,
-                access: a,
-                ty,
-                reason,
-            } => {
-                assert_eq!(
-                    (a.as_str(), ty.id, ty.name.as_str()),
-                    (access, 2, "struct sock")
-                );
+            CoreError::BadSpec { relo: 0, access: a, ty, reason } => {
+                assert_eq!((a.as_str(), ty.id, ty.name.as_str()), (access, 2, "struct sock"));
                 assert!(reason.contains(want), "{access}: {reason}");
             }
             other => panic!("{access}: {other:?}"),
         }
     }
     let e = try_resolve(&l, &t, TypeSize, 2, "1").unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("type relocations use access string \"0\""),
-        "{e}"
-    );
+    assert!(e.to_string().contains("type relocations use access string \"0\""), "{e}");
     let mut bad = relo(FieldByteOffset, 2, "0:1", 0);
     bad.insn_off = 12;
     let e = relocate(&l, &t, &bad, 7, &mut CoreCache::new()).unwrap_err();
-    assert!(
-        e.to_string()
-            .starts_with("relocation #7 (byte_off) on local type [2] struct sock: insn_off 12"),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("relocation #7 (byte_off) on local type [2] struct sock: insn_off 12"), "{e}");
 }
 
 #[test]
@@ -504,10 +349,7 @@ fn anonymous_local_types_cannot_be_relocated() {
     l.st("", 4, &[("a", int, 0)]);
     let l = l.btf();
     let e = try_resolve(&l, &l, FieldByteOffset, 2, "0:0").unwrap_err();
-    assert!(
-        matches!(e, CoreError::BadRelo { .. }) && e.to_string().contains("anonymous"),
-        "{e}"
-    );
+    assert!(matches!(e, CoreError::BadRelo { .. }) && e.to_string().contains("anonymous"), "{e}");
 }
 
 #[test]
@@ -528,10 +370,5 @@ fn details_spell_out_candidates_checks_and_poison() {
     let r = resolve(&g.btf(), &t, FieldByteOffset, 2, "0:1");
     let d = r.details();
     assert_eq!(d[0], "candidates: [3] struct sock (does not match)");
-    assert!(
-        d.last()
-            .unwrap()
-            .contains("\"invalid func unknown#195896080\""),
-        "{d:?}"
-    );
+    assert!(d.last().unwrap().contains("\"invalid func unknown#195896080\""), "{d:?}");
 }

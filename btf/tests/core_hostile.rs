@@ -13,14 +13,8 @@ fn typedef_cycles_are_btf_errors() {
     let mut b = B::new();
     b.int("int", 4, true);
     b.st("s", 4, &[("x", 3, 0)]);
-    b.0.add(&Type {
-        name: "T",
-        body: Body::Typedef(4),
-    });
-    b.0.add(&Type {
-        name: "U",
-        body: Body::Typedef(3),
-    });
+    b.0.add(&Type { name: "T", body: Body::Typedef(4) });
+    b.0.add(&Type { name: "U", body: Body::Typedef(3) });
     let btf = b.btf();
     let e = try_resolve(&btf, &btf, FieldByteSize, 2, "0:0").unwrap_err();
     assert!(matches!(e, CoreError::Btf { relo: 0, .. }), "{e:?}");
@@ -34,14 +28,7 @@ fn self_containing_arrays_do_not_hang_field_matching() {
     // 1: int, 2: array of itself, 3: struct s { arr a; }
     let mut b = B::new();
     b.int("int", 4, true);
-    b.0.add(&Type {
-        name: "",
-        body: Body::Array(Array {
-            elem: 2,
-            index: 1,
-            nelems: 1,
-        }),
-    });
+    b.0.add(&Type { name: "", body: Body::Array(Array { elem: 2, index: 1, nelems: 1 }) });
     b.st("s", 4, &[("a", 2, 0)]);
     let btf = b.btf();
     // Sizing the array already fails; either way an error, not a hang.
@@ -57,18 +44,9 @@ fn recursive_structs_behind_pointers_match() {
     let p = b.ptr(3);
     b.st("node", 16, &[("v", int, 0), ("next", p, 64)]);
     let btf = b.btf();
-    assert_eq!(
-        values(&resolve(&btf, &btf, TypeMatches, 3, "0")),
-        (1, Some(1))
-    );
-    assert_eq!(
-        values(&resolve(&btf, &btf, TypeExists, 3, "0")),
-        (1, Some(1))
-    );
-    assert_eq!(
-        values(&resolve(&btf, &btf, FieldByteOffset, 3, "0:1")),
-        (8, Some(8))
-    );
+    assert_eq!(values(&resolve(&btf, &btf, TypeMatches, 3, "0")), (1, Some(1)));
+    assert_eq!(values(&resolve(&btf, &btf, TypeExists, 3, "0")), (1, Some(1)));
+    assert_eq!(values(&resolve(&btf, &btf, FieldByteOffset, 3, "0:1")), (8, Some(8)));
 }
 
 #[test]

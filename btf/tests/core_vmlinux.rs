@@ -21,10 +21,8 @@ const SECTION: &str = "raw_tp/sys_enter";
 type Verdicts = BTreeMap<usize, (usize, Option<u64>)>;
 
 fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-    })
+    std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
 }
 
 fn skip_reason() -> Option<String> {
@@ -59,20 +57,10 @@ fn libbpf_verdicts(log: &str) -> Verdicts {
         let Ok(relo) = num.parse::<usize>() else {
             continue;
         };
-        let insn_of = |s: &str| {
-            s.split('#')
-                .nth(1)
-                .and_then(|x| x.split_whitespace().next()?.parse::<usize>().ok())
-        };
+        let insn_of = |s: &str| s.split('#').nth(1).and_then(|x| x.split_whitespace().next()?.parse::<usize>().ok());
         if rest.starts_with("patched insn #") && !rest.contains(" mem_sz ") {
             let insn = insn_of(rest).unwrap();
-            let new = rest
-                .rsplit("-> ")
-                .next()
-                .unwrap()
-                .trim()
-                .parse::<u64>()
-                .unwrap();
+            let new = rest.rsplit("-> ").next().unwrap().trim().parse::<u64>().unwrap();
             out.insert(relo, (insn, Some(new)));
         } else if rest.starts_with("substituting insn #") {
             // ld_imm64 poisoning logs the second slot first; keep the lower index.
@@ -105,17 +93,10 @@ fn our_relocations_agree_with_libbpf_on_the_running_kernel() {
 
     // libbpf's answers.
     let pin = format!("/sys/fs/bpf/rawbpf_core_oracle_{}", std::process::id());
-    let out = Command::new("bpftool")
-        .arg("-d")
-        .args(["prog", "load"])
-        .arg(&obj_path)
-        .arg(&pin)
-        .output()
-        .unwrap();
+    let out = Command::new("bpftool").arg("-d").args(["prog", "load"]).arg(&obj_path).arg(&pin).output().unwrap();
     let _ = std::fs::remove_file(&pin);
     let _ = std::fs::remove_dir_all(&dir);
-    let log =
-        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     let expected = libbpf_verdicts(&log);
 
     // Ours.
@@ -145,17 +126,9 @@ fn our_relocations_agree_with_libbpf_on_the_running_kernel() {
     );
 
     assert_eq!(relos.len(), 22);
-    assert_eq!(
-        expected.len(),
-        relos.len(),
-        "libbpf log did not cover every relocation:\n{log}"
-    );
+    assert_eq!(expected.len(), relos.len(), "libbpf log did not cover every relocation:\n{log}");
     for (relo, want) in &expected {
-        assert_eq!(
-            ours.get(relo),
-            Some(want),
-            "relocation #{relo} differs from libbpf\n{log}"
-        );
+        assert_eq!(ours.get(relo), Some(want), "relocation #{relo} differs from libbpf\n{log}");
     }
 }
 

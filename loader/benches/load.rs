@@ -131,11 +131,8 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let (iters, warmup) = if benching {
-        (env_usize("LOAD_BENCH_ITERS", 50).max(1), env_usize("LOAD_BENCH_WARMUP", 5))
-    } else {
-        (1, 0)
-    };
+    let (iters, warmup) =
+        if benching { (env_usize("LOAD_BENCH_ITERS", 50).max(1), env_usize("LOAD_BENCH_WARMUP", 5)) } else { (1, 0) };
     if benching {
         println!("load benchmark: open + CO-RE + load + attach + teardown, median of {iters} (after {warmup} warm-up)");
     } else {
@@ -145,8 +142,8 @@ fn main() {
     let mut failed = false;
     for name in OBJECTS {
         let path = root().join("progs").join(format!("{name}.o"));
-        let row = rawbpf_median(&path, iters, warmup)
-            .and_then(|r| libbpf_median(&exe, &path, iters, warmup).map(|l| (r, l)));
+        let row =
+            rawbpf_median(&path, iters, warmup).and_then(|r| libbpf_median(&exe, &path, iters, warmup).map(|l| (r, l)));
         match row {
             Ok((r, l)) => println!("{name:<12} {r:>14.1} {l:>14.1} {:>16.3}", r / l),
             Err(e) => {

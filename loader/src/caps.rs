@@ -46,22 +46,15 @@ impl Caps {
 
     /// Reads `CapEff:` from the text of `/proc/<pid>/status`.
     pub fn from_status(status: &str) -> Option<Caps> {
-        let hex = status
-            .lines()
-            .find_map(|l| l.strip_prefix("CapEff:"))?
-            .trim();
+        let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?.trim();
         u64::from_str_radix(hex, 16).ok().map(Caps::from_mask)
     }
 
     /// This process's effective capabilities.
     pub fn current() -> std::io::Result<Caps> {
         let status = std::fs::read_to_string("/proc/self/status")?;
-        Caps::from_status(&status).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "no CapEff line in /proc/self/status",
-            )
-        })
+        Caps::from_status(&status)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no CapEff line in /proc/self/status"))
     }
 
     /// Enough to load and attach tracing programs: CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN.
@@ -111,9 +104,7 @@ impl LockdownMode {
 
 /// The active lockdown mode, or `None` when the kernel has no lockdown LSM (or securityfs is absent).
 pub fn lockdown() -> Option<LockdownMode> {
-    std::fs::read_to_string("/sys/kernel/security/lockdown")
-        .ok()
-        .and_then(|t| LockdownMode::parse(&t))
+    std::fs::read_to_string("/sys/kernel/security/lockdown").ok().and_then(|t| LockdownMode::parse(&t))
 }
 
 /// What [`explain`] needs to know about the machine.
@@ -130,11 +121,7 @@ pub struct Environment {
 impl Environment {
     /// Reads capabilities, uid and lockdown of this process.
     pub fn detect() -> Environment {
-        Environment {
-            caps: Caps::current().unwrap_or_default(),
-            root: is_root(),
-            lockdown: lockdown(),
-        }
+        Environment { caps: Caps::current().unwrap_or_default(), root: is_root(), lockdown: lockdown() }
     }
 }
 
@@ -154,10 +141,7 @@ impl fmt::Display for Refusal {
 }
 
 fn refusal(cause: impl Into<String>, fix: impl Into<String>) -> Refusal {
-    Refusal {
-        cause: cause.into(),
-        fix: fix.into(),
-    }
+    Refusal { cause: cause.into(), fix: fix.into() }
 }
 
 /// True for the program kinds that need a BPF trampoline (fentry, fexit, fmod_ret, lsm, freplace).
@@ -165,20 +149,12 @@ pub fn needs_trampoline(prog_type: ProgType, attach_type: AttachType) -> bool {
     prog_type == ProgType::LSM
         || prog_type == ProgType::EXT
         || (prog_type == ProgType::TRACING
-            && matches!(
-                attach_type,
-                AttachType::TRACE_FENTRY | AttachType::TRACE_FEXIT | AttachType::MODIFY_RETURN
-            ))
+            && matches!(attach_type, AttachType::TRACE_FENTRY | AttachType::TRACE_FEXIT | AttachType::MODIFY_RETURN))
 }
 
 /// Explains a failed PROG_LOAD / LINK_CREATE / RAW_TRACEPOINT_OPEN / perf_event_open for a program of
 /// `prog_type` / `attach_type`, given the environment.
-pub fn explain(
-    err: &SysError,
-    prog_type: ProgType,
-    attach_type: AttachType,
-    env: &Environment,
-) -> Refusal {
+pub fn explain(err: &SysError, prog_type: ProgType, attach_type: AttachType, env: &Environment) -> Refusal {
     let what = match attach_type.name() {
         Some(a) if needs_trampoline(prog_type, attach_type) || prog_type == ProgType::TRACING => {
             format!("{prog_type}/{a} program")
@@ -238,33 +214,14 @@ pub fn explain(
     }
 }
 
-fn permission(
-    err: &SysError,
-    what: &str,
-    prog_type: ProgType,
-    attach_type: AttachType,
-    env: &Environment,
-) -> Refusal {
-    let tracing = !matches!(
-        prog_type,
-        ProgType::SOCKET_FILTER | ProgType::SCHED_CLS | ProgType::SCHED_ACT | ProgType::XDP
-    );
-    let has_caps = if tracing {
-        env.caps.can_trace()
-    } else {
-        env.caps.bpf || env.caps.sys_admin
-    };
+fn permission(err: &SysError, what: &str, prog_type: ProgType, attach_type: AttachType, env: &Environment) -> Refusal {
+    let tracing =
+        !matches!(prog_type, ProgType::SOCKET_FILTER | ProgType::SCHED_CLS | ProgType::SCHED_ACT | ProgType::XDP);
+    let has_caps = if tracing { env.caps.can_trace() } else { env.caps.bpf || env.caps.sys_admin };
     if !has_caps {
-        let who = if env.root {
-            "you are root but lack"
-        } else {
-            "not root, and missing"
-        };
+        let who = if env.root { "you are root but lack" } else { "not root, and missing" };
         return refusal(
-            format!(
-                "{} refused the {what}: {who} CAP_BPF+CAP_PERFMON (or CAP_SYS_ADMIN)",
-                err.cmd
-            ),
+            format!("{} refused the {what}: {who} CAP_BPF+CAP_PERFMON (or CAP_SYS_ADMIN)", err.cmd),
             "run with sudo, or grant the binary cap_bpf,cap_perfmon+ep (setcap)",
         );
     }
@@ -274,16 +231,12 @@ fn permission(
         err.cmd
     );
     match env.lockdown {
-        Some(LockdownMode::Confidentiality) => cause.push_str(
-            "; lockdown=confidentiality is active here and forbids reading kernel memory",
-        ),
+        Some(LockdownMode::Confidentiality) => {
+            cause.push_str("; lockdown=confidentiality is active here and forbids reading kernel memory")
+        }
         Some(LockdownMode::Integrity) => cause.push_str("; lockdown=integrity is active here"),
-        Some(LockdownMode::None) => {
-            cause.push_str("; lockdown=none, so the policy is an LSM or the hypervisor")
-        }
-        None => {
-            cause.push_str("; lockdown is not reported here (no /sys/kernel/security/lockdown)")
-        }
+        Some(LockdownMode::None) => cause.push_str("; lockdown=none, so the policy is an LSM or the hypervisor"),
+        None => cause.push_str("; lockdown is not reported here (no /sys/kernel/security/lockdown)"),
     }
     let fix = if needs_trampoline(prog_type, attach_type) {
         "fentry/fexit/lsm cannot run on this machine; use a tp_btf or raw_tp program, or try tests/vm/run demo"
@@ -297,8 +250,7 @@ fn permission(
 mod tests {
     use super::*;
 
-    const ALL: u64 =
-        (1 << CAP_BPF) | (1 << CAP_PERFMON) | (1 << CAP_SYS_ADMIN) | (1 << CAP_NET_ADMIN);
+    const ALL: u64 = (1 << CAP_BPF) | (1 << CAP_PERFMON) | (1 << CAP_SYS_ADMIN) | (1 << CAP_NET_ADMIN);
 
     #[test]
     fn cap_eff_is_decoded() {
@@ -312,86 +264,41 @@ mod tests {
 
     #[test]
     fn lockdown_takes_the_bracketed_mode() {
-        assert_eq!(
-            LockdownMode::parse("[none] integrity confidentiality\n"),
-            Some(LockdownMode::None)
-        );
-        assert_eq!(
-            LockdownMode::parse("none integrity [confidentiality]"),
-            Some(LockdownMode::Confidentiality)
-        );
+        assert_eq!(LockdownMode::parse("[none] integrity confidentiality\n"), Some(LockdownMode::None));
+        assert_eq!(LockdownMode::parse("none integrity [confidentiality]"), Some(LockdownMode::Confidentiality));
         assert_eq!(LockdownMode::parse("none integrity"), None);
     }
 
     #[test]
     fn eperm_without_caps_says_sudo() {
-        let env = Environment {
-            caps: Caps::from_mask(0),
-            root: false,
-            lockdown: None,
-        };
+        let env = Environment { caps: Caps::from_mask(0), root: false, lockdown: None };
         let e = SysError::new("BPF_PROG_LOAD", libc::EPERM);
         let r = explain(&e, ProgType::TRACING, AttachType::TRACE_FENTRY, &env);
-        assert!(
-            r.cause.contains("not root") && r.cause.contains("CAP_BPF+CAP_PERFMON"),
-            "{r}"
-        );
+        assert!(r.cause.contains("not root") && r.cause.contains("CAP_BPF+CAP_PERFMON"), "{r}");
         assert!(r.fix.contains("sudo"), "{r}");
     }
 
     #[test]
     fn eperm_with_every_cap_blames_policy() {
-        let env = Environment {
-            caps: Caps::from_mask(ALL),
-            root: true,
-            lockdown: Some(LockdownMode::None),
-        };
+        let env = Environment { caps: Caps::from_mask(ALL), root: true, lockdown: Some(LockdownMode::None) };
         let e = SysError::new("BPF_PROG_LOAD", libc::EPERM);
         let r = explain(&e, ProgType::TRACING, AttachType::TRACE_FENTRY, &env);
-        assert!(
-            r.cause.contains("security policy") && r.cause.contains("lockdown=none"),
-            "{r}"
-        );
+        assert!(r.cause.contains("security policy") && r.cause.contains("lockdown=none"), "{r}");
         assert!(!r.cause.contains("missing"), "{r}");
         assert!(r.fix.contains("tests/vm/run demo"), "{r}");
-        let env = Environment {
-            lockdown: Some(LockdownMode::Confidentiality),
-            ..env
-        };
+        let env = Environment { lockdown: Some(LockdownMode::Confidentiality), ..env };
         let r = explain(&e, ProgType::KPROBE, AttachType(0), &env);
-        assert!(
-            r.cause.contains("confidentiality") && !r.fix.contains("fentry"),
-            "{r}"
-        );
+        assert!(r.cause.contains("confidentiality") && !r.fix.contains("fentry"), "{r}");
     }
 
     #[test]
     fn other_errnos_have_their_own_story() {
-        let env = Environment {
-            caps: Caps::from_mask(ALL),
-            root: true,
-            lockdown: None,
-        };
-        let r = explain(
-            &SysError::new("BPF_PROG_LOAD", libc::EACCES),
-            ProgType::SOCKET_FILTER,
-            AttachType(0),
-            &env,
-        );
+        let env = Environment { caps: Caps::from_mask(ALL), root: true, lockdown: None };
+        let r = explain(&SysError::new("BPF_PROG_LOAD", libc::EACCES), ProgType::SOCKET_FILTER, AttachType(0), &env);
         assert!(r.cause.contains("verifier"), "{r}");
-        let r = explain(
-            &SysError::new("BPF_LINK_CREATE", ENOTSUPP),
-            ProgType::TRACING,
-            AttachType::TRACE_FEXIT,
-            &env,
-        );
+        let r = explain(&SysError::new("BPF_LINK_CREATE", ENOTSUPP), ProgType::TRACING, AttachType::TRACE_FEXIT, &env);
         assert!(r.cause.contains("trampoline"), "{r}");
-        let r = explain(
-            &SysError::new("BPF_MAP_CREATE", libc::E2BIG),
-            ProgType(0),
-            AttachType(0),
-            &env,
-        );
+        let r = explain(&SysError::new("BPF_MAP_CREATE", libc::E2BIG), ProgType(0), AttachType(0), &env);
         assert!(r.cause.contains("older"), "{r}");
     }
 }

@@ -80,11 +80,7 @@ impl Symbols for Xlated {
     fn imm_name(&self, _idx: usize, insn: &Insn, value: u64) -> Option<String> {
         match insn.src {
             pseudo::MAP_FD => Some(format!("map[id:{}]", value as u32)),
-            pseudo::MAP_VALUE => Some(format!(
-                "map[id:{}][0]+{}",
-                value as u32,
-                (value >> 32) as u32
-            )),
+            pseudo::MAP_VALUE => Some(format!("map[id:{}][0]+{}", value as u32, (value >> 32) as u32)),
             _ => None,
         }
     }
@@ -181,21 +177,13 @@ fn alu(insn: &Insn) -> String {
     let is_x = insn.code & 0x08 != 0;
     match op {
         END if wide => format!("r{dst} = bswap{} r{dst}", insn.imm),
-        END => format!(
-            "r{dst} = {}{} r{dst}",
-            if is_x { "be" } else { "le" },
-            insn.imm
-        ),
+        END => format!("r{dst} = {}{} r{dst}", if is_x { "be" } else { "le" }, insn.imm),
         NEG => format!("{r}{dst} = -{r}{dst}"),
         // Verifier-internal (xlated only): per-CPU address of a pointer.
         MOV if wide && is_x && insn.off == -1 => format!("r{dst} = &(void __percpu *)(r{src})"),
         MOV if wide && is_x && insn.off == 1 => {
             let imm = insn.imm as u32;
-            format!(
-                "r{dst} = addr_space_cast(r{src}, {}, {})",
-                imm >> 16,
-                imm & 0xffff
-            )
+            format!("r{dst} = addr_space_cast(r{src}, {}, {})", imm >> 16, imm & 0xffff)
         }
         _ => {
             // cpu v4: off == 1 turns div/mod signed; off 8/16/32 turns mov sign-extending.
@@ -254,13 +242,7 @@ fn stx(insn: &Insn) -> String {
 
 fn st(insn: &Insn) -> String {
     match insn.code & 0xe0 {
-        mode::MEM => format!(
-            "*({} *)(r{} {:+}) = {}",
-            ldst_size(insn),
-            insn.dst,
-            insn.off,
-            insn.imm
-        ),
+        mode::MEM => format!("*({} *)(r{} {:+}) = {}", ldst_size(insn), insn.dst, insn.off, insn.imm),
         NOSPEC => "nospec".to_owned(),
         _ => format!("BUG_st_{:02x}", insn.code),
     }
@@ -289,9 +271,7 @@ fn ld(insns: &[Insn], idx: usize, syms: &dyn Symbols) -> (String, usize) {
                 return (format!("BUG_ld_{:02x} (missing second slot)", insn.code), 1);
             }
             let value = imm64(insn, insns[idx + 1]);
-            let rhs = syms
-                .imm_name(idx, &insn, value)
-                .unwrap_or_else(|| default_imm(&insn, value));
+            let rhs = syms.imm_name(idx, &insn, value).unwrap_or_else(|| default_imm(&insn, value));
             return (format!("r{} = {rhs}", insn.dst), 2);
         }
         _ => format!("BUG_ld_{:02x}", insn.code),
@@ -329,15 +309,9 @@ fn jmp(idx: usize, insn: &Insn, syms: &dyn Symbols) -> String {
             };
             let r = reg_char(wide);
             if insn.code & 0x08 != 0 {
-                format!(
-                    "if {r}{} {sym} {r}{} goto pc{:+}",
-                    insn.dst, insn.src, insn.off
-                )
+                format!("if {r}{} {sym} {r}{} goto pc{:+}", insn.dst, insn.src, insn.off)
             } else {
-                format!(
-                    "if {r}{} {sym} {:#x} goto pc{:+}",
-                    insn.dst, insn.imm as u32, insn.off
-                )
+                format!("if {r}{} {sym} {:#x} goto pc{:+}", insn.dst, insn.imm as u32, insn.off)
             }
         }
     }
@@ -351,21 +325,10 @@ fn call(idx: usize, insn: &Insn, syms: &dyn Symbols) -> String {
     }
     let custom = syms.call_name(idx, insn);
     match insn.src {
-        pseudo::CALL => format!(
-            "call pc{}",
-            custom.unwrap_or_else(|| format!("{:+}", insn.imm))
-        ),
+        pseudo::CALL => format!("call pc{}", custom.unwrap_or_else(|| format!("{:+}", insn.imm))),
         pseudo::KFUNC_CALL => {
-            format!(
-                "call {}#{}",
-                custom.as_deref().unwrap_or("kernel-function"),
-                insn.imm
-            )
+            format!("call {}#{}", custom.as_deref().unwrap_or("kernel-function"), insn.imm)
         }
-        _ => format!(
-            "call {}#{}",
-            custom.as_deref().unwrap_or("unknown"),
-            insn.imm
-        ),
+        _ => format!("call {}#{}", custom.as_deref().unwrap_or("unknown"), insn.imm),
     }
 }

@@ -34,19 +34,10 @@ pub enum DwarfError {
     Compressed { section: &'static str },
     /// A relocation patching a debug section is malformed or of an unexpected kind.
     #[error("relocations for {section}: entry {index} at offset {offset:#x}: {reason}")]
-    Relocation {
-        section: &'static str,
-        index: usize,
-        offset: u64,
-        reason: String,
-    },
+    Relocation { section: &'static str, index: usize, offset: u64, reason: String },
     /// A unit uses a DWARF format clang never emits for BPF.
     #[error("{section}: unit at offset {offset:#x}: {reason}")]
-    Unsupported {
-        section: &'static str,
-        offset: usize,
-        reason: &'static str,
-    },
+    Unsupported { section: &'static str, offset: usize, reason: &'static str },
     /// gimli rejected the content of a DWARF section.
     #[error("{section}: {context}: {source}")]
     Dwarf {
@@ -59,11 +50,7 @@ pub enum DwarfError {
 
 impl DwarfError {
     fn dwarf(section: &'static str, context: impl Into<String>, source: gimli::Error) -> Self {
-        DwarfError::Dwarf {
-            section,
-            context: context.into(),
-            source,
-        }
+        DwarfError::Dwarf { section, context: context.into(), source }
     }
 }
 
@@ -117,23 +104,14 @@ impl DwarfLines {
         let mut lines = LineTable::default();
         let mut scopes = Scopes::default();
         let mut units = dwarf.units();
-        while let Some(header) = units
-            .next()
-            .map_err(|e| DwarfError::dwarf(".debug_info", "unit header", e))?
-        {
+        while let Some(header) = units.next().map_err(|e| DwarfError::dwarf(".debug_info", "unit header", e))? {
             let offset = unit_offset(&header);
             if header.format() != Format::Dwarf32 {
                 let reason = "64-bit DWARF (clang emits 32-bit DWARF for BPF)";
-                return Err(DwarfError::Unsupported {
-                    section: ".debug_info",
-                    offset,
-                    reason,
-                });
+                return Err(DwarfError::Unsupported { section: ".debug_info", offset, reason });
             }
             guard_root_die(&dwarf, &header)?;
-            let unit = dwarf
-                .unit(header.clone())
-                .map_err(|e| unit_error(&dwarf, &header, e))?;
+            let unit = dwarf.unit(header.clone()).map_err(|e| unit_error(&dwarf, &header, e))?;
             lines.add_unit(&dwarf, &unit)?;
             scopes.add_unit(&dwarf, &unit)?;
         }
@@ -168,34 +146,19 @@ fn unit_offset(header: &UnitHeader<DwarfReader<'_>>) -> usize {
 
 /// gimli parses the unit's line program header while building the unit; when that is what
 /// failed, blame `.debug_line` (with its offset) instead of `.debug_info`.
-fn unit_error(
-    dwarf: &Dwarf<DwarfReader<'_>>,
-    header: &UnitHeader<DwarfReader<'_>>,
-    err: gimli::Error,
-) -> DwarfError {
+fn unit_error(dwarf: &Dwarf<DwarfReader<'_>>, header: &UnitHeader<DwarfReader<'_>>, err: gimli::Error) -> DwarfError {
     let offset = unit_offset(header);
     let stmt_list = dwarf.abbreviations(header).ok().and_then(|abbrevs| {
         let mut cursor = header.entries(&abbrevs);
         cursor.next_dfs().ok().flatten()?;
-        match cursor
-            .current()?
-            .attr_value(gimli::DW_AT_stmt_list)
-            .ok()
-            .flatten()?
-        {
+        match cursor.current()?.attr_value(gimli::DW_AT_stmt_list).ok().flatten()? {
             AttributeValue::DebugLineRef(line_offset) => Some(line_offset),
             _ => None,
         }
     });
     if let Some(line_offset) = stmt_list {
-        if let Err(e) = dwarf
-            .debug_line
-            .program(line_offset, header.address_size(), None, None)
-        {
-            let context = format!(
-                "line program at offset {:#x} (unit at .debug_info+{offset:#x})",
-                line_offset.0
-            );
+        if let Err(e) = dwarf.debug_line.program(line_offset, header.address_size(), None, None) {
+            let context = format!("line program at offset {:#x} (unit at .debug_info+{offset:#x})", line_offset.0);
             return DwarfError::dwarf(".debug_line", context, e);
         }
     }
@@ -203,15 +166,10 @@ fn unit_error(
 }
 
 /// `Dwarf::unit` resolves the root DIE's name, comp_dir and low_pc itself: vet their indices first.
-fn guard_root_die(
-    dwarf: &Dwarf<DwarfReader<'_>>,
-    header: &UnitHeader<DwarfReader<'_>>,
-) -> Result<(), DwarfError> {
+fn guard_root_die(dwarf: &Dwarf<DwarfReader<'_>>, header: &UnitHeader<DwarfReader<'_>>) -> Result<(), DwarfError> {
     let context = || format!("root DIE of the unit at offset {:#x}", unit_offset(header));
     let err = |e| DwarfError::dwarf(".debug_info", context(), e);
-    let abbrevs = dwarf
-        .abbreviations(header)
-        .map_err(|e| DwarfError::dwarf(".debug_abbrev", context(), e))?;
+    let abbrevs = dwarf.abbreviations(header).map_err(|e| DwarfError::dwarf(".debug_abbrev", context(), e))?;
     let mut cursor = header.entries(&abbrevs);
     cursor.next_dfs().map_err(err)?;
     let Some(root) = cursor.current() else {

@@ -8,9 +8,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use btf::types::{
-    Body, Datasec, DeclTag, Enum, EnumValue, Func, FuncProto, Linkage, Param, Type, Var, VarSecInfo,
-};
+use btf::types::{Body, Datasec, DeclTag, Enum, EnumValue, Func, FuncProto, Linkage, Param, Type, Var, VarSecInfo};
 use btf::BtfBuilder;
 
 use crate::sys::{btf_load, LogLevel};
@@ -77,33 +75,15 @@ impl BtfFeature {
             }
             BtfFeature::Func | BtfFeature::FuncGlobal => {
                 let int = b.int("int", 4, true);
-                let params = vec![Param {
-                    name: "x",
-                    type_id: int,
-                }];
+                let params = vec![Param { name: "x", type_id: int }];
                 let proto = add(&mut b, "", Body::FuncProto(FuncProto { ret: int, params }));
-                let linkage = if self == BtfFeature::Func {
-                    Linkage::Static
-                } else {
-                    Linkage::Global
-                };
+                let linkage = if self == BtfFeature::Func { Linkage::Static } else { Linkage::Global };
                 add(&mut b, "f", Body::Func(Func { proto, linkage }));
             }
             BtfFeature::Datasec => {
                 let int = b.int("int", 4, true);
-                let var = add(
-                    &mut b,
-                    "x",
-                    Body::Var(Var {
-                        type_id: int,
-                        linkage: Linkage::Global,
-                    }),
-                );
-                let vars = vec![VarSecInfo {
-                    type_id: var,
-                    offset: 0,
-                    size: 4,
-                }];
+                let var = add(&mut b, "x", Body::Var(Var { type_id: int, linkage: Linkage::Global }));
+                let vars = vec![VarSecInfo { type_id: var, offset: 0, size: 4 }];
                 add(&mut b, ".data", Body::Datasec(Datasec { size: 4, vars }));
             }
             BtfFeature::Float => {
@@ -111,22 +91,8 @@ impl BtfFeature {
             }
             BtfFeature::DeclTag => {
                 let int = b.int("int", 4, true);
-                let var = add(
-                    &mut b,
-                    "x",
-                    Body::Var(Var {
-                        type_id: int,
-                        linkage: Linkage::Global,
-                    }),
-                );
-                add(
-                    &mut b,
-                    "tag",
-                    Body::DeclTag(DeclTag {
-                        type_id: var,
-                        component_idx: -1,
-                    }),
-                );
+                let var = add(&mut b, "x", Body::Var(Var { type_id: int, linkage: Linkage::Global }));
+                add(&mut b, "tag", Body::DeclTag(DeclTag { type_id: var, component_idx: -1 }));
             }
             BtfFeature::TypeTag => {
                 let int = b.int("int", 4, true);
@@ -134,34 +100,12 @@ impl BtfFeature {
                 b.ptr(tag);
             }
             BtfFeature::Enum64 => {
-                let values = vec![EnumValue {
-                    name: "v",
-                    value: 1 << 40,
-                }];
-                add(
-                    &mut b,
-                    "e",
-                    Body::Enum64(Enum {
-                        size: 8,
-                        signed: false,
-                        values,
-                    }),
-                );
+                let values = vec![EnumValue { name: "v", value: 1 << 40 }];
+                add(&mut b, "e", Body::Enum64(Enum { size: 8, signed: false, values }));
             }
             BtfFeature::SignedEnum => {
-                let values = vec![EnumValue {
-                    name: "v",
-                    value: u64::MAX,
-                }];
-                add(
-                    &mut b,
-                    "e",
-                    Body::Enum(Enum {
-                        size: 4,
-                        signed: true,
-                        values,
-                    }),
-                );
+                let values = vec![EnumValue { name: "v", value: u64::MAX }];
+                add(&mut b, "e", Body::Enum(Enum { size: 4, signed: true, values }));
             }
         }
         b.build()
@@ -241,10 +185,7 @@ impl Features {
 
     /// `(name, present)` pairs for printing.
     pub fn list(&self) -> Vec<(&'static str, bool)> {
-        BtfFeature::ALL
-            .iter()
-            .map(|&f| (f.name(), self.has(f)))
-            .collect()
+        BtfFeature::ALL.iter().map(|&f| (f.name(), self.has(f))).collect()
     }
 
     /// Probes the running kernel once per process; later calls return the cached answer.
@@ -289,11 +230,7 @@ mod tests {
         ];
         for (f, kind) in want {
             let btf = Btf::parse(f.blob()).unwrap_or_else(|e| panic!("{}: {e}", f.name()));
-            assert!(
-                btf.ids().any(|id| btf.kind_of(id).unwrap() == kind),
-                "{} lacks {kind}",
-                f.name()
-            );
+            assert!(btf.ids().any(|id| btf.kind_of(id).unwrap() == kind), "{} lacks {kind}", f.name());
         }
         let btf = Btf::parse(BtfFeature::SignedEnum.blob()).unwrap();
         match btf.type_by_id(1).unwrap().body {

@@ -224,23 +224,13 @@ pub static HELPER_NAMES: [&str; 212] = [
 
 /// The helper's name (`bpf_map_lookup_elem` for 1), or `None` for an id the table does not know.
 pub fn helper_name(id: i32) -> Option<&'static str> {
-    usize::try_from(id)
-        .ok()
-        .and_then(|i| HELPER_NAMES.get(i))
-        .copied()
+    usize::try_from(id).ok().and_then(|i| HELPER_NAMES.get(i)).copied()
 }
 
 /// The helper's id by name; accepts the name with or without the `bpf_` prefix.
 pub fn helper_id(name: &str) -> Option<i32> {
-    let full = if name.starts_with("bpf_") {
-        name.to_owned()
-    } else {
-        format!("bpf_{name}")
-    };
-    HELPER_NAMES
-        .iter()
-        .position(|n| *n == full)
-        .map(|i| i as i32)
+    let full = if name.starts_with("bpf_") { name.to_owned() } else { format!("bpf_{name}") };
+    HELPER_NAMES.iter().position(|n| *n == full).map(|i| i as i32)
 }
 
 #[cfg(test)]

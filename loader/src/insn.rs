@@ -51,10 +51,7 @@ pub fn logical(insns: &[Insn]) -> impl Iterator<Item = Logical<'_>> {
         if n == 0 {
             return None;
         }
-        let item = Logical {
-            idx,
-            slots: &insns[idx..idx + n],
-        };
+        let item = Logical { idx, slots: &insns[idx..idx + n] };
         idx += n;
         Some(item)
     })
@@ -66,39 +63,18 @@ mod tests {
 
     fn ld64(dst: u8, v: u64) -> [Insn; 2] {
         [
-            Insn {
-                code: LD_IMM64,
-                dst,
-                src: 0,
-                off: 0,
-                imm: v as u32 as i32,
-            },
-            Insn {
-                code: 0,
-                dst: 0,
-                src: 0,
-                off: 0,
-                imm: (v >> 32) as u32 as i32,
-            },
+            Insn { code: LD_IMM64, dst, src: 0, off: 0, imm: v as u32 as i32 },
+            Insn { code: 0, dst: 0, src: 0, off: 0, imm: (v >> 32) as u32 as i32 },
         ]
     }
 
     #[test]
     fn ld_imm64_is_one_logical_instruction() {
         let [a, b] = ld64(1, 0x1122_3344_8899_aabb);
-        let exit = Insn {
-            code: EXIT,
-            ..Default::default()
-        };
+        let exit = Insn { code: EXIT, ..Default::default() };
         let prog = [exit, a, b, exit];
         let items: Vec<_> = logical(&prog).collect();
-        assert_eq!(
-            items
-                .iter()
-                .map(|l| (l.idx, l.slots.len()))
-                .collect::<Vec<_>>(),
-            [(0, 1), (1, 2), (3, 1)]
-        );
+        assert_eq!(items.iter().map(|l| (l.idx, l.slots.len())).collect::<Vec<_>>(), [(0, 1), (1, 2), (3, 1)]);
         assert_eq!(items[1].imm64(), Some(0x1122_3344_8899_aabb));
         assert_eq!(items[0].imm64(), None);
     }

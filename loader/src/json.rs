@@ -110,10 +110,7 @@ mod tests {
 
     #[test]
     fn escapes_and_nests() {
-        let v = Json::obj([
-            ("a", Json::from("q\"\n\u{1}")),
-            ("b", Json::Arr(vec![1u32.into(), Json::Null])),
-        ]);
+        let v = Json::obj([("a", Json::from("q\"\n\u{1}")), ("b", Json::Arr(vec![1u32.into(), Json::Null]))]);
         assert_eq!(v.to_line(), r#"{"a":"q\"\n\u0001","b":[1,null]}"#);
     }
 }

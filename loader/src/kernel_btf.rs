@@ -29,21 +29,10 @@ pub struct Support {
 
 impl Support {
     /// A kernel that accepts everything rawbpf knows.
-    pub const ALL: Support = Support {
-        func_global: true,
-        float: true,
-        decl_tag: true,
-        type_tag: true,
-        enum64: true,
-    };
+    pub const ALL: Support = Support { func_global: true, float: true, decl_tag: true, type_tag: true, enum64: true };
     /// A 5.10-era kernel.
-    pub const LINUX_5_10: Support = Support {
-        func_global: true,
-        float: false,
-        decl_tag: false,
-        type_tag: false,
-        enum64: false,
-    };
+    pub const LINUX_5_10: Support =
+        Support { func_global: true, float: false, decl_tag: false, type_tag: false, enum64: false };
 }
 
 /// Where a global variable lives in the ELF.
@@ -98,11 +87,7 @@ pub enum KernelBtfError {
 }
 
 /// Rewrites `btf` for the kernel: fixups, then sanitizing. Returns the new blob and what changed.
-pub fn prepare(
-    btf: &Btf,
-    elf: &ElfLayout,
-    support: Support,
-) -> Result<(Vec<u8>, Report), KernelBtfError> {
+pub fn prepare(btf: &Btf, elf: &ElfLayout, support: Support) -> Result<(Vec<u8>, Report), KernelBtfError> {
     let mut report = Report::default();
     let mut types: Vec<Type<'_>> = Vec::with_capacity(btf.count() as usize);
     for id in btf.ids() {
@@ -133,43 +118,26 @@ fn fix_datasecs<'a>(
             continue;
         };
         let section = types[i].name.to_owned();
-        let size =
-            *elf.section_sizes
-                .get(&section)
-                .ok_or_else(|| KernelBtfError::MissingSection {
-                    section: section.clone(),
-                    id,
-                })?;
+        let size = *elf
+            .section_sizes
+            .get(&section)
+            .ok_or_else(|| KernelBtfError::MissingSection { section: section.clone(), id })?;
         let mut vars = sec.vars.clone();
         let old_size = sec.size;
         for v in &mut vars {
             let var_name = btf.name_of(v.type_id)?;
-            let place = elf
-                .vars
-                .get(&(section.clone(), var_name.to_owned()))
-                .ok_or_else(|| KernelBtfError::MissingSymbol {
-                    section: section.clone(),
-                    var: var_name.to_owned(),
-                    id: v.type_id,
-                })?;
+            let place = elf.vars.get(&(section.clone(), var_name.to_owned())).ok_or_else(|| {
+                KernelBtfError::MissingSymbol { section: section.clone(), var: var_name.to_owned(), id: v.type_id }
+            })?;
             if v.offset != place.offset {
-                report.changes.push(format!(
-                    "DATASEC {section}: {var_name} offset {} → {}",
-                    v.offset, place.offset
-                ));
+                report.changes.push(format!("DATASEC {section}: {var_name} offset {} → {}", v.offset, place.offset));
                 v.offset = place.offset;
             }
             let var_idx = (v.type_id - 1) as usize;
-            if let Some(Type {
-                body: Body::Var(var),
-                ..
-            }) = types.get_mut(var_idx)
-            {
+            if let Some(Type { body: Body::Var(var), .. }) = types.get_mut(var_idx) {
                 if place.hidden && var.linkage == Linkage::Global {
                     var.linkage = Linkage::Static;
-                    report
-                        .changes
-                        .push(format!("VAR {var_name}: hidden global made static"));
+                    report.changes.push(format!("VAR {var_name}: hidden global made static"));
                 }
             }
         }
@@ -177,9 +145,7 @@ fn fix_datasecs<'a>(
         vars.sort_by_key(|v| v.offset);
         if let Body::Datasec(sec) = &mut types[i].body {
             if old_size != size {
-                report
-                    .changes
-                    .push(format!("DATASEC {section}: size {old_size} → {size}"));
+                report.changes.push(format!("DATASEC {section}: size {old_size} → {size}"));
             }
             sec.size = size;
             sec.vars = vars;
@@ -194,55 +160,34 @@ fn sanitize(t: &mut Type<'_>, id: TypeId, s: Support, report: &mut Report) {
     let replaced = match &mut t.body {
         Body::Func(f) if !s.func_global && f.linkage == Linkage::Global => {
             f.linkage = Linkage::Static;
-            report.changes.push(format!(
-                "[{id}] FUNC {}: global linkage → static (kernel lacks global funcs)",
-                t.name
-            ));
+            report.changes.push(format!("[{id}] FUNC {}: global linkage → static (kernel lacks global funcs)", t.name));
             return;
         }
         Body::Float { size } if !s.float => Some(empty_struct(*size)),
         Body::DeclTag(_) if !s.decl_tag => {
             t.name = "";
-            Some(Body::Int(Int {
-                size: 1,
-                encoding: IntEncoding::default(),
-                offset: 0,
-                bits: 8,
-            }))
+            Some(Body::Int(Int { size: 1, encoding: IntEncoding::default(), offset: 0, bits: 8 }))
         }
         Body::TypeTag(target) if !s.type_tag => {
             t.name = "";
             Some(Body::Const(*target))
         }
-        Body::Enum64(e) if !s.enum64 => Some(Body::Union(Composite {
-            size: e.size,
-            members: Vec::new(),
-        })),
+        Body::Enum64(e) if !s.enum64 => Some(Body::Union(Composite { size: e.size, members: Vec::new() })),
         Body::Enum(e) if !s.enum64 && e.signed => {
             e.signed = false;
-            report.changes.push(format!(
-                "[{id}] ENUM {}: signed flag cleared (kernel lacks it)",
-                t.name
-            ));
+            report.changes.push(format!("[{id}] ENUM {}: signed flag cleared (kernel lacks it)", t.name));
             return;
         }
         _ => None,
     };
     if let Some(body) = replaced {
         t.body = body;
-        report.changes.push(format!(
-            "[{id}] {before} {} → {} (kernel lacks {before})",
-            t.name,
-            t.kind()
-        ));
+        report.changes.push(format!("[{id}] {before} {} → {} (kernel lacks {before})", t.name, t.kind()));
     }
 }
 
 fn empty_struct(size: u32) -> Body<'static> {
-    Body::Struct(Composite {
-        size,
-        members: Vec::new(),
-    })
+    Body::Struct(Composite { size, members: Vec::new() })
 }
 
 #[cfg(test)]
@@ -255,95 +200,25 @@ mod tests {
     fn object_btf() -> Btf {
         let mut b = BtfBuilder::new();
         let int = b.int("int", 4, true); // 1
-        let v1 = b.add(&Type {
-            name: "counter",
-            body: Body::Var(Var {
-                type_id: int,
-                linkage: Linkage::Global,
-            }),
-        }); // 2
-        let v2 = b.add(&Type {
-            name: "limit",
-            body: Body::Var(Var {
-                type_id: int,
-                linkage: Linkage::Global,
-            }),
-        }); // 3
-        let vars = vec![
-            VarSecInfo {
-                type_id: v1,
-                offset: 0,
-                size: 4,
-            },
-            VarSecInfo {
-                type_id: v2,
-                offset: 0,
-                size: 4,
-            },
-        ];
-        b.add(&Type {
-            name: ".bss",
-            body: Body::Datasec(Datasec { size: 0, vars }),
-        }); // 4
-        b.add(&Type {
-            name: "double",
-            body: Body::Float { size: 8 },
-        }); // 5
-        b.add(&Type {
-            name: "user",
-            body: Body::TypeTag(int),
-        }); // 6
-        b.add(&Type {
-            name: "tag",
-            body: Body::DeclTag(DeclTag {
-                type_id: v1,
-                component_idx: -1,
-            }),
-        }); // 7
-        let values = vec![EnumValue {
-            name: "BIG",
-            value: 1 << 40,
-        }];
-        b.add(&Type {
-            name: "e64",
-            body: Body::Enum64(Enum {
-                size: 8,
-                signed: false,
-                values,
-            }),
-        }); // 8
-        let values = vec![EnumValue {
-            name: "NEG",
-            value: -1i64 as u64,
-        }];
-        b.add(&Type {
-            name: "se",
-            body: Body::Enum(Enum {
-                size: 4,
-                signed: true,
-                values,
-            }),
-        }); // 9
+        let v1 = b.add(&Type { name: "counter", body: Body::Var(Var { type_id: int, linkage: Linkage::Global }) }); // 2
+        let v2 = b.add(&Type { name: "limit", body: Body::Var(Var { type_id: int, linkage: Linkage::Global }) }); // 3
+        let vars = vec![VarSecInfo { type_id: v1, offset: 0, size: 4 }, VarSecInfo { type_id: v2, offset: 0, size: 4 }];
+        b.add(&Type { name: ".bss", body: Body::Datasec(Datasec { size: 0, vars }) }); // 4
+        b.add(&Type { name: "double", body: Body::Float { size: 8 } }); // 5
+        b.add(&Type { name: "user", body: Body::TypeTag(int) }); // 6
+        b.add(&Type { name: "tag", body: Body::DeclTag(DeclTag { type_id: v1, component_idx: -1 }) }); // 7
+        let values = vec![EnumValue { name: "BIG", value: 1 << 40 }];
+        b.add(&Type { name: "e64", body: Body::Enum64(Enum { size: 8, signed: false, values }) }); // 8
+        let values = vec![EnumValue { name: "NEG", value: -1i64 as u64 }];
+        b.add(&Type { name: "se", body: Body::Enum(Enum { size: 4, signed: true, values }) }); // 9
         Btf::parse(b.build()).unwrap()
     }
 
     fn layout() -> ElfLayout {
         let mut l = ElfLayout::default();
         l.section_sizes.insert(".bss".into(), 8);
-        l.vars.insert(
-            (".bss".into(), "limit".into()),
-            VarPlacement {
-                offset: 0,
-                hidden: false,
-            },
-        );
-        l.vars.insert(
-            (".bss".into(), "counter".into()),
-            VarPlacement {
-                offset: 4,
-                hidden: true,
-            },
-        );
+        l.vars.insert((".bss".into(), "limit".into()), VarPlacement { offset: 0, hidden: false });
+        l.vars.insert((".bss".into(), "counter".into()), VarPlacement { offset: 4, hidden: true });
         l
     }
 
@@ -351,28 +226,12 @@ mod tests {
     fn datasec_gets_sizes_offsets_and_sorted_vars() {
         let (bytes, report) = prepare(&object_btf(), &layout(), Support::ALL).unwrap();
         let out = Btf::parse(bytes).unwrap();
-        let Body::Datasec(d) = out.type_by_id(4).unwrap().body else {
-            panic!()
-        };
+        let Body::Datasec(d) = out.type_by_id(4).unwrap().body else { panic!() };
         assert_eq!(d.size, 8);
-        assert_eq!(
-            d.vars
-                .iter()
-                .map(|v| (v.type_id, v.offset))
-                .collect::<Vec<_>>(),
-            vec![(3, 0), (2, 4)]
-        );
-        let Body::Var(v) = out.type_by_id(2).unwrap().body else {
-            panic!()
-        };
+        assert_eq!(d.vars.iter().map(|v| (v.type_id, v.offset)).collect::<Vec<_>>(), vec![(3, 0), (2, 4)]);
+        let Body::Var(v) = out.type_by_id(2).unwrap().body else { panic!() };
         assert_eq!(v.linkage, Linkage::Static);
-        assert!(
-            report
-                .changes
-                .iter()
-                .any(|c| c == "DATASEC .bss: size 0 → 8"),
-            "{report:?}"
-        );
+        assert!(report.changes.iter().any(|c| c == "DATASEC .bss: size 0 → 8"), "{report:?}");
         // Nothing else changes on a kernel that supports everything.
         assert_eq!(out.kind_of(5).unwrap(), Kind::Float);
         assert_eq!(out.kind_of(8).unwrap(), Kind::Enum64);
@@ -385,26 +244,13 @@ mod tests {
         let out = Btf::parse(bytes).unwrap();
         assert_eq!(out.count(), src.count());
         let kinds: Vec<Kind> = (5..=8).map(|id| out.kind_of(id).unwrap()).collect();
-        assert_eq!(
-            kinds,
-            vec![Kind::Struct, Kind::Const, Kind::Int, Kind::Union]
-        );
+        assert_eq!(kinds, vec![Kind::Struct, Kind::Const, Kind::Int, Kind::Union]);
         assert_eq!(out.size_of(5).unwrap(), 8);
         assert_eq!(out.size_of(8).unwrap(), 8);
         assert_eq!(out.type_by_id(6).unwrap().body, Body::Const(1));
-        let Body::Enum(e) = out.type_by_id(9).unwrap().body else {
-            panic!()
-        };
+        let Body::Enum(e) = out.type_by_id(9).unwrap().body else { panic!() };
         assert!(!e.signed);
-        assert_eq!(
-            report
-                .changes
-                .iter()
-                .filter(|c| c.contains("kernel lacks"))
-                .count(),
-            5,
-            "{report:?}"
-        );
+        assert_eq!(report.changes.iter().filter(|c| c.contains("kernel lacks")).count(), 5, "{report:?}");
     }
 
     #[test]
@@ -425,16 +271,10 @@ mod tests {
     #[test]
     fn missing_section_or_symbol_is_named() {
         let err = prepare(&object_btf(), &ElfLayout::default(), Support::ALL).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "DATASEC .bss (type id 4): the ELF has no section of that name"
-        );
+        assert_eq!(err.to_string(), "DATASEC .bss (type id 4): the ELF has no section of that name");
         let mut l = layout();
         l.vars.remove(&(".bss".to_string(), "limit".to_string()));
         let err = prepare(&object_btf(), &l, Support::ALL).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "DATASEC .bss: variable limit (type id 3) has no ELF symbol"
-        );
+        assert_eq!(err.to_string(), "DATASEC .bss: variable limit (type id 3) has no ELF symbol");
     }
 }

@@ -95,9 +95,7 @@ pub enum LinkError {
         have: usize,
     },
     /// A call or function address points somewhere that is not the start of a function.
-    #[error(
-        "section '{section}' insn {insn}: call target {target_section}+{target_insn} {reason}"
-    )]
+    #[error("section '{section}' insn {insn}: call target {target_section}+{target_insn} {reason}")]
     BadCallTarget {
         /// Section of the call.
         section: String,
@@ -111,9 +109,7 @@ pub enum LinkError {
         reason: &'static str,
     },
     /// An ld_imm64 is cut by the end of its function.
-    #[error(
-        "section '{section}' insn {insn}: ld_imm64 has no second slot inside function '{func}'"
-    )]
+    #[error("section '{section}' insn {insn}: ld_imm64 has no second slot inside function '{func}'")]
     SplitLdImm64 {
         /// Section.
         section: String,
@@ -146,16 +142,8 @@ struct Linker<'o> {
 /// Links program `prog` of `obj`; `map_fds[i]` is the fd of `obj.maps[i]`.
 pub fn link(obj: &Object, prog: ProgramRef, map_fds: &[RawFd]) -> Result<LinkedProgram, LinkError> {
     let p = obj.program(prog).ok_or(LinkError::NoSuchProgram(prog.0))?;
-    let (_, f) = obj
-        .program_func(prog)
-        .ok_or(LinkError::NoSuchProgram(prog.0))?;
-    let mut l = Linker {
-        obj,
-        map_fds,
-        program: p.name.clone(),
-        out: Vec::new(),
-        placed: Vec::new(),
-    };
+    let (_, f) = obj.program_func(prog).ok_or(LinkError::NoSuchProgram(prog.0))?;
+    let mut l = Linker { obj, map_fds, program: p.name.clone(), out: Vec::new(), placed: Vec::new() };
     l.place(p.code_section, f.start_insn, f.len_insns, &f.name);
     // Depth-first, like libbpf: a subprogram is appended when first called and fixed before the
     // caller's next instruction, so both loaders produce the same stream (and program tag).
@@ -173,31 +161,15 @@ pub fn link(obj: &Object, prog: ProgramRef, map_fds: &[RawFd]) -> Result<LinkedP
         }
     }
     let (func_info, line_info) = l.ext_info();
-    let subprogs = l.placed[1..]
-        .iter()
-        .map(|p| (p.name.clone(), p.out_start))
-        .collect();
-    Ok(LinkedProgram {
-        name: p.name.clone(),
-        insns: l.out,
-        func_info,
-        line_info,
-        subprogs,
-    })
+    let subprogs = l.placed[1..].iter().map(|p| (p.name.clone(), p.out_start)).collect();
+    Ok(LinkedProgram { name: p.name.clone(), insns: l.out, func_info, line_info, subprogs })
 }
 
 impl Linker<'_> {
     fn place(&mut self, section: usize, start: usize, len: usize, name: &str) -> usize {
         let out_start = self.out.len();
-        self.out
-            .extend_from_slice(&self.obj.code_sections[section].insns[start..start + len]);
-        self.placed.push(Placed {
-            section,
-            start,
-            len,
-            out_start,
-            name: name.to_owned(),
-        });
+        self.out.extend_from_slice(&self.obj.code_sections[section].insns[start..start + len]);
+        self.placed.push(Placed { section, start, len, out_start, name: name.to_owned() });
         out_start
     }
 
@@ -217,22 +189,13 @@ impl Linker<'_> {
             target_insn: target,
             reason,
         };
-        let Some(t) = usize::try_from(target)
-            .ok()
-            .filter(|&t| t < sec.insns.len())
-        else {
+        let Some(t) = usize::try_from(target).ok().filter(|&t| t < sec.insns.len()) else {
             return Err(bad("is outside the section"));
         };
-        if let Some(p) = self
-            .placed
-            .iter()
-            .find(|p| p.section == section && p.start == t)
-        {
+        if let Some(p) = self.placed.iter().find(|p| p.section == section && p.start == t) {
             return Ok(p.out_start);
         }
-        let f = sec
-            .func_at(t)
-            .ok_or_else(|| bad("is not the start of a function"))?;
+        let f = sec.func_at(t).ok_or_else(|| bad("is not the start of a function"))?;
         let (len, name) = (f.len_insns, f.name.clone());
         Ok(self.place(section, t, len, &name))
     }
@@ -244,11 +207,7 @@ impl Linker<'_> {
         let placed_before = self.placed.len();
         let (src_idx, out_idx) = (p.start + j, p.out_start + j);
         let ins = self.out[out_idx];
-        let reloc = sec
-            .relocs
-            .iter()
-            .find(|r| r.insn_idx == src_idx)
-            .map(|r| r.target);
+        let reloc = sec.relocs.iter().find(|r| r.insn_idx == src_idx).map(|r| r.target);
         // Pseudo calls and function addresses without a relocation are relative within the section.
         let local = |ins: &Insn| (p.section, src_idx as i64 + i64::from(ins.imm) + 1);
         match reloc {
@@ -260,20 +219,14 @@ impl Linker<'_> {
             Some(RelocTarget::Global { map_idx, offset }) => {
                 if j + 1 >= p.len {
                     let (section, func) = (sec.name.clone(), p.name.clone());
-                    return Err(LinkError::SplitLdImm64 {
-                        section,
-                        insn: src_idx,
-                        func,
-                    });
+                    return Err(LinkError::SplitLdImm64 { section, insn: src_idx, func });
                 }
                 let fd = self.fd(map_idx)?;
                 self.out[out_idx].src = pseudo::MAP_VALUE;
                 self.out[out_idx].imm = fd;
                 self.out[out_idx + 1].imm = offset as i32;
             }
-            Some(RelocTarget::Call { section, insn }) => {
-                self.fix_call(p, src_idx, out_idx, section, insn as i64)?
-            }
+            Some(RelocTarget::Call { section, insn }) => self.fix_call(p, src_idx, out_idx, section, insn as i64)?,
             Some(RelocTarget::FuncAddr { section, insn }) => {
                 self.fix_call(p, src_idx, out_idx, section, insn as i64)?;
                 self.out[out_idx].src = pseudo::FUNC;
@@ -302,19 +255,12 @@ impl Linker<'_> {
     }
 
     fn fd(&self, map_idx: usize) -> Result<i32, LinkError> {
-        self.map_fds
-            .get(map_idx)
-            .copied()
-            .ok_or_else(|| LinkError::MissingMapFd {
-                program: self.program.clone(),
-                map_idx,
-                map: self
-                    .obj
-                    .maps
-                    .get(map_idx)
-                    .map_or_else(|| "?".into(), |m| m.name.clone()),
-                have: self.map_fds.len(),
-            })
+        self.map_fds.get(map_idx).copied().ok_or_else(|| LinkError::MissingMapFd {
+            program: self.program.clone(),
+            map_idx,
+            map: self.obj.maps.get(map_idx).map_or_else(|| "?".into(), |m| m.name.clone()),
+            have: self.map_fds.len(),
+        })
     }
 
     /// func_info and line_info of every placed function, re-indexed to the output.
@@ -322,24 +268,16 @@ impl Linker<'_> {
         let mut funcs = Vec::new();
         let mut lines = Vec::new();
         for p in &self.placed {
-            let Some(ext) = self
-                .obj
-                .ext_info
-                .get(&self.obj.code_sections[p.section].name)
-            else {
+            let Some(ext) = self.obj.ext_info.get(&self.obj.code_sections[p.section].name) else {
                 continue;
             };
             // Byte offset in the section → index in the output, if inside this function.
             let map = |off: u32| {
                 let i = off as usize / Insn::SIZE;
-                (off as usize % Insn::SIZE == 0 && i >= p.start && i < p.start + p.len)
+                ((off as usize).is_multiple_of(Insn::SIZE) && i >= p.start && i < p.start + p.len)
                     .then(|| (p.out_start + i - p.start) as u32)
             };
-            funcs.extend(
-                ext.func_info
-                    .iter()
-                    .filter_map(|r| Some((map(r.insn_off)?, r.type_id))),
-            );
+            funcs.extend(ext.func_info.iter().filter_map(|r| Some((map(r.insn_off)?, r.type_id))));
             lines.extend(ext.line_info.iter().filter_map(|r| {
                 Some(LineInfoRecord {
                     insn_idx: map(r.insn_off)?,

@@ -187,10 +187,7 @@ fn classify(message: &str) -> Option<HintClass> {
         Some(HintClass::UnboundedLoop)
     } else if m.contains("Unreleased reference") {
         Some(HintClass::UnreleasedReference)
-    } else if m.contains("unknown func")
-        || m.contains("cannot call")
-        || m.contains("helper call is not allowed")
-    {
+    } else if m.contains("unknown func") || m.contains("cannot call") || m.contains("helper call is not allowed") {
         Some(HintClass::HelperNotAllowed)
     } else {
         None
@@ -210,12 +207,7 @@ fn is_trailer(line: &str) -> bool {
 /// the relocation that did it.
 pub fn diagnose(log: &str, sources: &SourceMap, poisoned: &BTreeMap<usize, String>) -> Diagnosis {
     let lines: Vec<&str> = log.lines().map(str::trim_end).collect();
-    let message = lines
-        .iter()
-        .rev()
-        .find(|l| !is_trailer(l))
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let message = lines.iter().rev().find(|l| !is_trailer(l)).map(|s| s.to_string()).unwrap_or_default();
     // The failing instruction is the last one the verifier printed.
     let insn = lines.iter().rev().find_map(|l| insn_index(l));
     let mut hint = classify(&message);
@@ -227,13 +219,7 @@ pub fn diagnose(log: &str, sources: &SourceMap, poisoned: &BTreeMap<usize, Strin
     if core_relocation.is_some() {
         hint = Some(HintClass::PoisonedCoRe);
     }
-    Diagnosis {
-        message,
-        insn,
-        source: insn.and_then(|i| sources.lookup(i).cloned()),
-        hint,
-        core_relocation,
-    }
+    Diagnosis { message, insn, source: insn.and_then(|i| sources.lookup(i).cloned()), hint, core_relocation }
 }
 
 /// The log with the failing instruction marked (`>>`) and source lines interleaved.
@@ -246,11 +232,7 @@ pub fn annotate(log: &str, sources: &SourceMap, failing: Option<usize>) -> Strin
         if let Some(src) = idx.filter(|_| !kernel_has_source).and_then(|i| sources.starting_at(i)) {
             out.push_str(&format!("   ; {} @ {src}\n", src.text.trim()));
         }
-        let mark = if idx.is_some() && idx == failing {
-            ">> "
-        } else {
-            "   "
-        };
+        let mark = if idx.is_some() && idx == failing { ">> " } else { "   " };
         out.push_str(mark);
         out.push_str(line);
         out.push('\n');
@@ -264,12 +246,7 @@ mod tests {
 
     fn sources() -> SourceMap {
         let mut m = SourceMap::default();
-        let line = |l: u32, t: &str| SourceLine {
-            file: "/src/progs/x.bpf.c".into(),
-            line: l,
-            col: 5,
-            text: t.into(),
-        };
+        let line = |l: u32, t: &str| SourceLine { file: "/src/progs/x.bpf.c".into(), line: l, col: 5, text: t.into() };
         m.insert(0, line(10, "int pid = bpf_get_current_pid_tgid() >> 32;"));
         m.insert(3, line(12, "return sk->sk_state;"));
         m
@@ -296,12 +273,9 @@ mod tests {
 
     #[test]
     fn poison_call_names_the_relocation() {
-        let log =
-            "0: R1=ctx() R10=fp0\n2: (85) call unknown#195896080\ninvalid func unknown#195896080\n";
-        let poisoned = BTreeMap::from([(
-            2,
-            "CO-RE relocation #3 in tcp_connect: struct sock::skc_foo not found".into(),
-        )]);
+        let log = "0: R1=ctx() R10=fp0\n2: (85) call unknown#195896080\ninvalid func unknown#195896080\n";
+        let poisoned =
+            BTreeMap::from([(2, "CO-RE relocation #3 in tcp_connect: struct sock::skc_foo not found".into())]);
         let d = diagnose(log, &sources(), &poisoned);
         assert_eq!(d.hint, Some(HintClass::PoisonedCoRe));
         assert_eq!(
@@ -309,26 +283,14 @@ mod tests {
             Some("CO-RE relocation #3 in tcp_connect: struct sock::skc_foo not found")
         );
         // Even without rawbpf's record the poison number is recognised.
-        assert_eq!(
-            diagnose(log, &SourceMap::default(), &BTreeMap::new()).hint,
-            Some(HintClass::PoisonedCoRe)
-        );
+        assert_eq!(diagnose(log, &SourceMap::default(), &BTreeMap::new()).hint, Some(HintClass::PoisonedCoRe));
     }
 
     #[test]
     fn loops_references_and_helpers_are_classified() {
-        assert_eq!(
-            classify("back-edge from insn 7 to 3"),
-            Some(HintClass::UnboundedLoop)
-        );
-        assert_eq!(
-            classify("Unreleased reference id=2 alloc_insn=5"),
-            Some(HintClass::UnreleasedReference)
-        );
-        assert_eq!(
-            classify("unknown func bpf_skb_load_bytes#26"),
-            Some(HintClass::HelperNotAllowed)
-        );
+        assert_eq!(classify("back-edge from insn 7 to 3"), Some(HintClass::UnboundedLoop));
+        assert_eq!(classify("Unreleased reference id=2 alloc_insn=5"), Some(HintClass::UnreleasedReference));
+        assert_eq!(classify("unknown func bpf_skb_load_bytes#26"), Some(HintClass::HelperNotAllowed));
         assert_eq!(classify("R0 !read_ok"), None);
     }
 
@@ -343,12 +305,7 @@ mod tests {
     #[test]
     fn annotation_marks_the_failing_instruction_and_interleaves_source() {
         let out = annotate(MEM_LOG, &sources(), Some(3));
-        assert!(
-            out.contains(
-                "   ; return sk->sk_state; @ x.bpf.c:12:5\n>> 3: (71) r0 = *(u8 *)(r1 +18)\n"
-            ),
-            "{out}"
-        );
+        assert!(out.contains("   ; return sk->sk_state; @ x.bpf.c:12:5\n>> 3: (71) r0 = *(u8 *)(r1 +18)\n"), "{out}");
         assert!(out.contains("   0: (79) r1"), "{out}");
     }
 }

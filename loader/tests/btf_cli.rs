@@ -8,10 +8,7 @@ use btf::types::{Body, Func, FuncProto, Linkage, Param, Type};
 use btf::BtfBuilder;
 
 fn rawbpf(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rawbpf"))
-        .args(args)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_rawbpf")).args(args).output().unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -28,33 +25,13 @@ fn sample_file() -> PathBuf {
     let int = b.int("int", 4, true); // 1
     let uint = b.int("unsigned int", 4, false); // 2
     let long = b.int("long", 8, true); // 3
-    let sock = b.composite(
-        "sock",
-        false,
-        24,
-        &[("a", int, 0, 0), ("b", long, 64, 0), ("f", uint, 128, 3)],
-    ); // 4
+    let sock = b.composite("sock", false, 24, &[("a", int, 0, 0), ("b", long, 64, 0), ("f", uint, 128, 3)]); // 4
     let psock = b.ptr(sock); // 5
-    let params = vec![Param {
-        name: "sk",
-        type_id: psock,
-    }];
-    let proto = b.add(&Type {
-        name: "",
-        body: Body::FuncProto(FuncProto { ret: int, params }),
-    }); // 6
-    b.add(&Type {
-        name: "tcp_connect",
-        body: Body::Func(Func {
-            proto,
-            linkage: Linkage::Global,
-        }),
-    }); // 7
+    let params = vec![Param { name: "sk", type_id: psock }];
+    let proto = b.add(&Type { name: "", body: Body::FuncProto(FuncProto { ret: int, params }) }); // 6
+    b.add(&Type { name: "tcp_connect", body: Body::Func(Func { proto, linkage: Linkage::Global }) }); // 7
     b.struct_("dup", 4, &[("x", int, 0)]); // 8
-    b.add(&Type {
-        name: "dup",
-        body: Body::Typedef(int),
-    }); // 9
+    b.add(&Type { name: "dup", body: Body::Typedef(int) }); // 9
     let path = std::env::temp_dir().join(format!("rawbpf-cli-{}.btf", std::process::id()));
     std::fs::write(&path, b.build()).unwrap();
     path
@@ -69,10 +46,7 @@ fn function_shows_id_linkage_and_prototype() {
     let f = sample_file();
     let o = rawbpf(&["btf", "dump", "tcp_connect", "--btf", file_arg(&f)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        stdout(&o),
-        "/* FUNC [7] tcp_connect, linkage global */\nint tcp_connect(struct sock *sk);\n"
-    );
+    assert_eq!(stdout(&o), "/* FUNC [7] tcp_connect, linkage global */\nint tcp_connect(struct sock *sk);\n");
 }
 
 #[test]
@@ -81,23 +55,11 @@ fn struct_shows_offsets_sizes_holes_and_padding() {
     let o = rawbpf(&["btf", "dump", "sock", "--btf", file_arg(&f)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(
-        out.starts_with("/* STRUCT [4] sock, size 24, 3 members */\nstruct sock {\n\tint a;"),
-        "{out}"
-    );
-    assert!(
-        out.contains("\tlong b;\t\t\t\t\t/*     8     8 */"),
-        "{out}"
-    );
-    assert!(
-        out.contains("unsigned int f: 3;\t\t\t/*    16: 0    4 */"),
-        "{out}"
-    );
+    assert!(out.starts_with("/* STRUCT [4] sock, size 24, 3 members */\nstruct sock {\n\tint a;"), "{out}");
+    assert!(out.contains("\tlong b;\t\t\t\t\t/*     8     8 */"), "{out}");
+    assert!(out.contains("unsigned int f: 3;\t\t\t/*    16: 0    4 */"), "{out}");
     assert!(out.contains("/* XXX 4 bytes hole, try to pack */"), "{out}");
-    assert!(
-        out.contains("/* size: 24, members: 3, holes: 1, sum holes: 4 */"),
-        "{out}"
-    );
+    assert!(out.contains("/* size: 24, members: 3, holes: 1, sum holes: 4 */"), "{out}");
     assert!(out.contains("/* padding: 61 bits */\n};\n"), "{out}");
 }
 
@@ -106,40 +68,14 @@ fn every_match_is_shown_and_kind_filters() {
     let f = sample_file();
     let o = rawbpf(&["btf", "dump", "dup", "--btf", file_arg(&f)]);
     let out = stdout(&o);
-    assert!(
-        out.contains("/* STRUCT [8] dup") && out.contains("/* TYPEDEF [9] dup"),
-        "{out}"
-    );
+    assert!(out.contains("/* STRUCT [8] dup") && out.contains("/* TYPEDEF [9] dup"), "{out}");
     assert!(out.contains("typedef int dup;"), "{out}");
-    let o = rawbpf(&[
-        "btf",
-        "dump",
-        "dup",
-        "--kind",
-        "typedef",
-        "--btf",
-        file_arg(&f),
-    ]);
+    let o = rawbpf(&["btf", "dump", "dup", "--kind", "typedef", "--btf", file_arg(&f)]);
     let out = stdout(&o);
-    assert!(
-        !out.contains("STRUCT") && out.contains("TYPEDEF [9]"),
-        "{out}"
-    );
-    let o = rawbpf(&[
-        "btf",
-        "dump",
-        "dup",
-        "--kind",
-        "union",
-        "--btf",
-        file_arg(&f),
-    ]);
+    assert!(!out.contains("STRUCT") && out.contains("TYPEDEF [9]"), "{out}");
+    let o = rawbpf(&["btf", "dump", "dup", "--kind", "union", "--btf", file_arg(&f)]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("'dup' exists as: STRUCT [8], TYPEDEF [9]"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("'dup' exists as: STRUCT [8], TYPEDEF [9]"), "{}", stderr(&o));
 }
 
 #[test]
@@ -149,139 +85,61 @@ fn unknown_name_fails_with_suggestions() {
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("no type named 'tcp_conect'"), "{err}");
-    assert!(
-        err.contains("did you mean:\n    tcp_connect (FUNC)"),
-        "{err}"
-    );
+    assert!(err.contains("did you mean:\n    tcp_connect (FUNC)"), "{err}");
     assert!(stdout(&o).is_empty());
 }
 
 #[test]
 fn raw_and_json_formats() {
     let f = sample_file();
-    let o = rawbpf(&[
-        "btf",
-        "dump",
-        "tcp_connect",
-        "--format",
-        "raw",
-        "--btf",
-        file_arg(&f),
-    ]);
+    let o = rawbpf(&["btf", "dump", "tcp_connect", "--format", "raw", "--btf", file_arg(&f)]);
     assert_eq!(
         stdout(&o),
         "[7] FUNC 'tcp_connect' type_id=6 linkage=global\n[6] FUNC_PROTO '(anon)' ret_type_id=1 vlen=1\n\t'sk' type_id=5\n"
     );
-    let o = rawbpf(&[
-        "btf",
-        "dump",
-        "sock",
-        "--format",
-        "raw",
-        "--btf",
-        file_arg(&f),
-    ]);
-    assert!(
-        stdout(&o).contains("\t'f' type_id=2 bits_offset=128 bitfield_size=3\n"),
-        "{}",
-        stdout(&o)
-    );
-    let o = rawbpf(&[
-        "btf",
-        "dump",
-        "tcp_connect",
-        "--format",
-        "json",
-        "--btf",
-        file_arg(&f),
-    ]);
+    let o = rawbpf(&["btf", "dump", "sock", "--format", "raw", "--btf", file_arg(&f)]);
+    assert!(stdout(&o).contains("\t'f' type_id=2 bits_offset=128 bitfield_size=3\n"), "{}", stdout(&o));
+    let o = rawbpf(&["btf", "dump", "tcp_connect", "--format", "json", "--btf", file_arg(&f)]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
     assert_eq!(out.lines().count(), 1, "one JSON document: {out}");
     assert!(out.starts_with("{\"btf\":"), "{out}");
     assert!(out.contains("\"query\":\"tcp_connect\""), "{out}");
-    assert!(
-        out.contains("\"id\":7,\"kind\":\"FUNC\",\"name\":\"tcp_connect\",\"linkage\":\"global\""),
-        "{out}"
-    );
-    assert!(
-        out.contains("\"prototype\":\"int tcp_connect(struct sock *sk)\""),
-        "{out}"
-    );
-    assert!(
-        out.contains("{\"name\":\"sk\",\"type_id\":5,\"type\":\"struct sock *\"}"),
-        "{out}"
-    );
+    assert!(out.contains("\"id\":7,\"kind\":\"FUNC\",\"name\":\"tcp_connect\",\"linkage\":\"global\""), "{out}");
+    assert!(out.contains("\"prototype\":\"int tcp_connect(struct sock *sk)\""), "{out}");
+    assert!(out.contains("{\"name\":\"sk\",\"type_id\":5,\"type\":\"struct sock *\"}"), "{out}");
 }
 
 #[test]
 fn all_as_c_is_a_header() {
     let f = sample_file();
-    let o = rawbpf(&[
-        "btf",
-        "dump",
-        "--all",
-        "--format",
-        "c",
-        "--btf",
-        file_arg(&f),
-    ]);
+    let o = rawbpf(&["btf", "dump", "--all", "--format", "c", "--btf", file_arg(&f)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(
-        out.starts_with("#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n"),
-        "{out}"
-    );
-    assert!(
-        out.contains("struct sock {\n\tint a;\n\tlong b;\n\tunsigned int f: 3;\n};"),
-        "{out}"
-    );
-    assert!(
-        out.contains("typedef int dup;") && out.contains("struct dup {"),
-        "{out}"
-    );
+    assert!(out.starts_with("#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n"), "{out}");
+    assert!(out.contains("struct sock {\n\tint a;\n\tlong b;\n\tunsigned int f: 3;\n};"), "{out}");
+    assert!(out.contains("typedef int dup;") && out.contains("struct dup {"), "{out}");
     assert!(out.ends_with("#endif /* __VMLINUX_H__ */\n"), "{out}");
 }
 
 #[test]
 fn usage_and_io_errors_have_distinct_exit_codes() {
     assert_eq!(rawbpf(&["btf", "dump"]).status.code(), Some(2));
-    assert_eq!(
-        rawbpf(&["btf", "dump", "x", "--format", "yaml"])
-            .status
-            .code(),
-        Some(2)
-    );
-    assert_eq!(
-        rawbpf(&["btf", "dump", "x", "--kind", "structure"])
-            .status
-            .code(),
-        Some(2)
-    );
+    assert_eq!(rawbpf(&["btf", "dump", "x", "--format", "yaml"]).status.code(), Some(2));
+    assert_eq!(rawbpf(&["btf", "dump", "x", "--kind", "structure"]).status.code(), Some(2));
     let o = rawbpf(&["btf", "dump", "x", "--btf", "/nonexistent/file.btf"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("cannot read /nonexistent/file.btf"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("cannot read /nonexistent/file.btf"), "{}", stderr(&o));
     let o = rawbpf(&["btf", "dump", "--help"]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(
-        stdout(&o).contains("CONFIG_DEBUG_INFO_BTF") && stdout(&o).contains("Examples:"),
-        "{}",
-        stdout(&o)
-    );
+    assert!(stdout(&o).contains("CONFIG_DEBUG_INFO_BTF") && stdout(&o).contains("Examples:"), "{}", stdout(&o));
 }
 
 #[test]
 fn missing_kernel_btf_is_explained() {
     let e = btf::source::vmlinux_at(Path::new("/nonexistent/btf/vmlinux")).unwrap_err();
     let msg = e.to_string();
-    assert!(
-        msg.contains("CONFIG_DEBUG_INFO_BTF") && msg.contains("--btf"),
-        "{msg}"
-    );
+    assert!(msg.contains("CONFIG_DEBUG_INFO_BTF") && msg.contains("--btf"), "{msg}");
 }
 
 #[test]
@@ -293,25 +151,14 @@ fn elf_objects_are_read_through_their_btf_section() {
     let dir = std::env::temp_dir().join(format!("rawbpf-cli-elf-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join("p.c");
-    std::fs::write(
-        &src,
-        "struct pkt { char tag; long len; } __attribute__((packed));\nstruct pkt g;\n",
-    )
-    .unwrap();
+    std::fs::write(&src, "struct pkt { char tag; long len; } __attribute__((packed));\nstruct pkt g;\n").unwrap();
     let obj = dir.join("p.o");
-    let st = Command::new("clang-19")
-        .args(["-target", "bpf", "-g", "-O2", "-c", "-o"])
-        .arg(&obj)
-        .arg(&src)
-        .status();
+    let st = Command::new("clang-19").args(["-target", "bpf", "-g", "-O2", "-c", "-o"]).arg(&obj).arg(&src).status();
     assert!(st.unwrap().success());
     let o = rawbpf(&["btf", "dump", "pkt", "--btf", obj.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(
-        out.contains("long len;") && out.contains("/*     1     8 */"),
-        "{out}"
-    );
+    assert!(out.contains("long len;") && out.contains("/*     1     8 */"), "{out}");
     assert!(out.contains("} __attribute__((packed));"), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -58,23 +58,17 @@ fn quotes(file: &str, text: &str) -> Vec<Quote> {
         if rest.starts_with("-illustrative") {
             continue;
         }
-        let rest = rest
-            .strip_suffix("-->")
-            .unwrap_or_else(|| panic!("{file}:{}: marker not closed", i + 1));
-        let (flags, command) = rest
-            .split_once(':')
-            .unwrap_or_else(|| panic!("{file}:{}: marker has no ': COMMAND'", i + 1));
+        let rest = rest.strip_suffix("-->").unwrap_or_else(|| panic!("{file}:{}: marker not closed", i + 1));
+        let (flags, command) =
+            rest.split_once(':').unwrap_or_else(|| panic!("{file}:{}: marker has no ': COMMAND'", i + 1));
         assert_eq!(
             lines.get(i + 1).map(|s| s.trim()),
             Some("```text"),
             "{file}:{}: an output marker must be directly followed by a ```text fence",
             i + 1
         );
-        let body: Vec<String> = lines[i + 2..]
-            .iter()
-            .take_while(|s| s.trim() != "```")
-            .map(|s| s.to_string())
-            .collect();
+        let body: Vec<String> =
+            lines[i + 2..].iter().take_while(|s| s.trim() != "```").map(|s| s.to_string()).collect();
         assert!(i + 2 + body.len() < lines.len(), "{file}:{}: fence not closed", i + 1);
         out.push(Quote {
             file: file.into(),
@@ -207,19 +201,13 @@ fn matches(expected: &[String], actual: &[String]) -> Result<(), String> {
             Some(at) => pos = at + chunk.len(),
             None => {
                 // Name the first line of the chunk that is nowhere after `pos`.
-                let missing = chunk
-                    .iter()
-                    .find(|l| !actual[pos.min(actual.len())..].contains(l))
-                    .unwrap_or(&chunk[0]);
+                let missing = chunk.iter().find(|l| !actual[pos.min(actual.len())..].contains(l)).unwrap_or(&chunk[0]);
                 return Err(format!("quoted line not found in order: {missing:?}"));
             }
         }
     }
     if !open_end && pos != actual.len() {
-        return Err(format!(
-            "output has more lines after the quote, first: {:?}",
-            actual[pos]
-        ));
+        return Err(format!("output has more lines after the quote, first: {:?}", actual[pos]));
     }
     Ok(())
 }
@@ -247,10 +235,7 @@ fn skip_reason(q: &Quote) -> Option<String> {
 }
 
 fn expected_exit(q: &Quote) -> i32 {
-    q.flags
-        .iter()
-        .find_map(|f| f.strip_prefix("exit="))
-        .map_or(0, |n| n.parse().expect("exit=N"))
+    q.flags.iter().find_map(|f| f.strip_prefix("exit=")).map_or(0, |n| n.parse().expect("exit=N"))
 }
 
 /// Runs the quoted command; returns its exit status and merged output lines.
@@ -279,17 +264,8 @@ fn run(q: &Quote) -> (i32, Vec<String>) {
 
 fn check(q: &Quote) -> Result<(), String> {
     let (code, actual) = run(q);
-    let expected: Vec<String> = q
-        .expected
-        .iter()
-        .map(|l| {
-            if l.trim() == "..." {
-                "...".to_string()
-            } else {
-                normalize(l)
-            }
-        })
-        .collect();
+    let expected: Vec<String> =
+        q.expected.iter().map(|l| if l.trim() == "..." { "...".to_string() } else { normalize(l) }).collect();
     let want = expected_exit(q);
     let verdict = if code != want {
         Err(format!("exit status {code}, the doc says {want}"))
@@ -329,20 +305,10 @@ fn all_quotes() -> Vec<Quote> {
 #[test]
 fn quoted_outputs_match_the_binary() {
     let quotes = all_quotes();
-    assert!(
-        quotes.len() >= 3,
-        "docs should hold at least 3 checked outputs, found {}",
-        quotes.len()
-    );
+    assert!(quotes.len() >= 3, "docs should hold at least 3 checked outputs, found {}", quotes.len());
     if quotes.iter().any(|q| q.flags.iter().any(|f| f == "progs")) && skip_reason_progs().is_none() {
-        let out = Command::new(root_dir().join("progs-build/build"))
-            .output()
-            .expect("run progs-build/build");
-        assert!(
-            out.status.success(),
-            "progs-build/build failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = Command::new(root_dir().join("progs-build/build")).output().expect("run progs-build/build");
+        assert!(out.status.success(), "progs-build/build failed:\n{}", String::from_utf8_lossy(&out.stderr));
     }
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -357,20 +323,11 @@ fn quoted_outputs_match_the_binary() {
         }
     }
     println!("{checked} of {} quoted outputs checked", quotes.len());
-    assert!(
-        failures.is_empty(),
-        "{} doc quote(s) drifted:\n\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} doc quote(s) drifted:\n\n{}", failures.len(), failures.join("\n"));
 }
 
 fn skip_reason_progs() -> Option<()> {
-    Command::new("clang-19")
-        .arg("--version")
-        .output()
-        .is_err()
-        .then_some(())
+    Command::new("clang-19").arg("--version").output().is_err().then_some(())
 }
 
 #[test]
@@ -379,23 +336,14 @@ fn normalization_hides_only_volatile_parts() {
         normalize("/* FUNC [58930] tcp_connect, linkage static */"),
         "/* FUNC [ID] tcp_connect, linkage static */"
     );
-    assert_eq!(
-        normalize("  loaded   prog id 42 tag 0123456789abcdef"),
-        "loaded prog id ID tag TAG"
-    );
+    assert_eq!(normalize("  loaded   prog id 42 tag 0123456789abcdef"), "loaded prog id ID tag TAG");
     assert_eq!(
         normalize("2.635491 nc-164 [001] fentry tcp_connect: pid=164 dport=4242"),
         "TS nc-PID [ID] fentry tcp_connect: pid=PID dport=4242"
     );
     // Offsets and sizes are what the docs teach: they must stay checked.
-    assert_eq!(
-        normalize("local 1264 → target 1264 (unchanged)"),
-        "local 1264 → target 1264 (unchanged)"
-    );
-    assert_eq!(
-        normalize("struct task_struct::pid (0:92)"),
-        "struct task_struct::pid (0:92)"
-    );
+    assert_eq!(normalize("local 1264 → target 1264 (unchanged)"), "local 1264 → target 1264 (unchanged)");
+    assert_eq!(normalize("struct task_struct::pid (0:92)"), "struct task_struct::pid (0:92)");
 }
 
 #[test]
@@ -405,14 +353,8 @@ fn gaps_match_excerpts_and_a_changed_line_fails() {
     assert!(matches(&v(&["a", "b", "c", "d"]), &actual).is_ok());
     assert!(matches(&v(&["a", "...", "d"]), &actual).is_ok());
     assert!(matches(&v(&["...", "b", "c", "..."]), &actual).is_ok());
-    assert!(
-        matches(&v(&["a", "b"]), &actual).is_err(),
-        "an unanchored end must be exact"
-    );
-    assert!(
-        matches(&v(&["...", "c", "b", "..."]), &actual).is_err(),
-        "order matters"
-    );
+    assert!(matches(&v(&["a", "b"]), &actual).is_err(), "an unanchored end must be exact");
+    assert!(matches(&v(&["...", "c", "b", "..."]), &actual).is_err(), "order matters");
     assert!(matches(&v(&["a", "...", "x"]), &actual).is_err());
     assert!(matches(&v(&["b", "..."]), &actual).is_err(), "the start is anchored");
 }

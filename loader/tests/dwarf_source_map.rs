@@ -63,10 +63,7 @@ impl Drop for TempDir {
 }
 
 fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
 /// Compiles the test program in `dir` (relative names, so the DWARF paths depend on comp_dir).
@@ -74,15 +71,10 @@ fn compile(dir: &Path, debug_flags: &[&str]) -> Vec<u8> {
     std::fs::write(dir.join("inc/helper.h"), HELPER_H).unwrap();
     std::fs::write(dir.join("prog.c"), PROG_C).unwrap();
     let mut cmd = Command::new("clang-19");
-    cmd.current_dir(dir)
-        .args(["-target", "bpf", "-O2", "-c", "prog.c", "-o", "prog.o"]);
+    cmd.current_dir(dir).args(["-target", "bpf", "-O2", "-c", "prog.c", "-o", "prog.o"]);
     cmd.args(debug_flags);
     let out = cmd.output().expect("run clang-19");
-    assert!(
-        out.status.success(),
-        "clang-19 failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "clang-19 failed: {}", String::from_utf8_lossy(&out.stderr));
     std::fs::read(dir.join("prog.o")).unwrap()
 }
 
@@ -93,10 +85,7 @@ fn line_of(src: &str, marker: &str) -> u32 {
 
 fn section_index(elf: &[u8], name: &str) -> usize {
     let file = object::File::parse(elf).unwrap();
-    file.section_by_name(name)
-        .unwrap_or_else(|| panic!("no section {name}"))
-        .index()
-        .0
+    file.section_by_name(name).unwrap_or_else(|| panic!("no section {name}")).index().0
 }
 
 fn section_len(elf: &[u8], name: &str) -> u64 {
@@ -106,19 +95,12 @@ fn section_len(elf: &[u8], name: &str) -> u64 {
 
 /// llvm-objdump -d -l: section name → (byte offset → (path, line)) for every instruction it annotates.
 fn objdump_lines(obj: &Path) -> BTreeMap<String, BTreeMap<u64, (String, u32)>> {
-    let out = Command::new("llvm-objdump-19")
-        .args(["-d", "-l", "--no-show-raw-insn"])
-        .arg(obj)
-        .output()
-        .unwrap();
+    let out = Command::new("llvm-objdump-19").args(["-d", "-l", "--no-show-raw-insn"]).arg(obj).output().unwrap();
     assert!(out.status.success());
     let mut map: BTreeMap<String, BTreeMap<u64, (String, u32)>> = BTreeMap::new();
     let (mut section, mut current) = (String::new(), None::<(String, u32)>);
     for line in String::from_utf8_lossy(&out.stdout).lines() {
-        if let Some(name) = line
-            .strip_prefix("Disassembly of section ")
-            .and_then(|s| s.strip_suffix(':'))
-        {
+        if let Some(name) = line.strip_prefix("Disassembly of section ").and_then(|s| s.strip_suffix(':')) {
             section = name.to_string();
             current = None;
         } else if let Some(loc) = line.strip_prefix("; /") {
@@ -129,9 +111,7 @@ fn objdump_lines(obj: &Path) -> BTreeMap<String, BTreeMap<u64, (String, u32)>> {
             }
         } else if let Some((slot, _)) = line.trim_start().split_once(":\t") {
             if let (Ok(slot), Some(loc)) = (slot.parse::<u64>(), &current) {
-                map.entry(section.clone())
-                    .or_default()
-                    .insert(slot * 8, loc.clone());
+                map.entry(section.clone()).or_default().insert(slot * 8, loc.clone());
             }
         }
     }
@@ -162,9 +142,7 @@ fn check_against_llvm(tag: &str, debug_flags: &[&str]) {
     }
     let tmp = TempDir::new(tag);
     let elf = compile(&tmp.0, debug_flags);
-    let dwarf = DwarfLines::parse(&elf)
-        .expect("parse DWARF")
-        .expect("object has DWARF");
+    let dwarf = DwarfLines::parse(&elf).expect("parse DWARF").expect("object has DWARF");
     let dir = tmp.0.to_str().unwrap();
     let prog_c = format!("{dir}/prog.c");
     let helper_h = format!("{dir}/inc/helper.h");
@@ -175,56 +153,28 @@ fn check_against_llvm(tag: &str, debug_flags: &[&str]) {
     for (section, insns) in &oracle {
         let index = section_index(&elf, section);
         for (&offset, (path, line)) in insns {
-            let loc = dwarf
-                .location(index, offset)
-                .unwrap_or_else(|| panic!("{section}+{offset:#x}: no location"));
-            assert_eq!(
-                (&loc.path, loc.line),
-                (path, *line),
-                "{section}+{offset:#x}"
-            );
+            let loc = dwarf.location(index, offset).unwrap_or_else(|| panic!("{section}+{offset:#x}: no location"));
+            assert_eq!((&loc.path, loc.line), (path, *line), "{section}+{offset:#x}");
             compared += 1;
         }
     }
-    assert!(
-        oracle.contains_key("tp/syscalls/sys_enter_getpid") && oracle.contains_key(".text"),
-        "{oracle:?}"
-    );
+    assert!(oracle.contains_key("tp/syscalls/sys_enter_getpid") && oracle.contains_key(".text"), "{oracle:?}");
     assert!(compared >= 10, "only {compared} instructions compared");
 
     // The second program section: the inlined helper's lines name the helper, then the program.
     let two = section_index(&elf, "tp/syscalls/sys_enter_getpid");
-    let mix_lines = [
-        line_of(HELPER_H, "MIX_MUL"),
-        line_of(HELPER_H, "MIX_XOR"),
-        line_of(HELPER_H, "MIX_RET"),
-    ];
+    let mix_lines = [line_of(HELPER_H, "MIX_MUL"), line_of(HELPER_H, "MIX_XOR"), line_of(HELPER_H, "MIX_RET")];
     let two_len = section_len(&elf, "tp/syscalls/sys_enter_getpid");
-    let locs: Vec<_> = (0..two_len)
-        .step_by(8)
-        .map(|off| dwarf.location(two, off).expect("location"))
-        .collect();
-    let inlined = locs
-        .iter()
-        .filter(|l| mix_lines.contains(&l.line))
-        .collect::<Vec<_>>();
-    assert!(
-        !inlined.is_empty(),
-        "no instruction of mix() in prog_two: {locs:#?}"
-    );
+    let locs: Vec<_> = (0..two_len).step_by(8).map(|off| dwarf.location(two, off).expect("location")).collect();
+    let inlined = locs.iter().filter(|l| mix_lines.contains(&l.line)).collect::<Vec<_>>();
+    assert!(!inlined.is_empty(), "no instruction of mix() in prog_two: {locs:#?}");
     for loc in &inlined {
         assert_eq!(loc.path, helper_h);
         assert_eq!(loc.inlined, ["mix", "prog_two"]);
-        assert_eq!(
-            loc.inline_chain().as_deref(),
-            Some("mix <- inlined into prog_two")
-        );
+        assert_eq!(loc.inline_chain().as_deref(), Some("mix <- inlined into prog_two"));
         assert!(loc.column > 0);
     }
-    let ret = locs
-        .iter()
-        .find(|l| l.line == line_of(PROG_C, "TWO_RET"))
-        .expect("TWO_RET line");
+    let ret = locs.iter().find(|l| l.line == line_of(PROG_C, "TWO_RET")).expect("TWO_RET line");
     assert_eq!(ret.path, prog_c);
     assert_eq!(ret.inlined, ["prog_two"]);
     assert_eq!(ret.inline_chain(), None);
@@ -245,9 +195,7 @@ fn check_against_llvm(tag: &str, debug_flags: &[&str]) {
     assert_eq!(sub.path, prog_c);
     assert_eq!(sub.inlined, ["sub"]);
     let sub_len = section_len(&elf, ".text");
-    assert!((0..sub_len)
-        .step_by(8)
-        .any(|off| dwarf.location(text, off).unwrap().line == line_of(PROG_C, "SUB_BODY")));
+    assert!((0..sub_len).step_by(8).any(|off| dwarf.location(text, off).unwrap().line == line_of(PROG_C, "SUB_BODY")));
 
     // Outside any code: nothing.
     assert_eq!(dwarf.location(two, two_len), None);
@@ -273,11 +221,7 @@ fn section_file_layout(elf: &[u8], name: &str) -> (usize, usize, usize) {
     let (offset, size) = section.file_range().unwrap();
     let shoff = u64::from_le_bytes(elf[0x28..0x30].try_into().unwrap()) as usize;
     let shentsize = u16::from_le_bytes(elf[0x3a..0x3c].try_into().unwrap()) as usize;
-    (
-        offset as usize,
-        size as usize,
-        shoff + section.index().0 * shentsize,
-    )
+    (offset as usize, size as usize, shoff + section.index().0 * shentsize)
 }
 
 #[test]
@@ -294,11 +238,7 @@ fn dwarf_truncated_debug_line_is_an_error() {
     let mut long_unit = elf.clone();
     long_unit[data_off..data_off + 4].copy_from_slice(&(size as u32 * 2).to_le_bytes());
     let err = DwarfLines::parse(&long_unit).expect_err("over-long line program unit");
-    assert!(
-        err.to_string()
-            .starts_with(".debug_line: line program at offset 0x0"),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with(".debug_line: line program at offset 0x0"), "{err}");
 
     // The section itself is cut short: its relocations now point past its end.
     let mut short = elf.clone();
@@ -327,14 +267,8 @@ fn dwarf_corrupted_sections_never_panic() {
     }
     let tmp = TempDir::new("fuzz");
     let elf = compile(&tmp.0, &["-g"]);
-    let targets = [
-        ".debug_info",
-        ".debug_line",
-        ".debug_abbrev",
-        ".debug_addr",
-        ".debug_rnglists",
-        ".debug_str_offsets",
-    ];
+    let targets =
+        [".debug_info", ".debug_line", ".debug_abbrev", ".debug_addr", ".debug_rnglists", ".debug_str_offsets"];
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut ok, mut errs) = (0, 0);
     for round in 0..3000 {

@@ -44,11 +44,13 @@ fn build(name: &str, source: &str) -> Option<PathBuf> {
 }
 
 fn load(obj: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rawbpf")).arg("load").arg(obj).args(["--duration", "1"]).output().unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_rawbpf")).arg("load").arg(obj).args(["--duration", "1"]).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-const HEADER: &str = "#include \"vmlinux.h\"\n#include \"rawbpf_helpers.h\"\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n";
+const HEADER: &str =
+    "#include \"vmlinux.h\"\n#include \"rawbpf_helpers.h\"\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n";
 
 #[test]
 fn verifier_rejection_points_at_the_source_line_with_a_hint() {
@@ -57,7 +59,9 @@ fn verifier_rejection_points_at_the_source_line_with_a_hint() {
     let src = format!(
         "{HEADER}SEC(\"raw_tp/sys_enter\")\nint bad_deref(unsigned long long *ctx)\n{{\n\tunsigned long long addr = ctx[1];\n\treturn *(int *)(addr + 16);\n}}\n"
     );
-    let Some(obj) = build("bad_deref", &src) else { return };
+    let Some(obj) = build("bad_deref", &src) else {
+        return;
+    };
     let before = loader::sys::kernel_ids().unwrap();
     let (rc, stderr) = load(&obj);
     assert_eq!(rc, 1, "{stderr}");
@@ -74,7 +78,9 @@ fn verifier_rejection_points_at_the_source_line_with_a_hint() {
 fn missing_attach_target_names_close_functions() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let src = format!("{HEADER}SEC(\"tp_btf/sched_process_exex\")\nint typo(void *ctx)\n{{\n\treturn 0;\n}}\n");
-    let Some(obj) = build("typo", &src) else { return };
+    let Some(obj) = build("typo", &src) else {
+        return;
+    };
     let (rc, stderr) = load(&obj);
     assert_eq!(rc, 1, "{stderr}");
     assert!(stderr.contains("the kernel has no raw tracepoint btf_trace_sched_process_exex in its BTF"), "{stderr}");
@@ -85,7 +91,9 @@ fn missing_attach_target_names_close_functions() {
 fn unknown_section_lists_the_known_prefixes() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let src = format!("{HEADER}SEC(\"fentri/tcp_connect\")\nint typo(void *ctx)\n{{\n\treturn 0;\n}}\n");
-    let Some(obj) = build("badsec", &src) else { return };
+    let Some(obj) = build("badsec", &src) else {
+        return;
+    };
     let (rc, stderr) = load(&obj);
     assert_eq!(rc, 1, "{stderr}");
     assert!(stderr.contains("fentri/tcp_connect") && stderr.contains("fentry/"), "{stderr}");

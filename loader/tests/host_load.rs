@@ -128,9 +128,16 @@ fn json_lines_are_parsed_trace_events() {
 #[test]
 fn no_attach_reports_ids_and_tags_like_bpftool() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(obj) = object("maps_globals") else { return };
+    let Some(obj) = object("maps_globals") else {
+        return;
+    };
     let before = kernel_ids().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rawbpf")).arg("load").arg(&obj).args(["--no-attach", "--json"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rawbpf"))
+        .arg("load")
+        .arg(&obj)
+        .args(["--no-attach", "--json"])
+        .output()
+        .unwrap();
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("\"name\":\"rawbpf_maps_globals\""), "{stdout}");
@@ -177,7 +184,8 @@ fn fentry_refusal_is_explained_and_leaves_nothing() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let Some(obj) = object("connect") else { return };
     let before = kernel_ids().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rawbpf")).arg("load").arg(&obj).args(["--duration", "1"]).output().unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_rawbpf")).arg("load").arg(&obj).args(["--duration", "1"]).output().unwrap();
     let (_, stderr) = text(&out);
     if out.status.success() {
         println!("SKIP: this kernel allows fentry (the refusal path cannot be shown here)");
@@ -195,7 +203,8 @@ fn fentry_refusal_is_explained_and_leaves_nothing() {
 fn unknown_program_name_lists_the_real_ones() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let Some(obj) = object("connect") else { return };
-    let out = Command::new(env!("CARGO_BIN_EXE_rawbpf")).arg("load").arg(&obj).args(["--program", "nope"]).output().unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_rawbpf")).arg("load").arg(&obj).args(["--program", "nope"]).output().unwrap();
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("no program named nope") && stderr.contains("rawbpf_fentry_connect"), "{stderr}");
@@ -204,7 +213,9 @@ fn unknown_program_name_lists_the_real_ones() {
 #[test]
 fn core_reads_task_pid_at_the_kernels_offset() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(obj) = object("core_move") else { return };
+    let Some(obj) = object("core_move") else {
+        return;
+    };
     let vmlinux = btf::source::vmlinux().unwrap();
     let task = vmlinux.find_by_name_kind("task_struct", btf::Kind::Struct).unwrap();
     let (_, bits) = vmlinux.find_member(task, "pid").unwrap().unwrap();

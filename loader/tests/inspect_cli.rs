@@ -21,11 +21,7 @@ fn progs_built() -> bool {
             .current_dir(root())
             .output()
             .expect("run progs-build/build");
-        assert!(
-            out.status.success(),
-            "progs-build/build failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "progs-build/build failed:\n{}", String::from_utf8_lossy(&out.stderr));
         true
     })
 }
@@ -40,10 +36,7 @@ fn obj(name: &str) -> Option<String> {
 }
 
 fn rawbpf(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rawbpf"))
-        .args(args)
-        .output()
-        .expect("run rawbpf")
+    Command::new(env!("CARGO_BIN_EXE_rawbpf")).args(args).output().expect("run rawbpf")
 }
 
 /// Runs and expects success; returns stdout.
@@ -72,31 +65,17 @@ fn inspect_connect_lists_programs_kinds_targets_and_core() {
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
-    let reloc = out
-        .lines()
-        .find(|l| l.contains("insn    6") && l.contains("map connect.rodata+0"));
+    let reloc = out.lines().find(|l| l.contains("insn    6") && l.contains("map connect.rodata+0"));
     assert!(reloc.is_some(), "no .rodata relocation at insn 6:\n{out}");
 
     // CO-RE against the object's own BTF is deterministic: skc_dport stays at 12.
     let own = ok(&["inspect", &o, "--btf", &o]);
-    let line = own
-        .lines()
-        .find(|l| l.contains("skc_dport"))
-        .unwrap_or_else(|| panic!("no skc_dport:\n{own}"));
-    assert!(
-        line.contains("#1 field byte offset") && line.contains("local 12 → target 12 (unchanged)"),
-        "{line}"
-    );
+    let line = own.lines().find(|l| l.contains("skc_dport")).unwrap_or_else(|| panic!("no skc_dport:\n{own}"));
+    assert!(line.contains("#1 field byte offset") && line.contains("local 12 → target 12 (unchanged)"), "{line}");
 
     if Path::new("/sys/kernel/btf/vmlinux").exists() {
-        let line = out
-            .lines()
-            .find(|l| l.contains("skc_dport"))
-            .unwrap_or_else(|| panic!("no skc_dport:\n{out}"));
-        assert!(
-            line.contains("struct sock::__sk_common.skc_dport") && line.contains("→ target"),
-            "{line}"
-        );
+        let line = out.lines().find(|l| l.contains("skc_dport")).unwrap_or_else(|| panic!("no skc_dport:\n{out}"));
+        assert!(line.contains("struct sock::__sk_common.skc_dport") && line.contains("→ target"), "{line}");
     }
 }
 
@@ -107,20 +86,16 @@ fn inspect_core_demo_against_another_layout_shows_moves_and_poison() {
     };
     let out = ok(&["inspect", &o, "--btf", &t]);
     assert!(out.contains(&format!("CO-RE relocations (target {t})")), "{out}");
-    let pid = out
-        .lines()
-        .find(|l| l.contains("struct demo::pid "))
-        .expect("pid relocation");
+    let pid = out.lines().find(|l| l.contains("struct demo::pid ")).expect("pid relocation");
     assert!(pid.contains("local 0 → target 16 (moved)"), "{pid}");
-    assert!(
-        out.contains("field byte offset  struct demo::removed  (0:5)  local 48 → poisoned"),
-        "{out}"
-    );
+    assert!(out.contains("field byte offset  struct demo::removed  (0:5)  local 48 → poisoned"), "{out}");
 }
 
 #[test]
 fn inspect_json_is_one_document() {
-    let Some(o) = obj("maps_globals.o") else { return };
+    let Some(o) = obj("maps_globals.o") else {
+        return;
+    };
     let out = ok(&["inspect", &o, "--json", "--btf", &o]);
     assert!(out.starts_with('{') && out.trim_end().ends_with('}'), "{out}");
     assert_eq!(out.trim_end().lines().count(), 1, "one line");
@@ -140,20 +115,16 @@ fn inspect_json_is_one_document() {
 
 #[test]
 fn disasm_marks_helpers_sources_maps_and_calls() {
-    let Some(o) = obj("maps_globals.o") else { return };
+    let Some(o) = obj("maps_globals.o") else {
+        return;
+    };
     let out = ok(&["disasm", &o]);
     assert!(out.contains("call bpf_get_current_pid_tgid#14"), "{out}");
     // The full source path comes from DWARF (line_info keeps only what clang recorded).
     let header = out.lines().next().unwrap();
     assert!(header.contains("as in the ELF)  from /") && header.ends_with("/maps_globals.bpf.c"), "{out}");
-    assert!(
-        out.contains("\n; record_pid(pid); @ maps_globals.bpf.c:"),
-        "no source line:\n{out}"
-    );
-    assert!(
-        out.contains("(18) r1 = 0x0  ; map maps_glo.rodata+0 (global variable)"),
-        "{out}"
-    );
+    assert!(out.contains("\n; record_pid(pid); @ maps_globals.bpf.c:"), "no source line:\n{out}");
+    assert!(out.contains("(18) r1 = 0x0  ; map maps_glo.rodata+0 (global variable)"), "{out}");
     assert!(out.contains("  ; call record_pid"), "{out}");
     assert!(out.contains("  ; call bump_calls"), "{out}");
     // As in the ELF: only the program's own function.
@@ -163,17 +134,16 @@ fn disasm_marks_helpers_sources_maps_and_calls() {
 
 #[test]
 fn disasm_relocated_appends_labelled_subprograms_and_names_maps() {
-    let Some(o) = obj("maps_globals.o") else { return };
+    let Some(o) = obj("maps_globals.o") else {
+        return;
+    };
     let out = ok(&["disasm", &o, "--relocated", "--btf", &o]);
     let pos = |s: &str| out.find(s).unwrap_or_else(|| panic!("missing {s:?} in:\n{out}"));
     // Depth-first order, as libbpf links them.
     assert!(pos("record_pid (subprogram):") < pos("add_to (subprogram):"));
     assert!(pos("add_to (subprogram):") < pos("bump_calls (subprogram):"));
     assert!(out.contains("r1 = map[idx:0]  ; map rawbpf_counts"), "{out}");
-    assert!(
-        out.contains("r1 = map[idx:2]+4  ; map maps_glo.rodata+4 (global variable)"),
-        "{out}"
-    );
+    assert!(out.contains("r1 = map[idx:2]+4  ; map maps_glo.rodata+4 (global variable)"), "{out}");
     assert!(out.contains("   4: (85) call pc+12  ; call record_pid"), "{out}");
 }
 
@@ -183,20 +153,11 @@ fn disasm_relocated_core_shows_patched_offsets_and_poison() {
         return;
     };
     let out = ok(&["disasm", &o, "--relocated", "--btf", &t, "--program", "demo_prog"]);
-    assert!(
-        out.contains("r2 = *(u32 *)(r1 +16)  ; CO-RE #0: field byte offset struct demo::pid"),
-        "{out}"
-    );
-    assert!(
-        out.contains("CO-RE #7: field byte offset struct demo::removed (poisoned"),
-        "{out}"
-    );
+    assert!(out.contains("r2 = *(u32 *)(r1 +16)  ; CO-RE #0: field byte offset struct demo::pid"), "{out}");
+    assert!(out.contains("CO-RE #7: field byte offset struct demo::removed (poisoned"), "{out}");
     // As in the ELF, the local offset is still there.
     let elf = ok(&["disasm", &o, "--btf", &t]);
-    assert!(
-        elf.contains("r2 = *(u32 *)(r1 +0)  ; CO-RE #0: field byte offset struct demo::pid"),
-        "{elf}"
-    );
+    assert!(elf.contains("r2 = *(u32 *)(r1 +0)  ; CO-RE #0: field byte offset struct demo::pid"), "{elf}");
 }
 
 #[test]
@@ -225,10 +186,7 @@ fn unreadable_inputs_fail_with_a_message() {
         let r = rawbpf(&args);
         let err = String::from_utf8_lossy(&r.stderr);
         assert_eq!(r.status.code(), Some(1), "{args:?}: {err}");
-        assert!(
-            err.starts_with("rawbpf ") && !err.contains("panicked"),
-            "{args:?}: {err}"
-        );
+        assert!(err.starts_with("rawbpf ") && !err.contains("panicked"), "{args:?}: {err}");
     }
     if let Some(o) = obj("connect.o") {
         let r = rawbpf(&["inspect", &o, "--btf", "/nonexistent/btf"]);
@@ -242,9 +200,6 @@ fn unreadable_inputs_fail_with_a_message() {
 fn help_explains_output_and_gives_examples() {
     for cmd in ["inspect", "disasm"] {
         let out = ok(&[cmd, "--help"]);
-        assert!(
-            out.contains("Examples:") && out.contains(&format!("rawbpf {cmd} progs/")),
-            "{out}"
-        );
+        assert!(out.contains("Examples:") && out.contains(&format!("rawbpf {cmd} progs/")), "{out}");
     }
 }

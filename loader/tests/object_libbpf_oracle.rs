@@ -48,10 +48,7 @@ int main(int argc, char **argv)
 "#;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }
 
 /// Compiles the oracle against libbpf; `None` (with the reason) when that is impossible.
@@ -61,13 +58,7 @@ fn build_oracle() -> Result<PathBuf, String> {
     let src = dir.join("oracle.c");
     std::fs::write(&src, ORACLE_C).map_err(|e| e.to_string())?;
     let exe = dir.join("oracle");
-    let out = Command::new("cc")
-        .arg(&src)
-        .arg("-o")
-        .arg(&exe)
-        .arg("-lbpf")
-        .output()
-        .map_err(|e| format!("cc: {e}"))?;
+    let out = Command::new("cc").arg(&src).arg("-o").arg(&exe).arg("-lbpf").output().map_err(|e| format!("cc: {e}"))?;
     if !out.status.success() {
         return Err(format!(
             "cannot build the libbpf oracle (libbpf-dev missing?): {}",
@@ -83,38 +74,21 @@ fn link_matches_libbpf_instruction_for_instruction() {
         println!("SKIP: clang-19 not installed");
         return;
     }
-    let build = Command::new(root().join("progs-build/build"))
-        .output()
-        .unwrap();
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
+    let build = Command::new(root().join("progs-build/build")).output().unwrap();
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
     let exe = match build_oracle() {
         Ok(exe) => exe,
         Err(why) => return println!("SKIP: {why}"),
     };
     let path = root().join("progs/maps_globals.o");
     let prog_name = "rawbpf_maps_globals";
-    let out = Command::new(&exe)
-        .arg(&path)
-        .arg(prog_name)
-        .output()
-        .unwrap();
+    let out = Command::new(&exe).arg(&path).arg(prog_name).output().unwrap();
     std::fs::remove_dir_all(exe.parent().unwrap()).ok();
     if out.status.code() == Some(3) {
         let why = String::from_utf8_lossy(&out.stderr);
-        return println!(
-            "SKIP: libbpf could not load the object here (not root?): {}",
-            why.trim()
-        );
+        return println!("SKIP: libbpf could not load the object here (not root?): {}", why.trim());
     }
-    assert!(
-        out.status.success(),
-        "oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "oracle failed: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
 
     let obj = Object::open(&path).unwrap();
@@ -125,24 +99,17 @@ fn link_matches_libbpf_instruction_for_instruction() {
         match w[..] {
             ["map", name, fd] => {
                 // libbpf names global-data maps like rawbpf does; a mismatch fails here.
-                let i = obj
-                    .map_by_name(name)
-                    .unwrap_or_else(|| panic!("libbpf map {name} unknown to rawbpf"));
+                let i = obj.map_by_name(name).unwrap_or_else(|| panic!("libbpf map {name} unknown to rawbpf"));
                 fds[i] = fd.parse().unwrap();
             }
             ["insn", hex] => {
-                let b: Vec<u8> = (0..8)
-                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
-                    .collect();
+                let b: Vec<u8> = (0..8).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap()).collect();
                 want.push(Insn::from_bytes(b.try_into().unwrap(), Endian::Little));
             }
             _ => panic!("unexpected oracle line {line:?}"),
         }
     }
-    assert!(
-        fds.iter().all(|&fd| fd >= 0),
-        "every rawbpf map has a libbpf twin: {fds:?}"
-    );
+    assert!(fds.iter().all(|&fd| fd >= 0), "every rawbpf map has a libbpf twin: {fds:?}");
     let linked = link(&obj, obj.program_by_name(prog_name).unwrap(), &fds).unwrap();
     assert_eq!(linked.insns.len(), want.len(), "instruction count");
     for (i, (a, b)) in linked.insns.iter().zip(&want).enumerate() {

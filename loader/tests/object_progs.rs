@@ -9,17 +9,11 @@ use loader::link::link;
 use loader::object::{MapKind, Object, ProgramRef};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }
 
 fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
 /// Builds progs/ (incrementally, under the build script's lock) and opens `<name>.o`.
@@ -29,30 +23,15 @@ fn object(name: &str) -> Option<(Object, PathBuf)> {
         println!("SKIP: clang-19 not installed, cannot build progs/");
         return None;
     }
-    let out = Command::new(root().join("progs-build/build"))
-        .output()
-        .expect("run progs-build/build");
-    assert!(
-        out.status.success(),
-        "progs-build/build failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(root().join("progs-build/build")).output().expect("run progs-build/build");
+    assert!(out.status.success(), "progs-build/build failed:\n{}", String::from_utf8_lossy(&out.stderr));
     let path = root().join("progs").join(format!("{name}.o"));
-    Some((
-        Object::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-        path,
-    ))
+    Some((Object::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())), path))
 }
 
 fn readelf(args: &[&str], path: &Path) -> Option<String> {
-    let out = Command::new("llvm-readelf-19")
-        .args(args)
-        .arg(path)
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = Command::new("llvm-readelf-19").args(args).arg(path).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Counts CO-RE relocation records in raw .BTF.ext bytes (little endian): the header's
@@ -85,63 +64,24 @@ fn connect_has_fentry_and_fexit_on_tcp_connect() {
         .iter()
         .map(|p| {
             let k = &p.kind;
-            (
-                p.name.as_str(),
-                p.section.as_str(),
-                k.prog_type(),
-                k.expected_attach_type(),
-                k.attach_target.as_deref(),
-            )
+            (p.name.as_str(), p.section.as_str(), k.prog_type(), k.expected_attach_type(), k.attach_target.as_deref())
         })
         .collect();
     assert_eq!(
         progs,
         [
-            (
-                "rawbpf_fentry_connect",
-                "fentry/tcp_connect",
-                26,
-                24,
-                Some("tcp_connect")
-            ),
-            (
-                "rawbpf_fexit_connect",
-                "fexit/tcp_connect",
-                26,
-                25,
-                Some("tcp_connect")
-            ),
+            ("rawbpf_fentry_connect", "fentry/tcp_connect", 26, 24, Some("tcp_connect")),
+            ("rawbpf_fexit_connect", "fexit/tcp_connect", 26, 25, Some("tcp_connect")),
         ]
     );
     let ext = obj.btf_ext_raw.as_deref().expect(".BTF.ext present");
-    assert!(
-        core_relo_count(ext) >= 2,
-        "skc_dport and skc_daddr reads are CO-RE relocations"
-    );
+    assert!(core_relo_count(ext) >= 2, "skc_dport and skc_daddr reads are CO-RE relocations");
     // The printk format lives in .rodata: a frozen, read-only array map.
-    let rodata = obj
-        .maps
-        .iter()
-        .find(|m| {
-            m.kind
-                == MapKind::Global {
-                    section: ".rodata".into(),
-                }
-        })
-        .unwrap();
-    assert_eq!(
-        (rodata.name.as_str(), rodata.freeze, rodata.map_flags),
-        ("connect.rodata", true, 0x80)
-    );
+    let rodata = obj.maps.iter().find(|m| m.kind == MapKind::Global { section: ".rodata".into() }).unwrap();
+    assert_eq!((rodata.name.as_str(), rodata.freeze, rodata.map_flags), ("connect.rodata", true, 0x80));
     let init = String::from_utf8_lossy(rodata.initial_data.as_deref().unwrap()).into_owned();
-    assert!(
-        init.contains("fentry tcp_connect: pid=%d dport=%u daddr=%x"),
-        "{init:?}"
-    );
-    assert!(
-        init.contains("fexit tcp_connect: pid=%d ret=%d"),
-        "{init:?}"
-    );
+    assert!(init.contains("fentry tcp_connect: pid=%d dport=%u daddr=%x"), "{init:?}");
+    assert!(init.contains("fexit tcp_connect: pid=%d ret=%d"), "{init:?}");
     check_against_readelf(&obj, &path);
 }
 
@@ -150,13 +90,7 @@ fn other_programs_have_the_right_kinds() {
     let cases = [
         ("tp_btf", "rawbpf_tp_btf_exec", 26, 23, "sched_process_exec"),
         ("raw_tp", "rawbpf_raw_tp_sys_enter", 17, 0, "sys_enter"),
-        (
-            "tracepoint",
-            "rawbpf_tracepoint_getpid",
-            5,
-            0,
-            "syscalls/sys_enter_getpid",
-        ),
+        ("tracepoint", "rawbpf_tracepoint_getpid", 5, 0, "syscalls/sys_enter_getpid"),
     ];
     for (file, prog, ty, eat, target) in cases {
         let Some((obj, path)) = object(file) else {
@@ -165,11 +99,7 @@ fn other_programs_have_the_right_kinds() {
         assert_eq!(obj.programs.len(), 1, "{file}");
         let p = &obj.programs[0];
         let k = &p.kind;
-        assert_eq!(
-            (p.name.as_str(), k.prog_type(), k.expected_attach_type()),
-            (prog, ty, eat),
-            "{file}"
-        );
+        assert_eq!((p.name.as_str(), k.prog_type(), k.expected_attach_type()), (prog, ty, eat), "{file}");
         assert_eq!(k.attach_target.as_deref(), Some(target), "{file}");
         let linked = link(&obj, ProgramRef(0), &vec![7; obj.maps.len()]).unwrap();
         assert_eq!(
@@ -189,57 +119,27 @@ fn maps_globals_maps_and_data() {
     let summary: Vec<_> = obj
         .maps
         .iter()
-        .map(|m| {
-            (
-                m.name.as_str(),
-                m.map_type,
-                m.key_size,
-                m.value_size,
-                m.max_entries,
-                m.map_flags,
-                m.freeze,
-            )
-        })
+        .map(|m| (m.name.as_str(), m.map_type, m.key_size, m.value_size, m.max_entries, m.map_flags, m.freeze))
         .collect();
     assert_eq!(
         summary,
         [
             ("rawbpf_counts", 1, 4, 8, 128, 0, false),
             ("rawbpf_stats", 2, 4, 16, 4, 0, false),
-            (
-                "maps_glo.rodata",
-                2,
-                4,
-                obj.maps[2].value_size,
-                1,
-                0x80,
-                true
-            ),
+            ("maps_glo.rodata", 2, 4, obj.maps[2].value_size, 1, 0x80, true),
             ("maps_glo.data", 2, 4, 8, 1, 0, false),
             ("maps_glo.bss", 2, 4, 4, 1, 0, false),
         ]
     );
     let btf = obj.btf.as_ref().unwrap();
     assert_eq!(btf.name_of(obj.maps[0].btf_key_type_id).unwrap(), "__u32");
-    assert_eq!(
-        btf.name_of(obj.maps[1].btf_value_type_id).unwrap(),
-        "rawbpf_stat"
-    );
-    assert_eq!(
-        btf.name_of(obj.maps[2].btf_value_type_id).unwrap(),
-        ".rodata"
-    );
+    assert_eq!(btf.name_of(obj.maps[1].btf_value_type_id).unwrap(), "rawbpf_stat");
+    assert_eq!(btf.name_of(obj.maps[2].btf_value_type_id).unwrap(), ".rodata");
     // rawbpf_magic = 0xc0ffee is the first .rodata variable; .data holds rawbpf_calls = 1.
     let rodata = obj.maps[2].initial_data.as_deref().unwrap();
     assert_eq!(rodata[..4], 0xc0ffeeu32.to_le_bytes());
-    assert_eq!(
-        obj.maps[3].initial_data.as_deref(),
-        Some(&1u64.to_le_bytes()[..])
-    );
-    assert_eq!(
-        obj.maps[4].initial_data, None,
-        ".bss starts as the kernel's zeros"
-    );
+    assert_eq!(obj.maps[3].initial_data.as_deref(), Some(&1u64.to_le_bytes()[..]));
+    assert_eq!(obj.maps[4].initial_data, None, ".bss starts as the kernel's zeros");
 }
 
 #[test]
@@ -257,17 +157,8 @@ fn maps_globals_links_subprograms_and_map_references() {
     // add_to is called twice but appended once.
     let names: Vec<_> = l.subprogs.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["record_pid", "add_to", "bump_calls"]);
-    assert_eq!(
-        l.insns.len(),
-        main.len_insns + len_of("add_to") + len_of("record_pid") + len_of("bump_calls")
-    );
-    let owner = |i: usize| {
-        l.subprogs
-            .iter()
-            .rev()
-            .find(|s| i >= s.1)
-            .map_or("main", |s| s.0.as_str())
-    };
+    assert_eq!(l.insns.len(), main.len_insns + len_of("add_to") + len_of("record_pid") + len_of("bump_calls"));
+    let owner = |i: usize| l.subprogs.iter().rev().find(|s| i >= s.1).map_or("main", |s| s.0.as_str());
     // Every call lands on a function start; who calls whom is what the C says.
     let mut calls = Vec::new();
     let mut map_fd = Vec::new();
@@ -277,12 +168,7 @@ fn maps_globals_links_subprograms_and_map_references() {
         let ins = l.insns[i];
         if ins.is_pseudo_call() {
             let t = (i as i64 + 1 + i64::from(ins.imm)) as usize;
-            let callee = l
-                .subprogs
-                .iter()
-                .find(|s| s.1 == t)
-                .map(|s| s.0.as_str())
-                .expect("call to a function start");
+            let callee = l.subprogs.iter().find(|s| s.1 == t).map(|s| s.0.as_str()).expect("call to a function start");
             calls.push((owner(i), callee));
         }
         if ins.is_ld_imm64() {
@@ -295,23 +181,13 @@ fn maps_globals_links_subprograms_and_map_references() {
         }
         i += 1;
     }
-    let want_calls = [
-        ("main", "record_pid"),
-        ("main", "bump_calls"),
-        ("record_pid", "add_to"),
-        ("record_pid", "add_to"),
-    ];
+    let want_calls =
+        [("main", "record_pid"), ("main", "bump_calls"), ("record_pid", "add_to"), ("record_pid", "add_to")];
     assert_eq!(calls, want_calls);
-    assert_eq!(
-        map_fd,
-        [("record_pid", 101), ("add_to", 100), ("add_to", 100)]
-    );
+    assert_eq!(map_fd, [("record_pid", 101), ("add_to", 100), ("add_to", 100)]);
     // .rodata (fd 102): rawbpf_magic at 0 and the printk format; .data (103) rawbpf_calls; .bss (104).
     let fmt = obj.maps[2].initial_data.as_deref().unwrap();
-    let fmt_off = fmt
-        .windows(20)
-        .position(|w| w == b"rawbpf-maps_globals:")
-        .unwrap() as i32;
+    let fmt_off = fmt.windows(20).position(|w| w == b"rawbpf-maps_globals:").unwrap() as i32;
     let mut got = map_value.clone();
     got.sort();
     let mut want = vec![
@@ -327,43 +203,22 @@ fn maps_globals_links_subprograms_and_map_references() {
 
 /// Cross-checks instruction counts and relocation counts with llvm-readelf.
 fn check_against_readelf(obj: &Object, path: &Path) {
-    let (Some(syms), Some(rels)) = (
-        readelf(&["-s", "--wide"], path),
-        readelf(&["-r", "--wide"], path),
-    ) else {
+    let (Some(syms), Some(rels)) = (readelf(&["-s", "--wide"], path), readelf(&["-r", "--wide"], path)) else {
         println!("SKIP: llvm-readelf-19 not available for the cross-check");
         return;
     };
     for sec in &obj.code_sections {
         for f in &sec.funcs {
-            let line = syms
-                .lines()
-                .find(|l| l.contains(" FUNC ") && l.ends_with(&format!(" {}", f.name)))
-                .unwrap();
+            let line = syms.lines().find(|l| l.contains(" FUNC ") && l.ends_with(&format!(" {}", f.name))).unwrap();
             let size: usize = line.split_whitespace().nth(2).unwrap().parse().unwrap();
-            assert_eq!(
-                f.len_insns * Insn::SIZE,
-                size,
-                "{}: function {} size",
-                obj.name,
-                f.name
-            );
+            assert_eq!(f.len_insns * Insn::SIZE, size, "{}: function {} size", obj.name, f.name);
         }
         let header = format!("Relocation section '.rel{}' at offset", sec.name);
-        let count = rels
-            .lines()
-            .find(|l| l.starts_with(&header))
-            .map_or(0, |l| {
-                let w: Vec<_> = l.split_whitespace().collect();
-                w[w.len() - 2].parse::<usize>().unwrap()
-            });
-        assert_eq!(
-            sec.relocs.len(),
-            count,
-            "{}: relocations of {}",
-            obj.name,
-            sec.name
-        );
+        let count = rels.lines().find(|l| l.starts_with(&header)).map_or(0, |l| {
+            let w: Vec<_> = l.split_whitespace().collect();
+            w[w.len() - 2].parse::<usize>().unwrap()
+        });
+        assert_eq!(sec.relocs.len(), count, "{}: relocations of {}", obj.name, sec.name);
     }
 }
 
@@ -392,28 +247,11 @@ fn big_endian_object_matches_little_endian() {
     std::fs::remove_file(&out).ok();
     assert_eq!(be.endian, btf::wire::Endian::Big);
     let shape = |o: &Object| {
-        o.maps
-            .iter()
-            .map(|m| {
-                (
-                    m.map_type,
-                    m.key_size,
-                    m.value_size,
-                    m.max_entries,
-                    m.map_flags,
-                )
-            })
-            .collect::<Vec<_>>()
+        o.maps.iter().map(|m| (m.map_type, m.key_size, m.value_size, m.max_entries, m.map_flags)).collect::<Vec<_>>()
     };
     assert_eq!(shape(&be), shape(&le));
-    assert_eq!(
-        be.maps[3].initial_data.as_deref(),
-        Some(&1u64.to_be_bytes()[..])
-    );
+    assert_eq!(be.maps[3].initial_data.as_deref(), Some(&1u64.to_be_bytes()[..]));
     let p = ProgramRef(0);
     let fds = [100, 101, 102, 103, 104];
-    assert_eq!(
-        link(&be, p, &fds).unwrap().insns,
-        link(&le, p, &fds).unwrap().insns
-    );
+    assert_eq!(link(&be, p, &fds).unwrap().insns, link(&le, p, &fds).unwrap().insns);
 }

@@ -27,18 +27,10 @@ fn root(test: &str) -> bool {
 const GPL: &CStr = c"GPL";
 
 fn mov64_imm(dst: u8, imm: i32) -> Insn {
-    Insn {
-        code: 0xb7,
-        dst,
-        imm,
-        ..Default::default()
-    }
+    Insn { code: 0xb7, dst, imm, ..Default::default() }
 }
 fn exit() -> Insn {
-    Insn {
-        code: 0x95,
-        ..Default::default()
-    }
+    Insn { code: 0x95, ..Default::default() }
 }
 
 /// `r0 = imm; exit`.
@@ -49,13 +41,7 @@ fn ret(imm: i32) -> Vec<u8> {
 /// Adds 1 to the u64 at key 0 of an array map, then returns 0.
 fn counter_prog(map: BorrowedFd<'_>) -> Vec<u8> {
     use std::os::fd::AsRawFd;
-    let i = |code, dst, src, off, imm| Insn {
-        code,
-        dst,
-        src,
-        off,
-        imm,
-    };
+    let i = |code, dst, src, off, imm| Insn { code, dst, src, off, imm };
     encode_insns(&[
         i(0x62, 10, 0, -4, 0),             // *(u32 *)(r10 - 4) = 0
         i(0xbf, 2, 10, 0, 0),              // r2 = r10
@@ -90,13 +76,7 @@ fn count(map: BorrowedFd<'_>) -> u64 {
 }
 
 fn load(prog_type: ProgType, insns: &[u8], name: &str) -> Result<OwnedFd, ProgLoadError> {
-    prog_load(&ProgLoad {
-        prog_type,
-        insns,
-        license: GPL,
-        name,
-        ..Default::default()
-    })
+    prog_load(&ProgLoad { prog_type, insns, license: GPL, name, ..Default::default() })
 }
 
 #[test]
@@ -108,27 +88,15 @@ fn socket_filter_loads_and_reports_a_stable_tag() {
     let a = load(ProgType::SOCKET_FILTER, &ret(0), "rawbpf_test_a").expect("load r0=0");
     let b = load(ProgType::SOCKET_FILTER, &ret(0), "rawbpf_test_b").expect("load again");
     let c = load(ProgType::SOCKET_FILTER, &ret(1), "rawbpf_test_c").expect("load r0=1");
-    let (ia, ib, ic) = (
-        prog_info(a.as_fd()).unwrap(),
-        prog_info(b.as_fd()).unwrap(),
-        prog_info(c.as_fd()).unwrap(),
-    );
+    let (ia, ib, ic) = (prog_info(a.as_fd()).unwrap(), prog_info(b.as_fd()).unwrap(), prog_info(c.as_fd()).unwrap());
     assert!(ia.id > 0 && ia.id != ib.id);
     assert_eq!(ia.prog_type, ProgType::SOCKET_FILTER);
     assert_eq!(ia.name, "rawbpf_test_a");
     // First 8 bytes of the hash of the 16 instruction bytes: SHA-1 before Linux 6.18, SHA-256 since
     // (python: hashlib.sha1(b"\xb7" + 7 * b"\0" + b"\x95" + 7 * b"\0").hexdigest()[:16]).
-    assert!(
-        ["a04f5eef06a7f555", "59f4a931744dcdc6"].contains(&ia.tag_hex().as_str()),
-        "{}",
-        ia.tag_hex()
-    );
+    assert!(["a04f5eef06a7f555", "59f4a931744dcdc6"].contains(&ia.tag_hex().as_str()), "{}", ia.tag_hex());
     assert_eq!(ia.tag, ib.tag);
-    assert!(
-        ["57cd311f2e27366b", "b11459a0e11ca14c"].contains(&ic.tag_hex().as_str()),
-        "{}",
-        ic.tag_hex()
-    );
+    assert!(["57cd311f2e27366b", "b11459a0e11ca14c"].contains(&ic.tag_hex().as_str()), "{}", ic.tag_hex());
     assert_eq!(ia.xlated_len, 16);
     assert!(ia.gpl_compatible);
     assert_eq!(prog_xlated_insns(a.as_fd()).unwrap(), ret(0));
@@ -141,26 +109,13 @@ fn bad_program_returns_the_verifier_log() {
         return;
     }
     // `exit` with r0 never written.
-    let err = load(
-        ProgType::SOCKET_FILTER,
-        &encode_insns(&[exit()]),
-        "rawbpf_bad",
-    )
-    .unwrap_err();
+    let err = load(ProgType::SOCKET_FILTER, &encode_insns(&[exit()]), "rawbpf_bad").unwrap_err();
     assert_eq!(err.errno(), libc::EACCES, "{err}");
     assert!(err.log.contains("R0 !read_ok"), "log: {}", err.log);
-    assert!(
-        err.to_string().starts_with("BPF_PROG_LOAD failed: EACCES"),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("BPF_PROG_LOAD failed: EACCES"), "{err}");
     // A log on request, even for a good program.
     let ok = prog_load_with_log(
-        &ProgLoad {
-            prog_type: ProgType::SOCKET_FILTER,
-            insns: &ret(0),
-            license: GPL,
-            ..Default::default()
-        },
+        &ProgLoad { prog_type: ProgType::SOCKET_FILTER, insns: &ret(0), license: GPL, ..Default::default() },
         LogLevel::Always(2),
     )
     .unwrap();
@@ -183,34 +138,18 @@ fn map_round_trip_and_freeze() {
     })
     .unwrap();
     let info = map_info(m.as_fd()).unwrap();
-    assert_eq!(
-        (
-            info.map_type,
-            info.key_size,
-            info.value_size,
-            info.max_entries
-        ),
-        (MapType::HASH, 4, 8, 4)
-    );
+    assert_eq!((info.map_type, info.key_size, info.value_size, info.max_entries), (MapType::HASH, 4, 8, 4));
     assert_eq!(info.name, "rawbpf_test_has");
     let key = 7u32.to_ne_bytes();
     let mut v = [0u8; 8];
-    assert_eq!(
-        map_lookup_elem(m.as_fd(), &key, &mut v).unwrap_err().errno,
-        libc::ENOENT
-    );
+    assert_eq!(map_lookup_elem(m.as_fd(), &key, &mut v).unwrap_err().errno, libc::ENOENT);
     map_update_elem(m.as_fd(), &key, &0xdead_beef_u64.to_ne_bytes(), BPF_NOEXIST).unwrap();
     map_lookup_elem(m.as_fd(), &key, &mut v).unwrap();
     assert_eq!(u64::from_ne_bytes(v), 0xdead_beef);
     let e = map_update_elem(m.as_fd(), &key, &v, BPF_NOEXIST).unwrap_err();
     assert_eq!(e.errno, libc::EEXIST);
     // Short buffers are refused before the kernel could read past them.
-    assert_eq!(
-        map_lookup_elem(m.as_fd(), &key, &mut [0u8; 4])
-            .unwrap_err()
-            .errno,
-        libc::EINVAL
-    );
+    assert_eq!(map_lookup_elem(m.as_fd(), &key, &mut [0u8; 4]).unwrap_err().errno, libc::EINVAL);
     let mut next = [0u8; 4];
     map_get_next_key(m.as_fd(), None, &mut next).unwrap();
     assert_eq!(next, key);
@@ -219,8 +158,7 @@ fn map_round_trip_and_freeze() {
     let a = counter_map();
     map_update_elem(a.as_fd(), &0u32.to_ne_bytes(), &5u64.to_ne_bytes(), BPF_ANY).unwrap();
     map_freeze(a.as_fd()).unwrap();
-    let e =
-        map_update_elem(a.as_fd(), &0u32.to_ne_bytes(), &6u64.to_ne_bytes(), BPF_ANY).unwrap_err();
+    let e = map_update_elem(a.as_fd(), &0u32.to_ne_bytes(), &6u64.to_ne_bytes(), BPF_ANY).unwrap_err();
     assert_eq!(e.errno, libc::EPERM, "{e}");
     assert_eq!(count(a.as_fd()), 5);
 }
@@ -252,9 +190,7 @@ fn maps_with_btf_and_vmlinux_btf_by_name() {
     if !root("vmlinux btf") {
         return;
     }
-    let (fd, info) = find_kernel_btf("vmlinux")
-        .unwrap()
-        .expect("vmlinux BTF object");
+    let (fd, info) = find_kernel_btf("vmlinux").unwrap().expect("vmlinux BTF object");
     assert!(info.kernel_btf && info.id > 0);
     assert_eq!(btf_info(fd.as_fd()).unwrap().name, "vmlinux");
     assert!(find_kernel_btf("no_such_module_rawbpf").unwrap().is_none());
@@ -290,20 +226,12 @@ fn dropped_fds_leave_nothing_behind() {
     let (pid, mid);
     {
         let m = counter_map();
-        let p = load(
-            ProgType::SOCKET_FILTER,
-            &counter_prog(m.as_fd()),
-            "rawbpf_ids",
-        )
-        .unwrap();
+        let p = load(ProgType::SOCKET_FILTER, &counter_prog(m.as_fd()), "rawbpf_ids").unwrap();
         pid = prog_info(p.as_fd()).unwrap().id;
         mid = map_info(m.as_fd()).unwrap().id;
         assert_eq!(prog_map_ids(p.as_fd()).unwrap(), vec![mid]);
         let now = kernel_ids().unwrap().added_since(&before);
-        assert!(
-            now.progs.contains(&pid) && now.maps.contains(&mid),
-            "{now:?}"
-        );
+        assert!(now.progs.contains(&pid) && now.maps.contains(&mid), "{now:?}");
         let again = prog_get_fd_by_id(pid).unwrap();
         assert_eq!(prog_info(again.as_fd()).unwrap().id, pid);
     }
@@ -316,10 +244,7 @@ fn dropped_fds_leave_nothing_behind() {
         std::thread::sleep(std::time::Duration::from_millis(20));
         left = kernel_ids().unwrap().added_since(&before);
     }
-    assert!(
-        !left.progs.contains(&pid) && !left.maps.contains(&mid),
-        "still there: {left:?}"
-    );
+    assert!(!left.progs.contains(&pid) && !left.maps.contains(&mid), "still there: {left:?}");
     assert_eq!(prog_get_fd_by_id(pid).unwrap_err().errno, libc::ENOENT);
 }
 
@@ -340,12 +265,7 @@ fn tracepoint_via_perf_event_ioctl_and_link() {
         Err(e) => return println!("SKIP: tracepoint: syscalls/sys_enter_getpid: {e}"),
     };
     let map = counter_map();
-    let prog = load(
-        ProgType::TRACEPOINT,
-        &counter_prog(map.as_fd()),
-        "rawbpf_tp",
-    )
-    .unwrap();
+    let prog = load(ProgType::TRACEPOINT, &counter_prog(map.as_fd()), "rawbpf_tp").unwrap();
 
     // Old way: ioctl SET_BPF + ENABLE.
     let pfd = perf_event_open_tracepoint(id).unwrap();
@@ -364,10 +284,7 @@ fn tracepoint_via_perf_event_ioctl_and_link() {
     l.target_fd = Some(pfd.as_fd());
     let link = link_create(&l).unwrap();
     let li = link_info(link.as_fd()).unwrap();
-    assert_eq!(
-        (li.link_type, li.prog_id),
-        (LinkType::PERF_EVENT, prog_info(prog.as_fd()).unwrap().id)
-    );
+    assert_eq!((li.link_type, li.prog_id), (LinkType::PERF_EVENT, prog_info(prog.as_fd()).unwrap().id));
     getpid_n(5);
     assert!(count(map.as_fd()) >= detached + 5);
 }
@@ -379,31 +296,19 @@ fn raw_tracepoint_and_tp_btf_attach() {
         return;
     }
     let map = counter_map();
-    let prog = load(
-        ProgType::RAW_TRACEPOINT,
-        &counter_prog(map.as_fd()),
-        "rawbpf_raw_tp",
-    )
-    .unwrap();
+    let prog = load(ProgType::RAW_TRACEPOINT, &counter_prog(map.as_fd()), "rawbpf_raw_tp").unwrap();
     let link = raw_tracepoint_open(Some(c"sys_enter"), prog.as_fd()).unwrap();
     getpid_n(3);
     assert!(count(map.as_fd()) >= 3);
     let li = link_info(link.as_fd()).unwrap();
-    assert_eq!(
-        li.detail,
-        LinkDetail::RawTracepoint {
-            name: "sys_enter".into()
-        }
-    );
+    assert_eq!(li.detail, LinkDetail::RawTracepoint { name: "sys_enter".into() });
     drop(link);
 
     let vmlinux = match btf::source::vmlinux() {
         Ok(b) => b,
         Err(e) => return println!("SKIP: tp_btf: {e}"),
     };
-    let target = vmlinux
-        .find_by_name_kind("btf_trace_sys_enter", btf::Kind::Typedef)
-        .expect("btf_trace_sys_enter");
+    let target = vmlinux.find_by_name_kind("btf_trace_sys_enter", btf::Kind::Typedef).expect("btf_trace_sys_enter");
     let map = counter_map();
     let insns = counter_prog(map.as_fd());
     let p = ProgLoad {
@@ -441,9 +346,7 @@ fn fentry_refusal_is_explained_as_policy() {
         Ok(b) => b,
         Err(e) => return println!("SKIP: fentry: {e}"),
     };
-    let target = vmlinux
-        .find_by_name_kind("tcp_connect", btf::Kind::Func)
-        .expect("tcp_connect");
+    let target = vmlinux.find_by_name_kind("tcp_connect", btf::Kind::Func).expect("tcp_connect");
     let insns = ret(0);
     let p = ProgLoad {
         prog_type: ProgType::TRACING,
@@ -515,32 +418,16 @@ fn every_syscall_emits_one_debug_event() {
         .finish();
     tracing::subscriber::with_default(sub, || {
         let _ok = load(ProgType::SOCKET_FILTER, &ret(0), "rawbpf_traced").unwrap();
-        let _ = map_create(&MapCreate {
-            map_type: MapType::ARRAY,
-            name: "bad",
-            ..Default::default()
-        });
+        let _ = map_create(&MapCreate { map_type: MapType::ARRAY, name: "bad", ..Default::default() });
     });
     let text = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
-    let loads: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("BPF_PROG_LOAD prog_type="))
-        .collect();
+    let loads: Vec<&str> = text.lines().filter(|l| l.contains("BPF_PROG_LOAD prog_type=")).collect();
     assert_eq!(loads.len(), 1, "{text}");
     assert!(loads[0].contains("rawbpf::sys"), "{text}");
-    assert!(
-        loads[0].contains("prog_type=socket_filter") && loads[0].contains("insn_cnt=2"),
-        "{text}"
-    );
+    assert!(loads[0].contains("prog_type=socket_filter") && loads[0].contains("insn_cnt=2"), "{text}");
     assert!(loads[0].contains("name=\"rawbpf_traced\""), "{text}");
-    let create = text
-        .lines()
-        .find(|l| l.contains("BPF_MAP_CREATE map_type=array"))
-        .expect(&text);
-    assert!(
-        create.contains("key_size=0") && create.contains("= -EINVAL"),
-        "{create}"
-    );
+    let create = text.lines().find(|l| l.contains("BPF_MAP_CREATE map_type=array")).expect(&text);
+    assert!(create.contains("key_size=0") && create.contains("= -EINVAL"), "{create}");
 }
 
 #[test]
@@ -553,31 +440,16 @@ fn func_info_and_line_info_reach_the_kernel() {
     let mut b = btf::BtfBuilder::new();
     let int = b.int("int", 4, true);
     let void_ptr = b.ptr(0);
-    let params = vec![Param {
-        name: "ctx",
-        type_id: void_ptr,
-    }];
-    let proto = b.add(&Type {
-        name: "",
-        body: Body::FuncProto(FuncProto { ret: int, params }),
-    });
-    let func = b.add(&Type {
-        name: "prog",
-        body: Body::Func(Func {
-            proto,
-            linkage: Linkage::Global,
-        }),
-    });
+    let params = vec![Param { name: "ctx", type_id: void_ptr }];
+    let proto = b.add(&Type { name: "", body: Body::FuncProto(FuncProto { ret: int, params }) });
+    let func = b.add(&Type { name: "prog", body: Body::Func(Func { proto, linkage: Linkage::Global }) });
     let file = b.add_str("prog.c");
     let line = b.add_str("return 0;");
     let btf = btf_load(&b.build(), LogLevel::OnFailure).unwrap().fd;
 
     // struct bpf_func_info { insn_off, type_id }; struct bpf_line_info { insn_off, file_name_off, line_off, line_col }.
     let func_info: Vec<u8> = [0u32, func].iter().flat_map(|v| v.to_ne_bytes()).collect();
-    let line_info: Vec<u8> = [0u32, file, line, 3 << 10 | 5]
-        .iter()
-        .flat_map(|v| v.to_ne_bytes())
-        .collect();
+    let line_info: Vec<u8> = [0u32, file, line, 3 << 10 | 5].iter().flat_map(|v| v.to_ne_bytes()).collect();
     let insns = ret(0);
     let p = ProgLoad {
         prog_type: ProgType::SOCKET_FILTER,
@@ -585,14 +457,8 @@ fn func_info_and_line_info_reach_the_kernel() {
         license: GPL,
         name: "prog",
         prog_btf_fd: Some(btf.as_fd()),
-        func_info: Records {
-            data: &func_info,
-            rec_size: 8,
-        },
-        line_info: Records {
-            data: &line_info,
-            rec_size: 16,
-        },
+        func_info: Records { data: &func_info, rec_size: 8 },
+        line_info: Records { data: &line_info, rec_size: 16 },
         ..Default::default()
     };
     let prog = prog_load(&p).unwrap_or_else(|e| panic!("{e}\n{}", e.log));
@@ -602,14 +468,7 @@ fn func_info_and_line_info_reach_the_kernel() {
 
     // A func_info pointing at a non-FUNC type is refused with a log naming the problem.
     let bad: Vec<u8> = [0u32, int].iter().flat_map(|v| v.to_ne_bytes()).collect();
-    let err = prog_load(&ProgLoad {
-        func_info: Records {
-            data: &bad,
-            rec_size: 8,
-        },
-        ..p
-    })
-    .unwrap_err();
+    let err = prog_load(&ProgLoad { func_info: Records { data: &bad, rec_size: 8 }, ..p }).unwrap_err();
     assert_eq!(err.errno(), libc::EINVAL, "{err}");
     assert!(!err.log.is_empty(), "{err}");
 }

@@ -13,10 +13,7 @@ use btf::{Btf, BtfBuilder, TypeId};
 const CLANG: &str = "clang-19";
 
 fn have_clang() -> bool {
-    Command::new(CLANG)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new(CLANG).arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
 /// Named non-bitfield members with their bit offsets, looking into anonymous members as C does.
@@ -53,11 +50,7 @@ fn header_and_asserts(btf: &Btf) -> (String, String, usize) {
             Body::Enum(e) | Body::Enum64(e) if !e.values.is_empty() => ("enum", e.size),
             _ => continue,
         };
-        writeln!(
-            c,
-            "_Static_assert(sizeof({tag} {name}) == {size}, \"sizeof {tag} {name} [{id}]\");"
-        )
-        .unwrap();
+        writeln!(c, "_Static_assert(sizeof({tag} {name}) == {size}, \"sizeof {tag} {name} [{id}]\");").unwrap();
         n += 1;
         if tag == "enum" {
             continue;
@@ -79,23 +72,12 @@ fn compile(dir: &Path, header: &str, asserts: &str) {
     std::fs::write(dir.join("vmlinux.h"), header).unwrap();
     std::fs::write(dir.join("layout.c"), asserts).unwrap();
     let out = Command::new(CLANG)
-        .args([
-            "-target",
-            "bpf",
-            "-g",
-            "-O2",
-            "-fsyntax-only",
-            "-ferror-limit=50",
-        ])
+        .args(["-target", "bpf", "-g", "-O2", "-fsyntax-only", "-ferror-limit=50"])
         .arg(dir.join("layout.c"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "clang rejected the header or a layout assertion ({}):\n{stderr}",
-        dir.display()
-    );
+    assert!(out.status.success(), "clang rejected the header or a layout assertion ({}):\n{stderr}", dir.display());
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -106,10 +88,7 @@ fn scratch(name: &str) -> PathBuf {
 fn kernel_header_matches_btf_layout_for_every_type() {
     let path = Path::new(btf::source::VMLINUX_BTF);
     if !path.exists() {
-        println!(
-            "SKIP: {} absent (kernel without CONFIG_DEBUG_INFO_BTF)",
-            path.display()
-        );
+        println!("SKIP: {} absent (kernel without CONFIG_DEBUG_INFO_BTF)", path.display());
         return;
     }
     if !have_clang() {
@@ -118,10 +97,7 @@ fn kernel_header_matches_btf_layout_for_every_type() {
     }
     let btf = btf::source::vmlinux().unwrap();
     let (header, asserts, n) = header_and_asserts(&btf);
-    assert!(
-        n > 50_000,
-        "only {n} assertions: the header defines too little"
-    );
+    assert!(n > 50_000, "only {n} assertions: the header defines too little");
     let dir = scratch("vmlinux-h");
     compile(&dir, &header, &asserts);
     std::fs::remove_dir_all(&dir).ok();
@@ -146,136 +122,39 @@ fn edge_cases() -> Btf {
         "bits",
         false,
         16,
-        &[
-            ("a", uint, 0, 3),
-            ("b", uint, 5, 7),
-            ("c", uint, 40, 1),
-            ("s", short, 64, 0),
-            ("d", uint, 96, 20),
-        ],
+        &[("a", uint, 0, 3), ("b", uint, 5, 7), ("c", uint, 40, 1), ("s", short, 64, 0), ("d", uint, 96, 20)],
     );
     // Anonymous union inside a struct, and an anonymous struct inside that union.
     let in_s = b.composite("", false, 8, &[("x", int, 0, 0), ("y", int, 32, 0)]);
     let u = b.composite("", true, 8, &[("l", long, 0, 0), ("", in_s, 0, 0)]);
-    b.composite(
-        "with_anon",
-        false,
-        24,
-        &[("tag", ch, 0, 0), ("", u, 64, 0), ("tail", short, 128, 0)],
-    );
+    b.composite("with_anon", false, 24, &[("tag", ch, 0, 0), ("", u, 64, 0), ("tail", short, 128, 0)]);
     // Function pointers and an array of them.
     let pch = b.ptr(ch);
-    let params = vec![
-        Param {
-            name: "",
-            type_id: pch,
-        },
-        Param {
-            name: "",
-            type_id: long,
-        },
-    ];
+    let params = vec![Param { name: "", type_id: pch }, Param { name: "", type_id: long }];
     let proto = wrap(&mut b, "", Body::FuncProto(FuncProto { ret: int, params }));
     let pfn = b.ptr(proto);
-    let fn_arr = wrap(
-        &mut b,
-        "",
-        Body::Array(Array {
-            elem: pfn,
-            index: int,
-            nelems: 5,
-        }),
-    );
+    let fn_arr = wrap(&mut b, "", Body::Array(Array { elem: pfn, index: int, nelems: 5 }));
     let cpch = wrap(&mut b, "", Body::Const(pch));
-    let str_arr = wrap(
-        &mut b,
-        "",
-        Body::Array(Array {
-            elem: cpch,
-            index: int,
-            nelems: 3,
-        }),
-    );
-    b.composite(
-        "ops",
-        false,
-        72,
-        &[
-            ("cb", pfn, 0, 0),
-            ("table", fn_arr, 64, 0),
-            ("names", str_arr, 384, 0),
-        ],
-    );
+    let str_arr = wrap(&mut b, "", Body::Array(Array { elem: cpch, index: int, nelems: 3 }));
+    b.composite("ops", false, 72, &[("cb", pfn, 0, 0), ("table", fn_arr, 64, 0), ("names", str_arr, 384, 0)]);
     wrap(&mut b, "handler_t", Body::Typedef(pfn));
     // Enum64 with a value needing 64 bits, a 1-byte enum, a signed 8-byte enum of small values.
-    let big = EnumValue {
-        name: "BIG",
-        value: 1 << 40,
-    };
-    wrap(
-        &mut b,
-        "e64",
-        Body::Enum64(Enum {
-            size: 8,
-            signed: false,
-            values: vec![big],
-        }),
-    );
-    let one = EnumValue {
-        name: "ONE",
-        value: 1,
-    };
-    wrap(
-        &mut b,
-        "tiny",
-        Body::Enum(Enum {
-            size: 1,
-            signed: false,
-            values: vec![one],
-        }),
-    );
-    let neg = EnumValue {
-        name: "NEG",
-        value: -5i64 as u64,
-    };
-    wrap(
-        &mut b,
-        "wide",
-        Body::Enum64(Enum {
-            size: 8,
-            signed: true,
-            values: vec![neg],
-        }),
-    );
+    let big = EnumValue { name: "BIG", value: 1 << 40 };
+    wrap(&mut b, "e64", Body::Enum64(Enum { size: 8, signed: false, values: vec![big] }));
+    let one = EnumValue { name: "ONE", value: 1 };
+    wrap(&mut b, "tiny", Body::Enum(Enum { size: 1, signed: false, values: vec![one] }));
+    let neg = EnumValue { name: "NEG", value: -5i64 as u64 };
+    wrap(&mut b, "wide", Body::Enum64(Enum { size: 8, signed: true, values: vec![neg] }));
     // A struct only ever forward-declared, used through a pointer.
     let fwd = wrap(&mut b, "opaque", Body::Fwd { is_union: false });
     let pfwd = b.ptr(fwd);
     b.composite("holder", false, 16, &[("o", pfwd, 0, 0), ("n", int, 64, 0)]);
     // Trailing padding beyond the natural size, and a member at a cacheline boundary.
     let tp = b.composite("tail_pad", false, 64, &[("a", int, 0, 0)]);
-    b.composite(
-        "aligned_member",
-        false,
-        128,
-        &[("c", ch, 0, 0), ("t", tp, 512, 0)],
-    );
+    b.composite("aligned_member", false, 128, &[("c", ch, 0, 0), ("t", tp, 512, 0)]);
     // A function, which the header leaves out.
-    let fproto = wrap(
-        &mut b,
-        "",
-        Body::FuncProto(FuncProto {
-            ret: 0,
-            params: vec![],
-        }),
-    );
-    wrap(
-        &mut b,
-        "some_func",
-        Body::Func(Func {
-            proto: fproto,
-            linkage: Linkage::Global,
-        }),
-    );
+    let fproto = wrap(&mut b, "", Body::FuncProto(FuncProto { ret: 0, params: vec![] }));
+    wrap(&mut b, "some_func", Body::Func(Func { proto: fproto, linkage: Linkage::Global }));
     Btf::parse(b.build()).unwrap()
 }
 
@@ -288,20 +167,11 @@ fn edge_case_layouts_compile_to_btf_offsets() {
     let btf = edge_cases();
     let (header, asserts, n) = header_and_asserts(&btf);
     assert!(header.contains("} __attribute__((packed));"), "{header}");
-    assert!(
-        header.contains("int (*table[5])(char *, long);"),
-        "{header}"
-    );
+    assert!(header.contains("int (*table[5])(char *, long);"), "{header}");
     assert!(header.contains("char * const names[3];"), "{header}");
     assert!(header.contains("struct opaque;"), "{header}");
-    assert!(
-        header.contains("} __attribute__((mode(byte)));"),
-        "{header}"
-    );
-    assert!(
-        !header.contains("some_func"),
-        "functions are not part of the header"
-    );
+    assert!(header.contains("} __attribute__((mode(byte)));"), "{header}");
+    assert!(!header.contains("some_func"), "functions are not part of the header");
     assert!(n >= 25, "{n} assertions\n{asserts}");
     let dir = scratch("edge-h");
     compile(&dir, &header, &asserts);

@@ -54,31 +54,16 @@ pub fn run_child(argv: &[&str], discard_stdout: bool) -> Result<ChildRun, String
         c.args(&argv[1..]);
         c
     };
-    cmd.stdout(if discard_stdout {
-        Stdio::null()
-    } else {
-        Stdio::piped()
-    })
-    .stderr(Stdio::piped());
+    cmd.stdout(if discard_stdout { Stdio::null() } else { Stdio::piped() }).stderr(Stdio::piped());
     let t = Instant::now();
     let out = cmd.output().map_err(|e| format!("{}: {e}", argv[0]))?;
     let wall = t.elapsed();
     if !out.status.success() {
-        return Err(format!(
-            "{} failed: {}",
-            argv.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(format!("{} failed: {}", argv.join(" "), String::from_utf8_lossy(&out.stderr)));
     }
-    let max_rss_kib = std::fs::read_to_string(&rss_file)
-        .ok()
-        .and_then(|s| s.trim().lines().last()?.parse().ok());
+    let max_rss_kib = std::fs::read_to_string(&rss_file).ok().and_then(|s| s.trim().lines().last()?.parse().ok());
     std::fs::remove_file(&rss_file).ok();
-    Ok(ChildRun {
-        wall,
-        max_rss_kib,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-    })
+    Ok(ChildRun { wall, max_rss_kib, stdout: String::from_utf8_lossy(&out.stdout).into_owned() })
 }
 
 /// Runs a child `n` times; returns the median wall time and the largest peak RSS seen.
@@ -95,10 +80,7 @@ pub fn run_child_n(n: usize, argv: &[&str]) -> Result<(Duration, Option<u64>), S
 
 /// This benchmark's own executable, re-run with `--oneshot ...` for child-process figures.
 pub fn self_exe() -> String {
-    std::env::current_exe()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
+    std::env::current_exe().unwrap().to_string_lossy().into_owned()
 }
 
 /// `--oneshot WHAT` from the command line, if this process is a child run.
@@ -126,6 +108,5 @@ pub fn ratio(a: f64, b: f64) -> String {
 
 /// Peak RSS as MiB text.
 pub fn mib(kib: Option<u64>) -> String {
-    kib.map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
-        .unwrap_or_else(|| "n/a".into())
+    kib.map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into())
 }

@@ -21,9 +21,7 @@ pub struct AlignCache {
 impl AlignCache {
     /// An empty cache sized for `btf`.
     pub fn new(btf: &Btf) -> Self {
-        AlignCache {
-            memo: vec![0; btf.count() as usize],
-        }
+        AlignCache { memo: vec![0; btf.count() as usize] }
     }
 
     /// Alignment of `id` in bytes; 1 for packed structs and for kinds without one.
@@ -33,10 +31,7 @@ impl AlignCache {
 
     fn at(&mut self, btf: &Btf, id: TypeId, depth: usize) -> Result<u32> {
         if depth > MAX_DEPTH {
-            return Err(CError::TooDeep {
-                id,
-                limit: MAX_DEPTH,
-            });
+            return Err(CError::TooDeep { id, limit: MAX_DEPTH });
         }
         if let Some(&a) = self.memo.get(id as usize) {
             if a != 0 {
@@ -49,11 +44,9 @@ impl AlignCache {
             Body::Enum(e) | Body::Enum64(e) => e.size.clamp(1, PTR_SIZE),
             Body::Float { size } => (*size).clamp(1, PTR_SIZE),
             Body::Ptr(_) => PTR_SIZE,
-            Body::Typedef(x)
-            | Body::Volatile(x)
-            | Body::Const(x)
-            | Body::Restrict(x)
-            | Body::TypeTag(x) => self.at(btf, *x, depth + 1)?,
+            Body::Typedef(x) | Body::Volatile(x) | Body::Const(x) | Body::Restrict(x) | Body::TypeTag(x) => {
+                self.at(btf, *x, depth + 1)?
+            }
             Body::Array(a) => self.at(btf, a.elem, depth + 1)?,
             Body::Struct(c) | Body::Union(c) => self.natural(btf, c, depth)?.unwrap_or(1),
             // void, forward declarations, functions: no storage, so no constraint.
@@ -75,7 +68,7 @@ impl AlignCache {
             }
             max = max.max(a);
         }
-        Ok((c.size % max == 0).then_some(max))
+        Ok(c.size.is_multiple_of(max).then_some(max))
     }
 
     /// True if struct `c` needs `__attribute__((packed))` to get BTF's offsets and size.

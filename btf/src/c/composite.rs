@@ -23,19 +23,12 @@ struct Holes {
 
 impl<'b> Emitter<'b> {
     /// Writes `struct name { ... }` (no trailing `;`); anonymous when the type has no name.
-    pub fn composite_def(
-        &mut self,
-        id: TypeId,
-        is_union: bool,
-        c: &Composite<'b>,
-        lvl: usize,
-    ) -> Result<()> {
+    pub fn composite_def(&mut self, id: TypeId, is_union: bool, c: &Composite<'b>, lvl: usize) -> Result<()> {
         let name = self.btf.name_of(id)?;
         self.push(if is_union { "union" } else { "struct" });
         if !name.is_empty() {
             self.push(" ");
-            self.names
-                .write(&mut self.out, id, name, Namespace::Tag, false);
+            self.names.write(&mut self.out, id, name, Namespace::Tag, false);
         }
         self.push(" {");
         let packed = !is_union && self.align.is_packed(self.btf, c)?;
@@ -65,31 +58,14 @@ impl<'b> Emitter<'b> {
         Ok(())
     }
 
-    fn header_body(
-        &mut self,
-        id: TypeId,
-        is_union: bool,
-        c: &Composite<'b>,
-        packed: bool,
-        lvl: usize,
-    ) -> Result<()> {
+    fn header_body(&mut self, id: TypeId, is_union: bool, c: &Composite<'b>, packed: bool, lvl: usize) -> Result<()> {
         let mut off: u64 = 0;
         let mut prev_bitfield = false;
         for m in &c.members {
-            let m_align = if packed {
-                1
-            } else {
-                self.align.align_of(self.btf, m.type_id)?
-            };
+            let m_align = if packed { 1 } else { self.align.align_of(self.btf, m.type_id)? };
             let in_bitfield = prev_bitfield && m.bitfield_size != 0;
             if !is_union {
-                self.bit_padding(
-                    off,
-                    m.bit_offset as u64,
-                    m_align as u64,
-                    in_bitfield,
-                    lvl + 1,
-                );
+                self.bit_padding(off, m.bit_offset as u64, m_align as u64, in_bitfield, lvl + 1);
             }
             self.member_decl(m, lvl)?;
             if m.bitfield_size != 0 {
@@ -143,12 +119,7 @@ impl<'b> Emitter<'b> {
                 continue;
             }
             // The last piece: the smallest type that holds it reads best.
-            let (ty, _) = PADS
-                .iter()
-                .rev()
-                .find(|(_, b)| *b >= bits)
-                .copied()
-                .unwrap_or(("long", 64));
+            let (ty, _) = PADS.iter().rev().find(|(_, b)| *b >= bits).copied().unwrap_or(("long", 64));
             self.pad_field(ty, bits, lvl);
             cur += bits;
         }
@@ -181,30 +152,16 @@ impl<'b> Emitter<'b> {
             } else {
                 write!(self.out, "/* {:5} {:5} */", abs / 8, size)
             };
-            let m_end = start
-                + if m.bitfield_size != 0 {
-                    m.bitfield_size as u64
-                } else {
-                    8 * size as u64
-                };
+            let m_end = start + if m.bitfield_size != 0 { m.bitfield_size as u64 } else { 8 * size as u64 };
             end = if is_union { end.max(m_end) } else { m_end };
         }
         let size_bits = 8 * c.size as u64;
         if lvl == 0 {
             self.push("\n\n");
             self.indent(lvl + 1);
-            let _ = write!(
-                self.out,
-                "/* size: {}, members: {}",
-                c.size,
-                c.members.len()
-            );
+            let _ = write!(self.out, "/* size: {}, members: {}", c.size, c.members.len());
             if !is_union {
-                let _ = write!(
-                    self.out,
-                    ", holes: {}, sum holes: {}",
-                    holes.count, holes.bytes
-                );
+                let _ = write!(self.out, ", holes: {}, sum holes: {}", holes.count, holes.bytes);
                 if holes.bits != 0 {
                     let _ = write!(self.out, ", bit holes: {}", holes.bits);
                 }
@@ -214,7 +171,7 @@ impl<'b> Emitter<'b> {
                 let pad = size_bits - end;
                 self.push("\n");
                 self.indent(lvl + 1);
-                let _ = if pad % 8 == 0 {
+                let _ = if pad.is_multiple_of(8) {
                     write!(self.out, "/* padding: {} */", pad / 8)
                 } else {
                     write!(self.out, "/* padding: {} bits */", pad)
@@ -228,13 +185,9 @@ impl<'b> Emitter<'b> {
         holes.count += 1;
         self.push("\n\n");
         self.indent(lvl + 1);
-        let _ = if gap_bits % 8 == 0 {
+        let _ = if gap_bits.is_multiple_of(8) {
             holes.bytes += (gap_bits / 8) as u32;
-            writeln!(
-                self.out,
-                "/* XXX {} bytes hole, try to pack */",
-                gap_bits / 8
-            )
+            writeln!(self.out, "/* XXX {} bytes hole, try to pack */", gap_bits / 8)
         } else {
             holes.bits += gap_bits as u32;
             writeln!(self.out, "/* XXX {} bits hole, try to pack */", gap_bits)

@@ -20,34 +20,23 @@ impl<'b> Emitter<'b> {
         let mut cur = id;
         loop {
             if stack.len() > MAX_DEPTH {
-                return Err(CError::TooDeep {
-                    id,
-                    limit: MAX_DEPTH,
-                });
+                return Err(CError::TooDeep { id, limit: MAX_DEPTH });
             }
             let t = self.btf.type_by_id(cur)?;
             // Type tags are attributes C cannot spell without a macro; leave them out.
             // The compiler's own `__builtin_va_list` differs per target (BPF: `char *`, x86: a
             // 24-byte array), so spell out BTF's type to keep the kernel's layout.
-            let builtin =
-                matches!(t.body, Body::Typedef(_)) && super::order::is_builtin_typedef(t.name);
+            let builtin = matches!(t.body, Body::Typedef(_)) && super::order::is_builtin_typedef(t.name);
             if !matches!(t.body, Body::TypeTag(_)) && !builtin {
                 stack.push(cur);
             }
             cur = match &t.body {
                 Body::Typedef(x) if builtin => *x,
-                Body::Ptr(x)
-                | Body::Const(x)
-                | Body::Volatile(x)
-                | Body::Restrict(x)
-                | Body::TypeTag(x) => *x,
+                Body::Ptr(x) | Body::Const(x) | Body::Volatile(x) | Body::Restrict(x) | Body::TypeTag(x) => *x,
                 Body::Array(a) => a.elem,
                 Body::FuncProto(p) => p.ret,
                 Body::Func(_) | Body::Var(_) | Body::Datasec(_) | Body::DeclTag(_) => {
-                    return Err(CError::NotAType {
-                        id: cur,
-                        kind: t.kind().name(),
-                    });
+                    return Err(CError::NotAType { id: cur, kind: t.kind().name() });
                 }
                 _ => break,
             };
@@ -72,10 +61,7 @@ impl<'b> Emitter<'b> {
     /// Drops modifiers on arrays and functions: C has no such thing (GCC emits some anyway).
     fn drop_mods(&mut self, stack: &mut Vec<TypeId>) -> Result<()> {
         while let Some(&id) = stack.last() {
-            if !matches!(
-                self.btf.kind_of(id)?,
-                Kind::Const | Kind::Volatile | Kind::Restrict
-            ) {
+            if !matches!(self.btf.kind_of(id)?, Kind::Const | Kind::Volatile | Kind::Restrict) {
                 break;
             }
             stack.pop();
@@ -121,8 +107,7 @@ impl<'b> Emitter<'b> {
                         self.enum_def(id, t.kind() == Kind::Enum64, e, lvl)?;
                     } else {
                         self.push("enum ");
-                        self.names
-                            .write(&mut self.out, id, t.name, Namespace::Tag, false);
+                        self.names.write(&mut self.out, id, t.name, Namespace::Tag, false);
                     }
                 }
                 Body::Fwd { is_union } => {
@@ -131,8 +116,7 @@ impl<'b> Emitter<'b> {
                 }
                 Body::Typedef(_) => {
                     self.base_mods(stack)?;
-                    self.names
-                        .write(&mut self.out, id, t.name, Namespace::Ident, false);
+                    self.names.write(&mut self.out, id, t.name, Namespace::Ident, false);
                 }
                 Body::Ptr(_) => self.push(if last_was_ptr { "*" } else { " *" }),
                 Body::Const(_) => self.push(" const"),
@@ -190,10 +174,7 @@ impl<'b> Emitter<'b> {
                 }
                 Body::TypeTag(_) => {}
                 Body::Func(_) | Body::Var(_) | Body::Datasec(_) | Body::DeclTag(_) => {
-                    return Err(CError::NotAType {
-                        id,
-                        kind: t.kind().name(),
-                    });
+                    return Err(CError::NotAType { id, kind: t.kind().name() });
                 }
             }
             last_was_ptr = t.kind() == Kind::Ptr;
@@ -211,15 +192,13 @@ impl<'b> Emitter<'b> {
     /// `struct foo` / `union foo` for a named struct or union.
     pub fn struct_ref(&mut self, id: TypeId, is_union: bool, name: &'b str) {
         self.push(if is_union { "union " } else { "struct " });
-        self.names
-            .write(&mut self.out, id, name, Namespace::Tag, false);
+        self.names.write(&mut self.out, id, name, Namespace::Tag, false);
     }
 
     /// `struct foo` / `union foo` for a FWD (whose name never gets a suffix).
     pub fn fwd_ref(&mut self, id: TypeId, is_union: bool, name: &'b str) {
         self.push(if is_union { "union " } else { "struct " });
-        self.names
-            .write(&mut self.out, id, name, Namespace::Tag, true);
+        self.names.write(&mut self.out, id, name, Namespace::Tag, true);
     }
 }
 

@@ -28,10 +28,7 @@ fn signedness(signed: bool) -> &'static str {
 pub fn func_prototype(btf: &Btf, id: TypeId) -> Result<String> {
     let t = btf.type_by_id(id)?;
     let Body::Func(f) = t.body else {
-        return Err(CError::NotAType {
-            id,
-            kind: t.kind().name(),
-        });
+        return Err(CError::NotAType { id, kind: t.kind().name() });
     };
     let mut e = Emitter::new(btf, Style::Annotated, false);
     e.decl(f.proto, t.name, 0)?;
@@ -58,13 +55,7 @@ pub fn describe(btf: &Btf, id: TypeId) -> Result<String> {
             e.push(";\n");
         }
         Body::Enum(en) | Body::Enum64(en) => {
-            let _ = writeln!(
-                e.out,
-                ", size {}, {} values, {} */",
-                en.size,
-                en.values.len(),
-                signedness(en.signed)
-            );
+            let _ = writeln!(e.out, ", size {}, {} values, {} */", en.size, en.values.len(), signedness(en.signed));
             e.enum_def(id, matches!(t.body, Body::Enum64(_)), en, 0)?;
             e.push(";\n");
         }
@@ -87,11 +78,7 @@ pub fn describe(btf: &Btf, id: TypeId) -> Result<String> {
             let _ = writeln!(e.out, "/* sizeof({}) == {} */", t.name, i.size);
         }
         Body::Float { size } => {
-            let _ = writeln!(
-                e.out,
-                ", size {size} */\n/* sizeof({}) == {size} */",
-                t.name
-            );
+            let _ = writeln!(e.out, ", size {size} */\n/* sizeof({}) == {size} */", t.name);
         }
         Body::Var(v) => {
             let _ = writeln!(e.out, ", linkage {} */", v.linkage.name());
@@ -124,23 +111,13 @@ pub fn describe(btf: &Btf, id: TypeId) -> Result<String> {
         }
         Body::DeclTag(d) => {
             let target = btf.type_by_id(d.type_id)?;
-            let _ = write!(
-                e.out,
-                " on {} [{}] {}",
-                target.kind(),
-                d.type_id,
-                target.name
-            );
+            let _ = write!(e.out, " on {} [{}] {}", target.kind(), d.type_id, target.name);
             if d.component_idx >= 0 {
                 let _ = write!(e.out, ", component {}", d.component_idx);
             }
             e.push(" */\n");
         }
-        Body::TypeTag(x)
-        | Body::Ptr(x)
-        | Body::Const(x)
-        | Body::Volatile(x)
-        | Body::Restrict(x) => {
+        Body::TypeTag(x) | Body::Ptr(x) | Body::Const(x) | Body::Volatile(x) | Body::Restrict(x) => {
             let _ = writeln!(e.out, " -> {} [{x}] */", btf.kind_of(*x)?);
             e.decl(id, "", 0)?;
             e.push("\n");

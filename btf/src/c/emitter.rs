@@ -30,11 +30,7 @@ impl<'b> Emitter<'b> {
     pub fn new(btf: &'b Btf, style: Style, unique_names: bool) -> Self {
         Emitter {
             btf,
-            out: String::with_capacity(if style == Style::Header {
-                256 * 1024
-            } else {
-                4096
-            }),
+            out: String::with_capacity(if style == Style::Header { 256 * 1024 } else { 4096 }),
             names: Names::new(btf, unique_names),
             align: AlignCache::new(btf),
             style,
@@ -60,13 +56,7 @@ impl<'b> Emitter<'b> {
     /// Display width of the current line (tabs to multiples of 8), to line up comments.
     pub fn column(&self) -> usize {
         let line = self.out.rsplit('\n').next().unwrap_or("");
-        line.chars().fold(0, |col, c| {
-            if c == '\t' {
-                (col / 8 + 1) * 8
-            } else {
-                col + 1
-            }
-        })
+        line.chars().fold(0, |col, c| if c == '\t' { (col / 8 + 1) * 8 } else { col + 1 })
     }
 
     /// Pads the current line with tabs/spaces up to column `to` (at least one space).

@@ -14,8 +14,7 @@ impl<'b> Emitter<'b> {
         if !name.is_empty() {
             self.push(" ");
             // An enum without values is a forward declaration: it never clashes.
-            self.names
-                .write(&mut self.out, id, name, Namespace::Tag, e.values.is_empty());
+            self.names.write(&mut self.out, id, name, Namespace::Tag, e.values.is_empty());
         }
         if e.values.is_empty() {
             return Ok(());
@@ -56,9 +55,7 @@ fn size_attribute(is64: bool, e: &Enum<'_>) -> &'static str {
         1 => " __attribute__((mode(byte)))",
         2 => " __attribute__((mode(HI)))",
         // A 64-bit enum is 8 bytes by itself only if some value needs the upper half.
-        8 if !is64 || e.values.iter().all(|v| fits_i32_or_u32(v.value, e.signed)) => {
-            " __attribute__((mode(word)))"
-        }
+        8 if !is64 || e.values.iter().all(|v| fits_i32_or_u32(v.value, e.signed)) => " __attribute__((mode(word)))",
         _ => "",
     }
 }

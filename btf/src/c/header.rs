@@ -46,10 +46,7 @@ pub struct HeaderWriter<'b> {
 impl<'b> HeaderWriter<'b> {
     /// A writer for every type of `btf`.
     pub fn new(btf: &'b Btf) -> Self {
-        HeaderWriter {
-            e: Emitter::new(btf, Style::Header, true),
-            order: Order::new(btf),
-        }
+        HeaderWriter { e: Emitter::new(btf, Style::Header, true), order: Order::new(btf) }
     }
 
     /// Writes the whole header to `w` (buffered internally; no need to wrap `w`).
@@ -74,12 +71,7 @@ impl<'b> HeaderWriter<'b> {
         Ok(stats)
     }
 
-    fn flush_if_full(
-        &mut self,
-        w: &mut dyn Write,
-        stats: &mut HeaderStats,
-        at: usize,
-    ) -> Result<()> {
+    fn flush_if_full(&mut self, w: &mut dyn Write, stats: &mut HeaderStats, at: usize) -> Result<()> {
         if self.e.out.len() >= at {
             w.write_all(self.e.out.as_bytes())?;
             stats.bytes += self.e.out.len() as u64;
@@ -104,11 +96,7 @@ impl<'b> HeaderWriter<'b> {
         self.order.is_emitted(id)
             && matches!(
                 self.e.btf.type_by_id(id).map(|t| t.body),
-                Ok(Body::Struct(_)
-                    | Body::Union(_)
-                    | Body::Enum(_)
-                    | Body::Enum64(_)
-                    | Body::Typedef(_))
+                Ok(Body::Struct(_) | Body::Union(_) | Body::Enum(_) | Body::Enum64(_) | Body::Typedef(_))
             )
     }
 }

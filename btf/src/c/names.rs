@@ -60,14 +60,7 @@ impl<'b> Names<'b> {
 
     /// Appends the C name of type `id` (BTF name `name`) to `out`, fixing it on first use.
     /// `keep` marks names that never clash (forward declarations).
-    pub fn write(
-        &mut self,
-        out: &mut String,
-        id: TypeId,
-        name: &'b str,
-        ns: Namespace,
-        keep: bool,
-    ) {
+    pub fn write(&mut self, out: &mut String, id: TypeId, name: &'b str, ns: Namespace, keep: bool) {
         if !self.unique || name.is_empty() {
             out.push_str(name);
             return;
@@ -115,9 +108,7 @@ impl<'b> Names<'b> {
 
     /// True once `id`'s name has been fixed by printing it.
     pub fn is_resolved(&self, id: TypeId) -> bool {
-        self.state
-            .get(id as usize)
-            .is_some_and(|&s| s != UNRESOLVED)
+        self.state.get(id as usize).is_some_and(|&s| s != UNRESOLVED)
     }
 }
 
@@ -143,9 +134,6 @@ mod tests {
         assert_eq!(out, "foo foo___2 foo");
         assert_eq!(n.renamed(a), Some("foo___2"));
         n.write_enumerator(&mut out, "foo");
-        assert!(
-            out.ends_with(" foofoo"),
-            "{out}: idents are a separate namespace"
-        );
+        assert!(out.ends_with(" foofoo"), "{out}: idents are a separate namespace");
     }
 }

@@ -44,17 +44,11 @@ impl Order {
         if let Some(void) = state.first_mut() {
             *void = ORDERED | EMITTED;
         }
-        Order {
-            state,
-            queue: Vec::new(),
-        }
+        Order { state, queue: Vec::new() }
     }
 
     fn get(&self, id: TypeId) -> u8 {
-        self.state
-            .get(id as usize)
-            .copied()
-            .unwrap_or(ORDERED | EMITTED)
+        self.state.get(id as usize).copied().unwrap_or(ORDERED | EMITTED)
     }
 
     fn set(&mut self, id: TypeId, mask: u8, value: u8) {
@@ -79,25 +73,15 @@ impl Order {
         for id in btf.ids() {
             let t = btf.type_by_id(id)?;
             match &t.body {
-                Body::Int(_)
-                | Body::Float { .. }
-                | Body::Enum(_)
-                | Body::Enum64(_)
-                | Body::Fwd { .. } => {}
-                Body::Struct(c) | Body::Union(c) => c
-                    .members
-                    .iter()
-                    .for_each(|m| self.set(m.type_id, REFERENCED, REFERENCED)),
+                Body::Int(_) | Body::Float { .. } | Body::Enum(_) | Body::Enum64(_) | Body::Fwd { .. } => {}
+                Body::Struct(c) | Body::Union(c) => {
+                    c.members.iter().for_each(|m| self.set(m.type_id, REFERENCED, REFERENCED))
+                }
                 Body::FuncProto(p) => {
                     self.set(p.ret, REFERENCED, REFERENCED);
-                    p.params
-                        .iter()
-                        .for_each(|q| self.set(q.type_id, REFERENCED, REFERENCED));
+                    p.params.iter().for_each(|q| self.set(q.type_id, REFERENCED, REFERENCED));
                 }
-                Body::Datasec(d) => d
-                    .vars
-                    .iter()
-                    .for_each(|v| self.set(v.type_id, REFERENCED, REFERENCED)),
+                Body::Datasec(d) => d.vars.iter().for_each(|v| self.set(v.type_id, REFERENCED, REFERENCED)),
                 _ => {
                     if let Some(x) = t.ref_type() {
                         self.set(x, REFERENCED, REFERENCED);
@@ -111,10 +95,7 @@ impl Order {
     /// Walks `id`; true if it is a "strong" dependency (must be defined, not just declared).
     fn order(&mut self, btf: &Btf, id: TypeId, through_ptr: bool, depth: usize) -> Result<bool> {
         if depth > MAX_DEPTH {
-            return Err(CError::TooDeep {
-                id,
-                limit: MAX_DEPTH,
-            });
+            return Err(CError::TooDeep { id, limit: MAX_DEPTH });
         }
         let st = self.get(id) & ORDER_MASK;
         if st == ORDERED {
@@ -123,10 +104,7 @@ impl Order {
         let t = btf.type_by_id(id)?;
         if st == ORDERING {
             // A loop through a pointer to a named struct is fine: a forward declaration breaks it.
-            if matches!(t.body, Body::Struct(_) | Body::Union(_))
-                && through_ptr
-                && !t.name.is_empty()
-            {
+            if matches!(t.body, Body::Struct(_) | Body::Union(_)) && through_ptr && !t.name.is_empty() {
                 return Ok(false);
             }
             return Err(CError::Cycle { id });
@@ -195,18 +173,9 @@ impl Order {
 
     /// Writes whatever `id` needs before its use inside `cont_id` (0: `id` is a top-level
     /// definition, which is then written too).
-    pub fn emit(
-        &mut self,
-        e: &mut Emitter<'_>,
-        id: TypeId,
-        cont_id: TypeId,
-        depth: usize,
-    ) -> Result<()> {
+    pub fn emit(&mut self, e: &mut Emitter<'_>, id: TypeId, cont_id: TypeId, depth: usize) -> Result<()> {
         if depth > MAX_DEPTH {
-            return Err(CError::TooDeep {
-                id,
-                limit: MAX_DEPTH,
-            });
+            return Err(CError::TooDeep { id, limit: MAX_DEPTH });
         }
         let st = self.get(id);
         if st & EMIT_MASK == EMITTED {
@@ -245,11 +214,9 @@ impl Order {
                 }
                 self.set(id, EMIT_MASK, EMITTED);
             }
-            Body::Ptr(x)
-            | Body::Volatile(x)
-            | Body::Const(x)
-            | Body::Restrict(x)
-            | Body::TypeTag(x) => self.emit(e, *x, cont_id, depth + 1)?,
+            Body::Ptr(x) | Body::Volatile(x) | Body::Const(x) | Body::Restrict(x) | Body::TypeTag(x) => {
+                self.emit(e, *x, cont_id, depth + 1)?
+            }
             Body::Array(a) => self.emit(e, a.elem, cont_id, depth + 1)?,
             Body::Fwd { is_union } => {
                 e.fwd_ref(id, *is_union, t.name);
@@ -305,8 +272,7 @@ impl Order {
 /// `typedef <target> name;`
 fn typedef_def<'b>(e: &mut Emitter<'b>, id: TypeId, name: &'b str, target: TypeId) -> Result<()> {
     let mut c_name = String::with_capacity(name.len() + 5);
-    e.names
-        .write(&mut c_name, id, name, Namespace::Ident, false);
+    e.names.write(&mut c_name, id, name, Namespace::Ident, false);
     e.push("typedef ");
     e.decl(target, &c_name, 0)?;
     e.push(";\n\n");

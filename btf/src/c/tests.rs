@@ -7,14 +7,8 @@ use crate::write::BtfBuilder;
 use crate::Btf;
 
 fn proto(b: &mut BtfBuilder, ret: TypeId, params: &[(&str, TypeId)]) -> TypeId {
-    let params = params
-        .iter()
-        .map(|&(name, type_id)| Param { name, type_id })
-        .collect();
-    b.add(&Type {
-        name: "",
-        body: Body::FuncProto(FuncProto { ret, params }),
-    })
+    let params = params.iter().map(|&(name, type_id)| Param { name, type_id }).collect();
+    b.add(&Type { name: "", body: Body::FuncProto(FuncProto { ret, params }) })
 }
 
 fn wrap(b: &mut BtfBuilder, body: Body<'static>) -> TypeId {
@@ -22,14 +16,7 @@ fn wrap(b: &mut BtfBuilder, body: Body<'static>) -> TypeId {
 }
 
 fn array(b: &mut BtfBuilder, elem: TypeId, index: TypeId, n: u32) -> TypeId {
-    wrap(
-        b,
-        Body::Array(Array {
-            elem,
-            index,
-            nelems: n,
-        }),
-    )
+    wrap(b, Body::Array(Array { elem, index, nelems: n }))
 }
 
 fn header(btf: &Btf) -> String {
@@ -80,25 +67,11 @@ fn func_prototype_has_parameter_names() {
     let sock = b.struct_("sock", 4, &[("a", int, 0)]);
     let psock = b.ptr(sock);
     let p = proto(&mut b, int, &[("sk", psock)]);
-    let f = b.add(&Type {
-        name: "tcp_connect",
-        body: Body::Func(Func {
-            proto: p,
-            linkage: Linkage::Global,
-        }),
-    });
+    let f = b.add(&Type { name: "tcp_connect", body: Body::Func(Func { proto: p, linkage: Linkage::Global }) });
     let btf = Btf::parse(b.build()).unwrap();
-    assert_eq!(
-        func_prototype(&btf, f).unwrap(),
-        "int tcp_connect(struct sock *sk)"
-    );
+    assert_eq!(func_prototype(&btf, f).unwrap(), "int tcp_connect(struct sock *sk)");
     let text = describe(&btf, f).unwrap();
-    assert_eq!(
-        text,
-        format!(
-            "/* FUNC [{f}] tcp_connect, linkage global */\nint tcp_connect(struct sock *sk);\n"
-        )
-    );
+    assert_eq!(text, format!("/* FUNC [{f}] tcp_connect, linkage global */\nint tcp_connect(struct sock *sk);\n"));
 }
 
 #[test]
@@ -112,44 +85,18 @@ fn annotated_struct_shows_offsets_bitfields_holes_and_padding() {
         "s",
         false,
         32,
-        &[
-            ("a", int, 0, 0),
-            ("", inner, 64, 0),
-            ("f", uint, 128, 3),
-            ("g", uint, 131, 5),
-            ("z", int, 160, 0),
-        ],
+        &[("a", int, 0, 0), ("", inner, 64, 0), ("f", uint, 128, 3), ("g", uint, 131, 5), ("z", int, 160, 0)],
     );
     let btf = Btf::parse(b.build()).unwrap();
     let text = describe(&btf, s).unwrap();
-    assert!(
-        text.starts_with(&format!(
-            "/* STRUCT [{s}] s, size 32, 5 members */\nstruct s {{\n"
-        )),
-        "{text}"
-    );
-    assert!(
-        text.contains("/* XXX 4 bytes hole, try to pack */"),
-        "{text}"
-    );
+    assert!(text.starts_with(&format!("/* STRUCT [{s}] s, size 32, 5 members */\nstruct s {{\n")), "{text}");
+    assert!(text.contains("/* XXX 4 bytes hole, try to pack */"), "{text}");
     assert!(text.contains("\tunion {\n\t\tlong l;"), "{text}");
-    assert!(
-        text.contains("/*     8     8 */"),
-        "nested member at absolute offset 8: {text}"
-    );
+    assert!(text.contains("/*     8     8 */"), "nested member at absolute offset 8: {text}");
     assert!(text.contains("unsigned int g: 5;"), "{text}");
-    assert!(
-        text.contains("/*    16: 3    4 */"),
-        "bitfield g at byte 16 bit 3: {text}"
-    );
-    assert!(
-        text.contains("/* size: 32, members: 5, holes: 2, sum holes: 7 */"),
-        "{text}"
-    );
-    assert!(
-        text.contains("/* XXX 3 bytes hole, try to pack */"),
-        "{text}"
-    );
+    assert!(text.contains("/*    16: 3    4 */"), "bitfield g at byte 16 bit 3: {text}");
+    assert!(text.contains("/* size: 32, members: 5, holes: 2, sum holes: 7 */"), "{text}");
+    assert!(text.contains("/* XXX 3 bytes hole, try to pack */"), "{text}");
     assert!(text.contains("/* padding: 8 */"), "{text}");
 }
 
@@ -172,18 +119,10 @@ fn header_pads_packs_and_orders() {
     let pair_at = h.find("struct pair {").unwrap();
     let node_at = h.find("struct node {").unwrap();
     assert!(pair_at < node_at, "{h}");
-    assert!(
-        h.contains("struct pk {\n\tchar c;\n\tint i;\n} __attribute__((packed));"),
-        "{h}"
-    );
-    assert!(
-        h.contains("struct gap {\n\tint a;\n\tlong: 0;\n\tint: 32;\n\tint b;\n};"),
-        "{h}"
-    );
+    assert!(h.contains("struct pk {\n\tchar c;\n\tint i;\n} __attribute__((packed));"), "{h}");
+    assert!(h.contains("struct gap {\n\tint a;\n\tlong: 0;\n\tint: 32;\n\tint b;\n};"), "{h}");
     assert!(h.starts_with("#ifndef __VMLINUX_H__"));
-    assert!(h.contains(
-        "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)"
-    ));
+    assert!(h.contains("#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)"));
     let _ = (packed, gap);
 }
 
@@ -210,53 +149,17 @@ fn clashing_names_get_suffixes_and_enums_get_sizes() {
     let int = b.int("int", 4, true);
     b.struct_("dup", 4, &[("x", int, 0)]);
     b.struct_("dup", 8, &[("y", int, 32)]);
-    let small = Enum {
-        size: 1,
-        signed: false,
-        values: vec![EnumValue {
-            name: "A",
-            value: 1,
-        }],
-    };
-    b.add(&Type {
-        name: "e1",
-        body: Body::Enum(small),
-    });
-    let neg = Enum {
-        size: 8,
-        signed: true,
-        values: vec![EnumValue {
-            name: "M",
-            value: i64::MIN as u64,
-        }],
-    };
-    b.add(&Type {
-        name: "e64",
-        body: Body::Enum64(neg),
-    });
-    let dup_val = Enum {
-        size: 4,
-        signed: false,
-        values: vec![EnumValue {
-            name: "A",
-            value: 2,
-        }],
-    };
-    b.add(&Type {
-        name: "e2",
-        body: Body::Enum(dup_val),
-    });
+    let small = Enum { size: 1, signed: false, values: vec![EnumValue { name: "A", value: 1 }] };
+    b.add(&Type { name: "e1", body: Body::Enum(small) });
+    let neg = Enum { size: 8, signed: true, values: vec![EnumValue { name: "M", value: i64::MIN as u64 }] };
+    b.add(&Type { name: "e64", body: Body::Enum64(neg) });
+    let dup_val = Enum { size: 4, signed: false, values: vec![EnumValue { name: "A", value: 2 }] };
+    b.add(&Type { name: "e2", body: Body::Enum(dup_val) });
     let btf = Btf::parse(b.build()).unwrap();
     let h = header(&btf);
     assert!(h.contains("struct dup {\n\tint x;\n};"), "{h}");
-    assert!(
-        h.contains("struct dup___2 {\n\tint: 32;\n\tint y;\n};"),
-        "{h}"
-    );
-    assert!(
-        h.contains("enum e1 {\n\tA = 1,\n} __attribute__((mode(byte)));"),
-        "{h}"
-    );
+    assert!(h.contains("struct dup___2 {\n\tint: 32;\n\tint y;\n};"), "{h}");
+    assert!(h.contains("enum e1 {\n\tA = 1,\n} __attribute__((mode(byte)));"), "{h}");
     assert!(h.contains("M = (-9223372036854775807LL - 1),\n};"), "{h}");
     assert!(h.contains("A___2 = 2,"), "{h}");
 }
@@ -270,10 +173,7 @@ fn cycles_are_errors_not_hangs() {
     let s = b.next_id();
     b.struct_("loop", 4, &[("x", s, 0)]);
     let btf = Btf::parse(b.build()).unwrap();
-    assert!(matches!(
-        decl(&btf, p, "x"),
-        Err(super::CError::TooDeep { .. })
-    ));
+    assert!(matches!(decl(&btf, p, "x"), Err(super::CError::TooDeep { .. })));
     let mut out = Vec::new();
     assert!(write_header(&btf, &mut out).is_err());
 }

@@ -37,12 +37,7 @@ impl CoreCache {
     }
 
     /// The candidates of `local_id` in `target`, looking them up on first use.
-    pub(crate) fn candidates(
-        &mut self,
-        local: &Btf,
-        local_id: TypeId,
-        target: &Btf,
-    ) -> Result<Vec<TypeId>, Why> {
+    pub(crate) fn candidates(&mut self, local: &Btf, local_id: TypeId, target: &Btf) -> Result<Vec<TypeId>, Why> {
         if let Some(c) = self.cands.get(&local_id) {
             return Ok(c.clone());
         }
@@ -64,16 +59,10 @@ impl CoreCache {
 ///
 /// Looked up by the exact essential name, so a target type that itself carries a flavor
 /// suffix (`foo___2`) is not found; kernel BTF has none.
-pub(crate) fn find_candidates(
-    local: &Btf,
-    local_id: TypeId,
-    target: &Btf,
-) -> Result<Vec<TypeId>, Why> {
+pub(crate) fn find_candidates(local: &Btf, local_id: TypeId, target: &Btf) -> Result<Vec<TypeId>, Why> {
     let lt = local.type_by_id(local_id)?;
     if lt.name.is_empty() {
-        return Err(Why::msg(
-            "CO-RE cannot relocate anonymous types (there is no name to look up in the target)",
-        ));
+        return Err(Why::msg("CO-RE cannot relocate anonymous types (there is no name to look up in the target)"));
     }
     let want = essential(lt.name);
     let mut out = Vec::new();

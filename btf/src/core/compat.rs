@@ -31,12 +31,7 @@ fn int_offset(body: &Body<'_>) -> u8 {
 /// Field types: any two structs/unions match; pointers and floats always; ints unless one
 /// is a legacy bitfield int (offset ≠ 0), whatever their size or sign; enums and fwds if their
 /// essential names are equal or one is anonymous; arrays by element type, ignoring length.
-pub(crate) fn fields_are_compat(
-    local: &Btf,
-    lid: TypeId,
-    target: &Btf,
-    tid: TypeId,
-) -> Result<bool, Why> {
+pub(crate) fn fields_are_compat(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId) -> Result<bool, Why> {
     let (mut lid, mut tid) = (lid, tid);
     for _ in 0..MAX_DEPTH {
         lid = local.skip_mods_and_typedefs(lid)?;
@@ -65,9 +60,7 @@ pub(crate) fn fields_are_compat(
             _ => false,
         });
     }
-    Err(Why::msg(format!(
-        "field types nest deeper than {MAX_DEPTH} levels (a cycle?)"
-    )))
+    Err(Why::msg(format!("field types nest deeper than {MAX_DEPTH} levels (a cycle?)")))
 }
 
 /// Whole types (called with root types whose essential names already match): kinds must be
@@ -75,22 +68,11 @@ pub(crate) fn fields_are_compat(
 /// void then match without looking inside; ints unless legacy bitfield ints; pointers and
 /// arrays by their targets; function prototypes by arity, parameter and return types.
 /// Floats and everything else do not match (as in libbpf).
-pub fn types_are_compat(
-    local: &Btf,
-    lid: TypeId,
-    target: &Btf,
-    tid: TypeId,
-) -> Result<bool, String> {
+pub fn types_are_compat(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId) -> Result<bool, String> {
     types_compat_level(local, lid, target, tid, TYPES_COMPAT_LEVELS).map_err(|w| w.to_string())
 }
 
-pub(crate) fn types_compat_level(
-    local: &Btf,
-    lid: TypeId,
-    target: &Btf,
-    tid: TypeId,
-    level: u32,
-) -> Result<bool, Why> {
+pub(crate) fn types_compat_level(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId, level: u32) -> Result<bool, Why> {
     if !kinds_compatible(local.kind_of(lid)?, target.kind_of(tid)?) {
         return Ok(false);
     }
@@ -104,15 +86,9 @@ pub(crate) fn types_compat_level(
             return Ok(false);
         }
         match (&lt.body, &tt.body) {
-            (
-                Body::Void
-                | Body::Struct(_)
-                | Body::Union(_)
-                | Body::Enum(_)
-                | Body::Enum64(_)
-                | Body::Fwd { .. },
-                _,
-            ) => return Ok(true),
+            (Body::Void | Body::Struct(_) | Body::Union(_) | Body::Enum(_) | Body::Enum64(_) | Body::Fwd { .. }, _) => {
+                return Ok(true)
+            }
             (Body::Int(_), _) => return Ok(int_offset(&lt.body) == 0 && int_offset(&tt.body) == 0),
             (Body::Ptr(l), Body::Ptr(t)) => (lid, tid) = (*l, *t),
             (Body::Array(l), Body::Array(t)) => (lid, tid) = (l.elem, t.elem),
@@ -124,10 +100,7 @@ pub(crate) fn types_compat_level(
                     if level == 0 {
                         return Err(Why::msg("function prototypes nest too deeply"));
                     }
-                    let (l, t) = (
-                        local.skip_mods_and_typedefs(l.type_id)?,
-                        target.skip_mods_and_typedefs(t.type_id)?,
-                    );
+                    let (l, t) = (local.skip_mods_and_typedefs(l.type_id)?, target.skip_mods_and_typedefs(t.type_id)?);
                     if !types_compat_level(local, l, target, t, level - 1)? {
                         return Ok(false);
                     }
@@ -137,7 +110,5 @@ pub(crate) fn types_compat_level(
             _ => return Ok(false),
         }
     }
-    Err(Why::msg(format!(
-        "types nest deeper than {MAX_DEPTH} levels (a cycle?)"
-    )))
+    Err(Why::msg(format!("types nest deeper than {MAX_DEPTH} levels (a cycle?)")))
 }

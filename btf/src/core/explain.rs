@@ -64,32 +64,17 @@ impl CoreResolution {
             return out;
         }
         if self.candidates.is_empty() {
-            out.push(format!(
-                "no type in the target has the essential name of {}",
-                self.local_type.name
-            ));
+            out.push(format!("no type in the target has the essential name of {}", self.local_type.name));
         } else {
             let list: Vec<String> = self
                 .candidates
                 .iter()
-                .map(|c| {
-                    format!(
-                        "{c} ({})",
-                        if self.matched.contains(&c.id) {
-                            "matches"
-                        } else {
-                            "does not match"
-                        }
-                    )
-                })
+                .map(|c| format!("{c} ({})", if self.matched.contains(&c.id) { "matches" } else { "does not match" }))
                 .collect();
             out.push(format!("candidates: {}", list.join(", ")));
         }
         if let Some(t) = &self.target {
-            out.push(format!(
-                "target: {} = {} ({}), bit offset {}",
-                t.ty, t.spec, t.raw, t.bit_offset
-            ));
+            out.push(format!("target: {} = {} ({}), bit offset {}", t.ty, t.spec, t.raw, t.bit_offset));
         }
         out.push(if self.validate {
             format!("the instruction must hold the local value {} before patching", self.local_value)

@@ -65,10 +65,7 @@ pub(crate) fn match_level(
             (Body::Enum(le) | Body::Enum64(le), Body::Enum(te) | Body::Enum64(te)) => {
                 return Ok(le.size == te.size
                     && le.values.len() <= te.values.len()
-                    && le
-                        .values
-                        .iter()
-                        .all(|l| te.values.iter().any(|t| names_match(l.name, t.name))));
+                    && le.values.iter().all(|l| te.values.iter().any(|t| names_match(l.name, t.name))));
             }
             (Body::Struct(lc) | Body::Union(lc), _) => {
                 if behind_ptr {
@@ -87,14 +84,7 @@ pub(crate) fn match_level(
                 for lm in &lc.members {
                     let mut found = false;
                     for tm in tc.members.iter().filter(|tm| names_match(lm.name, tm.name)) {
-                        if match_level(
-                            local,
-                            lm.type_id,
-                            target,
-                            tm.type_id,
-                            behind_ptr,
-                            level - 1,
-                        )? {
+                        if match_level(local, lm.type_id, target, tm.type_id, behind_ptr, level - 1)? {
                             found = true;
                             break;
                         }
@@ -105,9 +95,7 @@ pub(crate) fn match_level(
                 }
                 return Ok(true);
             }
-            (Body::Int(l), Body::Int(t)) => {
-                return Ok(l.size == t.size && l.encoding.signed == t.encoding.signed)
-            }
+            (Body::Int(l), Body::Int(t)) => return Ok(l.size == t.size && l.encoding.signed == t.encoding.signed),
             (Body::Ptr(l), Body::Ptr(t)) => {
                 behind_ptr = true;
                 (lid, tid) = (*l, *t);
@@ -132,7 +120,5 @@ pub(crate) fn match_level(
             _ => return Ok(false),
         }
     }
-    Err(Why::msg(format!(
-        "types nest deeper than {MAX_DEPTH} levels (a cycle?)"
-    )))
+    Err(Why::msg(format!("types nest deeper than {MAX_DEPTH} levels (a cycle?)")))
 }

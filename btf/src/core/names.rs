@@ -35,10 +35,7 @@ pub fn type_display(btf: &Btf, id: TypeId) -> Result<String> {
         Body::Struct(_) => format!("struct {name}"),
         Body::Union(_) => format!("union {name}"),
         Body::Enum(_) | Body::Enum64(_) => format!("enum {name}"),
-        Body::Fwd { is_union } => format!(
-            "{} {name} (fwd)",
-            if *is_union { "union" } else { "struct" }
-        ),
+        Body::Fwd { is_union } => format!("{} {name} (fwd)", if *is_union { "union" } else { "struct" }),
         Body::Typedef(_) => format!("typedef {name}"),
         Body::Int(_) | Body::Float { .. } => name.to_owned(),
         other => format!("{} {name}", other.kind().name().to_ascii_lowercase()),

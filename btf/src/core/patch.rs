@@ -47,34 +47,16 @@ pub enum PatchOutcome {
 impl fmt::Display for PatchOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PatchOutcome::Patched {
-                relo_idx,
-                insn_idx,
-                field,
-                old,
-                new,
-                size,
-            } => {
-                write!(
-                    f,
-                    "relo #{relo_idx}: insn #{insn_idx} {field} {old} -> {new}"
-                )?;
+            PatchOutcome::Patched { relo_idx, insn_idx, field, old, new, size } => {
+                write!(f, "relo #{relo_idx}: insn #{insn_idx} {field} {old} -> {new}")?;
                 if let Some((o, n)) = size {
                     write!(f, ", access size {o} -> {n} bytes")?;
                 }
                 Ok(())
             }
-            PatchOutcome::Poisoned {
-                relo_idx,
-                insns,
-                reason,
-            } => {
+            PatchOutcome::Poisoned { relo_idx, insns, reason } => {
                 let list: Vec<String> = insns.iter().map(|i| format!("#{i}")).collect();
-                write!(
-                    f,
-                    "relo #{relo_idx}: insn {} poisoned (call {POISON_CALL_IMM:#x}): {reason}",
-                    list.join(", ")
-                )
+                write!(f, "relo #{relo_idx}: insn {} poisoned (call {POISON_CALL_IMM:#x}): {reason}", list.join(", "))
             }
         }
     }
@@ -82,13 +64,7 @@ impl fmt::Display for PatchOutcome {
 
 /// The poison call instruction.
 pub fn poison_insn() -> Insn {
-    Insn {
-        code: insn::CALL,
-        dst: 0,
-        src: 0,
-        off: 0,
-        imm: POISON_CALL_IMM,
-    }
+    Insn { code: insn::CALL, dst: 0, src: 0, off: 0, imm: POISON_CALL_IMM }
 }
 
 /// Which relocation poisoned which instruction, to explain a verifier rejection.
@@ -105,10 +81,7 @@ impl PoisonLog {
 
     /// Records a patch outcome (only poisonings are kept).
     pub fn record(&mut self, outcome: &PatchOutcome) {
-        if let PatchOutcome::Poisoned {
-            relo_idx, insns, ..
-        } = outcome
-        {
+        if let PatchOutcome::Poisoned { relo_idx, insns, .. } = outcome {
             self.entries.extend(insns.iter().map(|&i| (i, *relo_idx)));
         }
     }
@@ -122,32 +95,16 @@ impl PoisonLog {
 /// The relocation that poisoned instruction `insn_idx`, for a verifier message like
 /// `invalid func unknown#195896080` at that instruction.
 pub fn poison_reloc_index(log: &PoisonLog, insn_idx: usize) -> Option<usize> {
-    log.entries
-        .iter()
-        .rev()
-        .find(|(i, _)| *i == insn_idx)
-        .map(|(_, r)| *r)
+    log.entries.iter().rev().find(|(i, _)| *i == insn_idx).map(|(_, r)| *r)
 }
 
 /// Applies `res` to the instruction at `insn_idx` of `insns` (the index is the caller's: for a
 /// program cut out of its section, rebase `res.insn_idx` first).
-pub fn patch(
-    insns: &mut [Insn],
-    insn_idx: usize,
-    res: &CoreResolution,
-) -> CoreResult<PatchOutcome> {
+pub fn patch(insns: &mut [Insn], insn_idx: usize, res: &CoreResolution) -> CoreResult<PatchOutcome> {
     let relo = res.relo_idx;
-    let err = |reason: String| CoreError::Patch {
-        relo,
-        insn: insn_idx,
-        reason,
-    };
+    let err = |reason: String| CoreError::Patch { relo, insn: insn_idx, reason };
     let count = insns.len();
-    let ins = *insns.get(insn_idx).ok_or_else(|| {
-        err(format!(
-            "out of range: the program has {count} instructions"
-        ))
-    })?;
+    let ins = *insns.get(insn_idx).ok_or_else(|| err(format!("out of range: the program has {count} instructions")))?;
     let Some(new_val) = res.target_value else {
         return poison(insns, insn_idx, res, poison_reason(res));
     };
@@ -163,33 +120,21 @@ pub fn patch(
     match ins.class() {
         class::ALU | class::ALU64 => {
             if ins.code & insn::src::X != 0 {
-                return Err(err(format!(
-                    "ALU instruction {:#04x} takes a register, not an immediate",
-                    ins.code
-                )));
+                return Err(err(format!("ALU instruction {:#04x} takes a register, not an immediate", ins.code)));
             }
             // The immediate widens with its sign before the comparison, as in libbpf.
             if res.validate && ins.imm as i64 as u64 != orig {
                 return Err(mismatch("imm", ins.imm as i64));
             }
             insns[insn_idx].imm = new_val as i32;
-            Ok(patched(
-                res,
-                insn_idx,
-                "imm",
-                ins.imm as i64,
-                new_val as i32 as i64,
-                None,
-            ))
+            Ok(patched(res, insn_idx, "imm", ins.imm as i64, new_val as i32 as i64, None))
         }
         class::LDX | class::ST | class::STX => {
             if res.validate && ins.off as i64 as u64 != orig {
                 return Err(mismatch("off", ins.off as i64));
             }
             if new_val > i16::MAX as u64 {
-                return Err(err(format!(
-                    "offset {new_val} does not fit the 16-bit offset field"
-                )));
+                return Err(err(format!("offset {new_val} does not fit the 16-bit offset field")));
             }
             if let Some(problem) = &res.size_problem {
                 return poison(insns, insn_idx, res, problem.clone());
@@ -203,25 +148,15 @@ pub fn patch(
                             res.local_size
                         )));
                     }
-                    let bits = size_bits(new_sz).ok_or_else(|| {
-                        err(format!(
-                            "the target field's {new_sz} bytes is not a load/store size"
-                        ))
-                    })?;
+                    let bits = size_bits(new_sz)
+                        .ok_or_else(|| err(format!("the target field's {new_sz} bytes is not a load/store size")))?;
                     insns[insn_idx].code = (ins.code & !0x18) | bits;
                     Some((cur, new_sz))
                 }
                 None => None,
             };
             insns[insn_idx].off = new_val as i16;
-            Ok(patched(
-                res,
-                insn_idx,
-                "off",
-                ins.off as i64,
-                new_val as i64,
-                size,
-            ))
+            Ok(patched(res, insn_idx, "off", ins.off as i64, new_val as i64, size))
         }
         class::LD => {
             let next = insns.get(insn_idx + 1).copied();
@@ -242,14 +177,7 @@ pub fn patch(
             }
             insns[insn_idx].imm = new_val as u32 as i32;
             insns[insn_idx + 1].imm = (new_val >> 32) as u32 as i32;
-            Ok(patched(
-                res,
-                insn_idx,
-                "imm64",
-                imm as i64,
-                new_val as i64,
-                None,
-            ))
+            Ok(patched(res, insn_idx, "imm64", imm as i64, new_val as i64, None))
         }
         _ => Err(err(format!(
             "code {:#04x} (dst r{}, src r{}, off {}, imm {}) is not an instruction CO-RE can patch",
@@ -266,14 +194,7 @@ fn patched(
     new: i64,
     size: Option<(u32, u32)>,
 ) -> PatchOutcome {
-    PatchOutcome::Patched {
-        relo_idx: res.relo_idx,
-        insn_idx,
-        field,
-        old,
-        new,
-        size,
-    }
+    PatchOutcome::Patched { relo_idx: res.relo_idx, insn_idx, field, old, new, size }
 }
 
 fn size_bits(bytes: u32) -> Option<u8> {
@@ -302,12 +223,7 @@ pub(crate) fn poison_reason(res: &CoreResolution) -> String {
     }
 }
 
-fn poison(
-    insns: &mut [Insn],
-    insn_idx: usize,
-    res: &CoreResolution,
-    reason: String,
-) -> CoreResult<PatchOutcome> {
+fn poison(insns: &mut [Insn], insn_idx: usize, res: &CoreResolution, reason: String) -> CoreResult<PatchOutcome> {
     let mut slots = vec![insn_idx];
     // Poison the second ld_imm64 slot too, so the verifier does not stumble on "unknown opcode 00".
     if insns[insn_idx].is_ld_imm64() {
@@ -323,9 +239,5 @@ fn poison(
     for &i in &slots {
         insns[i] = poison_insn();
     }
-    Ok(PatchOutcome::Poisoned {
-        relo_idx: res.relo_idx,
-        insns: slots,
-        reason,
-    })
+    Ok(PatchOutcome::Poisoned { relo_idx: res.relo_idx, insns: slots, reason })
 }

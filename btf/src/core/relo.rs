@@ -123,10 +123,7 @@ impl RelocKind {
     pub fn is_existence(self) -> bool {
         matches!(
             self,
-            RelocKind::FieldExists
-                | RelocKind::TypeExists
-                | RelocKind::EnumvalExists
-                | RelocKind::TypeMatches
+            RelocKind::FieldExists | RelocKind::TypeExists | RelocKind::EnumvalExists | RelocKind::TypeMatches
         )
     }
 }

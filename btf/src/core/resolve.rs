@@ -65,8 +65,7 @@ pub struct CoreResolution {
 impl CoreResolution {
     /// The memory access size the instruction should get, when it changes.
     pub fn new_size(&self) -> Option<u32> {
-        (self.target_value.is_some() && self.local_size != self.target_size)
-            .then_some(self.target_size)
+        (self.target_value.is_some() && self.local_size != self.target_size).then_some(self.target_size)
     }
 
     /// True when the instruction will be poisoned.
@@ -86,10 +85,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn err(&self, w: Why, spec: &str) -> CoreError {
         match w {
-            Why::Btf(source) => CoreError::Btf {
-                relo: self.relo_idx,
-                source,
-            },
+            Why::Btf(source) => CoreError::Btf { relo: self.relo_idx, source },
             Why::Msg(reason) => CoreError::Unsatisfiable {
                 relo: self.relo_idx,
                 kind: self.relo.kind.libbpf_name(),
@@ -100,12 +96,7 @@ impl Ctx<'_> {
     }
 
     fn bad_relo(&self, ty: &TypeRef, reason: String) -> CoreError {
-        CoreError::BadRelo {
-            relo: self.relo_idx,
-            kind: self.relo.kind.libbpf_name(),
-            ty: ty.clone(),
-            reason,
-        }
+        CoreError::BadRelo { relo: self.relo_idx, kind: self.relo.kind.libbpf_name(), ty: ty.clone(), reason }
     }
 }
 
@@ -122,22 +113,11 @@ pub fn relocate(
     relo_idx: usize,
     cache: &mut CoreCache,
 ) -> CoreResult<CoreResolution> {
-    let cx = Ctx {
-        local,
-        target,
-        relo,
-        relo_idx,
-    };
-    let local_type = TypeRef {
-        id: relo.type_id,
-        name: type_display(local, relo.type_id).map_err(btf_err(relo_idx))?,
-    };
-    let insn_idx = relo.insn_idx().ok_or_else(|| {
-        cx.bad_relo(
-            &local_type,
-            format!("insn_off {} is not a multiple of 8", relo.insn_off),
-        )
-    })?;
+    let cx = Ctx { local, target, relo, relo_idx };
+    let local_type = TypeRef { id: relo.type_id, name: type_display(local, relo.type_id).map_err(btf_err(relo_idx))? };
+    let insn_idx = relo
+        .insn_idx()
+        .ok_or_else(|| cx.bad_relo(&local_type, format!("insn_off {} is not a multiple of 8", relo.insn_off)))?;
     let spec = parse_spec(local, relo).map_err(|reason| CoreError::BadSpec {
         relo: relo_idx,
         access: relo.access.clone(),
@@ -167,36 +147,19 @@ pub fn relocate(
         return Ok(res);
     }
     let endian = target.endian();
-    let local_calc =
-        calc(relo.kind, Some(&spec), local, endian).map_err(|w| cx.err(w, &local_spec))?;
-    let Calc::Value {
-        val,
-        field_size: local_size,
-        field_type: local_field,
-        validate,
-    } = local_calc
-    else {
+    let local_calc = calc(relo.kind, Some(&spec), local, endian).map_err(|w| cx.err(w, &local_spec))?;
+    let Calc::Value { val, field_size: local_size, field_type: local_field, validate } = local_calc else {
         return Err(cx.err(Why::msg("the local side cannot be missing"), &local_spec));
     };
     (res.local_value, res.validate, res.local_size) = (val, validate, local_size);
 
-    let cands = cache
-        .candidates(local, relo.type_id, target)
-        .map_err(|w| match w {
-            Why::Btf(source) => CoreError::Btf {
-                relo: relo_idx,
-                source,
-            },
-            Why::Msg(reason) => cx.bad_relo(&local_type, reason),
-        })?;
+    let cands = cache.candidates(local, relo.type_id, target).map_err(|w| match w {
+        Why::Btf(source) => CoreError::Btf { relo: relo_idx, source },
+        Why::Msg(reason) => cx.bad_relo(&local_type, reason),
+    })?;
     res.candidates = cands
         .iter()
-        .map(|&id| {
-            Ok(TypeRef {
-                id,
-                name: type_display(target, id)?,
-            })
-        })
+        .map(|&id| Ok(TypeRef { id, name: type_display(target, id)? }))
         .collect::<Result<_, crate::error::BtfError>>()
         .map_err(btf_err(relo_idx))?;
     let (winner, matched) = match_candidates(&cx, &spec, &local_spec, &res.candidates)?;
@@ -211,11 +174,7 @@ pub fn relocate(
                 ty,
                 spec: tspec.describe(target),
                 // Type relocations have no path; keep the recorded "0" so texts compare equal.
-                raw: if relo.kind.is_type_based() {
-                    relo.access.clone()
-                } else {
-                    tspec.raw_text()
-                },
+                raw: if relo.kind.is_type_based() { relo.access.clone() } else { tspec.raw_text() },
                 bit_offset: tspec.bit_offset,
             });
             tcalc
@@ -223,18 +182,12 @@ pub fn relocate(
         None => calc(relo.kind, None, target, endian).map_err(|w| cx.err(w, &local_spec))?,
     };
     res.target_value = None;
-    if let Calc::Value {
-        val,
-        field_size,
-        field_type,
-        ..
-    } = target_calc
-    {
+    if let Calc::Value { val, field_size, field_type, .. } = target_calc {
         res.target_value = Some(val);
         res.target_size = field_size;
         if relo.kind.is_field_based() && local_size != field_size {
-            res.size_problem = size_change_problem(local, local_field, target, field_type)
-                .map_err(btf_err(relo_idx))?;
+            res.size_problem =
+                size_change_problem(local, local_field, target, field_type).map_err(btf_err(relo_idx))?;
         }
     }
     Ok(res)
@@ -251,18 +204,14 @@ fn match_candidates(
     let mut first: Option<Winner> = None;
     let mut matched = Vec::new();
     for cref in candidates {
-        let Some(tspec) =
-            match_spec(cx.local, spec, cx.target, cref.id).map_err(|w| cx.err(w, local_spec))?
-        else {
+        let Some(tspec) = match_spec(cx.local, spec, cx.target, cref.id).map_err(|w| cx.err(w, local_spec))? else {
             continue;
         };
         let tcalc = calc(cx.relo.kind, Some(&tspec), cx.target, cx.target.endian())
             .map_err(|w| cx.err(w, &tspec.describe(cx.target)))?;
         match &first {
             Some((fref, fspec, fcalc)) => {
-                if let Some((first_value, second_value)) =
-                    disagreement(fspec, fcalc, &tspec, &tcalc)
-                {
+                if let Some((first_value, second_value)) = disagreement(fspec, fcalc, &tspec, &tcalc) {
                     return Err(CoreError::Ambiguous(Box::new(Ambiguity {
                         relo: cx.relo_idx,
                         kind: cx.relo.kind.libbpf_name(),
@@ -284,10 +233,7 @@ fn match_candidates(
 /// How two matching candidates differ, if they do: first the field position, then the value.
 fn disagreement(a: &Spec, a_calc: &Calc, b: &Spec, b_calc: &Calc) -> Option<(String, String)> {
     if a.bit_offset != b.bit_offset {
-        Some((
-            format!("bit offset {}", a.bit_offset),
-            format!("bit offset {}", b.bit_offset),
-        ))
+        Some((format!("bit offset {}", a.bit_offset), format!("bit offset {}", b.bit_offset)))
     } else if calc_value(a_calc) != calc_value(b_calc) {
         Some((describe_calc(a_calc), describe_calc(b_calc)))
     } else {

@@ -45,29 +45,18 @@ pub struct Spec {
 impl Spec {
     /// An empty spec rooted at `root` (type-based relocations stay empty).
     pub(crate) fn empty(kind: RelocKind, root: TypeId) -> Spec {
-        Spec {
-            kind,
-            root_type_id: root,
-            raw: Vec::new(),
-            accessors: Vec::new(),
-            bit_offset: 0,
-        }
+        Spec { kind, root_type_id: root, raw: Vec::new(), accessors: Vec::new(), bit_offset: 0 }
     }
 
     /// The raw path as an access string (`0:0:12`).
     pub fn raw_text(&self) -> String {
-        self.raw
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(":")
+        self.raw.iter().map(u32::to_string).collect::<Vec<_>>().join(":")
     }
 
     /// Human text: `struct sock::__sk_common.skc_dport`, `struct foo[1]::arr[3]`,
     /// `enum e::VAL`, or just the root type for type relocations.
     pub fn describe(&self, btf: &Btf) -> String {
-        let mut s = type_display(btf, self.root_type_id)
-            .unwrap_or_else(|_| format!("type [{}]", self.root_type_id));
+        let mut s = type_display(btf, self.root_type_id).unwrap_or_else(|_| format!("type [{}]", self.root_type_id));
         if self.kind.is_type_based() {
             return s;
         }
@@ -88,9 +77,7 @@ impl Spec {
 
     pub(crate) fn push_raw(&mut self, idx: u32) -> Result<(), Why> {
         if self.raw.len() >= MAX_SPEC_LEN {
-            return Err(Why::msg(format!(
-                "access path is deeper than {MAX_SPEC_LEN} steps"
-            )));
+            return Err(Why::msg(format!("access path is deeper than {MAX_SPEC_LEN} steps")));
         }
         self.raw.push(idx);
         Ok(())
@@ -122,27 +109,19 @@ pub fn parse_access(access: &str) -> Result<Vec<u32>, String> {
         if out.len() == MAX_SPEC_LEN {
             return Err(format!("more than {MAX_SPEC_LEN} steps"));
         }
-        out.push(
-            part.parse::<u32>()
-                .map_err(|_| format!("index {part} is too large"))?,
-        );
+        out.push(part.parse::<u32>().map_err(|_| format!("index {part} is too large"))?);
     }
     Ok(out)
 }
 
 /// True when the array reached through `parent` (the accessor before it) is a flexible array
 /// member: zero elements and the last member of its struct.
-pub(crate) fn is_flex_array(
-    btf: &Btf,
-    parent: Option<&Accessor>,
-    nelems: u32,
-) -> Result<bool, Why> {
+pub(crate) fn is_flex_array(btf: &Btf, parent: Option<&Accessor>, nelems: u32) -> Result<bool, Why> {
     let Some(parent) = parent.filter(|p| p.name.is_some() && nelems == 0) else {
         return Ok(false);
     };
     let t = btf.type_by_id(parent.type_id)?;
-    Ok(t.members()
-        .is_some_and(|m| parent.idx as usize + 1 == m.len()))
+    Ok(t.members().is_some_and(|m| parent.idx as usize + 1 == m.len()))
 }
 
 /// Parses the relocation's access string against the local type.
@@ -154,10 +133,7 @@ fn parse_inner(btf: &Btf, relo: &CoreRelo) -> Result<Spec, Why> {
     let mut spec = Spec::empty(relo.kind, relo.type_id);
     if relo.kind.is_type_based() {
         if relo.access != "0" {
-            return Err(Why::msg(format!(
-                "type relocations use access string \"0\", not \"{}\"",
-                relo.access
-            )));
+            return Err(Why::msg(format!("type relocations use access string \"0\", not \"{}\"", relo.access)));
         }
         return Ok(spec);
     }
@@ -168,34 +144,18 @@ fn parse_inner(btf: &Btf, relo: &CoreRelo) -> Result<Spec, Why> {
         let t = btf.type_by_id(id)?;
         let values = match &t.body {
             Body::Enum(e) | Body::Enum64(e) => &e.values,
-            _ => {
-                return Err(Why::msg(format!(
-                    "enum value relocation on a {}, not an enum",
-                    t.kind()
-                )))
-            }
+            _ => return Err(Why::msg(format!("enum value relocation on a {}, not an enum", t.kind()))),
         };
         if spec.raw.len() > 1 {
             return Err(Why::msg("enum value relocations take a single index"));
         }
         let v = values.get(first as usize).ok_or_else(|| {
-            Why::msg(format!(
-                "enumerator index {first} is out of range (the enum has {})",
-                values.len()
-            ))
+            Why::msg(format!("enumerator index {first} is out of range (the enum has {})", values.len()))
         })?;
-        spec.accessors.push(Accessor {
-            type_id: id,
-            idx: first,
-            name: Some(v.name.to_owned()),
-        });
+        spec.accessors.push(Accessor { type_id: id, idx: first, name: Some(v.name.to_owned()) });
         return Ok(spec);
     }
-    spec.accessors.push(Accessor {
-        type_id: id,
-        idx: first,
-        name: None,
-    });
+    spec.accessors.push(Accessor { type_id: id, idx: first, name: None });
     spec.add_elems(btf, id, first)?;
     for (step, &idx) in spec.raw.clone().iter().enumerate().skip(1) {
         id = btf.skip_mods_and_typedefs(id)?;
@@ -203,19 +163,11 @@ fn parse_inner(btf: &Btf, relo: &CoreRelo) -> Result<Spec, Why> {
         match &t.body {
             Body::Struct(c) | Body::Union(c) => {
                 let m = c.members.get(idx as usize).ok_or_else(|| {
-                    Why::msg(format!(
-                        "member index {idx} is out of range ({} has {})",
-                        t.name,
-                        c.members.len()
-                    ))
+                    Why::msg(format!("member index {idx} is out of range ({} has {})", t.name, c.members.len()))
                 })?;
                 spec.add_bits(m.bit_offset as u64)?;
                 if !m.name.is_empty() {
-                    spec.accessors.push(Accessor {
-                        type_id: id,
-                        idx,
-                        name: Some(m.name.to_owned()),
-                    });
+                    spec.accessors.push(Accessor { type_id: id, idx, name: Some(m.name.to_owned()) });
                 }
                 id = m.type_id;
             }
@@ -223,16 +175,9 @@ fn parse_inner(btf: &Btf, relo: &CoreRelo) -> Result<Spec, Why> {
                 let elem = btf.skip_mods_and_typedefs(a.elem)?;
                 let flex = is_flex_array(btf, spec.accessors.last(), a.nelems)?;
                 if !flex && idx >= a.nelems {
-                    return Err(Why::msg(format!(
-                        "array index {idx} is out of range ({} elements)",
-                        a.nelems
-                    )));
+                    return Err(Why::msg(format!("array index {idx} is out of range ({} elements)", a.nelems)));
                 }
-                spec.accessors.push(Accessor {
-                    type_id: elem,
-                    idx,
-                    name: None,
-                });
+                spec.accessors.push(Accessor { type_id: elem, idx, name: None });
                 spec.add_elems(btf, elem, idx)?;
                 id = elem;
             }

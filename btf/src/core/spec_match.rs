@@ -11,31 +11,13 @@ use crate::types::{Body, TypeId};
 
 /// Matches `local` against candidate `cand` of `target`. `None` when the candidate does not
 /// fit (a field missing or incompatible, an enumerator missing, an index out of bounds).
-pub(crate) fn match_spec(
-    local_btf: &Btf,
-    local: &Spec,
-    target: &Btf,
-    cand: TypeId,
-) -> Result<Option<Spec>, Why> {
+pub(crate) fn match_spec(local_btf: &Btf, local: &Spec, target: &Btf, cand: TypeId) -> Result<Option<Spec>, Why> {
     let mut spec = Spec::empty(local.kind, cand);
     if local.kind.is_type_based() {
         let ok = if local.kind == RelocKind::TypeMatches {
-            match_level(
-                local_btf,
-                local.root_type_id,
-                target,
-                cand,
-                false,
-                TYPES_MATCH_LEVELS,
-            )?
+            match_level(local_btf, local.root_type_id, target, cand, false, TYPES_MATCH_LEVELS)?
         } else {
-            types_compat_level(
-                local_btf,
-                local.root_type_id,
-                target,
-                cand,
-                TYPES_COMPAT_LEVELS,
-            )?
+            types_compat_level(local_btf, local.root_type_id, target, cand, TYPES_COMPAT_LEVELS)?
         };
         return Ok(ok.then_some(spec));
     }
@@ -66,22 +48,13 @@ pub(crate) fn match_spec(
             tid = target.skip_mods_and_typedefs(a.elem)?;
         }
         spec.push_raw(acc.idx)?;
-        spec.accessors.push(Accessor {
-            type_id: tid,
-            idx: acc.idx,
-            name: None,
-        });
+        spec.accessors.push(Accessor { type_id: tid, idx: acc.idx, name: None });
         spec.add_elems(target, tid, acc.idx)?;
     }
     Ok(Some(spec))
 }
 
-fn match_enumval(
-    local: &Accessor,
-    target: &Btf,
-    cand: TypeId,
-    mut spec: Spec,
-) -> Result<Option<Spec>, Why> {
+fn match_enumval(local: &Accessor, target: &Btf, cand: TypeId, mut spec: Spec) -> Result<Option<Spec>, Why> {
     let tid = target.skip_mods_and_typedefs(cand)?;
     let t = target.type_by_id(tid)?;
     let (Body::Enum(e) | Body::Enum64(e)) = &t.body else {
@@ -92,11 +65,7 @@ fn match_enumval(
         return Ok(None);
     };
     spec.raw.push(i as u32);
-    spec.accessors.push(Accessor {
-        type_id: tid,
-        idx: i as u32,
-        name: Some(e.values[i].name.to_owned()),
-    });
+    spec.accessors.push(Accessor { type_id: tid, idx: i as u32, name: Some(e.values[i].name.to_owned()) });
     Ok(Some(spec))
 }
 
@@ -119,12 +88,7 @@ fn match_member(
     let lm = lt
         .members()
         .and_then(|m| m.get(acc.idx as usize))
-        .ok_or_else(|| {
-            Why::msg(format!(
-                "local accessor points at missing member {} of [{}]",
-                acc.idx, acc.type_id
-            ))
-        })?;
+        .ok_or_else(|| Why::msg(format!("local accessor points at missing member {} of [{}]", acc.idx, acc.type_id)))?;
     for (i, m) in members.iter().enumerate() {
         spec.push_raw(i as u32)?;
         let saved_bits = spec.bit_offset;
@@ -135,11 +99,7 @@ fn match_member(
             }
         } else if m.name == lm.name {
             if fields_are_compat(local_btf, lm.type_id, target, m.type_id)? {
-                spec.accessors.push(Accessor {
-                    type_id: tid,
-                    idx: i as u32,
-                    name: Some(m.name.to_owned()),
-                });
+                spec.accessors.push(Accessor { type_id: tid, idx: i as u32, name: Some(m.name.to_owned()) });
                 return Ok(Some(m.type_id));
             }
             spec.raw.pop();

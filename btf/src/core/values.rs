@@ -12,34 +12,19 @@ use crate::wire::Endian;
 pub(crate) enum Calc {
     /// The value, plus for byte offsets of non-bitfields the field's size and type (for
     /// adjusting the load size), and whether the instruction's value can be checked.
-    Value {
-        val: u64,
-        field_size: u32,
-        field_type: TypeId,
-        validate: bool,
-    },
+    Value { val: u64, field_size: u32, field_type: TypeId, validate: bool },
     /// The thing is missing: poison the instruction.
     Poison,
 }
 
 impl Calc {
     fn plain(val: u64, validate: bool) -> Calc {
-        Calc::Value {
-            val,
-            field_size: 0,
-            field_type: 0,
-            validate,
-        }
+        Calc::Value { val, field_size: 0, field_type: 0, validate }
     }
 }
 
 /// Computes `kind` for `spec` (`None`: no target matched). `endian` decides bitfield shifts.
-pub(crate) fn calc(
-    kind: RelocKind,
-    spec: Option<&Spec>,
-    btf: &Btf,
-    endian: Endian,
-) -> Result<Calc, Why> {
+pub(crate) fn calc(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Result<Calc, Why> {
     if kind.is_field_based() {
         field(kind, spec, btf, endian)
     } else if kind.is_type_based() {
@@ -56,10 +41,7 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
     let Some(spec) = spec else {
         return Ok(Calc::Poison);
     };
-    let acc = spec
-        .accessors
-        .last()
-        .ok_or_else(|| Why::msg("field spec has no accessors"))?;
+    let acc = spec.accessors.last().ok_or_else(|| Why::msg("field spec has no accessors"))?;
     if acc.name.is_none() {
         // The access ends in an array element (or is the root itself).
         let size = btf.size_of(acc.type_id)?;
@@ -71,21 +53,14 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
                 validate: true,
             }),
             RelocKind::FieldByteSize => Ok(Calc::plain(size as u64, true)),
-            _ => Err(Why::msg(format!(
-                "{kind} cannot be applied to an array element"
-            ))),
+            _ => Err(Why::msg(format!("{kind} cannot be applied to an array element"))),
         };
     }
     let holder = btf.type_by_id(acc.type_id)?;
     let m = *holder
         .members()
         .and_then(|m| m.get(acc.idx as usize))
-        .ok_or_else(|| {
-            Why::msg(format!(
-                "accessor points at missing member {} of [{}]",
-                acc.idx, acc.type_id
-            ))
-        })?;
+        .ok_or_else(|| Why::msg(format!("accessor points at missing member {} of [{}]", acc.idx, acc.type_id)))?;
     let field_type = btf.skip_mods_and_typedefs(m.type_id)?;
     let mt = btf.type_by_id(field_type)?;
     let bit_off = spec.bit_offset;
@@ -94,19 +69,10 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
         let base = match &mt.body {
             Body::Int(i) => i.size,
             Body::Enum(e) | Body::Enum64(e) => e.size,
-            other => {
-                return Err(Why::msg(format!(
-                    "bitfield '{}' has type of kind {}",
-                    m.name,
-                    other.kind()
-                )))
-            }
+            other => return Err(Why::msg(format!("bitfield '{}' has type of kind {}", m.name, other.kind()))),
         };
         let (off, sz) = bitfield_load(bit_off, m.bitfield_size as u32, base).ok_or_else(|| {
-            Why::msg(format!(
-                "bitfield '{}' cannot be read with a single load of at most 8 bytes",
-                m.name
-            ))
+            Why::msg(format!("bitfield '{}' cannot be read with a single load of at most 8 bytes", m.name))
         })?;
         (off, sz, m.bitfield_size as u32)
     } else {
@@ -118,17 +84,8 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
     let validate = !bitfield;
     let value = match kind {
         RelocKind::FieldByteOffset => {
-            let (field_size, field_type) = if bitfield {
-                (0, 0)
-            } else {
-                (byte_sz, field_type)
-            };
-            return Ok(Calc::Value {
-                val: byte_off as u64,
-                field_size,
-                field_type,
-                validate,
-            });
+            let (field_size, field_type) = if bitfield { (0, 0) } else { (byte_sz, field_type) };
+            return Ok(Calc::Value { val: byte_off as u64, field_size, field_type, validate });
         }
         RelocKind::FieldByteSize => byte_sz as u64,
         RelocKind::FieldSigned => {
@@ -141,15 +98,10 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
         }
         // u32 arithmetic that wraps, like libbpf's, for the (useless) non-bitfield cases.
         RelocKind::FieldLshiftU64 => match endian {
-            Endian::Little => {
-                64u32.wrapping_sub(bit_off.wrapping_add(bit_sz).wrapping_sub(byte_off * 8)) as u64
-            }
-            Endian::Big => (8u32.wrapping_sub(byte_sz).wrapping_mul(8))
-                .wrapping_add(bit_off - byte_off * 8) as u64,
+            Endian::Little => 64u32.wrapping_sub(bit_off.wrapping_add(bit_sz).wrapping_sub(byte_off * 8)) as u64,
+            Endian::Big => (8u32.wrapping_sub(byte_sz).wrapping_mul(8)).wrapping_add(bit_off - byte_off * 8) as u64,
         },
-        RelocKind::FieldRshiftU64 => {
-            return Ok(Calc::plain(64u32.wrapping_sub(bit_sz) as u64, true))
-        }
+        RelocKind::FieldRshiftU64 => return Ok(Calc::plain(64u32.wrapping_sub(bit_sz) as u64, true)),
         _ => return Err(Why::msg(format!("{kind} is not a field relocation"))),
     };
     Ok(Calc::plain(value, validate))
@@ -180,9 +132,7 @@ fn type_value(kind: RelocKind, spec: Option<&Spec>, btf: &Btf) -> Result<Calc, W
     };
     Ok(match kind {
         // Type ids change when objects are linked, so checking them is pointless.
-        RelocKind::TypeIdTarget | RelocKind::TypeIdLocal => {
-            Calc::plain(spec.root_type_id as u64, false)
-        }
+        RelocKind::TypeIdTarget | RelocKind::TypeIdLocal => Calc::plain(spec.root_type_id as u64, false),
         RelocKind::TypeExists | RelocKind::TypeMatches => Calc::plain(1, true),
         RelocKind::TypeSize => Calc::plain(btf.size_of(spec.root_type_id)? as u64, true),
         _ => return Err(Why::msg(format!("{kind} is not a type relocation"))),
@@ -196,26 +146,15 @@ fn enumval(kind: RelocKind, spec: Option<&Spec>, btf: &Btf) -> Result<Calc, Why>
     let Some(spec) = spec else {
         return Ok(Calc::Poison);
     };
-    let acc = spec
-        .accessors
-        .first()
-        .ok_or_else(|| Why::msg("enum spec has no accessor"))?;
+    let acc = spec.accessors.first().ok_or_else(|| Why::msg("enum spec has no accessor"))?;
     let t = btf.type_by_id(acc.type_id)?;
     let value = match &t.body {
         // 32-bit enumerators are stored as s32 and widen with their sign, as in libbpf.
-        Body::Enum(e) => e
-            .values
-            .get(acc.idx as usize)
-            .map(|v| v.value as u32 as i32 as i64 as u64),
+        Body::Enum(e) => e.values.get(acc.idx as usize).map(|v| v.value as u32 as i32 as i64 as u64),
         Body::Enum64(e) => e.values.get(acc.idx as usize).map(|v| v.value),
         _ => None,
     };
-    let value = value.ok_or_else(|| {
-        Why::msg(format!(
-            "enumerator {} of [{}] is missing",
-            acc.idx, acc.type_id
-        ))
-    })?;
+    let value = value.ok_or_else(|| Why::msg(format!("enumerator {} of [{}] is missing", acc.idx, acc.type_id)))?;
     Ok(Calc::plain(value, true))
 }
 

@@ -68,9 +68,7 @@ pub enum ExtError {
         reason: String,
     },
     /// One record is wrong (usually a string offset outside `.BTF`'s strings).
-    #[error(
-        ".BTF.ext {block} record #{record} of section '{section}' at offset {offset}: {reason}"
-    )]
+    #[error(".BTF.ext {block} record #{record} of section '{section}' at offset {offset}: {reason}")]
     Record {
         /// Which block.
         block: Block,

@@ -113,10 +113,7 @@ impl BtfExt {
             ext.func_info = parse_block(&r, btf, &b, |rec, ctx| {
                 let type_id = rec.u32(4)?;
                 ctx.check_type(type_id)?;
-                Ok(FuncInfo {
-                    insn_off: rec.u32(0)?,
-                    type_id,
-                })
+                Ok(FuncInfo { insn_off: rec.u32(0)?, type_id })
             })?;
         }
         if let Some(b) = block_bytes(&r, &hdr, Block::LineInfo, hdr.line_info)? {
@@ -139,9 +136,7 @@ impl BtfExt {
                 let (type_id, access_str_off, kind_no) = (rec.u32(4)?, rec.u32(8)?, rec.u32(12)?);
                 ctx.check_type(type_id)?;
                 let kind = RelocKind::from_u32(kind_no).ok_or_else(|| {
-                    RecordProblem(format!(
-                        "unknown CO-RE relocation kind {kind_no} (known kinds are 0..=12)"
-                    ))
+                    RecordProblem(format!("unknown CO-RE relocation kind {kind_no} (known kinds are 0..=12)"))
                 })?;
                 Ok(CoreRelo {
                     insn_off: rec.u32(0)?,
@@ -172,10 +167,7 @@ impl BtfExt {
 }
 
 fn find<'a, T>(secs: &'a [ExtSection<T>], name: &str) -> &'a [T] {
-    secs.iter()
-        .find(|s| s.name == name)
-        .map(|s| s.records.as_slice())
-        .unwrap_or(&[])
+    secs.iter().find(|s| s.name == name).map(|s| s.records.as_slice()).unwrap_or(&[])
 }
 
 /// Offset (relative to the end of the header) and length of one block.
@@ -195,63 +187,32 @@ struct Header {
 }
 
 fn header_err(reason: impl Into<String>) -> ExtError {
-    ExtError::Header {
-        reason: reason.into(),
-    }
+    ExtError::Header { reason: reason.into() }
 }
 
 fn parse_header(bytes: &[u8]) -> Result<Header, ExtError> {
     if bytes.len() < 8 {
-        return Err(header_err(format!(
-            "only {} bytes; the header needs at least {MIN_HDR_LEN}",
-            bytes.len()
-        )));
+        return Err(header_err(format!("only {} bytes; the header needs at least {MIN_HDR_LEN}", bytes.len())));
     }
     let endian = Endian::from_magic([bytes[0], bytes[1]]).ok_or_else(|| {
-        header_err(format!(
-            "bad magic {:#06x} (expected {BTF_MAGIC:#06x})",
-            u16::from_le_bytes([bytes[0], bytes[1]])
-        ))
+        header_err(format!("bad magic {:#06x} (expected {BTF_MAGIC:#06x})", u16::from_le_bytes([bytes[0], bytes[1]])))
     })?;
     let r = Reader::new(bytes, endian, ".BTF.ext header");
     let u32_at = |off: usize| r.u32(off).map_err(|e| header_err(e.to_string()));
     let version = bytes[2];
     if version != 1 {
-        return Err(header_err(format!(
-            "unsupported version {version} (only 1 is defined)"
-        )));
+        return Err(header_err(format!("unsupported version {version} (only 1 is defined)")));
     }
     let hdr_len = u32_at(4)?;
     if hdr_len < MIN_HDR_LEN {
-        return Err(header_err(format!(
-            "hdr_len {hdr_len} is smaller than the {MIN_HDR_LEN}-byte minimum"
-        )));
+        return Err(header_err(format!("hdr_len {hdr_len} is smaller than the {MIN_HDR_LEN}-byte minimum")));
     }
     if hdr_len as usize > bytes.len() {
-        return Err(header_err(format!(
-            "hdr_len {hdr_len} is larger than the {}-byte section",
-            bytes.len()
-        )));
+        return Err(header_err(format!("hdr_len {hdr_len} is larger than the {}-byte section", bytes.len())));
     }
-    let span = |at: usize| -> Result<Span, ExtError> {
-        Ok(Span {
-            off: u32_at(at)?,
-            len: u32_at(at + 4)?,
-        })
-    };
-    let core_relo = if hdr_len >= CORE_HDR_LEN {
-        span(24)?
-    } else {
-        Span { off: 0, len: 0 }
-    };
-    Ok(Header {
-        endian,
-        flags: bytes[3],
-        hdr_len,
-        func_info: span(8)?,
-        line_info: span(16)?,
-        core_relo,
-    })
+    let span = |at: usize| -> Result<Span, ExtError> { Ok(Span { off: u32_at(at)?, len: u32_at(at + 4)? }) };
+    let core_relo = if hdr_len >= CORE_HDR_LEN { span(24)? } else { Span { off: 0, len: 0 } };
+    Ok(Header { endian, flags: bytes[3], hdr_len, func_info: span(8)?, line_info: span(16)?, core_relo })
 }
 
 /// A block's location, validated to lie within the data, and its record size.
@@ -264,57 +225,30 @@ struct BlockBytes {
     rec_size: u32,
 }
 
-fn block_bytes(
-    r: &Reader<'_>,
-    hdr: &Header,
-    block: Block,
-    span: Span,
-) -> Result<Option<BlockBytes>, ExtError> {
+fn block_bytes(r: &Reader<'_>, hdr: &Header, block: Block, span: Span) -> Result<Option<BlockBytes>, ExtError> {
     if span.len == 0 {
         return Ok(None);
     }
     let offset = hdr.hdr_len as usize + span.off as usize;
-    let err = |reason: String| ExtError::Block {
-        block,
-        offset,
-        reason,
-    };
+    let err = |reason: String| ExtError::Block { block, offset, reason };
     if span.off & 3 != 0 {
-        return Err(err(format!(
-            "offset {} (from the header's end) is not 4-byte aligned",
-            span.off
-        )));
+        return Err(err(format!("offset {} (from the header's end) is not 4-byte aligned", span.off)));
     }
     let end = offset + span.len as usize;
     if end > r.len() {
-        return Err(err(format!(
-            "{} bytes run past the end of the {}-byte section",
-            span.len,
-            r.len()
-        )));
+        return Err(err(format!("{} bytes run past the end of the {}-byte section", span.len, r.len())));
     }
     if span.len < 4 {
-        return Err(err(format!(
-            "{} bytes cannot hold the 4-byte rec_size",
-            span.len
-        )));
+        return Err(err(format!("{} bytes cannot hold the 4-byte rec_size", span.len)));
     }
     let rec_size = r.u32(offset).map_err(|e| err(e.to_string()))?;
     if rec_size < block.min_rec_size() {
-        return Err(err(format!(
-            "rec_size {rec_size} is smaller than the {}-byte record",
-            block.min_rec_size()
-        )));
+        return Err(err(format!("rec_size {rec_size} is smaller than the {}-byte record", block.min_rec_size())));
     }
     if rec_size & 3 != 0 {
         return Err(err(format!("rec_size {rec_size} is not a multiple of 4")));
     }
-    Ok(Some(BlockBytes {
-        block,
-        start: offset + 4,
-        end,
-        rec_size,
-    }))
+    Ok(Some(BlockBytes { block, start: offset + 4, end, rec_size }))
 }
 
 /// Why a record is bad; turned into `ExtError::Record` with its position by `parse_block`.
@@ -333,18 +267,12 @@ struct RecordCtx<'b> {
 
 impl RecordCtx<'_> {
     fn string(&self, off: u32, what: &str) -> Result<String, RecordProblem> {
-        self.btf
-            .str_at(off)
-            .map(str::to_owned)
-            .map_err(|e| RecordProblem(format!("{what}: {e}")))
+        self.btf.str_at(off).map(str::to_owned).map_err(|e| RecordProblem(format!("{what}: {e}")))
     }
 
     fn check_type(&self, id: TypeId) -> Result<(), RecordProblem> {
         if id >= self.btf.count() {
-            return Err(RecordProblem(format!(
-                "type id {id} does not exist in .BTF (ids 0..{})",
-                self.btf.count()
-            )));
+            return Err(RecordProblem(format!("type id {id} does not exist in .BTF (ids 0..{})", self.btf.count())));
         }
         Ok(())
     }
@@ -363,27 +291,17 @@ fn parse_block<T>(
     let mut pos = b.start;
     while pos < b.end {
         let index = out.len();
-        let sec_err = |section: String, reason: String| ExtError::Section {
-            block,
-            index,
-            section,
-            offset: pos,
-            reason,
-        };
+        let sec_err =
+            |section: String, reason: String| ExtError::Section { block, index, section, offset: pos, reason };
         let left = b.end - pos;
         if left < 8 {
-            return Err(sec_err(
-                String::new(),
-                format!("{left} bytes left cannot hold the 8-byte section header"),
-            ));
+            return Err(sec_err(String::new(), format!("{left} bytes left cannot hold the 8-byte section header")));
         }
         let (name_off, num) = match (r.u32(pos), r.u32(pos + 4)) {
             (Ok(n), Ok(c)) => (n, c),
             (Err(e), _) | (_, Err(e)) => return Err(sec_err(String::new(), e.to_string())),
         };
-        let name = btf
-            .str_at(name_off)
-            .map_err(|e| sec_err(String::new(), format!("section name: {e}")))?;
+        let name = btf.str_at(name_off).map_err(|e| sec_err(String::new(), format!("section name: {e}")))?;
         if num == 0 {
             return Err(sec_err(name.to_owned(), "num_info is 0".into()));
         }
@@ -392,31 +310,18 @@ fn parse_block<T>(
         if need > (left - 8) as u64 {
             return Err(sec_err(
                 name.to_owned(),
-                format!(
-                    "{num} records of {rec_size} bytes need {need} bytes, only {} remain",
-                    left - 8
-                ),
+                format!("{num} records of {rec_size} bytes need {need} bytes, only {} remain", left - 8),
             ));
         }
         let mut records = Vec::with_capacity(num as usize);
         for i in 0..num as usize {
             let offset = pos + 8 + i * rec_size;
-            let rec_err = |reason: String| ExtError::Record {
-                block,
-                section: name.to_owned(),
-                record: i,
-                offset,
-                reason,
-            };
-            let rec = r
-                .sub(offset, rec_size)
-                .map_err(|e| rec_err(e.to_string()))?;
+            let rec_err =
+                |reason: String| ExtError::Record { block, section: name.to_owned(), record: i, offset, reason };
+            let rec = r.sub(offset, rec_size).map_err(|e| rec_err(e.to_string()))?;
             records.push(decode(&rec, &ctx).map_err(|RecordProblem(reason)| rec_err(reason))?);
         }
-        out.push(ExtSection {
-            name: name.to_owned(),
-            records,
-        });
+        out.push(ExtSection { name: name.to_owned(), records });
         pos += 8 + need as usize;
     }
     Ok(out)

@@ -38,11 +38,7 @@ struct ExtWriter {
 
 impl ExtWriter {
     fn new(endian: Endian) -> Self {
-        ExtWriter {
-            endian,
-            hdr_len: 32,
-            blocks: [None, None, None],
-        }
+        ExtWriter { endian, hdr_len: 32, blocks: [None, None, None] }
     }
 
     fn block(mut self, i: usize, rec_size: u32, secs: Vec<(u32, Vec<Vec<u32>>)>) -> Self {
@@ -87,19 +83,8 @@ impl ExtWriter {
 
 fn full(endian: Endian, s: &Strs) -> ExtWriter {
     ExtWriter::new(endian)
-        .block(
-            0,
-            8,
-            vec![
-                (s.fentry, vec![vec![0, 1]]),
-                (s.text, vec![vec![0, 1], vec![64, 2]]),
-            ],
-        )
-        .block(
-            1,
-            16,
-            vec![(s.fentry, vec![vec![8, s.file, s.line, 42 << 10 | 7]])],
-        )
+        .block(0, 8, vec![(s.fentry, vec![vec![0, 1]]), (s.text, vec![vec![0, 1], vec![64, 2]])])
+        .block(1, 16, vec![(s.fentry, vec![vec![8, s.file, s.line, 42 << 10 | 7]])])
         .block(2, 16, vec![(s.fentry, vec![vec![24, 2, s.access, 0]])])
 }
 
@@ -111,38 +96,16 @@ fn parses_every_block_with_names_resolved() {
     assert_eq!(ext.func_info[1].name, ".text");
     assert_eq!(
         ext.func_info_for(".text"),
-        &[
-            FuncInfo {
-                insn_off: 0,
-                type_id: 1
-            },
-            FuncInfo {
-                insn_off: 64,
-                type_id: 2
-            }
-        ]
+        &[FuncInfo { insn_off: 0, type_id: 1 }, FuncInfo { insn_off: 64, type_id: 2 }]
     );
     let li = &ext.line_info_for("fentry/tcp_connect")[0];
     assert_eq!((li.insn_off, li.line_num(), li.col()), (8, 42, 7));
-    assert_eq!(
-        (li.file_name.as_str(), li.line.as_str()),
-        ("/src/demo.bpf.c", "    return sk->b;")
-    );
+    assert_eq!((li.file_name.as_str(), li.line.as_str()), ("/src/demo.bpf.c", "    return sk->b;"));
     let relo = &ext.core_relos_for("fentry/tcp_connect")[0];
     assert_eq!(relo.access, "0:1");
     assert_eq!(relo.kind, RelocKind::FieldByteOffset);
-    assert_eq!(
-        (relo.insn_off, relo.insn_idx(), relo.type_id),
-        (24, Some(3), 2)
-    );
-    assert_eq!(
-        (
-            ext.func_info_rec_size,
-            ext.line_info_rec_size,
-            ext.core_relo_rec_size
-        ),
-        (8, 16, 16)
-    );
+    assert_eq!((relo.insn_off, relo.insn_idx(), relo.type_id), (24, Some(3), 2));
+    assert_eq!((ext.func_info_rec_size, ext.line_info_rec_size, ext.core_relo_rec_size), (8, 16, 16));
     assert!(ext.core_relos_for(".text").is_empty());
 }
 
@@ -160,23 +123,10 @@ fn larger_records_skip_unknown_trailing_bytes() {
     let (btf, s) = object_btf(Endian::Little);
     let blob = ExtWriter::new(Endian::Little)
         .block(0, 12, vec![(s.text, vec![vec![0, 1], vec![16, 2]])])
-        .block(
-            2,
-            24,
-            vec![(
-                s.text,
-                vec![vec![8, 2, s.access, 2], vec![16, 2, s.access, 12]],
-            )],
-        )
+        .block(2, 24, vec![(s.text, vec![vec![8, 2, s.access, 2], vec![16, 2, s.access, 12]])])
         .build();
     let ext = BtfExt::parse(&blob, &btf).unwrap();
-    assert_eq!(
-        ext.func_info[0].records[1],
-        FuncInfo {
-            insn_off: 16,
-            type_id: 2
-        }
-    );
+    assert_eq!(ext.func_info[0].records[1], FuncInfo { insn_off: 16, type_id: 2 });
     assert_eq!(ext.core_relos[0].records[1].kind, RelocKind::TypeMatches);
 }
 
@@ -219,56 +169,29 @@ fn block_errors_are_named() {
     // func_info_len far beyond the data.
     bad[12..16].copy_from_slice(&0x1000_0000u32.to_le_bytes());
     let e = BtfExt::parse(&bad, &btf).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            ExtError::Block {
-                block: Block::FuncInfo,
-                offset: 32,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, ExtError::Block { block: Block::FuncInfo, offset: 32, .. }), "{e}");
     let mut bad = full(Endian::Little, &s).build();
     bad[8..12].copy_from_slice(&2u32.to_le_bytes());
     assert!(err_of(&bad, &btf).contains("not 4-byte aligned"));
-    for (rec_size, want) in [
-        (0, "rec_size 0 is smaller"),
-        (4, "rec_size 4 is smaller"),
-        (10, "not a multiple of 4"),
-    ] {
-        let blob = ExtWriter::new(Endian::Little)
-            .block(0, 8, vec![(s.text, vec![vec![0, 1]])])
-            .build();
+    for (rec_size, want) in [(0, "rec_size 0 is smaller"), (4, "rec_size 4 is smaller"), (10, "not a multiple of 4")] {
+        let blob = ExtWriter::new(Endian::Little).block(0, 8, vec![(s.text, vec![vec![0, 1]])]).build();
         let mut bad = blob.clone();
         bad[32..36].copy_from_slice(&(rec_size as u32).to_le_bytes());
         let msg = err_of(&bad, &btf);
         assert!(msg.contains(want) && msg.contains("func_info"), "{msg}");
     }
-    let blob = ExtWriter::new(Endian::Little)
-        .block(1, 12, vec![(s.text, vec![vec![0, s.file, s.line]])])
-        .build();
-    assert!(err_of(&blob, &btf)
-        .contains("line_info block at offset 32: rec_size 12 is smaller than the 16-byte"));
+    let blob = ExtWriter::new(Endian::Little).block(1, 12, vec![(s.text, vec![vec![0, s.file, s.line]])]).build();
+    assert!(err_of(&blob, &btf).contains("line_info block at offset 32: rec_size 12 is smaller than the 16-byte"));
 }
 
 #[test]
 fn huge_num_info_is_refused_before_allocating() {
     let (btf, s) = object_btf(Endian::Little);
-    let mut bad = ExtWriter::new(Endian::Little)
-        .block(0, 8, vec![(s.text, vec![vec![0, 1]])])
-        .build();
+    let mut bad = ExtWriter::new(Endian::Little).block(0, 8, vec![(s.text, vec![vec![0, 1]])]).build();
     bad[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
     let e = BtfExt::parse(&bad, &btf).unwrap_err();
     match &e {
-        ExtError::Section {
-            block: Block::FuncInfo,
-            index: 0,
-            section,
-            offset: 36,
-            reason,
-        } => {
+        ExtError::Section { block: Block::FuncInfo, index: 0, section, offset: 36, reason } => {
             assert_eq!(section, ".text");
             assert!(reason.contains("4294967295 records of 8 bytes"), "{reason}");
         }
@@ -281,40 +204,16 @@ fn huge_num_info_is_refused_before_allocating() {
 #[test]
 fn bad_string_offsets_name_the_record() {
     let (btf, s) = object_btf(Endian::Little);
-    let blob = ExtWriter::new(Endian::Little)
-        .block(0, 8, vec![(9999, vec![vec![0, 1]])])
-        .build();
+    let blob = ExtWriter::new(Endian::Little).block(0, 8, vec![(9999, vec![vec![0, 1]])]).build();
     let msg = err_of(&blob, &btf);
-    assert!(
-        msg.contains("section #0") && msg.contains("section name") && msg.contains("9999"),
-        "{msg}"
-    );
+    assert!(msg.contains("section #0") && msg.contains("section name") && msg.contains("9999"), "{msg}");
     let blob = ExtWriter::new(Endian::Little)
-        .block(
-            1,
-            16,
-            vec![(
-                s.text,
-                vec![
-                    vec![0, s.file, s.line, 1 << 10],
-                    vec![8, s.file, 7777, 1 << 10],
-                ],
-            )],
-        )
+        .block(1, 16, vec![(s.text, vec![vec![0, s.file, s.line, 1 << 10], vec![8, s.file, 7777, 1 << 10]])])
         .build();
     match BtfExt::parse(&blob, &btf).unwrap_err() {
-        ExtError::Record {
-            block: Block::LineInfo,
-            section,
-            record: 1,
-            offset,
-            reason,
-        } => {
+        ExtError::Record { block: Block::LineInfo, section, record: 1, offset, reason } => {
             assert_eq!((section.as_str(), offset), (".text", 32 + 4 + 8 + 16));
-            assert!(
-                reason.contains("source line") && reason.contains("7777"),
-                "{reason}"
-            );
+            assert!(reason.contains("source line") && reason.contains("7777"), "{reason}");
         }
         other => panic!("{other:?}"),
     }
@@ -323,15 +222,10 @@ fn bad_string_offsets_name_the_record() {
 #[test]
 fn bad_kinds_and_type_ids_name_the_record() {
     let (btf, s) = object_btf(Endian::Little);
-    let blob = ExtWriter::new(Endian::Little)
-        .block(2, 16, vec![(s.text, vec![vec![0, 2, s.access, 13]])])
-        .build();
-    assert!(err_of(&blob, &btf).contains(
-        "core_relo record #0 of section '.text' at offset 44: unknown CO-RE relocation kind 13"
-    ));
-    let blob = ExtWriter::new(Endian::Little)
-        .block(0, 8, vec![(s.text, vec![vec![0, 55]])])
-        .build();
+    let blob = ExtWriter::new(Endian::Little).block(2, 16, vec![(s.text, vec![vec![0, 2, s.access, 13]])]).build();
+    assert!(err_of(&blob, &btf)
+        .contains("core_relo record #0 of section '.text' at offset 44: unknown CO-RE relocation kind 13"));
+    let blob = ExtWriter::new(Endian::Little).block(0, 8, vec![(s.text, vec![vec![0, 55]])]).build();
     assert!(err_of(&blob, &btf).contains("type id 55 does not exist"));
 }
 

@@ -20,15 +20,7 @@ impl B {
     }
     /// An INT with a raw encoding (char/bool bits).
     pub fn int_enc(&mut self, name: &str, size: u32, encoding: IntEncoding) -> TypeId {
-        self.0.add(&Type {
-            name,
-            body: Body::Int(Int {
-                size,
-                encoding,
-                offset: 0,
-                bits: (size * 8) as u8,
-            }),
-        })
+        self.0.add(&Type { name, body: Body::Int(Int { size, encoding, offset: 0, bits: (size * 8) as u8 }) })
     }
     pub fn ptr(&mut self, t: TypeId) -> TypeId {
         self.0.ptr(t)
@@ -38,76 +30,31 @@ impl B {
         self.0.struct_(name, size, m)
     }
     /// A struct or union from `(name, type, bit offset, bitfield bits)`.
-    pub fn comp(
-        &mut self,
-        name: &str,
-        union: bool,
-        size: u32,
-        m: &[(&str, TypeId, u32, u8)],
-    ) -> TypeId {
+    pub fn comp(&mut self, name: &str, union: bool, size: u32, m: &[(&str, TypeId, u32, u8)]) -> TypeId {
         self.0.composite(name, union, size, m)
     }
     pub fn arr(&mut self, elem: TypeId, index: TypeId, nelems: u32) -> TypeId {
-        self.0.add(&Type {
-            name: "",
-            body: Body::Array(Array {
-                elem,
-                index,
-                nelems,
-            }),
-        })
+        self.0.add(&Type { name: "", body: Body::Array(Array { elem, index, nelems }) })
     }
     pub fn typedef(&mut self, name: &str, t: TypeId) -> TypeId {
-        self.0.add(&Type {
-            name,
-            body: Body::Typedef(t),
-        })
+        self.0.add(&Type { name, body: Body::Typedef(t) })
     }
     pub fn konst(&mut self, t: TypeId) -> TypeId {
-        self.0.add(&Type {
-            name: "",
-            body: Body::Const(t),
-        })
+        self.0.add(&Type { name: "", body: Body::Const(t) })
     }
     pub fn fwd(&mut self, name: &str, is_union: bool) -> TypeId {
-        self.0.add(&Type {
-            name,
-            body: Body::Fwd { is_union },
-        })
+        self.0.add(&Type { name, body: Body::Fwd { is_union } })
     }
     pub fn float(&mut self, name: &str, size: u32) -> TypeId {
-        self.0.add(&Type {
-            name,
-            body: Body::Float { size },
-        })
+        self.0.add(&Type { name, body: Body::Float { size } })
     }
     pub fn enm(&mut self, name: &str, size: u32, signed: bool, vals: &[(&str, u64)]) -> TypeId {
-        let values = vals
-            .iter()
-            .map(|&(name, value)| EnumValue { name, value })
-            .collect();
-        self.0.add(&Type {
-            name,
-            body: Body::Enum(Enum {
-                size,
-                signed,
-                values,
-            }),
-        })
+        let values = vals.iter().map(|&(name, value)| EnumValue { name, value }).collect();
+        self.0.add(&Type { name, body: Body::Enum(Enum { size, signed, values }) })
     }
     pub fn enm64(&mut self, name: &str, size: u32, signed: bool, vals: &[(&str, u64)]) -> TypeId {
-        let values = vals
-            .iter()
-            .map(|&(name, value)| EnumValue { name, value })
-            .collect();
-        self.0.add(&Type {
-            name,
-            body: Body::Enum64(Enum {
-                size,
-                signed,
-                values,
-            }),
-        })
+        let values = vals.iter().map(|&(name, value)| EnumValue { name, value }).collect();
+        self.0.add(&Type { name, body: Body::Enum64(Enum { size, signed, values }) })
     }
     pub fn btf(&self) -> Btf {
         Btf::parse(self.0.build()).unwrap()
@@ -116,23 +63,11 @@ impl B {
 
 /// A relocation record for instruction `insn`.
 pub fn relo(kind: RelocKind, type_id: TypeId, access: &str, insn: u32) -> CoreRelo {
-    CoreRelo {
-        insn_off: insn * 8,
-        type_id,
-        access_str_off: 0,
-        access: access.to_owned(),
-        kind,
-    }
+    CoreRelo { insn_off: insn * 8, type_id, access_str_off: 0, access: access.to_owned(), kind }
 }
 
 /// Resolves one relocation with a fresh cache.
-pub fn resolve(
-    local: &Btf,
-    target: &Btf,
-    kind: RelocKind,
-    type_id: TypeId,
-    access: &str,
-) -> CoreResolution {
+pub fn resolve(local: &Btf, target: &Btf, kind: RelocKind, type_id: TypeId, access: &str) -> CoreResolution {
     try_resolve(local, target, kind, type_id, access).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -143,13 +78,7 @@ pub fn try_resolve(
     type_id: TypeId,
     access: &str,
 ) -> Result<CoreResolution, CoreError> {
-    relocate(
-        local,
-        target,
-        &relo(kind, type_id, access, 0),
-        0,
-        &mut CoreCache::new(),
-    )
+    relocate(local, target, &relo(kind, type_id, access, 0), 0, &mut CoreCache::new())
 }
 
 /// `(local, target)` values.

@@ -52,9 +52,7 @@ pub enum AttachError {
         reason: String,
     },
     /// rawbpf does not attach this kind yet.
-    #[error(
-        "program {program}: rawbpf cannot attach {what} programs yet (load it with --no-attach)"
-    )]
+    #[error("program {program}: rawbpf cannot attach {what} programs yet (load it with --no-attach)")]
     Unsupported {
         /// The program.
         program: String,
@@ -70,10 +68,9 @@ pub fn attach(p: &LoadedProgram) -> Result<Option<Link>, AttachError> {
         AttachMethod::Tracing => tracing::attach_tracing(p).map(Some),
         AttachMethod::RawTracepoint => tracing::attach_raw_tp(p).map(Some),
         AttachMethod::Tracepoint => tracepoint::attach(p).map(Some),
-        AttachMethod::Kprobe { .. } => Err(AttachError::Unsupported {
-            program: p.name.clone(),
-            what: p.kind.def.prefix.to_owned(),
-        }),
+        AttachMethod::Kprobe { .. } => {
+            Err(AttachError::Unsupported { program: p.name.clone(), what: p.kind.def.prefix.to_owned() })
+        }
         AttachMethod::Manual => Ok(None),
     }
 }
@@ -91,10 +88,5 @@ fn refused(p: &LoadedProgram, target: &str, e: SysError) -> AttachError {
         crate::sys::AttachType(p.kind.expected_attach_type()),
         &env,
     );
-    AttachError::Refused {
-        program: p.name.clone(),
-        target: target.to_owned(),
-        source: e,
-        refusal,
-    }
+    AttachError::Refused { program: p.name.clone(), target: target.to_owned(), source: e, refusal }
 }

@@ -22,19 +22,23 @@ pub fn attach(p: &LoadedProgram) -> Result<Link, AttachError> {
     let perf = sys::perf_event_open_tracepoint(id).map_err(|e| refused(p, &target, e))?;
     let refused = |e: sys::SysError| {
         match e.errno {
-        // The kernel compares how far the program reads into its context with the event's
-        // record size; reading past it is EACCES, which is not a permission problem.
-        libc::EACCES => AttachError::Refused {
-            program: p.name.clone(),
-            target: target.clone(),
-            source: e,
-            refusal: Refusal {
-                cause: format!("the program reads past the end of the {target} record (its context struct is too large)"),
-                fix: format!("declare the context from /sys/kernel/tracing/events/{target}/format and read only its fields"),
+            // The kernel compares how far the program reads into its context with the event's
+            // record size; reading past it is EACCES, which is not a permission problem.
+            libc::EACCES => AttachError::Refused {
+                program: p.name.clone(),
+                target: target.clone(),
+                source: e,
+                refusal: Refusal {
+                    cause: format!(
+                        "the program reads past the end of the {target} record (its context struct is too large)"
+                    ),
+                    fix: format!(
+                        "declare the context from /sys/kernel/tracing/events/{target}/format and read only its fields"
+                    ),
+                },
             },
-        },
-        _ => refused(p, &target, e),
-    }
+            _ => refused(p, &target, e),
+        }
     };
     let mut req = LinkCreate::new(p.fd.as_fd(), AttachType::PERF_EVENT);
     req.target_fd = Some(perf.as_fd());
@@ -45,21 +49,12 @@ pub fn attach(p: &LoadedProgram) -> Result<Link, AttachError> {
             sys::perf_event_set_bpf(perf.as_fd(), p.fd.as_fd()).map_err(refused)?;
             sys::perf_event_enable(perf.as_fd()).map_err(refused)?;
             // The perf event itself is the attachment; keep a duplicate as the link fd.
-            let dup = perf.try_clone().map_err(|e| {
-                refused(sys::SysError::new(
-                    "dup",
-                    e.raw_os_error().unwrap_or(libc::EBADF),
-                ))
-            })?;
+            let dup = perf
+                .try_clone()
+                .map_err(|e| refused(sys::SysError::new("dup", e.raw_os_error().unwrap_or(libc::EBADF))))?;
             (dup, "perf_event_open + PERF_EVENT_IOC_SET_BPF")
         }
     };
     info!(target: "rawbpf::attach", "{} attached to tracepoint {target} (id {id}) with {how}", p.name);
-    Ok(Link {
-        program: p.name.clone(),
-        how: how.into(),
-        target,
-        fd,
-        perf_event: Some(perf),
-    })
+    Ok(Link { program: p.name.clone(), how: how.into(), target, fd, perf_event: Some(perf) })
 }

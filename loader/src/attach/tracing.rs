@@ -18,34 +18,20 @@ pub fn attach_tracing(p: &LoadedProgram) -> Result<Link, AttachError> {
         Ok(fd) => (fd, "BPF_LINK_CREATE"),
         Err(e) if matches!(e.errno, libc::EINVAL | libc::EOPNOTSUPP) => {
             debug!(target: "rawbpf::attach", "{e}: falling back to BPF_RAW_TRACEPOINT_OPEN");
-            let fd =
-                sys::raw_tracepoint_open(None, p.fd.as_fd()).map_err(|e| refused(p, &target, e))?;
+            let fd = sys::raw_tracepoint_open(None, p.fd.as_fd()).map_err(|e| refused(p, &target, e))?;
             (fd, "BPF_RAW_TRACEPOINT_OPEN")
         }
         Err(e) => return Err(refused(p, &target, e)),
     };
     info!(target: "rawbpf::attach", "{} attached to {target} with {how}", p.name);
-    Ok(Link {
-        program: p.name.clone(),
-        how: how.into(),
-        target,
-        fd,
-        perf_event: None,
-    })
+    Ok(Link { program: p.name.clone(), how: how.into(), target, fd, perf_event: None })
 }
 
 /// `BPF_RAW_TRACEPOINT_OPEN` by tracepoint name.
 pub fn attach_raw_tp(p: &LoadedProgram) -> Result<Link, AttachError> {
     let target = target_of(p);
     let name = CString::new(target.clone()).unwrap_or_default();
-    let fd =
-        sys::raw_tracepoint_open(Some(&name), p.fd.as_fd()).map_err(|e| refused(p, &target, e))?;
+    let fd = sys::raw_tracepoint_open(Some(&name), p.fd.as_fd()).map_err(|e| refused(p, &target, e))?;
     info!(target: "rawbpf::attach", "{} attached to raw tracepoint {target}", p.name);
-    Ok(Link {
-        program: p.name.clone(),
-        how: "BPF_RAW_TRACEPOINT_OPEN".into(),
-        target,
-        fd,
-        perf_event: None,
-    })
+    Ok(Link { program: p.name.clone(), how: "BPF_RAW_TRACEPOINT_OPEN".into(), target, fd, perf_event: None })
 }

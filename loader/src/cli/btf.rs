@@ -95,10 +95,7 @@ struct DumpArgs {
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
     Kind::parse(s).ok_or_else(|| {
-        let names: Vec<String> = Kind::ALL[1..]
-            .iter()
-            .map(|k| k.name().to_ascii_lowercase())
-            .collect();
+        let names: Vec<String> = Kind::ALL[1..].iter().map(|k| k.name().to_ascii_lowercase()).collect();
         format!("unknown kind '{s}'; kinds are: {}", names.join(", "))
     })
 }
@@ -172,37 +169,21 @@ fn dump(d: &DumpArgs) -> Result<(), String> {
 
 /// Every id named `name`, of `kind` if given, in id order.
 pub fn matching_ids(btf: &Btf, name: &str, kind: Option<Kind>) -> Vec<TypeId> {
-    btf.ids_by_name(name)
-        .filter(|&id| kind_matches(btf, id, kind))
-        .collect()
+    btf.ids_by_name(name).filter(|&id| kind_matches(btf, id, kind)).collect()
 }
 
 fn not_found(btf: &Btf, name: &str, kind: Option<Kind>, origin: &str) -> String {
     let mut msg = match kind {
-        Some(k) => format!(
-            "no {k} named '{name}' in {origin} ({} types)",
-            btf.count() - 1
-        ),
-        None => format!(
-            "no type named '{name}' in {origin} ({} types)",
-            btf.count() - 1
-        ),
+        Some(k) => format!("no {k} named '{name}' in {origin} ({} types)", btf.count() - 1),
+        None => format!("no type named '{name}' in {origin} ({} types)", btf.count() - 1),
     };
     if kind.is_some() {
         let others: Vec<String> = matching_ids(btf, name, None)
             .into_iter()
-            .map(|id| {
-                format!(
-                    "{} [{id}]",
-                    btf.kind_of(id).map(|k| k.name()).unwrap_or("?")
-                )
-            })
+            .map(|id| format!("{} [{id}]", btf.kind_of(id).map(|k| k.name()).unwrap_or("?")))
             .collect();
         if !others.is_empty() {
-            msg.push_str(&format!(
-                "\n  '{name}' exists as: {} (drop --kind to see it)",
-                others.join(", ")
-            ));
+            msg.push_str(&format!("\n  '{name}' exists as: {} (drop --kind to see it)", others.join(", ")));
             return msg;
         }
     }
@@ -231,8 +212,7 @@ fn dump_all(btf: &Btf, d: &DumpArgs, origin: &str) -> Result<(), String> {
                 if !kind_matches(btf, id, d.kind) {
                     continue;
                 }
-                raw::lines(btf, id, false, &mut text)
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                raw::lines(btf, id, false, &mut text).map_err(|e| std::io::Error::other(e.to_string()))?;
                 if text.len() > 1 << 20 {
                     w.write_all(text.as_bytes())?;
                     text.clear();
@@ -241,10 +221,7 @@ fn dump_all(btf: &Btf, d: &DumpArgs, origin: &str) -> Result<(), String> {
             w.write_all(text.as_bytes())
         }),
         Format::Json => {
-            let ids: Vec<TypeId> = btf
-                .ids()
-                .filter(|&id| kind_matches(btf, id, d.kind))
-                .collect();
+            let ids: Vec<TypeId> = btf.ids().filter(|&id| kind_matches(btf, id, d.kind)).collect();
             let doc = json::document(btf, origin, None, &ids).map_err(|e| e.to_string())?;
             write_out(|w| writeln!(w, "{}", doc.to_line()))
         }

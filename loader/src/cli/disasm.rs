@@ -92,20 +92,10 @@ fn disasm(args: &DisasmArgs) -> Result<String, String> {
     }
     let core = facts::core(&mut obj, &target, args.relocated);
     let dwarf = DwarfLines::parse(&opened.bytes).ok().flatten();
-    let ctx = Ctx {
-        obj: &obj,
-        core: &core,
-        dwarf: dwarf.as_ref(),
-        target: &target,
-        relocated: args.relocated,
-    };
+    let ctx = Ctx { obj: &obj, core: &core, dwarf: dwarf.as_ref(), target: &target, relocated: args.relocated };
     let mut out = String::new();
     for r in programs {
-        out.push_str(&if args.relocated {
-            ctx.relocated(r)?
-        } else {
-            ctx.as_in_elf(r)?
-        });
+        out.push_str(&if args.relocated { ctx.relocated(r)? } else { ctx.as_in_elf(r)? });
         out.push('\n');
     }
     Ok(out)
@@ -118,11 +108,7 @@ fn select(obj: &Object, args: &DisasmArgs) -> Result<Vec<ProgramRef>, String> {
     };
     obj.program_by_name(name).map(|r| vec![r]).ok_or_else(|| {
         let names: Vec<&str> = obj.programs.iter().map(|p| p.name.as_str()).collect();
-        format!(
-            "no program '{name}' in {}; its programs: {}",
-            obj.name,
-            names.join(", ")
-        )
+        format!("no program '{name}' in {}; its programs: {}", obj.name, names.join(", "))
     })
 }
 
@@ -221,10 +207,7 @@ impl Ctx<'_> {
         }
         for (name, at) in &linked.subprogs {
             let found = self.obj.code_sections.iter().enumerate().find_map(|(si, c)| {
-                c.funcs
-                    .iter()
-                    .find(|f| &f.name == name)
-                    .map(|f| (si, f.start_insn..f.start_insn + f.len_insns))
+                c.funcs.iter().find(|f| &f.name == name).map(|f| (si, f.start_insn..f.start_insn + f.len_insns))
             });
             if let Some((si, range)) = found {
                 out.push((si, range, *at));
@@ -243,18 +226,13 @@ impl Ctx<'_> {
 
     /// Source lines from line_info records already indexed for the listing.
     fn sources(&self, notes: &mut Annotations, records: &[LineInfoRecord], len: usize) {
-        let Some(btf) = self.obj.btf.as_ref() else { return };
+        let Some(btf) = self.obj.btf.as_ref() else {
+            return;
+        };
         let map = SourceMap::from_line_info(btf, records);
         for i in 0..len {
             if let Some(s) = map.starting_at(i) {
-                notes.source(
-                    i,
-                    SourceLine {
-                        text: s.text.clone(),
-                        file: s.file.clone(),
-                        line: s.line,
-                    },
-                );
+                notes.source(i, SourceLine { text: s.text.clone(), file: s.file.clone(), line: s.line });
             }
         }
     }
@@ -276,9 +254,7 @@ impl Ctx<'_> {
             }
         }
         for rel in code.relocs.iter().filter(|x| range.contains(&x.insn_idx)) {
-            m.entry(rel.insn_idx)
-                .or_default()
-                .push(facts::reloc_words(self.obj, &rel.target));
+            m.entry(rel.insn_idx).or_default().push(facts::reloc_words(self.obj, &rel.target));
         }
         // Calls within a section need no relocation: clang writes the pc-relative offset.
         for i in range.clone() {
@@ -287,10 +263,7 @@ impl Ctx<'_> {
             if !is_call || code.relocs.iter().any(|x| x.insn_idx == i) {
                 continue;
             }
-            let callee = (i as i64 + 1 + i64::from(insn.imm))
-                .try_into()
-                .ok()
-                .and_then(|t: usize| code.func_at(t));
+            let callee = (i as i64 + 1 + i64::from(insn.imm)).try_into().ok().and_then(|t: usize| code.func_at(t));
             if let Some(f) = callee {
                 m.entry(i).or_default().push(format!("call {}", f.name));
             }
@@ -300,9 +273,7 @@ impl Ctx<'_> {
             for i in range {
                 let chain = d.location(code.index, i as u64 * 8).and_then(|l| l.inline_chain());
                 if chain.is_some() && chain != last {
-                    m.entry(i)
-                        .or_default()
-                        .push(format!("inlined: {}", chain.clone().unwrap_or_default()));
+                    m.entry(i).or_default().push(format!("inlined: {}", chain.clone().unwrap_or_default()));
                 }
                 last = chain;
             }

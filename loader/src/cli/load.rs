@@ -70,20 +70,14 @@ pub fn run(args: LoadArgs) -> ExitCode {
 fn execute(args: &LoadArgs) -> Result<(), String> {
     let caps = Caps::current().unwrap_or_default();
     if !caps.can_trace() {
-        return Err(
-            "loading BPF programs needs root, or CAP_BPF with CAP_PERFMON (and CAP_NET_ADMIN for \
+        return Err("loading BPF programs needs root, or CAP_BPF with CAP_PERFMON (and CAP_NET_ADMIN for \
                     network programs)\n  fix: run it with sudo"
-                .into(),
-        );
+            .into());
     }
     sys::install_stop_handler().map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
-    let mut obj =
-        Object::open(&args.object).map_err(|e| format!("{}: {e}", args.object.display()))?;
-    let opts = LoadOptions {
-        programs: args.programs.clone(),
-        target_btf: args.btf.clone(),
-        verifier_log: args.verifier_log,
-    };
+    let mut obj = Object::open(&args.object).map_err(|e| format!("{}: {e}", args.object.display()))?;
+    let opts =
+        LoadOptions { programs: args.programs.clone(), target_btf: args.btf.clone(), verifier_log: args.verifier_log };
     let loaded = load::load(&mut obj, &opts).map_err(|e| e.to_string())?;
     for p in &loaded.programs {
         if let Some(log) = &p.verifier_log {
@@ -96,8 +90,7 @@ fn execute(args: &LoadArgs) -> Result<(), String> {
     }
     // Open trace_pipe before attaching so the first events are not missed.
     let tracefs = Tracefs::find_or_mount().map_err(|e| e.to_string())?;
-    let mut pipe = TracePipe::open(&tracefs)
-        .map_err(|e| format!("{}: {e}", tracefs.trace_pipe().display()))?;
+    let mut pipe = TracePipe::open(&tracefs).map_err(|e| format!("{}: {e}", tracefs.trace_pipe().display()))?;
     let links = attach_all(&loaded)?;
     stream(&mut pipe, args)?;
     // Links first, then programs and maps: the reverse of creation.
@@ -116,10 +109,9 @@ fn attach_all(loaded: &Loaded) -> Result<Vec<Link>, String> {
                 eprintln!("rawbpf: attached {} to {} ({})", l.program, l.target, l.how);
                 links.push(l);
             }
-            None => eprintln!(
-                "rawbpf: {} ({}) is loaded but not attached: attach it yourself",
-                p.name, p.kind.def.prefix
-            ),
+            None => {
+                eprintln!("rawbpf: {} ({}) is loaded but not attached: attach it yourself", p.name, p.kind.def.prefix)
+            }
         }
     }
     if links.is_empty() {
@@ -129,9 +121,7 @@ fn attach_all(loaded: &Loaded) -> Result<Vec<Link>, String> {
 }
 
 fn stream(pipe: &mut TracePipe, args: &LoadArgs) -> Result<(), String> {
-    let deadline = args
-        .duration
-        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     match args.duration {
         Some(s) => eprintln!("rawbpf: streaming trace_pipe for {s} s (Ctrl-C stops)"),
         None => eprintln!("rawbpf: streaming trace_pipe (Ctrl-C stops)"),
@@ -150,10 +140,7 @@ fn print_line(line: &TraceLine, json: bool) {
         return;
     }
     match line {
-        TraceLine::Event(e) => println!(
-            "{} {}-{} [{:03}] {}",
-            e.timestamp, e.task, e.pid, e.cpu, e.message
-        ),
+        TraceLine::Event(e) => println!("{} {}-{} [{:03}] {}", e.timestamp, e.task, e.pid, e.cpu, e.message),
         other => println!("{}", other.message()),
     }
 }
@@ -170,10 +157,7 @@ fn print_loaded(loaded: &Loaded, json: bool) {
                     ("type", sys::prog_type_name(p.kind.prog_type()).into()),
                     ("id", p.info.id.into()),
                     ("tag", p.info.tag_hex().into()),
-                    (
-                        "attach_btf_id",
-                        p.target.as_ref().map_or(Json::Null, |t| t.btf_id.into()),
-                    ),
+                    ("attach_btf_id", p.target.as_ref().map_or(Json::Null, |t| t.btf_id.into())),
                 ])
             })
             .collect();
@@ -182,10 +166,7 @@ fn print_loaded(loaded: &Loaded, json: bool) {
             .iter()
             .map(|m| Json::obj([("name", Json::from(m.name.as_str())), ("id", m.id.into())]))
             .collect();
-        println!(
-            "{}",
-            Json::obj([("programs", Json::Arr(progs)), ("maps", Json::Arr(maps))]).to_line()
-        );
+        println!("{}", Json::obj([("programs", Json::Arr(progs)), ("maps", Json::Arr(maps))]).to_line());
         return;
     }
     for p in &loaded.programs {

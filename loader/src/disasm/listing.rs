@@ -68,11 +68,7 @@ pub fn format_program(insns: &[Insn], notes: &Annotations, syms: &dyn Symbols) -
             let _ = writeln!(out, "; {} @ {file}:{}", src.text.trim_start(), src.line);
         }
         let _ = write!(out, "{idx:>4}: ({:02x}) {text}", insns[idx].code);
-        let marks: Vec<&str> = notes
-            .marks
-            .range(span)
-            .flat_map(|(_, m)| m.iter().map(String::as_str))
-            .collect();
+        let marks: Vec<&str> = notes.marks.range(span).flat_map(|(_, m)| m.iter().map(String::as_str)).collect();
         if !marks.is_empty() {
             let _ = write!(out, "  ; {}", marks.join("; "));
         }

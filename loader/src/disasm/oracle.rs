@@ -72,22 +72,13 @@ impl Drop for Scratch {
 fn tool(candidates: &[&str]) -> Option<String> {
     candidates
         .iter()
-        .find(|c| {
-            Command::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
+        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
         .map(|c| c.to_string())
 }
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -96,23 +87,12 @@ fn parse_dump(text: &str) -> Vec<Printed> {
     let mut out: Vec<Printed> = Vec::new();
     for line in text.lines() {
         let t = line.trim_start();
-        if let Some((idx, rest)) = t
-            .split_once(": (")
-            .filter(|(i, _)| i.bytes().all(|b| b.is_ascii_digit()))
-        {
+        if let Some((idx, rest)) = t.split_once(": (").filter(|(i, _)| i.bytes().all(|b| b.is_ascii_digit())) {
             let text = rest.split_once(") ").map_or("", |(_, t)| t).to_owned();
-            out.push(Printed {
-                idx: idx.parse().unwrap(),
-                text,
-                bytes: Vec::new(),
-            });
-        } else if !t.is_empty()
-            && t.split(' ')
-                .all(|h| h.len() == 2 && u8::from_str_radix(h, 16).is_ok())
-        {
+            out.push(Printed { idx: idx.parse().unwrap(), text, bytes: Vec::new() });
+        } else if !t.is_empty() && t.split(' ').all(|h| h.len() == 2 && u8::from_str_radix(h, 16).is_ok()) {
             let last = out.last_mut().expect("bytes before any instruction");
-            last.bytes
-                .extend(t.split(' ').map(|h| u8::from_str_radix(h, 16).unwrap()));
+            last.bytes.extend(t.split(' ').map(|h| u8::from_str_radix(h, 16).unwrap()));
         }
     }
     out
@@ -128,46 +108,24 @@ fn matches_bpftool_on_a_loaded_program() {
         println!("SKIP: matches_bpftool_on_a_loaded_program needs clang and bpftool");
         return;
     };
-    let scratch =
-        Scratch(std::env::temp_dir().join(format!("rawbpf-disasm-oracle-{}", std::process::id())));
+    let scratch = Scratch(std::env::temp_dir().join(format!("rawbpf-disasm-oracle-{}", std::process::id())));
     let dir = &scratch.0;
     std::fs::create_dir_all(dir.join("fs")).unwrap();
     std::fs::write(dir.join("p.bpf.c"), SOURCE).unwrap();
     let arch_include = format!("-I/usr/include/{}-linux-gnu", std::env::consts::ARCH);
     run(Command::new(&clang)
-        .args([
-            "-O2",
-            "-g",
-            "-target",
-            "bpf",
-            "-mcpu=v3",
-            &arch_include,
-            "-c",
-        ])
+        .args(["-O2", "-g", "-target", "bpf", "-mcpu=v3", &arch_include, "-c"])
         .arg(dir.join("p.bpf.c"))
         .arg("-o")
         .arg(dir.join("p.o")));
     let fs = dir.join("fs");
-    if let Err(e) = nix::mount::mount(
-        Some("bpf"),
-        &fs,
-        Some("bpf"),
-        nix::mount::MsFlags::empty(),
-        None::<&str>,
-    ) {
+    if let Err(e) = nix::mount::mount(Some("bpf"), &fs, Some("bpf"), nix::mount::MsFlags::empty(), None::<&str>) {
         println!("SKIP: cannot mount bpffs at {}: {e}", fs.display());
         return;
     }
     let pin: &Path = &fs.join("p");
-    run(Command::new(&bpftool)
-        .args(["prog", "load"])
-        .arg(dir.join("p.o"))
-        .arg(pin)
-        .args(["type", "socket"]));
-    let dump = run(Command::new(&bpftool)
-        .args(["prog", "dump", "xlated", "pinned"])
-        .arg(pin)
-        .arg("opcodes"));
+    run(Command::new(&bpftool).args(["prog", "load"]).arg(dir.join("p.o")).arg(pin).args(["type", "socket"]));
+    let dump = run(Command::new(&bpftool).args(["prog", "dump", "xlated", "pinned"]).arg(pin).arg("opcodes"));
     let printed = parse_dump(&dump);
 
     // Rebuild the instruction array from the printed bytes (ld_imm64 prints 16).
@@ -191,8 +149,5 @@ fn matches_bpftool_on_a_loaded_program() {
             compared += 1;
         }
     }
-    assert!(
-        compared >= 40,
-        "only {compared} instructions compared:\n{dump}"
-    );
+    assert!(compared >= 40, "only {compared} instructions compared:\n{dump}");
 }

@@ -4,13 +4,7 @@ use super::*;
 use crate::insn::LD_IMM64;
 
 fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn {
-        code,
-        dst,
-        src,
-        off,
-        imm,
-    }
+    Insn { code, dst, src, off, imm }
 }
 
 fn one(insn: Insn) -> String {
@@ -53,10 +47,7 @@ fn cpu_v4_signed_ops_and_sign_extending_moves() {
     assert_eq!(one(i(0xbc, 1, 2, 16, 0)), "w1 = (s16)w2");
     assert_eq!(one(i(0x91, 1, 2, 4, 0)), "r1 = *(s8 *)(r2 +4)"); // ldxsb
     assert_eq!(one(i(0x81, 1, 2, -4, 0)), "r1 = *(s32 *)(r2 -4)"); // ldxsw
-    assert_eq!(
-        one(i(0xbf, 1, 2, 1, 0x0001_0000)),
-        "r1 = addr_space_cast(r2, 1, 0)"
-    );
+    assert_eq!(one(i(0xbf, 1, 2, 1, 0x0001_0000)), "r1 = addr_space_cast(r2, 1, 0)");
     assert_eq!(one(i(0xbf, 1, 2, -1, 0)), "r1 = &(void __percpu *)(r2)");
 }
 
@@ -86,30 +77,12 @@ fn loads_and_stores() {
 fn atomics() {
     assert_eq!(one(i(0xdb, 1, 2, 0, 0x00)), "lock *(u64 *)(r1 +0) += r2");
     assert_eq!(one(i(0xc3, 1, 2, 8, 0x50)), "lock *(u32 *)(r1 +8) &= r2");
-    assert_eq!(
-        one(i(0xdb, 1, 2, 0, 0x41)),
-        "r2 = atomic64_fetch_or((u64 *)(r1 +0), r2)"
-    );
-    assert_eq!(
-        one(i(0xc3, 1, 2, 0, 0xa1)),
-        "r2 = atomic_fetch_xor((u32 *)(r1 +0), r2)"
-    );
-    assert_eq!(
-        one(i(0xdb, 1, 2, -8, 0xe1)),
-        "r2 = atomic64_xchg((u64 *)(r1 -8), r2)"
-    );
-    assert_eq!(
-        one(i(0xdb, 1, 2, 0, 0xf1)),
-        "r0 = atomic64_cmpxchg((u64 *)(r1 +0), r0, r2)"
-    );
-    assert_eq!(
-        one(i(0xdb, 3, 2, 0, 0x100)),
-        "r3 = load_acquire((u64 *)(r2 +0))"
-    );
-    assert_eq!(
-        one(i(0xdb, 1, 2, 0, 0x110)),
-        "store_release((u64 *)(r1 +0), r2)"
-    );
+    assert_eq!(one(i(0xdb, 1, 2, 0, 0x41)), "r2 = atomic64_fetch_or((u64 *)(r1 +0), r2)");
+    assert_eq!(one(i(0xc3, 1, 2, 0, 0xa1)), "r2 = atomic_fetch_xor((u32 *)(r1 +0), r2)");
+    assert_eq!(one(i(0xdb, 1, 2, -8, 0xe1)), "r2 = atomic64_xchg((u64 *)(r1 -8), r2)");
+    assert_eq!(one(i(0xdb, 1, 2, 0, 0xf1)), "r0 = atomic64_cmpxchg((u64 *)(r1 +0), r0, r2)");
+    assert_eq!(one(i(0xdb, 3, 2, 0, 0x100)), "r3 = load_acquire((u64 *)(r2 +0))");
+    assert_eq!(one(i(0xdb, 1, 2, 0, 0x110)), "store_release((u64 *)(r1 +0), r2)");
     assert_eq!(one(i(0xdb, 1, 2, 0, 0x20)), "BUG_db");
 }
 
@@ -127,10 +100,7 @@ fn jumps_calls_exit() {
     assert_eq!(one(i(0x0d, 3, 0, 0, 0)), "gotox r3");
     assert_eq!(one(i(0xe5, 0, 0, 4, 0)), "may_goto pc+4");
     assert_eq!(one(i(0x95, 0, 0, 0, 0)), "exit");
-    assert_eq!(
-        one(i(0x85, 0, 0, 0, 14)),
-        "call bpf_get_current_pid_tgid#14"
-    );
+    assert_eq!(one(i(0x85, 0, 0, 0, 14)), "call bpf_get_current_pid_tgid#14");
     assert_eq!(one(i(0x85, 0, 0, 0, 9999)), "call unknown#9999");
     assert_eq!(one(i(0x85, 0, 1, 0, 5)), "call pc+5");
     assert_eq!(one(i(0x85, 0, 1, 0, -12)), "call pc-12");
@@ -141,10 +111,7 @@ fn jumps_calls_exit() {
 fn ld_imm64_forms() {
     let fmt = |pair: [Insn; 2]| format_insn(&pair, 0);
     assert_eq!(fmt(ld64(1, 0, 0x1234, 0)), ("r1 = 0x1234".to_owned(), 2));
-    assert_eq!(
-        fmt(ld64(1, 0, -1, 0x10)),
-        ("r1 = 0x10ffffffff".to_owned(), 2)
-    );
+    assert_eq!(fmt(ld64(1, 0, -1, 0x10)), ("r1 = 0x10ffffffff".to_owned(), 2));
     assert_eq!(fmt(ld64(1, 1, 5, 0)).0, "r1 = map[fd:5]");
     assert_eq!(fmt(ld64(2, 2, 5, 16)).0, "r2 = map[fd:5][0]+16");
     assert_eq!(fmt(ld64(1, 3, 777, 0)).0, "r1 = btf_id[777]");
@@ -154,10 +121,7 @@ fn ld_imm64_forms() {
     let pair = ld64(1, 1, 42, 0);
     assert_eq!(format_insn_with(&pair, 0, &Xlated).0, "r1 = map[id:42]");
     // Cut short by the end of the program: one slot, reported, no panic.
-    assert_eq!(
-        format_insn(&pair[..1], 0),
-        ("BUG_ld_18 (missing second slot)".to_owned(), 1)
-    );
+    assert_eq!(format_insn(&pair[..1], 0), ("BUG_ld_18 (missing second slot)".to_owned(), 1));
     assert_eq!(format_insn(&pair, 2), (String::new(), 0));
 }
 
@@ -172,21 +136,11 @@ fn symbols_rename_kfuncs_and_pseudo_immediates() {
             (idx == 1).then(|| "map[events]".to_owned())
         }
     }
-    let prog = [
-        i(0x85, 0, 2, 0, 321),
-        ld64(1, 1, 3, 0)[0],
-        ld64(1, 1, 3, 0)[1],
-    ];
-    assert_eq!(
-        format_insn_with(&prog, 0, &Names).0,
-        "call bpf_obj_new_impl#321"
-    );
+    let prog = [i(0x85, 0, 2, 0, 321), ld64(1, 1, 3, 0)[0], ld64(1, 1, 3, 0)[1]];
+    assert_eq!(format_insn_with(&prog, 0, &Names).0, "call bpf_obj_new_impl#321");
     assert_eq!(format_insn_with(&prog, 1, &Names).0, "r1 = map[events]");
     // Helpers keep their UAPI names whatever the symbols say.
-    assert_eq!(
-        format_insn_with(&[i(0x85, 0, 0, 0, 1)], 0, &Names).0,
-        "call bpf_map_lookup_elem#1"
-    );
+    assert_eq!(format_insn_with(&[i(0x85, 0, 0, 0, 1)], 0, &Names).0, "call bpf_map_lookup_elem#1");
 }
 
 #[test]
@@ -197,12 +151,7 @@ fn invalid_encodings_never_panic() {
     assert_eq!(one(i(0xf5, 1, 0, 0, 0)), "BUG_jmp_f5");
     // Every opcode with a spread of fields formats to something non-empty.
     for code in 0..=255u8 {
-        for (src, off, imm) in [
-            (0, 0, 0),
-            (1, -1, -1),
-            (15, i16::MIN, i32::MIN),
-            (2, 1, 0x100),
-        ] {
+        for (src, off, imm) in [(0, 0, 0), (1, -1, -1), (15, i16::MIN, i32::MIN), (2, 1, 0x100)] {
             let prog = [i(code, 15, src, off, imm)];
             assert!(!format_insn(&prog, 0).0.is_empty(), "opcode {code:#x}");
         }
@@ -226,14 +175,7 @@ fn listing_has_indices_opcodes_sources_and_marks() {
     let mut notes = Annotations::new();
     notes
         .label(0, "handle")
-        .source(
-            0,
-            SourceLine {
-                text: "\tu64 x = ctx->a;".into(),
-                file: "/src/progs/demo.bpf.c".into(),
-                line: 12,
-            },
-        )
+        .source(0, SourceLine { text: "\tu64 x = ctx->a;".into(), file: "/src/progs/demo.bpf.c".into(), line: 12 })
         .mark(0, "CO-RE field ctx.a")
         .mark(2, "map counts")
         .mark(5, "calls helper_sub")

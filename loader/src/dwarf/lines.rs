@@ -67,12 +67,7 @@ impl LineTable {
                 ColumnType::Column(c) => saturate(c.get()),
             };
             let line = row.line().map_or(0, |l| saturate(l.get()));
-            current.push(Row {
-                address: row.address(),
-                path,
-                line,
-                column,
-            });
+            current.push(Row { address: row.address(), path, line, column });
         }
         // A program that ends without DW_LNE_end_sequence leaves rows with no known end: drop them.
         Ok(())
@@ -140,19 +135,15 @@ fn file_path(
     index: u64,
 ) -> Result<String, DwarfError> {
     let Some(file) = header.file(index) else {
-        return Ok(format!(
-            "<file #{index} missing from the line table header>"
-        ));
+        return Ok(format!("<file #{index} missing from the line table header>"));
     };
     let string = |value| -> Result<String, DwarfError> {
-        guard_index(&value)
-            .map_err(|e| DwarfError::dwarf(".debug_line", format!("name of file #{index}"), e))?;
-        let r = dwarf.attr_string(unit, value).map_err(|e| {
-            DwarfError::dwarf(".debug_line_str", format!("name of file #{index}"), e)
-        })?;
-        let s = gimli::Reader::to_string_lossy(&r).map_err(|e| {
-            DwarfError::dwarf(".debug_line_str", format!("name of file #{index}"), e)
-        })?;
+        guard_index(&value).map_err(|e| DwarfError::dwarf(".debug_line", format!("name of file #{index}"), e))?;
+        let r = dwarf
+            .attr_string(unit, value)
+            .map_err(|e| DwarfError::dwarf(".debug_line_str", format!("name of file #{index}"), e))?;
+        let s = gimli::Reader::to_string_lossy(&r)
+            .map_err(|e| DwarfError::dwarf(".debug_line_str", format!("name of file #{index}"), e))?;
         Ok(s.into_owned())
     };
     let name = string(file.path_name())?;
@@ -177,11 +168,7 @@ fn file_path(
 /// `..` stays: resolving it lexically would be wrong across symlinks.
 fn join(dir: &str, name: &str) -> String {
     let absolute = dir.starts_with('/') || (dir.is_empty() && name.starts_with('/'));
-    let parts: Vec<&str> = dir
-        .split('/')
-        .chain(name.split('/'))
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
+    let parts: Vec<&str> = dir.split('/').chain(name.split('/')).filter(|p| !p.is_empty() && *p != ".").collect();
     let joined = parts.join("/");
     if absolute {
         format!("/{joined}")
@@ -196,15 +183,9 @@ mod tests {
 
     #[test]
     fn join_drops_dot_components_but_keeps_dotdot() {
-        assert_eq!(
-            join("/work/prog", "./inc/helper.h"),
-            "/work/prog/inc/helper.h"
-        );
+        assert_eq!(join("/work/prog", "./inc/helper.h"), "/work/prog/inc/helper.h");
         assert_eq!(join("/work/prog/.", "x.c"), "/work/prog/x.c");
-        assert_eq!(
-            join("/work/prog/", "../vmlinux.h"),
-            "/work/prog/../vmlinux.h"
-        );
+        assert_eq!(join("/work/prog/", "../vmlinux.h"), "/work/prog/../vmlinux.h");
         assert_eq!(join("", "/abs/x.c"), "/abs/x.c");
         assert_eq!(join("rel", "x.c"), "rel/x.c");
         assert_eq!(join("", ""), "");

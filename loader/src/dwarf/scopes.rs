@@ -54,13 +54,7 @@ impl Scopes {
             }
             let name = die_name(dwarf, unit, entry)?.unwrap_or_else(|| "<anonymous>".to_string());
             let name = self.intern(name);
-            self.scopes
-                .extend(ranges.into_iter().map(|(start, end)| Scope {
-                    start,
-                    end,
-                    depth,
-                    name,
-                }));
+            self.scopes.extend(ranges.into_iter().map(|(start, end)| Scope { start, end, depth, name }));
         }
         Ok(())
     }
@@ -77,16 +71,10 @@ impl Scopes {
 
     /// Function names whose code covers `address`, innermost (most deeply inlined) first.
     pub(super) fn chain(&self, address: u64) -> Vec<String> {
-        let mut hits: Vec<&Scope> = self
-            .scopes
-            .iter()
-            .filter(|s| s.start <= address && address < s.end)
-            .collect();
+        let mut hits: Vec<&Scope> = self.scopes.iter().filter(|s| s.start <= address && address < s.end).collect();
         hits.sort_by_key(|s| std::cmp::Reverse(s.depth));
         hits.dedup_by_key(|s| (s.depth, s.name));
-        hits.iter()
-            .filter_map(|s| self.names.get(s.name as usize).cloned())
-            .collect()
+        hits.iter().filter_map(|s| self.names.get(s.name as usize).cloned()).collect()
     }
 }
 
@@ -102,10 +90,7 @@ fn die_ranges(
     let range_err = |e| DwarfError::dwarf(".debug_rnglists", "DW_AT_ranges", e);
     let (mut low, mut high, mut size) = (None, None, None);
     let mut attrs = entry.attrs();
-    while let Some(attr) = attrs
-        .next()
-        .map_err(|e| DwarfError::dwarf(".debug_info", "attributes", e))?
-    {
+    while let Some(attr) = attrs.next().map_err(|e| DwarfError::dwarf(".debug_info", "attributes", e))? {
         match attr.name() {
             constants::DW_AT_low_pc => {
                 guard_index(&attr.value()).map_err(addr_err)?;
@@ -120,8 +105,7 @@ fn die_ranges(
             },
             constants::DW_AT_ranges => {
                 guard_index(&attr.value()).map_err(range_err)?;
-                let Some(mut list) = dwarf.attr_ranges(unit, attr.value()).map_err(range_err)?
-                else {
+                let Some(mut list) = dwarf.attr_ranges(unit, attr.value()).map_err(range_err)? else {
                     continue;
                 };
                 let mut out = Vec::new();
@@ -155,27 +139,15 @@ fn die_name(
     let info_err = |e| DwarfError::dwarf(".debug_info", "function name", e);
     let mut current = entry.clone();
     for _ in 0..=MAX_ORIGIN_HOPS {
-        if let Some(name) = current
-            .attr_value(constants::DW_AT_name)
-            .map_err(info_err)?
-        {
+        if let Some(name) = current.attr_value(constants::DW_AT_name).map_err(info_err)? {
             let str_err = |e| DwarfError::dwarf(".debug_str", "DW_AT_name", e);
             guard_index(&name).map_err(str_err)?;
             let s = dwarf.attr_string(unit, name).map_err(str_err)?;
-            return Ok(Some(
-                gimli::Reader::to_string_lossy(&s)
-                    .map_err(str_err)?
-                    .into_owned(),
-            ));
+            return Ok(Some(gimli::Reader::to_string_lossy(&s).map_err(str_err)?.into_owned()));
         }
-        let origin = match current
-            .attr_value(constants::DW_AT_abstract_origin)
-            .map_err(info_err)?
-        {
+        let origin = match current.attr_value(constants::DW_AT_abstract_origin).map_err(info_err)? {
             Some(v) => Some(v),
-            None => current
-                .attr_value(constants::DW_AT_specification)
-                .map_err(info_err)?,
+            None => current.attr_value(constants::DW_AT_specification).map_err(info_err)?,
         };
         // Only same-unit references: a BPF object is one compile unit.
         let Some(AttributeValue::UnitRef(offset)) = origin else {

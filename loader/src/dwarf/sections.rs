@@ -8,10 +8,7 @@
 use std::collections::HashMap;
 
 use gimli::{EndianSlice, RelocateReader, RunTimeEndian, SectionId};
-use object::elf::{
-    FileHeader64, SHF_COMPRESSED, SHN_LORESERVE, SHN_UNDEF, SHT_NOBITS, SHT_REL, SHT_RELA,
-    SHT_SYMTAB,
-};
+use object::elf::{FileHeader64, SHF_COMPRESSED, SHN_LORESERVE, SHN_UNDEF, SHT_NOBITS, SHT_REL, SHT_RELA, SHT_SYMTAB};
 use object::read::elf::{FileHeader, Rel, SectionHeader, Sym};
 use object::{Endianness, SymbolIndex};
 
@@ -83,20 +80,16 @@ impl gimli::Relocate<usize> for Relocations<'_> {
     fn relocate_address(&self, offset: usize, value: u64) -> gimli::Result<u64> {
         match self.at(offset) {
             // REL: the in-place value is the addend.
-            Some(t) => Ok(encode_address(
-                u64::from(t.section),
-                t.value.wrapping_add(value),
-            )),
+            Some(t) => Ok(encode_address(u64::from(t.section), t.value.wrapping_add(value))),
             None => Ok(value),
         }
     }
 
     fn relocate_offset(&self, offset: usize, value: usize) -> gimli::Result<usize> {
         match self.at(offset) {
-            Some(t) => usize::try_from(t.value)
-                .ok()
-                .and_then(|v| v.checked_add(value))
-                .ok_or(gimli::Error::OffsetOutOfBounds),
+            Some(t) => {
+                usize::try_from(t.value).ok().and_then(|v| v.checked_add(value)).ok_or(gimli::Error::OffsetOutOfBounds)
+            }
             None => Ok(value),
         }
     }
@@ -105,27 +98,16 @@ impl gimli::Relocate<usize> for Relocations<'_> {
 impl<'d> DebugSections<'d> {
     /// Finds the debug sections of `elf` and resolves the REL relocations that patch them.
     pub(super) fn load(elf: &'d [u8]) -> Result<Self, DwarfError> {
-        let elf_err =
-            |what: &'static str| move |e: object::read::Error| DwarfError::Elf { what, source: e };
+        let elf_err = |what: &'static str| move |e: object::read::Error| DwarfError::Elf { what, source: e };
         let header = FileHeader64::<Endianness>::parse(elf).map_err(elf_err("ELF header"))?;
         let endian = header.endian().map_err(elf_err("ELF header"))?;
-        let table = header
-            .sections(endian, elf)
-            .map_err(elf_err("section headers"))?;
-        let symbols = table
-            .symbols(endian, elf, SHT_SYMTAB)
-            .map_err(elf_err(".symtab"))?;
+        let table = header.sections(endian, elf).map_err(elf_err("section headers"))?;
+        let symbols = table.symbols(endian, elf, SHT_SYMTAB).map_err(elf_err(".symtab"))?;
 
         let mut sections = HashMap::new();
         for (index, sh) in table.enumerate() {
-            let name = table
-                .section_name(endian, sh)
-                .map_err(elf_err("section names"))?;
-            let Some(id) = WANTED
-                .iter()
-                .copied()
-                .find(|id| id.name().as_bytes() == name)
-            else {
+            let name = table.section_name(endian, sh).map_err(elf_err("section names"))?;
+            let Some(id) = WANTED.iter().copied().find(|id| id.name().as_bytes() == name) else {
                 continue;
             };
             if sh.sh_flags(endian) & u64::from(SHF_COMPRESSED) != 0 {
@@ -134,17 +116,9 @@ impl<'d> DebugSections<'d> {
             let data = if sh.sh_type(endian) == SHT_NOBITS {
                 &[][..]
             } else {
-                sh.data(endian, elf)
-                    .map_err(elf_err("debug section data"))?
+                sh.data(endian, elf).map_err(elf_err("debug section data"))?
             };
-            sections.insert(
-                id,
-                DebugSection {
-                    index: index.0,
-                    data,
-                    relocs: HashMap::new(),
-                },
-            );
+            sections.insert(id, DebugSection { index: index.0, data, relocs: HashMap::new() });
         }
 
         for (rel_index, sh) in table.enumerate() {
@@ -162,10 +136,7 @@ impl<'d> DebugSections<'d> {
                     section: rel_section,
                     index: 0,
                     offset: 0,
-                    reason: format!(
-                        "RELA section {} found; BPF objects use REL only",
-                        rel_index.0
-                    ),
+                    reason: format!("RELA section {} found; BPF objects use REL only", rel_index.0),
                 });
             }
             let rels = match sh.rel(endian, elf).map_err(elf_err("relocation section"))? {
@@ -173,15 +144,9 @@ impl<'d> DebugSections<'d> {
                 None => continue,
             };
             for (i, rel) in rels.iter().enumerate() {
-                let (offset, t) =
-                    resolve(endian, rel, &symbols, section.data.len()).map_err(|reason| {
-                        DwarfError::Relocation {
-                            section: rel_section,
-                            index: i,
-                            offset: rel.r_offset(endian),
-                            reason,
-                        }
-                    })?;
+                let (offset, t) = resolve(endian, rel, &symbols, section.data.len()).map_err(|reason| {
+                    DwarfError::Relocation { section: rel_section, index: i, offset: rel.r_offset(endian), reason }
+                })?;
                 if section.relocs.insert(offset, t).is_some() {
                     return Err(DwarfError::Relocation {
                         section: rel_section,
@@ -192,11 +157,7 @@ impl<'d> DebugSections<'d> {
                 }
             }
         }
-        let endian = if endian == Endianness::Little {
-            RunTimeEndian::Little
-        } else {
-            RunTimeEndian::Big
-        };
+        let endian = if endian == Endianness::Little { RunTimeEndian::Little } else { RunTimeEndian::Big };
         Ok(DebugSections { endian, sections })
     }
 
@@ -209,10 +170,7 @@ impl<'d> DebugSections<'d> {
     pub(super) fn reader(&self, id: SectionId) -> DwarfReader<'_> {
         let section = self.sections.get(&id);
         let data = section.map_or(&[][..], |s| s.data);
-        RelocateReader::new(
-            EndianSlice::new(data, self.endian),
-            Relocations(section.map(|s| &s.relocs)),
-        )
+        RelocateReader::new(EndianSlice::new(data, self.endian), Relocations(section.map(|s| &s.relocs)))
     }
 }
 
@@ -226,34 +184,17 @@ fn resolve(
     let width = match rel.r_type(endian) {
         R_BPF_64_ABS64 => 8,
         R_BPF_64_ABS32 | R_BPF_64_NODYLD32 => 4,
-        other => {
-            return Err(format!(
-                "relocation type {other} is not an absolute data relocation"
-            ))
-        }
+        other => return Err(format!("relocation type {other} is not an absolute data relocation")),
     };
-    let offset = usize::try_from(rel.r_offset(endian))
-        .map_err(|_| "offset does not fit in memory".to_string())?;
+    let offset = usize::try_from(rel.r_offset(endian)).map_err(|_| "offset does not fit in memory".to_string())?;
     if !matches!(offset.checked_add(width), Some(end) if end <= section_len) {
-        return Err(format!(
-            "patches {width} bytes past the end of a {section_len}-byte section"
-        ));
+        return Err(format!("patches {width} bytes past the end of a {section_len}-byte section"));
     }
     let sym_index = rel.r_sym(endian);
     let sym = symbols
         .symbol(SymbolIndex(sym_index as usize))
         .map_err(|_| format!("symbol index {sym_index} is outside .symtab"))?;
     let shndx = sym.st_shndx(endian);
-    let section = if shndx == SHN_UNDEF || shndx >= SHN_LORESERVE {
-        0
-    } else {
-        u32::from(shndx)
-    };
-    Ok((
-        offset,
-        Target {
-            section,
-            value: sym.st_value(endian),
-        },
-    ))
+    let section = if shndx == SHN_UNDEF || shndx >= SHN_LORESERVE { 0 } else { u32::from(shndx) };
+    Ok((offset, Target { section, value: sym.st_value(endian) }))
 }

@@ -30,24 +30,17 @@ pub fn apply(obj: &mut Object, target: &Btf) -> Result<CoreReport, LoadError> {
         if sec.records.is_empty() {
             continue;
         }
-        let local = obj.btf.as_ref().ok_or_else(|| LoadError::CoreWithoutBtf {
-            section: sec.name.clone(),
-        })?;
+        let local = obj.btf.as_ref().ok_or_else(|| LoadError::CoreWithoutBtf { section: sec.name.clone() })?;
         let Some(code) = obj.code_sections.iter_mut().find(|c| c.name == sec.name) else {
             continue;
         };
         let r = relocate_section(local, target, &sec.records, &mut code.insns, &mut cache)
-            .map_err(|source| LoadError::Core {
-                section: sec.name.clone(),
-                source,
-            })?;
+            .map_err(|source| LoadError::Core { section: sec.name.clone(), source })?;
         for (res, outcome) in r.resolutions.iter().zip(&r.outcomes) {
             info!(target: "rawbpf::core", "{}: {res}", sec.name);
             report.lines.push((sec.name.clone(), res.to_string()));
             if let PatchOutcome::Poisoned { insns, .. } = outcome {
-                let func = code
-                    .func_containing(res.insn_idx)
-                    .map_or("?", |f| f.name.as_str());
+                let func = code.func_containing(res.insn_idx).map_or("?", |f| f.name.as_str());
                 let text = format!("CO-RE relocation #{} in {func}: {res}", res.relo_idx);
                 for &i in insns {
                     report.poisoned.insert((sec.name.clone(), i), text.clone());

@@ -71,20 +71,31 @@ pub enum LoadError {
         /// Similar names that exist.
         close: Vec<String>,
     },
-    /// BPF_PROG_LOAD failed.
-    #[error("{}", render_prog_load(program, source, refusal, diagnosis, annotated_log))]
-    ProgLoad {
-        /// The program.
-        program: String,
-        /// The syscall error and verifier log.
-        source: sys::LoadError,
-        /// Why, in words.
-        refusal: Refusal,
-        /// What the verifier log says, when there is one.
-        diagnosis: Option<Diagnosis>,
-        /// The whole log, failing instruction marked and source lines interleaved.
-        annotated_log: String,
-    },
+    /// BPF_PROG_LOAD failed (boxed: it carries the whole verifier log).
+    #[error("{0}")]
+    ProgLoad(Box<ProgLoadFailure>),
+}
+
+/// Everything known about a refused `BPF_PROG_LOAD`.
+#[derive(Debug)]
+pub struct ProgLoadFailure {
+    /// The program.
+    pub program: String,
+    /// The syscall error and verifier log.
+    pub source: sys::LoadError,
+    /// Why, in words.
+    pub refusal: Refusal,
+    /// What the verifier log says, when there is one.
+    pub diagnosis: Option<Diagnosis>,
+    /// The whole log, failing instruction marked and source lines interleaved.
+    pub annotated_log: String,
+}
+
+impl std::fmt::Display for ProgLoadFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = render_prog_load(&self.program, &self.source, &self.refusal, &self.diagnosis, &self.annotated_log);
+        f.write_str(&s)
+    }
 }
 
 fn render_prog_load(

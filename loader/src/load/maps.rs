@@ -15,15 +15,10 @@ pub fn create_all(obj: &Object, btf_fd: Option<&OwnedFd>) -> Result<Vec<LoadedMa
 }
 
 fn create(def: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<LoadedMap, LoadError> {
-    let err = |source| LoadError::Map {
-        map: def.name.clone(),
-        source,
-    };
+    let err = |source| LoadError::Map { map: def.name.clone(), source };
     // BTF ids only mean something in the object's BTF, and only when the kernel took it.
     let (btf, key_id, value_id) = match btf_fd {
-        Some(fd) if def.btf_value_type_id != 0 => {
-            (Some(fd.as_fd()), def.btf_key_type_id, def.btf_value_type_id)
-        }
+        Some(fd) if def.btf_value_type_id != 0 => (Some(fd.as_fd()), def.btf_key_type_id, def.btf_value_type_id),
         _ => (None, 0, 0),
     };
     let fd = sys::map_create(&MapCreate {
@@ -48,9 +43,5 @@ fn create(def: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<LoadedMap, LoadError
     }
     let id = sys::map_info(fd.as_fd()).map_err(err)?.id;
     info!(target: "rawbpf::load", "map {} ({}) created: id {id}", def.name, sys::map_type_name(def.map_type));
-    Ok(LoadedMap {
-        name: def.name.clone(),
-        id,
-        fd,
-    })
+    Ok(LoadedMap { name: def.name.clone(), id, fd })
 }

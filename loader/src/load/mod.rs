@@ -23,7 +23,7 @@ use crate::object::{Object, ProgKind};
 use crate::sys::{self, LogLevel, ProgInfo};
 
 pub use self::core::CoreReport;
-pub use error::LoadError;
+pub use error::{LoadError, ProgLoadFailure};
 pub use target::{AttachTarget, KernelBtf};
 
 /// What `load` should do.
@@ -93,12 +93,7 @@ pub fn load(obj: &mut Object, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     };
     let core = self::core::apply(obj, &core_target)?;
     let maps = maps::create_all(obj, btf_fd.as_ref())?;
-    let mut loaded = Loaded {
-        btf_fd,
-        maps,
-        programs: Vec::new(),
-        core,
-    };
+    let mut loaded = Loaded { btf_fd, maps, programs: Vec::new(), core };
     for prog in selected {
         let p = programs::load_one(obj, prog, &loaded, &kernel, opts)?;
         loaded.programs.push(p);

@@ -7,6 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use tracing::info;
 
+use super::error::ProgLoadFailure;
 use super::target::{self, KernelBtf};
 use super::{LoadError, LoadOptions, Loaded, LoadedProgram};
 use crate::caps::{self, Environment};
@@ -23,27 +24,17 @@ pub fn select(obj: &Object, names: &[String]) -> Result<Vec<ProgramRef>, LoadErr
     names
         .iter()
         .map(|n| {
-            obj.program_by_name(n)
-                .ok_or_else(|| LoadError::NoSuchProgram {
-                    name: n.clone(),
-                    have: obj
-                        .programs
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })
+            obj.program_by_name(n).ok_or_else(|| LoadError::NoSuchProgram {
+                name: n.clone(),
+                have: obj.programs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+            })
         })
         .collect()
 }
 
 /// `struct bpf_func_info` records in native byte order.
 fn func_info_bytes(l: &LinkedProgram) -> Vec<u8> {
-    l.func_info
-        .iter()
-        .flat_map(|&(insn, ty)| [insn, ty])
-        .flat_map(u32::to_ne_bytes)
-        .collect()
+    l.func_info.iter().flat_map(|&(insn, ty)| [insn, ty]).flat_map(u32::to_ne_bytes).collect()
 }
 
 /// `struct bpf_line_info` records in native byte order.
@@ -65,10 +56,8 @@ pub fn load_one(
 ) -> Result<LoadedProgram, LoadError> {
     let p = &obj.programs[prog.0];
     let map_fds: Vec<RawFd> = loaded.maps.iter().map(|m| m.fd.as_raw_fd()).collect();
-    let linked = link::link(obj, prog, &map_fds).map_err(|source| LoadError::Link {
-        program: p.name.clone(),
-        source,
-    })?;
+    let linked =
+        link::link(obj, prog, &map_fds).map_err(|source| LoadError::Link { program: p.name.clone(), source })?;
     let target = target::resolve(kernel, &p.name, &p.kind)?;
     let btf_fd = loaded.btf_fd.as_ref().map(|f| f.as_fd());
     let (func_info, line_info) = match btf_fd {
@@ -77,12 +66,8 @@ pub fn load_one(
     };
     let insns = sys::encode_insns(&linked.insns);
     // A NUL inside the license cannot come from a C string literal; cut there if it does.
-    let license =
-        CString::new(obj.license.split('\0').next().unwrap_or_default()).unwrap_or_default();
-    let (prog_type, attach_type) = (
-        ProgType(p.kind.prog_type()),
-        AttachType(p.kind.expected_attach_type()),
-    );
+    let license = CString::new(obj.license.split('\0').next().unwrap_or_default()).unwrap_or_default();
+    let (prog_type, attach_type) = (ProgType(p.kind.prog_type()), AttachType(p.kind.expected_attach_type()));
     let request = ProgLoad {
         prog_type,
         expected_attach_type: attach_type,
@@ -92,46 +77,38 @@ pub fn load_one(
         prog_flags: p.kind.prog_flags(),
         name: &p.name,
         prog_btf_fd: btf_fd,
-        func_info: Records {
-            data: &func_info,
-            rec_size: 8,
-        },
-        line_info: Records {
-            data: &line_info,
-            rec_size: 16,
-        },
+        func_info: Records { data: &func_info, rec_size: 8 },
+        line_info: Records { data: &line_info, rec_size: 16 },
         attach_btf_id: target.as_ref().map_or(0, |t| t.btf_id),
-        attach_btf_obj_fd: target
-            .as_ref()
-            .and_then(|t| t.module_fd.as_ref())
-            .map(|f| f.as_fd()),
+        attach_btf_obj_fd: target.as_ref().and_then(|t| t.module_fd.as_ref()).map(|f| f.as_fd()),
         ..Default::default()
     };
-    let level = opts
-        .verifier_log
-        .map_or(LogLevel::OnFailure, LogLevel::Always);
+    let level = opts.verifier_log.map_or(LogLevel::OnFailure, LogLevel::Always);
     let done = sys::prog_load_with_log(&request, level).map_err(|source| {
         let refusal = caps::explain(&source.sys, prog_type, attach_type, &Environment::detect());
-        let sources =
-            obj.btf.as_ref().map(|b| SourceMap::from_line_info(b, &linked.line_info)).unwrap_or_default();
+        let sources = obj.btf.as_ref().map(|b| SourceMap::from_line_info(b, &linked.line_info)).unwrap_or_default();
         let diagnosis = (!source.log.is_empty())
             .then(|| verifier::diagnose(&source.log, &sources, &poisoned_in(obj, prog, loaded)));
         let annotated_log = match &diagnosis {
             Some(d) => verifier::annotate(&source.log, &sources, d.insn),
             None => String::new(),
         };
-        LoadError::ProgLoad { program: p.name.clone(), source, refusal, diagnosis, annotated_log }
+        LoadError::ProgLoad(Box::new(ProgLoadFailure {
+            program: p.name.clone(),
+            source,
+            refusal,
+            diagnosis,
+            annotated_log,
+        }))
     })?;
-    let info = sys::prog_info(done.fd.as_fd()).map_err(|e| LoadError::ProgLoad {
-        program: p.name.clone(),
-        refusal: caps::explain(&e, prog_type, attach_type, &Environment::detect()),
-        source: sys::LoadError {
-            sys: e,
-            log: String::new(),
-            truncated: false,
-        },
-        diagnosis: None,
-        annotated_log: String::new(),
+    let info = sys::prog_info(done.fd.as_fd()).map_err(|e| {
+        LoadError::ProgLoad(Box::new(ProgLoadFailure {
+            program: p.name.clone(),
+            refusal: caps::explain(&e, prog_type, attach_type, &Environment::detect()),
+            source: sys::LoadError { sys: e, log: String::new(), truncated: false },
+            diagnosis: None,
+            annotated_log: String::new(),
+        }))
     })?;
     info!(
         target: "rawbpf::load",

@@ -24,9 +24,7 @@ impl KernelBtf {
     pub fn open() -> Result<KernelBtf, LoadError> {
         let vmlinux = btf::source::vmlinux().map_err(LoadError::KernelBtf)?;
         info!(target: "rawbpf::load", "kernel BTF: {} types from {}", vmlinux.count(), btf::source::VMLINUX_BTF);
-        Ok(KernelBtf {
-            vmlinux: Arc::new(vmlinux),
-        })
+        Ok(KernelBtf { vmlinux: Arc::new(vmlinux) })
     }
 
     /// Finds `name` of `kind` in vmlinux, then in each module's BTF.
@@ -67,22 +65,14 @@ pub struct AttachTarget {
 /// The BTF name and kind a section prefix attaches to.
 fn btf_name(kind: &ProgKind, target: &str) -> (String, Kind, &'static str) {
     match kind.def.prefix {
-        p if p.starts_with("tp_btf") => (
-            format!("btf_trace_{target}"),
-            Kind::Typedef,
-            "raw tracepoint",
-        ),
+        p if p.starts_with("tp_btf") => (format!("btf_trace_{target}"), Kind::Typedef, "raw tracepoint"),
         p if p.starts_with("lsm") => (format!("bpf_lsm_{target}"), Kind::Func, "LSM hook"),
         _ => (target.to_owned(), Kind::Func, "function"),
     }
 }
 
 /// Resolves the attach target of a tracing program; `None` for other kinds.
-pub fn resolve(
-    kernel: &KernelBtf,
-    program: &str,
-    kind: &ProgKind,
-) -> Result<Option<AttachTarget>, LoadError> {
+pub fn resolve(kernel: &KernelBtf, program: &str, kind: &ProgKind) -> Result<Option<AttachTarget>, LoadError> {
     if kind.def.attach != AttachMethod::Tracing {
         return Ok(None);
     }
@@ -106,10 +96,5 @@ pub fn resolve(
         "{program}: attach target {name} is BTF id {btf_id} in {}",
         module.as_deref().unwrap_or("vmlinux")
     );
-    Ok(Some(AttachTarget {
-        btf_name: name,
-        btf_id,
-        module,
-        module_fd,
-    }))
+    Ok(Some(AttachTarget { btf_name: name, btf_id, module, module_fd }))
 }

@@ -62,10 +62,7 @@ pub(crate) struct RawElf<'a> {
 }
 
 fn bad_elf(object: &str, e: impl std::fmt::Display) -> ObjectError {
-    ObjectError::BadElf {
-        object: object.to_owned(),
-        reason: e.to_string(),
-    }
+    ObjectError::BadElf { object: object.to_owned(), reason: e.to_string() }
 }
 
 impl<'a> RawElf<'a> {
@@ -75,18 +72,13 @@ impl<'a> RawElf<'a> {
         let file_endian = header.endian().map_err(|e| bad_elf(object, e))?;
         let machine = header.e_machine(file_endian);
         if machine != EM_BPF {
-            return Err(ObjectError::NotBpf {
-                object: object.to_owned(),
-                machine,
-            });
+            return Err(ObjectError::NotBpf { object: object.to_owned(), machine });
         }
         let endian = match file_endian {
             Endianness::Little => Endian::Little,
             Endianness::Big => Endian::Big,
         };
-        let table = header
-            .sections(file_endian, data)
-            .map_err(|e| bad_elf(object, e))?;
+        let table = header.sections(file_endian, data).map_err(|e| bad_elf(object, e))?;
         let mut sections = Vec::with_capacity(table.len());
         for (index, sh) in table.enumerate() {
             let index = index.0;
@@ -96,69 +88,30 @@ impl<'a> RawElf<'a> {
                 .map_err(|e| bad_section(index, "", e))?;
             let sh_type = sh.sh_type(file_endian);
             let role = classify(&name, sh_type, sh.sh_flags(file_endian));
-            let bytes = sh
-                .data(file_endian, data)
-                .map_err(|e| bad_section(index, &name, e))?;
-            let size = if sh_type == SHT_NOBITS {
-                sh.sh_size(file_endian)
-            } else {
-                bytes.len() as u64
-            };
-            sections.push(RawSection {
-                index,
-                name,
-                role,
-                info: sh.sh_info(file_endian),
-                size,
-                data: bytes,
-            });
+            let bytes = sh.data(file_endian, data).map_err(|e| bad_section(index, &name, e))?;
+            let size = if sh_type == SHT_NOBITS { sh.sh_size(file_endian) } else { bytes.len() as u64 };
+            sections.push(RawSection { index, name, role, info: sh.sh_info(file_endian), size, data: bytes });
         }
-        let mut elf = RawElf {
-            endian,
-            sections,
-            symbols: Vec::new(),
-            table,
-            file_endian,
-            data,
-        };
+        let mut elf = RawElf { endian, sections, symbols: Vec::new(), table, file_endian, data };
         elf.symbols = elf.read_symbols(object)?;
         Ok(elf)
     }
 
     fn read_symbols(&self, object: &str) -> Result<Vec<RawSymbol>> {
         let e = self.file_endian;
-        let symtab = self
-            .table
-            .symbols(e, self.data, object::elf::SHT_SYMTAB)
-            .map_err(|err| bad_elf(object, err))?;
+        let symtab = self.table.symbols(e, self.data, object::elf::SHT_SYMTAB).map_err(|err| bad_elf(object, err))?;
         let mut out = Vec::with_capacity(symtab.len());
         for (index, sym) in symtab.enumerate() {
-            let name = symtab
-                .symbol_name(e, sym)
-                .map(|n| String::from_utf8_lossy(n).into_owned())
-                .map_err(|err| ObjectError::BadSymbol {
-                    index: index.0,
-                    name: String::new(),
-                    reason: err.to_string(),
-                })?;
+            let name = symtab.symbol_name(e, sym).map(|n| String::from_utf8_lossy(n).into_owned()).map_err(|err| {
+                ObjectError::BadSymbol { index: index.0, name: String::new(), reason: err.to_string() }
+            })?;
             let section = symtab
                 .symbol_section(e, sym, SymbolIndex(index.0))
-                .map_err(|err| ObjectError::BadSymbol {
-                    index: index.0,
-                    name: name.clone(),
-                    reason: err.to_string(),
-                })?
+                .map_err(|err| ObjectError::BadSymbol { index: index.0, name: name.clone(), reason: err.to_string() })?
                 .map(|SectionIndex(i)| i);
             if let Some(s) = section.filter(|&s| s >= self.sections.len()) {
-                let reason = format!(
-                    "section index {s} does not exist ({} sections)",
-                    self.sections.len()
-                );
-                return Err(ObjectError::BadSymbol {
-                    index: index.0,
-                    name,
-                    reason,
-                });
+                let reason = format!("section index {s} does not exist ({} sections)", self.sections.len());
+                return Err(ObjectError::BadSymbol { index: index.0, name, reason });
             }
             out.push(RawSymbol {
                 index: index.0,
@@ -177,24 +130,14 @@ impl<'a> RawElf<'a> {
     /// The relocation entries of `.rel` section `rel_index`.
     pub fn rels(&self, rel_index: usize) -> Result<Vec<RawRel>> {
         let e = self.file_endian;
-        let sh = self
-            .table
-            .section(SectionIndex(rel_index))
-            .map_err(|err| bad_section(rel_index, "", err))?;
+        let sh = self.table.section(SectionIndex(rel_index)).map_err(|err| bad_section(rel_index, "", err))?;
         let name = &self.sections[rel_index].name;
         let rels: &[Rel64<Endianness>] = match sh.rel(e, self.data) {
             Ok(Some((rels, _link))) => rels,
             Ok(None) => return Ok(Vec::new()),
             Err(err) => return Err(bad_section(rel_index, name, err)),
         };
-        Ok(rels
-            .iter()
-            .map(|r| RawRel {
-                offset: r.r_offset(e),
-                sym: r.r_sym(e),
-                r_type: r.r_type(e),
-            })
-            .collect())
+        Ok(rels.iter().map(|r| RawRel { offset: r.r_offset(e), sym: r.r_sym(e), r_type: r.r_type(e) }).collect())
     }
 
     /// The first section with this role.
@@ -204,9 +147,5 @@ impl<'a> RawElf<'a> {
 }
 
 fn bad_section(index: usize, name: &str, e: impl std::fmt::Display) -> ObjectError {
-    ObjectError::BadSection {
-        index,
-        name: name.to_owned(),
-        reason: e.to_string(),
-    }
+    ObjectError::BadSection { index, name: name.to_owned(), reason: e.to_string() }
 }

@@ -23,9 +23,7 @@ pub enum ObjectError {
         reason: String,
     },
     /// An ELF for another machine.
-    #[error(
-        "{object}: e_machine is {machine}, not EM_BPF (247); was it built with clang -target bpf?"
-    )]
+    #[error("{object}: e_machine is {machine}, not EM_BPF (247); was it built with clang -target bpf?")]
     NotBpf {
         /// The object's name.
         object: String,

@@ -25,33 +25,13 @@ pub fn global_map_name(object: &str, section: &str) -> String {
     let base = object.split('.').next().unwrap_or("");
     let sfx_len = section.len().clamp(7, NAME_MAX);
     let custom = section.get(1..).is_some_and(|rest| rest.contains('.'));
-    let pfx_len = if custom {
-        0
-    } else {
-        (NAME_MAX - sfx_len).min(base.len())
-    };
-    let raw: String = base
-        .chars()
-        .take(pfx_len)
-        .chain(section.chars().take(sfx_len))
-        .collect();
-    raw.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    let pfx_len = if custom { 0 } else { (NAME_MAX - sfx_len).min(base.len()) };
+    let raw: String = base.chars().take(pfx_len).chain(section.chars().take(sfx_len)).collect();
+    raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '.' { c } else { '_' }).collect()
 }
 
 /// The map for one global-data section, or `None` for an empty section (nothing to map).
-pub(crate) fn global_map(
-    object: &str,
-    sec: &RawSection<'_>,
-    btf: Option<&Btf>,
-) -> Result<Option<MapDef>> {
+pub(crate) fn global_map(object: &str, sec: &RawSection<'_>, btf: Option<&Btf>) -> Result<Option<MapDef>> {
     let SectionRole::Data(kind) = sec.role else {
         return Ok(None);
     };
@@ -66,9 +46,7 @@ pub(crate) fn global_map(
     let rodata = kind == DataKind::Rodata;
     Ok(Some(MapDef {
         name: global_map_name(object, &sec.name),
-        kind: MapKind::Global {
-            section: sec.name.clone(),
-        },
+        kind: MapKind::Global { section: sec.name.clone() },
         section_index: sec.index,
         map_type: BPF_MAP_TYPE_ARRAY,
         key_size: 4,
@@ -76,9 +54,7 @@ pub(crate) fn global_map(
         max_entries: 1,
         map_flags: if rodata { BPF_F_RDONLY_PROG } else { 0 },
         btf_key_type_id: 0,
-        btf_value_type_id: btf
-            .and_then(|b| b.find_by_name_kind(&sec.name, Kind::Datasec))
-            .unwrap_or(0),
+        btf_value_type_id: btf.and_then(|b| b.find_by_name_kind(&sec.name, Kind::Datasec)).unwrap_or(0),
         pinning: 0,
         map_extra: 0,
         numa_node: 0,
@@ -93,23 +69,14 @@ mod tests {
 
     #[test]
     fn names_follow_libbpf() {
-        assert_eq!(
-            global_map_name("maps_globals.o", ".rodata"),
-            "maps_glo.rodata"
-        );
+        assert_eq!(global_map_name("maps_globals.o", ".rodata"), "maps_glo.rodata");
         // Short section names still reserve 7 characters.
         assert_eq!(global_map_name("maps_globals.o", ".bss"), "maps_glo.bss");
         assert_eq!(global_map_name("maps_globals.o", ".data"), "maps_glo.data");
         assert_eq!(global_map_name("x.bpf.o", ".data"), "x.data");
         assert_eq!(global_map_name("a-b.o", ".data"), "a_b.data");
         // Two dots: a custom section, named by itself.
-        assert_eq!(
-            global_map_name("prog.o", ".data.counters"),
-            ".data.counters"
-        );
-        assert_eq!(
-            global_map_name("prog.o", ".rodata.very_long_name"),
-            ".rodata.very_lo"
-        );
+        assert_eq!(global_map_name("prog.o", ".data.counters"), ".data.counters");
+        assert_eq!(global_map_name("prog.o", ".rodata.very_long_name"), ".rodata.very_lo");
     }
 }

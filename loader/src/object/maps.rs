@@ -69,48 +69,29 @@ pub struct MapDef {
 }
 
 /// Reads the BTF-defined maps of `.maps`, ordered by their offset in the section.
-pub(crate) fn btf_defined(
-    elf: &RawElf<'_>,
-    maps: &RawSection<'_>,
-    btf: Option<&Btf>,
-) -> Result<Vec<MapDef>> {
+pub(crate) fn btf_defined(elf: &RawElf<'_>, maps: &RawSection<'_>, btf: Option<&Btf>) -> Result<Vec<MapDef>> {
     let mut syms: Vec<_> = elf
         .symbols
         .iter()
-        .filter(|s| {
-            s.section == Some(maps.index)
-                && s.st_type != object::elf::STT_SECTION
-                && !s.name.is_empty()
-        })
+        .filter(|s| s.section == Some(maps.index) && s.st_type != object::elf::STT_SECTION && !s.name.is_empty())
         .collect();
     syms.sort_by_key(|s| s.value);
     if syms.is_empty() {
         return Ok(Vec::new());
     }
     let Some(btf) = btf else {
-        let reason =
-            "the object has .maps but no .BTF, and BTF-defined maps are described only in BTF; \
+        let reason = "the object has .maps but no .BTF, and BTF-defined maps are described only in BTF; \
                       build with clang -g"
-                .to_owned();
-        return Err(ObjectError::BadMap {
-            map: syms[0].name.clone(),
-            reason,
-        });
+            .to_owned();
+        return Err(ObjectError::BadMap { map: syms[0].name.clone(), reason });
     };
     let mut out = Vec::with_capacity(syms.len());
     for sym in syms {
-        let bad = |reason: String| ObjectError::BadMap {
-            map: sym.name.clone(),
-            reason,
-        };
+        let bad = |reason: String| ObjectError::BadMap { map: sym.name.clone(), reason };
         if sym.value >= maps.size.max(1) {
-            return Err(bad(format!(
-                "symbol offset {} is past the end of the {}-byte .maps",
-                sym.value, maps.size
-            )));
+            return Err(bad(format!("symbol offset {} is past the end of the {}-byte .maps", sym.value, maps.size)));
         }
-        let var =
-            find_var(btf, &sym.name).ok_or_else(|| bad("no VAR of this name in .BTF".into()))?;
+        let var = find_var(btf, &sym.name).ok_or_else(|| bad("no VAR of this name in .BTF".into()))?;
         let mut def = MapDef {
             name: sym.name.clone(),
             kind: MapKind::BtfDefined { offset: sym.value },
@@ -128,24 +109,16 @@ pub(crate) fn btf_defined(
             initial_data: None,
             freeze: false,
         };
-        let st = btf
-            .skip_mods_and_typedefs(var)
-            .map_err(|e| bad(e.to_string()))?;
+        let st = btf.skip_mods_and_typedefs(var).map_err(|e| bad(e.to_string()))?;
         let ty = btf.type_by_id(st).map_err(|e| bad(e.to_string()))?;
         let Body::Struct(c) = &ty.body else {
-            return Err(bad(format!(
-                "type id {st} is a {}, expected the anonymous map struct",
-                ty.kind()
-            )));
+            return Err(bad(format!("type id {st} is a {}, expected the anonymous map struct", ty.kind())));
         };
         for m in &c.members {
-            apply_member(btf, &mut def, m)
-                .map_err(|reason| bad(format!("member '{}': {reason}", m.name)))?;
+            apply_member(btf, &mut def, m).map_err(|reason| bad(format!("member '{}': {reason}", m.name)))?;
         }
         if def.map_type == 0 {
-            return Err(bad(
-                "no `type` member (__uint(type, BPF_MAP_TYPE_...))".into()
-            ));
+            return Err(bad("no `type` member (__uint(type, BPF_MAP_TYPE_...))".into()));
         }
         out.push(def);
     }
@@ -194,49 +167,32 @@ fn apply_member(btf: &Btf, def: &mut MapDef, m: &Member<'_>) -> Result<(), Strin
             set_size(&mut def.value_size, size, "value")?;
             def.btf_value_type_id = id;
         }
-        "values" => return Err(
-            "map-in-map and prog-array initial values (__array(values, ...)) are not supported yet"
-                .into(),
-        ),
-        other => {
-            return Err(format!(
-                "unknown map attribute '{other}' (known: {KNOWN_ATTRS})"
-            ))
+        "values" => {
+            return Err("map-in-map and prog-array initial values (__array(values, ...)) are not supported yet".into())
         }
+        other => return Err(format!("unknown map attribute '{other}' (known: {KNOWN_ATTRS})")),
     }
     Ok(())
 }
 
 /// `__uint(name, N)`: `int (*name)[N]` → N.
 fn uint(btf: &Btf, m: &Member<'_>) -> Result<u32, String> {
-    let ptr = btf
-        .skip_mods_and_typedefs(m.type_id)
-        .map_err(|e| e.to_string())?;
+    let ptr = btf.skip_mods_and_typedefs(m.type_id).map_err(|e| e.to_string())?;
     let Body::Ptr(target) = btf.type_by_id(ptr).map_err(|e| e.to_string())?.body else {
-        return Err(format!(
-            "type id {ptr} is not a pointer; expected __uint(name, value) = int (*name)[value]"
-        ));
+        return Err(format!("type id {ptr} is not a pointer; expected __uint(name, value) = int (*name)[value]"));
     };
-    let arr = btf
-        .skip_mods_and_typedefs(target)
-        .map_err(|e| e.to_string())?;
+    let arr = btf.skip_mods_and_typedefs(target).map_err(|e| e.to_string())?;
     match btf.type_by_id(arr).map_err(|e| e.to_string())?.body {
         Body::Array(a) => Ok(a.nelems),
-        _ => Err(format!(
-            "type id {arr} is not an array; expected __uint(name, value) = int (*name)[value]"
-        )),
+        _ => Err(format!("type id {arr} is not an array; expected __uint(name, value) = int (*name)[value]")),
     }
 }
 
 /// `__type(name, T)`: `T *name` → (T's id, sizeof(T)).
 fn pointee(btf: &Btf, m: &Member<'_>) -> Result<(TypeId, u32), String> {
-    let ptr = btf
-        .skip_mods_and_typedefs(m.type_id)
-        .map_err(|e| e.to_string())?;
+    let ptr = btf.skip_mods_and_typedefs(m.type_id).map_err(|e| e.to_string())?;
     let Body::Ptr(target) = btf.type_by_id(ptr).map_err(|e| e.to_string())?.body else {
-        return Err(format!(
-            "type id {ptr} is not a pointer; expected __type(name, T) = T *name"
-        ));
+        return Err(format!("type id {ptr} is not a pointer; expected __type(name, T) = T *name"));
     };
     let size = btf.size_of(target).map_err(|e| e.to_string())?;
     Ok((target, size))

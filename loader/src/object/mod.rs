@@ -79,9 +79,7 @@ impl CodeSection {
 
     /// The function containing instruction `insn` (for messages about an instruction).
     pub fn func_containing(&self, insn: usize) -> Option<&Function> {
-        self.funcs
-            .iter()
-            .find(|f| insn >= f.start_insn && insn < f.start_insn + f.len_insns)
+        self.funcs.iter().find(|f| insn >= f.start_insn && insn < f.start_insn + f.len_insns)
     }
 }
 
@@ -137,35 +135,21 @@ impl Object {
     /// Reads and parses the object at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Object> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| ObjectError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let bytes = std::fs::read(path).map_err(|source| ObjectError::Io { path: path.to_owned(), source })?;
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         Object::parse(&bytes, &name)
     }
 
     /// Parses an object from memory; `name` is its file name (for map names and messages).
     pub fn parse(bytes: &[u8], name: &str) -> Result<Object> {
         let elf = RawElf::parse(bytes, name)?;
-        let license = elf
-            .section_by_role(SectionRole::License)
-            .map(|s| c_string(s.data))
-            .unwrap_or_default();
+        let license = elf.section_by_role(SectionRole::License).map(|s| c_string(s.data)).unwrap_or_default();
         let kern_version = elf.section_by_role(SectionRole::Version).and_then(|s| {
             let b: [u8; 4] = s.data.get(..4)?.try_into().ok()?;
             Some(elf.endian.u32(b))
         });
-        let btf = elf
-            .section_by_role(SectionRole::Btf)
-            .map(|s| Btf::parse(s.data.to_vec()))
-            .transpose()?;
-        let btf_ext_raw = elf
-            .section_by_role(SectionRole::BtfExt)
-            .map(|s| s.data.to_vec());
+        let btf = elf.section_by_role(SectionRole::Btf).map(|s| Btf::parse(s.data.to_vec())).transpose()?;
+        let btf_ext_raw = elf.section_by_role(SectionRole::BtfExt).map(|s| s.data.to_vec());
 
         let mut code_sections = elf
             .sections
@@ -180,10 +164,7 @@ impl Object {
             (Some(raw), Some(btf)) => Some(BtfExt::parse(raw, btf)?),
             _ => None,
         };
-        let ext_info = btf_ext
-            .as_ref()
-            .map(ext_info_by_section)
-            .unwrap_or_default();
+        let ext_info = btf_ext.as_ref().map(ext_info_by_section).unwrap_or_default();
         let elf_layout = elf_layout(&elf);
         Ok(Object {
             name: name.to_owned(),
@@ -203,10 +184,7 @@ impl Object {
 
     /// The program with this function name.
     pub fn program_by_name(&self, name: &str) -> Option<ProgramRef> {
-        self.programs
-            .iter()
-            .position(|p| p.name == name)
-            .map(ProgramRef)
+        self.programs.iter().position(|p| p.name == name).map(ProgramRef)
     }
 
     /// The program behind a handle.
@@ -237,14 +215,7 @@ fn ext_info_by_section(ext: &BtfExt) -> BTreeMap<String, SectionExtInfo> {
     let mut out: BTreeMap<String, SectionExtInfo> = BTreeMap::new();
     for sec in &ext.func_info {
         let e = out.entry(sec.name.clone()).or_default();
-        e.func_info = sec
-            .records
-            .iter()
-            .map(|r| FuncInfoRec {
-                insn_off: r.insn_off,
-                type_id: r.type_id,
-            })
-            .collect();
+        e.func_info = sec.records.iter().map(|r| FuncInfoRec { insn_off: r.insn_off, type_id: r.type_id }).collect();
     }
     for sec in &ext.line_info {
         let e = out.entry(sec.name.clone()).or_default();
@@ -269,9 +240,7 @@ fn elf_layout(elf: &RawElf<'_>) -> ElfLayout {
     const STT_OBJECT: u8 = 1;
     let mut layout = ElfLayout::default();
     for s in &elf.sections {
-        layout
-            .section_sizes
-            .insert(s.name.clone(), s.size.min(u32::MAX as u64) as u32);
+        layout.section_sizes.insert(s.name.clone(), s.size.min(u32::MAX as u64) as u32);
     }
     for sym in elf.symbols.iter().filter(|s| s.st_type == STT_OBJECT) {
         let Some(sec) = sym.section.and_then(|i| elf.sections.get(i)) else {
@@ -281,9 +250,7 @@ fn elf_layout(elf: &RawElf<'_>) -> ElfLayout {
             offset: sym.value.min(u32::MAX as u64) as u32,
             hidden: sym.visibility == STV_HIDDEN || sym.bind == STB_LOCAL,
         };
-        layout
-            .vars
-            .insert((sec.name.clone(), sym.name.clone()), place);
+        layout.vars.insert((sec.name.clone(), sym.name.clone()), place);
     }
     layout
 }
@@ -296,34 +263,17 @@ fn c_string(data: &[u8]) -> String {
 
 /// Decodes a code section's instructions and cuts it into functions by symbol.
 fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
-    let bad = |reason: String| ObjectError::BadSection {
-        index: s.index,
-        name: s.name.clone(),
-        reason,
-    };
+    let bad = |reason: String| ObjectError::BadSection { index: s.index, name: s.name.clone(), reason };
     let insns = Insn::decode_all(s.data, elf.endian).ok_or_else(|| {
-        bad(format!(
-            "code size {} is not a multiple of 8 (the size of an instruction)",
-            s.data.len()
-        ))
+        bad(format!("code size {} is not a multiple of 8 (the size of an instruction)", s.data.len()))
     })?;
-    let mut syms: Vec<_> = elf
-        .symbols
-        .iter()
-        .filter(|y| y.section == Some(s.index) && y.st_type == object::elf::STT_FUNC)
-        .collect();
+    let mut syms: Vec<_> =
+        elf.symbols.iter().filter(|y| y.section == Some(s.index) && y.st_type == object::elf::STT_FUNC).collect();
     syms.sort_by_key(|y| y.value);
     let mut funcs = Vec::with_capacity(syms.len());
     for (i, y) in syms.iter().enumerate() {
-        let sym_err = |reason: String| ObjectError::BadSymbol {
-            index: y.index,
-            name: y.name.clone(),
-            reason,
-        };
-        let end = y
-            .value
-            .checked_add(y.size)
-            .filter(|&e| e <= s.data.len() as u64);
+        let sym_err = |reason: String| ObjectError::BadSymbol { index: y.index, name: y.name.clone(), reason };
+        let end = y.value.checked_add(y.size).filter(|&e| e <= s.data.len() as u64);
         let Some(mut end) = end.filter(|_| y.value % 8 == 0 && y.size % 8 == 0) else {
             return Err(sym_err(format!(
                 "function at byte {} with size {} is misaligned or runs past the {}-byte section '{}'",
@@ -338,27 +288,13 @@ fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
             end = syms.get(i + 1).map_or(s.data.len() as u64, |n| n.value);
         }
         let (start, len) = ((y.value / 8) as usize, ((end - y.value) / 8) as usize);
-        if let Some(prev) = funcs
-            .last()
-            .filter(|p: &&Function| p.start_insn + p.len_insns > start)
-        {
+        if let Some(prev) = funcs.last().filter(|p: &&Function| p.start_insn + p.len_insns > start) {
             return Err(sym_err(format!("overlaps function '{}'", prev.name)));
         }
         let global = y.bind != object::elf::STB_LOCAL;
-        funcs.push(Function {
-            name: y.name.clone(),
-            start_insn: start,
-            len_insns: len,
-            global,
-        });
+        funcs.push(Function { name: y.name.clone(), start_insn: start, len_insns: len, global });
     }
-    Ok(CodeSection {
-        index: s.index,
-        name: s.name.clone(),
-        insns,
-        funcs,
-        relocs: Vec::new(),
-    })
+    Ok(CodeSection { index: s.index, name: s.name.clone(), insns, funcs, relocs: Vec::new() })
 }
 
 /// BTF-defined maps, then one map per non-empty global-data section.
@@ -367,11 +303,7 @@ fn collect_maps(elf: &RawElf<'_>, name: &str, btf: Option<&Btf>) -> Result<Vec<M
         Some(sec) => maps::btf_defined(elf, sec, btf)?,
         None => Vec::new(),
     };
-    for sec in elf
-        .sections
-        .iter()
-        .filter(|s| matches!(s.role, SectionRole::Data(_)))
-    {
+    for sec in elf.sections.iter().filter(|s| matches!(s.role, SectionRole::Data(_))) {
         maps.extend(globals::global_map(name, sec, btf)?);
     }
     Ok(maps)
@@ -380,22 +312,10 @@ fn collect_maps(elf: &RawElf<'_>, name: &str, btf: Option<&Btf>) -> Result<Vec<M
 /// Classifies each code section's `.rel` entries.
 fn attach_relocs(elf: &RawElf<'_>, maps: &[MapDef], code: &mut [CodeSection]) -> Result<()> {
     let index: Vec<(usize, usize)> = code.iter().map(|c| (c.index, c.insns.len())).collect();
-    let lookup = |elf_idx: usize| {
-        index
-            .iter()
-            .position(|&(i, _)| i == elf_idx)
-            .map(|p| (p, index[p].1))
-    };
-    let ctx = RelocCtx {
-        elf,
-        maps,
-        code_index: &lookup,
-    };
+    let lookup = |elf_idx: usize| index.iter().position(|&(i, _)| i == elf_idx).map(|p| (p, index[p].1));
+    let ctx = RelocCtx { elf, maps, code_index: &lookup };
     for rel in elf.sections.iter().filter(|s| s.role == SectionRole::Rel) {
-        let Some(pos) = index
-            .iter()
-            .position(|&(i, _)| i as u64 == u64::from(rel.info))
-        else {
+        let Some(pos) = index.iter().position(|&(i, _)| i as u64 == u64::from(rel.info)) else {
             continue; // relocations of .BTF, .debug_*: not ours
         };
         let raw = elf.rels(rel.index)?;
@@ -412,13 +332,7 @@ fn collect_programs(code: &[CodeSection]) -> Result<Vec<Program>> {
     for (ci, sec) in code.iter().enumerate().filter(|(_, s)| s.name != ".text") {
         for (fi, f) in sec.funcs.iter().enumerate() {
             let kind = progtype::classify(&sec.name, &f.name)?;
-            out.push(Program {
-                name: f.name.clone(),
-                section: sec.name.clone(),
-                code_section: ci,
-                func: fi,
-                kind,
-            });
+            out.push(Program { name: f.name.clone(), section: sec.name.clone(), code_section: ci, func: fi, kind });
         }
     }
     Ok(out)

@@ -108,28 +108,12 @@ impl SecDef {
     }
 }
 
-const fn def(
-    prefix: &'static str,
-    prog_type: u32,
-    eat: Option<u32>,
-    target: Target,
-    attach: AttachMethod,
-) -> SecDef {
-    SecDef {
-        prefix,
-        prog_type,
-        expected_attach_type: eat,
-        sleepable: false,
-        target,
-        attach,
-    }
+const fn def(prefix: &'static str, prog_type: u32, eat: Option<u32>, target: Target, attach: AttachMethod) -> SecDef {
+    SecDef { prefix, prog_type, expected_attach_type: eat, sleepable: false, target, attach }
 }
 
 const fn sleepable(d: SecDef) -> SecDef {
-    SecDef {
-        sleepable: true,
-        ..d
-    }
+    SecDef { sleepable: true, ..d }
 }
 
 use attach_type as at;
@@ -202,51 +186,29 @@ pub fn classify(section: &str, program: &str) -> Result<ProgKind, ObjectError> {
             Req(example) => {
                 if let Some(rest) = section.strip_prefix(d.prefix) {
                     if rest.is_empty() {
-                        return Err(ObjectError::MissingTarget {
-                            section: section.into(),
-                            prefix: d.prefix,
-                            example,
-                        });
+                        return Err(ObjectError::MissingTarget { section: section.into(), prefix: d.prefix, example });
                     }
-                    return Ok(ProgKind {
-                        def: *d,
-                        attach_target: Some(rest.to_owned()),
-                    });
+                    return Ok(ProgKind { def: *d, attach_target: Some(rest.to_owned()) });
                 }
                 // `fentry` without the slash: a target-taking kind named without a target.
                 if section == d.prefix.trim_end_matches('/') {
-                    return Err(ObjectError::MissingTarget {
-                        section: section.into(),
-                        prefix: d.prefix,
-                        example,
-                    });
+                    return Err(ObjectError::MissingTarget { section: section.into(), prefix: d.prefix, example });
                 }
             }
             NoTarget => {
                 let rest = section.strip_prefix(d.prefix);
                 if rest.is_some_and(|r| r.is_empty() || r.starts_with('/')) {
-                    return Ok(ProgKind {
-                        def: *d,
-                        attach_target: None,
-                    });
+                    return Ok(ProgKind { def: *d, attach_target: None });
                 }
             }
         }
     }
-    Err(ObjectError::UnknownSection {
-        section: section.into(),
-        program: program.into(),
-        known: known_prefixes(),
-    })
+    Err(ObjectError::UnknownSection { section: section.into(), program: program.into(), known: known_prefixes() })
 }
 
 /// The known prefixes as one comma-separated list (for messages).
 pub fn known_prefixes() -> String {
-    SEC_DEFS
-        .iter()
-        .map(|d| d.prefix)
-        .collect::<Vec<_>>()
-        .join(", ")
+    SEC_DEFS.iter().map(|d| d.prefix).collect::<Vec<_>>().join(", ")
 }
 
 /// Kernel name of a program type number (`tracing`, `xdp`...), for display.
@@ -285,29 +247,15 @@ mod tests {
     #[test]
     fn fentry_and_tracepoint_targets() {
         let k = classify("fentry/tcp_connect", "p").unwrap();
-        assert_eq!(
-            (k.prog_type(), k.expected_attach_type(), k.prog_flags()),
-            (26, 24, 0)
-        );
+        assert_eq!((k.prog_type(), k.expected_attach_type(), k.prog_flags()), (26, 24, 0));
         assert_eq!(k.attach_target.as_deref(), Some("tcp_connect"));
         let k = classify("fexit.s/do_sys_openat2", "p").unwrap();
-        assert_eq!(
-            (k.prog_type(), k.expected_attach_type(), k.prog_flags()),
-            (26, 25, BPF_F_SLEEPABLE)
-        );
+        assert_eq!((k.prog_type(), k.expected_attach_type(), k.prog_flags()), (26, 25, BPF_F_SLEEPABLE));
         let k = classify("tracepoint/syscalls/sys_enter_openat", "p").unwrap();
-        assert_eq!(
-            (k.prog_type(), k.attach_target.as_deref()),
-            (5, Some("syscalls/sys_enter_openat"))
-        );
+        assert_eq!((k.prog_type(), k.attach_target.as_deref()), (5, Some("syscalls/sys_enter_openat")));
         let k = classify("tp_btf/sched_process_exec", "p").unwrap();
         assert_eq!((k.prog_type(), k.expected_attach_type()), (26, 23));
-        assert_eq!(
-            classify("lsm.s/file_open", "p")
-                .unwrap()
-                .expected_attach_type(),
-            27
-        );
+        assert_eq!(classify("lsm.s/file_open", "p").unwrap().expected_attach_type(), 27);
         assert_eq!(classify("raw_tp/sys_enter", "p").unwrap().prog_type(), 17);
     }
 
@@ -317,25 +265,16 @@ mod tests {
         assert_eq!(classify("xdp/anything", "p").unwrap().prog_type(), 6);
         assert_eq!(classify("tc", "p").unwrap().prog_type(), 3);
         // "tcx" is not "tc": no prefix confusion.
-        assert!(matches!(
-            classify("tcx/ingress", "p"),
-            Err(ObjectError::UnknownSection { .. })
-        ));
+        assert!(matches!(classify("tcx/ingress", "p"), Err(ObjectError::UnknownSection { .. })));
     }
 
     #[test]
     fn unknown_and_targetless_errors_explain() {
         let e = classify("kprobe.multi/x", "prog").unwrap_err().to_string();
-        assert!(
-            e.contains("kprobe.multi/x") && e.contains("fentry/") && e.contains("socket"),
-            "{e}"
-        );
+        assert!(e.contains("kprobe.multi/x") && e.contains("fentry/") && e.contains("socket"), "{e}");
         let e = classify("fentry/", "p").unwrap_err().to_string();
         assert!(e.contains("fentry/tcp_connect"), "{e}");
-        assert!(matches!(
-            classify("fentry", "p"),
-            Err(ObjectError::MissingTarget { .. })
-        ));
+        assert!(matches!(classify("fentry", "p"), Err(ObjectError::MissingTarget { .. })));
     }
 
     #[test]

@@ -67,16 +67,8 @@ pub(crate) struct RelocCtx<'o, 'a> {
 
 impl RelocCtx<'_, '_> {
     /// Classifies the relocations `rels` that apply to code section `section` (`insns`).
-    pub fn classify_all(
-        &self,
-        section: &str,
-        insns: &[Insn],
-        rels: &[RawRel],
-    ) -> Result<Vec<Reloc>> {
-        rels.iter()
-            .enumerate()
-            .map(|(number, r)| self.classify(section, insns, number, r))
-            .collect()
+    pub fn classify_all(&self, section: &str, insns: &[Insn], rels: &[RawRel]) -> Result<Vec<Reloc>> {
+        rels.iter().enumerate().map(|(number, r)| self.classify(section, insns, number, r)).collect()
     }
 
     fn classify(&self, section: &str, insns: &[Insn], number: usize, r: &RawRel) -> Result<Reloc> {
@@ -90,57 +82,38 @@ impl RelocCtx<'_, '_> {
             symbol: sym_name.clone(),
             reason,
         };
-        if r.offset % Insn::SIZE as u64 != 0 {
-            return Err(err(format!(
-                "r_offset {:#x} is not a multiple of 8 (not at an instruction)",
-                r.offset
-            )));
+        if !r.offset.is_multiple_of(Insn::SIZE as u64) {
+            return Err(err(format!("r_offset {:#x} is not a multiple of 8 (not at an instruction)", r.offset)));
         }
         let idx = usize::try_from(insn).ok().filter(|&i| i < insns.len());
         let Some(idx) = idx else {
-            return Err(err(format!(
-                "points past the section's {} instructions",
-                insns.len()
-            )));
+            return Err(err(format!("points past the section's {} instructions", insns.len())));
         };
         let Some(sym) = sym else {
-            return Err(err(format!(
-                "symbol index {} is out of range ({} symbols)",
-                r.sym,
-                self.elf.symbols.len()
-            )));
+            return Err(err(format!("symbol index {} is out of range ({} symbols)", r.sym, self.elf.symbols.len())));
         };
         let Some(sec_idx) = sym.section else {
             return Err(ObjectError::Unsupported {
                 section: section.to_owned(),
                 number,
                 insn,
-                what: format!(
-                    "extern {} (kconfig/ksym externs are not resolved by rawbpf)",
-                    sym.name
-                ),
+                what: format!("extern {} (kconfig/ksym externs are not resolved by rawbpf)", sym.name),
             });
         };
         let ins = insns[idx];
         let target_sec = &self.elf.sections[sec_idx];
         let need_ld_imm64 = |what: &str| -> Result<()> {
             if !ins.is_ld_imm64() {
-                return Err(err(format!(
-                    "a {what} reference must be on an ld_imm64, found opcode {:#04x}",
-                    ins.code
-                )));
+                return Err(err(format!("a {what} reference must be on an ld_imm64, found opcode {:#04x}", ins.code)));
             }
             if idx + 1 >= insns.len() {
-                return Err(err(
-                    "ld_imm64 is missing its second slot at the end of the section".into(),
-                ));
+                return Err(err("ld_imm64 is missing its second slot at the end of the section".into()));
             }
             Ok(())
         };
         let target = match target_sec.role {
             SectionRole::Code => {
-                let (code_sec, count) =
-                    (self.code_index)(sec_idx).ok_or_else(|| err("unknown code section".into()))?;
+                let (code_sec, count) = (self.code_index)(sec_idx).ok_or_else(|| err("unknown code section".into()))?;
                 let (byte, is_call) = if ins.is_pseudo_call() {
                     // Calls: imm counts instructions from the symbol, minus one (pc-relative
                     // to the next instruction); section symbols carry the function in imm.
@@ -163,15 +136,9 @@ impl RelocCtx<'_, '_> {
                 }
                 let tinsn = (byte / 8) as usize;
                 if is_call {
-                    RelocTarget::Call {
-                        section: code_sec,
-                        insn: tinsn,
-                    }
+                    RelocTarget::Call { section: code_sec, insn: tinsn }
                 } else {
-                    RelocTarget::FuncAddr {
-                        section: code_sec,
-                        insn: tinsn,
-                    }
+                    RelocTarget::FuncAddr { section: code_sec, insn: tinsn }
                 }
             }
             SectionRole::Maps => {
@@ -180,9 +147,7 @@ impl RelocCtx<'_, '_> {
                     .maps
                     .iter()
                     .position(|m| m.kind == MapKind::BtfDefined { offset: sym.value })
-                    .ok_or_else(|| {
-                        err(format!("no map starts at offset {} of .maps", sym.value))
-                    })?;
+                    .ok_or_else(|| err(format!("no map starts at offset {} of .maps", sym.value)))?;
                 RelocTarget::Map { map_idx }
             }
             SectionRole::Data(_) => {
@@ -190,15 +155,8 @@ impl RelocCtx<'_, '_> {
                 let map_idx = self
                     .maps
                     .iter()
-                    .position(|m| {
-                        matches!(m.kind, MapKind::Global { .. }) && m.section_index == sec_idx
-                    })
-                    .ok_or_else(|| {
-                        err(format!(
-                            "no map for data section '{}' (is it empty?)",
-                            target_sec.name
-                        ))
-                    })?;
+                    .position(|m| matches!(m.kind, MapKind::Global { .. }) && m.section_index == sec_idx)
+                    .ok_or_else(|| err(format!("no map for data section '{}' (is it empty?)", target_sec.name)))?;
                 let offset = i128::from(sym.value) + i128::from(ins.imm);
                 let size = self.maps[map_idx].value_size;
                 if offset < 0 || offset >= i128::from(size) {
@@ -207,20 +165,14 @@ impl RelocCtx<'_, '_> {
                         target_sec.name
                     )));
                 }
-                RelocTarget::Global {
-                    map_idx,
-                    offset: offset as u32,
-                }
+                RelocTarget::Global { map_idx, offset: offset as u32 }
             }
             SectionRole::LegacyMaps => {
                 return Err(ObjectError::Unsupported {
                     section: section.to_owned(),
                     number,
                     insn,
-                    what: format!(
-                        "legacy 'maps' section map {}; use BTF-defined maps in .maps",
-                        sym.name
-                    ),
+                    what: format!("legacy 'maps' section map {}; use BTF-defined maps in .maps", sym.name),
                 })
             }
             _ => {
@@ -230,13 +182,7 @@ impl RelocCtx<'_, '_> {
                 )))
             }
         };
-        Ok(Reloc {
-            number,
-            insn_idx: idx,
-            symbol: sym_name,
-            r_type: r.r_type,
-            target,
-        })
+        Ok(Reloc { number, insn_idx: idx, symbol: sym_name, r_type: r.r_type, target })
     }
 }
 

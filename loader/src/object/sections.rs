@@ -66,8 +66,7 @@ pub fn classify(name: &str, sh_type: u32, sh_flags: u64) -> SectionRole {
 
 /// `base` itself or `base.<suffix>`.
 fn is_family(name: &str, base: &str) -> bool {
-    name.strip_prefix(base)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    name.strip_prefix(base).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 #[cfg(test)]
@@ -77,32 +76,14 @@ mod tests {
     #[test]
     fn roles() {
         let x = u64::from(elf::SHF_EXECINSTR | elf::SHF_ALLOC);
-        assert_eq!(
-            classify("fentry/tcp_connect", elf::SHT_PROGBITS, x),
-            SectionRole::Code
-        );
+        assert_eq!(classify("fentry/tcp_connect", elf::SHT_PROGBITS, x), SectionRole::Code);
         assert_eq!(classify(".text", elf::SHT_PROGBITS, x), SectionRole::Code);
-        assert_eq!(
-            classify(".rodata.str1.1", elf::SHT_PROGBITS, 2),
-            SectionRole::Data(DataKind::Rodata)
-        );
-        assert_eq!(
-            classify(".data.counters", elf::SHT_PROGBITS, 3),
-            SectionRole::Data(DataKind::Data)
-        );
-        assert_eq!(
-            classify(".bss", elf::SHT_NOBITS, 3),
-            SectionRole::Data(DataKind::Bss)
-        );
-        assert_eq!(
-            classify(".database", elf::SHT_PROGBITS, 3),
-            SectionRole::Other
-        );
+        assert_eq!(classify(".rodata.str1.1", elf::SHT_PROGBITS, 2), SectionRole::Data(DataKind::Rodata));
+        assert_eq!(classify(".data.counters", elf::SHT_PROGBITS, 3), SectionRole::Data(DataKind::Data));
+        assert_eq!(classify(".bss", elf::SHT_NOBITS, 3), SectionRole::Data(DataKind::Bss));
+        assert_eq!(classify(".database", elf::SHT_PROGBITS, 3), SectionRole::Other);
         assert_eq!(classify(".rel.text", elf::SHT_REL, 0), SectionRole::Rel);
         assert_eq!(classify(".maps", elf::SHT_PROGBITS, 3), SectionRole::Maps);
-        assert_eq!(
-            classify(".debug_info", elf::SHT_PROGBITS, 0),
-            SectionRole::Other
-        );
+        assert_eq!(classify(".debug_info", elf::SHT_PROGBITS, 0), SectionRole::Other);
     }
 }

@@ -19,15 +19,7 @@ struct Sec {
 }
 
 fn sec(name: &'static str, sh_type: u32, flags: u64, data: Vec<u8>) -> Sec {
-    Sec {
-        name,
-        sh_type,
-        flags,
-        data,
-        link: 0,
-        info: 0,
-        entsize: 0,
-    }
+    Sec { name, sh_type, flags, data, link: 0, info: 0, entsize: 0 }
 }
 
 const SHF_AX: u64 = (object::elf::SHF_ALLOC | object::elf::SHF_EXECINSTR) as u64;
@@ -47,7 +39,7 @@ fn build_elf(mut secs: Vec<Sec>, machine: u16) -> Vec<u8> {
     let mut out = vec![0u8; 64];
     let mut offsets = Vec::new();
     for s in &secs {
-        while out.len() % 8 != 0 {
+        while !out.len().is_multiple_of(8) {
             out.push(0);
         }
         offsets.push(out.len() as u64);
@@ -55,7 +47,7 @@ fn build_elf(mut secs: Vec<Sec>, machine: u16) -> Vec<u8> {
             out.extend_from_slice(&s.data);
         }
     }
-    while out.len() % 8 != 0 {
+    while !out.len().is_multiple_of(8) {
         out.push(0);
     }
     let shoff = out.len() as u64;
@@ -92,38 +84,19 @@ fn insns(list: &[Insn]) -> Vec<u8> {
 }
 
 fn ld_imm64(dst: u8, imm: i32) -> [Insn; 2] {
-    [
-        Insn {
-            code: LD_IMM64,
-            dst,
-            imm,
-            ..Default::default()
-        },
-        Insn::default(),
-    ]
+    [Insn { code: LD_IMM64, dst, imm, ..Default::default() }, Insn::default()]
 }
 
 fn call_pseudo(imm: i32) -> Insn {
-    Insn {
-        code: CALL,
-        src: pseudo::CALL,
-        imm,
-        ..Default::default()
-    }
+    Insn { code: CALL, src: pseudo::CALL, imm, ..Default::default() }
 }
 
 fn mov0() -> Insn {
-    Insn {
-        code: 0xb7,
-        ..Default::default()
-    } // r0 = 0
+    Insn { code: 0xb7, ..Default::default() } // r0 = 0
 }
 
 fn exit() -> Insn {
-    Insn {
-        code: EXIT,
-        ..Default::default()
-    }
+    Insn { code: EXIT, ..Default::default() }
 }
 
 /// An `Elf64_Sym`. Names are offsets into .strtab, which starts with the section names; the
@@ -200,30 +173,10 @@ impl Fixture {
         let mut secs = vec![
             sec("", 0, 0, Vec::new()),
             sec(".strtab", object::elf::SHT_STRTAB, 0, Vec::new()),
-            sec(
-                self.section_name,
-                object::elf::SHT_PROGBITS,
-                SHF_AX,
-                insns(&self.socket),
-            ),
-            sec(
-                ".text",
-                object::elf::SHT_PROGBITS,
-                SHF_AX,
-                insns(&self.text),
-            ),
-            sec(
-                ".data",
-                object::elf::SHT_PROGBITS,
-                SHF_WA,
-                vec![1, 2, 3, 4, 5, 6, 7, 8],
-            ),
-            sec(
-                "license",
-                object::elf::SHT_PROGBITS,
-                SHF_WA,
-                b"GPL\0".to_vec(),
-            ),
+            sec(self.section_name, object::elf::SHT_PROGBITS, SHF_AX, insns(&self.socket)),
+            sec(".text", object::elf::SHT_PROGBITS, SHF_AX, insns(&self.text)),
+            sec(".data", object::elf::SHT_PROGBITS, SHF_WA, vec![1, 2, 3, 4, 5, 6, 7, 8]),
+            sec("license", object::elf::SHT_PROGBITS, SHF_WA, b"GPL\0".to_vec()),
             sec(".relx", object::elf::SHT_REL, 0, self.rel_socket.concat()),
             sec(".rel.text", object::elf::SHT_REL, 0, self.rel_text.concat()),
             sec(".symtab", object::elf::SHT_SYMTAB, 0, Vec::new()),
@@ -268,55 +221,20 @@ fn fixture_parses_into_the_model() {
     assert_eq!(obj.license, "GPL");
     assert_eq!(obj.programs.len(), 1);
     let p = &obj.programs[0];
-    assert_eq!(
-        (p.name.as_str(), p.section.as_str(), p.kind.prog_type()),
-        ("prog", "socket", 1)
-    );
+    assert_eq!((p.name.as_str(), p.section.as_str(), p.kind.prog_type()), ("prog", "socket", 1));
     let text = obj.code_section_by_name(".text").unwrap();
-    let names: Vec<_> = text
-        .funcs
-        .iter()
-        .map(|f| (f.name.as_str(), f.start_insn, f.len_insns, f.global))
-        .collect();
+    let names: Vec<_> = text.funcs.iter().map(|f| (f.name.as_str(), f.start_insn, f.len_insns, f.global)).collect();
     assert_eq!(names, [("sub_a", 0, 2, false), ("sub_b", 2, 4, false)]);
-    let maps: Vec<_> = obj
-        .maps
-        .iter()
-        .map(|m| (m.name.as_str(), m.value_size, m.initial_data.as_deref()))
-        .collect();
-    assert_eq!(
-        maps,
-        [
-            ("fixture.data", 8, Some(&[1, 2, 3, 4, 5, 6, 7, 8][..])),
-            ("fixture.bss", 16, None)
-        ]
-    );
+    let maps: Vec<_> = obj.maps.iter().map(|m| (m.name.as_str(), m.value_size, m.initial_data.as_deref())).collect();
+    assert_eq!(maps, [("fixture.data", 8, Some(&[1, 2, 3, 4, 5, 6, 7, 8][..])), ("fixture.bss", 16, None)]);
     let sock = obj.code_section_by_name("socket").unwrap();
     let targets: Vec<_> = sock.relocs.iter().map(|r| (r.insn_idx, r.target)).collect();
     assert_eq!(
         targets,
         [
-            (
-                0,
-                RelocTarget::Global {
-                    map_idx: 0,
-                    offset: 4
-                }
-            ),
-            (
-                2,
-                RelocTarget::Call {
-                    section: 1,
-                    insn: 0
-                }
-            ),
-            (
-                3,
-                RelocTarget::Call {
-                    section: 1,
-                    insn: 2
-                }
-            ),
+            (0, RelocTarget::Global { map_idx: 0, offset: 4 }),
+            (2, RelocTarget::Call { section: 1, insn: 0 }),
+            (3, RelocTarget::Call { section: 1, insn: 2 }),
         ]
     );
     assert_eq!(sock.relocs[0].symbol, "counter");
@@ -329,63 +247,28 @@ fn link_appends_subprograms_once_and_fixes_offsets() {
     obj.ext_info.insert(
         "socket".into(),
         SectionExtInfo {
-            func_info: vec![FuncInfoRec {
-                insn_off: 0,
-                type_id: 10,
-            }],
-            line_info: vec![LineInfoRec {
-                insn_off: 24,
-                file_name_off: 1,
-                line_off: 2,
-                line_col: 3 << 10,
-            }],
+            func_info: vec![FuncInfoRec { insn_off: 0, type_id: 10 }],
+            line_info: vec![LineInfoRec { insn_off: 24, file_name_off: 1, line_off: 2, line_col: 3 << 10 }],
         },
     );
     obj.ext_info.insert(
         ".text".into(),
         SectionExtInfo {
-            func_info: vec![
-                FuncInfoRec {
-                    insn_off: 0,
-                    type_id: 11,
-                },
-                FuncInfoRec {
-                    insn_off: 16,
-                    type_id: 12,
-                },
-            ],
-            line_info: vec![LineInfoRec {
-                insn_off: 32,
-                file_name_off: 1,
-                line_off: 5,
-                line_col: 9 << 10,
-            }],
+            func_info: vec![FuncInfoRec { insn_off: 0, type_id: 11 }, FuncInfoRec { insn_off: 16, type_id: 12 }],
+            line_info: vec![LineInfoRec { insn_off: 32, file_name_off: 1, line_off: 5, line_col: 9 << 10 }],
         },
     );
     let l = link(&obj, ProgramRef(0), &[42]).unwrap();
     // prog (6) + sub_a at 6 (2) + sub_b at 8 (4): sub_b is called twice but appended once.
     assert_eq!(l.insns.len(), 12);
-    assert_eq!(
-        l.subprogs,
-        [("sub_a".to_string(), 6), ("sub_b".to_string(), 8)]
-    );
+    assert_eq!(l.subprogs, [("sub_a".to_string(), 6), ("sub_b".to_string(), 8)]);
     let target = |i: usize| i as i32 + 1 + l.insns[i].imm;
     assert_eq!((target(2), target(3), target(6)), (6, 8, 8));
     // Globals: fd in imm, offset in the second slot, in both the program and sub_b.
-    assert_eq!(
-        (l.insns[0].src, l.insns[0].imm, l.insns[1].imm),
-        (pseudo::MAP_VALUE, 42, 4)
-    );
-    assert_eq!(
-        (l.insns[8].src, l.insns[8].imm, l.insns[9].imm),
-        (pseudo::MAP_VALUE, 42, 0)
-    );
+    assert_eq!((l.insns[0].src, l.insns[0].imm, l.insns[1].imm), (pseudo::MAP_VALUE, 42, 4));
+    assert_eq!((l.insns[8].src, l.insns[8].imm, l.insns[9].imm), (pseudo::MAP_VALUE, 42, 0));
     assert_eq!(l.func_info, [(0, 10), (6, 11), (8, 12)]);
-    let lines: Vec<_> = l
-        .line_info
-        .iter()
-        .map(|r| (r.insn_idx, r.line_off))
-        .collect();
+    let lines: Vec<_> = l.line_info.iter().map(|r| (r.insn_idx, r.line_off)).collect();
     assert_eq!(lines, [(3, 2), (10, 5)]);
     // The object itself is untouched (CO-RE may patch it, link never does).
     assert_eq!(obj.code_sections[0].insns[2].imm, -1);
@@ -395,21 +278,8 @@ fn link_appends_subprograms_once_and_fixes_offsets() {
 fn link_wants_an_fd_for_every_referenced_map() {
     let obj = Fixture::new().parse().unwrap();
     let e = link(&obj, ProgramRef(0), &[]).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            LinkError::MissingMapFd {
-                map_idx: 0,
-                have: 0,
-                ..
-            }
-        ),
-        "{e}"
-    );
-    assert!(matches!(
-        link(&obj, ProgramRef(7), &[1]),
-        Err(LinkError::NoSuchProgram(7))
-    ));
+    assert!(matches!(e, LinkError::MissingMapFd { map_idx: 0, have: 0, .. }), "{e}");
+    assert!(matches!(link(&obj, ProgramRef(7), &[1]), Err(LinkError::NoSuchProgram(7))));
 }
 
 #[test]
@@ -418,17 +288,7 @@ fn link_refuses_a_call_into_the_middle_of_a_function() {
     f.text[0].imm = 2; // sub_a calls insn 3: the second slot of sub_b's ld_imm64
     let obj = f.parse().unwrap();
     let e = link(&obj, ProgramRef(0), &[1]).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            LinkError::BadCallTarget {
-                insn: 0,
-                target_insn: 3,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, LinkError::BadCallTarget { insn: 0, target_insn: 3, .. }), "{e}");
 }
 
 fn parse_err(f: &Fixture) -> String {
@@ -440,34 +300,22 @@ fn relocation_errors_name_section_number_insn_and_symbol() {
     let mut f = Fixture::new();
     f.rel_socket[1] = rel(800, 2, 10);
     let e = parse_err(&f);
-    assert!(
-        e.contains("'socket' relocation #1 (insn 100, symbol 'sub_a')") && e.contains("past"),
-        "{e}"
-    );
+    assert!(e.contains("'socket' relocation #1 (insn 100, symbol 'sub_a')") && e.contains("past"), "{e}");
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(0, 99, 1);
     let e = parse_err(&f);
-    assert!(
-        e.contains("relocation #0") && e.contains("symbol '#99'") && e.contains("out of range"),
-        "{e}"
-    );
+    assert!(e.contains("relocation #0") && e.contains("symbol '#99'") && e.contains("out of range"), "{e}");
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(32, 5, 1); // a global reference on `r0 = 0`
     let e = parse_err(&f);
-    assert!(
-        e.contains("insn 4") && e.contains("counter") && e.contains("must be on an ld_imm64"),
-        "{e}"
-    );
+    assert!(e.contains("insn 4") && e.contains("counter") && e.contains("must be on an ld_imm64"), "{e}");
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(0, 6, 1);
     let e = f.parse().unwrap_err();
-    assert!(
-        matches!(e, ObjectError::Unsupported { .. }) && e.to_string().contains("extern ext_v"),
-        "{e}"
-    );
+    assert!(matches!(e, ObjectError::Unsupported { .. }) && e.to_string().contains("extern ext_v"), "{e}");
 
     // A call against a symbol with an absurd value: checked arithmetic, a typed error.
     let mut f = Fixture::new();
@@ -475,10 +323,7 @@ fn relocation_errors_name_section_number_insn_and_symbol() {
     f.rel_socket[0] = rel(0, 1, 1);
     f.rel_socket[1] = rel(16, 5, 10);
     let e = parse_err(&f);
-    assert!(
-        e.contains("insn 2") && e.contains("is not an instruction of '.text'"),
-        "{e}"
-    );
+    assert!(e.contains("insn 2") && e.contains("is not an instruction of '.text'"), "{e}");
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(4, 5, 1);
@@ -495,11 +340,7 @@ fn malformed_sections_and_symbols_are_typed_errors() {
     let size_at = shoff + 3 * 64 + 32;
     bytes[size_at..size_at + 8].copy_from_slice(&44u64.to_le_bytes());
     let e = Object::parse(&bytes, "x.o").unwrap_err();
-    assert!(
-        matches!(e, ObjectError::BadSection { index: 3, .. })
-            && e.to_string().contains("multiple of 8"),
-        "{e}"
-    );
+    assert!(matches!(e, ObjectError::BadSection { index: 3, .. }) && e.to_string().contains("multiple of 8"), "{e}");
 
     // A section whose offset is past the end of the file.
     let mut bytes = Fixture::new().bytes();
@@ -512,30 +353,15 @@ fn malformed_sections_and_symbols_are_typed_errors() {
     // A function symbol running past its section.
     let mut f = Fixture::new();
     f.syms[3] = sym(7, STT_FUNC_LOCAL, S_TEXT, 16, 64);
-    assert!(matches!(
-        f.parse(),
-        Err(ObjectError::BadSymbol { index: 3, .. })
-    ));
+    assert!(matches!(f.parse(), Err(ObjectError::BadSymbol { index: 3, .. })));
 
     // A symbol in a section that does not exist.
     let mut f = Fixture::new();
     f.syms[5] = sym(18, STT_OBJECT_GLOBAL, 77, 4, 4);
-    assert!(matches!(
-        f.parse(),
-        Err(ObjectError::BadSymbol { index: 5, .. })
-    ));
+    assert!(matches!(f.parse(), Err(ObjectError::BadSymbol { index: 5, .. })));
 
-    let wrong = build_elf(
-        vec![
-            sec("", 0, 0, vec![]),
-            sec(".strtab", object::elf::SHT_STRTAB, 0, vec![]),
-        ],
-        62,
-    );
-    assert!(matches!(
-        Object::parse(&wrong, "x.o"),
-        Err(ObjectError::NotBpf { machine: 62, .. })
-    ));
+    let wrong = build_elf(vec![sec("", 0, 0, vec![]), sec(".strtab", object::elf::SHT_STRTAB, 0, vec![])], 62);
+    assert!(matches!(Object::parse(&wrong, "x.o"), Err(ObjectError::NotBpf { machine: 62, .. })));
 }
 
 #[test]
@@ -543,10 +369,7 @@ fn unknown_program_sections_list_the_known_prefixes() {
     let mut f = Fixture::new();
     f.section_name = "sockit";
     let e = parse_err(&f);
-    assert!(
-        e.contains("'sockit'") && e.contains("program 'prog'") && e.contains("tp_btf/"),
-        "{e}"
-    );
+    assert!(e.contains("'sockit'") && e.contains("program 'prog'") && e.contains("tp_btf/"), "{e}");
 }
 
 #[test]
@@ -555,10 +378,7 @@ fn truncated_and_corrupted_files_never_panic() {
     for len in 0..good.len() {
         let _ = Object::parse(&good[..len], "t.o");
     }
-    assert!(matches!(
-        Object::parse(&good[..40], "t.o"),
-        Err(ObjectError::BadElf { .. })
-    ));
+    assert!(matches!(Object::parse(&good[..40], "t.o"), Err(ObjectError::BadElf { .. })));
     // Flip each byte in turn (every value class: 0, 0xff, +0x80); must return, Ok or Err.
     for i in 0..good.len() {
         for v in [0u8, 0xff, good[i].wrapping_add(0x80)] {

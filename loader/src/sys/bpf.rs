@@ -106,13 +106,9 @@ fn raw<T: Attr>(cmd: Cmd, attr: &mut T) -> Result<i64, i32> {
         if r >= 0 {
             return Ok(r as i64);
         }
-        let errno = std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO);
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
         tries += 1;
-        if tries < RETRIES
-            && (errno == libc::EINTR || (errno == libc::EAGAIN && cmd == Cmd::ProgLoad))
-        {
+        if tries < RETRIES && (errno == libc::EINTR || (errno == libc::EAGAIN && cmd == Cmd::ProgLoad)) {
             continue;
         }
         return Err(errno);
@@ -121,11 +117,7 @@ fn raw<T: Attr>(cmd: Cmd, attr: &mut T) -> Result<i64, i32> {
 
 /// Runs one command and emits its DEBUG event on target `rawbpf::sys`: the command, `what` (its
 /// key attribute fields) and the result (value or errno name).
-pub(super) fn call<T: Attr>(
-    cmd: Cmd,
-    attr: &mut T,
-    what: fmt::Arguments<'_>,
-) -> Result<i64, SysError> {
+pub(super) fn call<T: Attr>(cmd: Cmd, attr: &mut T, what: fmt::Arguments<'_>) -> Result<i64, SysError> {
     let r = raw(cmd, attr);
     trace_result(cmd.name(), what, r);
     r.map_err(|errno| SysError::new(cmd.name(), errno))
@@ -143,11 +135,7 @@ pub(super) fn trace_result(cmd: &'static str, what: fmt::Arguments<'_>, r: Resul
 }
 
 /// Runs a command that returns a new file descriptor and takes ownership of it.
-pub(super) fn call_fd<T: Attr>(
-    cmd: Cmd,
-    attr: &mut T,
-    what: fmt::Arguments<'_>,
-) -> Result<OwnedFd, SysError> {
+pub(super) fn call_fd<T: Attr>(cmd: Cmd, attr: &mut T, what: fmt::Arguments<'_>) -> Result<OwnedFd, SysError> {
     let fd = call(cmd, attr, what)?;
     Ok(owned(fd))
 }
@@ -182,11 +170,7 @@ pub(super) fn addr_mut<T>(s: &mut [T]) -> u64 {
 pub(super) fn obj_name(name: &str) -> [u8; 16] {
     let mut out = [0u8; 16];
     for (o, b) in out.iter_mut().zip(name.bytes().take(15)) {
-        *o = if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' {
-            b
-        } else {
-            b'_'
-        };
+        *o = if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' { b } else { b'_' };
     }
     out
 }
@@ -203,10 +187,7 @@ mod tests {
 
     #[test]
     fn object_names_are_truncated_and_sanitized() {
-        assert_eq!(
-            &obj_name("handle_tcp_connect_v4")[..16],
-            b"handle_tcp_conn\0"
-        );
+        assert_eq!(&obj_name("handle_tcp_connect_v4")[..16], b"handle_tcp_conn\0");
         assert_eq!(&obj_name("a-b.c")[..6], b"a_b.c\0");
         assert_eq!(c_text(&obj_name("")), "");
         assert_eq!(c_text(&obj_name("héllo")), "h__llo");

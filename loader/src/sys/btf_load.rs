@@ -19,8 +19,7 @@ struct BtfLoadAttr {
 }
 // SAFETY: repr(C), only integers, no padding (asserted below).
 unsafe impl Attr for BtfLoadAttr {}
-const _: () =
-    assert!(offset_of!(BtfLoadAttr, btf_log_level) == 24 && size_of::<BtfLoadAttr>() == 32);
+const _: () = assert!(offset_of!(BtfLoadAttr, btf_log_level) == 24 && size_of::<BtfLoadAttr>() == 32);
 
 /// Loads a BTF blob; on failure the error carries the kernel's BTF log.
 pub fn btf_load(data: &[u8], log: LogLevel) -> Result<Loaded, BtfLoadError> {
@@ -33,11 +32,7 @@ pub fn btf_load(data: &[u8], log: LogLevel) -> Result<Loaded, BtfLoadError> {
             btf_log_level: level,
             ..Default::default()
         };
-        let r = call_fd(
-            Cmd::BtfLoad,
-            &mut a,
-            format_args!("size={} log_level={level}", data.len()),
-        );
+        let r = call_fd(Cmd::BtfLoad, &mut a, format_args!("size={} log_level={level}", data.len()));
         (r, a.btf_log_true_size)
     })
 }

@@ -102,10 +102,7 @@ mod tests {
     #[test]
     fn display_names_command_errno_and_text() {
         let e = SysError::new("BPF_PROG_LOAD", libc::EPERM);
-        assert_eq!(
-            e.to_string(),
-            "BPF_PROG_LOAD failed: EPERM (Operation not permitted)"
-        );
+        assert_eq!(e.to_string(), "BPF_PROG_LOAD failed: EPERM (Operation not permitted)");
         assert!(e.is(libc::EPERM));
         assert_eq!(e.errno_name(), "EPERM");
     }
@@ -113,10 +110,7 @@ mod tests {
     #[test]
     fn kernel_internal_enotsupp_is_named() {
         let e = SysError::new("BPF_LINK_CREATE", ENOTSUPP);
-        assert_eq!(
-            e.to_string(),
-            "BPF_LINK_CREATE failed: ENOTSUPP (Operation not supported by this kernel)"
-        );
+        assert_eq!(e.to_string(), "BPF_LINK_CREATE failed: ENOTSUPP (Operation not supported by this kernel)");
         assert_eq!(errno_name(9999), "E?");
     }
 }

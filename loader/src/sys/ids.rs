@@ -53,10 +53,7 @@ impl ObjKind {
 
 /// The first id greater than `start` (0: the first), or `None` after the last.
 pub fn next_id(kind: ObjKind, start: u32) -> Result<Option<u32>, SysError> {
-    let mut a = IdAttr {
-        id: start,
-        ..Default::default()
-    };
+    let mut a = IdAttr { id: start, ..Default::default() };
     match call(kind.next_cmd(), &mut a, format_args!("start_id={start}")) {
         Ok(_) => Ok(Some(a.next_id)),
         Err(e) if e.errno == libc::ENOENT => Ok(None),
@@ -81,10 +78,7 @@ pub fn all_ids(kind: ObjKind) -> Result<Vec<u32>, SysError> {
 
 /// Opens an object by id (`ENOENT` if it is gone).
 pub fn fd_by_id(kind: ObjKind, id: u32) -> Result<OwnedFd, SysError> {
-    let mut a = IdAttr {
-        id,
-        ..Default::default()
-    };
+    let mut a = IdAttr { id, ..Default::default() };
     call_fd(kind.fd_cmd(), &mut a, format_args!("id={id}"))
 }
 
@@ -171,10 +165,7 @@ impl KernelIds {
 
     /// True when no ids are listed.
     pub fn is_empty(&self) -> bool {
-        self.progs.is_empty()
-            && self.maps.is_empty()
-            && self.links.is_empty()
-            && self.btfs.is_empty()
+        self.progs.is_empty() && self.maps.is_empty() && self.links.is_empty() && self.btfs.is_empty()
     }
 }
 

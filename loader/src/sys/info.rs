@@ -30,16 +30,8 @@ unsafe trait RawInfo: Default {}
 /// Fills `info` for `fd`; returns the number of bytes the kernel wrote.
 fn get_info<T: RawInfo>(fd: BorrowedFd<'_>, info: &mut T, kind: &str) -> Result<u32, SysError> {
     let bpf_fd = fd.as_raw_fd() as u32;
-    let mut a = InfoAttr {
-        bpf_fd,
-        info_len: size_of::<T>() as u32,
-        info: info as *mut T as u64,
-    };
-    call(
-        Cmd::ObjGetInfoByFd,
-        &mut a,
-        format_args!("{kind} fd={bpf_fd} info_len={}", size_of::<T>()),
-    )?;
+    let mut a = InfoAttr { bpf_fd, info_len: size_of::<T>() as u32, info: info as *mut T as u64 };
+    call(Cmd::ObjGetInfoByFd, &mut a, format_args!("{kind} fd={bpf_fd} info_len={}", size_of::<T>()))?;
     Ok(a.info_len)
 }
 
@@ -176,11 +168,7 @@ pub fn prog_info(fd: BorrowedFd<'_>) -> Result<ProgInfo, SysError> {
 pub fn prog_map_ids(fd: BorrowedFd<'_>) -> Result<Vec<u32>, SysError> {
     let n = prog_info(fd)?.nr_map_ids;
     let mut ids = vec![0u32; n as usize];
-    let mut r = RawProgInfo {
-        nr_map_ids: n,
-        map_ids: addr_mut(&mut ids),
-        ..Default::default()
-    };
+    let mut r = RawProgInfo { nr_map_ids: n, map_ids: addr_mut(&mut ids), ..Default::default() };
     get_info(fd, &mut r, "prog map_ids")?;
     // The kernel reports the true count; it only wrote min(ours, true).
     ids.truncate(r.nr_map_ids.min(n) as usize);
@@ -191,11 +179,7 @@ pub fn prog_map_ids(fd: BorrowedFd<'_>) -> Result<Vec<u32>, SysError> {
 pub fn prog_xlated_insns(fd: BorrowedFd<'_>) -> Result<Vec<u8>, SysError> {
     let len = prog_info(fd)?.xlated_len;
     let mut buf = vec![0u8; len as usize];
-    let mut r = RawProgInfo {
-        xlated_prog_len: len,
-        xlated_prog_insns: addr_mut(&mut buf),
-        ..Default::default()
-    };
+    let mut r = RawProgInfo { xlated_prog_len: len, xlated_prog_insns: addr_mut(&mut buf), ..Default::default() };
     get_info(fd, &mut r, "prog xlated")?;
     buf.truncate(r.xlated_prog_len.min(len) as usize);
     Ok(buf)
@@ -300,11 +284,7 @@ pub struct BtfInfo {
 /// Reads a BTF object's info, including its name.
 pub fn btf_info(fd: BorrowedFd<'_>) -> Result<BtfInfo, SysError> {
     let mut name = [0u8; 64];
-    let mut r = RawBtfInfo {
-        name: addr_mut(&mut name[..]),
-        name_len: name.len() as u32,
-        ..Default::default()
-    };
+    let mut r = RawBtfInfo { name: addr_mut(&mut name[..]), name_len: name.len() as u32, ..Default::default() };
     get_info(fd, &mut r, "btf")?;
     let name_len = (r.name_len as usize).min(name.len());
     name[name.len() - 1] = 0;
@@ -382,21 +362,12 @@ pub fn link_info(fd: BorrowedFd<'_>) -> Result<LinkInfo, SysError> {
             q.u[2] = name.len() as u32;
             get_info(fd, &mut q, "link tp_name")?;
             name[name.len() - 1] = 0;
-            LinkDetail::RawTracepoint {
-                name: c_text(&name),
-            }
+            LinkDetail::RawTracepoint { name: c_text(&name) }
         }
-        LinkType::TRACING => LinkDetail::Tracing {
-            attach_type: AttachType(r.u[0]),
-            target_obj_id: r.u[1],
-            target_btf_id: r.u[2],
-        },
+        LinkType::TRACING => {
+            LinkDetail::Tracing { attach_type: AttachType(r.u[0]), target_obj_id: r.u[1], target_btf_id: r.u[2] }
+        }
         _ => LinkDetail::Other,
     };
-    Ok(LinkInfo {
-        id: r.id,
-        link_type,
-        prog_id: r.prog_id,
-        detail,
-    })
+    Ok(LinkInfo { id: r.id, link_type, prog_id: r.prog_id, detail })
 }

@@ -29,14 +29,7 @@ pub struct LinkCreate<'a> {
 impl<'a> LinkCreate<'a> {
     /// A link for `prog_fd` with `attach_type` and no target, flags or cookie.
     pub fn new(prog_fd: BorrowedFd<'a>, attach_type: AttachType) -> Self {
-        LinkCreate {
-            prog_fd,
-            target_fd: None,
-            attach_type,
-            flags: 0,
-            target_btf_id: 0,
-            cookie: 0,
-        }
+        LinkCreate { prog_fd, target_fd: None, attach_type, flags: 0, target_btf_id: 0, cookie: 0 }
     }
 }
 
@@ -92,43 +85,13 @@ const _: () = assert!(
 pub fn link_create(l: &LinkCreate<'_>) -> Result<OwnedFd, SysError> {
     let prog_fd = l.prog_fd.as_raw_fd() as u32;
     let target_fd = l.target_fd.map_or(0, |fd| fd.as_raw_fd() as u32);
-    let (attach_type, flags, target_btf_id, cookie) =
-        (l.attach_type.0, l.flags, l.target_btf_id, l.cookie);
+    let (attach_type, flags, target_btf_id, cookie) = (l.attach_type.0, l.flags, l.target_btf_id, l.cookie);
     if cookie == 0 {
-        create(
-            &mut LinkCreateAttr {
-                prog_fd,
-                target_fd,
-                attach_type,
-                flags,
-                target_btf_id,
-            },
-            l,
-        )
+        create(&mut LinkCreateAttr { prog_fd, target_fd, attach_type, flags, target_btf_id }, l)
     } else if l.attach_type == AttachType::PERF_EVENT {
-        create(
-            &mut PerfLinkAttr {
-                prog_fd,
-                target_fd,
-                attach_type,
-                flags,
-                bpf_cookie: cookie,
-            },
-            l,
-        )
+        create(&mut PerfLinkAttr { prog_fd, target_fd, attach_type, flags, bpf_cookie: cookie }, l)
     } else {
-        create(
-            &mut TracingLinkAttr {
-                prog_fd,
-                target_fd,
-                attach_type,
-                flags,
-                target_btf_id,
-                _pad: 0,
-                cookie,
-            },
-            l,
-        )
+        create(&mut TracingLinkAttr { prog_fd, target_fd, attach_type, flags, target_btf_id, _pad: 0, cookie }, l)
     }
 }
 
@@ -161,19 +124,8 @@ unsafe impl Attr for RawTpAttr {}
 
 /// Attaches a raw_tp program to tracepoint `name`, or (with `None`) a tp_btf / fentry / fexit / lsm
 /// program to the target it was loaded for. The link lives as long as the returned fd.
-pub fn raw_tracepoint_open(
-    name: Option<&CStr>,
-    prog_fd: BorrowedFd<'_>,
-) -> Result<OwnedFd, SysError> {
+pub fn raw_tracepoint_open(name: Option<&CStr>, prog_fd: BorrowedFd<'_>) -> Result<OwnedFd, SysError> {
     let raw_fd = prog_fd.as_raw_fd() as u32;
-    let mut a = RawTpAttr {
-        name: name.map_or(0, |n| n.as_ptr() as u64),
-        prog_fd: raw_fd,
-        _pad: 0,
-    };
-    call_fd(
-        Cmd::RawTracepointOpen,
-        &mut a,
-        format_args!("name={name:?} prog_fd={raw_fd}"),
-    )
+    let mut a = RawTpAttr { name: name.map_or(0, |n| n.as_ptr() as u64), prog_fd: raw_fd, _pad: 0 };
+    call_fd(Cmd::RawTracepointOpen, &mut a, format_args!("name={name:?} prog_fd={raw_fd}"))
 }

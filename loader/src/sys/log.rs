@@ -95,22 +95,9 @@ pub(super) fn with_log(level: LogLevel, attempt: &mut Attempt<'_>) -> Result<Loa
         let (r, true_size) = attempt(level, &mut buf);
         let text = super::bpf::c_text(&buf);
         match r {
-            Ok(fd) => {
-                return Ok(Loaded {
-                    fd,
-                    log: Some(text),
-                })
-            }
-            Err(e) if e.errno == libc::ENOSPC && size < LOG_MAX => {
-                size = next_size(size, true_size)
-            }
-            Err(e) => {
-                return Err(LoadError {
-                    sys: e,
-                    log: text,
-                    truncated: e.errno == libc::ENOSPC,
-                })
-            }
+            Ok(fd) => return Ok(Loaded { fd, log: Some(text) }),
+            Err(e) if e.errno == libc::ENOSPC && size < LOG_MAX => size = next_size(size, true_size),
+            Err(e) => return Err(LoadError { sys: e, log: text, truncated: e.errno == libc::ENOSPC }),
         }
     }
 }
@@ -125,27 +112,15 @@ fn retry_for_log(first: SysError, attempt: &mut Attempt<'_>) -> Result<Loaded, L
         let log = super::bpf::c_text(&buf);
         match r {
             Ok(fd) => return Ok(Loaded { fd, log: Some(log) }),
-            Err(e) if e.errno == libc::ENOSPC && size < LOG_MAX => {
-                size = next_size(size, true_size)
-            }
-            Err(e) => {
-                return Err(LoadError {
-                    sys: first,
-                    log,
-                    truncated: e.errno == libc::ENOSPC,
-                })
-            }
+            Err(e) if e.errno == libc::ENOSPC && size < LOG_MAX => size = next_size(size, true_size),
+            Err(e) => return Err(LoadError { sys: first, log, truncated: e.errno == libc::ENOSPC }),
         }
     }
 }
 
 /// The next buffer size: what the kernel said it needs (6.4+), else double; capped at LOG_MAX.
 fn next_size(size: usize, true_size: u32) -> usize {
-    let wanted = if true_size as usize > size {
-        true_size as usize
-    } else {
-        size * 2
-    };
+    let wanted = if true_size as usize > size { true_size as usize } else { size * 2 };
     wanted.min(LOG_MAX)
 }
 
@@ -182,10 +157,7 @@ mod tests {
         assert_eq!(err.errno(), libc::EACCES);
         assert!(!err.truncated);
         assert_eq!(err.last_log_line(), Some("processed 1 insns"));
-        assert!(
-            err.to_string().starts_with("BPF_PROG_LOAD failed: EACCES"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("BPF_PROG_LOAD failed: EACCES"), "{err}");
     }
 
     #[test]

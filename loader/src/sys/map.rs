@@ -122,8 +122,7 @@ pub fn map_create(m: &MapCreate<'_>) -> Result<OwnedFd, SysError> {
 /// Bytes a value buffer must hold for this map (per-CPU maps: one 8-aligned slot per possible CPU).
 pub fn value_buf_len(info: &MapInfo) -> Result<usize, SysError> {
     if info.map_type.is_per_cpu() {
-        let cpus = possible_cpus()
-            .map_err(|_| SysError::new("read /sys/devices/system/cpu/possible", libc::EIO))?;
+        let cpus = possible_cpus().map_err(|_| SysError::new("read /sys/devices/system/cpu/possible", libc::EIO))?;
         Ok((info.value_size as usize).next_multiple_of(8) * cpus)
     } else {
         Ok(info.value_size as usize)
@@ -141,12 +140,7 @@ pub fn parse_cpu_list(s: &str) -> Option<usize> {
     let mut n = 0;
     for part in s.trim().split(',').filter(|p| !p.is_empty()) {
         n += match part.split_once('-') {
-            Some((a, b)) => {
-                b.parse::<usize>()
-                    .ok()?
-                    .checked_sub(a.parse::<usize>().ok()?)?
-                    + 1
-            }
+            Some((a, b)) => b.parse::<usize>().ok()?.checked_sub(a.parse::<usize>().ok()?)? + 1,
             None => part.parse::<usize>().map(|_| 1).ok()?,
         };
     }
@@ -154,12 +148,7 @@ pub fn parse_cpu_list(s: &str) -> Option<usize> {
 }
 
 /// Fails with EINVAL (naming `cmd`) unless the buffers cover the map's key and value sizes.
-fn check_sizes(
-    cmd: Cmd,
-    fd: BorrowedFd<'_>,
-    key: usize,
-    value: Option<usize>,
-) -> Result<(), SysError> {
+fn check_sizes(cmd: Cmd, fd: BorrowedFd<'_>, key: usize, value: Option<usize>) -> Result<(), SysError> {
     let info = map_info(fd)?;
     let value_ok = match value {
         Some(len) => len >= value_buf_len(&info)?,
@@ -175,28 +164,12 @@ fn check_sizes(
 
 fn elem(cmd: Cmd, fd: BorrowedFd<'_>, key: u64, value: u64, flags: u64) -> Result<(), SysError> {
     let map_fd = fd.as_raw_fd() as u32;
-    let mut a = ElemAttr {
-        map_fd,
-        key,
-        value,
-        flags,
-        ..Default::default()
-    };
-    call(
-        cmd,
-        &mut a,
-        format_args!("map_fd={map_fd} flags={flags:#x}"),
-    )
-    .map(|_| ())
+    let mut a = ElemAttr { map_fd, key, value, flags, ..Default::default() };
+    call(cmd, &mut a, format_args!("map_fd={map_fd} flags={flags:#x}")).map(|_| ())
 }
 
 /// Writes `value` at `key` (`flags`: [`BPF_ANY`], [`BPF_NOEXIST`], [`BPF_EXIST`]).
-pub fn map_update_elem(
-    fd: BorrowedFd<'_>,
-    key: &[u8],
-    value: &[u8],
-    flags: u64,
-) -> Result<(), SysError> {
+pub fn map_update_elem(fd: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u64) -> Result<(), SysError> {
     check_sizes(Cmd::MapUpdateElem, fd, key.len(), Some(value.len()))?;
     elem(Cmd::MapUpdateElem, fd, addr(key), addr(value), flags)
 }
@@ -214,24 +187,9 @@ pub fn map_delete_elem(fd: BorrowedFd<'_>, key: &[u8]) -> Result<(), SysError> {
 }
 
 /// Writes the key after `key` (or the first key, for `None`) into `next`; `ENOENT` at the end.
-pub fn map_get_next_key(
-    fd: BorrowedFd<'_>,
-    key: Option<&[u8]>,
-    next: &mut [u8],
-) -> Result<(), SysError> {
-    check_sizes(
-        Cmd::MapGetNextKey,
-        fd,
-        key.map_or(usize::MAX, <[u8]>::len).min(next.len()),
-        None,
-    )?;
-    elem(
-        Cmd::MapGetNextKey,
-        fd,
-        key.map_or(0, addr),
-        addr_mut(next),
-        0,
-    )
+pub fn map_get_next_key(fd: BorrowedFd<'_>, key: Option<&[u8]>, next: &mut [u8]) -> Result<(), SysError> {
+    check_sizes(Cmd::MapGetNextKey, fd, key.map_or(usize::MAX, <[u8]>::len).min(next.len()), None)?;
+    elem(Cmd::MapGetNextKey, fd, key.map_or(0, addr), addr_mut(next), 0)
 }
 
 /// Makes the map read-only for user space (`.rodata` after initialization).

@@ -22,21 +22,18 @@ pub use btf_load::btf_load;
 pub use error::{errno_name, errno_text, SysError, ENOTSUPP};
 pub use ids::*;
 pub use info::{
-    btf_info, link_info, map_info, prog_info, prog_map_ids, prog_xlated_insns, BtfInfo, LinkDetail,
-    LinkInfo, MapInfo, ProgInfo,
+    btf_info, link_info, map_info, prog_info, prog_map_ids, prog_xlated_insns, BtfInfo, LinkDetail, LinkInfo, MapInfo,
+    ProgInfo,
 };
 pub use link::{link_create, raw_tracepoint_open, LinkCreate};
 pub use log::{BtfLoadError, LoadError, Loaded, LogLevel, ProgLoadError, LOG_MAX, LOG_START};
 pub use map::{
-    map_create, map_delete_elem, map_freeze, map_get_next_key, map_lookup_elem, map_update_elem,
-    parse_cpu_list, possible_cpus, value_buf_len, MapCreate, BPF_ANY, BPF_EXIST, BPF_NOEXIST,
+    map_create, map_delete_elem, map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, parse_cpu_list,
+    possible_cpus, value_buf_len, MapCreate, BPF_ANY, BPF_EXIST, BPF_NOEXIST,
 };
 pub use perf::{
-    perf_event_disable, perf_event_enable, perf_event_open_tracepoint, perf_event_set_bpf,
-    tracefs_root, tracepoint_id,
+    perf_event_disable, perf_event_enable, perf_event_open_tracepoint, perf_event_set_bpf, tracefs_root, tracepoint_id,
 };
 pub use prog::{encode_insns, prog_load, prog_load_with_log, ProgLoad, Records};
 pub use signal::{install_stop_handler, STOP};
-pub use types::{
-    attach_type_name, map_type_name, prog_type_name, AttachType, LinkType, MapType, ProgType,
-};
+pub use types::{attach_type_name, map_type_name, prog_type_name, AttachType, LinkType, MapType, ProgType};

@@ -52,64 +52,29 @@ pub fn perf_event_open_tracepoint(id: u64) -> Result<OwnedFd, SysError> {
     // SAFETY: `attr` is a live, fully initialized perf_event_attr prefix whose `size` field says
     // how many bytes the kernel may read; the remaining arguments are plain integers.
     let r = unsafe {
-        libc::syscall(
-            libc::SYS_perf_event_open,
-            &attr as *const PerfEventAttr,
-            pid,
-            cpu,
-            group,
-            PERF_FLAG_FD_CLOEXEC,
-        )
+        libc::syscall(libc::SYS_perf_event_open, &attr as *const PerfEventAttr, pid, cpu, group, PERF_FLAG_FD_CLOEXEC)
     };
-    let r = if r >= 0 {
-        Ok(r as i64)
-    } else {
-        Err(last_errno())
-    };
-    trace_result(
-        "perf_event_open",
-        format_args!("type=tracepoint config={id} pid={pid} cpu={cpu}"),
-        r,
-    );
-    r.map(owned)
-        .map_err(|e| SysError::new("perf_event_open", e))
+    let r = if r >= 0 { Ok(r as i64) } else { Err(last_errno()) };
+    trace_result("perf_event_open", format_args!("type=tracepoint config={id} pid={pid} cpu={cpu}"), r);
+    r.map(owned).map_err(|e| SysError::new("perf_event_open", e))
 }
 
 fn last_errno() -> i32 {
-    io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
+    io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
 }
 
-fn ioctl(
-    cmd: &'static str,
-    fd: BorrowedFd<'_>,
-    req: libc::c_ulong,
-    arg: libc::c_ulong,
-) -> Result<(), SysError> {
+fn ioctl(cmd: &'static str, fd: BorrowedFd<'_>, req: libc::c_ulong, arg: libc::c_ulong) -> Result<(), SysError> {
     let raw = fd.as_raw_fd();
     // SAFETY: the perf ioctls used here take an integer argument (or none); `fd` is a live descriptor.
     let r = unsafe { libc::ioctl(raw, req as _, arg) };
-    let r = if r >= 0 {
-        Ok(r as i64)
-    } else {
-        Err(last_errno())
-    };
+    let r = if r >= 0 { Ok(r as i64) } else { Err(last_errno()) };
     trace_result(cmd, format_args!("perf_fd={raw} arg={arg}"), r);
     r.map(|_| ()).map_err(|e| SysError::new(cmd, e))
 }
 
 /// Hangs a tracepoint / kprobe / perf_event program on a perf event (the pre-link way).
-pub fn perf_event_set_bpf(
-    perf_fd: BorrowedFd<'_>,
-    prog_fd: BorrowedFd<'_>,
-) -> Result<(), SysError> {
-    ioctl(
-        "PERF_EVENT_IOC_SET_BPF",
-        perf_fd,
-        PERF_EVENT_IOC_SET_BPF,
-        prog_fd.as_raw_fd() as libc::c_ulong,
-    )
+pub fn perf_event_set_bpf(perf_fd: BorrowedFd<'_>, prog_fd: BorrowedFd<'_>) -> Result<(), SysError> {
+    ioctl("PERF_EVENT_IOC_SET_BPF", perf_fd, PERF_EVENT_IOC_SET_BPF, prog_fd.as_raw_fd() as libc::c_ulong)
 }
 
 /// Starts the event.
@@ -133,14 +98,10 @@ pub fn tracefs_root() -> Option<PathBuf> {
 
 /// The id of tracepoint `category/name` from tracefs.
 pub fn tracepoint_id(category: &str, name: &str) -> io::Result<u64> {
-    let root = tracefs_root()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "tracefs is not mounted"))?;
+    let root = tracefs_root().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "tracefs is not mounted"))?;
     let path = root.join("events").join(category).join(name).join("id");
     let text = std::fs::read_to_string(&path)?;
-    text.trim().parse().map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}: not a number", path.display()),
-        )
-    })
+    text.trim()
+        .parse()
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a number", path.display())))
 }

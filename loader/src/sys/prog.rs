@@ -123,17 +123,11 @@ pub fn prog_load_with_log(p: &ProgLoad<'_>, log: LogLevel) -> Result<Loaded, Pro
     if p.insns.is_empty() || p.insns.len() % Insn::SIZE != 0 {
         return Err(LoadError {
             sys: SysError::new(Cmd::ProgLoad.name(), libc::EINVAL),
-            log: format!(
-                "rawbpf: {} instruction bytes is not a positive multiple of 8",
-                p.insns.len()
-            ),
+            log: format!("rawbpf: {} instruction bytes is not a positive multiple of 8", p.insns.len()),
             truncated: false,
         });
     }
-    let attach_fd = p
-        .attach_prog_fd
-        .or(p.attach_btf_obj_fd)
-        .map_or(0, |fd| fd.as_raw_fd() as u32);
+    let attach_fd = p.attach_prog_fd.or(p.attach_btf_obj_fd).map_or(0, |fd| fd.as_raw_fd() as u32);
     let name = obj_name(p.name);
     with_log(log, &mut |level, buf: &mut [u8]| {
         let mut a = ProgLoadAttr {

@@ -17,11 +17,7 @@ extern "C" fn on_signal(_: libc::c_int) {
 /// ignored for background jobs.
 pub fn install_stop_handler() -> Result<(), nix::Error> {
     // No SA_RESTART: a blocking poll should return EINTR so the loop sees the flag at once.
-    let action = SigAction::new(
-        SigHandler::Handler(on_signal),
-        SaFlags::empty(),
-        SigSet::empty(),
-    );
+    let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::empty(), SigSet::empty());
     for sig in [Signal::SIGINT, Signal::SIGTERM] {
         // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
         unsafe { sigaction(sig, &action) }?;

@@ -199,10 +199,8 @@ named_u32! {
 impl MapType {
     /// Per-CPU maps hand user space one value slot (rounded up to 8 bytes) per possible CPU.
     pub fn is_per_cpu(self) -> bool {
-        matches!(
-            self,
-            MapType::PERCPU_HASH | MapType::PERCPU_ARRAY | MapType::LRU_PERCPU_HASH
-        ) || self == MapType::PERCPU_CGROUP_STORAGE
+        matches!(self, MapType::PERCPU_HASH | MapType::PERCPU_ARRAY | MapType::LRU_PERCPU_HASH)
+            || self == MapType::PERCPU_CGROUP_STORAGE
     }
 }
 

@@ -70,22 +70,15 @@ impl Timestamp {
             return None;
         }
         let scale = 10u32.pow(9 - frac.len() as u32);
-        let nanos = if frac.is_empty() {
-            0
-        } else {
-            frac.parse::<u32>().ok()? * scale
-        };
-        Some(Timestamp {
-            secs: secs.parse().ok()?,
-            nanos,
-        })
+        let nanos = if frac.is_empty() { 0 } else { frac.parse::<u32>().ok()? * scale };
+        Some(Timestamp { secs: secs.parse().ok()?, nanos })
     }
 }
 
 impl fmt::Display for Timestamp {
     /// `secs.micros` like the kernel, or nine digits when the clock had nanoseconds.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.nanos % 1000 == 0 {
+        if self.nanos.is_multiple_of(1000) {
             write!(f, "{}.{:06}", self.secs, self.nanos / 1000)
         } else {
             write!(f, "{}.{:09}", self.secs, self.nanos)
@@ -153,10 +146,7 @@ fn parse_lost(line: &str) -> Option<TraceLine> {
     let rest = line.strip_prefix("CPU:")?;
     let (cpu, rest) = rest.split_once(" [LOST ")?;
     let events = rest.strip_suffix(" EVENTS]")?;
-    Some(TraceLine::Lost {
-        cpu: cpu.parse().ok()?,
-        events: events.parse().ok()?,
-    })
+    Some(TraceLine::Lost { cpu: cpu.parse().ok()?, events: events.parse().ok()? })
 }
 
 /// Parses the line assuming the CPU column's `[` is at byte `open`.
@@ -183,26 +173,13 @@ fn parse_at(line: &str, open: usize) -> Option<TraceEvent> {
     // One space separates the timestamp from the event; keep the message's own spacing.
     let body = tail.strip_prefix(' ').unwrap_or(tail);
     let (event, message) = match body.split_once(": ") {
-        Some((ev, msg)) if !ev.is_empty() && !ev.contains(char::is_whitespace) => {
-            (ev.to_owned(), msg.to_owned())
-        }
+        Some((ev, msg)) if !ev.is_empty() && !ev.contains(char::is_whitespace) => (ev.to_owned(), msg.to_owned()),
         _ => match body.strip_suffix(':') {
-            Some(ev) if !ev.is_empty() && !ev.contains(char::is_whitespace) => {
-                (ev.to_owned(), String::new())
-            }
+            Some(ev) if !ev.is_empty() && !ev.contains(char::is_whitespace) => (ev.to_owned(), String::new()),
             _ => (String::new(), body.to_owned()),
         },
     };
-    Some(TraceEvent {
-        task,
-        pid,
-        tgid,
-        cpu,
-        flags,
-        timestamp,
-        event,
-        message,
-    })
+    Some(TraceEvent { task, pid, tgid, cpu, flags, timestamp, event, message })
 }
 
 /// `   task name-1234` or `   task-1234 (   1234)` / `(-------)`.

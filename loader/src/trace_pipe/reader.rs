@@ -65,12 +65,7 @@ impl TracePipe {
 
     /// Wraps an already open, non-blocking file (tests use a pipe).
     pub fn from_file(file: File, path: PathBuf) -> TracePipe {
-        TracePipe {
-            file,
-            path,
-            lines: LineBuffer::default(),
-            chunk: vec![0; READ_CHUNK],
-        }
+        TracePipe { file, path, lines: LineBuffer::default(), chunk: vec![0; READ_CHUNK] }
     }
 
     /// Reads lines as they arrive and hands each to `on_line`, until `stop` is set, `deadline`
@@ -103,12 +98,7 @@ impl TracePipe {
                     self.wait_readable(wait)?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(io::Error::new(
-                        e.kind(),
-                        format!("reading {}: {e}", self.path.display()),
-                    ))
-                }
+                Err(e) => return Err(io::Error::new(e.kind(), format!("reading {}: {e}", self.path.display()))),
             }
         }
     }
@@ -120,10 +110,7 @@ impl TracePipe {
         let mut fds = [PollFd::new(self.file.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, timeout) {
             Ok(_) | Err(Errno::EINTR) => Ok(()),
-            Err(e) => Err(io::Error::new(
-                io::Error::from(e).kind(),
-                format!("poll on {}: {e}", self.path.display()),
-            )),
+            Err(e) => Err(io::Error::new(io::Error::from(e).kind(), format!("poll on {}: {e}", self.path.display()))),
         }
     }
 }
@@ -176,10 +163,7 @@ mod tests {
         lb.push(b"  a-1 [000] d..2 1.000001: e: he");
         assert_eq!(lb.next_line(), None);
         lb.push(b"llo\nsecond\nthi");
-        assert_eq!(
-            lb.next_line().as_deref(),
-            Some("  a-1 [000] d..2 1.000001: e: hello")
-        );
+        assert_eq!(lb.next_line().as_deref(), Some("  a-1 [000] d..2 1.000001: e: hello"));
         assert_eq!(lb.next_line().as_deref(), Some("second"));
         assert_eq!(lb.next_line(), None);
         lb.push(b"rd\xff\n");
@@ -198,13 +182,8 @@ mod tests {
     }
 
     fn pipe() -> (TracePipe, File) {
-        let (r, w) =
-            nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC)
-                .unwrap();
-        (
-            TracePipe::from_file(File::from(r), "test-pipe".into()),
-            File::from(w),
-        )
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        (TracePipe::from_file(File::from(r), "test-pipe".into()), File::from(w))
     }
 
     #[test]
@@ -242,17 +221,10 @@ mod tests {
         let (mut tp, _w) = pipe();
         let stop = AtomicBool::new(false);
         let t0 = Instant::now();
-        let end = tp
-            .stream(&stop, Some(t0 + Duration::from_millis(150)), |_| {
-                ControlFlow::Continue(())
-            })
-            .unwrap();
+        let end = tp.stream(&stop, Some(t0 + Duration::from_millis(150)), |_| ControlFlow::Continue(())).unwrap();
         assert_eq!(end, StreamEnd::Deadline);
         let took = t0.elapsed();
-        assert!(
-            took >= Duration::from_millis(150) && took < Duration::from_secs(2),
-            "{took:?}"
-        );
+        assert!(took >= Duration::from_millis(150) && took < Duration::from_secs(2), "{took:?}");
     }
 
     #[test]
@@ -270,14 +242,10 @@ mod tests {
         };
         let mut seen = 0;
         let end = tp
-            .stream(
-                &stop,
-                Some(Instant::now() + Duration::from_secs(10)),
-                |_| {
-                    seen += 1;
-                    ControlFlow::Continue(())
-                },
-            )
+            .stream(&stop, Some(Instant::now() + Duration::from_secs(10)), |_| {
+                seen += 1;
+                ControlFlow::Continue(())
+            })
             .unwrap();
         assert_eq!(end, StreamEnd::Stopped);
         assert_eq!(seen, 0, "a partial line is not delivered");

@@ -14,10 +14,7 @@ fn event(line: &str) -> TraceEvent {
 }
 
 fn ts(secs: u64, micros: u32) -> Timestamp {
-    Timestamp {
-        secs,
-        nanos: micros * 1000,
-    }
+    Timestamp { secs, nanos: micros * 1000 }
 }
 
 #[test]
@@ -34,17 +31,12 @@ fn linux_6_line_with_five_flag_chars() {
     let e = event("           <...>-1234    [001] d..31  5678.123456: bpf_trace_printk: hello");
     assert_eq!((e.task.as_str(), e.pid, e.cpu), ("<...>", 1234, 1));
     assert_eq!(e.flags.as_deref(), Some("d..31"));
-    assert_eq!(
-        (e.event.as_str(), e.message.as_str()),
-        ("bpf_trace_printk", "hello")
-    );
+    assert_eq!((e.event.as_str(), e.message.as_str()), ("bpf_trace_printk", "hello"));
 }
 
 #[test]
 fn linux_5_10_line_with_four_flag_chars() {
-    let e = event(
-        "              nc-75      [000] d..2    12.345678: bpf_trace_printk: connect 127.0.0.1:80",
-    );
+    let e = event("              nc-75      [000] d..2    12.345678: bpf_trace_printk: connect 127.0.0.1:80");
     assert_eq!((e.task.as_str(), e.pid, e.cpu), ("nc", 75, 0));
     assert_eq!(e.flags.as_deref(), Some("d..2"));
     assert_eq!(e.timestamp, ts(12, 345678));
@@ -55,17 +47,11 @@ fn linux_5_10_line_with_four_flag_chars() {
 fn old_kernels_without_flags_or_with_dots_and_ip_prefix() {
     // noirq-info: no flags column at all.
     let e = event("          <idle>-0     [003]  1234.567890: bpf_trace_printk: tick");
-    assert_eq!(
-        (e.task.as_str(), e.pid, e.cpu, e.flags.clone()),
-        ("<idle>", 0, 3, None)
-    );
+    assert_eq!((e.task.as_str(), e.pid, e.cpu, e.flags.clone()), ("<idle>", 0, 3, None));
     assert_eq!(e.timestamp, ts(1234, 567890));
     // 4.x bpf_trace_printk went through __trace_printk with ip 0.
     let e = event("            bash-1977  [002] .... 5678.123456: 0: hello");
-    assert_eq!(
-        (e.flags.as_deref(), e.event.as_str(), e.message.as_str()),
-        (Some("...."), "0", "hello")
-    );
+    assert_eq!((e.flags.as_deref(), e.event.as_str(), e.message.as_str()), (Some("...."), "0", "hello"));
 }
 
 #[test]
@@ -76,20 +62,15 @@ fn task_names_with_dashes_spaces_and_brackets() {
     assert_eq!((e.task.as_str(), e.pid), ("Web Content", 4321));
     // A bracketed number inside the name is not the CPU column.
     let e = event("  a [7] b-99 [001] d..2 1.5: bpf_trace_printk: x [002] y");
-    assert_eq!(
-        (e.task.as_str(), e.pid, e.cpu, e.message.as_str()),
-        ("a [7] b", 99, 1, "x [002] y")
-    );
+    assert_eq!((e.task.as_str(), e.pid, e.cpu, e.message.as_str()), ("a [7] b", 99, 1, "x [002] y"));
     assert_eq!(e.timestamp, ts(1, 500000));
 }
 
 #[test]
 fn record_tgid_column() {
-    let e =
-        event("            bash-1977    (   1970) [000] .....   123.456789: tracing_mark_write: x");
+    let e = event("            bash-1977    (   1970) [000] .....   123.456789: tracing_mark_write: x");
     assert_eq!((e.pid, e.tgid, e.cpu), (1977, Some(1970), 0));
-    let e =
-        event("     kworker/1:2-88      (-------) [001] d..1.   123.456789: bpf_trace_printk: y");
+    let e = event("     kworker/1:2-88      (-------) [001] d..1.   123.456789: bpf_trace_printk: y");
     assert_eq!((e.task.as_str(), e.pid, e.tgid), ("kworker/1:2", 88, None));
 }
 
@@ -97,15 +78,9 @@ fn record_tgid_column() {
 fn events_without_a_name_and_empty_messages() {
     // The function tracer prints no event name.
     let e = event("          <idle>-0       [000] d..1.   50.000001: do_idle <-cpu_startup_entry");
-    assert_eq!(
-        (e.event.as_str(), e.message.as_str()),
-        ("", "do_idle <-cpu_startup_entry")
-    );
+    assert_eq!((e.event.as_str(), e.message.as_str()), ("", "do_idle <-cpu_startup_entry"));
     let e = event("  nc-75 [000] d..2 12.345678: bpf_trace_printk: ");
-    assert_eq!(
-        (e.event.as_str(), e.message.as_str()),
-        ("bpf_trace_printk", "")
-    );
+    assert_eq!((e.event.as_str(), e.message.as_str()), ("bpf_trace_printk", ""));
     // Message spacing after the one separating space is kept.
     let e = event("  nc-75 [000] d..2 12.345678: bpf_trace_printk:   indented");
     assert_eq!(e.message, "  indented");
@@ -113,10 +88,7 @@ fn events_without_a_name_and_empty_messages() {
 
 #[test]
 fn lost_event_lines() {
-    assert_eq!(
-        TraceLine::parse("CPU:1 [LOST 42 EVENTS]"),
-        TraceLine::Lost { cpu: 1, events: 42 }
-    );
+    assert_eq!(TraceLine::parse("CPU:1 [LOST 42 EVENTS]"), TraceLine::Lost { cpu: 1, events: 42 });
 }
 
 #[test]
@@ -134,11 +106,7 @@ fn unparsable_lines_come_back_raw() {
         "  nc-75 [000] d..2 1.0000000001: x: y", // ten fraction digits
         "CPU:x [LOST 1 EVENTS]",
     ] {
-        assert_eq!(
-            TraceLine::parse(raw),
-            TraceLine::Raw(raw.to_owned()),
-            "{raw:?}"
-        );
+        assert_eq!(TraceLine::parse(raw), TraceLine::Raw(raw.to_owned()), "{raw:?}");
     }
 }
 
@@ -175,14 +143,8 @@ fn json_rendering() {
         line.to_json().to_line(),
         r#"{"ts":"12.345678","task":"nc","pid":75,"cpu":0,"flags":"d..2","event":"bpf_trace_printk","message":"say \"hi\""}"#
     );
-    assert_eq!(
-        TraceLine::parse("junk").to_json().to_line(),
-        r#"{"raw":"junk"}"#
-    );
-    assert_eq!(
-        TraceLine::Lost { cpu: 2, events: 7 }.to_json().to_line(),
-        r#"{"lost_events":7,"cpu":2}"#
-    );
+    assert_eq!(TraceLine::parse("junk").to_json().to_line(), r#"{"raw":"junk"}"#);
+    assert_eq!(TraceLine::Lost { cpu: 2, events: 7 }.to_json().to_line(), r#"{"lost_events":7,"cpu":2}"#);
     let ns = Timestamp { secs: 3, nanos: 5 };
     assert_eq!(ns.to_string(), "3.000000005");
     assert!((ts(12, 345678).as_f64() - 12.345678).abs() < 1e-9);
@@ -203,37 +165,25 @@ fn kernel_marker_round_trip() {
         }
     };
     if tracefs.is_tracing_on() == Some(false) {
-        println!(
-            "SKIP: tracing_on is 0 in {}; nothing would be recorded",
-            tracefs.root.display()
-        );
+        println!("SKIP: tracing_on is 0 in {}; nothing would be recorded", tracefs.root.display());
         return;
     }
     let _guard = exclusive();
     let mut pipe = TracePipe::open(&tracefs).expect("open trace_pipe");
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     let marker = format!("rawbpf-trace-pipe-test-{}-{nanos}", std::process::id());
-    tracefs
-        .write_marker(&format!("{marker} payload: a:b\n"))
-        .expect("write trace_marker");
+    tracefs.write_marker(&format!("{marker} payload: a:b\n")).expect("write trace_marker");
 
     let mut found = None;
     let stop = AtomicBool::new(false);
     let end = pipe
-        .stream(
-            &stop,
-            Some(Instant::now() + Duration::from_secs(5)),
-            |line| match line {
-                TraceLine::Event(e) if e.message.contains(&marker) => {
-                    found = Some(e);
-                    ControlFlow::Break(())
-                }
-                _ => ControlFlow::Continue(()),
-            },
-        )
+        .stream(&stop, Some(Instant::now() + Duration::from_secs(5)), |line| match line {
+            TraceLine::Event(e) if e.message.contains(&marker) => {
+                found = Some(e);
+                ControlFlow::Break(())
+            }
+            _ => ControlFlow::Continue(()),
+        })
         .expect("stream");
     assert_eq!(end, StreamEnd::Done, "marker {marker} not seen within 5 s");
     let e = found.unwrap();

@@ -33,11 +33,7 @@ impl Tracefs {
     /// `/proc/self/mounts`; else mounts it at [`TRACEFS_DIR`].
     pub fn find_or_mount() -> Result<Tracefs, TracefsError> {
         let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
-        let found = locate(
-            &candidates(&mounts),
-            |p| p.join("trace_pipe").exists(),
-            mount_tracefs,
-        )?;
+        let found = locate(&candidates(&mounts), |p| p.join("trace_pipe").exists(), mount_tracefs)?;
         if found.origin == Origin::MountedNow {
             tracing::info!("mounted tracefs at {}", found.root.display());
         }
@@ -59,19 +55,13 @@ impl Tracefs {
     pub fn write_marker(&self, text: &str) -> std::io::Result<()> {
         use std::io::Write;
         let path = self.trace_marker();
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .map_err(|e| with_path(e, &path))?;
-        f.write_all(text.as_bytes())
-            .map_err(|e| with_path(e, &path))
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).map_err(|e| with_path(e, &path))?;
+        f.write_all(text.as_bytes()).map_err(|e| with_path(e, &path))
     }
 
     /// Whether `tracing_on` reads 1 (`None` if it cannot be read).
     pub fn is_tracing_on(&self) -> Option<bool> {
-        std::fs::read_to_string(self.tracing_on())
-            .ok()
-            .map(|s| s.trim() == "1")
+        std::fs::read_to_string(self.tracing_on()).ok().map(|s| s.trim() == "1")
     }
 
     /// The `tracing_on` switch: events (and bpf_printk output) are only recorded while it is 1.
@@ -93,11 +83,7 @@ pub struct TracefsError {
 
 impl fmt::Display for TracefsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tried: Vec<String> = self
-            .tried
-            .iter()
-            .map(|p| p.join("trace_pipe").display().to_string())
-            .collect();
+        let tried: Vec<String> = self.tried.iter().map(|p| p.join("trace_pipe").display().to_string()).collect();
         write!(
             f,
             "tracefs missing or not mountable: no trace_pipe at {}; mount -t tracefs tracefs {} failed: {} ({}). ",
@@ -123,14 +109,10 @@ fn with_path(e: std::io::Error, path: &Path) -> std::io::Error {
 /// The directories to look at, in order: the standard ones, then tracefs mounts listed in
 /// `mounts` (the text of /proc/self/mounts).
 fn candidates(mounts: &str) -> Vec<PathBuf> {
-    let mut out = vec![
-        PathBuf::from(TRACEFS_DIR),
-        PathBuf::from(DEBUGFS_TRACING_DIR),
-    ];
+    let mut out = vec![PathBuf::from(TRACEFS_DIR), PathBuf::from(DEBUGFS_TRACING_DIR)];
     for line in mounts.lines() {
         let mut fields = line.split_whitespace();
-        if let (Some(_), Some(dir), Some("tracefs")) = (fields.next(), fields.next(), fields.next())
-        {
+        if let (Some(_), Some(dir), Some("tracefs")) = (fields.next(), fields.next(), fields.next()) {
             // /proc/mounts escapes spaces and the like as octal (\040); skip those rare paths.
             let dir = PathBuf::from(dir);
             if !dir.to_string_lossy().contains('\\') && !out.contains(&dir) {
@@ -148,25 +130,15 @@ fn locate(
     mount: impl FnOnce(&Path) -> Result<(), Errno>,
 ) -> Result<Tracefs, TracefsError> {
     if let Some(root) = candidates.iter().find(|p| has_pipe(p)) {
-        return Ok(Tracefs {
-            root: root.clone(),
-            origin: Origin::Existing,
-        });
+        return Ok(Tracefs { root: root.clone(), origin: Origin::Existing });
     }
     let mount_point = PathBuf::from(TRACEFS_DIR);
-    let err = |errno| TracefsError {
-        tried: candidates.to_vec(),
-        mount_point: mount_point.clone(),
-        errno,
-    };
+    let err = |errno| TracefsError { tried: candidates.to_vec(), mount_point: mount_point.clone(), errno };
     mount(&mount_point).map_err(err)?;
     if !has_pipe(&mount_point) {
         return Err(err(Errno::ENOENT));
     }
-    Ok(Tracefs {
-        root: mount_point,
-        origin: Origin::MountedNow,
-    })
+    Ok(Tracefs { root: mount_point, origin: Origin::MountedNow })
 }
 
 fn mount_tracefs(at: &Path) -> Result<(), Errno> {
@@ -184,23 +156,10 @@ mod tests {
         let mounts =
             "sysfs /sys sysfs rw 0 0\ntracefs /mnt/t tracefs rw 0 0\ntracefs /sys/kernel/tracing tracefs rw 0 0\n";
         let c = candidates(mounts);
-        assert_eq!(
-            c,
-            [
-                PathBuf::from(TRACEFS_DIR),
-                PathBuf::from(DEBUGFS_TRACING_DIR),
-                PathBuf::from("/mnt/t")
-            ]
-        );
+        assert_eq!(c, [PathBuf::from(TRACEFS_DIR), PathBuf::from(DEBUGFS_TRACING_DIR), PathBuf::from("/mnt/t")]);
         let never = |_: &Path| -> Result<(), Errno> { panic!("must not mount") };
         let found = locate(&c, |p| p == Path::new("/mnt/t"), never).unwrap();
-        assert_eq!(
-            found,
-            Tracefs {
-                root: "/mnt/t".into(),
-                origin: Origin::Existing
-            }
-        );
+        assert_eq!(found, Tracefs { root: "/mnt/t".into(), origin: Origin::Existing });
         let found = locate(&c, |p| p == Path::new(DEBUGFS_TRACING_DIR), never).unwrap();
         assert_eq!(found.root, Path::new(DEBUGFS_TRACING_DIR));
     }
@@ -226,14 +185,8 @@ mod tests {
         let err = locate(&candidates(""), |_| false, |_| Err(Errno::EPERM)).unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("tracefs missing or not mountable"), "{msg}");
-        assert!(
-            msg.contains("/sys/kernel/tracing/trace_pipe, /sys/kernel/debug/tracing/trace_pipe"),
-            "{msg}"
-        );
-        assert!(
-            msg.contains("EPERM") && msg.contains("run as root"),
-            "{msg}"
-        );
+        assert!(msg.contains("/sys/kernel/tracing/trace_pipe, /sys/kernel/debug/tracing/trace_pipe"), "{msg}");
+        assert!(msg.contains("EPERM") && msg.contains("run as root"), "{msg}");
         // Mount "succeeds" but no trace_pipe appears: still an error, not a bogus path.
         let err = locate(&candidates(""), |_| false, |_| Ok(())).unwrap_err();
         assert_eq!(err.errno, Errno::ENOENT);

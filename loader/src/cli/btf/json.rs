@@ -6,9 +6,7 @@ use btf::{Btf, TypeId};
 use crate::json::Json;
 
 fn c_type(btf: &Btf, id: TypeId) -> Json {
-    btf::c::decl::type_name(btf, id)
-        .map(Json::from)
-        .unwrap_or(Json::Null)
+    btf::c::decl::type_name(btf, id).map(Json::from).unwrap_or(Json::Null)
 }
 
 fn typed(btf: &Btf, id: TypeId) -> Vec<(&'static str, Json)> {
@@ -18,11 +16,8 @@ fn typed(btf: &Btf, id: TypeId) -> Vec<(&'static str, Json)> {
 /// One type as a JSON object.
 pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
     let t = btf.type_by_id(id)?;
-    let mut f: Vec<(&'static str, Json)> = vec![
-        ("id", id.into()),
-        ("kind", t.kind().name().into()),
-        ("name", t.name.into()),
-    ];
+    let mut f: Vec<(&'static str, Json)> =
+        vec![("id", id.into()), ("kind", t.kind().name().into()), ("name", t.name.into())];
     match &t.body {
         Body::Func(func) => {
             f.push(("linkage", func.linkage.name().into()));
@@ -53,10 +48,7 @@ pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
                         ("offset", (m.bit_offset / 8).into()),
                         ("bit_offset", m.bit_offset.into()),
                         ("bitfield_size", m.bitfield_size.into()),
-                        (
-                            "size",
-                            btf.size_of(m.type_id).map(Json::from).unwrap_or(Json::Null),
-                        ),
+                        ("size", btf.size_of(m.type_id).map(Json::from).unwrap_or(Json::Null)),
                     ];
                     o.extend(typed(btf, m.type_id));
                     Json::obj(o)
@@ -71,11 +63,7 @@ pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
                 .values
                 .iter()
                 .map(|v| {
-                    let n = if e.signed {
-                        Json::Int(v.value as i64 as i128)
-                    } else {
-                        Json::Int(v.value as i128)
-                    };
+                    let n = if e.signed { Json::Int(v.value as i64 as i128) } else { Json::Int(v.value as i128) };
                     Json::obj([("name", Json::from(v.name)), ("value", n)])
                 })
                 .collect();
@@ -100,10 +88,7 @@ pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
                 .map(|v| {
                     Json::obj([
                         ("type_id", v.type_id.into()),
-                        (
-                            "name",
-                            btf.name_of(v.type_id).map(Json::from).unwrap_or(Json::Null),
-                        ),
+                        ("name", btf.name_of(v.type_id).map(Json::from).unwrap_or(Json::Null)),
                         ("offset", v.offset.into()),
                         ("size", v.size.into()),
                     ])
@@ -111,10 +96,7 @@ pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
                 .collect();
             f.push(("vars", Json::Arr(vars)));
         }
-        Body::Fwd { is_union } => f.push((
-            "fwd_kind",
-            if *is_union { "union" } else { "struct" }.into(),
-        )),
+        Body::Fwd { is_union } => f.push(("fwd_kind", if *is_union { "union" } else { "struct" }.into())),
         Body::Float { size } => f.push(("size", (*size).into())),
         _ => {
             if let Some(x) = t.ref_type() {
@@ -127,16 +109,8 @@ pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
 }
 
 /// `{"btf": origin, "query": name, "matches": [...]}`.
-pub fn document(
-    btf: &Btf,
-    origin: &str,
-    query: Option<&str>,
-    ids: &[TypeId],
-) -> Result<Json, btf::c::CError> {
-    let matches = ids
-        .iter()
-        .map(|&id| type_json(btf, id))
-        .collect::<Result<Vec<_>, _>>()?;
+pub fn document(btf: &Btf, origin: &str, query: Option<&str>, ids: &[TypeId]) -> Result<Json, btf::c::CError> {
+    let matches = ids.iter().map(|&id| type_json(btf, id)).collect::<Result<Vec<_>, _>>()?;
     Ok(Json::obj([
         ("btf", Json::from(origin)),
         ("query", query.map(Json::from).unwrap_or(Json::Null)),

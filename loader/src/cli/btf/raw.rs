@@ -34,29 +34,16 @@ pub fn lines(btf: &Btf, id: TypeId, follow: bool, out: &mut String) -> Result<()
                 int_encoding(i.encoding)
             );
         }
-        Body::Ptr(x)
-        | Body::Typedef(x)
-        | Body::Volatile(x)
-        | Body::Const(x)
-        | Body::Restrict(x)
-        | Body::TypeTag(x) => {
+        Body::Ptr(x) | Body::Typedef(x) | Body::Volatile(x) | Body::Const(x) | Body::Restrict(x) | Body::TypeTag(x) => {
             let _ = write!(out, " type_id={x}");
         }
         Body::Array(a) => {
-            let _ = write!(
-                out,
-                " type_id={} index_type_id={} nr_elems={}",
-                a.elem, a.index, a.nelems
-            );
+            let _ = write!(out, " type_id={} index_type_id={} nr_elems={}", a.elem, a.index, a.nelems);
         }
         Body::Struct(c) | Body::Union(c) => {
             let _ = write!(out, " size={} vlen={}", c.size, c.members.len());
             for m in &c.members {
-                let _ = write!(
-                    out,
-                    "\n\t'{}' type_id={} bits_offset={}",
-                    m.name, m.type_id, m.bit_offset
-                );
+                let _ = write!(out, "\n\t'{}' type_id={} bits_offset={}", m.name, m.type_id, m.bit_offset);
                 if m.bitfield_size != 0 {
                     let _ = write!(out, " bitfield_size={}", m.bitfield_size);
                 }
@@ -64,22 +51,13 @@ pub fn lines(btf: &Btf, id: TypeId, follow: bool, out: &mut String) -> Result<()
         }
         Body::Enum(e) | Body::Enum64(e) => {
             let enc = if e.signed { "SIGNED" } else { "UNSIGNED" };
-            let _ = write!(
-                out,
-                " encoding={enc} size={} vlen={}",
-                e.size,
-                e.values.len()
-            );
+            let _ = write!(out, " encoding={enc} size={} vlen={}", e.size, e.values.len());
             for v in &e.values {
                 let _ = write!(out, "\n\t'{}' val={}", v.name, v.display(e.signed));
             }
         }
         Body::Fwd { is_union } => {
-            let _ = write!(
-                out,
-                " fwd_kind={}",
-                if *is_union { "union" } else { "struct" }
-            );
+            let _ = write!(out, " fwd_kind={}", if *is_union { "union" } else { "struct" });
         }
         Body::Func(f) => {
             let _ = write!(out, " type_id={} linkage={}", f.proto, f.linkage.name());
@@ -97,22 +75,14 @@ pub fn lines(btf: &Btf, id: TypeId, follow: bool, out: &mut String) -> Result<()
             let _ = write!(out, " size={} vlen={}", d.size, d.vars.len());
             for v in &d.vars {
                 let var = btf.name_of(v.type_id).unwrap_or("?");
-                let _ = write!(
-                    out,
-                    "\n\ttype_id={} offset={} size={} (VAR '{var}')",
-                    v.type_id, v.offset, v.size
-                );
+                let _ = write!(out, "\n\ttype_id={} offset={} size={} (VAR '{var}')", v.type_id, v.offset, v.size);
             }
         }
         Body::Float { size } => {
             let _ = write!(out, " size={size}");
         }
         Body::DeclTag(d) => {
-            let _ = write!(
-                out,
-                " type_id={} component_idx={}",
-                d.type_id, d.component_idx
-            );
+            let _ = write!(out, " type_id={} component_idx={}", d.type_id, d.component_idx);
         }
     }
     out.push('\n');

@@ -61,9 +61,7 @@ pub struct Opened {
 /// Reads and parses `path`; the error is a message for the user.
 pub fn open(path: &Path) -> Result<Opened, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let obj = Object::parse(&bytes, &name).map_err(|e| format!("{}: {e}", path.display()))?;
     let sections = sections(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(Opened { obj, sections, bytes })
@@ -85,11 +83,7 @@ fn sections(bytes: &[u8]) -> Result<Vec<SectionFact>, object::Error> {
             .and_then(|t| all.section_name(endian, t).ok())
             .map(|n| String::from_utf8_lossy(n).into_owned());
         let role = role_text(&name, role, linked.as_deref());
-        out.push(SectionFact {
-            name,
-            size: s.size(),
-            role,
-        });
+        out.push(SectionFact { name, size: s.size(), role });
     }
     Ok(out)
 }
@@ -120,25 +114,13 @@ pub fn target(btf: Option<&PathBuf>) -> Result<Target, String> {
     match btf {
         Some(path) => {
             let btf = btf::source::file(path).map_err(|e| format!("--btf {}: {e}", path.display()))?;
-            Ok(Target {
-                source: path.display().to_string(),
-                btf: Some(btf),
-                missing: None,
-            })
+            Ok(Target { source: path.display().to_string(), btf: Some(btf), missing: None })
         }
         None => {
             let source = btf::source::VMLINUX_BTF.to_owned();
             match btf::source::vmlinux() {
-                Ok(btf) => Ok(Target {
-                    source,
-                    btf: Some(btf),
-                    missing: None,
-                }),
-                Err(e) => Ok(Target {
-                    source,
-                    btf: None,
-                    missing: Some(e.to_string()),
-                }),
+                Ok(btf) => Ok(Target { source, btf: Some(btf), missing: None }),
+                Err(e) => Ok(Target { source, btf: None, missing: Some(e.to_string()) }),
             }
         }
     }
@@ -153,19 +135,9 @@ pub fn core(obj: &mut Object, target: &Target, patch: bool) -> Vec<CoreSection> 
     };
     let mut cache = CoreCache::new();
     for sec in ext.core_relos.iter().filter(|s| !s.records.is_empty()) {
-        let raw = || {
-            sec.records
-                .iter()
-                .enumerate()
-                .map(|(i, r)| raw_relo(&local, i, r))
-                .collect()
-        };
-        let mut fact = CoreSection {
-            section: sec.name.clone(),
-            resolved: Vec::new(),
-            unresolved: Vec::new(),
-            error: None,
-        };
+        let raw = || sec.records.iter().enumerate().map(|(i, r)| raw_relo(&local, i, r)).collect();
+        let mut fact =
+            CoreSection { section: sec.name.clone(), resolved: Vec::new(), unresolved: Vec::new(), error: None };
         let Some(code) = obj.code_sections.iter_mut().find(|c| c.name == sec.name) else {
             fact.error = Some(format!("no code section '{}'", sec.name));
             fact.unresolved = raw();
@@ -198,19 +170,8 @@ pub fn core(obj: &mut Object, target: &Target, patch: bool) -> Vec<CoreSection> 
 
 /// A relocation as recorded, for when it cannot be resolved.
 fn raw_relo(local: &Btf, i: usize, r: &btf::core::CoreRelo) -> String {
-    let ty = local
-        .name_of(r.type_id)
-        .ok()
-        .filter(|n| !n.is_empty())
-        .unwrap_or("(anon)");
-    format!(
-        "#{i} {}  insn {}  {} [{}] ({})",
-        r.kind,
-        r.insn_off / 8,
-        ty,
-        r.type_id,
-        r.access
-    )
+    let ty = local.name_of(r.type_id).ok().filter(|n| !n.is_empty()).unwrap_or("(anon)");
+    format!("#{i} {}  insn {}  {} [{}] ({})", r.kind, r.insn_off / 8, ty, r.type_id, r.access)
 }
 
 /// A program's kind in words: type, expected attach type, target.
@@ -238,7 +199,9 @@ pub fn reloc_words(obj: &Object, t: &RelocTarget) -> String {
     };
     match *t {
         RelocTarget::Map { map_idx } => format!("map {}", map(map_idx)),
-        RelocTarget::Global { map_idx, offset } => format!("map {}+{offset} (global variable)", map(map_idx)),
+        RelocTarget::Global { map_idx, offset } => {
+            format!("map {}+{offset} (global variable)", map(map_idx))
+        }
         RelocTarget::Call { section, insn } => format!("call {}", func(section, insn)),
         RelocTarget::FuncAddr { section, insn } => format!("func address {}", func(section, insn)),
     }

@@ -184,12 +184,7 @@ pub fn ext_counts(obj: &crate::object::Object) -> Vec<(String, usize, usize, usi
                 .as_ref()
                 .and_then(|x| x.core_relos.iter().find(|s| s.name == n))
                 .map_or(0, |s| s.records.len());
-            (
-                n.clone(),
-                e.map_or(0, |e| e.func_info.len()),
-                e.map_or(0, |e| e.line_info.len()),
-                core,
-            )
+            (n.clone(), e.map_or(0, |e| e.func_info.len()), e.map_or(0, |e| e.line_info.len()), core)
         })
         .collect()
 }
