@@ -28,8 +28,11 @@ fn build(name: &str, source: &str) -> Option<PathBuf> {
     let c = dir.join(format!("{name}.bpf.c"));
     std::fs::write(&c, source).unwrap();
     let obj = dir.join(format!("{name}.o"));
+    // A name ending in `_nog` is built without -g, as people forget to: no .BTF at all.
+    let debug: &[&str] = if name.ends_with("_nog") { &[] } else { &["-g"] };
     let out = Command::new("clang-19")
-        .args(["-target", "bpf", "-g", "-O2", "-D__TARGET_ARCH_x86", "-c"])
+        .args(["-target", "bpf", "-O2", "-D__TARGET_ARCH_x86", "-c"])
+        .args(debug)
         .arg("-I")
         .arg(root().join("progs"))
         .arg("-I")
@@ -97,4 +100,18 @@ fn unknown_section_lists_the_known_prefixes() {
     let (rc, stderr) = load(&obj);
     assert_eq!(rc, 1, "{stderr}");
     assert!(stderr.contains("fentri/tcp_connect") && stderr.contains("fentry/"), "{stderr}");
+}
+
+#[test]
+fn btf_defined_maps_without_btf_say_to_build_with_g() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let src = format!(
+        "{HEADER}struct {{\n\t__uint(type, 2);\n\t__uint(max_entries, 1);\n\t__type(key, __u32);\n\t__type(value, __u64);\n}} counts SEC(\".maps\");\n\
+         SEC(\"raw_tp/sys_enter\")\nint uses_map(void *ctx)\n{{\n\t__u32 k = 0;\n\treturn bpf_map_lookup_elem(&counts, &k) != 0;\n}}\n"
+    );
+    let Some(obj) = build("maps_nog", &src) else { return };
+    let (rc, stderr) = load(&obj);
+    assert_eq!(rc, 1, "{stderr}");
+    assert!(stderr.contains("the object has .maps but no .BTF"), "{stderr}");
+    assert!(stderr.contains("build with clang -g"), "{stderr}");
 }
