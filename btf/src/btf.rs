@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::decode::Record;
 use crate::error::{BtfError, Result};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
 use crate::types::*;
@@ -120,7 +121,7 @@ impl Btf {
         self.str_at_ctx(offset, || format!("string offset {offset}"))
     }
 
-    fn str_at_ctx(&self, offset: u32, ctx: impl Fn() -> String) -> Result<&str> {
+    pub(crate) fn str_at_ctx(&self, offset: u32, ctx: impl Fn() -> String) -> Result<&str> {
         if offset < self.str_base {
             if let Some(b) = &self.base {
                 return b.str_at_ctx(offset, ctx);
@@ -284,144 +285,14 @@ impl Btf {
         Reader::new(&self.data, self.hdr.endian, "BTF")
     }
 
-    fn check_ref(&self, id: TypeId, target: TypeId) -> Result<TypeId> {
-        if target >= self.count() {
-            return Err(BtfError::BadTypeRef { id, target, count: self.count() });
-        }
-        Ok(target)
-    }
-
     fn decode(&self, id: TypeId, off: usize) -> Result<Type<'_>> {
-        let r = self.reader();
-        let name_off = r.u32(off)?;
-        let info = r.u32(off + 4)?;
-        let size_or_type = r.u32(off + 8)?;
-        let vlen = (info & 0xffff) as usize;
-        let kflag = info >> 31 == 1;
-        let kind_no = (info >> 24) & 0x1f;
-        let kind = Kind::from_u32(kind_no).ok_or(BtfError::UnknownKind { id, offset: off, kind: kind_no })?;
+        let (rec, name_off) = Record::read(self, self.reader(), id, off)?;
+        let kind = rec.kind();
         let name = self.str_at_ctx(name_off, || format!("type id {id} ({kind}) name"))?;
-        let x = off + BTF_TYPE_LEN; // start of the kind-specific data
-        let str_ctx = |what: &'static str, i: usize| move || format!("type id {id} ({kind}) {what} #{i} name");
-        let body = match kind {
-            Kind::Void => {
-                return Err(BtfError::Invalid { id, kind: "VOID", reason: "kind 0 is only valid as type id 0".into() })
-            }
-            Kind::Int => {
-                let v = r.u32(x)?;
-                let int = Int {
-                    size: size_or_type,
-                    encoding: IntEncoding::from_bits(((v >> 24) & 0xf) as u8),
-                    offset: ((v >> 16) & 0xff) as u8,
-                    bits: (v & 0xff) as u8,
-                };
-                if int.bits as u32 > 128 || int.size > 16 || int.offset as u32 + int.bits as u32 > int.size * 8 {
-                    return Err(BtfError::Invalid {
-                        id,
-                        kind: "INT",
-                        reason: format!("{} bits at offset {} do not fit {} bytes", int.bits, int.offset, int.size),
-                    });
-                }
-                Body::Int(int)
-            }
-            Kind::Ptr => Body::Ptr(self.check_ref(id, size_or_type)?),
-            Kind::Array => Body::Array(Array {
-                elem: self.check_ref(id, r.u32(x)?)?,
-                index: self.check_ref(id, r.u32(x + 4)?)?,
-                nelems: r.u32(x + 8)?,
-            }),
-            Kind::Struct | Kind::Union => {
-                let mut members = Vec::with_capacity(vlen);
-                for i in 0..vlen {
-                    let m = x + 12 * i;
-                    let raw_off = r.u32(m + 8)?;
-                    let (bit_offset, bitfield_size) =
-                        if kflag { (raw_off & 0xff_ffff, (raw_off >> 24) as u8) } else { (raw_off, 0) };
-                    members.push(Member {
-                        name: self.str_at_ctx(r.u32(m)?, str_ctx("member", i))?,
-                        type_id: self.check_ref(id, r.u32(m + 4)?)?,
-                        bit_offset,
-                        bitfield_size,
-                    });
-                }
-                let c = Composite { size: size_or_type, members };
-                if kind == Kind::Struct {
-                    Body::Struct(c)
-                } else {
-                    Body::Union(c)
-                }
-            }
-            Kind::Enum => {
-                let mut values = Vec::with_capacity(vlen);
-                for i in 0..vlen {
-                    let e = x + 8 * i;
-                    let raw = r.i32(e + 4)?;
-                    values.push(EnumValue {
-                        name: self.str_at_ctx(r.u32(e)?, str_ctx("enumerator", i))?,
-                        value: if kflag { raw as i64 as u64 } else { raw as u32 as u64 },
-                    });
-                }
-                Body::Enum(Enum { size: size_or_type, signed: kflag, values })
-            }
-            Kind::Enum64 => {
-                let mut values = Vec::with_capacity(vlen);
-                for i in 0..vlen {
-                    let e = x + 12 * i;
-                    values.push(EnumValue {
-                        name: self.str_at_ctx(r.u32(e)?, str_ctx("enumerator", i))?,
-                        value: (r.u32(e + 8)? as u64) << 32 | r.u32(e + 4)? as u64,
-                    });
-                }
-                Body::Enum64(Enum { size: size_or_type, signed: kflag, values })
-            }
-            Kind::Fwd => Body::Fwd { is_union: kflag },
-            Kind::Typedef => Body::Typedef(self.check_ref(id, size_or_type)?),
-            Kind::Volatile => Body::Volatile(self.check_ref(id, size_or_type)?),
-            Kind::Const => Body::Const(self.check_ref(id, size_or_type)?),
-            Kind::Restrict => Body::Restrict(self.check_ref(id, size_or_type)?),
-            Kind::TypeTag => Body::TypeTag(self.check_ref(id, size_or_type)?),
-            Kind::Func => {
-                Body::Func(Func { proto: self.check_ref(id, size_or_type)?, linkage: Linkage::from_u32(vlen as u32) })
-            }
-            Kind::FuncProto => {
-                let mut params = Vec::with_capacity(vlen);
-                for i in 0..vlen {
-                    let p = x + 8 * i;
-                    params.push(Param {
-                        name: self.str_at_ctx(r.u32(p)?, str_ctx("parameter", i))?,
-                        type_id: self.check_ref(id, r.u32(p + 4)?)?,
-                    });
-                }
-                Body::FuncProto(FuncProto { ret: self.check_ref(id, size_or_type)?, params })
-            }
-            Kind::Var => {
-                Body::Var(Var { type_id: self.check_ref(id, size_or_type)?, linkage: Linkage::from_u32(r.u32(x)?) })
-            }
-            Kind::Datasec => {
-                let mut vars = Vec::with_capacity(vlen);
-                for i in 0..vlen {
-                    let v = x + 12 * i;
-                    vars.push(VarSecInfo {
-                        type_id: self.check_ref(id, r.u32(v)?)?,
-                        offset: r.u32(v + 4)?,
-                        size: r.u32(v + 8)?,
-                    });
-                }
-                Body::Datasec(Datasec { size: size_or_type, vars })
-            }
-            Kind::Float => Body::Float { size: size_or_type },
-            Kind::DeclTag => {
-                Body::DeclTag(DeclTag { type_id: self.check_ref(id, size_or_type)?, component_idx: r.i32(x)? })
-            }
-        };
-        Ok(Type { name, body })
+        Ok(Type { name, body: rec.body()? })
     }
 }
 
-/// The single pass over type headers: records each type's offset and hashes its name.
-/// Bounds: every record must fit in the type section; every name offset must be a string.
-/// Returns the offsets, `(hash, id)` of names in this blob's strings, and `(name_off, id)` of
-/// names that point into the base's strings (split BTF only).
 /// Type offsets, and `(name_off, id)` of names in the base's strings (split BTF).
 type Scanned = (Vec<u32>, Vec<(u32, TypeId)>);
 

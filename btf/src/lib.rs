@@ -6,6 +6,7 @@
 pub mod btf;
 pub mod c;
 pub mod core;
+mod decode;
 pub mod error;
 pub mod ext;
 pub mod insn;

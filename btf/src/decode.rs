@@ -1,0 +1,163 @@
+//! Decoding one type record into a `Type`, one function per record shape. Every read is
+//! bounds-checked by `Reader`; every referenced type id and string offset is validated here, so
+//! a decoded `Type` only names ids and strings that exist.
+
+use crate::btf::Btf;
+use crate::error::{BtfError, Result};
+use crate::types::*;
+use crate::wire::{Reader, BTF_TYPE_LEN};
+
+/// One type record being decoded: its header fields and where its kind-specific data starts.
+pub(crate) struct Record<'a> {
+    btf: &'a Btf,
+    r: Reader<'a>,
+    id: TypeId,
+    kind: Kind,
+    /// Start of the kind-specific data (after the 12-byte header).
+    x: usize,
+    vlen: usize,
+    kflag: bool,
+    size_or_type: u32,
+}
+
+impl<'a> Record<'a> {
+    /// Reads the header of type `id` at byte `off` of `r`'s data.
+    pub(crate) fn read(btf: &'a Btf, r: Reader<'a>, id: TypeId, off: usize) -> Result<(Record<'a>, u32)> {
+        let name_off = r.u32(off)?;
+        let info = r.u32(off + 4)?;
+        let kind_no = (info >> 24) & 0x1f;
+        let kind = Kind::from_u32(kind_no).ok_or(BtfError::UnknownKind { id, offset: off, kind: kind_no })?;
+        let rec = Record {
+            btf,
+            r,
+            id,
+            kind,
+            x: off + BTF_TYPE_LEN,
+            vlen: (info & 0xffff) as usize,
+            kflag: info >> 31 == 1,
+            size_or_type: r.u32(off + 8)?,
+        };
+        Ok((rec, name_off))
+    }
+
+    /// The record's kind.
+    pub(crate) fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    fn ty(&self, target: u32) -> Result<TypeId> {
+        let count = self.btf.count();
+        if target >= count {
+            return Err(BtfError::BadTypeRef { id: self.id, target, count });
+        }
+        Ok(target)
+    }
+
+    fn name(&self, what: &'static str, i: usize, off: u32) -> Result<&'a str> {
+        let (id, kind) = (self.id, self.kind);
+        self.btf.str_at_ctx(off, || format!("type id {id} ({kind}) {what} #{i} name"))
+    }
+
+    /// Decodes the kind-specific part.
+    pub(crate) fn body(&self) -> Result<Body<'a>> {
+        let (r, x, id, st) = (self.r, self.x, self.id, self.size_or_type);
+        Ok(match self.kind {
+            Kind::Void => {
+                return Err(BtfError::Invalid { id, kind: "VOID", reason: "kind 0 is only valid as type id 0".into() })
+            }
+            Kind::Int => Body::Int(self.int()?),
+            Kind::Ptr => Body::Ptr(self.ty(st)?),
+            Kind::Array => {
+                Body::Array(Array { elem: self.ty(r.u32(x)?)?, index: self.ty(r.u32(x + 4)?)?, nelems: r.u32(x + 8)? })
+            }
+            Kind::Struct => Body::Struct(self.composite()?),
+            Kind::Union => Body::Union(self.composite()?),
+            Kind::Enum => Body::Enum(self.enum32()?),
+            Kind::Enum64 => Body::Enum64(self.enum64()?),
+            Kind::Fwd => Body::Fwd { is_union: self.kflag },
+            Kind::Typedef => Body::Typedef(self.ty(st)?),
+            Kind::Volatile => Body::Volatile(self.ty(st)?),
+            Kind::Const => Body::Const(self.ty(st)?),
+            Kind::Restrict => Body::Restrict(self.ty(st)?),
+            Kind::TypeTag => Body::TypeTag(self.ty(st)?),
+            Kind::Func => Body::Func(Func { proto: self.ty(st)?, linkage: Linkage::from_u32(self.vlen as u32) }),
+            Kind::FuncProto => Body::FuncProto(self.func_proto()?),
+            Kind::Var => Body::Var(Var { type_id: self.ty(st)?, linkage: Linkage::from_u32(r.u32(x)?) }),
+            Kind::Datasec => Body::Datasec(self.datasec()?),
+            Kind::Float => Body::Float { size: st },
+            Kind::DeclTag => Body::DeclTag(DeclTag { type_id: self.ty(st)?, component_idx: r.i32(self.x)? }),
+        })
+    }
+
+    fn int(&self) -> Result<Int> {
+        let v = self.r.u32(self.x)?;
+        let int = Int {
+            size: self.size_or_type,
+            encoding: IntEncoding::from_bits(((v >> 24) & 0xf) as u8),
+            offset: ((v >> 16) & 0xff) as u8,
+            bits: (v & 0xff) as u8,
+        };
+        if int.bits as u32 > 128 || int.size > 16 || int.offset as u32 + int.bits as u32 > int.size * 8 {
+            let reason = format!("{} bits at offset {} do not fit {} bytes", int.bits, int.offset, int.size);
+            return Err(BtfError::Invalid { id: self.id, kind: "INT", reason });
+        }
+        Ok(int)
+    }
+
+    /// `vlen` entries of `size` bytes each, decoded by `f(entry offset, index)`.
+    fn entries<T>(&self, size: usize, f: impl Fn(usize, usize) -> Result<T>) -> Result<Vec<T>> {
+        (0..self.vlen).map(|i| f(self.x + size * i, i)).collect()
+    }
+
+    fn composite(&self) -> Result<Composite<'a>> {
+        let r = self.r;
+        let members = self.entries(12, |m, i| {
+            let raw_off = r.u32(m + 8)?;
+            // With kind_flag, the offset word holds the bitfield size in its top 8 bits.
+            let (bit_offset, bitfield_size) =
+                if self.kflag { (raw_off & 0xff_ffff, (raw_off >> 24) as u8) } else { (raw_off, 0) };
+            Ok(Member {
+                name: self.name("member", i, r.u32(m)?)?,
+                type_id: self.ty(r.u32(m + 4)?)?,
+                bit_offset,
+                bitfield_size,
+            })
+        })?;
+        Ok(Composite { size: self.size_or_type, members })
+    }
+
+    fn enum32(&self) -> Result<Enum<'a>> {
+        let r = self.r;
+        let values = self.entries(8, |e, i| {
+            let raw = r.i32(e + 4)?;
+            let value = if self.kflag { raw as i64 as u64 } else { raw as u32 as u64 };
+            Ok(EnumValue { name: self.name("enumerator", i, r.u32(e)?)?, value })
+        })?;
+        Ok(Enum { size: self.size_or_type, signed: self.kflag, values })
+    }
+
+    fn enum64(&self) -> Result<Enum<'a>> {
+        let r = self.r;
+        let values = self.entries(12, |e, i| {
+            let value = (r.u32(e + 8)? as u64) << 32 | r.u32(e + 4)? as u64;
+            Ok(EnumValue { name: self.name("enumerator", i, r.u32(e)?)?, value })
+        })?;
+        Ok(Enum { size: self.size_or_type, signed: self.kflag, values })
+    }
+
+    fn func_proto(&self) -> Result<FuncProto<'a>> {
+        let r = self.r;
+        let params = self.entries(8, |p, i| {
+            Ok(Param { name: self.name("parameter", i, r.u32(p)?)?, type_id: self.ty(r.u32(p + 4)?)? })
+        })?;
+        Ok(FuncProto { ret: self.ty(self.size_or_type)?, params })
+    }
+
+    fn datasec(&self) -> Result<Datasec> {
+        let r = self.r;
+        let vars = self.entries(12, |v, _| {
+            Ok(VarSecInfo { type_id: self.ty(r.u32(v)?)?, offset: r.u32(v + 4)?, size: r.u32(v + 8)? })
+        })?;
+        Ok(Datasec { size: self.size_or_type, vars })
+    }
+}
