@@ -116,12 +116,34 @@ pub struct Environment {
     pub root: bool,
     /// Lockdown mode, if the kernel has lockdown.
     pub lockdown: Option<LockdownMode>,
+    /// The running kernel's `(major, minor)`, from uname.
+    pub kernel: Option<(u32, u32)>,
 }
 
 impl Environment {
     /// Reads capabilities, uid and lockdown of this process.
     pub fn detect() -> Environment {
-        Environment { caps: Caps::current().unwrap_or_default(), root: is_root(), lockdown: lockdown() }
+        let kernel = nix::sys::utsname::uname().ok().and_then(|u| parse_release(&u.release().to_string_lossy()));
+        Environment { caps: Caps::current().unwrap_or_default(), root: is_root(), lockdown: lockdown(), kernel }
+    }
+}
+
+/// `(major, minor)` of a kernel release string such as `5.4.0-150-generic`.
+pub fn parse_release(release: &str) -> Option<(u32, u32)> {
+    let mut it = release.split(|c: char| !c.is_ascii_digit());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+/// The first kernel that has this program kind, for the kinds that need a recent one.
+fn minimum_kernel(prog_type: ProgType, attach_type: AttachType) -> Option<((u32, u32), &'static str)> {
+    if prog_type == ProgType::LSM {
+        return Some(((5, 7), "BPF LSM programs"));
+    }
+    match attach_type {
+        AttachType::TRACE_FENTRY | AttachType::TRACE_FEXIT => Some(((5, 5), "fentry/fexit programs")),
+        AttachType::MODIFY_RETURN => Some(((5, 7), "fmod_ret programs")),
+        AttachType::TRACE_RAW_TP if prog_type == ProgType::TRACING => Some(((5, 5), "tp_btf programs")),
+        _ => None,
     }
 }
 
@@ -164,6 +186,17 @@ pub fn explain(err: &SysError, prog_type: ProgType, attach_type: AttachType, env
     // EACCES from PROG_LOAD is the verifier's "unsafe program"; elsewhere it is a permission problem.
     if err.errno == libc::EPERM || (err.errno == libc::EACCES && err.cmd != "BPF_PROG_LOAD") {
         return permission(err, &what, prog_type, attach_type, env);
+    }
+    if let (Some(have), Some((need, kind))) = (env.kernel, minimum_kernel(prog_type, attach_type)) {
+        if have < need && matches!(err.errno, libc::EINVAL | libc::E2BIG | ENOTSUPP | libc::EOPNOTSUPP) {
+            return refusal(
+                format!(
+                    "this kernel ({}.{}) is too old for {kind}: they need {}.{} or newer",
+                    have.0, have.1, need.0, need.1
+                ),
+                "use a newer kernel, or a kprobe/raw_tp program; tests/vm/run demo boots one for you",
+            );
+        }
     }
     match err.errno {
         libc::EACCES => refusal(
@@ -253,6 +286,19 @@ mod tests {
     const ALL: u64 = (1 << CAP_BPF) | (1 << CAP_PERFMON) | (1 << CAP_SYS_ADMIN) | (1 << CAP_NET_ADMIN);
 
     #[test]
+    fn fentry_on_a_kernel_before_5_5_is_explained_as_too_old() {
+        let env = Environment { kernel: Some((5, 4)), ..Default::default() };
+        let err = SysError::new("BPF_PROG_LOAD", libc::EINVAL);
+        let r = explain(&err, ProgType::TRACING, AttachType::TRACE_FENTRY, &env);
+        assert_eq!(r.cause, "this kernel (5.4) is too old for fentry/fexit programs: they need 5.5 or newer");
+        // The same errno on a new enough kernel is something else.
+        let env = Environment { kernel: Some((6, 1)), ..env };
+        assert!(!explain(&err, ProgType::TRACING, AttachType::TRACE_FENTRY, &env).cause.contains("too old"));
+        assert_eq!(parse_release("5.4.0-150-generic"), Some((5, 4)));
+        assert_eq!(parse_release("6.18.44-fc-v509"), Some((6, 18)));
+    }
+
+    #[test]
     fn cap_eff_is_decoded() {
         let status = "Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t000001fffeffffff\n";
         let c = Caps::from_status(status).unwrap();
@@ -271,7 +317,7 @@ mod tests {
 
     #[test]
     fn eperm_without_caps_says_sudo() {
-        let env = Environment { caps: Caps::from_mask(0), root: false, lockdown: None };
+        let env = Environment { caps: Caps::from_mask(0), root: false, lockdown: None, kernel: None };
         let e = SysError::new("BPF_PROG_LOAD", libc::EPERM);
         let r = explain(&e, ProgType::TRACING, AttachType::TRACE_FENTRY, &env);
         assert!(r.cause.contains("not root") && r.cause.contains("CAP_BPF+CAP_PERFMON"), "{r}");
@@ -280,7 +326,8 @@ mod tests {
 
     #[test]
     fn eperm_with_every_cap_blames_policy() {
-        let env = Environment { caps: Caps::from_mask(ALL), root: true, lockdown: Some(LockdownMode::None) };
+        let env =
+            Environment { caps: Caps::from_mask(ALL), root: true, lockdown: Some(LockdownMode::None), kernel: None };
         let e = SysError::new("BPF_PROG_LOAD", libc::EPERM);
         let r = explain(&e, ProgType::TRACING, AttachType::TRACE_FENTRY, &env);
         assert!(r.cause.contains("security policy") && r.cause.contains("lockdown=none"), "{r}");
@@ -293,7 +340,7 @@ mod tests {
 
     #[test]
     fn other_errnos_have_their_own_story() {
-        let env = Environment { caps: Caps::from_mask(ALL), root: true, lockdown: None };
+        let env = Environment { caps: Caps::from_mask(ALL), root: true, lockdown: None, kernel: None };
         let r = explain(&SysError::new("BPF_PROG_LOAD", libc::EACCES), ProgType::SOCKET_FILTER, AttachType(0), &env);
         assert!(r.cause.contains("verifier"), "{r}");
         let r = explain(&SysError::new("BPF_LINK_CREATE", ENOTSUPP), ProgType::TRACING, AttachType::TRACE_FEXIT, &env);
