@@ -1,28 +1,24 @@
 //! The error catalog on a real kernel: each test builds a small broken program with clang-19 and
 //! checks that `rawbpf load` names the cause and the fix, and leaves nothing loaded.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
 static LOCK: Mutex<()> = Mutex::new(());
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
-}
+use common::{build_progs, cannot_load_programs, root};
 
 /// Compiles `source` against progs/' headers; `None` (with a printed reason) when impossible.
 fn build(name: &str, source: &str) -> Option<PathBuf> {
-    if !nix::unistd::geteuid().is_root() {
-        println!("SKIP: {name}: needs root");
+    if let Some(why) = cannot_load_programs() {
+        println!("SKIP: {name}: {why}");
         return None;
     }
-    if Command::new("clang-19").arg("--version").output().is_err() {
-        println!("SKIP: {name}: clang-19 is not installed");
-        return None;
-    }
-    let built = Command::new(root().join("progs-build/build")).output().expect("run progs-build/build");
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    // The programs include progs/vmlinux.h, which progs-build generates.
+    build_progs();
     let dir = std::env::temp_dir().join(format!("rawbpf-errors-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let c = dir.join(format!("{name}.bpf.c"));

@@ -2,6 +2,8 @@
 //! through trace_pipe; fentry's refusal is explained; nothing stays in the kernel afterwards.
 //! Runs the real binary. Serialized: trace_pipe is one global stream.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
@@ -12,22 +14,15 @@ use loader::sys::{kernel_ids, KernelIds};
 
 static LOCK: Mutex<()> = Mutex::new(());
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
-}
+use common::{build_progs, cannot_load_programs, root};
 
 /// The object, built by progs-build; `None` (with a printed reason) when it cannot be.
 fn object(name: &str) -> Option<PathBuf> {
-    if !nix::unistd::geteuid().is_root() {
-        println!("SKIP: {name}: needs root to load BPF programs");
+    if let Some(why) = cannot_load_programs() {
+        println!("SKIP: {name}: {why}");
         return None;
     }
-    if Command::new("clang-19").arg("--version").output().is_err() {
-        println!("SKIP: {name}: clang-19 is not installed");
-        return None;
-    }
-    let out = Command::new(root().join("progs-build/build")).output().expect("run progs-build/build");
-    assert!(out.status.success(), "progs-build/build failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    build_progs();
     Some(root().join("progs").join(format!("{name}.o")))
 }
 

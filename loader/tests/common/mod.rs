@@ -1,0 +1,26 @@
+//! Shared by the kernel-touching integration tests: the repository root and the built programs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// Why a kernel test cannot run here (not root, no clang-19), printed as `SKIP:` by the caller.
+pub fn cannot_load_programs() -> Option<&'static str> {
+    if !nix::unistd::geteuid().is_root() {
+        return Some("needs root to load BPF programs");
+    }
+    if Command::new("clang-19").arg("--version").output().is_err() {
+        return Some("clang-19 is not installed");
+    }
+    None
+}
+
+/// Runs progs-build/build (it rebuilds only what changed); panics with its stderr on failure.
+pub fn build_progs() {
+    let out = Command::new(root().join("progs-build/build")).output().expect("run progs-build/build");
+    assert!(out.status.success(), "progs-build/build failed:\n{}", String::from_utf8_lossy(&out.stderr));
+}
