@@ -211,35 +211,6 @@ pub fn known_prefixes() -> String {
     SEC_DEFS.iter().map(|d| d.prefix).collect::<Vec<_>>().join(", ")
 }
 
-/// Kernel name of a program type number (`tracing`, `xdp`...), for display.
-pub fn prog_type_name(t: u32) -> &'static str {
-    match t {
-        pt::SOCKET_FILTER => "socket_filter",
-        pt::KPROBE => "kprobe",
-        pt::SCHED_CLS => "sched_cls",
-        pt::SCHED_ACT => "sched_act",
-        pt::TRACEPOINT => "tracepoint",
-        pt::XDP => "xdp",
-        pt::PERF_EVENT => "perf_event",
-        pt::RAW_TRACEPOINT => "raw_tracepoint",
-        pt::TRACING => "tracing",
-        pt::LSM => "lsm",
-        _ => "unknown",
-    }
-}
-
-/// Kernel name of an attach type number, for display.
-pub fn attach_type_name(t: u32) -> &'static str {
-    match t {
-        at::TRACE_RAW_TP => "trace_raw_tp",
-        at::TRACE_FENTRY => "trace_fentry",
-        at::TRACE_FEXIT => "trace_fexit",
-        at::MODIFY_RETURN => "modify_return",
-        at::LSM_MAC => "lsm_mac",
-        _ => "unknown",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,9 +10,9 @@ use object::read::elf::{ElfFile64, FileHeader, SectionHeader};
 use object::{Endianness, Object as _, ObjectSection as _};
 
 use crate::link::{link, LinkedProgram};
-use crate::object::progtype::{attach_type_name, prog_type_name};
 use crate::object::sections::{classify, DataKind, SectionRole};
 use crate::object::{Object, ProgramRef, RelocTarget};
+use crate::sys::{attach_type_name, prog_type_name};
 
 /// One ELF section as `inspect` lists it.
 #[derive(Clone, Debug)]
