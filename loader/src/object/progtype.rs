@@ -1,46 +1,8 @@
 //! Section name → program type. A program's ELF section name (`SEC("fentry/tcp_connect")`) is
 //! the only place a BPF object says what kind of program it holds; this table is the
-//! convention (libbpf's) spelled out. Numbers are from include/uapi/linux/bpf.h.
+//! convention (libbpf's) spelled out.
 
 use super::error::ObjectError;
-
-/// `enum bpf_prog_type` values used by the table.
-pub mod prog_type {
-    /// BPF_PROG_TYPE_SOCKET_FILTER.
-    pub const SOCKET_FILTER: u32 = 1;
-    /// BPF_PROG_TYPE_KPROBE.
-    pub const KPROBE: u32 = 2;
-    /// BPF_PROG_TYPE_SCHED_CLS.
-    pub const SCHED_CLS: u32 = 3;
-    /// BPF_PROG_TYPE_SCHED_ACT.
-    pub const SCHED_ACT: u32 = 4;
-    /// BPF_PROG_TYPE_TRACEPOINT.
-    pub const TRACEPOINT: u32 = 5;
-    /// BPF_PROG_TYPE_XDP.
-    pub const XDP: u32 = 6;
-    /// BPF_PROG_TYPE_PERF_EVENT.
-    pub const PERF_EVENT: u32 = 7;
-    /// BPF_PROG_TYPE_RAW_TRACEPOINT.
-    pub const RAW_TRACEPOINT: u32 = 17;
-    /// BPF_PROG_TYPE_TRACING.
-    pub const TRACING: u32 = 26;
-    /// BPF_PROG_TYPE_LSM.
-    pub const LSM: u32 = 29;
-}
-
-/// `enum bpf_attach_type` values used by the table.
-pub mod attach_type {
-    /// BPF_TRACE_RAW_TP (tp_btf).
-    pub const TRACE_RAW_TP: u32 = 23;
-    /// BPF_TRACE_FENTRY.
-    pub const TRACE_FENTRY: u32 = 24;
-    /// BPF_TRACE_FEXIT.
-    pub const TRACE_FEXIT: u32 = 25;
-    /// BPF_MODIFY_RETURN.
-    pub const MODIFY_RETURN: u32 = 26;
-    /// BPF_LSM_MAC.
-    pub const LSM_MAC: u32 = 27;
-}
 
 /// `BPF_F_SLEEPABLE`: the program may sleep (prog_flags at load).
 pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
@@ -116,8 +78,8 @@ const fn sleepable(d: SecDef) -> SecDef {
     SecDef { sleepable: true, ..d }
 }
 
-use attach_type as at;
-use prog_type as pt;
+// Numbers come from sys::types, the one table checked against the UAPI header.
+use crate::sys::{AttachType as AT, ProgType as PT};
 use AttachMethod as A;
 use Target::{None as NoTarget, Required as Req};
 
@@ -125,27 +87,27 @@ use Target::{None as NoTarget, Required as Req};
 /// how the table is printed.
 #[rustfmt::skip]
 pub static SEC_DEFS: &[SecDef] = &[
-    def("fentry/", pt::TRACING, Some(at::TRACE_FENTRY), Req("tcp_connect"), A::Tracing),
-    def("fexit/", pt::TRACING, Some(at::TRACE_FEXIT), Req("tcp_connect"), A::Tracing),
-    def("fmod_ret/", pt::TRACING, Some(at::MODIFY_RETURN), Req("security_file_open"), A::Tracing),
-    sleepable(def("fentry.s/", pt::TRACING, Some(at::TRACE_FENTRY), Req("do_sys_openat2"), A::Tracing)),
-    sleepable(def("fexit.s/", pt::TRACING, Some(at::TRACE_FEXIT), Req("do_sys_openat2"), A::Tracing)),
-    sleepable(def("fmod_ret.s/", pt::TRACING, Some(at::MODIFY_RETURN), Req("security_file_open"), A::Tracing)),
-    def("tp_btf/", pt::TRACING, Some(at::TRACE_RAW_TP), Req("sched_process_exec"), A::Tracing),
-    def("raw_tp/", pt::RAW_TRACEPOINT, None, Req("sys_enter"), A::RawTracepoint),
-    def("raw_tracepoint/", pt::RAW_TRACEPOINT, None, Req("sys_enter"), A::RawTracepoint),
-    def("tracepoint/", pt::TRACEPOINT, None, Req("syscalls/sys_enter_openat"), A::Tracepoint),
-    def("tp/", pt::TRACEPOINT, None, Req("syscalls/sys_enter_openat"), A::Tracepoint),
-    def("kprobe/", pt::KPROBE, None, Req("tcp_connect"), A::Kprobe { retprobe: false }),
-    def("kretprobe/", pt::KPROBE, None, Req("tcp_connect"), A::Kprobe { retprobe: true }),
-    def("lsm/", pt::LSM, Some(at::LSM_MAC), Req("file_open"), A::Tracing),
-    sleepable(def("lsm.s/", pt::LSM, Some(at::LSM_MAC), Req("file_open"), A::Tracing)),
-    def("socket", pt::SOCKET_FILTER, None, NoTarget, A::Manual),
-    def("xdp", pt::XDP, None, NoTarget, A::Manual),
-    def("tc", pt::SCHED_CLS, None, NoTarget, A::Manual),
-    def("classifier", pt::SCHED_CLS, None, NoTarget, A::Manual),
-    def("action", pt::SCHED_ACT, None, NoTarget, A::Manual),
-    def("perf_event", pt::PERF_EVENT, None, NoTarget, A::Manual),
+    def("fentry/", PT::TRACING.0, Some(AT::TRACE_FENTRY.0), Req("tcp_connect"), A::Tracing),
+    def("fexit/", PT::TRACING.0, Some(AT::TRACE_FEXIT.0), Req("tcp_connect"), A::Tracing),
+    def("fmod_ret/", PT::TRACING.0, Some(AT::MODIFY_RETURN.0), Req("security_file_open"), A::Tracing),
+    sleepable(def("fentry.s/", PT::TRACING.0, Some(AT::TRACE_FENTRY.0), Req("do_sys_openat2"), A::Tracing)),
+    sleepable(def("fexit.s/", PT::TRACING.0, Some(AT::TRACE_FEXIT.0), Req("do_sys_openat2"), A::Tracing)),
+    sleepable(def("fmod_ret.s/", PT::TRACING.0, Some(AT::MODIFY_RETURN.0), Req("security_file_open"), A::Tracing)),
+    def("tp_btf/", PT::TRACING.0, Some(AT::TRACE_RAW_TP.0), Req("sched_process_exec"), A::Tracing),
+    def("raw_tp/", PT::RAW_TRACEPOINT.0, None, Req("sys_enter"), A::RawTracepoint),
+    def("raw_tracepoint/", PT::RAW_TRACEPOINT.0, None, Req("sys_enter"), A::RawTracepoint),
+    def("tracepoint/", PT::TRACEPOINT.0, None, Req("syscalls/sys_enter_openat"), A::Tracepoint),
+    def("tp/", PT::TRACEPOINT.0, None, Req("syscalls/sys_enter_openat"), A::Tracepoint),
+    def("kprobe/", PT::KPROBE.0, None, Req("tcp_connect"), A::Kprobe { retprobe: false }),
+    def("kretprobe/", PT::KPROBE.0, None, Req("tcp_connect"), A::Kprobe { retprobe: true }),
+    def("lsm/", PT::LSM.0, Some(AT::LSM_MAC.0), Req("file_open"), A::Tracing),
+    sleepable(def("lsm.s/", PT::LSM.0, Some(AT::LSM_MAC.0), Req("file_open"), A::Tracing)),
+    def("socket", PT::SOCKET_FILTER.0, None, NoTarget, A::Manual),
+    def("xdp", PT::XDP.0, None, NoTarget, A::Manual),
+    def("tc", PT::SCHED_CLS.0, None, NoTarget, A::Manual),
+    def("classifier", PT::SCHED_CLS.0, None, NoTarget, A::Manual),
+    def("action", PT::SCHED_ACT.0, None, NoTarget, A::Manual),
+    def("perf_event", PT::PERF_EVENT.0, None, NoTarget, A::Manual),
 ];
 
 /// What a program section name means: its table row and the attach target after the prefix.
