@@ -2,19 +2,21 @@
 
 use std::sync::Arc;
 
+use crate::bytes::Bytes;
 use crate::decode::Record;
 use crate::error::{BtfError, Result};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
+use crate::strings::{nul_pos, text_at, LazyText};
 use crate::types::*;
 use crate::wire::{Endian, Header, Reader, BTF_TYPE_LEN};
 
 /// Most reference hops any real type chain needs; longer means a cycle.
 pub const MAX_REF_CHAIN: usize = 64;
 
-/// A parsed BTF blob. Types are decoded on demand from the bytes it owns.
+/// A parsed BTF blob. Types are decoded on demand from its bytes (owned or shared).
 #[derive(Clone, Debug)]
 pub struct Btf {
-    data: Vec<u8>,
+    data: Bytes,
     hdr: Header,
     /// Absolute offset in `data` of each own type, indexed by `id - first_id`.
     offsets: Vec<u32>,
@@ -25,22 +27,25 @@ pub struct Btf {
     base: Option<Arc<Btf>>,
     /// Built on the second name lookup; the first is a plain scan (see [`LazyNameIndex`]).
     names: LazyNameIndex,
+    /// The string section checked as UTF-8, once lookups are frequent (see [`LazyText`]).
+    text: LazyText,
 }
 
 impl Btf {
-    /// Parses a standalone (base) BTF blob.
-    pub fn parse(data: Vec<u8>) -> Result<Btf> {
-        Self::parse_inner(data, None)
+    /// Parses a standalone (base) BTF blob: a `Vec<u8>` it then owns, or [`Bytes::Shared`].
+    pub fn parse(data: impl Into<Bytes>) -> Result<Btf> {
+        Self::parse_inner(data.into(), None)
     }
 
     /// Parses split BTF (a kernel module's) on top of `base`: its ids continue after the
     /// base's last id and its string offsets after the base's strings.
-    pub fn parse_split(data: Vec<u8>, base: Arc<Btf>) -> Result<Btf> {
-        Self::parse_inner(data, Some(base))
+    pub fn parse_split(data: impl Into<Bytes>, base: Arc<Btf>) -> Result<Btf> {
+        Self::parse_inner(data.into(), Some(base))
     }
 
-    fn parse_inner(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf> {
-        let hdr = Header::parse(&data)?;
+    fn parse_inner(bytes: Bytes, base: Option<Arc<Btf>>) -> Result<Btf> {
+        let data = bytes.as_slice();
+        let hdr = Header::parse(data)?;
         let (first_id, str_base) = match &base {
             Some(b) => (b.count(), b.str_end()),
             None => (1, 0),
@@ -61,14 +66,23 @@ impl Btf {
                 reason: format!("{} bytes is more than 4 GiB", data.len()),
             });
         }
-        let (offsets, in_base) = scan_types(&data, &hdr, first_id, str_base)?;
+        let (offsets, in_base) = scan_types(data, &hdr, first_id, str_base)?;
         // Split types named with a base string: check those names exist in the base.
         if let Some(b) = &base {
             for (name_off, id) in in_base {
                 b.str_at_ctx(name_off, || format!("type id {id} name"))?;
             }
         }
-        Ok(Btf { data, hdr, offsets, first_id, str_base, base, names: LazyNameIndex::default() })
+        Ok(Btf {
+            data: bytes,
+            hdr,
+            offsets,
+            first_id,
+            str_base,
+            base,
+            names: LazyNameIndex::default(),
+            text: LazyText::default(),
+        })
     }
 
     /// The number of type ids, counting void and any base: valid ids are `0..count()`.
@@ -93,7 +107,7 @@ impl Btf {
 
     /// The raw bytes, as parsed.
     pub fn raw(&self) -> &[u8] {
-        &self.data
+        self.data.as_slice()
     }
 
     /// One past the last string offset of this blob (and its base).
@@ -103,7 +117,7 @@ impl Btf {
 
     /// The string section of this blob (without the base's), as stored.
     pub fn strings_raw(&self) -> &[u8] {
-        &self.data[self.hdr.strings_range()]
+        &self.raw()[self.hdr.strings_range()]
     }
 
     /// Size of the string section of this blob (without the base's).
@@ -111,9 +125,12 @@ impl Btf {
         self.hdr.str_len
     }
 
-    /// Heap bytes held (data, offsets, name index), without the base.
+    /// Heap bytes held (owned data, offsets, name index), without the base.
     pub fn heap_bytes(&self) -> usize {
-        self.data.capacity() + self.offsets.capacity() * 4 + self.names.get().map_or(0, NameIndex::heap_bytes)
+        self.data.heap_bytes()
+            + self.offsets.capacity() * 4
+            + self.names.get().map_or(0, NameIndex::heap_bytes)
+            + self.text.heap_bytes()
     }
 
     /// The string at `offset` (offsets below the base's end resolve in the base).
@@ -122,20 +139,31 @@ impl Btf {
     }
 
     pub(crate) fn str_at_ctx(&self, offset: u32, ctx: impl Fn() -> String) -> Result<&str> {
+        self.str_in(self.raw(), offset, ctx)
+    }
+
+    /// [`Btf::str_at_ctx`] with this blob's bytes already in hand (`data` is `self.raw()`):
+    /// decoding a struct looks up every member's name, and shared bytes cost a dynamic call
+    /// per `raw()`.
+    #[inline]
+    pub(crate) fn str_in<'s>(&'s self, data: &'s [u8], offset: u32, ctx: impl Fn() -> String) -> Result<&'s str> {
         if offset < self.str_base {
             if let Some(b) = &self.base {
                 return b.str_at_ctx(offset, ctx);
             }
         }
-        let strings = &self.data[self.hdr.strings_range()];
+        let strings = &data[self.hdr.strings_range()];
         let rel = (offset - self.str_base) as usize;
+        if let Some(name) = self.text.get(strings).and_then(|text| text_at(text, rel)) {
+            return Ok(name);
+        }
         let bytes = strings.get(rel..).ok_or_else(|| BtfError::BadStringOffset {
             context: ctx(),
             offset,
             len: self.str_end() as usize,
         })?;
         // The section ends in NUL (checked at parse), so a NUL is always found.
-        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        let end = nul_pos(bytes).unwrap_or(bytes.len());
         std::str::from_utf8(&bytes[..end]).map_err(|_| BtfError::BadUtf8 { context: ctx(), offset })
     }
 
@@ -219,8 +247,9 @@ impl Btf {
     /// pass, so the 4 bytes at each are there.
     fn name_offsets(&self) -> impl Iterator<Item = (TypeId, u32)> + '_ {
         let e = self.hdr.endian;
+        let data = self.raw();
         self.offsets.iter().enumerate().map(move |(i, &off)| {
-            let b = &self.data[off as usize..off as usize + 4];
+            let b = &data[off as usize..off as usize + 4];
             (self.first_id + i as u32, e.u32([b[0], b[1], b[2], b[3]]))
         })
     }
@@ -228,7 +257,7 @@ impl Btf {
     /// Ids of this blob named `name`, by comparing every type's name: the first lookups cost
     /// one pass instead of building the index.
     fn scan_by_name(&self, name: &[u8], out: &mut Vec<TypeId>) {
-        let strings = &self.data[self.hdr.strings_range()];
+        let strings = &self.raw()[self.hdr.strings_range()];
         for (id, name_off) in self.name_offsets() {
             let hit = if name_off < self.str_base {
                 self.name_of(id).is_ok_and(|n| n.as_bytes() == name)
@@ -247,7 +276,7 @@ impl Btf {
 
     /// Hashes every name of this blob into a fresh index.
     pub(crate) fn build_name_index(&self) -> NameIndex {
-        let strings = &self.data[self.hdr.strings_range()];
+        let strings = &self.raw()[self.hdr.strings_range()];
         let mut named = Vec::with_capacity(self.offsets.len());
         for (id, name_off) in self.name_offsets() {
             if name_off == 0 {
@@ -282,13 +311,14 @@ impl Btf {
     }
 
     fn reader(&self) -> Reader<'_> {
-        Reader::new(&self.data, self.hdr.endian, "BTF")
+        Reader::new(self.raw(), self.hdr.endian, "BTF")
     }
 
     fn decode(&self, id: TypeId, off: usize) -> Result<Type<'_>> {
-        let (rec, name_off) = Record::read(self, self.reader(), id, off)?;
+        let r = self.reader();
+        let (rec, name_off) = Record::read(self, r, id, off)?;
         let kind = rec.kind();
-        let name = self.str_at_ctx(name_off, || format!("type id {id} ({kind}) name"))?;
+        let name = self.str_in(r.bytes(), name_off, || format!("type id {id} ({kind}) name"))?;
         Ok(Type { name, body: rec.body()? })
     }
 }
@@ -304,20 +334,26 @@ fn scan_types(data: &[u8], hdr: &Header, first_id: TypeId, str_base: u32) -> Res
     }
 }
 
-/// `(fixed extra bytes, extra bytes per vlen entry)` after the 12-byte header, by kind
-/// number; `u8::MAX` marks unknown kinds. Mirrors [`Kind::extra_len`].
-const EXTRA: [(u8, u8); 32] = {
-    let mut t = [(u8::MAX, 0u8); 32];
+/// Bytes after the 12-byte header by kind number, in units of 4 and packed 2 bits per kind:
+/// the fixed part (`FIXED_Q`) and the part per vlen entry (`PER_Q`). Each type's length gives
+/// the next type's offset, so the scan is one long dependency chain; shifting a constant keeps
+/// a table load off it. Mirrors [`Kind::extra_len`]; `Kind::ALL[k]` is kind number `k`.
+const fn pack_extra(per_entry: bool) -> u64 {
+    let mut q = 0u64;
     let mut k = 0;
     while k < Kind::ALL.len() {
-        let kind = Kind::ALL[k];
-        let fixed = kind.extra_len(0);
-        let per = kind.extra_len(1) - fixed;
-        t[k] = (fixed as u8, per as u8);
+        let fixed = Kind::ALL[k].extra_len(0);
+        let n = if per_entry { Kind::ALL[k].extra_len(1) - fixed } else { fixed };
+        assert!(n % 4 == 0 && n / 4 < 4, "extra length does not fit the packing");
+        q |= ((n / 4) as u64) << (2 * k);
         k += 1;
     }
-    t
-};
+    q
+}
+const FIXED_Q: u64 = pack_extra(false);
+const PER_Q: u64 = pack_extra(true);
+/// Bit `k` set: kind number `k` is known.
+const KNOWN_KINDS: u32 = (1 << Kind::ALL.len()) - 1;
 
 #[inline(always)]
 fn word<const BIG: bool>(b: &[u8], at: usize) -> u32 {
@@ -345,11 +381,12 @@ fn scan_types_in<const BIG: bool>(data: &[u8], hdr: &Header, first_id: TypeId, s
         let name_off = word::<BIG>(types, pos);
         let info = word::<BIG>(types, pos + 4);
         let kind_no = (info >> 24) & 0x1f;
-        let (fixed, per) = EXTRA[kind_no as usize];
-        if fixed == u8::MAX {
+        if (KNOWN_KINDS >> kind_no) & 1 == 0 {
             return Err(BtfError::UnknownKind { id, offset: pos, kind: kind_no });
         }
-        let need = BTF_TYPE_LEN + fixed as usize + per as usize * (info & 0xffff) as usize;
+        let fixed = ((FIXED_Q >> (2 * kind_no)) & 3) as usize * 4;
+        let per = ((PER_Q >> (2 * kind_no)) & 3) as usize * 4;
+        let need = BTF_TYPE_LEN + fixed + per * (info & 0xffff) as usize;
         if types.len() - pos < need {
             return Err(BtfError::TypeTruncated { id, offset: pos, need, len: types.len() });
         }

@@ -4,6 +4,7 @@
 //! No syscalls happen here; the only I/O is reading a file you name (see [`source`]).
 
 pub mod btf;
+pub mod bytes;
 pub mod c;
 pub mod core;
 mod decode;
@@ -13,12 +14,14 @@ pub mod insn;
 pub mod layout;
 pub mod names;
 pub mod source;
+mod strings;
 pub mod suggest;
 pub mod types;
 pub mod wire;
 pub mod write;
 
 pub use crate::btf::Btf;
+pub use crate::bytes::Bytes;
 pub use crate::error::{BtfError, Result};
 pub use crate::types::{Body, Kind, Type, TypeId};
 pub use crate::write::BtfBuilder;

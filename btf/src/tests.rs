@@ -203,3 +203,33 @@ fn vmlinux_parses_when_present() {
         btf.type_by_id(id).unwrap_or_else(|e| panic!("type {id}: {e}"));
     }
 }
+
+#[test]
+fn shared_bytes_parse_like_owned() {
+    let bytes = sample_bytes();
+    let owned = Btf::parse(bytes.clone()).unwrap();
+    let shared_bytes: crate::bytes::SharedBytes = std::sync::Arc::new(bytes.clone());
+    let shared = Btf::parse(shared_bytes).unwrap();
+    assert_eq!(shared.raw(), &bytes[..]);
+    assert_eq!(shared.count(), owned.count());
+    for id in owned.ids() {
+        assert_eq!(format!("{:?}", shared.type_by_id(id)), format!("{:?}", owned.type_by_id(id)), "type {id}");
+    }
+    // The shared buffer is its owner's, not the Btf's heap.
+    assert!(shared.heap_bytes() + bytes.len() <= owned.heap_bytes());
+}
+
+#[test]
+fn names_read_the_same_before_and_after_the_section_is_checked() {
+    let Ok(btf) = crate::source::vmlinux() else {
+        eprintln!("SKIP: {} not readable", crate::source::VMLINUX_BTF);
+        return;
+    };
+    let names = |btf: &Btf| -> Vec<String> { (1..2000).map(|id| btf.name_of(id).unwrap().to_owned()).collect() };
+    let one_by_one = names(&btf);
+    for id in btf.ids() {
+        btf.type_by_id(id).unwrap();
+    }
+    assert!(btf.heap_bytes() > btf.strings_len() as usize, "many lookups should have checked the section");
+    assert_eq!(names(&btf), one_by_one);
+}
