@@ -23,3 +23,4 @@ pub mod object;
 pub mod sys;
 pub mod trace_pipe;
 pub mod verifier;
+pub mod vmlinux;

@@ -5,7 +5,7 @@ mod json;
 mod raw;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use btf::source::{self, LoadError, VMLINUX_BTF};
@@ -117,8 +117,9 @@ pub fn run(args: BtfArgs) -> ExitCode {
 /// Loads the BTF to inspect: `--btf FILE` or the running kernel's.
 pub fn load(path: Option<&PathBuf>) -> Result<(Btf, String), LoadError> {
     match path {
+        Some(p) if p.as_path() == Path::new(VMLINUX_BTF) => Ok((crate::vmlinux::open(p)?, VMLINUX_BTF.to_owned())),
         Some(p) => Ok((source::file(p)?, p.display().to_string())),
-        None => Ok((source::vmlinux()?, VMLINUX_BTF.to_owned())),
+        None => Ok((crate::vmlinux::vmlinux()?, VMLINUX_BTF.to_owned())),
     }
 }
 

@@ -20,9 +20,9 @@ pub struct KernelBtf {
 }
 
 impl KernelBtf {
-    /// Reads `/sys/kernel/btf/vmlinux`.
+    /// Maps (or reads) `/sys/kernel/btf/vmlinux`.
     pub fn open() -> Result<KernelBtf, LoadError> {
-        let vmlinux = btf::source::vmlinux().map_err(LoadError::KernelBtf)?;
+        let vmlinux = crate::vmlinux::vmlinux().map_err(LoadError::KernelBtf)?;
         info!(target: "rawbpf::load", "kernel BTF: {} types from {}", vmlinux.count(), btf::source::VMLINUX_BTF);
         Ok(KernelBtf { vmlinux: Arc::new(vmlinux) })
     }

@@ -1,4 +1,5 @@
-//! The only `unsafe` in rawbpf: bpf(), perf_event_open() and ioctl() with their attribute structs.
+//! The only `unsafe` in rawbpf: bpf(), perf_event_open() and ioctl() with their attribute structs,
+//! and the read-only mapping of sysfs BTF.
 //!
 //! Each command has its own `#[repr(C)]` attribute struct covering only the `union bpf_attr`
 //! members it fills, zero-initialized with no implicit padding, and passes `size_of` that struct:
@@ -13,6 +14,7 @@ mod info;
 mod link;
 mod log;
 mod map;
+mod mmap;
 mod perf;
 mod prog;
 mod signal;
@@ -31,6 +33,7 @@ pub use map::{
     map_create, map_delete_elem, map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, parse_cpu_list,
     possible_cpus, value_buf_len, MapCreate, BPF_ANY, BPF_EXIST, BPF_NOEXIST,
 };
+pub use mmap::SysfsMapping;
 pub use perf::{
     perf_event_disable, perf_event_enable, perf_event_open_tracepoint, perf_event_set_bpf, tracefs_root, tracepoint_id,
 };

@@ -118,7 +118,7 @@ pub fn target(btf: Option<&PathBuf>) -> Result<Target, String> {
         }
         None => {
             let source = btf::source::VMLINUX_BTF.to_owned();
-            match btf::source::vmlinux() {
+            match crate::vmlinux::vmlinux() {
                 Ok(btf) => Ok(Target { source, btf: Some(btf), missing: None }),
                 Err(e) => Ok(Target { source, btf: None, missing: Some(e.to_string()) }),
             }
