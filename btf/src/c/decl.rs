@@ -8,7 +8,7 @@
 
 use super::emitter::{Emitter, Style};
 use super::names::Namespace;
-use super::{CError, Result, MAX_DEPTH};
+use super::{named_aggregate, CError, Result, MAX_DEPTH};
 use crate::btf::Btf;
 use crate::types::{Body, Kind, TypeId};
 
@@ -21,6 +21,10 @@ impl<'b> Emitter<'b> {
         loop {
             if stack.len() > MAX_DEPTH {
                 return Err(CError::TooDeep { id, limit: MAX_DEPTH });
+            }
+            if named_aggregate(self.btf, cur)?.is_some() {
+                stack.push(cur);
+                break;
             }
             let t = self.btf.type_by_id(cur)?;
             // Type tags are attributes C cannot spell without a macro; leave them out.
@@ -83,6 +87,17 @@ impl<'b> Emitter<'b> {
         let mut last_was_ptr = true;
         while let Some(id) = stack.pop() {
             let btf: &'b Btf = self.btf;
+            if let Some((kind, tag)) = named_aggregate(btf, id)? {
+                self.base_mods(stack)?;
+                if matches!(kind, Kind::Enum | Kind::Enum64) {
+                    self.push("enum ");
+                    self.names.write(&mut self.out, id, tag, Namespace::Tag, false);
+                } else {
+                    self.struct_ref(id, kind == Kind::Union, tag);
+                }
+                last_was_ptr = false;
+                continue;
+            }
             let t = btf.type_by_id(id)?;
             match &t.body {
                 Body::Void => {

@@ -11,9 +11,9 @@
 
 use super::emitter::Emitter;
 use super::names::Namespace;
-use super::{CError, Result, MAX_DEPTH};
+use super::{named_aggregate, CError, Result, MAX_DEPTH};
 use crate::btf::Btf;
-use crate::types::{Body, TypeId};
+use crate::types::{Body, Kind, TypeId};
 
 const ORDER_MASK: u8 = 0b11;
 const ORDERING: u8 = 1;
@@ -101,6 +101,10 @@ impl Order {
         if st == ORDERED {
             return Ok(true);
         }
+        // A named struct behind a pointer needs only a declaration: no need to decode it.
+        if through_ptr && matches!(named_aggregate(btf, id)?, Some((Kind::Struct | Kind::Union, _))) {
+            return Ok(false);
+        }
         let t = btf.type_by_id(id)?;
         if st == ORDERING {
             // A loop through a pointer to a named struct is fine: a forward declaration breaks it.
@@ -182,8 +186,20 @@ impl Order {
             return Ok(());
         }
         let btf = e.btf;
-        let t = btf.type_by_id(id)?;
         let top_level = cont_id == 0;
+        // A named struct used inside another definition is at most declared here (it is
+        // defined at its own top-level turn), which needs its name only.
+        if !top_level {
+            if let Some((kind @ (Kind::Struct | Kind::Union), name)) = named_aggregate(btf, id)? {
+                if st & FWD_EMITTED == 0 && id != cont_id {
+                    e.struct_ref(id, kind == Kind::Union, name);
+                    e.push(";\n\n");
+                    self.set(id, FWD_EMITTED, FWD_EMITTED);
+                }
+                return Ok(());
+            }
+        }
+        let t = btf.type_by_id(id)?;
         if st & EMIT_MASK == EMITTING {
             // Met again while being written: a pointer back to it. Declare it if needed.
             if st & FWD_EMITTED != 0 {
