@@ -49,7 +49,8 @@ impl SysfsMapping {
             debug!(target: "rawbpf::sys", "mmap({}, {len} bytes) = {e}", path.display());
             return Err(e);
         }
-        debug!(target: "rawbpf::sys", "mmap({}, {len} bytes, PROT_READ, MAP_PRIVATE) = {p:?}", path.display());
+        // The address varies run to run and teaches nothing; the call and its size do.
+        debug!(target: "rawbpf::sys", "mmap({}, {len} bytes, PROT_READ, MAP_PRIVATE) = mapped", path.display());
         let ptr = NonNull::new(p.cast::<u8>()).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
         Ok(SysfsMapping { ptr, len })
     }
