@@ -6,9 +6,10 @@ use crate::bytes::Bytes;
 use crate::decode::Record;
 use crate::error::{BtfError, Result};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
+use crate::scan::scan_types;
 use crate::strings::{nul_pos, text_at, LazyText};
 use crate::types::*;
-use crate::wire::{Endian, Header, Reader, BTF_TYPE_LEN};
+use crate::wire::{Endian, Header, Reader};
 
 /// Most reference hops any real type chain needs; longer means a cycle.
 pub const MAX_REF_CHAIN: usize = 64;
@@ -321,90 +322,4 @@ impl Btf {
         let name = self.str_in(r.bytes(), name_off, || format!("type id {id} ({kind}) name"))?;
         Ok(Type { name, body: rec.body()? })
     }
-}
-
-/// Type offsets, and `(name_off, id)` of names in the base's strings (split BTF).
-type Scanned = (Vec<u32>, Vec<(u32, TypeId)>);
-
-fn scan_types(data: &[u8], hdr: &Header, first_id: TypeId, str_base: u32) -> Result<Scanned> {
-    // One copy of the loop per byte order, so no per-read branch on it.
-    match hdr.endian {
-        crate::wire::Endian::Little => scan_types_in::<false>(data, hdr, first_id, str_base),
-        crate::wire::Endian::Big => scan_types_in::<true>(data, hdr, first_id, str_base),
-    }
-}
-
-/// Bytes after the 12-byte header by kind number, in units of 4 and packed 2 bits per kind:
-/// the fixed part (`FIXED_Q`) and the part per vlen entry (`PER_Q`). Each type's length gives
-/// the next type's offset, so the scan is one long dependency chain; shifting a constant keeps
-/// a table load off it. Mirrors [`Kind::extra_len`]; `Kind::ALL[k]` is kind number `k`.
-const fn pack_extra(per_entry: bool) -> u64 {
-    let mut q = 0u64;
-    let mut k = 0;
-    while k < Kind::ALL.len() {
-        let fixed = Kind::ALL[k].extra_len(0);
-        let n = if per_entry { Kind::ALL[k].extra_len(1) - fixed } else { fixed };
-        assert!(n % 4 == 0 && n / 4 < 4, "extra length does not fit the packing");
-        q |= ((n / 4) as u64) << (2 * k);
-        k += 1;
-    }
-    q
-}
-const FIXED_Q: u64 = pack_extra(false);
-const PER_Q: u64 = pack_extra(true);
-/// Bit `k` set: kind number `k` is known.
-const KNOWN_KINDS: u32 = (1 << Kind::ALL.len()) - 1;
-
-#[inline(always)]
-fn word<const BIG: bool>(b: &[u8], at: usize) -> u32 {
-    let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
-    if BIG {
-        u32::from_be_bytes(w)
-    } else {
-        u32::from_le_bytes(w)
-    }
-}
-
-fn scan_types_in<const BIG: bool>(data: &[u8], hdr: &Header, first_id: TypeId, str_base: u32) -> Result<Scanned> {
-    let types = &data[hdr.types_range()];
-    let strings_len = hdr.strings_range().len();
-    let base_off = hdr.types_range().start;
-    // Types are at least 12 bytes: bound the vector by what the section can hold.
-    let mut offsets = Vec::with_capacity(types.len() / BTF_TYPE_LEN);
-    let mut in_base = Vec::new();
-    let mut pos = 0usize;
-    while pos < types.len() {
-        let id = first_id + offsets.len() as u32;
-        if types.len() - pos < BTF_TYPE_LEN {
-            return Err(BtfError::TypeTruncated { id, offset: pos, need: BTF_TYPE_LEN, len: types.len() });
-        }
-        let name_off = word::<BIG>(types, pos);
-        let info = word::<BIG>(types, pos + 4);
-        let kind_no = (info >> 24) & 0x1f;
-        if (KNOWN_KINDS >> kind_no) & 1 == 0 {
-            return Err(BtfError::UnknownKind { id, offset: pos, kind: kind_no });
-        }
-        let fixed = ((FIXED_Q >> (2 * kind_no)) & 3) as usize * 4;
-        let per = ((PER_Q >> (2 * kind_no)) & 3) as usize * 4;
-        let need = BTF_TYPE_LEN + fixed + per * (info & 0xffff) as usize;
-        if types.len() - pos < need {
-            return Err(BtfError::TypeTruncated { id, offset: pos, need, len: types.len() });
-        }
-        // The string section ends in NUL (checked before), so any offset inside it starts a
-        // terminated string. Names below `str_base` are the base's, checked by the caller.
-        if name_off >= str_base && (name_off - str_base) as usize >= strings_len {
-            let kind = Kind::from_u32(kind_no).unwrap_or(Kind::Void);
-            return Err(BtfError::BadStringOffset {
-                context: format!("type id {id} ({kind}) name"),
-                offset: name_off,
-                len: (str_base as usize) + strings_len,
-            });
-        }
-        if name_off != 0 && name_off < str_base {
-            in_base.push((name_off, id));
-        }
-        offsets.push((base_off + pos) as u32);
-        pos += need;
-    }
-    Ok((offsets, in_base))
 }

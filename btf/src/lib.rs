@@ -13,6 +13,7 @@ pub mod ext;
 pub mod insn;
 pub mod layout;
 pub mod names;
+mod scan;
 pub mod source;
 mod strings;
 pub mod suggest;

@@ -1,0 +1,337 @@
+//! The one pass over type records at parse time: where each record starts, with every
+//! record's length and name offset checked against the sections.
+//!
+//! Each record's length gives the next record's offset, so a plain scan is one long chain of
+//! dependent loads and the CPU waits on each. For large base BTF (vmlinux: 126k records) a
+//! second chain starts at a record boundary found near the middle of the section and runs
+//! interleaved with the first; when the first reaches an offset the second recorded, the
+//! rest is known. A wrong guess costs nothing but the wasted steps: the first chain never
+//! trusts the second until they meet on the same offset, and only the first reports errors.
+
+use crate::error::{BtfError, Result};
+use crate::types::{Kind, TypeId};
+use crate::wire::{Endian, Header, BTF_TYPE_LEN};
+
+/// Type offsets, and `(name_off, id)` of names in the base's strings (split BTF).
+pub(crate) type Scanned = (Vec<u32>, Vec<(u32, TypeId)>);
+
+/// Below this many bytes of types, one chain: the second would not pay for its setup.
+const TWO_CHAINS_MIN: usize = 64 * 1024;
+/// Records a candidate start for the second chain must pass to be used.
+const PROBE_RECORDS: usize = 16;
+/// How far past the middle to look for a candidate, in bytes.
+const PROBE_SPAN: usize = 4096;
+
+/// Records the types section of `data`, whose ids start at `first_id` and whose names below
+/// `str_base` belong to the base.
+pub(crate) fn scan_types(data: &[u8], hdr: &Header, first_id: TypeId, str_base: u32) -> Result<Scanned> {
+    scan_types_with(data, hdr, first_id, str_base, true)
+}
+
+/// [`scan_types`], with the second chain allowed or not (tests compare the two).
+fn scan_types_with(data: &[u8], hdr: &Header, first_id: TypeId, str_base: u32, two: bool) -> Result<Scanned> {
+    // One copy of the loop per byte order, so no per-read branch on it.
+    match hdr.endian {
+        Endian::Little => Scan::<false>::new(data, hdr, str_base).run(first_id, two),
+        Endian::Big => Scan::<true>::new(data, hdr, str_base).run(first_id, two),
+    }
+}
+
+/// Bytes after the 12-byte header by kind number, in units of 4 and packed 2 bits per kind:
+/// the fixed part (`FIXED_Q`) and the part per vlen entry (`PER_Q`). Shifting a constant keeps
+/// a table load off the chain. Mirrors [`Kind::extra_len`]; `Kind::ALL[k]` is kind number `k`.
+const fn pack_extra(per_entry: bool) -> u64 {
+    let mut q = 0u64;
+    let mut k = 0;
+    while k < Kind::ALL.len() {
+        let fixed = Kind::ALL[k].extra_len(0);
+        let n = if per_entry { Kind::ALL[k].extra_len(1) - fixed } else { fixed };
+        assert!(n % 4 == 0 && n / 4 < 4, "extra length does not fit the packing");
+        q |= ((n / 4) as u64) << (2 * k);
+        k += 1;
+    }
+    q
+}
+const FIXED_Q: u64 = pack_extra(false);
+const PER_Q: u64 = pack_extra(true);
+/// Bit `k` set: kind number `k` is known.
+const KNOWN_KINDS: u32 = (1 << Kind::ALL.len()) - 1;
+
+/// Why one record is not acceptable (turned into a [`BtfError`] once its id is known).
+#[derive(Clone, Copy, Debug)]
+enum Bad {
+    Truncated { need: usize },
+    UnknownKind { kind: u32 },
+    Name { kind: u32, name_off: u32 },
+}
+
+/// How the two chains ended, and where the single chain goes on.
+#[derive(Debug, PartialEq)]
+enum Joined {
+    /// The first chain reached an offset the second recorded; go on from the second's end.
+    Met(usize),
+    /// They never met; the first chain goes on from here alone.
+    Alone(usize),
+}
+
+/// One record's facts, read by [`Scan::step`].
+#[derive(Clone, Copy)]
+struct Step {
+    len: usize,
+    name_off: u32,
+}
+
+struct Scan<'a, const BIG: bool> {
+    types: &'a [u8],
+    /// Where the types section starts in the blob (offsets are blob offsets).
+    base_off: usize,
+    strings_len: usize,
+    str_base: u32,
+}
+
+impl<'a, const BIG: bool> Scan<'a, BIG> {
+    fn new(data: &'a [u8], hdr: &Header, str_base: u32) -> Self {
+        let types = &data[hdr.types_range()];
+        Scan { types, base_off: hdr.types_range().start, strings_len: hdr.strings_range().len(), str_base }
+    }
+
+    #[inline(always)]
+    fn word(&self, at: usize) -> u32 {
+        let b = self.types;
+        let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+        if BIG {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        }
+    }
+
+    /// Reads and checks the record at `pos` (which is inside the section).
+    #[inline(always)]
+    fn step(&self, pos: usize) -> std::result::Result<Step, Bad> {
+        let left = self.types.len() - pos;
+        if left < BTF_TYPE_LEN {
+            return Err(Bad::Truncated { need: BTF_TYPE_LEN });
+        }
+        let name_off = self.word(pos);
+        let info = self.word(pos + 4);
+        let kind = (info >> 24) & 0x1f;
+        if (KNOWN_KINDS >> kind) & 1 == 0 {
+            return Err(Bad::UnknownKind { kind });
+        }
+        let fixed = ((FIXED_Q >> (2 * kind)) & 3) as usize * 4;
+        let per = ((PER_Q >> (2 * kind)) & 3) as usize * 4;
+        let len = BTF_TYPE_LEN + fixed + per * (info & 0xffff) as usize;
+        if left < len {
+            return Err(Bad::Truncated { need: len });
+        }
+        // The string section ends in NUL (checked before), so any offset inside it starts a
+        // terminated string. Names below `str_base` are the base's, checked by the caller.
+        if name_off >= self.str_base && (name_off - self.str_base) as usize >= self.strings_len {
+            return Err(Bad::Name { kind, name_off });
+        }
+        Ok(Step { len, name_off })
+    }
+
+    fn error(&self, bad: Bad, id: TypeId, pos: usize) -> BtfError {
+        let len = self.types.len();
+        match bad {
+            Bad::Truncated { need } => BtfError::TypeTruncated { id, offset: pos, need, len },
+            Bad::UnknownKind { kind } => BtfError::UnknownKind { id, offset: pos, kind },
+            Bad::Name { kind, name_off } => BtfError::BadStringOffset {
+                context: format!("type id {id} ({}) name", Kind::from_u32(kind).unwrap_or(Kind::Void)),
+                offset: name_off,
+                len: self.str_base as usize + self.strings_len,
+            },
+        }
+    }
+
+    fn run(&self, first_id: TypeId, two_chains: bool) -> Result<Scanned> {
+        // Types are at least 12 bytes: bound the vector by what the section can hold.
+        let mut offsets = Vec::with_capacity(self.types.len() / BTF_TYPE_LEN);
+        let mut in_base = Vec::new();
+        let mut pos = 0;
+        // Split BTF names base strings, which the second chain does not track; it is small anyway.
+        if two_chains && self.str_base == 0 && self.types.len() >= TWO_CHAINS_MIN {
+            if let Some(guess) = self.probe_boundary(self.types.len() / 2) {
+                pos = match self.two_chains(guess, first_id, &mut offsets)? {
+                    Joined::Met(at) | Joined::Alone(at) => at,
+                };
+            }
+        }
+        while pos < self.types.len() {
+            let id = first_id + offsets.len() as u32;
+            let s = self.step(pos).map_err(|bad| self.error(bad, id, pos))?;
+            if s.name_off != 0 && s.name_off < self.str_base {
+                in_base.push((s.name_off, id));
+            }
+            offsets.push((self.base_off + pos) as u32);
+            pos += s.len;
+        }
+        Ok((offsets, in_base))
+    }
+
+    /// A position at or after `from` where `PROBE_RECORDS` records in a row read as valid,
+    /// each with a known non-void kind: very likely a record boundary (and harmless if not).
+    fn probe_boundary(&self, from: usize) -> Option<usize> {
+        let start = from & !3;
+        let end = (start + PROBE_SPAN).min(self.types.len());
+        (start..end).step_by(4).find(|&p| {
+            let mut q = p;
+            (0..PROBE_RECORDS).all(|_| {
+                // Kind 0 is valid only as the implicit void, never as a record.
+                let ok = q + BTF_TYPE_LEN <= self.types.len() && (self.word(q + 4) >> 24) & 0x1f != 0;
+                let step = if ok { self.step(q).ok() } else { None };
+                step.map(|s| q += s.len).is_some()
+            })
+        })
+    }
+
+    /// Runs the chain from 0 (which reports errors) together with one from `guess` (which
+    /// stops quietly at anything invalid). Returns where the single chain must continue, with
+    /// `offsets` filled up to there.
+    fn two_chains(&self, guess: usize, first_id: TypeId, offsets: &mut Vec<u32>) -> Result<Joined> {
+        let n = self.types.len();
+        let mut second: Vec<u32> = Vec::with_capacity((n - guess) / BTF_TYPE_LEN);
+        let (mut a, mut b) = (0usize, guess);
+        let mut b_alive = true;
+        let mut next = 0; // first index of `second` not below `a`
+        loop {
+            if a >= guess {
+                while next < second.len() && (second[next] as usize) < a {
+                    next += 1;
+                }
+                if next < second.len() && second[next] as usize == a {
+                    // Met: from here the second chain's records are the true ones.
+                    offsets.extend(second[next..].iter().map(|&o| (self.base_off + o as usize) as u32));
+                    return Ok(Joined::Met(b));
+                }
+                if next == second.len() && (!b_alive || b <= a) {
+                    return Ok(Joined::Alone(a)); // the guess was not a boundary
+                }
+            }
+            if a >= n {
+                return Ok(Joined::Alone(a));
+            }
+            let id = first_id + offsets.len() as u32;
+            let s = self.step(a).map_err(|bad| self.error(bad, id, a))?;
+            offsets.push((self.base_off + a) as u32);
+            a += s.len;
+            // `b < n` whenever the second chain is alive.
+            if b_alive {
+                match self.step(b) {
+                    Ok(s) => {
+                        second.push(b as u32);
+                        b += s.len;
+                        b_alive = b < n;
+                    }
+                    Err(_) => b_alive = false,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Body, Composite, Member, Type};
+    use crate::BtfBuilder;
+
+    /// Both scans of `data`: `Ok` offsets or the error text.
+    fn both(data: &[u8]) -> (Result<Vec<u32>, String>, Result<Vec<u32>, String>) {
+        let hdr = Header::parse(data).unwrap();
+        let run = |two| scan_types_with(data, &hdr, 1, 0, two).map(|(o, _)| o).map_err(|e| e.to_string());
+        (run(false), run(true))
+    }
+
+    /// A blob well over `TWO_CHAINS_MIN` whose records have mixed lengths (structs with
+    /// many members, so a guess in the middle may land inside one).
+    fn big_blob() -> Vec<u8> {
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, true);
+        for i in 0..900u32 {
+            let members: Vec<Member> = (0..(i % 23))
+                .map(|m| Member { name: "m", type_id: int, bit_offset: 32 * m, bitfield_size: 0 })
+                .collect();
+            let size = 4 * (i % 23).max(1);
+            b.add(&Type { name: "s", body: Body::Struct(Composite { size, members }) });
+            b.ptr(int);
+        }
+        b.build()
+    }
+
+    #[test]
+    fn two_chains_record_the_same_offsets_as_one() {
+        let data = big_blob();
+        let hdr = Header::parse(&data).unwrap();
+        assert!(hdr.types_range().len() >= TWO_CHAINS_MIN, "blob too small to use two chains");
+        let (one, two) = both(&data);
+        assert_eq!(one.as_ref().unwrap().len(), 1801);
+        assert_eq!(one, two);
+    }
+
+    #[test]
+    fn two_chains_agree_with_one_under_corruption() {
+        let clean = big_blob();
+        let hdr = Header::parse(&clean).unwrap();
+        let types = hdr.types_range();
+        // Corrupt one word at a time at offsets spread over the section, before, at and after
+        // the middle where the second chain starts; both scans must give the same answer.
+        let mut checked = 0;
+        for at in types.clone().step_by(4 * 97) {
+            for value in [0xffff_ffffu32, 0x1f00_0000, 0x0400_ffff, 0] {
+                let mut data = clean.clone();
+                data[at..at + 4].copy_from_slice(&value.to_le_bytes());
+                let (one, two) = both(&data);
+                assert_eq!(one, two, "word at {at} set to {value:#x}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100);
+    }
+
+    /// The chains meet on `data` (so the fast path is really taken).
+    fn chains_meet(data: &[u8]) -> bool {
+        let hdr = Header::parse(data).unwrap();
+        let scan = Scan::<false>::new(data, &hdr, 0);
+        let guess = scan.probe_boundary(scan.types.len() / 2).expect("a boundary near the middle");
+        matches!(scan.two_chains(guess, 1, &mut Vec::new()).unwrap(), Joined::Met(_))
+    }
+
+    #[test]
+    fn chains_meet_on_a_real_blob() {
+        assert!(chains_meet(&big_blob()));
+    }
+
+    #[test]
+    fn vmlinux_scans_the_same_both_ways() {
+        let Ok(data) = std::fs::read(crate::source::VMLINUX_BTF) else {
+            return eprintln!("SKIP: {} not readable", crate::source::VMLINUX_BTF);
+        };
+        let (one, two) = both(&data);
+        assert!(one.as_ref().unwrap().len() > 10_000);
+        assert_eq!(one, two);
+        assert!(chains_meet(&data), "the second chain should meet the first on vmlinux");
+    }
+
+    #[test]
+    fn a_guess_inside_a_record_is_abandoned_safely() {
+        let data = big_blob();
+        let hdr = Header::parse(&data).unwrap();
+        let scan = Scan::<false>::new(&data, &hdr, 0);
+        let (truth, _) = scan.run(1, false).unwrap();
+        let rel: Vec<usize> = truth.iter().map(|&o| o as usize - scan.base_off).collect();
+        // Every 4-byte position of a stretch in the middle, boundary or not, as the guess.
+        let mid = rel[rel.len() / 2];
+        for guess in (mid..mid + 200).step_by(4) {
+            let mut offsets = Vec::new();
+            let at = match scan.two_chains(guess, 1, &mut offsets).unwrap() {
+                Joined::Met(at) | Joined::Alone(at) => at,
+            };
+            let got: Vec<usize> = offsets.iter().map(|&o| o as usize - scan.base_off).collect();
+            assert_eq!(got, rel[..got.len()], "guess {guess}: recorded offsets must be true ones");
+            assert!(at == scan.types.len() || rel.get(got.len()) == Some(&at), "guess {guess}: resumes at {at}");
+        }
+    }
+}
