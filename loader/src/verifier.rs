@@ -92,6 +92,8 @@ pub enum HintClass {
     PoisonedCoRe,
     /// A helper this program type may not call.
     HelperNotAllowed,
+    /// An fmod_ret target the kernel does not let programs change the result of.
+    NotModifiable,
 }
 
 impl HintClass {
@@ -117,6 +119,10 @@ impl HintClass {
             HintClass::HelperNotAllowed => {
                 "this helper is not available to this program type (or this kernel): pick another helper or \
                  another program type"
+            }
+            HintClass::NotModifiable => {
+                "fmod_ret may only change functions named security_* or marked ALLOW_ERROR_INJECTION (which \
+                 needs CONFIG_FUNCTION_ERROR_INJECTION): attach to a security_ hook, or use fexit to observe"
             }
         }
     }
@@ -189,6 +195,8 @@ fn classify(message: &str) -> Option<HintClass> {
         Some(HintClass::UnreleasedReference)
     } else if m.contains("unknown func") || m.contains("cannot call") || m.contains("helper call is not allowed") {
         Some(HintClass::HelperNotAllowed)
+    } else if m.contains("is not modifiable") {
+        Some(HintClass::NotModifiable)
     } else {
         None
     }
@@ -284,6 +292,17 @@ mod tests {
         );
         // Even without rawbpf's record the poison number is recognised.
         assert_eq!(diagnose(log, &SourceMap::default(), &BTreeMap::new()).hint, Some(HintClass::PoisonedCoRe));
+    }
+
+    #[test]
+    fn fmod_ret_on_an_unmodifiable_function_is_explained() {
+        // What 6.1's verifier says for fmod_ret/__x64_sys_kill without error injection.
+        let log = "__x64_sys_kill() is not modifiable\nprocessed 0 insns (limit 1000000) max_states_per_insn 0 \
+                   total_states 0 peak_states 0 mark_read 0\n";
+        let d = diagnose(log, &SourceMap::default(), &BTreeMap::new());
+        assert_eq!(d.message, "__x64_sys_kill() is not modifiable");
+        assert_eq!(d.hint, Some(HintClass::NotModifiable));
+        assert!(d.to_string().contains("security_"), "{d}");
     }
 
     #[test]
