@@ -58,23 +58,24 @@ print_table() {
     printf '%-22s' "qemu wall time (s)"; for k in "${kernels[@]}"; do printf '%-18s' "${boot_time[$k]}"; done; echo
 }
 
-# print_details: the guest output of every failure, the reason of every skip, why a kernel did not boot.
+# print_details: the guest output of every failure (each headed "vm-failed: KERNEL SCENARIO: STATUS", which
+# tests/run collects), the reason of every skip, why a kernel did not boot.
 print_details() {
     local k s st
     for k in "${kernels[@]}"; do
         if ! grep -aq '^@@RAWBPF-GUEST ' "$logs/$k.log"; then
-            failed=1; echo; echo "== $k: the guest never reached /init"; boot_failure_hint "$logs/$k.log" "${boot_rc[$k]}"
+            failed=1; echo; echo "vm-failed: $k: the guest never reached /init"; boot_failure_hint "$logs/$k.log" "${boot_rc[$k]}"
             continue
         fi
         if [ "${boot_rc[$k]}" = 124 ]; then
-            echo; echo "== $k: guest timed out after ${BOOT_TIMEOUT}s (qemu killed)"; failed=1
+            echo; echo "vm-failed: $k: guest timed out after ${BOOT_TIMEOUT}s (qemu killed)"; failed=1
         fi
         for s in "${scenarios[@]}"; do
             st=$(scenario_status "$logs/$k.log" "$s" "${boot_rc[$k]}")
             case "$st" in
                 PASS) ;;
                 SKIP) echo "-- $k $s: $(scenario_output "$logs/$k.log" "$s" | grep -a '^SKIP' | head -n1)" ;;
-                *) echo; echo "== $k $s: $st"; scenario_output "$logs/$k.log" "$s" | tail -n 40 | sed 's/^/    | /' ;;
+                *) echo; echo "vm-failed: $k $s: $st"; scenario_output "$logs/$k.log" "$s" | tail -n 40 | sed 's/^/    | /' ;;
             esac
         done
     done
