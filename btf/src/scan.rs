@@ -261,6 +261,17 @@ mod tests {
         b.build()
     }
 
+    /// Offsets a scan may return: one per record, in order, the first at the section's start,
+    /// each past the previous one by at least a record header, all inside the types section.
+    fn assert_offsets_sane(offsets: &[u32], types: &std::ops::Range<usize>, what: &str) {
+        assert_eq!(offsets.first().map(|&o| o as usize), Some(types.start), "{what}: first record");
+        for w in offsets.windows(2) {
+            assert!(w[1] as usize >= w[0] as usize + 12, "{what}: records at {} and {} overlap", w[0], w[1]);
+        }
+        let last = *offsets.last().unwrap() as usize;
+        assert!(last + 12 <= types.end, "{what}: last record at {last} runs past {}", types.end);
+    }
+
     #[test]
     fn two_chains_record_the_same_offsets_as_one() {
         let data = big_blob();
@@ -278,17 +289,23 @@ mod tests {
         let types = hdr.types_range();
         // Corrupt one word at a time at offsets spread over the section, before, at and after
         // the middle where the second chain starts; both scans must give the same answer.
-        let mut checked = 0;
+        // What is accepted must still be a sane record list; most of these words break it.
+        let (mut checked, mut refused) = (0, 0);
         for at in types.clone().step_by(4 * 97) {
             for value in [0xffff_ffffu32, 0x1f00_0000, 0x0400_ffff, 0] {
                 let mut data = clean.clone();
                 data[at..at + 4].copy_from_slice(&value.to_le_bytes());
                 let (one, two) = both(&data);
                 assert_eq!(one, two, "word at {at} set to {value:#x}");
+                match &one {
+                    Ok(offsets) => assert_offsets_sane(offsets, &types, &format!("word at {at} set to {value:#x}")),
+                    Err(_) => refused += 1,
+                }
                 checked += 1;
             }
         }
         assert!(checked > 100);
+        assert!(refused > 0 && refused < checked, "{refused} of {checked} corruptions refused");
     }
 
     /// The chains meet on `data` (so the fast path is really taken).
@@ -307,10 +324,14 @@ mod tests {
     #[test]
     fn vmlinux_scans_the_same_both_ways() {
         let Ok(data) = std::fs::read(crate::source::VMLINUX_BTF) else {
-            return eprintln!("SKIP: {} not readable", crate::source::VMLINUX_BTF);
+            return println!("SKIP: vmlinux_scans_the_same_both_ways: {} not readable", crate::source::VMLINUX_BTF);
         };
         let (one, two) = both(&data);
-        assert!(one.as_ref().unwrap().len() > 10_000);
+        let hdr = Header::parse(&data).unwrap();
+        let offsets = one.as_ref().unwrap();
+        assert_offsets_sane(offsets, &hdr.types_range(), "vmlinux");
+        // One offset per type of the parsed BTF (ids 1..count), whatever this kernel's count is.
+        assert_eq!(offsets.len() as u32 + 1, crate::Btf::parse(data.clone()).unwrap().count());
         assert_eq!(one, two);
         assert!(chains_meet(&data), "the second chain should meet the first on vmlinux");
     }

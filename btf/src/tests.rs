@@ -188,7 +188,7 @@ fn unterminated_strings_are_rejected() {
 fn vmlinux_parses_when_present() {
     let path = std::path::Path::new(crate::source::VMLINUX_BTF);
     if !path.exists() {
-        eprintln!("SKIP: {} not present", path.display());
+        println!("SKIP: vmlinux_parses_when_present: {} not present", path.display());
         return;
     }
     let btf = crate::source::vmlinux().unwrap();
@@ -222,7 +222,10 @@ fn shared_bytes_parse_like_owned() {
 #[test]
 fn names_read_the_same_before_and_after_the_section_is_checked() {
     let Ok(btf) = crate::source::vmlinux() else {
-        eprintln!("SKIP: {} not readable", crate::source::VMLINUX_BTF);
+        println!(
+            "SKIP: names_read_the_same_before_and_after_the_section_is_checked: {} not readable",
+            crate::source::VMLINUX_BTF
+        );
         return;
     };
     let names = |btf: &Btf| -> Vec<String> { (1..2000).map(|id| btf.name_of(id).unwrap().to_owned()).collect() };

@@ -18,7 +18,8 @@ use btf::Btf;
 
 const SECTION: &str = "raw_tp/demo";
 
-fn compile(src: &str, out_dir: &Path) -> Option<Vec<u8>> {
+/// Compiles `src` from progs/; `None` (after printing `SKIP: <test>: ...`) when clang-19 cannot run.
+fn compile(test: &str, src: &str, out_dir: &Path) -> Option<Vec<u8>> {
     let progs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../progs");
     let out = out_dir.join(src.replace(".c", ".o"));
     let status = Command::new("clang-19")
@@ -31,7 +32,7 @@ fn compile(src: &str, out_dir: &Path) -> Option<Vec<u8>> {
         Ok(s) if s.success() => Some(std::fs::read(&out).unwrap()),
         Ok(s) => panic!("clang-19 failed on {src}: {s}"),
         Err(e) => {
-            println!("SKIP: clang-19 not runnable ({e})");
+            println!("SKIP: {test}: clang-19 not runnable ({e})");
             None
         }
     }
@@ -45,11 +46,12 @@ struct Relocated {
     target: Btf,
 }
 
-fn relocate_demo() -> Option<(Relocated, BtfExt)> {
+fn relocate_demo(test: &str) -> Option<(Relocated, BtfExt)> {
     let dir: PathBuf = std::env::temp_dir().join(format!("rawbpf-core-clang-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let obj = compile("core_demo.bpf.c", &dir)?;
-    let target_obj = compile("core_demo_target.bpf.c", &dir)?;
+    // The first compile prints the SKIP line; a second cannot fail to spawn after it ran.
+    let obj = compile(test, "core_demo.bpf.c", &dir)?;
+    let target_obj = compile(test, "core_demo_target.bpf.c", &dir)?;
     let _ = std::fs::remove_dir_all(&dir);
 
     let local = Btf::parse(elf_section(&obj, ".BTF").unwrap()).unwrap();
@@ -84,7 +86,7 @@ fn at(r: &Relocated, insn: usize) -> &CoreResolution {
 
 #[test]
 fn clang_relocations_follow_the_target_layout() {
-    let Some((r, ext)) = relocate_demo() else {
+    let Some((r, ext)) = relocate_demo("clang_relocations_follow_the_target_layout") else {
         return;
     };
     assert_eq!(r.results.len(), 11, "one relocation per CO-RE access in core_demo.bpf.c");

@@ -32,8 +32,11 @@ fn self_containing_arrays_do_not_hang_field_matching() {
     b.st("s", 4, &[("a", 2, 0)]);
     let btf = b.btf();
     // Sizing the array already fails; either way an error, not a hang.
-    assert!(try_resolve(&btf, &btf, FieldByteOffset, 3, "0:0").is_err());
-    assert!(try_resolve(&btf, &btf, TypeMatches, 3, "0").is_err());
+    let e = try_resolve(&btf, &btf, FieldByteOffset, 3, "0:0").unwrap_err();
+    assert!(matches!(&e, CoreError::Btf { relo: 0, source: btf::BtfError::RefChainTooLong { id: 2, .. } }), "{e:?}");
+    let e = try_resolve(&btf, &btf, TypeMatches, 3, "0").unwrap_err();
+    assert!(matches!(&e, CoreError::Unsatisfiable { relo: 0, .. }), "{e:?}");
+    assert!(e.to_string().contains("nest deeper"), "{e}");
 }
 
 #[test]

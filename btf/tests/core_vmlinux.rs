@@ -75,7 +75,7 @@ fn libbpf_verdicts(log: &str) -> Verdicts {
 #[test]
 fn our_relocations_agree_with_libbpf_on_the_running_kernel() {
     if let Some(why) = skip_reason() {
-        println!("SKIP: {why}");
+        println!("SKIP: our_relocations_agree_with_libbpf_on_the_running_kernel: {why}");
         return;
     }
     let dir = std::env::temp_dir().join(format!("rawbpf-core-vmlinux-{}", std::process::id()));

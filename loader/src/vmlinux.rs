@@ -42,12 +42,16 @@ mod tests {
         let path = Path::new(VMLINUX_BTF);
         let read = match std::fs::read(path) {
             Ok(r) => r,
-            Err(e) => return eprintln!("SKIP: {VMLINUX_BTF}: {e}"),
+            Err(e) => return println!("SKIP: mapped_bytes_equal_the_file_and_parse_the_same: {VMLINUX_BTF}: {e}"),
         };
         let map = match SysfsMapping::open(path) {
             Ok(m) => m,
             // Before 6.16 the kernel offers no mmap for this file; open() then reads.
-            Err(e) => return eprintln!("SKIP: this kernel does not map {VMLINUX_BTF} ({e})"),
+            Err(e) => {
+                return println!(
+                    "SKIP: mapped_bytes_equal_the_file_and_parse_the_same: this kernel does not map {VMLINUX_BTF} ({e})"
+                )
+            }
         };
         assert_eq!(map.bytes().len(), read.len());
         assert!(map.bytes() == &read[..], "mapped bytes differ from read bytes");

@@ -145,7 +145,7 @@ fn missing_kernel_btf_is_explained() {
 #[test]
 fn elf_objects_are_read_through_their_btf_section() {
     if Command::new("clang-19").arg("--version").output().is_err() {
-        println!("SKIP: clang-19 not installed");
+        println!("SKIP: elf_objects_are_read_through_their_btf_section: clang-19 not installed");
         return;
     }
     let dir = std::env::temp_dir().join(format!("rawbpf-cli-elf-{}", std::process::id()));
@@ -166,7 +166,7 @@ fn elf_objects_are_read_through_their_btf_section() {
 #[test]
 fn kernel_tcp_connect() {
     if !Path::new(btf::source::VMLINUX_BTF).exists() {
-        println!("SKIP: no {}", btf::source::VMLINUX_BTF);
+        println!("SKIP: kernel_tcp_connect: no {}", btf::source::VMLINUX_BTF);
         return;
     }
     let o = rawbpf(&["btf", "dump", "tcp_connect", "--kind", "func"]);

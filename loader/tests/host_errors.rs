@@ -11,10 +11,12 @@ static LOCK: Mutex<()> = Mutex::new(());
 
 use common::{build_progs, cannot_load_programs, root};
 
-/// Compiles `source` against progs/' headers; `None` (with a printed reason) when impossible.
-fn build(name: &str, source: &str) -> Option<PathBuf> {
-    if let Some(why) = cannot_load_programs() {
-        println!("SKIP: {name}: {why}");
+/// Compiles `source` against progs/' headers; `None` when impossible, or the test cannot run
+/// here, after printing the one `SKIP: <test>: <reason>` line of `test` (call it once per test).
+/// `kernel_btf`: the load gets past the object checks, so it needs the kernel's BTF.
+fn build(test: &str, name: &str, source: &str, kernel_btf: bool) -> Option<PathBuf> {
+    if let Some(why) = cannot_load_programs(kernel_btf) {
+        println!("SKIP: {test}: {why}");
         return None;
     }
     // The programs include progs/vmlinux.h, which progs-build generates.
@@ -58,7 +60,7 @@ fn verifier_rejection_points_at_the_source_line_with_a_hint() {
     let src = format!(
         "{HEADER}SEC(\"raw_tp/sys_enter\")\nint bad_deref(unsigned long long *ctx)\n{{\n\tunsigned long long addr = ctx[1];\n\treturn *(int *)(addr + 16);\n}}\n"
     );
-    let Some(obj) = build("bad_deref", &src) else {
+    let Some(obj) = build("verifier_rejection_points_at_the_source_line_with_a_hint", "bad_deref", &src, true) else {
         return;
     };
     let before = loader::sys::kernel_ids().unwrap();
@@ -77,7 +79,7 @@ fn verifier_rejection_points_at_the_source_line_with_a_hint() {
 fn missing_attach_target_names_close_functions() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let src = format!("{HEADER}SEC(\"tp_btf/sched_process_exex\")\nint typo(void *ctx)\n{{\n\treturn 0;\n}}\n");
-    let Some(obj) = build("typo", &src) else {
+    let Some(obj) = build("missing_attach_target_names_close_functions", "typo", &src, true) else {
         return;
     };
     let (rc, stderr) = load(&obj);
@@ -90,7 +92,7 @@ fn missing_attach_target_names_close_functions() {
 fn unknown_section_lists_the_known_prefixes() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let src = format!("{HEADER}SEC(\"fentri/tcp_connect\")\nint typo(void *ctx)\n{{\n\treturn 0;\n}}\n");
-    let Some(obj) = build("badsec", &src) else {
+    let Some(obj) = build("unknown_section_lists_the_known_prefixes", "badsec", &src, false) else {
         return;
     };
     let (rc, stderr) = load(&obj);
@@ -105,7 +107,7 @@ fn btf_defined_maps_without_btf_say_to_build_with_g() {
         "{HEADER}struct {{\n\t__uint(type, 2);\n\t__uint(max_entries, 1);\n\t__type(key, __u32);\n\t__type(value, __u64);\n}} counts SEC(\".maps\");\n\
          SEC(\"raw_tp/sys_enter\")\nint uses_map(void *ctx)\n{{\n\t__u32 k = 0;\n\treturn bpf_map_lookup_elem(&counts, &k) != 0;\n}}\n"
     );
-    let Some(obj) = build("maps_nog", &src) else { return };
+    let Some(obj) = build("btf_defined_maps_without_btf_say_to_build_with_g", "maps_nog", &src, false) else { return };
     let (rc, stderr) = load(&obj);
     assert_eq!(rc, 1, "{stderr}");
     assert!(stderr.contains("the object has .maps but no .BTF"), "{stderr}");

@@ -17,10 +17,11 @@ fn have(tool: &str) -> bool {
 }
 
 /// Builds progs/ (incrementally, under the build script's lock) and opens `<name>.o`.
-/// `None` (after printing SKIP) when clang-19 is missing.
-fn object(name: &str) -> Option<(Object, PathBuf)> {
+/// `None` when clang-19 is missing, after printing the one `SKIP: <test>: <reason>` line of
+/// `test` (a test stops at the first `None`).
+fn object(test: &str, name: &str) -> Option<(Object, PathBuf)> {
     if !have("clang-19") {
-        println!("SKIP: clang-19 not installed, cannot build progs/");
+        println!("SKIP: {test}: clang-19 not installed, cannot build progs/");
         return None;
     }
     let out = Command::new(root().join("progs-build/build")).output().expect("run progs-build/build");
@@ -29,9 +30,16 @@ fn object(name: &str) -> Option<(Object, PathBuf)> {
     Some((Object::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())), path))
 }
 
+/// llvm-readelf-19's output; `None` only when the tool cannot be run (a failed run fails the test).
 fn readelf(args: &[&str], path: &Path) -> Option<String> {
     let out = Command::new("llvm-readelf-19").args(args).arg(path).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    assert!(
+        out.status.success(),
+        "llvm-readelf-19 {args:?} {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Counts CO-RE relocation records in raw .BTF.ext bytes (little endian): the header's
@@ -55,7 +63,7 @@ fn core_relo_count(ext: &[u8]) -> u32 {
 
 #[test]
 fn connect_has_fentry_and_fexit_on_tcp_connect() {
-    let Some((obj, path)) = object("connect") else {
+    let Some((obj, path)) = object("connect_has_fentry_and_fexit_on_tcp_connect", "connect") else {
         return;
     };
     assert_eq!(obj.license, "GPL");
@@ -93,7 +101,7 @@ fn other_programs_have_the_right_kinds() {
         ("tracepoint", "rawbpf_tracepoint_getpid", 5, 0, "syscalls/sys_enter_getpid"),
     ];
     for (file, prog, ty, eat, target) in cases {
-        let Some((obj, path)) = object(file) else {
+        let Some((obj, path)) = object("other_programs_have_the_right_kinds", file) else {
             return;
         };
         assert_eq!(obj.programs.len(), 1, "{file}");
@@ -113,7 +121,7 @@ fn other_programs_have_the_right_kinds() {
 
 #[test]
 fn maps_globals_maps_and_data() {
-    let Some((obj, _)) = object("maps_globals") else {
+    let Some((obj, _)) = object("maps_globals_maps_and_data", "maps_globals") else {
         return;
     };
     let summary: Vec<_> = obj
@@ -144,7 +152,7 @@ fn maps_globals_maps_and_data() {
 
 #[test]
 fn maps_globals_links_subprograms_and_map_references() {
-    let Some((obj, _)) = object("maps_globals") else {
+    let Some((obj, _)) = object("maps_globals_links_subprograms_and_map_references", "maps_globals") else {
         return;
     };
     let prog = obj.program_by_name("rawbpf_maps_globals").unwrap();
@@ -201,10 +209,11 @@ fn maps_globals_links_subprograms_and_map_references() {
     assert_eq!(got, want);
 }
 
-/// Cross-checks instruction counts and relocation counts with llvm-readelf.
+/// Cross-checks instruction counts and relocation counts with llvm-readelf. The caller's own
+/// checks ran, so a missing llvm-readelf-19 is reported as not checked, not as a skip.
 fn check_against_readelf(obj: &Object, path: &Path) {
     let (Some(syms), Some(rels)) = (readelf(&["-s", "--wide"], path), readelf(&["-r", "--wide"], path)) else {
-        println!("SKIP: llvm-readelf-19 not available for the cross-check");
+        println!("not checked here: {}: llvm-readelf-19 cross-check (llvm-readelf-19 not runnable)", obj.name);
         return;
     };
     for sec in &obj.code_sections {
@@ -226,7 +235,7 @@ fn check_against_readelf(obj: &Object, path: &Path) {
 /// linked instructions: byte order is handled when decoding, nowhere else.
 #[test]
 fn big_endian_object_matches_little_endian() {
-    let Some((le, _)) = object("maps_globals") else {
+    let Some((le, _)) = object("big_endian_object_matches_little_endian", "maps_globals") else {
         return;
     };
     let progs = root().join("progs");

@@ -16,6 +16,8 @@ fn serialize() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Whether this process is root; otherwise prints the test's one `SKIP:` line. Call it once,
+/// first thing in a test, with the test's name.
 fn root(test: &str) -> bool {
     if !loader::caps::is_root() {
         println!("SKIP: {test}: needs root");
@@ -82,7 +84,7 @@ fn load(prog_type: ProgType, insns: &[u8], name: &str) -> Result<OwnedFd, ProgLo
 #[test]
 fn socket_filter_loads_and_reports_a_stable_tag() {
     let _g = serialize();
-    if !root("socket_filter") {
+    if !root("socket_filter_loads_and_reports_a_stable_tag") {
         return;
     }
     let a = load(ProgType::SOCKET_FILTER, &ret(0), "rawbpf_test_a").expect("load r0=0");
@@ -105,7 +107,7 @@ fn socket_filter_loads_and_reports_a_stable_tag() {
 #[test]
 fn bad_program_returns_the_verifier_log() {
     let _g = serialize();
-    if !root("verifier log") {
+    if !root("bad_program_returns_the_verifier_log") {
         return;
     }
     // `exit` with r0 never written.
@@ -125,7 +127,7 @@ fn bad_program_returns_the_verifier_log() {
 #[test]
 fn map_round_trip_and_freeze() {
     let _g = serialize();
-    if !root("maps") {
+    if !root("map_round_trip_and_freeze") {
         return;
     }
     let m = map_create(&MapCreate {
@@ -166,7 +168,7 @@ fn map_round_trip_and_freeze() {
 #[test]
 fn btf_blob_loads_and_garbage_gets_a_log() {
     let _g = serialize();
-    if !root("btf load") {
+    if !root("btf_blob_loads_and_garbage_gets_a_log") {
         return;
     }
     let mut b = btf::BtfBuilder::new();
@@ -187,12 +189,19 @@ fn btf_blob_loads_and_garbage_gets_a_log() {
 #[test]
 fn maps_with_btf_and_vmlinux_btf_by_name() {
     let _g = serialize();
-    if !root("vmlinux btf") {
+    if !root("maps_with_btf_and_vmlinux_btf_by_name") {
         return;
     }
-    let (fd, info) = find_kernel_btf("vmlinux").unwrap().expect("vmlinux BTF object");
-    assert!(info.kernel_btf && info.id > 0);
-    assert_eq!(btf_info(fd.as_fd()).unwrap().name, "vmlinux");
+    if std::path::Path::new(btf::source::VMLINUX_BTF).exists() {
+        let (fd, info) = find_kernel_btf("vmlinux").unwrap().expect("vmlinux BTF object");
+        assert!(info.kernel_btf && info.id > 0);
+        assert_eq!(btf_info(fd.as_fd()).unwrap().name, "vmlinux");
+    } else {
+        println!(
+            "not checked here: maps_with_btf_and_vmlinux_btf_by_name: vmlinux BTF by name (no {})",
+            btf::source::VMLINUX_BTF
+        );
+    }
     assert!(find_kernel_btf("no_such_module_rawbpf").unwrap().is_none());
 
     let mut b = btf::BtfBuilder::new();
@@ -219,7 +228,7 @@ fn maps_with_btf_and_vmlinux_btf_by_name() {
 #[test]
 fn dropped_fds_leave_nothing_behind() {
     let _g = serialize();
-    if !root("ids") {
+    if !root("dropped_fds_leave_nothing_behind") {
         return;
     }
     let before = kernel_ids().unwrap();
@@ -257,12 +266,12 @@ fn getpid_n(n: usize) {
 #[test]
 fn tracepoint_via_perf_event_ioctl_and_link() {
     let _g = serialize();
-    if !root("tracepoint") {
+    if !root("tracepoint_via_perf_event_ioctl_and_link") {
         return;
     }
     let id = match tracepoint_id("syscalls", "sys_enter_getpid") {
         Ok(id) => id,
-        Err(e) => return println!("SKIP: tracepoint: syscalls/sys_enter_getpid: {e}"),
+        Err(e) => return println!("SKIP: tracepoint_via_perf_event_ioctl_and_link: syscalls/sys_enter_getpid: {e}"),
     };
     let map = counter_map();
     let prog = load(ProgType::TRACEPOINT, &counter_prog(map.as_fd()), "rawbpf_tp").unwrap();
@@ -292,7 +301,7 @@ fn tracepoint_via_perf_event_ioctl_and_link() {
 #[test]
 fn raw_tracepoint_and_tp_btf_attach() {
     let _g = serialize();
-    if !root("raw_tp") {
+    if !root("raw_tracepoint_and_tp_btf_attach") {
         return;
     }
     let map = counter_map();
@@ -304,9 +313,10 @@ fn raw_tracepoint_and_tp_btf_attach() {
     assert_eq!(li.detail, LinkDetail::RawTracepoint { name: "sys_enter".into() });
     drop(link);
 
+    // The raw_tp half ran: without kernel BTF only the tp_btf half is left out (not a skip).
     let vmlinux = match btf::source::vmlinux() {
         Ok(b) => b,
-        Err(e) => return println!("SKIP: tp_btf: {e}"),
+        Err(e) => return println!("not checked here: raw_tracepoint_and_tp_btf_attach: the tp_btf half: {e}"),
     };
     let target = vmlinux.find_by_name_kind("btf_trace_sys_enter", btf::Kind::Typedef).expect("btf_trace_sys_enter");
     let map = counter_map();
@@ -339,12 +349,12 @@ fn raw_tracepoint_and_tp_btf_attach() {
 #[test]
 fn fentry_refusal_is_explained_as_policy() {
     let _g = serialize();
-    if !root("fentry") {
+    if !root("fentry_refusal_is_explained_as_policy") {
         return;
     }
     let vmlinux = match btf::source::vmlinux() {
         Ok(b) => b,
-        Err(e) => return println!("SKIP: fentry: {e}"),
+        Err(e) => return println!("SKIP: fentry_refusal_is_explained_as_policy: {e}"),
     };
     let target = vmlinux.find_by_name_kind("tcp_connect", btf::Kind::Func).expect("tcp_connect");
     let insns = ret(0);
@@ -358,7 +368,9 @@ fn fentry_refusal_is_explained_as_policy() {
         ..Default::default()
     };
     match prog_load(&p) {
-        Ok(_) => println!("SKIP: fentry: this kernel allows fentry (no policy refusal to explain)"),
+        Ok(_) => println!(
+            "SKIP: fentry_refusal_is_explained_as_policy: this kernel allows fentry (no policy refusal to explain)"
+        ),
         Err(e) => {
             assert_eq!(e.errno(), libc::EPERM, "{e}");
             let env = Environment::detect();
@@ -374,8 +386,17 @@ fn fentry_refusal_is_explained_as_policy() {
 #[test]
 fn btf_features_are_all_present_on_a_modern_kernel() {
     let _g = serialize();
-    if !root("features") {
+    if !root("btf_features_are_all_present_on_a_modern_kernel") {
         return;
+    }
+    // The newest probed kinds (ENUM64, signed enums) arrived in 6.0.
+    match Environment::detect().kernel {
+        Some(v) if v >= (6, 0) => {}
+        other => {
+            return println!(
+                "SKIP: btf_features_are_all_present_on_a_modern_kernel: kernel {other:?} is older than 6.0 or unknown"
+            )
+        }
     }
     for f in BtfFeature::ALL {
         assert!(f.probe(), "{} refused", f.name());
@@ -407,7 +428,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
 #[test]
 fn every_syscall_emits_one_debug_event() {
     let _g = serialize();
-    if !root("tracing events") {
+    if !root("every_syscall_emits_one_debug_event") {
         return;
     }
     let cap = Capture::default();
@@ -433,7 +454,7 @@ fn every_syscall_emits_one_debug_event() {
 #[test]
 fn func_info_and_line_info_reach_the_kernel() {
     let _g = serialize();
-    if !root("func_info") {
+    if !root("func_info_and_line_info_reach_the_kernel") {
         return;
     }
     use btf::types::{Body, Func, FuncProto, Linkage, Param, Type};

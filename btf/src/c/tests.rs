@@ -175,5 +175,6 @@ fn cycles_are_errors_not_hangs() {
     let btf = Btf::parse(b.build()).unwrap();
     assert!(matches!(decl(&btf, p, "x"), Err(super::CError::TooDeep { .. })));
     let mut out = Vec::new();
-    assert!(write_header(&btf, &mut out).is_err());
+    let e = write_header(&btf, &mut out).unwrap_err();
+    assert!(matches!(e, super::CError::TooDeep { .. }), "{e:?}");
 }

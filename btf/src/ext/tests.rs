@@ -229,18 +229,111 @@ fn bad_kinds_and_type_ids_name_the_record() {
     assert!(err_of(&blob, &btf).contains("type id 55 does not exist"));
 }
 
+/// What a successful parse of `bytes` may claim: every record lies within the input, the
+/// declared record sizes are ones the parser can read, and every name and type id it returns
+/// resolves in `btf`.
+fn assert_parse_stays_within(bytes: &[u8], btf: &Btf, ext: &BtfExt, what: &str) {
+    assert!(ext.hdr_len >= MIN_HDR_LEN && ext.hdr_len as usize <= bytes.len(), "{what}: hdr_len {}", ext.hdr_len);
+    let body = bytes.len() - ext.hdr_len as usize;
+    let strings: std::collections::HashSet<&str> = (0..btf.strings_len()).filter_map(|o| btf.str_at(o).ok()).collect();
+    let check_block = |block: Block, rec_size: u32, secs: Vec<(&str, usize)>| {
+        if secs.is_empty() {
+            return;
+        }
+        assert!(rec_size >= block.min_rec_size() && rec_size % 4 == 0, "{what}: {block} rec_size {rec_size}");
+        let used: usize = 4 + secs.iter().map(|&(_, n)| 8 + n * rec_size as usize).sum::<usize>();
+        assert!(used <= body, "{what}: {block} records need {used} bytes, the blob has {body} after its header");
+        for (name, n) in secs {
+            assert!(n > 0, "{what}: {block} section '{name}' without records");
+            assert!(strings.contains(name), "{what}: {block} section name '{name}' is not a .BTF string");
+        }
+    };
+    check_block(
+        Block::FuncInfo,
+        ext.func_info_rec_size,
+        ext.func_info.iter().map(|s| (s.name.as_str(), s.records.len())).collect(),
+    );
+    check_block(
+        Block::LineInfo,
+        ext.line_info_rec_size,
+        ext.line_info.iter().map(|s| (s.name.as_str(), s.records.len())).collect(),
+    );
+    check_block(
+        Block::CoreRelo,
+        ext.core_relo_rec_size,
+        ext.core_relos.iter().map(|s| (s.name.as_str(), s.records.len())).collect(),
+    );
+    for r in ext.func_info.iter().flat_map(|s| &s.records) {
+        assert!(r.type_id < btf.count(), "{what}: func_info type id {}", r.type_id);
+    }
+    for r in ext.line_info.iter().flat_map(|s| &s.records) {
+        assert_eq!(btf.str_at(r.file_name_off).ok(), Some(r.file_name.as_str()), "{what}");
+        assert_eq!(btf.str_at(r.line_off).ok(), Some(r.line.as_str()), "{what}");
+    }
+    for r in ext.core_relos.iter().flat_map(|s| &s.records) {
+        assert!(r.type_id < btf.count(), "{what}: core_relo type id {}", r.type_id);
+        assert_eq!(btf.str_at(r.access_str_off).ok(), Some(r.access.as_str()), "{what}");
+    }
+}
+
 #[test]
 fn truncations_and_corruptions_never_panic() {
     let (btf, s) = object_btf(Endian::Little);
     let good = full(Endian::Little, &s).build();
+    let u32_at = |o: usize| u32::from_le_bytes(good[o..o + 4].try_into().unwrap()) as usize;
+    let hdr_len = u32_at(4);
+    // Where each block ends in the full blob: a cut before that end is that block's error.
+    let ends: Vec<(Block, usize, usize)> = [(Block::FuncInfo, 8), (Block::LineInfo, 16), (Block::CoreRelo, 24)]
+        .into_iter()
+        .map(|(b, at)| (b, hdr_len + u32_at(at), hdr_len + u32_at(at) + u32_at(at + 4)))
+        .collect();
+    assert_eq!(ends.last().unwrap().2, good.len(), "the core_relo block ends the blob");
+    // Every truncation is an error, and the right one: the header, or the first block cut short.
     for len in 0..good.len() {
-        let _ = BtfExt::parse(&good[..len], &btf);
-    }
-    for i in 0..good.len() {
-        for v in [0x00, 0x03, 0x7f, 0xff] {
-            let mut bad = good.clone();
-            bad[i] = v;
-            let _ = BtfExt::parse(&bad, &btf);
+        let e = BtfExt::parse(&good[..len], &btf).expect_err(&format!("truncated to {len} bytes"));
+        if len < hdr_len {
+            assert!(matches!(e, ExtError::Header { .. }), "{len}: {e}");
+        } else {
+            let &(block, start, _) = ends.iter().find(|&&(_, _, end)| end > len).unwrap();
+            match &e {
+                ExtError::Block { block: b, offset, reason } => {
+                    assert_eq!((*b, *offset), (block, start), "{len}: {e}");
+                    assert!(reason.contains("run past the end"), "{len}: {e}");
+                }
+                other => panic!("{len}: expected a {block} block error, got {other}"),
+            }
         }
     }
+    // Corruptions may parse (a changed instruction offset is still a valid record), but what
+    // parses stays within the input, and what fails names a place inside it.
+    let (mut parsed, mut refused) = (0, 0);
+    for i in 0..good.len() {
+        for v in [0x00, 0x03, 0x7f, 0xff] {
+            if good[i] == v {
+                continue;
+            }
+            let mut bad = good.clone();
+            bad[i] = v;
+            let what = format!("byte {i} set to {v:#x}");
+            match BtfExt::parse(&bad, &btf) {
+                Ok(ext) => {
+                    assert!(i >= 3, "{what}: a broken magic or version must not parse");
+                    assert_parse_stays_within(&bad, &btf, &ext, &what);
+                    parsed += 1;
+                }
+                Err(e) => {
+                    if i < 3 {
+                        assert!(matches!(e, ExtError::Header { .. }), "{what}: {e}");
+                    }
+                    if let ExtError::Section { offset, .. } | ExtError::Record { offset, .. } = e {
+                        assert!(offset < bad.len(), "{what}: {e}");
+                    }
+                    refused += 1;
+                }
+            }
+        }
+    }
+    assert!(parsed > 0 && refused > 0, "parsed {parsed}, refused {refused}");
+    // The uncorrupted blob passes the same check.
+    assert_parse_stays_within(&good, &btf, &BtfExt::parse(&good, &btf).unwrap(), "good");
 }

@@ -101,11 +101,11 @@ fn parse_dump(text: &str) -> Vec<Printed> {
 #[test]
 fn matches_bpftool_on_a_loaded_program() {
     if !nix::unistd::geteuid().is_root() {
-        println!("SKIP: matches_bpftool_on_a_loaded_program needs root");
+        println!("SKIP: matches_bpftool_on_a_loaded_program: needs root");
         return;
     }
     let (Some(clang), Some(bpftool)) = (tool(&["clang-19", "clang"]), tool(&["bpftool"])) else {
-        println!("SKIP: matches_bpftool_on_a_loaded_program needs clang and bpftool");
+        println!("SKIP: matches_bpftool_on_a_loaded_program: needs clang and bpftool");
         return;
     };
     let scratch = Scratch(std::env::temp_dir().join(format!("rawbpf-disasm-oracle-{}", std::process::id())));
@@ -120,7 +120,7 @@ fn matches_bpftool_on_a_loaded_program() {
         .arg(dir.join("p.o")));
     let fs = dir.join("fs");
     if let Err(e) = nix::mount::mount(Some("bpf"), &fs, Some("bpf"), nix::mount::MsFlags::empty(), None::<&str>) {
-        println!("SKIP: cannot mount bpffs at {}: {e}", fs.display());
+        println!("SKIP: matches_bpftool_on_a_loaded_program: cannot mount bpffs at {}: {e}", fs.display());
         return;
     }
     let pin: &Path = &fs.join("p");

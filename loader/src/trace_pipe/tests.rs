@@ -110,20 +110,59 @@ fn unparsable_lines_come_back_raw() {
     }
 }
 
-#[test]
-fn no_input_panics() {
-    // Every prefix of every sample, and byte-level noise, parses to something.
-    let samples = [
-        "     kworker/1:2-88      (-------) [001] d..1.   123.456789: bpf_trace_printk: y",
-        "CPU:1 [LOST 42 EVENTS]",
-        "  é-1 [0] ü 1.5: é: ü",
-    ];
-    for s in samples {
-        for (i, _) in s.char_indices() {
-            let _ = TraceLine::parse(&s[..i]);
-            let _ = TraceLine::parse(&s[i..]);
+/// Whether some run of digits in `text` reads as `n` (the parser accepts leading zeros).
+fn has_number(text: &str, n: u64) -> bool {
+    text.split(|c: char| !c.is_ascii_digit()).any(|t| t.parse::<u64>() == Ok(n))
+}
+
+/// Parses `line` and checks the result is made of the line: raw lines come back verbatim, and
+/// every field of an event is text (or a number) that the line holds where the format puts it.
+fn parse_checked(line: &str) -> TraceLine {
+    let parsed = TraceLine::parse(line);
+    let text = line.trim_end_matches(['\n', '\r']);
+    let what = format!("{line:?} -> {parsed:?}");
+    match &parsed {
+        TraceLine::Raw(raw) => assert_eq!(raw, text, "{what}"),
+        TraceLine::Lost { cpu, events } => {
+            assert!(text.starts_with("CPU:") && text.ends_with(" EVENTS]"), "{what}");
+            assert!(has_number(text, u64::from(*cpu)) && has_number(text, *events), "{what}");
+        }
+        TraceLine::Event(e) => {
+            let task_at = text.find(&format!("{}-", e.task)).unwrap_or_else(|| panic!("task not in the line: {what}"));
+            assert!(!e.task.is_empty() && text[task_at..].contains(" ["), "CPU column before the task: {what}");
+            assert!(has_number(text, u64::from(e.pid)) && has_number(text, u64::from(e.cpu)), "{what}");
+            assert!(e.tgid.is_none_or(|t| has_number(text, u64::from(t))), "{what}");
+            assert!(has_number(text, e.timestamp.secs) && e.timestamp.nanos < 1_000_000_000, "{what}");
+            assert!(e.flags.as_deref().is_none_or(|f| !f.is_empty() && text.contains(f)), "{what}");
+            assert!(e.event.is_empty() || text.contains(&format!("{}:", e.event)), "{what}");
+            assert!(text.ends_with(&e.message), "{what}");
         }
     }
+    parsed
+}
+
+#[test]
+fn no_input_panics() {
+    // Every prefix and suffix of every sample, and byte-level noise, parses to something made
+    // of the input; a prefix is an event exactly when it reaches the timestamp's colon.
+    let samples = [
+        ("     kworker/1:2-88      (-------) [001] d..1.   123.456789: bpf_trace_printk: y", Some("123.456789:")),
+        ("CPU:1 [LOST 42 EVENTS]", None),
+        ("  é-1 [0] ü 1.5: é: ü", Some("1.5:")),
+    ];
+    for (s, ts) in samples {
+        assert!(!matches!(parse_checked(s), TraceLine::Raw(_)), "{s:?} must parse");
+        let events_from = ts.map_or(usize::MAX, |ts| s.find(ts).unwrap() + ts.len());
+        for (i, _) in s.char_indices() {
+            let prefix = parse_checked(&s[..i]);
+            assert_eq!(matches!(prefix, TraceLine::Event(_)), i >= events_from, "prefix {:?} -> {prefix:?}", &s[..i]);
+            if ts.is_none() {
+                assert!(matches!(prefix, TraceLine::Raw(_)), "{prefix:?}");
+            }
+            parse_checked(&s[i..]);
+        }
+    }
+    let (mut raw, mut events) = (0, 0);
     let mut x: u32 = 12345;
     for _ in 0..2000 {
         let bytes: Vec<u8> = (0..40)
@@ -132,8 +171,31 @@ fn no_input_panics() {
                 b" -[]()0123456789.:a"[(x >> 16) as usize % 19]
             })
             .collect();
-        let _ = TraceLine::parse(std::str::from_utf8(&bytes).unwrap());
+        match parse_checked(std::str::from_utf8(&bytes).unwrap()) {
+            TraceLine::Raw(_) => raw += 1,
+            _ => events += 1,
+        }
     }
+    assert!(raw > 0, "noise never came back raw");
+    // Noise that keeps most of a real line reaches the field parsers too.
+    let real = [
+        "     kworker/1:2-88      (   1970) [001] d..1.   123.456789: bpf_trace_printk: y",
+        "  nc-75 [000] d..2 12.5: x: y",
+    ];
+    for _ in 0..4000 {
+        x = x.wrapping_mul(1103515245).wrapping_add(12345);
+        let mut bytes = real[(x >> 16) as usize % 2].as_bytes().to_vec();
+        for _ in 0..1 + (x >> 8) % 3 {
+            x = x.wrapping_mul(1103515245).wrapping_add(12345);
+            let at = (x >> 16) as usize % bytes.len();
+            bytes[at] = b" -[]()0123456789.:a"[(x >> 4) as usize % 19];
+        }
+        match parse_checked(std::str::from_utf8(&bytes).unwrap()) {
+            TraceLine::Raw(_) => raw += 1,
+            _ => events += 1,
+        }
+    }
+    assert!(raw > 2000 && events > 0, "{raw} raw, {events} parsed: the mutations do not reach both outcomes");
 }
 
 #[test]
@@ -154,18 +216,21 @@ fn json_rendering() {
 #[test]
 fn kernel_marker_round_trip() {
     if !nix::unistd::geteuid().is_root() {
-        println!("SKIP: kernel_marker_round_trip needs root");
+        println!("SKIP: kernel_marker_round_trip: needs root");
         return;
     }
     let tracefs = match Tracefs::find_or_mount() {
         Ok(t) => t,
         Err(e) => {
-            println!("SKIP: {e}");
+            println!("SKIP: kernel_marker_round_trip: {e}");
             return;
         }
     };
     if tracefs.is_tracing_on() == Some(false) {
-        println!("SKIP: tracing_on is 0 in {}; nothing would be recorded", tracefs.root.display());
+        println!(
+            "SKIP: kernel_marker_round_trip: tracing_on is 0 in {}; nothing would be recorded",
+            tracefs.root.display()
+        );
         return;
     }
     let _guard = exclusive();

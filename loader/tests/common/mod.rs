@@ -8,13 +8,18 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }
 
-/// Why a kernel test cannot run here (not root, no clang-19), printed as `SKIP:` by the caller.
-pub fn cannot_load_programs() -> Option<&'static str> {
+/// Why a kernel test cannot run here (not root, no clang-19; with `kernel_btf`, also no kernel
+/// BTF), printed as `SKIP: <test>: <reason>` by the caller, once per test. `kernel_btf` is for
+/// tests that get as far as loading: `rawbpf load` opens the kernel's BTF for every object.
+pub fn cannot_load_programs(kernel_btf: bool) -> Option<&'static str> {
     if !nix::unistd::geteuid().is_root() {
         return Some("needs root to load BPF programs");
     }
     if Command::new("clang-19").arg("--version").output().is_err() {
         return Some("clang-19 is not installed");
+    }
+    if kernel_btf && !Path::new(btf::source::VMLINUX_BTF).exists() {
+        return Some("no /sys/kernel/btf/vmlinux (kernel without CONFIG_DEBUG_INFO_BTF); rawbpf load needs it");
     }
     None
 }
