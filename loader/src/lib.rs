@@ -9,13 +9,11 @@
 
 pub mod attach;
 pub mod caps;
-pub mod cli;
 pub mod disasm;
 pub mod dwarf;
 pub mod features;
 pub mod helpers;
 pub mod insn;
-pub mod json;
 pub mod kernel_btf;
 pub mod link;
 pub mod load;

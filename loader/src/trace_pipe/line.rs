@@ -9,8 +9,6 @@
 
 use std::fmt;
 
-use crate::json::Json;
-
 /// One line read from trace_pipe.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TraceLine {
@@ -111,32 +109,6 @@ impl TraceLine {
             TraceLine::Event(e) => e.message.clone(),
             TraceLine::Lost { cpu, events } => format!("CPU:{cpu} [LOST {events} EVENTS]"),
             TraceLine::Raw(s) => s.clone(),
-        }
-    }
-
-    /// JSON for `--json` output: `{"ts":"12.345678","task":..,"pid":..,"cpu":..,"message":..}`
-    /// plus flags/event/tgid; `ts` is a string to keep the kernel's digits exactly.
-    pub fn to_json(&self) -> Json {
-        match self {
-            TraceLine::Event(e) => {
-                let mut pairs = vec![
-                    ("ts", Json::Str(e.timestamp.to_string())),
-                    ("task", Json::from(e.task.as_str())),
-                    ("pid", Json::from(e.pid)),
-                ];
-                if let Some(tgid) = e.tgid {
-                    pairs.push(("tgid", Json::from(tgid)));
-                }
-                pairs.push(("cpu", Json::from(e.cpu)));
-                pairs.push(("flags", e.flags.as_deref().map_or(Json::Null, Json::from)));
-                pairs.push(("event", Json::from(e.event.as_str())));
-                pairs.push(("message", Json::from(e.message.as_str())));
-                Json::obj(pairs)
-            }
-            TraceLine::Lost { cpu, events } => {
-                Json::obj([("lost_events", Json::from(*events)), ("cpu", (*cpu).into())])
-            }
-            TraceLine::Raw(s) => Json::obj([("raw", Json::from(s.as_str()))]),
         }
     }
 }

@@ -6,7 +6,7 @@ build_rawbpf() {
     local out="$REPO/target/vm"
     log "building static rawbpf (target/vm)…"
     (cd "$REPO" && RUSTFLAGS="-C target-feature=+crt-static" \
-        cargo build --quiet --release --target x86_64-unknown-linux-gnu --target-dir "$out" -p loader >&2) \
+        cargo build --quiet --release --target x86_64-unknown-linux-gnu --target-dir "$out" -p rawbpf >&2) \
         || die "cargo build of the static rawbpf failed"
     local bin="$out/x86_64-unknown-linux-gnu/release/rawbpf"
     # `file` says "static-pie linked" or "statically linked"; anything with an interpreter needs a libc.

@@ -1,18 +1,19 @@
-//! The `rawbpf` command line: a thin dispatcher. Each subcommand lives in its own module,
-//! parses its own arguments (clap) and renders for people or as JSON.
+//! `rawbpf`: the command line over the `loader` library. A thin dispatcher: each subcommand lives
+//! in its own module, parses its own arguments (clap) and renders for people or as JSON; every
+//! sentence a person reads is written here, from the data the library returns.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub mod btf;
-pub mod disasm;
-pub mod inspect;
-pub mod load;
+mod cmd;
+mod json;
 mod logging;
 
+use cmd::{btf, disasm, inspect, load};
+
 /// Exit code for usage errors (bad arguments), as clap uses.
-pub const EXIT_USAGE: u8 = 2;
+const EXIT_USAGE: u8 = 2;
 
 /// rawbpf: load clang-built BPF objects with raw bpf() syscalls, and explain every step.
 #[derive(Parser, Debug)]
@@ -34,7 +35,7 @@ enum Command {
 }
 
 /// Parses arguments and runs the subcommand.
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -117,9 +117,9 @@ pub fn run(args: BtfArgs) -> ExitCode {
 /// Loads the BTF to inspect: `--btf FILE` or the running kernel's.
 pub fn load(path: Option<&PathBuf>) -> Result<(Btf, String), LoadError> {
     match path {
-        Some(p) if p.as_path() == Path::new(VMLINUX_BTF) => Ok((crate::vmlinux::open(p)?, VMLINUX_BTF.to_owned())),
+        Some(p) if p.as_path() == Path::new(VMLINUX_BTF) => Ok((loader::vmlinux::open(p)?, VMLINUX_BTF.to_owned())),
         Some(p) => Ok((source::file(p)?, p.display().to_string())),
-        None => Ok((crate::vmlinux::vmlinux()?, VMLINUX_BTF.to_owned())),
+        None => Ok((loader::vmlinux::vmlinux()?, VMLINUX_BTF.to_owned())),
     }
 }
 
@@ -163,7 +163,7 @@ fn dump(d: &DumpArgs) -> Result<(), String> {
         }
         Format::Json => {
             let doc = json::document(&btf, &origin, Some(name), &ids).map_err(|e| e.to_string())?;
-            write_out(|w| writeln!(w, "{}", doc.to_line()))
+            write_out(|w| writeln!(w, "{}", doc))
         }
     }
 }
@@ -224,7 +224,7 @@ fn dump_all(btf: &Btf, d: &DumpArgs, origin: &str) -> Result<(), String> {
         Format::Json => {
             let ids: Vec<TypeId> = btf.ids().filter(|&id| kind_matches(btf, id, d.kind)).collect();
             let doc = json::document(btf, origin, None, &ids).map_err(|e| e.to_string())?;
-            write_out(|w| writeln!(w, "{}", doc.to_line()))
+            write_out(|w| writeln!(w, "{}", doc))
         }
     }
 }

@@ -9,12 +9,12 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::inspect::facts::{self, CoreSection, Target};
-use crate::disasm::{format_program, Annotations, SourceLine, Symbols};
-use crate::dwarf::DwarfLines;
-use crate::insn::{pseudo, Insn};
-use crate::link::{LineInfoRecord, LinkedProgram};
-use crate::object::{Object, ProgramRef};
-use crate::verifier::SourceMap;
+use loader::disasm::{format_program, Annotations, SourceLine, Symbols};
+use loader::dwarf::DwarfLines;
+use loader::insn::{pseudo, Insn};
+use loader::link::{LineInfoRecord, LinkedProgram};
+use loader::object::{Object, ProgramRef};
+use loader::verifier::SourceMap;
 
 const ABOUT: &str = "Disassemble a BPF object's programs in the verifier's syntax, with source lines";
 
@@ -169,7 +169,7 @@ impl Ctx<'_> {
             range.end,
             self.source_file(sec.index, f.start_insn)
         );
-        Ok(header + &format_program(insns, &notes, &crate::disasm::Plain))
+        Ok(header + &format_program(insns, &notes, &loader::disasm::Plain))
     }
 
     /// The linked stream rawbpf would load.

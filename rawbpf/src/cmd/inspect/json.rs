@@ -1,39 +1,39 @@
 //! The JSON layout of `rawbpf inspect --json`: one document with the same parts as the text.
 
 use super::report::{ext_counts, map_origin, map_type_name, Report};
-use crate::json::Json;
+use crate::json::{obj, Json};
 
 fn s(v: impl Into<String>) -> Json {
-    Json::Str(v.into())
+    Json::String(v.into())
 }
 
-fn n(v: impl Into<i128>) -> Json {
-    Json::Int(v.into())
+fn n(v: impl Into<Json>) -> Json {
+    v.into()
 }
 
 fn opt(v: Option<String>) -> Json {
-    v.map_or(Json::Null, Json::Str)
+    crate::json::opt(v)
 }
 
 /// The whole report as JSON.
 pub fn render(r: &Report<'_>) -> Json {
-    let obj = &r.opened.obj;
+    let object = &r.opened.obj;
     let sections = r
         .opened
         .sections
         .iter()
         .filter(|x| !x.name.is_empty())
-        .map(|x| Json::obj([("name", s(&x.name)), ("size", n(x.size)), ("role", s(&x.role))]))
+        .map(|x| obj([("name", s(&x.name)), ("size", n(x.size)), ("role", s(&x.role))]))
         .collect();
     let programs = r
         .programs()
         .into_iter()
         .map(|p| {
             let (calls, link_error) = match p.calls {
-                Ok(c) => (Json::Arr(c.into_iter().map(Json::Str).collect()), Json::Null),
-                Err(e) => (Json::Arr(Vec::new()), Json::Str(e)),
+                Ok(c) => (Json::Array(c.into_iter().map(Json::String).collect()), Json::Null),
+                Err(e) => (Json::Array(Vec::new()), Json::String(e)),
             };
-            Json::obj([
+            obj([
                 ("name", s(p.name)),
                 ("section", s(p.section)),
                 ("prog_type", s(p.prog_type)),
@@ -45,11 +45,11 @@ pub fn render(r: &Report<'_>) -> Json {
             ])
         })
         .collect();
-    let maps = obj
+    let maps = object
         .maps
         .iter()
         .map(|m| {
-            Json::obj([
+            obj([
                 ("name", s(&m.name)),
                 ("type", s(map_type_name(m.map_type))),
                 ("type_id", n(m.map_type)),
@@ -61,7 +61,7 @@ pub fn render(r: &Report<'_>) -> Json {
             ])
         })
         .collect();
-    let relocations = obj
+    let relocations = object
         .code_sections
         .iter()
         .map(|c| {
@@ -69,20 +69,20 @@ pub fn render(r: &Report<'_>) -> Json {
                 .relocs
                 .iter()
                 .map(|x| {
-                    Json::obj([
+                    obj([
                         ("insn", n(x.insn_idx as u64)),
                         ("symbol", s(&x.symbol)),
-                        ("kind", s(super::facts::reloc_words(obj, &x.target))),
+                        ("kind", s(super::facts::reloc_words(object, &x.target))),
                     ])
                 })
                 .collect();
-            Json::obj([("section", s(&c.name)), ("relocations", Json::Arr(list))])
+            obj([("section", s(&c.name)), ("relocations", Json::Array(list))])
         })
         .collect();
-    let ext = ext_counts(obj)
+    let ext = ext_counts(object)
         .into_iter()
         .map(|(sec, f, l, c)| {
-            Json::obj([
+            obj([
                 ("section", s(sec)),
                 ("func_info", n(f as u64)),
                 ("line_info", n(l as u64)),
@@ -98,7 +98,7 @@ pub fn render(r: &Report<'_>) -> Json {
                 .resolved
                 .iter()
                 .map(|x| {
-                    Json::obj([
+                    obj([
                         ("index", n(x.relo_idx as u64)),
                         ("insn", n(x.insn_idx as u64)),
                         ("kind", s(x.kind.to_string())),
@@ -110,28 +110,28 @@ pub fn render(r: &Report<'_>) -> Json {
                     ])
                 })
                 .collect();
-            Json::obj([
+            obj([
                 ("section", s(&c.section)),
-                ("resolved", Json::Arr(resolved)),
-                ("unresolved", Json::Arr(c.unresolved.iter().map(s).collect())),
+                ("resolved", Json::Array(resolved)),
+                ("unresolved", Json::Array(c.unresolved.iter().map(s).collect())),
                 ("error", opt(c.error.clone())),
             ])
         })
         .collect();
-    Json::obj([
-        ("object", s(&obj.name)),
-        ("license", s(&obj.license)),
-        ("sections", Json::Arr(sections)),
-        ("programs", Json::Arr(programs)),
-        ("maps", Json::Arr(maps)),
-        ("relocations", Json::Arr(relocations)),
-        ("ext_info", Json::Arr(ext)),
+    obj([
+        ("object", s(&object.name)),
+        ("license", s(&object.license)),
+        ("sections", Json::Array(sections)),
+        ("programs", Json::Array(programs)),
+        ("maps", Json::Array(maps)),
+        ("relocations", Json::Array(relocations)),
+        ("ext_info", Json::Array(ext)),
         (
             "core",
-            Json::obj([
+            obj([
                 ("target", s(&r.target.source)),
                 ("target_missing", opt(r.target.missing.clone())),
-                ("sections", Json::Arr(core)),
+                ("sections", Json::Array(core)),
             ]),
         ),
     ])

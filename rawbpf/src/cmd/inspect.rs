@@ -71,5 +71,5 @@ fn inspect(args: &InspectArgs) -> Result<String, String> {
     let target = facts::target(args.btf.as_ref())?;
     let core = facts::core(&mut opened.obj, &target, false);
     let r = report::Report { opened: &opened, target: &target, core: &core };
-    Ok(if args.json { json::render(&r).to_line() + "\n" } else { r.human() })
+    Ok(if args.json { json::render(&r).to_string() + "\n" } else { r.human() })
 }

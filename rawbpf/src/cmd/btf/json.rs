@@ -3,7 +3,7 @@
 use btf::types::Body;
 use btf::{Btf, TypeId};
 
-use crate::json::Json;
+use crate::json::{obj, Json};
 
 fn c_type(btf: &Btf, id: TypeId) -> Json {
     btf::c::decl::type_name(btf, id).map(Json::from).unwrap_or(Json::Null)
@@ -24,17 +24,17 @@ pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
             f.push(("proto_id", func.proto.into()));
             f.push(("prototype", btf::c::func_prototype(btf, id)?.into()));
             if let Ok(Body::FuncProto(p)) = btf.type_by_id(func.proto).map(|p| p.body) {
-                f.push(("ret", Json::obj(typed(btf, p.ret))));
+                f.push(("ret", obj(typed(btf, p.ret))));
                 let params = p
                     .params
                     .iter()
                     .map(|q| {
                         let mut o = vec![("name", Json::from(q.name))];
                         o.extend(typed(btf, q.type_id));
-                        Json::obj(o)
+                        obj(o)
                     })
                     .collect();
-                f.push(("params", Json::Arr(params)));
+                f.push(("params", Json::Array(params)));
             }
         }
         Body::Struct(c) | Body::Union(c) => {
@@ -51,10 +51,10 @@ pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
                         ("size", btf.size_of(m.type_id).map(Json::from).unwrap_or(Json::Null)),
                     ];
                     o.extend(typed(btf, m.type_id));
-                    Json::obj(o)
+                    obj(o)
                 })
                 .collect();
-            f.push(("members", Json::Arr(members)));
+            f.push(("members", Json::Array(members)));
         }
         Body::Enum(e) | Body::Enum64(e) => {
             f.push(("size", e.size.into()));
@@ -63,11 +63,11 @@ pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
                 .values
                 .iter()
                 .map(|v| {
-                    let n = if e.signed { Json::Int(v.value as i64 as i128) } else { Json::Int(v.value as i128) };
-                    Json::obj([("name", Json::from(v.name)), ("value", n)])
+                    let n = if e.signed { Json::from(v.value as i64) } else { Json::from(v.value) };
+                    obj([("name", Json::from(v.name)), ("value", n)])
                 })
                 .collect();
-            f.push(("values", Json::Arr(values)));
+            f.push(("values", Json::Array(values)));
         }
         Body::Int(i) => {
             f.push(("size", i.size.into()));
@@ -86,7 +86,7 @@ pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
                 .vars
                 .iter()
                 .map(|v| {
-                    Json::obj([
+                    obj([
                         ("type_id", v.type_id.into()),
                         ("name", btf.name_of(v.type_id).map(Json::from).unwrap_or(Json::Null)),
                         ("offset", v.offset.into()),
@@ -94,7 +94,7 @@ pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
                     ])
                 })
                 .collect();
-            f.push(("vars", Json::Arr(vars)));
+            f.push(("vars", Json::Array(vars)));
         }
         Body::Fwd { is_union } => f.push(("fwd_kind", if *is_union { "union" } else { "struct" }.into())),
         Body::Float { size } => f.push(("size", (*size).into())),
@@ -105,15 +105,15 @@ pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
         }
     }
     f.push(("c", btf::c::describe(btf, id)?.into()));
-    Ok(Json::obj(f))
+    Ok(obj(f))
 }
 
 /// `{"btf": origin, "query": name, "matches": [...]}`.
 pub fn document(btf: &Btf, origin: &str, query: Option<&str>, ids: &[TypeId]) -> Result<Json, btf::c::CError> {
     let matches = ids.iter().map(|&id| type_json(btf, id)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json::obj([
+    Ok(obj([
         ("btf", Json::from(origin)),
         ("query", query.map(Json::from).unwrap_or(Json::Null)),
-        ("matches", Json::Arr(matches)),
+        ("matches", Json::Array(matches)),
     ]))
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::facts::{self, CoreSection, Opened, Target};
-use crate::object::{MapKind, ProgramRef};
+use loader::object::{MapKind, ProgramRef};
 
 /// Everything `inspect` shows.
 pub struct Report<'a> {
@@ -168,7 +168,7 @@ impl Report<'_> {
 }
 
 /// (section, func_info, line_info, CO-RE) counts for every section with any.
-pub fn ext_counts(obj: &crate::object::Object) -> Vec<(String, usize, usize, usize)> {
+pub fn ext_counts(obj: &loader::object::Object) -> Vec<(String, usize, usize, usize)> {
     let mut names: Vec<String> = obj.ext_info.keys().cloned().collect();
     if let Some(ext) = &obj.btf_ext {
         names.extend(ext.core_relos.iter().map(|s| s.name.clone()));
@@ -199,5 +199,5 @@ pub fn map_origin(k: &MapKind) -> String {
 
 /// Kernel name of a map type (shared with the syscall layer's table; no syscall involved).
 pub fn map_type_name(t: u32) -> String {
-    crate::sys::map_type_name(t)
+    loader::sys::map_type_name(t)
 }

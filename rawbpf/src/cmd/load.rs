@@ -1,5 +1,7 @@
 //! `rawbpf load`: the whole pipeline, then the trace output until Ctrl-C or `--duration`.
 
+mod trace;
+
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,13 +9,13 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use crate::attach::{self, Link};
-use crate::caps::Caps;
-use crate::json::Json;
-use crate::load::{self, LoadOptions, Loaded};
-use crate::object::Object;
-use crate::sys;
-use crate::trace_pipe::{TraceLine, TracePipe, Tracefs};
+use loader::attach::{self, Link};
+use loader::caps::Caps;
+use crate::json::{obj, Json};
+use loader::load::{self, LoadOptions, Loaded};
+use loader::object::Object;
+use loader::sys;
+use loader::trace_pipe::{TraceLine, TracePipe, Tracefs};
 
 /// Load a BPF object, attach its programs and stream their bpf_printk output.
 ///
@@ -136,12 +138,9 @@ fn stream(pipe: &mut TracePipe, args: &LoadArgs) -> Result<(), String> {
 
 fn print_line(line: &TraceLine, json: bool) {
     if json {
-        println!("{}", line.to_json().to_line());
-        return;
-    }
-    match line {
-        TraceLine::Event(e) => println!("{} {}-{} [{:03}] {}", e.timestamp, e.task, e.pid, e.cpu, e.message),
-        other => println!("{}", other.message()),
+        println!("{}", trace::json(line));
+    } else {
+        println!("{}", trace::text(line));
     }
 }
 
@@ -151,7 +150,7 @@ fn print_loaded(loaded: &Loaded, json: bool) {
             .programs
             .iter()
             .map(|p| {
-                Json::obj([
+                obj([
                     ("name", Json::from(p.name.as_str())),
                     ("section", p.section.as_str().into()),
                     ("type", sys::prog_type_name(p.kind.prog_type()).into()),
@@ -164,9 +163,9 @@ fn print_loaded(loaded: &Loaded, json: bool) {
         let maps = loaded
             .maps
             .iter()
-            .map(|m| Json::obj([("name", Json::from(m.name.as_str())), ("id", m.id.into())]))
+            .map(|m| obj([("name", Json::from(m.name.as_str())), ("id", m.id.into())]))
             .collect();
-        println!("{}", Json::obj([("programs", Json::Arr(progs)), ("maps", Json::Arr(maps))]).to_line());
+        println!("{}", obj([("programs", Json::Array(progs)), ("maps", Json::Array(maps))]).to_string());
         return;
     }
     for p in &loaded.programs {

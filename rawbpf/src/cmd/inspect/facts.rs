@@ -9,10 +9,10 @@ use btf::Btf;
 use object::read::elf::{ElfFile64, FileHeader, SectionHeader};
 use object::{Endianness, Object as _, ObjectSection as _};
 
-use crate::link::{link, LinkedProgram};
-use crate::object::sections::{classify, DataKind, SectionRole};
-use crate::object::{Object, ProgramRef, RelocTarget};
-use crate::sys::{attach_type_name, prog_type_name};
+use loader::link::{link, LinkedProgram};
+use loader::object::sections::{classify, DataKind, SectionRole};
+use loader::object::{Object, ProgramRef, RelocTarget};
+use loader::sys::{attach_type_name, prog_type_name};
 
 /// One ELF section as `inspect` lists it.
 #[derive(Clone, Debug)]
@@ -118,7 +118,7 @@ pub fn target(btf: Option<&PathBuf>) -> Result<Target, String> {
         }
         None => {
             let source = btf::source::VMLINUX_BTF.to_owned();
-            match crate::vmlinux::vmlinux() {
+            match loader::vmlinux::vmlinux() {
                 Ok(btf) => Ok(Target { source, btf: Some(btf), missing: None }),
                 Err(e) => Ok(Target { source, btf: None, missing: Some(e.to_string()) }),
             }

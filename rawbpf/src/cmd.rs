@@ -1,0 +1,6 @@
+//! One module per subcommand: its arguments (clap) and its output.
+
+pub mod btf;
+pub mod disasm;
+pub mod inspect;
+pub mod load;
