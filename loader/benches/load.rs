@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use loader::attach::attach;
 use loader::load::{load, LoadOptions};
+use loader::progress::Quiet;
 use loader::object::Object;
 
 /// Objects measured, one row each.
@@ -68,11 +69,11 @@ fn build() -> Result<PathBuf, String> {
 
 /// One rawbpf iteration: everything from the file to teardown.
 fn rawbpf_once(path: &Path) -> Result<(), String> {
-    let mut obj = Object::open(path).map_err(|e| format!("open: {e}"))?;
-    let loaded = load(&mut obj, &LoadOptions::default()).map_err(|e| format!("load: {e}"))?;
+    let obj = Object::open(path).map_err(|e| format!("open: {e}"))?;
+    let loaded = load(&obj, &LoadOptions::default()).map_err(|e| format!("load: {e}"))?;
     let mut links = Vec::new();
     for p in &loaded.programs {
-        if let Some(l) = attach(p).map_err(|e| format!("attach: {e}"))? {
+        if let Some(l) = attach(p, &mut Quiet).map_err(|e| format!("attach: {e}"))? {
             links.push(l);
         }
     }

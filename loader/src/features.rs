@@ -5,7 +5,6 @@
 //! is only accepted in a context that makes sense: a DECL_TAG needs a VAR to tag, a TYPE_TAG a PTR
 //! pointing at it).
 
-use std::fmt;
 use std::sync::OnceLock;
 
 use btf::types::{Body, Datasec, DeclTag, Enum, EnumValue, Func, FuncProto, Linkage, Param, Type, Var, VarSecInfo};
@@ -201,15 +200,6 @@ impl Features {
     }
 }
 
-impl fmt::Display for Features {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (name, ok) in self.list() {
-            writeln!(f, "  {name:<16} {}", if ok { "yes" } else { "no" })?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +234,5 @@ mod tests {
         assert!(Features::all().list().iter().all(|&(_, ok)| ok));
         assert!(Features::none().list().iter().all(|&(_, ok)| !ok));
         assert_eq!(Features::all().list().len(), BtfFeature::ALL.len());
-        assert!(Features::none().to_string().contains("btf_enum64       no"));
     }
 }

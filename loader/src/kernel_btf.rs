@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use btf::types::{Body, Composite, Int, IntEncoding, Linkage, Type, TypeId};
-use btf::{Btf, BtfBuilder, BtfError};
+use btf::{Btf, BtfBuilder, BtfError, Kind};
 
 /// Which BTF features the kernel accepts (from `features::detect`, or all for tests).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,11 +53,66 @@ pub struct ElfLayout {
     pub vars: HashMap<(String, String), VarPlacement>,
 }
 
-/// What was changed, for `--explain`.
+/// One change made to the object's BTF.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BtfChange {
+    /// A DATASEC's size, which clang leaves at 0, set from its ELF section.
+    DatasecSize {
+        /// The section.
+        section: String,
+        /// The size in the object's BTF.
+        from: u32,
+        /// The ELF section's size.
+        to: u32,
+    },
+    /// A variable's offset in its DATASEC set from its ELF symbol.
+    VarOffset {
+        /// The section.
+        section: String,
+        /// The variable.
+        var: String,
+        /// The offset in the object's BTF.
+        from: u32,
+        /// The symbol's offset.
+        to: u32,
+    },
+    /// A hidden (or local) global variable made static: the kernel refuses it as global.
+    HiddenVarMadeStatic {
+        /// The variable.
+        var: String,
+    },
+    /// A global FUNC made static: the kernel lacks global function linkage.
+    FuncMadeStatic {
+        /// The FUNC.
+        id: TypeId,
+        /// Its name.
+        name: String,
+    },
+    /// A signed ENUM made unsigned: the kernel lacks the signed flag.
+    EnumSignCleared {
+        /// The ENUM.
+        id: TypeId,
+        /// Its name.
+        name: String,
+    },
+    /// A type of a kind the kernel lacks rewritten into one of the same size that it knows.
+    KindRewritten {
+        /// The type (its id stays the same).
+        id: TypeId,
+        /// Its name (tags lose theirs).
+        name: String,
+        /// The kind it had.
+        from: Kind,
+        /// The kind it has now.
+        to: Kind,
+    },
+}
+
+/// What was changed, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
-    /// One line per change, e.g. `DATASEC .bss: size 0 → 8`.
-    pub changes: Vec<String>,
+    /// Each change.
+    pub changes: Vec<BtfChange>,
 }
 
 /// Why the object's BTF could not be prepared.
@@ -130,14 +185,19 @@ fn fix_datasecs<'a>(
                 KernelBtfError::MissingSymbol { section: section.clone(), var: var_name.to_owned(), id: v.type_id }
             })?;
             if v.offset != place.offset {
-                report.changes.push(format!("DATASEC {section}: {var_name} offset {} → {}", v.offset, place.offset));
+                report.changes.push(BtfChange::VarOffset {
+                    section: section.clone(),
+                    var: var_name.to_owned(),
+                    from: v.offset,
+                    to: place.offset,
+                });
                 v.offset = place.offset;
             }
             let var_idx = (v.type_id - 1) as usize;
             if let Some(Type { body: Body::Var(var), .. }) = types.get_mut(var_idx) {
                 if place.hidden && var.linkage == Linkage::Global {
                     var.linkage = Linkage::Static;
-                    report.changes.push(format!("VAR {var_name}: hidden global made static"));
+                    report.changes.push(BtfChange::HiddenVarMadeStatic { var: var_name.to_owned() });
                 }
             }
         }
@@ -145,7 +205,7 @@ fn fix_datasecs<'a>(
         vars.sort_by_key(|v| v.offset);
         if let Body::Datasec(sec) = &mut types[i].body {
             if old_size != size {
-                report.changes.push(format!("DATASEC {section}: size {old_size} → {size}"));
+                report.changes.push(BtfChange::DatasecSize { section: section.clone(), from: old_size, to: size });
             }
             sec.size = size;
             sec.vars = vars;
@@ -156,11 +216,11 @@ fn fix_datasecs<'a>(
 
 /// Rewrites one type the kernel would reject into one it accepts, keeping its id.
 fn sanitize(t: &mut Type<'_>, id: TypeId, s: Support, report: &mut Report) {
-    let before = t.kind();
+    let (before, name) = (t.kind(), t.name.to_owned());
     let replaced = match &mut t.body {
         Body::Func(f) if !s.func_global && f.linkage == Linkage::Global => {
             f.linkage = Linkage::Static;
-            report.changes.push(format!("[{id}] FUNC {}: global linkage → static (kernel lacks global funcs)", t.name));
+            report.changes.push(BtfChange::FuncMadeStatic { id, name: t.name.to_owned() });
             return;
         }
         Body::Float { size } if !s.float => Some(empty_struct(*size)),
@@ -175,14 +235,14 @@ fn sanitize(t: &mut Type<'_>, id: TypeId, s: Support, report: &mut Report) {
         Body::Enum64(e) if !s.enum64 => Some(Body::Union(Composite { size: e.size, members: Vec::new() })),
         Body::Enum(e) if !s.enum64 && e.signed => {
             e.signed = false;
-            report.changes.push(format!("[{id}] ENUM {}: signed flag cleared (kernel lacks it)", t.name));
+            report.changes.push(BtfChange::EnumSignCleared { id, name: t.name.to_owned() });
             return;
         }
         _ => None,
     };
     if let Some(body) = replaced {
         t.body = body;
-        report.changes.push(format!("[{id}] {before} {} → {} (kernel lacks {before})", t.name, t.kind()));
+        report.changes.push(BtfChange::KindRewritten { id, name, from: before, to: t.kind() });
     }
 }
 
@@ -231,7 +291,9 @@ mod tests {
         assert_eq!(d.vars.iter().map(|v| (v.type_id, v.offset)).collect::<Vec<_>>(), vec![(3, 0), (2, 4)]);
         let Body::Var(v) = out.type_by_id(2).unwrap().body else { panic!() };
         assert_eq!(v.linkage, Linkage::Static);
-        assert!(report.changes.iter().any(|c| c == "DATASEC .bss: size 0 → 8"), "{report:?}");
+        let size = BtfChange::DatasecSize { section: ".bss".into(), from: 0, to: 8 };
+        assert!(report.changes.contains(&size), "{report:?}");
+        assert!(report.changes.contains(&BtfChange::HiddenVarMadeStatic { var: "counter".into() }), "{report:?}");
         // Nothing else changes on a kernel that supports everything.
         assert_eq!(out.kind_of(5).unwrap(), Kind::Float);
         assert_eq!(out.kind_of(8).unwrap(), Kind::Enum64);
@@ -250,7 +312,22 @@ mod tests {
         assert_eq!(out.type_by_id(6).unwrap().body, Body::Const(1));
         let Body::Enum(e) = out.type_by_id(9).unwrap().body else { panic!() };
         assert!(!e.signed);
-        assert_eq!(report.changes.iter().filter(|c| c.contains("kernel lacks")).count(), 5, "{report:?}");
+        let rewritten: Vec<(Kind, Kind)> = report
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                BtfChange::KindRewritten { from, to, .. } => Some((*from, *to)),
+                _ => None,
+            })
+            .collect();
+        let want = [
+            (Kind::Float, Kind::Struct),
+            (Kind::TypeTag, Kind::Const),
+            (Kind::DeclTag, Kind::Int),
+            (Kind::Enum64, Kind::Union),
+        ];
+        assert_eq!(rewritten, want, "{report:?}");
+        assert!(report.changes.iter().any(|c| matches!(c, BtfChange::EnumSignCleared { id: 9, .. })), "{report:?}");
     }
 
     #[test]

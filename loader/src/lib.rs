@@ -8,7 +8,8 @@
 //! `sys` holds every `unsafe` block: the syscalls and their attribute structs.
 
 pub mod attach;
-pub mod caps;
+pub mod co_re;
+pub mod diagnose;
 pub mod disasm;
 pub mod dwarf;
 pub mod features;
@@ -18,7 +19,7 @@ pub mod kernel_btf;
 pub mod link;
 pub mod load;
 pub mod object;
+pub mod progress;
 pub mod sys;
 pub mod trace_pipe;
-pub mod verifier;
 pub mod vmlinux;

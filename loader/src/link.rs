@@ -15,7 +15,7 @@ use std::os::fd::RawFd;
 
 use btf::insn::{pseudo, Insn};
 
-use crate::object::{Object, ProgramRef, RelocTarget};
+use crate::object::{CodeSection, Object, ProgramRef, RelocTarget};
 
 /// A func_info record of one code section, as `.BTF.ext` gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +82,14 @@ pub enum LinkError {
     /// The program handle does not exist.
     #[error("no program #{0} in this object")]
     NoSuchProgram(usize),
+    /// The code given is not a copy of this object's code sections.
+    #[error("the code given ({have} sections) is not a copy of the object's {want} code sections")]
+    CodeMismatch {
+        /// Sections given.
+        have: usize,
+        /// Sections the object has.
+        want: usize,
+    },
     /// A map is referenced but no fd was given for it.
     #[error("program '{program}': map #{map_idx} ('{map}') is referenced but only {have} map fds were given")]
     MissingMapFd {
@@ -133,17 +141,23 @@ struct Placed {
 /// The state of one link: the stream so far and where each function went.
 struct Linker<'o> {
     obj: &'o Object,
+    code: &'o [CodeSection],
     map_fds: &'o [RawFd],
     program: String,
     out: Vec<Insn>,
     placed: Vec<Placed>,
 }
 
-/// Links program `prog` of `obj`; `map_fds[i]` is the fd of `obj.maps[i]`.
-pub fn link(obj: &Object, prog: ProgramRef, map_fds: &[RawFd]) -> Result<LinkedProgram, LinkError> {
+/// Links program `prog` of `obj` out of `code` — the object's code sections, as in the file or
+/// as CO-RE relocated them (same sections, same order); `map_fds[i]` is the fd of `obj.maps[i]`.
+pub fn link(obj: &Object, code: &[CodeSection], prog: ProgramRef, map_fds: &[RawFd]) -> Result<LinkedProgram, LinkError> {
+    let same_shape = |(a, b): (&CodeSection, &CodeSection)| a.insns.len() == b.insns.len();
+    if code.len() != obj.code_sections.len() || !code.iter().zip(&obj.code_sections).all(same_shape) {
+        return Err(LinkError::CodeMismatch { have: code.len(), want: obj.code_sections.len() });
+    }
     let p = obj.program(prog).ok_or(LinkError::NoSuchProgram(prog.0))?;
     let (_, f) = obj.program_func(prog).ok_or(LinkError::NoSuchProgram(prog.0))?;
-    let mut l = Linker { obj, map_fds, program: p.name.clone(), out: Vec::new(), placed: Vec::new() };
+    let mut l = Linker { obj, code, map_fds, program: p.name.clone(), out: Vec::new(), placed: Vec::new() };
     l.place(p.code_section, f.start_insn, f.len_insns, &f.name);
     // Depth-first, like libbpf: a subprogram is appended when first called and fixed before the
     // caller's next instruction, so both loaders produce the same stream (and program tag).
@@ -168,7 +182,7 @@ pub fn link(obj: &Object, prog: ProgramRef, map_fds: &[RawFd]) -> Result<LinkedP
 impl Linker<'_> {
     fn place(&mut self, section: usize, start: usize, len: usize, name: &str) -> usize {
         let out_start = self.out.len();
-        self.out.extend_from_slice(&self.obj.code_sections[section].insns[start..start + len]);
+        self.out.extend_from_slice(&self.code[section].insns[start..start + len]);
         self.placed.push(Placed { section, start, len, out_start, name: name.to_owned() });
         out_start
     }
@@ -181,9 +195,9 @@ impl Linker<'_> {
         section: usize,
         target: i64,
     ) -> Result<usize, LinkError> {
-        let sec = &self.obj.code_sections[section];
+        let sec = &self.code[section];
         let bad = |reason| LinkError::BadCallTarget {
-            section: self.obj.code_sections[from.section].name.clone(),
+            section: self.code[from.section].name.clone(),
             insn: call_insn,
             target_section: sec.name.clone(),
             target_insn: target,
@@ -203,7 +217,7 @@ impl Linker<'_> {
     /// Applies the relocation or call fixup of instruction `j` of placed function `p`. Returns
     /// the index (in `placed`) of a function this appended, which must be fixed next.
     fn fix_insn(&mut self, p: &Placed, j: usize) -> Result<Option<usize>, LinkError> {
-        let sec = &self.obj.code_sections[p.section];
+        let sec = &self.code[p.section];
         let placed_before = self.placed.len();
         let (src_idx, out_idx) = (p.start + j, p.out_start + j);
         let ins = self.out[out_idx];
@@ -268,7 +282,7 @@ impl Linker<'_> {
         let mut funcs = Vec::new();
         let mut lines = Vec::new();
         for p in &self.placed {
-            let Some(ext) = self.obj.ext_info.get(&self.obj.code_sections[p.section].name) else {
+            let Some(ext) = self.obj.ext_info.get(&self.code[p.section].name) else {
                 continue;
             };
             // Byte offset in the section → index in the output, if inside this function.

@@ -114,7 +114,7 @@ fn link_matches_libbpf_instruction_for_instruction() {
         }
     }
     assert!(fds.iter().all(|&fd| fd >= 0), "every rawbpf map has a libbpf twin: {fds:?}");
-    let linked = link(&obj, obj.program_by_name(prog_name).unwrap(), &fds).unwrap();
+    let linked = link(&obj, &obj.code_sections, obj.program_by_name(prog_name).unwrap(), &fds).unwrap();
     assert_eq!(linked.insns.len(), want.len(), "instruction count");
     for (i, (a, b)) in linked.insns.iter().zip(&want).enumerate() {
         assert_eq!(a, b, "instruction {i} differs (rawbpf left, libbpf right)");

@@ -109,7 +109,7 @@ fn other_programs_have_the_right_kinds() {
         let k = &p.kind;
         assert_eq!((p.name.as_str(), k.prog_type(), k.expected_attach_type()), (prog, ty, eat), "{file}");
         assert_eq!(k.attach_target.as_deref(), Some(target), "{file}");
-        let linked = link(&obj, ProgramRef(0), &vec![7; obj.maps.len()]).unwrap();
+        let linked = link(&obj, &obj.code_sections, ProgramRef(0), &vec![7; obj.maps.len()]).unwrap();
         assert_eq!(
             linked.insns.len(),
             obj.code_sections[p.code_section].funcs[p.func].len_insns,
@@ -157,7 +157,7 @@ fn maps_globals_links_subprograms_and_map_references() {
     };
     let prog = obj.program_by_name("rawbpf_maps_globals").unwrap();
     let fds = [100, 101, 102, 103, 104];
-    let l = link(&obj, prog, &fds).unwrap();
+    let l = link(&obj, &obj.code_sections, prog, &fds).unwrap();
     let text = obj.code_section_by_name(".text").unwrap();
     let len_of = |n: &str| text.funcs.iter().find(|f| f.name == n).unwrap().len_insns;
     let (_, main) = obj.program_func(prog).unwrap();
@@ -262,5 +262,5 @@ fn big_endian_object_matches_little_endian() {
     assert_eq!(be.maps[3].initial_data.as_deref(), Some(&1u64.to_be_bytes()[..]));
     let p = ProgramRef(0);
     let fds = [100, 101, 102, 103, 104];
-    assert_eq!(link(&be, p, &fds).unwrap().insns, link(&le, p, &fds).unwrap().insns);
+    assert_eq!(link(&be, &be.code_sections, p, &fds).unwrap().insns, link(&le, &le.code_sections, p, &fds).unwrap().insns);
 }

@@ -1,5 +1,6 @@
-//! Where `tracing` events go: stderr, at the level `-v`/`--explain` ask for, without timestamps
-//! so the narration reads like a story.
+//! Where the narration goes: the library's syscall events (`tracing`, target `rawbpf::sys`) to
+//! stderr at the level `-v`/`--explain` ask for, without timestamps so they read like a story
+//! beside the pipeline's steps (`render::narrate`).
 
 use std::io::IsTerminal;
 
@@ -22,4 +23,14 @@ pub fn init(verbose: u8, explain: bool) {
         .with_target(true)
         .with_level(false)
         .try_init();
+}
+
+/// How much of the pipeline `-v` asks to narrate.
+pub fn detail(verbose: u8) -> crate::render::narrate::Detail {
+    use crate::render::narrate::Detail;
+    match verbose {
+        0 => Detail::Quiet,
+        1 => Detail::Phases,
+        _ => Detail::Debug,
+    }
 }

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod cmd;
 mod json;
 mod logging;
+mod render;
 
 use cmd::{btf, disasm, inspect, load};
 
@@ -47,7 +48,7 @@ fn main() -> ExitCode {
     logging::init(cli.verbose, explain);
     match cli.command {
         Command::Btf(args) => btf::run(args),
-        Command::Load(args) => load::run(args),
+        Command::Load(args) => load::run(args, logging::detail(cli.verbose)),
         Command::Inspect(args) => inspect::run(args),
         Command::Disasm(args) => disasm::run(args),
     }

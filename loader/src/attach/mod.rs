@@ -4,75 +4,94 @@
 mod tracepoint;
 mod tracing;
 
-use std::os::fd::OwnedFd;
-
-use crate::caps::Refusal;
+use crate::diagnose::caps::Environment;
+use crate::diagnose::refusal::{self, Refusal};
 use crate::load::LoadedProgram;
 use crate::object::progtype::AttachMethod;
-use crate::sys::SysError;
+use crate::progress::Observer;
+use crate::sys::{AttachType, LinkFd, PerfEventFd, ProgType, SysError};
+
+/// How a program was attached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mechanism {
+    /// `BPF_LINK_CREATE` on the program's load-time target (fentry, fexit, tp_btf, lsm...).
+    LinkCreate,
+    /// `BPF_RAW_TRACEPOINT_OPEN`: raw tracepoints by name, and tracing programs on kernels
+    /// before links.
+    RawTracepointOpen,
+    /// `perf_event_open` on a tracefs event, then `BPF_LINK_CREATE` of a perf link (5.15+).
+    PerfEventLink,
+    /// `perf_event_open`, then `PERF_EVENT_IOC_SET_BPF` (the pre-link way).
+    PerfEventIoctl,
+}
 
 /// An attached program.
 #[derive(Debug)]
 pub struct Link {
     /// The program's name.
     pub program: String,
-    /// How it was attached, for people (`BPF_LINK_CREATE`, `BPF_RAW_TRACEPOINT_OPEN`...).
-    pub how: String,
-    /// What it is attached to.
+    /// How its kind attaches.
+    pub method: AttachMethod,
+    /// How it was attached.
+    pub mechanism: Mechanism,
+    /// What it is attached to, as the section names it.
     pub target: String,
-    /// The link (or raw tracepoint) fd.
-    pub fd: OwnedFd,
+    /// For tracepoints: the tracefs event id.
+    pub tracepoint_id: Option<u64>,
+    /// The attachment.
+    pub fd: LinkFd,
     /// For tracepoints: the perf event the program hangs on; closed after the link.
-    pub perf_event: Option<OwnedFd>,
+    pub perf_event: Option<PerfEventFd>,
 }
 
 /// Why a program could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum AttachError {
     /// The kernel refused.
-    #[error("program {program}: attaching to {target} failed: {source}\n  {refusal}")]
+    #[error("program {program}: attaching to {target} failed: {}", refusal.error)]
     Refused {
         /// The program.
         program: String,
         /// The target.
         target: String,
-        /// The syscall error.
-        source: SysError,
-        /// Why, in words.
+        /// The refused call and what it means.
         refusal: Refusal,
     },
-    /// The tracepoint does not exist in tracefs.
-    #[error("program {program}: tracepoint {target} not found ({reason}); list them in /sys/kernel/tracing/events")]
+    /// The tracepoint has no event id in tracefs.
+    #[error("program {program}: tracepoint {target} not found in tracefs")]
     NoTracepoint {
         /// The program.
         program: String,
         /// `category/name`.
         target: String,
-        /// The I/O error.
-        reason: String,
+        /// Reading `events/<category>/<name>/id`.
+        #[source]
+        source: std::io::Error,
     },
     /// rawbpf does not attach this kind yet.
-    #[error("program {program}: rawbpf cannot attach {what} programs yet (load it with --no-attach)")]
+    #[error("program {program}: rawbpf cannot attach {section_prefix} programs yet")]
     Unsupported {
         /// The program.
         program: String,
-        /// The kind.
-        what: String,
+        /// The section prefix that names its kind (`kprobe`).
+        section_prefix: &'static str,
     },
 }
 
 /// Attaches a program the way its kind requires; `None` for kinds rawbpf leaves to the user
 /// (sockets, XDP, tc).
-pub fn attach(p: &LoadedProgram) -> Result<Option<Link>, AttachError> {
-    match p.kind.def.attach {
-        AttachMethod::Tracing => tracing::attach_tracing(p).map(Some),
-        AttachMethod::RawTracepoint => tracing::attach_raw_tp(p).map(Some),
-        AttachMethod::Tracepoint => tracepoint::attach(p).map(Some),
+pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Option<Link>, AttachError> {
+    let link = match p.kind.def.attach {
+        AttachMethod::Tracing => tracing::attach_tracing(p, obs)?,
+        AttachMethod::RawTracepoint => tracing::attach_raw_tp(p)?,
+        AttachMethod::Tracepoint => tracepoint::attach(p, obs)?,
         AttachMethod::Kprobe { .. } => {
-            Err(AttachError::Unsupported { program: p.name.clone(), what: p.kind.def.prefix.to_owned() })
+            return Err(AttachError::Unsupported { program: p.name.clone(), section_prefix: p.kind.def.prefix })
         }
-        AttachMethod::Manual => Ok(None),
-    }
+        AttachMethod::Manual => return Ok(None),
+    };
+    obs.step(crate::progress::Step::Attached(&link));
+    Ok(Some(link))
 }
 
 /// The attach target as written in the section name.
@@ -81,12 +100,7 @@ fn target_of(p: &LoadedProgram) -> String {
 }
 
 fn refused(p: &LoadedProgram, target: &str, e: SysError) -> AttachError {
-    let env = crate::caps::Environment::detect();
-    let refusal = crate::caps::explain(
-        &e,
-        crate::sys::ProgType(p.kind.prog_type()),
-        crate::sys::AttachType(p.kind.expected_attach_type()),
-        &env,
-    );
-    AttachError::Refused { program: p.name.clone(), target: target.to_owned(), source: e, refusal }
+    let (prog_type, attach_type) = (ProgType(p.kind.prog_type()), AttachType(p.kind.expected_attach_type()));
+    let refusal = refusal::explain(&e, prog_type, attach_type, &Environment::detect());
+    AttachError::Refused { program: p.name.clone(), target: target.to_owned(), refusal }
 }

@@ -1,60 +1,58 @@
 //! Tracepoints (`tracepoint/<category>/<name>`): a perf event on the tracefs event id, with the
 //! program hung on it by a perf link (5.15+) or, before that, `PERF_EVENT_IOC_SET_BPF`.
 
-use std::os::fd::AsFd;
+use nix::errno::Errno;
 
-use tracing::{debug, info};
-
-use super::{refused, target_of, AttachError, Link};
-use crate::caps::Refusal;
+use super::{refused, target_of, AttachError, Link, Mechanism};
+use crate::diagnose::refusal::Cause;
 use crate::load::LoadedProgram;
-use crate::sys::{self, AttachType, LinkCreate};
+use crate::progress::{Observer, Step};
+use crate::sys::{self, AttachType, Call, LinkCreate, LinkFd, SysError};
 
 /// Attaches a tracepoint program.
-pub fn attach(p: &LoadedProgram) -> Result<Link, AttachError> {
+pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Link, AttachError> {
     let target = target_of(p);
     let (category, name) = target.split_once('/').unwrap_or((&target, ""));
-    let id = sys::tracepoint_id(category, name).map_err(|e| AttachError::NoTracepoint {
+    let id = sys::tracepoint_id(category, name).map_err(|source| AttachError::NoTracepoint {
         program: p.name.clone(),
         target: target.clone(),
-        reason: e.to_string(),
+        source,
     })?;
     let perf = sys::perf_event_open_tracepoint(id).map_err(|e| refused(p, &target, e))?;
-    let refused = |e: sys::SysError| {
-        match e.errno {
-            // The kernel compares how far the program reads into its context with the event's
-            // record size; reading past it is EACCES, which is not a permission problem.
-            libc::EACCES => AttachError::Refused {
-                program: p.name.clone(),
-                target: target.clone(),
-                source: e,
-                refusal: Refusal {
-                    cause: format!(
-                        "the program reads past the end of the {target} record (its context struct is too large)"
-                    ),
-                    fix: format!(
-                        "declare the context from /sys/kernel/tracing/events/{target}/format and read only its fields"
-                    ),
-                },
-            },
-            _ => refused(p, &target, e),
+    let refused = |e: SysError| {
+        let mut err = refused(p, &target, e);
+        // The kernel compares how far the program reads into its context with the event's
+        // record size; reading past it is EACCES, which is not a permission problem.
+        if let AttachError::Refused { refusal, .. } = &mut err {
+            if e.is(Errno::EACCES) {
+                refusal.cause = Cause::ContextTooLarge { tracepoint: target.clone() };
+            }
         }
+        err
     };
-    let mut req = LinkCreate::new(p.fd.as_fd(), AttachType::PERF_EVENT);
-    req.target_fd = Some(perf.as_fd());
-    let (fd, how) = match sys::link_create(&req) {
-        Ok(fd) => (fd, "perf_event_open + BPF_LINK_CREATE"),
+    let mut req = LinkCreate::new(&p.fd, AttachType::PERF_EVENT);
+    req.target_fd = Some(&perf);
+    let (fd, mechanism) = match sys::link_create(&req) {
+        Ok(fd) => (fd, Mechanism::PerfEventLink),
         Err(e) => {
-            debug!(target: "rawbpf::attach", "{e}: falling back to PERF_EVENT_IOC_SET_BPF");
-            sys::perf_event_set_bpf(perf.as_fd(), p.fd.as_fd()).map_err(refused)?;
-            sys::perf_event_enable(perf.as_fd()).map_err(refused)?;
+            let to = Mechanism::PerfEventIoctl;
+            obs.step(Step::AttachFallback { program: &p.name, from: Mechanism::PerfEventLink, to, error: &e });
+            sys::perf_event_set_bpf(&perf, &p.fd).map_err(refused)?;
+            sys::perf_event_enable(&perf).map_err(refused)?;
             // The perf event itself is the attachment; keep a duplicate as the link fd.
-            let dup = perf
-                .try_clone()
-                .map_err(|e| refused(sys::SysError::new("dup", e.raw_os_error().unwrap_or(libc::EBADF))))?;
-            (dup, "perf_event_open + PERF_EVENT_IOC_SET_BPF")
+            let dup = perf.try_clone().map_err(|e| {
+                refused(SysError::new(Call::Dup, e.raw_os_error().unwrap_or(libc::EBADF)))
+            })?;
+            (LinkFd::from_owned(dup.into_owned()), to)
         }
     };
-    info!(target: "rawbpf::attach", "{} attached to tracepoint {target} (id {id}) with {how}", p.name);
-    Ok(Link { program: p.name.clone(), how: how.into(), target, fd, perf_event: Some(perf) })
+    Ok(Link {
+        program: p.name.clone(),
+        method: p.kind.def.attach,
+        mechanism,
+        target,
+        tracepoint_id: Some(id),
+        fd,
+        perf_event: Some(perf),
+    })
 }

@@ -1,28 +1,26 @@
 //! Maps: `BPF_MAP_CREATE` for each, global data written into its single element, `.rodata`
 //! frozen so the verifier can treat it as constant.
 
-use std::os::fd::{AsFd, OwnedFd};
-
-use tracing::info;
-
 use super::{LoadError, LoadedMap};
 use crate::object::{MapDef, Object};
-use crate::sys::{self, MapCreate, MapType};
+use crate::progress::{Observer, Step};
+use crate::sys::{self, BtfFd, MapCreate, MapType};
 
 /// Creates every map of the object, in order.
-pub fn create_all(obj: &Object, btf_fd: Option<&OwnedFd>) -> Result<Vec<LoadedMap>, LoadError> {
-    obj.maps.iter().map(|m| create(m, btf_fd)).collect()
+pub fn create_all(obj: &Object, btf_fd: Option<&BtfFd>, obs: &mut dyn Observer) -> Result<Vec<LoadedMap>, LoadError> {
+    obj.maps.iter().map(|m| create(m, btf_fd, obs)).collect()
 }
 
-fn create(def: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<LoadedMap, LoadError> {
+fn create(def: &MapDef, btf_fd: Option<&BtfFd>, obs: &mut dyn Observer) -> Result<LoadedMap, LoadError> {
     let err = |source| LoadError::Map { map: def.name.clone(), source };
     // BTF ids only mean something in the object's BTF, and only when the kernel took it.
     let (btf, key_id, value_id) = match btf_fd {
-        Some(fd) if def.btf_value_type_id != 0 => (Some(fd.as_fd()), def.btf_key_type_id, def.btf_value_type_id),
+        Some(fd) if def.btf_value_type_id != 0 => (Some(fd), def.btf_key_type_id, def.btf_value_type_id),
         _ => (None, 0, 0),
     };
+    let map_type = MapType(def.map_type);
     let fd = sys::map_create(&MapCreate {
-        map_type: MapType(def.map_type),
+        map_type,
         key_size: def.key_size,
         value_size: def.value_size,
         max_entries: def.max_entries,
@@ -36,12 +34,12 @@ fn create(def: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<LoadedMap, LoadError
     })
     .map_err(err)?;
     if let Some(data) = &def.initial_data {
-        sys::map_update_elem(fd.as_fd(), &0u32.to_ne_bytes(), data, sys::BPF_ANY).map_err(err)?;
+        sys::map_update_elem(&fd, &0u32.to_ne_bytes(), data, sys::BPF_ANY).map_err(err)?;
     }
     if def.freeze {
-        sys::map_freeze(fd.as_fd()).map_err(err)?;
+        sys::map_freeze(&fd).map_err(err)?;
     }
-    let id = sys::map_info(fd.as_fd()).map_err(err)?.id;
-    info!(target: "rawbpf::load", "map {} ({}) created: id {id}", def.name, sys::map_type_name(def.map_type));
-    Ok(LoadedMap { name: def.name.clone(), id, fd })
+    let id = sys::map_info(&fd).map_err(err)?.id;
+    obs.step(Step::MapCreated { name: &def.name, map_type, id });
+    Ok(LoadedMap { name: def.name.clone(), map_type, id, fd })
 }

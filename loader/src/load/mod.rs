@@ -1,28 +1,26 @@
 //! The pipeline from an `Object` to loaded maps and programs, in the order the kernel needs:
-//! object BTF (fixed up, sanitized, `BPF_BTF_LOAD`) → CO-RE (patch the code sections) → maps
-//! (`BPF_MAP_CREATE`, global data written and frozen) → programs (link, `BPF_PROG_LOAD`).
+//! object BTF (fixed up, sanitized, `BPF_BTF_LOAD`) → CO-RE (a relocated copy of the code) →
+//! maps (`BPF_MAP_CREATE`, global data written and frozen) → programs (link, `BPF_PROG_LOAD`).
 //!
-//! Everything loaded is held as an `OwnedFd`: when a `Loaded` (or a half-built one on error) is
-//! dropped, the kernel frees it all. Narration goes to `tracing` under `rawbpf::load`.
+//! The object is only read: the same `Object` can be loaded again. Everything loaded is held as
+//! a typed fd: when a `Loaded` (or a half-built one on error) is dropped, the kernel frees it all.
+//! Each step is reported to the caller's [`Observer`].
 
-mod core;
 mod error;
 mod maps;
 mod programs;
 mod target;
 
-use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tracing::info;
-
+use crate::co_re::{self, CoreReport};
 use crate::features::Features;
 use crate::kernel_btf::{self, Support};
 use crate::object::{Object, ProgKind};
-use crate::sys::{self, LogLevel, ProgInfo};
+use crate::progress::{Observer, Quiet, Step};
+use crate::sys::{self, BtfFd, LogLevel, MapFd, MapId, MapType, ProgFd, ProgInfo};
 
-pub use self::core::CoreReport;
 pub use error::{LoadError, ProgLoadFailure};
 pub use target::{AttachTarget, KernelBtf};
 
@@ -42,10 +40,12 @@ pub struct LoadOptions {
 pub struct LoadedMap {
     /// Map name as in the object.
     pub name: String,
+    /// Its type.
+    pub map_type: MapType,
     /// Kernel map id.
-    pub id: u32,
+    pub id: MapId,
     /// The map.
-    pub fd: OwnedFd,
+    pub fd: MapFd,
 }
 
 /// A loaded program.
@@ -64,14 +64,14 @@ pub struct LoadedProgram {
     /// The verifier's log when one was asked for.
     pub verifier_log: Option<String>,
     /// The program.
-    pub fd: OwnedFd,
+    pub fd: ProgFd,
 }
 
 /// Everything loaded from one object. Dropping it unloads everything.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The object's BTF in the kernel, if it had BTF.
-    pub btf_fd: Option<OwnedFd>,
+    /// The object's BTF in the kernel, if it had BTF and the kernel took it.
+    pub btf_fd: Option<BtfFd>,
     /// Maps, in object order.
     pub maps: Vec<LoadedMap>,
     /// Programs, in object order.
@@ -81,21 +81,26 @@ pub struct Loaded {
 }
 
 /// Runs the whole pipeline on `obj`. On error nothing stays loaded.
-pub fn load(obj: &mut Object, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+pub fn load(obj: &Object, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    load_observed(obj, opts, &mut Quiet)
+}
+
+/// [`load`], reporting each step to `obs` as it happens.
+pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -> Result<Loaded, LoadError> {
     let selected = programs::select(obj, &opts.programs)?;
     let features = Features::detect();
-    info!(target: "rawbpf::load", "kernel BTF features: {features}");
-    let kernel = KernelBtf::open()?;
-    let btf_fd = load_object_btf(obj, support(&features))?;
+    obs.step(Step::Features(&features));
+    let kernel = KernelBtf::open(obs)?;
+    let btf_fd = load_object_btf(obj, support(&features), obs)?;
     let core_target = match &opts.target_btf {
         Some(path) => Arc::new(btf::source::file(path).map_err(LoadError::TargetBtf)?),
         None => kernel.vmlinux.clone(),
     };
-    let core = self::core::apply(obj, &core_target)?;
-    let maps = maps::create_all(obj, btf_fd.as_ref())?;
+    let (code, core) = co_re::apply(obj, &core_target, obs)?;
+    let maps = maps::create_all(obj, btf_fd.as_ref(), obs)?;
     let mut loaded = Loaded { btf_fd, maps, programs: Vec::new(), core };
     for prog in selected {
-        let p = programs::load_one(obj, prog, &loaded, &kernel, opts)?;
+        let p = programs::load_one(programs::Input { obj, code: &code, prog, loaded: &loaded, kernel: &kernel }, opts, obs)?;
         loaded.programs.push(p);
     }
     Ok(loaded)
@@ -113,20 +118,20 @@ fn support(f: &Features) -> Support {
 }
 
 /// Fixes up, sanitizes and loads the object's BTF. A kernel that refuses it still gets the
-/// programs, without func/line info (as libbpf does), so the refusal is a warning.
-fn load_object_btf(obj: &Object, support: Support) -> Result<Option<OwnedFd>, LoadError> {
+/// programs, without func/line info (as libbpf does), so the refusal is a step, not an error.
+fn load_object_btf(obj: &Object, support: Support, obs: &mut dyn Observer) -> Result<Option<BtfFd>, LoadError> {
     let Some(btf) = &obj.btf else {
-        info!(target: "rawbpf::load", "object has no .BTF: maps get no BTF types, programs no line info");
+        obs.step(Step::NoObjectBtf);
         return Ok(None);
     };
     let (bytes, report) = kernel_btf::prepare(btf, &obj.elf_layout, support)?;
     for change in &report.changes {
-        info!(target: "rawbpf::load", "BTF fixup: {change}");
+        obs.step(Step::BtfChange(change));
     }
     match sys::btf_load(&bytes, LogLevel::OnFailure) {
         Ok(l) => Ok(Some(l.fd)),
         Err(e) => {
-            tracing::warn!(target: "rawbpf::load", "kernel refused the object's BTF ({}); loading without it\n{}", e.sys, e.log);
+            obs.step(Step::ObjectBtfRefused(&e));
             Ok(None)
         }
     }

@@ -1,20 +1,19 @@
 //! Programs: choose which, link each into its final instruction stream, `BPF_PROG_LOAD` it with
-//! func/line info and its attach target, and explain a refusal.
+//! func/line info and its attach target, and classify a refusal.
 
-use std::collections::BTreeMap;
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, RawFd};
-
-use tracing::info;
+use std::os::fd::{AsRawFd, RawFd};
 
 use super::error::ProgLoadFailure;
 use super::target::{self, KernelBtf};
 use super::{LoadError, LoadOptions, Loaded, LoadedProgram};
-use crate::caps::{self, Environment};
+use crate::diagnose::caps::Environment;
+use crate::diagnose::refusal::{self, Refusal};
+use crate::diagnose::verifier::{self, SourceMap};
 use crate::link::{self, LinkedProgram};
-use crate::object::{Object, ProgramRef};
-use crate::sys::{self, AttachType, LogLevel, ProgLoad, ProgType, Records};
-use crate::verifier::{self, SourceMap};
+use crate::object::{CodeSection, Object, ProgramRef};
+use crate::progress::{Observer, Step};
+use crate::sys::{self, AttachType, LogLevel, LoggedError, ProgLoad, ProgType, Records};
 
 /// The programs to load: those named, or all.
 pub fn select(obj: &Object, names: &[String]) -> Result<Vec<ProgramRef>, LoadError> {
@@ -26,7 +25,7 @@ pub fn select(obj: &Object, names: &[String]) -> Result<Vec<ProgramRef>, LoadErr
         .map(|n| {
             obj.program_by_name(n).ok_or_else(|| LoadError::NoSuchProgram {
                 name: n.clone(),
-                have: obj.programs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+                have: obj.programs.iter().map(|p| p.name.clone()).collect(),
             })
         })
         .collect()
@@ -46,20 +45,29 @@ fn line_info_bytes(l: &LinkedProgram) -> Vec<u8> {
         .collect()
 }
 
+/// What one program's load reads: the object, its relocated code, what is loaded so far.
+pub struct Input<'a> {
+    /// The object.
+    pub obj: &'a Object,
+    /// Its code sections after CO-RE.
+    pub code: &'a [CodeSection],
+    /// The program.
+    pub prog: ProgramRef,
+    /// The object's BTF and maps, already in the kernel.
+    pub loaded: &'a Loaded,
+    /// The running kernel's BTF, for the attach target.
+    pub kernel: &'a KernelBtf,
+}
+
 /// Links and loads one program.
-pub fn load_one(
-    obj: &Object,
-    prog: ProgramRef,
-    loaded: &Loaded,
-    kernel: &KernelBtf,
-    opts: &LoadOptions,
-) -> Result<LoadedProgram, LoadError> {
+pub fn load_one(input: Input<'_>, opts: &LoadOptions, obs: &mut dyn Observer) -> Result<LoadedProgram, LoadError> {
+    let Input { obj, code, prog, loaded, kernel } = input;
     let p = &obj.programs[prog.0];
     let map_fds: Vec<RawFd> = loaded.maps.iter().map(|m| m.fd.as_raw_fd()).collect();
     let linked =
-        link::link(obj, prog, &map_fds).map_err(|source| LoadError::Link { program: p.name.clone(), source })?;
-    let target = target::resolve(kernel, &p.name, &p.kind)?;
-    let btf_fd = loaded.btf_fd.as_ref().map(|f| f.as_fd());
+        link::link(obj, code, prog, &map_fds).map_err(|source| LoadError::Link { program: p.name.clone(), source })?;
+    let target = target::resolve(kernel, &p.name, &p.kind, obs)?;
+    let btf_fd = loaded.btf_fd.as_ref();
     let (func_info, line_info) = match btf_fd {
         Some(_) => (func_info_bytes(&linked), line_info_bytes(&linked)),
         None => (Vec::new(), Vec::new()),
@@ -80,44 +88,26 @@ pub fn load_one(
         func_info: Records { data: &func_info, rec_size: 8 },
         line_info: Records { data: &line_info, rec_size: 16 },
         attach_btf_id: target.as_ref().map_or(0, |t| t.btf_id),
-        attach_btf_obj_fd: target.as_ref().and_then(|t| t.module_fd.as_ref()).map(|f| f.as_fd()),
+        attach_btf_obj_fd: target.as_ref().and_then(|t| t.module_fd.as_ref()),
         ..Default::default()
     };
     let level = opts.verifier_log.map_or(LogLevel::OnFailure, LogLevel::Always);
-    let done = sys::prog_load_with_log(&request, level).map_err(|source| {
-        let refusal = caps::explain(&source.sys, prog_type, attach_type, &Environment::detect());
+    let refusal = |e: &sys::SysError| refusal::explain(e, prog_type, attach_type, &Environment::detect());
+    let done = sys::prog_load_with_log(&request, level).map_err(|load| {
         let sources = obj.btf.as_ref().map(|b| SourceMap::from_line_info(b, &linked.line_info)).unwrap_or_default();
-        let diagnosis = (!source.log.is_empty())
-            .then(|| verifier::diagnose(&source.log, &sources, &poisoned_in(obj, prog, loaded)));
-        let annotated_log = match &diagnosis {
-            Some(d) => verifier::annotate(&source.log, &sources, d.insn),
-            None => String::new(),
-        };
-        LoadError::ProgLoad(Box::new(ProgLoadFailure {
-            program: p.name.clone(),
-            source,
-            refusal,
-            diagnosis,
-            annotated_log,
-        }))
+        let diagnosis = (!load.log.is_empty()).then(|| {
+            let poisoned = obj.program_func(prog).map(|(sec, f)| {
+                loaded.core.poisoned_in(&sec.name, f.start_insn..f.start_insn + f.len_insns)
+            });
+            verifier::diagnose(&load.log, &sources, &poisoned.unwrap_or_default())
+        });
+        failure(&p.name, refusal(&load.sys), load, diagnosis, sources)
     })?;
-    let info = sys::prog_info(done.fd.as_fd()).map_err(|e| {
-        LoadError::ProgLoad(Box::new(ProgLoadFailure {
-            program: p.name.clone(),
-            refusal: caps::explain(&e, prog_type, attach_type, &Environment::detect()),
-            source: sys::LoadError { sys: e, log: String::new(), truncated: false },
-            diagnosis: None,
-            annotated_log: String::new(),
-        }))
+    let info = sys::prog_info(&done.fd).map_err(|e| {
+        let load = LoggedError { sys: e, log: String::new(), truncated: false };
+        failure(&p.name, refusal(&e), load, None, SourceMap::default())
     })?;
-    info!(
-        target: "rawbpf::load",
-        "program {} ({prog_type}) loaded: id {} tag {} ({} insns)",
-        p.name,
-        info.id,
-        info.tag_hex(),
-        linked.insns.len()
-    );
+    obs.step(Step::ProgramLoaded { name: &p.name, prog_type, info: &info, insns: linked.insns.len() });
     Ok(LoadedProgram {
         name: p.name.clone(),
         section: p.section.clone(),
@@ -129,17 +119,12 @@ pub fn load_one(
     })
 }
 
-/// Poisoned instructions of this program's own function, by index in the linked stream.
-fn poisoned_in(obj: &Object, prog: ProgramRef, loaded: &Loaded) -> BTreeMap<usize, String> {
-    let Some((sec, func)) = obj.program_func(prog) else {
-        return BTreeMap::new();
-    };
-    let range = func.start_insn..func.start_insn + func.len_insns;
-    loaded
-        .core
-        .poisoned
-        .iter()
-        .filter(|((s, i), _)| *s == sec.name && range.contains(i))
-        .map(|((_, i), text)| (i - func.start_insn, text.clone()))
-        .collect()
+fn failure(
+    program: &str,
+    refusal: Refusal,
+    load: LoggedError,
+    diagnosis: Option<verifier::Diagnosis>,
+    sources: SourceMap,
+) -> LoadError {
+    LoadError::ProgLoad(Box::new(ProgLoadFailure { program: program.to_owned(), load, refusal, diagnosis, sources }))
 }

@@ -1,16 +1,16 @@
 //! Where a tracing program attaches: a BTF id in vmlinux or in a module's split BTF, found by
 //! name with the naming conventions of each program kind.
 
-use std::os::fd::OwnedFd;
+use std::path::Path;
 use std::sync::Arc;
 
 use btf::{Btf, Kind, TypeId};
-use tracing::info;
 
 use super::LoadError;
 use crate::object::progtype::AttachMethod;
 use crate::object::ProgKind;
-use crate::sys;
+use crate::progress::{Observer, Step};
+use crate::sys::{self, BtfFd};
 
 /// The running kernel's BTF, parsed once for CO-RE and attach targets.
 #[derive(Debug)]
@@ -21,9 +21,9 @@ pub struct KernelBtf {
 
 impl KernelBtf {
     /// Maps (or reads) `/sys/kernel/btf/vmlinux`.
-    pub fn open() -> Result<KernelBtf, LoadError> {
+    pub fn open(obs: &mut dyn Observer) -> Result<KernelBtf, LoadError> {
         let vmlinux = crate::vmlinux::vmlinux().map_err(LoadError::KernelBtf)?;
-        info!(target: "rawbpf::load", "kernel BTF: {} types from {}", vmlinux.count(), btf::source::VMLINUX_BTF);
+        obs.step(Step::KernelBtf { types: vmlinux.count(), path: Path::new(btf::source::VMLINUX_BTF) });
         Ok(KernelBtf { vmlinux: Arc::new(vmlinux) })
     }
 
@@ -59,7 +59,7 @@ pub struct AttachTarget {
     /// The module holding it, or `None` for vmlinux.
     pub module: Option<String>,
     /// That module's BTF object, passed as `attach_btf_obj_fd`.
-    pub module_fd: Option<OwnedFd>,
+    pub module_fd: Option<BtfFd>,
 }
 
 /// The BTF name and kind a section prefix attaches to.
@@ -72,7 +72,12 @@ fn btf_name(kind: &ProgKind, target: &str) -> (String, Kind, &'static str) {
 }
 
 /// Resolves the attach target of a tracing program; `None` for other kinds.
-pub fn resolve(kernel: &KernelBtf, program: &str, kind: &ProgKind) -> Result<Option<AttachTarget>, LoadError> {
+pub fn resolve(
+    kernel: &KernelBtf,
+    program: &str,
+    kind: &ProgKind,
+    obs: &mut dyn Observer,
+) -> Result<Option<AttachTarget>, LoadError> {
     if kind.def.attach != AttachMethod::Tracing {
         return Ok(None);
     }
@@ -91,10 +96,7 @@ pub fn resolve(kernel: &KernelBtf, program: &str, kind: &ProgKind) -> Result<Opt
         Some(m) => sys::find_kernel_btf(m).ok().flatten().map(|(fd, _)| fd),
         None => None,
     };
-    info!(
-        target: "rawbpf::load",
-        "{program}: attach target {name} is BTF id {btf_id} in {}",
-        module.as_deref().unwrap_or("vmlinux")
-    );
-    Ok(Some(AttachTarget { btf_name: name, btf_id, module, module_fd }))
+    let target = AttachTarget { btf_name: name, btf_id, module, module_fd };
+    obs.step(Step::AttachTarget { program, target: &target });
+    Ok(Some(target))
 }

@@ -43,6 +43,43 @@ use elf::{RawElf, RawSection};
 use relocs::RelocCtx;
 use sections::SectionRole;
 
+/// An ELF section's index in the section header table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SectionIndex(usize);
+
+impl SectionIndex {
+    /// The index as the ELF numbers it.
+    pub const fn new(index: usize) -> Self {
+        SectionIndex(index)
+    }
+
+    /// The number.
+    pub const fn get(self) -> usize {
+        self.0
+    }
+}
+
+impl std::fmt::Display for SectionIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// One ELF section as the object model sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SectionInfo {
+    /// Its index.
+    pub index: SectionIndex,
+    /// Its name.
+    pub name: String,
+    /// `sh_size` (for `.bss`, the size in memory).
+    pub size: u64,
+    /// What rawbpf does with it.
+    pub role: SectionRole,
+    /// For `.rel` sections: the section the relocations apply to.
+    pub applies_to: Option<SectionIndex>,
+}
+
 /// A function symbol inside a code section.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Function {
@@ -60,7 +97,7 @@ pub struct Function {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeSection {
     /// ELF section index.
-    pub index: usize,
+    pub index: SectionIndex,
     /// Section name (`.text`, `fentry/tcp_connect`).
     pub name: String,
     /// Instructions as in the file. CO-RE patches them in place before `link` copies them.
@@ -109,6 +146,8 @@ pub struct Object {
     pub name: String,
     /// Byte order of the ELF (and its instructions).
     pub endian: Endian,
+    /// Every ELF section, in header order.
+    pub sections: Vec<SectionInfo>,
     /// The `license` string (empty when the section is absent: GPL-only helpers will fail).
     pub license: String,
     /// The legacy `version` section (u32), if present.
@@ -166,9 +205,11 @@ impl Object {
         };
         let ext_info = btf_ext.as_ref().map(ext_info_by_section).unwrap_or_default();
         let elf_layout = elf_layout(&elf);
+        let sections = elf.sections.iter().map(section_info).collect();
         Ok(Object {
             name: name.to_owned(),
             endian: elf.endian,
+            sections,
             license,
             kern_version,
             btf,
@@ -255,6 +296,11 @@ fn elf_layout(elf: &RawElf<'_>) -> ElfLayout {
     layout
 }
 
+fn section_info(s: &RawSection<'_>) -> SectionInfo {
+    let applies_to = (s.role == SectionRole::Rel).then_some(SectionIndex(s.info as usize));
+    SectionInfo { index: SectionIndex(s.index), name: s.name.clone(), size: s.size, role: s.role, applies_to }
+}
+
 /// Bytes up to the first NUL, as text.
 fn c_string(data: &[u8]) -> String {
     let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
@@ -294,7 +340,7 @@ fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
         let global = y.bind != object::elf::STB_LOCAL;
         funcs.push(Function { name: y.name.clone(), start_insn: start, len_insns: len, global });
     }
-    Ok(CodeSection { index: s.index, name: s.name.clone(), insns, funcs, relocs: Vec::new() })
+    Ok(CodeSection { index: SectionIndex(s.index), name: s.name.clone(), insns, funcs, relocs: Vec::new() })
 }
 
 /// BTF-defined maps, then one map per non-empty global-data section.
@@ -311,7 +357,7 @@ fn collect_maps(elf: &RawElf<'_>, name: &str, btf: Option<&Btf>) -> Result<Vec<M
 
 /// Classifies each code section's `.rel` entries.
 fn attach_relocs(elf: &RawElf<'_>, maps: &[MapDef], code: &mut [CodeSection]) -> Result<()> {
-    let index: Vec<(usize, usize)> = code.iter().map(|c| (c.index, c.insns.len())).collect();
+    let index: Vec<(usize, usize)> = code.iter().map(|c| (c.index.get(), c.insns.len())).collect();
     let lookup = |elf_idx: usize| index.iter().position(|&(i, _)| i == elf_idx).map(|p| (p, index[p].1));
     let ctx = RelocCtx { elf, maps, code_index: &lookup };
     for rel in elf.sections.iter().filter(|s| s.role == SectionRole::Rel) {

@@ -258,7 +258,7 @@ fn link_appends_subprograms_once_and_fixes_offsets() {
             line_info: vec![LineInfoRec { insn_off: 32, file_name_off: 1, line_off: 5, line_col: 9 << 10 }],
         },
     );
-    let l = link(&obj, ProgramRef(0), &[42]).unwrap();
+    let l = link(&obj, &obj.code_sections, ProgramRef(0), &[42]).unwrap();
     // prog (6) + sub_a at 6 (2) + sub_b at 8 (4): sub_b is called twice but appended once.
     assert_eq!(l.insns.len(), 12);
     assert_eq!(l.subprogs, [("sub_a".to_string(), 6), ("sub_b".to_string(), 8)]);
@@ -277,9 +277,9 @@ fn link_appends_subprograms_once_and_fixes_offsets() {
 #[test]
 fn link_wants_an_fd_for_every_referenced_map() {
     let obj = Fixture::new().parse().unwrap();
-    let e = link(&obj, ProgramRef(0), &[]).unwrap_err();
+    let e = link(&obj, &obj.code_sections, ProgramRef(0), &[]).unwrap_err();
     assert!(matches!(e, LinkError::MissingMapFd { map_idx: 0, have: 0, .. }), "{e}");
-    assert!(matches!(link(&obj, ProgramRef(7), &[1]), Err(LinkError::NoSuchProgram(7))));
+    assert!(matches!(link(&obj, &obj.code_sections, ProgramRef(7), &[1]), Err(LinkError::NoSuchProgram(7))));
 }
 
 #[test]
@@ -287,7 +287,7 @@ fn link_refuses_a_call_into_the_middle_of_a_function() {
     let mut f = Fixture::new();
     f.text[0].imm = 2; // sub_a calls insn 3: the second slot of sub_b's ld_imm64
     let obj = f.parse().unwrap();
-    let e = link(&obj, ProgramRef(0), &[1]).unwrap_err();
+    let e = link(&obj, &obj.code_sections, ProgramRef(0), &[1]).unwrap_err();
     assert!(matches!(e, LinkError::BadCallTarget { insn: 0, target_insn: 3, .. }), "{e}");
 }
 
@@ -437,7 +437,7 @@ fn truncated_and_corrupted_files_never_panic() {
                     assert!(!(18..20).contains(&i), "{what}: another e_machine must not parse");
                     assert_model_stays_within(&obj, &b, &what);
                     for p in 0..obj.programs.len() {
-                        if let Ok(l) = link(&obj, ProgramRef(p), &[3, 4, 5]) {
+                        if let Ok(l) = link(&obj, &obj.code_sections, ProgramRef(p), &[3, 4, 5]) {
                             let main = &obj.code_sections[obj.programs[p].code_section];
                             assert!(l.insns.len() >= main.funcs[obj.programs[p].func].len_insns, "{what}");
                             for (j, ins) in l.insns.iter().enumerate() {

@@ -120,7 +120,7 @@ fn raw<T: Attr>(cmd: Cmd, attr: &mut T) -> Result<i64, i32> {
 pub(super) fn call<T: Attr>(cmd: Cmd, attr: &mut T, what: fmt::Arguments<'_>) -> Result<i64, SysError> {
     let r = raw(cmd, attr);
     trace_result(cmd.name(), what, r);
-    r.map_err(|errno| SysError::new(cmd.name(), errno))
+    r.map_err(|errno| SysError::new(cmd, errno))
 }
 
 /// The single trace point for every syscall in `sys` (bpf, perf_event_open, ioctl).
@@ -128,7 +128,7 @@ pub(super) fn trace_result(cmd: &'static str, what: fmt::Arguments<'_>, r: Resul
     match r {
         Ok(v) => tracing::debug!(target: "rawbpf::sys", cmd, result = v, "{cmd} {what} = {v}"),
         Err(e) => {
-            let errno = super::error::errno_name(e);
+            let errno = SysError::new(super::error::Call::Dup, e).errno_name();
             tracing::debug!(target: "rawbpf::sys", cmd, errno, "{cmd} {what} = -{errno}")
         }
     }

@@ -3,7 +3,8 @@
 use std::mem::offset_of;
 
 use super::bpf::{addr, addr_mut, call_fd, Attr, Cmd};
-use super::log::{with_log, BtfLoadError, Loaded, LogLevel};
+use super::handles::BtfFd;
+use super::log::{with_log, Loaded, LogLevel, LoggedError};
 
 /// The BPF_BTF_LOAD prefix of `union bpf_attr`.
 #[repr(C)]
@@ -22,7 +23,7 @@ unsafe impl Attr for BtfLoadAttr {}
 const _: () = assert!(offset_of!(BtfLoadAttr, btf_log_level) == 24 && size_of::<BtfLoadAttr>() == 32);
 
 /// Loads a BTF blob; on failure the error carries the kernel's BTF log.
-pub fn btf_load(data: &[u8], log: LogLevel) -> Result<Loaded, BtfLoadError> {
+pub fn btf_load(data: &[u8], log: LogLevel) -> Result<Loaded<BtfFd>, LoggedError> {
     with_log(log, &mut |level, buf: &mut [u8]| {
         let mut a = BtfLoadAttr {
             btf: addr(data),
@@ -35,4 +36,5 @@ pub fn btf_load(data: &[u8], log: LogLevel) -> Result<Loaded, BtfLoadError> {
         let r = call_fd(Cmd::BtfLoad, &mut a, format_args!("size={} log_level={level}", data.len()));
         (r, a.btf_log_true_size)
     })
+    .map(|l| l.map_fd(BtfFd::from_owned))
 }

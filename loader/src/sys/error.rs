@@ -1,97 +1,118 @@
-//! `SysError`: which syscall failed and with which errno, printed the way a person reads it.
+//! `SysError`: which call failed and with which errno. Names and texts of errnos come from nix's
+//! `Errno`, except the kernel-internal `ENOTSUPP`, which no libc knows.
 
-use std::io;
+use nix::errno::Errno;
 
-/// A failed syscall: the command name (`BPF_PROG_LOAD`, `perf_event_open`...) and the errno.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{cmd} failed: {} ({})", errno_name(*errno), errno_text(*errno))]
-pub struct SysError {
-    /// The command or syscall, as the kernel headers name it.
-    pub cmd: &'static str,
-    /// The positive errno value.
-    pub errno: i32,
-}
-
-impl SysError {
-    /// A failure of `cmd` with `errno`.
-    pub fn new(cmd: &'static str, errno: i32) -> Self {
-        SysError { cmd, errno }
-    }
-
-    /// The command that failed.
-    pub fn cmd(&self) -> &'static str {
-        self.cmd
-    }
-
-    /// The errno value.
-    pub fn errno(&self) -> i32 {
-        self.errno
-    }
-
-    /// The symbolic errno name (`EPERM`).
-    pub fn errno_name(&self) -> &'static str {
-        errno_name(self.errno)
-    }
-
-    /// True when the errno equals `errno` (e.g. `libc::ENOENT`).
-    pub fn is(&self, errno: i32) -> bool {
-        self.errno == errno
-    }
-}
+use super::bpf::Cmd;
 
 /// The kernel-internal `ENOTSUPP` (524): leaks out of bpf() on some paths, unknown to libc.
 pub const ENOTSUPP: i32 = 524;
 
-/// The symbolic name of an errno, or `"E?"` for numbers outside the table.
-pub fn errno_name(errno: i32) -> &'static str {
-    use libc::*;
-    match errno {
-        EPERM => "EPERM",
-        ENOENT => "ENOENT",
-        ESRCH => "ESRCH",
-        EINTR => "EINTR",
-        EIO => "EIO",
-        ENXIO => "ENXIO",
-        E2BIG => "E2BIG",
-        EBADF => "EBADF",
-        EAGAIN => "EAGAIN",
-        ENOMEM => "ENOMEM",
-        EACCES => "EACCES",
-        EFAULT => "EFAULT",
-        EBUSY => "EBUSY",
-        EEXIST => "EEXIST",
-        EXDEV => "EXDEV",
-        ENODEV => "ENODEV",
-        ENOTDIR => "ENOTDIR",
-        EINVAL => "EINVAL",
-        ENFILE => "ENFILE",
-        EMFILE => "EMFILE",
-        ENOTTY => "ENOTTY",
-        EFBIG => "EFBIG",
-        ENOSPC => "ENOSPC",
-        ERANGE => "ERANGE",
-        EDEADLK => "EDEADLK",
-        ENAMETOOLONG => "ENAMETOOLONG",
-        ENOSYS => "ENOSYS",
-        ELOOP => "ELOOP",
-        ENOTSUP => "EOPNOTSUPP",
-        EPROTO => "EPROTO",
-        EOVERFLOW => "EOVERFLOW",
-        ETIMEDOUT => "ETIMEDOUT",
-        ENOTSUPP => "ENOTSUPP",
-        _ => "E?",
+/// A perf event ioctl.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PerfIoctl {
+    /// `PERF_EVENT_IOC_SET_BPF`: hang a program on the event.
+    SetBpf,
+    /// `PERF_EVENT_IOC_ENABLE`.
+    Enable,
+    /// `PERF_EVENT_IOC_DISABLE`.
+    Disable,
+}
+
+/// The call that failed: a bpf() command or another syscall rawbpf makes for BPF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    /// `bpf(cmd, ...)`.
+    Bpf(Cmd),
+    /// `perf_event_open()`.
+    PerfEventOpen,
+    /// `ioctl()` on a perf event fd.
+    PerfIoctl(PerfIoctl),
+    /// `dup()` of an fd rawbpf holds.
+    Dup,
+}
+
+impl Call {
+    /// The name the kernel headers give it (`BPF_PROG_LOAD`, `perf_event_open`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Call::Bpf(cmd) => cmd.name(),
+            Call::PerfEventOpen => "perf_event_open",
+            Call::PerfIoctl(PerfIoctl::SetBpf) => "PERF_EVENT_IOC_SET_BPF",
+            Call::PerfIoctl(PerfIoctl::Enable) => "PERF_EVENT_IOC_ENABLE",
+            Call::PerfIoctl(PerfIoctl::Disable) => "PERF_EVENT_IOC_DISABLE",
+            Call::Dup => "dup",
+        }
     }
 }
 
-/// The human text for an errno (strerror), without Rust's " (os error N)" suffix.
-pub fn errno_text(errno: i32) -> String {
-    if errno == ENOTSUPP {
-        return "Operation not supported by this kernel".to_string();
+impl std::fmt::Display for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
-    let s = io::Error::from_raw_os_error(errno).to_string();
-    match s.rfind(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
+}
+
+impl From<Cmd> for Call {
+    fn from(cmd: Cmd) -> Call {
+        Call::Bpf(cmd)
+    }
+}
+
+/// A failed call and its errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{call} failed: {} ({})", self.errno_name(), self.errno_text())]
+pub struct SysError {
+    /// What was called.
+    pub call: Call,
+    errno: i32,
+}
+
+impl SysError {
+    /// A failure of `call` with the positive errno value `errno`.
+    pub fn new(call: impl Into<Call>, errno: i32) -> Self {
+        SysError { call: call.into(), errno }
+    }
+
+    /// The errno (`Errno::UnknownErrno` for the kernel-internal ENOTSUPP: see [`Self::is_enotsupp`]).
+    pub fn errno(&self) -> Errno {
+        Errno::from_raw(self.errno)
+    }
+
+    /// The errno as the kernel returned it.
+    pub fn raw_errno(&self) -> i32 {
+        self.errno
+    }
+
+    /// Whether the errno is `errno`.
+    pub fn is(&self, errno: Errno) -> bool {
+        self.errno == errno as i32
+    }
+
+    /// Whether the kernel answered with its internal `ENOTSUPP` (524).
+    pub fn is_enotsupp(&self) -> bool {
+        self.errno == ENOTSUPP
+    }
+
+    /// Whether `call` is the bpf() command `cmd`.
+    pub fn is_cmd(&self, cmd: Cmd) -> bool {
+        self.call == Call::Bpf(cmd)
+    }
+
+    /// The symbolic errno name (`EPERM`, `ENOTSUPP`).
+    pub fn errno_name(&self) -> String {
+        match self.errno() {
+            _ if self.is_enotsupp() => "ENOTSUPP".into(),
+            Errno::UnknownErrno => format!("errno {}", self.errno),
+            e => format!("{e:?}"),
+        }
+    }
+
+    /// The errno's text (strerror).
+    pub fn errno_text(&self) -> &'static str {
+        if self.is_enotsupp() {
+            return "Operation not supported by this kernel";
+        }
+        self.errno().desc()
     }
 }
 
@@ -101,16 +122,16 @@ mod tests {
 
     #[test]
     fn display_names_command_errno_and_text() {
-        let e = SysError::new("BPF_PROG_LOAD", libc::EPERM);
+        let e = SysError::new(Cmd::ProgLoad, libc::EPERM);
         assert_eq!(e.to_string(), "BPF_PROG_LOAD failed: EPERM (Operation not permitted)");
-        assert!(e.is(libc::EPERM));
-        assert_eq!(e.errno_name(), "EPERM");
+        assert!(e.is(Errno::EPERM) && e.is_cmd(Cmd::ProgLoad));
+        assert_eq!(SysError::new(Call::PerfEventOpen, libc::EOPNOTSUPP).errno_name(), "EOPNOTSUPP");
     }
 
     #[test]
     fn kernel_internal_enotsupp_is_named() {
-        let e = SysError::new("BPF_LINK_CREATE", ENOTSUPP);
+        let e = SysError::new(Cmd::LinkCreate, ENOTSUPP);
         assert_eq!(e.to_string(), "BPF_LINK_CREATE failed: ENOTSUPP (Operation not supported by this kernel)");
-        assert_eq!(errno_name(9999), "E?");
+        assert_eq!(SysError::new(Call::Dup, 9999).errno_name(), "errno 9999");
     }
 }

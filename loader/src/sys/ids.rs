@@ -1,9 +1,12 @@
 //! Walking the kernel's object ids (GET_NEXT_ID) and opening objects by id (GET_FD_BY_ID).
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 use super::bpf::{call, call_fd, Attr, Cmd};
+use nix::errno::Errno;
+
 use super::error::SysError;
+use super::handles::{BtfFd, BtfId, LinkFd, LinkId, MapFd, MapId, ProgFd, ProgId};
 use super::info::{btf_info, BtfInfo};
 
 /// The `*_GET_NEXT_ID` / `*_GET_FD_BY_ID` member of `union bpf_attr`.
@@ -56,7 +59,7 @@ pub fn next_id(kind: ObjKind, start: u32) -> Result<Option<u32>, SysError> {
     let mut a = IdAttr { id: start, ..Default::default() };
     match call(kind.next_cmd(), &mut a, format_args!("start_id={start}")) {
         Ok(_) => Ok(Some(a.next_id)),
-        Err(e) if e.errno == libc::ENOENT => Ok(None),
+        Err(e) if e.is(Errno::ENOENT) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -82,55 +85,55 @@ pub fn fd_by_id(kind: ObjKind, id: u32) -> Result<OwnedFd, SysError> {
     call_fd(kind.fd_cmd(), &mut a, format_args!("id={id}"))
 }
 
-/// The next program id after `start`.
-pub fn prog_get_next_id(start: u32) -> Result<Option<u32>, SysError> {
-    next_id(ObjKind::Prog, start)
+/// The next program id after `start` (`None`: the first).
+pub fn prog_get_next_id(start: Option<ProgId>) -> Result<Option<ProgId>, SysError> {
+    Ok(next_id(ObjKind::Prog, start.map_or(0, ProgId::get))?.map(ProgId::new))
 }
 
 /// The next map id after `start`.
-pub fn map_get_next_id(start: u32) -> Result<Option<u32>, SysError> {
-    next_id(ObjKind::Map, start)
+pub fn map_get_next_id(start: Option<MapId>) -> Result<Option<MapId>, SysError> {
+    Ok(next_id(ObjKind::Map, start.map_or(0, MapId::get))?.map(MapId::new))
 }
 
 /// The next link id after `start`.
-pub fn link_get_next_id(start: u32) -> Result<Option<u32>, SysError> {
-    next_id(ObjKind::Link, start)
+pub fn link_get_next_id(start: Option<LinkId>) -> Result<Option<LinkId>, SysError> {
+    Ok(next_id(ObjKind::Link, start.map_or(0, LinkId::get))?.map(LinkId::new))
 }
 
-/// The next BTF id after `start`.
-pub fn btf_get_next_id(start: u32) -> Result<Option<u32>, SysError> {
-    next_id(ObjKind::Btf, start)
+/// The next BTF object id after `start`.
+pub fn btf_get_next_id(start: Option<BtfId>) -> Result<Option<BtfId>, SysError> {
+    Ok(next_id(ObjKind::Btf, start.map_or(0, BtfId::get))?.map(BtfId::new))
 }
 
 /// Opens a program by id.
-pub fn prog_get_fd_by_id(id: u32) -> Result<OwnedFd, SysError> {
-    fd_by_id(ObjKind::Prog, id)
+pub fn prog_get_fd_by_id(id: ProgId) -> Result<ProgFd, SysError> {
+    fd_by_id(ObjKind::Prog, id.get()).map(ProgFd::from_owned)
 }
 
 /// Opens a map by id.
-pub fn map_get_fd_by_id(id: u32) -> Result<OwnedFd, SysError> {
-    fd_by_id(ObjKind::Map, id)
+pub fn map_get_fd_by_id(id: MapId) -> Result<MapFd, SysError> {
+    fd_by_id(ObjKind::Map, id.get()).map(MapFd::from_owned)
 }
 
 /// Opens a BTF object by id (e.g. a kernel module's, for `attach_btf_obj_fd`).
-pub fn btf_get_fd_by_id(id: u32) -> Result<OwnedFd, SysError> {
-    fd_by_id(ObjKind::Btf, id)
+pub fn btf_get_fd_by_id(id: BtfId) -> Result<BtfFd, SysError> {
+    fd_by_id(ObjKind::Btf, id.get()).map(BtfFd::from_owned)
 }
 
 /// Opens a link by id.
-pub fn link_get_fd_by_id(id: u32) -> Result<OwnedFd, SysError> {
-    fd_by_id(ObjKind::Link, id)
+pub fn link_get_fd_by_id(id: LinkId) -> Result<LinkFd, SysError> {
+    fd_by_id(ObjKind::Link, id.get()).map(LinkFd::from_owned)
 }
 
 /// Finds the kernel's BTF object called `name` (`vmlinux` or a module name) and opens it.
-pub fn find_kernel_btf(name: &str) -> Result<Option<(OwnedFd, BtfInfo)>, SysError> {
+pub fn find_kernel_btf(name: &str) -> Result<Option<(BtfFd, BtfInfo)>, SysError> {
     for id in all_ids(ObjKind::Btf)? {
-        let fd = match btf_get_fd_by_id(id) {
+        let fd = match btf_get_fd_by_id(BtfId::new(id)) {
             Ok(fd) => fd,
-            Err(e) if e.errno == libc::ENOENT => continue, // freed while we walked
+            Err(e) if e.is(Errno::ENOENT) => continue, // freed while we walked
             Err(e) => return Err(e),
         };
-        let info = btf_info(fd.as_fd())?;
+        let info = btf_info(&fd)?;
         if info.kernel_btf && info.name == name {
             return Ok(Some((fd, info)));
         }
@@ -142,19 +145,21 @@ pub fn find_kernel_btf(name: &str) -> Result<Option<(OwnedFd, BtfInfo)>, SysErro
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KernelIds {
     /// Program ids.
-    pub progs: Vec<u32>,
+    pub progs: Vec<ProgId>,
     /// Map ids.
-    pub maps: Vec<u32>,
+    pub maps: Vec<MapId>,
     /// Link ids.
-    pub links: Vec<u32>,
+    pub links: Vec<LinkId>,
     /// BTF object ids.
-    pub btfs: Vec<u32>,
+    pub btfs: Vec<BtfId>,
 }
 
 impl KernelIds {
     /// Ids present in `self` but not in `before`: what was created since `before`.
     pub fn added_since(&self, before: &KernelIds) -> KernelIds {
-        let diff = |a: &[u32], b: &[u32]| a.iter().copied().filter(|x| !b.contains(x)).collect();
+        fn diff<T: Copy + PartialEq>(a: &[T], b: &[T]) -> Vec<T> {
+            a.iter().copied().filter(|x| !b.contains(x)).collect()
+        }
         KernelIds {
             progs: diff(&self.progs, &before.progs),
             maps: diff(&self.maps, &before.maps),
@@ -172,9 +177,9 @@ impl KernelIds {
 /// Snapshots all program, map, link and BTF ids.
 pub fn kernel_ids() -> Result<KernelIds, SysError> {
     Ok(KernelIds {
-        progs: all_ids(ObjKind::Prog)?,
-        maps: all_ids(ObjKind::Map)?,
-        links: all_ids(ObjKind::Link)?,
-        btfs: all_ids(ObjKind::Btf)?,
+        progs: all_ids(ObjKind::Prog)?.into_iter().map(ProgId::new).collect(),
+        maps: all_ids(ObjKind::Map)?.into_iter().map(MapId::new).collect(),
+        links: all_ids(ObjKind::Link)?.into_iter().map(LinkId::new).collect(),
+        btfs: all_ids(ObjKind::Btf)?.into_iter().map(BtfId::new).collect(),
     })
 }

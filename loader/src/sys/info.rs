@@ -4,10 +4,11 @@
 //! reports how many it wrote, so a newer or older kernel both work.
 
 use std::mem::offset_of;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd};
 
 use super::bpf::{addr_mut, c_text, call, Attr, Cmd};
 use super::error::SysError;
+use super::handles::{BtfFd, BtfId, LinkFd, LinkId, MapFd, MapId, ProgFd, ProgId};
 use super::types::{AttachType, LinkType, MapType, ProgType};
 
 /// The `info` member of `union bpf_attr`.
@@ -28,8 +29,8 @@ unsafe impl Attr for InfoAttr {}
 unsafe trait RawInfo: Default {}
 
 /// Fills `info` for `fd`; returns the number of bytes the kernel wrote.
-fn get_info<T: RawInfo>(fd: BorrowedFd<'_>, info: &mut T, kind: &str) -> Result<u32, SysError> {
-    let bpf_fd = fd.as_raw_fd() as u32;
+fn get_info<T: RawInfo>(fd: &impl AsFd, info: &mut T, kind: &str) -> Result<u32, SysError> {
+    let bpf_fd = fd.as_fd().as_raw_fd() as u32;
     let mut a = InfoAttr { bpf_fd, info_len: size_of::<T>() as u32, info: info as *mut T as u64 };
     call(Cmd::ObjGetInfoByFd, &mut a, format_args!("{kind} fd={bpf_fd} info_len={}", size_of::<T>()))?;
     Ok(a.info_len)
@@ -94,7 +95,7 @@ const _: () = assert!(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProgInfo {
     /// Kernel-wide program id.
-    pub id: u32,
+    pub id: ProgId,
     /// Program type.
     pub prog_type: ProgType,
     /// First 8 bytes of the hash of the instructions, map fds zeroed (SHA-1; SHA-256 since 6.18).
@@ -108,7 +109,7 @@ pub struct ProgInfo {
     /// Number of maps the program uses.
     pub nr_map_ids: u32,
     /// The program's BTF object id (0 without BTF).
-    pub btf_id: u32,
+    pub btf_id: BtfId,
     /// Load time, ns since boot.
     pub load_time: u64,
     /// uid that loaded it.
@@ -116,7 +117,7 @@ pub struct ProgInfo {
     /// Instructions the verifier processed (5.16+).
     pub verified_insns: u32,
     /// BTF object of the attach target (5.17+).
-    pub attach_btf_obj_id: u32,
+    pub attach_btf_obj_id: BtfId,
     /// BTF type id of the attach target (5.17+).
     pub attach_btf_id: u32,
     /// Run count and time (only counted while `kernel.bpf_stats_enabled` is 1).
@@ -139,22 +140,22 @@ impl ProgInfo {
 }
 
 /// Reads a program's info.
-pub fn prog_info(fd: BorrowedFd<'_>) -> Result<ProgInfo, SysError> {
+pub fn prog_info(fd: &ProgFd) -> Result<ProgInfo, SysError> {
     let mut r = RawProgInfo::default();
     get_info(fd, &mut r, "prog")?;
     Ok(ProgInfo {
-        id: r.id,
+        id: ProgId::new(r.id),
         prog_type: ProgType(r.prog_type),
         tag: r.tag,
         name: c_text(&r.name),
         jited_len: r.jited_prog_len,
         xlated_len: r.xlated_prog_len,
         nr_map_ids: r.nr_map_ids,
-        btf_id: r.btf_id,
+        btf_id: BtfId::new(r.btf_id),
         load_time: r.load_time,
         created_by_uid: r.created_by_uid,
         verified_insns: r.verified_insns,
-        attach_btf_obj_id: r.attach_btf_obj_id,
+        attach_btf_obj_id: BtfId::new(r.attach_btf_obj_id),
         attach_btf_id: r.attach_btf_id,
         run_cnt: r.run_cnt,
         run_time_ns: r.run_time_ns,
@@ -165,18 +166,18 @@ pub fn prog_info(fd: BorrowedFd<'_>) -> Result<ProgInfo, SysError> {
 }
 
 /// The ids of the maps a program uses.
-pub fn prog_map_ids(fd: BorrowedFd<'_>) -> Result<Vec<u32>, SysError> {
+pub fn prog_map_ids(fd: &ProgFd) -> Result<Vec<MapId>, SysError> {
     let n = prog_info(fd)?.nr_map_ids;
     let mut ids = vec![0u32; n as usize];
     let mut r = RawProgInfo { nr_map_ids: n, map_ids: addr_mut(&mut ids), ..Default::default() };
     get_info(fd, &mut r, "prog map_ids")?;
     // The kernel reports the true count; it only wrote min(ours, true).
     ids.truncate(r.nr_map_ids.min(n) as usize);
-    Ok(ids)
+    Ok(ids.into_iter().map(MapId::new).collect())
 }
 
 /// The translated (post-verifier) instructions of a program, as the kernel rewrote them.
-pub fn prog_xlated_insns(fd: BorrowedFd<'_>) -> Result<Vec<u8>, SysError> {
+pub fn prog_xlated_insns(fd: &ProgFd) -> Result<Vec<u8>, SysError> {
     let len = prog_info(fd)?.xlated_len;
     let mut buf = vec![0u8; len as usize];
     let mut r = RawProgInfo { xlated_prog_len: len, xlated_prog_insns: addr_mut(&mut buf), ..Default::default() };
@@ -214,7 +215,7 @@ const _: () = assert!(offset_of!(RawMapInfo, btf_id) == 64 && size_of::<RawMapIn
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MapInfo {
     /// Kernel-wide map id.
-    pub id: u32,
+    pub id: MapId,
     /// Map type.
     pub map_type: MapType,
     /// Key size in bytes.
@@ -228,7 +229,7 @@ pub struct MapInfo {
     /// Name.
     pub name: String,
     /// BTF object id (0 without BTF).
-    pub btf_id: u32,
+    pub btf_id: BtfId,
     /// Key type id in that BTF.
     pub btf_key_type_id: u32,
     /// Value type id in that BTF.
@@ -236,18 +237,18 @@ pub struct MapInfo {
 }
 
 /// Reads a map's info.
-pub fn map_info(fd: BorrowedFd<'_>) -> Result<MapInfo, SysError> {
+pub fn map_info(fd: &MapFd) -> Result<MapInfo, SysError> {
     let mut r = RawMapInfo::default();
     get_info(fd, &mut r, "map")?;
     Ok(MapInfo {
-        id: r.id,
+        id: MapId::new(r.id),
         map_type: MapType(r.map_type),
         key_size: r.key_size,
         value_size: r.value_size,
         max_entries: r.max_entries,
         map_flags: r.map_flags,
         name: c_text(&r.name),
-        btf_id: r.btf_id,
+        btf_id: BtfId::new(r.btf_id),
         btf_key_type_id: r.btf_key_type_id,
         btf_value_type_id: r.btf_value_type_id,
     })
@@ -272,7 +273,7 @@ const _: () = assert!(offset_of!(RawBtfInfo, name) == 16 && size_of::<RawBtfInfo
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BtfInfo {
     /// Kernel-wide BTF id.
-    pub id: u32,
+    pub id: BtfId,
     /// Name: `vmlinux`, a module name, or empty for BTF loaded by a program loader.
     pub name: String,
     /// True for the kernel's own BTF (vmlinux or a module).
@@ -282,14 +283,14 @@ pub struct BtfInfo {
 }
 
 /// Reads a BTF object's info, including its name.
-pub fn btf_info(fd: BorrowedFd<'_>) -> Result<BtfInfo, SysError> {
+pub fn btf_info(fd: &BtfFd) -> Result<BtfInfo, SysError> {
     let mut name = [0u8; 64];
     let mut r = RawBtfInfo { name: addr_mut(&mut name[..]), name_len: name.len() as u32, ..Default::default() };
     get_info(fd, &mut r, "btf")?;
     let name_len = (r.name_len as usize).min(name.len());
     name[name.len() - 1] = 0;
     Ok(BtfInfo {
-        id: r.id,
+        id: BtfId::new(r.id),
         name: c_text(&name[..name_len.max(1)]),
         kernel_btf: r.kernel_btf != 0,
         btf_size: r.btf_size,
@@ -336,17 +337,17 @@ pub enum LinkDetail {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkInfo {
     /// Kernel-wide link id.
-    pub id: u32,
+    pub id: LinkId,
     /// Link type.
     pub link_type: LinkType,
     /// The attached program's id.
-    pub prog_id: u32,
+    pub prog_id: ProgId,
     /// Type-specific details.
     pub detail: LinkDetail,
 }
 
 /// Reads a link's info (and, for raw tracepoints, the tracepoint name).
-pub fn link_info(fd: BorrowedFd<'_>) -> Result<LinkInfo, SysError> {
+pub fn link_info(fd: &LinkFd) -> Result<LinkInfo, SysError> {
     let mut r = RawLinkInfo::default();
     get_info(fd, &mut r, "link")?;
     let link_type = LinkType(r.link_type);
@@ -369,5 +370,5 @@ pub fn link_info(fd: BorrowedFd<'_>) -> Result<LinkInfo, SysError> {
         }
         _ => LinkDetail::Other,
     };
-    Ok(LinkInfo { id: r.id, link_type, prog_id: r.prog_id, detail })
+    Ok(LinkInfo { id: LinkId::new(r.id), link_type, prog_id: ProgId::new(r.prog_id), detail })
 }

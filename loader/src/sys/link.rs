@@ -2,20 +2,21 @@
 
 use std::ffi::CStr;
 use std::mem::offset_of;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
 use super::bpf::{call_fd, Attr, Cmd};
 use super::error::SysError;
+use super::handles::{LinkFd, PerfEventFd, ProgFd};
 use super::types::AttachType;
 
 /// Everything BPF_LINK_CREATE takes for the link kinds rawbpf makes.
 #[derive(Clone, Copy, Debug)]
 pub struct LinkCreate<'a> {
     /// The program.
-    pub prog_fd: BorrowedFd<'a>,
+    pub prog_fd: &'a ProgFd,
     /// What to attach to: a perf event fd (PERF_EVENT), a cgroup... None (0) for tracing programs,
     /// whose target was fixed at load time.
-    pub target_fd: Option<BorrowedFd<'a>>,
+    pub target_fd: Option<&'a PerfEventFd>,
     /// Attach type (for tracing: the program's expected attach type).
     pub attach_type: AttachType,
     /// Link flags.
@@ -28,7 +29,7 @@ pub struct LinkCreate<'a> {
 
 impl<'a> LinkCreate<'a> {
     /// A link for `prog_fd` with `attach_type` and no target, flags or cookie.
-    pub fn new(prog_fd: BorrowedFd<'a>, attach_type: AttachType) -> Self {
+    pub fn new(prog_fd: &'a ProgFd, attach_type: AttachType) -> Self {
         LinkCreate { prog_fd, target_fd: None, attach_type, flags: 0, target_btf_id: 0, cookie: 0 }
     }
 }
@@ -82,7 +83,7 @@ const _: () = assert!(
 
 /// Creates a link. Only the attribute members in use are passed, so kernels that predate cookies
 /// accept links without one.
-pub fn link_create(l: &LinkCreate<'_>) -> Result<OwnedFd, SysError> {
+pub fn link_create(l: &LinkCreate<'_>) -> Result<LinkFd, SysError> {
     let prog_fd = l.prog_fd.as_raw_fd() as u32;
     let target_fd = l.target_fd.map_or(0, |fd| fd.as_raw_fd() as u32);
     let (attach_type, flags, target_btf_id, cookie) = (l.attach_type.0, l.flags, l.target_btf_id, l.cookie);
@@ -95,7 +96,7 @@ pub fn link_create(l: &LinkCreate<'_>) -> Result<OwnedFd, SysError> {
     }
 }
 
-fn create<T: Attr>(a: &mut T, l: &LinkCreate<'_>) -> Result<OwnedFd, SysError> {
+fn create<T: Attr>(a: &mut T, l: &LinkCreate<'_>) -> Result<LinkFd, SysError> {
     call_fd(
         Cmd::LinkCreate,
         a,
@@ -109,6 +110,7 @@ fn create<T: Attr>(a: &mut T, l: &LinkCreate<'_>) -> Result<OwnedFd, SysError> {
             l.cookie
         ),
     )
+    .map(LinkFd::from_owned)
 }
 
 /// The `raw_tracepoint` member of `union bpf_attr`.
@@ -124,8 +126,8 @@ unsafe impl Attr for RawTpAttr {}
 
 /// Attaches a raw_tp program to tracepoint `name`, or (with `None`) a tp_btf / fentry / fexit / lsm
 /// program to the target it was loaded for. The link lives as long as the returned fd.
-pub fn raw_tracepoint_open(name: Option<&CStr>, prog_fd: BorrowedFd<'_>) -> Result<OwnedFd, SysError> {
+pub fn raw_tracepoint_open(name: Option<&CStr>, prog_fd: &ProgFd) -> Result<LinkFd, SysError> {
     let raw_fd = prog_fd.as_raw_fd() as u32;
     let mut a = RawTpAttr { name: name.map_or(0, |n| n.as_ptr() as u64), prog_fd: raw_fd, _pad: 0 };
-    call_fd(Cmd::RawTracepointOpen, &mut a, format_args!("name={name:?} prog_fd={raw_fd}"))
+    call_fd(Cmd::RawTracepointOpen, &mut a, format_args!("name={name:?} prog_fd={raw_fd}")).map(LinkFd::from_owned)
 }

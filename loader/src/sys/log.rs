@@ -8,6 +8,8 @@
 use std::fmt;
 use std::os::fd::OwnedFd;
 
+use nix::errno::Errno;
+
 use super::error::SysError;
 
 /// First log buffer size.
@@ -27,16 +29,23 @@ pub enum LogLevel {
 
 /// A successful load: the new object and, if one was requested, the log.
 #[derive(Debug)]
-pub struct Loaded {
+pub struct Loaded<F = OwnedFd> {
     /// The program or BTF object.
-    pub fd: OwnedFd,
+    pub fd: F,
     /// The kernel's log text, when [`LogLevel::Always`] asked for it.
     pub log: Option<String>,
 }
 
+impl Loaded {
+    /// The same load with its fd typed.
+    pub fn map_fd<F>(self, typed: impl FnOnce(OwnedFd) -> F) -> Loaded<F> {
+        Loaded { fd: typed(self.fd), log: self.log }
+    }
+}
+
 /// A refused PROG_LOAD or BTF_LOAD with the kernel's log.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub struct LoadError {
+pub struct LoggedError {
     /// The command and the kernel's errno for the load itself.
     pub sys: SysError,
     /// The verifier (or BTF checker) log; empty if the kernel wrote none.
@@ -45,15 +54,10 @@ pub struct LoadError {
     pub truncated: bool,
 }
 
-/// The error of `prog_load`.
-pub type ProgLoadError = LoadError;
-/// The error of `btf_load`.
-pub type BtfLoadError = LoadError;
-
-impl LoadError {
+impl LoggedError {
     /// The errno of the load.
-    pub fn errno(&self) -> i32 {
-        self.sys.errno
+    pub fn errno(&self) -> nix::errno::Errno {
+        self.sys.errno()
     }
 
     /// The last non-empty log line: usually the verifier's reason.
@@ -62,7 +66,7 @@ impl LoadError {
     }
 }
 
-impl fmt::Display for LoadError {
+impl fmt::Display for LoggedError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.sys)?;
         match self.last_log_line() {
@@ -81,7 +85,7 @@ impl fmt::Display for LoadError {
 pub(super) type Attempt<'a> = dyn FnMut(u32, &mut [u8]) -> (Result<OwnedFd, SysError>, u32) + 'a;
 
 /// Runs `attempt` under the log policy `level`.
-pub(super) fn with_log(level: LogLevel, attempt: &mut Attempt<'_>) -> Result<Loaded, LoadError> {
+pub(super) fn with_log(level: LogLevel, attempt: &mut Attempt<'_>) -> Result<Loaded, LoggedError> {
     let level = match level {
         LogLevel::OnFailure => match attempt(0, &mut []).0 {
             Ok(fd) => return Ok(Loaded { fd, log: None }),
@@ -96,15 +100,15 @@ pub(super) fn with_log(level: LogLevel, attempt: &mut Attempt<'_>) -> Result<Loa
         let text = super::bpf::c_text(&buf);
         match r {
             Ok(fd) => return Ok(Loaded { fd, log: Some(text) }),
-            Err(e) if e.errno == libc::ENOSPC && size < LOG_MAX => size = next_size(size, true_size),
-            Err(e) => return Err(LoadError { sys: e, log: text, truncated: e.errno == libc::ENOSPC }),
+            Err(e) if e.is(Errno::ENOSPC) && size < LOG_MAX => size = next_size(size, true_size),
+            Err(e) => return Err(LoggedError { sys: e, log: text, truncated: e.is(Errno::ENOSPC) }),
         }
     }
 }
 
 /// After a log-less failure, loads again with a log to show why. The first errno is the verdict
 /// reported; if the retry loads (the failure was transient), its object is returned instead.
-fn retry_for_log(first: SysError, attempt: &mut Attempt<'_>) -> Result<Loaded, LoadError> {
+fn retry_for_log(first: SysError, attempt: &mut Attempt<'_>) -> Result<Loaded, LoggedError> {
     let mut size = LOG_START;
     loop {
         let mut buf = vec![0u8; size];
@@ -112,8 +116,8 @@ fn retry_for_log(first: SysError, attempt: &mut Attempt<'_>) -> Result<Loaded, L
         let log = super::bpf::c_text(&buf);
         match r {
             Ok(fd) => return Ok(Loaded { fd, log: Some(log) }),
-            Err(e) if e.errno == libc::ENOSPC && size < LOG_MAX => size = next_size(size, true_size),
-            Err(e) => return Err(LoadError { sys: first, log, truncated: e.errno == libc::ENOSPC }),
+            Err(e) if e.is(Errno::ENOSPC) && size < LOG_MAX => size = next_size(size, true_size),
+            Err(e) => return Err(LoggedError { sys: first, log, truncated: e.is(Errno::ENOSPC) }),
         }
     }
 }
@@ -127,6 +131,7 @@ fn next_size(size: usize, true_size: u32) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::Cmd;
 
     fn fd() -> OwnedFd {
         std::fs::File::open("/dev/null").unwrap().into()
@@ -143,18 +148,18 @@ mod tests {
         let err = with_log(LogLevel::OnFailure, &mut |level, buf: &mut [u8]| {
             calls.push((level, buf.len()));
             if level == 0 {
-                return (Err(SysError::new("BPF_PROG_LOAD", libc::EACCES)), 0);
+                return (Err(SysError::new(Cmd::ProgLoad, libc::EACCES)), 0);
             }
             if buf.len() < needed as usize {
                 fill(buf, "partial");
-                return (Err(SysError::new("BPF_PROG_LOAD", libc::ENOSPC)), needed);
+                return (Err(SysError::new(Cmd::ProgLoad, libc::ENOSPC)), needed);
             }
             fill(buf, "0: R0 !read_ok\nprocessed 1 insns\n");
-            (Err(SysError::new("BPF_PROG_LOAD", libc::EACCES)), 0)
+            (Err(SysError::new(Cmd::ProgLoad, libc::EACCES)), 0)
         })
         .unwrap_err();
         assert_eq!(calls, vec![(0, 0), (1, LOG_START), (1, needed as usize)]);
-        assert_eq!(err.errno(), libc::EACCES);
+        assert_eq!(err.errno(), Errno::EACCES);
         assert!(!err.truncated);
         assert_eq!(err.last_log_line(), Some("processed 1 insns"));
         assert!(err.to_string().starts_with("BPF_PROG_LOAD failed: EACCES"), "{err}");
@@ -166,7 +171,7 @@ mod tests {
         let err = with_log(LogLevel::Always(2), &mut |level, buf: &mut [u8]| {
             assert_eq!(level, 2);
             sizes.push(buf.len());
-            (Err(SysError::new("BPF_PROG_LOAD", libc::ENOSPC)), 0)
+            (Err(SysError::new(Cmd::ProgLoad, libc::ENOSPC)), 0)
         })
         .unwrap_err();
         assert_eq!(*sizes.last().unwrap(), LOG_MAX);
@@ -187,7 +192,7 @@ mod tests {
         // A transient first failure: the retry's object is kept, with its log.
         let retried = with_log(LogLevel::OnFailure, &mut |level, buf: &mut [u8]| {
             if level == 0 {
-                return (Err(SysError::new("BPF_PROG_LOAD", libc::EAGAIN)), 0);
+                return (Err(SysError::new(Cmd::ProgLoad, libc::EAGAIN)), 0);
             }
             fill(buf, "ok");
             (Ok(fd()), 0)

@@ -2,10 +2,11 @@
 //! map's own key/value sizes first, so the kernel never reads or writes past a Rust slice.
 
 use std::mem::offset_of;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
 use super::bpf::{addr, addr_mut, call, call_fd, obj_name, Attr, Cmd};
 use super::error::SysError;
+use super::handles::{BtfFd, MapFd};
 use super::info::{map_info, MapInfo};
 use super::types::MapType;
 
@@ -25,9 +26,9 @@ pub struct MapCreate<'a> {
     /// Name (truncated to 15 bytes, sanitized).
     pub name: &'a str,
     /// Inner map template for map-in-map types.
-    pub inner_map_fd: Option<BorrowedFd<'a>>,
+    pub inner_map_fd: Option<&'a MapFd>,
     /// The object's BTF, describing key and value.
-    pub btf_fd: Option<BorrowedFd<'a>>,
+    pub btf_fd: Option<&'a BtfFd>,
     /// Key type id in `btf_fd`.
     pub btf_key_type_id: u32,
     /// Value type id in `btf_fd`.
@@ -89,16 +90,15 @@ pub const BPF_NOEXIST: u64 = 1;
 pub const BPF_EXIST: u64 = 2;
 
 /// Creates a map.
-pub fn map_create(m: &MapCreate<'_>) -> Result<OwnedFd, SysError> {
-    let raw = |fd: Option<BorrowedFd<'_>>| fd.map_or(0, |fd| fd.as_raw_fd() as u32);
-    let btf_fd = raw(m.btf_fd);
+pub fn map_create(m: &MapCreate<'_>) -> Result<MapFd, SysError> {
+    let btf_fd = m.btf_fd.map_or(0, |fd| fd.as_raw_fd() as u32);
     let mut a = MapCreateAttr {
         map_type: m.map_type.0,
         key_size: m.key_size,
         value_size: m.value_size,
         max_entries: m.max_entries,
         map_flags: m.map_flags,
-        inner_map_fd: raw(m.inner_map_fd),
+        inner_map_fd: m.inner_map_fd.map_or(0, |fd| fd.as_raw_fd() as u32),
         map_name: obj_name(m.name),
         btf_fd,
         btf_key_type_id: m.btf_key_type_id,
@@ -117,15 +117,16 @@ pub fn map_create(m: &MapCreate<'_>) -> Result<OwnedFd, SysError> {
             m.btf_value_type_id,
         ),
     )
+    .map(MapFd::from_owned)
 }
 
-/// Bytes a value buffer must hold for this map (per-CPU maps: one 8-aligned slot per possible CPU).
-pub fn value_buf_len(info: &MapInfo) -> Result<usize, SysError> {
+/// Bytes a value buffer must hold for this map (per-CPU maps: one 8-aligned slot per possible
+/// CPU); `None` when the number of possible CPUs cannot be read.
+pub fn value_buf_len(info: &MapInfo) -> Option<usize> {
     if info.map_type.is_per_cpu() {
-        let cpus = possible_cpus().map_err(|_| SysError::new("read /sys/devices/system/cpu/possible", libc::EIO))?;
-        Ok((info.value_size as usize).next_multiple_of(8) * cpus)
+        Some((info.value_size as usize).next_multiple_of(8) * possible_cpus().ok()?)
     } else {
-        Ok(info.value_size as usize)
+        Some(info.value_size as usize)
     }
 }
 
@@ -148,52 +149,52 @@ pub fn parse_cpu_list(s: &str) -> Option<usize> {
 }
 
 /// Fails with EINVAL (naming `cmd`) unless the buffers cover the map's key and value sizes.
-fn check_sizes(cmd: Cmd, fd: BorrowedFd<'_>, key: usize, value: Option<usize>) -> Result<(), SysError> {
+fn check_sizes(cmd: Cmd, fd: &MapFd, key: usize, value: Option<usize>) -> Result<(), SysError> {
     let info = map_info(fd)?;
     let value_ok = match value {
-        Some(len) => len >= value_buf_len(&info)?,
+        Some(len) => value_buf_len(&info).is_some_and(|need| len >= need),
         None => true,
     };
     if key < info.key_size as usize || !value_ok {
         tracing::debug!(target: "rawbpf::sys", cmd = cmd.name(), key, ?value, info.key_size, info.value_size,
             "buffer smaller than the map's key/value size");
-        return Err(SysError::new(cmd.name(), libc::EINVAL));
+        return Err(SysError::new(cmd, libc::EINVAL));
     }
     Ok(())
 }
 
-fn elem(cmd: Cmd, fd: BorrowedFd<'_>, key: u64, value: u64, flags: u64) -> Result<(), SysError> {
+fn elem(cmd: Cmd, fd: &MapFd, key: u64, value: u64, flags: u64) -> Result<(), SysError> {
     let map_fd = fd.as_raw_fd() as u32;
     let mut a = ElemAttr { map_fd, key, value, flags, ..Default::default() };
     call(cmd, &mut a, format_args!("map_fd={map_fd} flags={flags:#x}")).map(|_| ())
 }
 
 /// Writes `value` at `key` (`flags`: [`BPF_ANY`], [`BPF_NOEXIST`], [`BPF_EXIST`]).
-pub fn map_update_elem(fd: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u64) -> Result<(), SysError> {
+pub fn map_update_elem(fd: &MapFd, key: &[u8], value: &[u8], flags: u64) -> Result<(), SysError> {
     check_sizes(Cmd::MapUpdateElem, fd, key.len(), Some(value.len()))?;
     elem(Cmd::MapUpdateElem, fd, addr(key), addr(value), flags)
 }
 
 /// Reads the value at `key` into `value`; `ENOENT` when absent.
-pub fn map_lookup_elem(fd: BorrowedFd<'_>, key: &[u8], value: &mut [u8]) -> Result<(), SysError> {
+pub fn map_lookup_elem(fd: &MapFd, key: &[u8], value: &mut [u8]) -> Result<(), SysError> {
     check_sizes(Cmd::MapLookupElem, fd, key.len(), Some(value.len()))?;
     elem(Cmd::MapLookupElem, fd, addr(key), addr_mut(value), 0)
 }
 
 /// Deletes `key`; `ENOENT` when absent.
-pub fn map_delete_elem(fd: BorrowedFd<'_>, key: &[u8]) -> Result<(), SysError> {
+pub fn map_delete_elem(fd: &MapFd, key: &[u8]) -> Result<(), SysError> {
     check_sizes(Cmd::MapDeleteElem, fd, key.len(), None)?;
     elem(Cmd::MapDeleteElem, fd, addr(key), 0, 0)
 }
 
 /// Writes the key after `key` (or the first key, for `None`) into `next`; `ENOENT` at the end.
-pub fn map_get_next_key(fd: BorrowedFd<'_>, key: Option<&[u8]>, next: &mut [u8]) -> Result<(), SysError> {
+pub fn map_get_next_key(fd: &MapFd, key: Option<&[u8]>, next: &mut [u8]) -> Result<(), SysError> {
     check_sizes(Cmd::MapGetNextKey, fd, key.map_or(usize::MAX, <[u8]>::len).min(next.len()), None)?;
     elem(Cmd::MapGetNextKey, fd, key.map_or(0, addr), addr_mut(next), 0)
 }
 
 /// Makes the map read-only for user space (`.rodata` after initialization).
-pub fn map_freeze(fd: BorrowedFd<'_>) -> Result<(), SysError> {
+pub fn map_freeze(fd: &MapFd) -> Result<(), SysError> {
     elem(Cmd::MapFreeze, fd, 0, 0, 0)
 }
 

@@ -9,6 +9,7 @@
 mod bpf;
 mod btf_load;
 mod error;
+mod handles;
 mod ids;
 mod info;
 mod link;
@@ -21,14 +22,16 @@ mod signal;
 mod types;
 
 pub use btf_load::btf_load;
-pub use error::{errno_name, errno_text, SysError, ENOTSUPP};
+pub use bpf::Cmd;
+pub use error::{Call, PerfIoctl, SysError, ENOTSUPP};
+pub use handles::{BtfFd, BtfId, LinkFd, LinkId, MapFd, MapId, PerfEventFd, ProgFd, ProgId};
 pub use ids::*;
 pub use info::{
     btf_info, link_info, map_info, prog_info, prog_map_ids, prog_xlated_insns, BtfInfo, LinkDetail, LinkInfo, MapInfo,
     ProgInfo,
 };
 pub use link::{link_create, raw_tracepoint_open, LinkCreate};
-pub use log::{BtfLoadError, LoadError, Loaded, LogLevel, ProgLoadError, LOG_MAX, LOG_START};
+pub use log::{Loaded, LogLevel, LoggedError, LOG_MAX, LOG_START};
 pub use map::{
     map_create, map_delete_elem, map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, parse_cpu_list,
     possible_cpus, value_buf_len, MapCreate, BPF_ANY, BPF_EXIST, BPF_NOEXIST,

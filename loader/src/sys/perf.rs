@@ -2,11 +2,12 @@
 
 use std::io;
 use std::mem::offset_of;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use super::bpf::{owned, trace_result};
-use super::error::SysError;
+use super::error::{Call, PerfIoctl, SysError};
+use super::handles::{PerfEventFd, ProgFd};
 
 /// `PERF_TYPE_TRACEPOINT`.
 const PERF_TYPE_TRACEPOINT: u32 = 2;
@@ -39,7 +40,7 @@ const _: () = assert!(offset_of!(PerfEventAttr, flags) == 40 && size_of::<PerfEv
 
 /// Opens a perf event on tracepoint `id` (from tracefs `events/<category>/<name>/id`) for all
 /// processes: pid -1, cpu 0, as libbpf does; a tracepoint event fires on every CPU regardless.
-pub fn perf_event_open_tracepoint(id: u64) -> Result<OwnedFd, SysError> {
+pub fn perf_event_open_tracepoint(id: u64) -> Result<PerfEventFd, SysError> {
     let attr = PerfEventAttr {
         type_: PERF_TYPE_TRACEPOINT,
         size: size_of::<PerfEventAttr>() as u32,
@@ -56,35 +57,35 @@ pub fn perf_event_open_tracepoint(id: u64) -> Result<OwnedFd, SysError> {
     };
     let r = if r >= 0 { Ok(r as i64) } else { Err(last_errno()) };
     trace_result("perf_event_open", format_args!("type=tracepoint config={id} pid={pid} cpu={cpu}"), r);
-    r.map(owned).map_err(|e| SysError::new("perf_event_open", e))
+    r.map(|fd| PerfEventFd::from_owned(owned(fd))).map_err(|e| SysError::new(Call::PerfEventOpen, e))
 }
 
 fn last_errno() -> i32 {
     io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
 }
 
-fn ioctl(cmd: &'static str, fd: BorrowedFd<'_>, req: libc::c_ulong, arg: libc::c_ulong) -> Result<(), SysError> {
+fn ioctl(cmd: PerfIoctl, fd: &PerfEventFd, req: libc::c_ulong, arg: libc::c_ulong) -> Result<(), SysError> {
     let raw = fd.as_raw_fd();
     // SAFETY: the perf ioctls used here take an integer argument (or none); `fd` is a live descriptor.
     let r = unsafe { libc::ioctl(raw, req as _, arg) };
     let r = if r >= 0 { Ok(r as i64) } else { Err(last_errno()) };
-    trace_result(cmd, format_args!("perf_fd={raw} arg={arg}"), r);
-    r.map(|_| ()).map_err(|e| SysError::new(cmd, e))
+    trace_result(Call::PerfIoctl(cmd).name(), format_args!("perf_fd={raw} arg={arg}"), r);
+    r.map(|_| ()).map_err(|e| SysError::new(Call::PerfIoctl(cmd), e))
 }
 
 /// Hangs a tracepoint / kprobe / perf_event program on a perf event (the pre-link way).
-pub fn perf_event_set_bpf(perf_fd: BorrowedFd<'_>, prog_fd: BorrowedFd<'_>) -> Result<(), SysError> {
-    ioctl("PERF_EVENT_IOC_SET_BPF", perf_fd, PERF_EVENT_IOC_SET_BPF, prog_fd.as_raw_fd() as libc::c_ulong)
+pub fn perf_event_set_bpf(perf_fd: &PerfEventFd, prog_fd: &ProgFd) -> Result<(), SysError> {
+    ioctl(PerfIoctl::SetBpf, perf_fd, PERF_EVENT_IOC_SET_BPF, prog_fd.as_raw_fd() as libc::c_ulong)
 }
 
 /// Starts the event.
-pub fn perf_event_enable(perf_fd: BorrowedFd<'_>) -> Result<(), SysError> {
-    ioctl("PERF_EVENT_IOC_ENABLE", perf_fd, PERF_EVENT_IOC_ENABLE, 0)
+pub fn perf_event_enable(perf_fd: &PerfEventFd) -> Result<(), SysError> {
+    ioctl(PerfIoctl::Enable, perf_fd, PERF_EVENT_IOC_ENABLE, 0)
 }
 
 /// Stops the event.
-pub fn perf_event_disable(perf_fd: BorrowedFd<'_>) -> Result<(), SysError> {
-    ioctl("PERF_EVENT_IOC_DISABLE", perf_fd, PERF_EVENT_IOC_DISABLE, 0)
+pub fn perf_event_disable(perf_fd: &PerfEventFd) -> Result<(), SysError> {
+    ioctl(PerfIoctl::Disable, perf_fd, PERF_EVENT_IOC_DISABLE, 0)
 }
 
 /// Where tracefs is mounted: `/sys/kernel/tracing`, else the debugfs path.

@@ -6,7 +6,8 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 
 use super::bpf::{addr, addr_mut, call_fd, obj_name, Attr, Cmd};
 use super::error::SysError;
-use super::log::{with_log, LoadError, Loaded, LogLevel, ProgLoadError};
+use super::handles::{BtfFd, ProgFd};
+use super::log::{with_log, Loaded, LogLevel, LoggedError};
 use super::types::{AttachType, ProgType};
 use btf::insn::Insn;
 use btf::wire::Endian;
@@ -48,7 +49,7 @@ pub struct ProgLoad<'a> {
     /// Program name (truncated to 15 bytes, sanitized).
     pub name: &'a str,
     /// The object's BTF, needed with func_info / line_info.
-    pub prog_btf_fd: Option<BorrowedFd<'a>>,
+    pub prog_btf_fd: Option<&'a BtfFd>,
     /// func_info records.
     pub func_info: Records<'a>,
     /// line_info records.
@@ -56,9 +57,9 @@ pub struct ProgLoad<'a> {
     /// Kernel BTF id of the attach target (fentry function, `btf_trace_*` typedef, LSM hook).
     pub attach_btf_id: u32,
     /// A kernel module's BTF object holding `attach_btf_id` (None: vmlinux).
-    pub attach_btf_obj_fd: Option<BorrowedFd<'a>>,
+    pub attach_btf_obj_fd: Option<&'a BtfFd>,
     /// A BPF program to attach to (freplace / fentry on a BPF program); excludes the module fd.
-    pub attach_prog_fd: Option<BorrowedFd<'a>>,
+    pub attach_prog_fd: Option<&'a ProgFd>,
     /// File descriptors that ld_imm64 `BPF_PSEUDO_MAP_IDX*` / kfunc module calls index into.
     pub fd_array: &'a [BorrowedFd<'a>],
 }
@@ -112,22 +113,26 @@ const _: () = {
 };
 
 /// Loads a program under the default log policy: no log unless it fails.
-pub fn prog_load(p: &ProgLoad<'_>) -> Result<std::os::fd::OwnedFd, ProgLoadError> {
+pub fn prog_load(p: &ProgLoad<'_>) -> Result<ProgFd, LoggedError> {
     prog_load_with_log(p, LogLevel::OnFailure).map(|l| l.fd)
 }
 
 /// Loads a program, asking for the verifier log as `log` says (use `Always` for `--explain`).
-pub fn prog_load_with_log(p: &ProgLoad<'_>, log: LogLevel) -> Result<Loaded, ProgLoadError> {
+pub fn prog_load_with_log(p: &ProgLoad<'_>, log: LogLevel) -> Result<Loaded<ProgFd>, LoggedError> {
     #[allow(clippy::manual_is_multiple_of)]
     // is_multiple_of needs Rust 1.87; the workspace says 1.80
     if p.insns.is_empty() || p.insns.len() % Insn::SIZE != 0 {
-        return Err(LoadError {
-            sys: SysError::new(Cmd::ProgLoad.name(), libc::EINVAL),
+        return Err(LoggedError {
+            sys: SysError::new(Cmd::ProgLoad, libc::EINVAL),
             log: format!("rawbpf: {} instruction bytes is not a positive multiple of 8", p.insns.len()),
             truncated: false,
         });
     }
-    let attach_fd = p.attach_prog_fd.or(p.attach_btf_obj_fd).map_or(0, |fd| fd.as_raw_fd() as u32);
+    let attach_fd = match (p.attach_prog_fd, p.attach_btf_obj_fd) {
+        (Some(prog), _) => prog.as_raw_fd() as u32,
+        (None, Some(btf)) => btf.as_raw_fd() as u32,
+        (None, None) => 0,
+    };
     let name = obj_name(p.name);
     with_log(log, &mut |level, buf: &mut [u8]| {
         let mut a = ProgLoadAttr {
@@ -166,4 +171,5 @@ pub fn prog_load_with_log(p: &ProgLoad<'_>, log: LogLevel) -> Result<Loaded, Pro
         );
         (r, a.log_true_size)
     })
+    .map(|l| l.map_fd(ProgFd::from_owned))
 }

@@ -10,12 +10,16 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use loader::attach::{self, Link};
-use loader::caps::Caps;
-use crate::json::{obj, Json};
+use loader::diagnose::caps::Caps;
 use loader::load::{self, LoadOptions, Loaded};
 use loader::object::Object;
+use loader::progress::Observer;
 use loader::sys;
-use loader::trace_pipe::{TraceLine, TracePipe, Tracefs};
+use loader::trace_pipe::{Origin, TraceLine, TracePipe, Tracefs};
+
+use crate::json::{obj, Json};
+use crate::render::narrate::{Detail, Narrator};
+use crate::render::{error as words, narrate::mechanism};
 
 /// Load a BPF object, attach its programs and stream their bpf_printk output.
 ///
@@ -58,9 +62,10 @@ pub struct LoadArgs {
     pub verifier_log: Option<u32>,
 }
 
-/// Runs `rawbpf load`.
-pub fn run(args: LoadArgs) -> ExitCode {
-    match execute(&args) {
+/// Runs `rawbpf load`; `detail` is how much of the pipeline to narrate on stderr.
+pub fn run(args: LoadArgs, detail: Detail) -> ExitCode {
+    let detail = if args.explain { detail.max(Detail::Phases) } else { detail };
+    match execute(&args, &mut Narrator { detail }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             eprintln!("rawbpf: {msg}");
@@ -69,7 +74,7 @@ pub fn run(args: LoadArgs) -> ExitCode {
     }
 }
 
-fn execute(args: &LoadArgs) -> Result<(), String> {
+fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
     let caps = Caps::current().unwrap_or_default();
     if !caps.can_trace() {
         return Err("loading BPF programs needs root, or CAP_BPF with CAP_PERFMON (and CAP_NET_ADMIN for \
@@ -77,10 +82,10 @@ fn execute(args: &LoadArgs) -> Result<(), String> {
             .into());
     }
     sys::install_stop_handler().map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
-    let mut obj = Object::open(&args.object).map_err(|e| format!("{}: {e}", args.object.display()))?;
+    let obj = Object::open(&args.object).map_err(|e| format!("{}: {}", args.object.display(), words::chain(&e)))?;
     let opts =
         LoadOptions { programs: args.programs.clone(), target_btf: args.btf.clone(), verifier_log: args.verifier_log };
-    let loaded = load::load(&mut obj, &opts).map_err(|e| e.to_string())?;
+    let loaded = load::load_observed(&obj, &opts, narrator).map_err(|e| words::load(&e))?;
     for p in &loaded.programs {
         if let Some(log) = &p.verifier_log {
             eprintln!("verifier log for {}:\n{log}", p.name);
@@ -91,9 +96,12 @@ fn execute(args: &LoadArgs) -> Result<(), String> {
         return Ok(());
     }
     // Open trace_pipe before attaching so the first events are not missed.
-    let tracefs = Tracefs::find_or_mount().map_err(|e| e.to_string())?;
+    let tracefs = Tracefs::find_or_mount().map_err(|e| words::tracefs(&e))?;
+    if tracefs.origin == Origin::MountedNow {
+        narrator.step(loader::progress::Step::TracefsMounted(&tracefs.root));
+    }
     let mut pipe = TracePipe::open(&tracefs).map_err(|e| format!("{}: {e}", tracefs.trace_pipe().display()))?;
-    let links = attach_all(&loaded)?;
+    let links = attach_all(&loaded, narrator)?;
     stream(&mut pipe, args)?;
     // Links first, then programs and maps: the reverse of creation.
     let n = links.len();
@@ -103,12 +111,12 @@ fn execute(args: &LoadArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn attach_all(loaded: &Loaded) -> Result<Vec<Link>, String> {
+fn attach_all(loaded: &Loaded, obs: &mut dyn Observer) -> Result<Vec<Link>, String> {
     let mut links = Vec::new();
     for p in &loaded.programs {
-        match attach::attach(p).map_err(|e| e.to_string())? {
+        match attach::attach(p, obs).map_err(|e| words::attach(&e))? {
             Some(l) => {
-                eprintln!("rawbpf: attached {} to {} ({})", l.program, l.target, l.how);
+                eprintln!("rawbpf: attached {} to {} ({})", l.program, l.target, mechanism(l.mechanism));
                 links.push(l);
             }
             None => {
@@ -154,7 +162,7 @@ fn print_loaded(loaded: &Loaded, json: bool) {
                     ("name", Json::from(p.name.as_str())),
                     ("section", p.section.as_str().into()),
                     ("type", sys::prog_type_name(p.kind.prog_type()).into()),
-                    ("id", p.info.id.into()),
+                    ("id", p.info.id.get().into()),
                     ("tag", p.info.tag_hex().into()),
                     ("attach_btf_id", p.target.as_ref().map_or(Json::Null, |t| t.btf_id.into())),
                 ])
@@ -163,9 +171,9 @@ fn print_loaded(loaded: &Loaded, json: bool) {
         let maps = loaded
             .maps
             .iter()
-            .map(|m| obj([("name", Json::from(m.name.as_str())), ("id", m.id.into())]))
+            .map(|m| obj([("name", Json::from(m.name.as_str())), ("id", m.id.get().into())]))
             .collect();
-        println!("{}", obj([("programs", Json::Array(progs)), ("maps", Json::Array(maps))]).to_string());
+        println!("{}", obj([("programs", Json::Array(progs)), ("maps", Json::Array(maps))]));
         return;
     }
     for p in &loaded.programs {

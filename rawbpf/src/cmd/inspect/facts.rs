@@ -6,11 +6,9 @@ use std::path::{Path, PathBuf};
 
 use btf::core::{relocate_section, CoreCache, CoreResolution};
 use btf::Btf;
-use object::read::elf::{ElfFile64, FileHeader, SectionHeader};
-use object::{Endianness, Object as _, ObjectSection as _};
 
 use loader::link::{link, LinkedProgram};
-use loader::object::sections::{classify, DataKind, SectionRole};
+use loader::object::sections::{DataKind, SectionRole};
 use loader::object::{Object, ProgramRef, RelocTarget};
 use loader::sys::{attach_type_name, prog_type_name};
 
@@ -62,30 +60,22 @@ pub struct Opened {
 pub fn open(path: &Path) -> Result<Opened, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let obj = Object::parse(&bytes, &name).map_err(|e| format!("{}: {e}", path.display()))?;
-    let sections = sections(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let obj = Object::parse(&bytes, &name).map_err(|e| format!("{}: {}", path.display(), crate::render::error::chain(&e)))?;
+    let sections = sections(&obj);
     Ok(Opened { obj, sections, bytes })
 }
 
 /// Every ELF section with its size and role.
-fn sections(bytes: &[u8]) -> Result<Vec<SectionFact>, object::Error> {
-    let elf = ElfFile64::<Endianness>::parse(bytes)?;
-    let endian = elf.endian();
-    let all = elf.elf_header().sections(endian, bytes)?;
-    let mut out = Vec::new();
-    for s in elf.sections() {
-        let hdr = s.elf_section_header();
-        let name = s.name().unwrap_or("?").to_owned();
-        let role = classify(&name, hdr.sh_type(endian), hdr.sh_flags(endian));
-        let linked = all
-            .section(object::SectionIndex(hdr.sh_info(endian) as usize))
-            .ok()
-            .and_then(|t| all.section_name(endian, t).ok())
-            .map(|n| String::from_utf8_lossy(n).into_owned());
-        let role = role_text(&name, role, linked.as_deref());
-        out.push(SectionFact { name, size: s.size(), role });
-    }
-    Ok(out)
+fn sections(obj: &Object) -> Vec<SectionFact> {
+    let name_of = |i| obj.sections.iter().find(|s| s.index == i).map(|s| s.name.as_str());
+    obj.sections
+        .iter()
+        .map(|s| SectionFact {
+            name: s.name.clone(),
+            size: s.size,
+            role: role_text(&s.name, s.role, s.applies_to.and_then(name_of)),
+        })
+        .collect()
 }
 
 /// A section's role in words.
@@ -185,7 +175,7 @@ pub fn kind_words(obj: &Object, r: ProgramRef) -> (String, Option<String>, Optio
 /// Links a program with fake map fds (fd = map index); nothing is created in the kernel.
 pub fn link_offline(obj: &Object, r: ProgramRef) -> Result<LinkedProgram, String> {
     let fds: Vec<i32> = (0..obj.maps.len() as i32).collect();
-    link(obj, r, &fds).map_err(|e| e.to_string())
+    link(obj, &obj.code_sections, r, &fds).map_err(|e| e.to_string())
 }
 
 /// What a relocation refers to, in words (`map counts`, `call helper_fn`).

@@ -1,8 +1,10 @@
-//! Reading the verifier's log: which instruction failed, which source line that is, and a
-//! one-line hint for the common classes of rejection.
+//! Reading the verifier's log: which instruction failed, which source line that is, and which
+//! known class of rejection it is (the binary words the advice for each class).
 
 use std::collections::BTreeMap;
 use std::fmt;
+
+use crate::co_re::CoreDecision;
 
 /// libbpf's CO-RE poison: a call to this helper id marks an unresolvable relocation.
 pub const CORE_POISON_IMM: i32 = 0xbad2310;
@@ -96,40 +98,8 @@ pub enum HintClass {
     NotModifiable,
 }
 
-impl HintClass {
-    /// The one-line advice.
-    pub fn advice(self) -> &'static str {
-        match self {
-            HintClass::InvalidMemoryAccess => {
-                "the verifier does not trust this pointer: read kernel memory with BPF_CORE_READ() or \
-                 bpf_probe_read_kernel(), or check the pointer against NULL first"
-            }
-            HintClass::UnboundedLoop => {
-                "the verifier cannot prove this loop ends: bound it with a constant, use bpf_loop(), or \
-                 unroll it with #pragma unroll"
-            }
-            HintClass::UnreleasedReference => {
-                "a reference acquired here is not released on every path: call the matching release \
-                 helper (bpf_sk_release, bpf_ringbuf_submit/discard...) before each return"
-            }
-            HintClass::PoisonedCoRe => {
-                "a CO-RE relocation found no match in this kernel and its code is reachable: guard the access \
-                 with bpf_core_field_exists() or use a ___flavor for older layouts"
-            }
-            HintClass::HelperNotAllowed => {
-                "this helper is not available to this program type (or this kernel): pick another helper or \
-                 another program type"
-            }
-            HintClass::NotModifiable => {
-                "fmod_ret may only change functions named security_* or marked ALLOW_ERROR_INJECTION (which \
-                 needs CONFIG_FUNCTION_ERROR_INJECTION): attach to a security_ hook, or use fexit to observe"
-            }
-        }
-    }
-}
-
 /// What rawbpf understood of a rejection.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Diagnosis {
     /// The log line that states the error (usually the last meaningful one).
     pub message: String,
@@ -139,34 +109,12 @@ pub struct Diagnosis {
     pub source: Option<SourceLine>,
     /// A known class with advice.
     pub hint: Option<HintClass>,
-    /// For a poisoned CO-RE relocation: its description.
-    pub core_relocation: Option<String>,
-}
-
-impl fmt::Display for Diagnosis {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "verifier: {}", self.message)?;
-        if let Some(i) = self.insn {
-            write!(f, "\n  at instruction {i}")?;
-        }
-        if let Some(s) = &self.source {
-            write!(f, " ({s})")?;
-            if !s.text.is_empty() {
-                write!(f, "\n    {}", s.text.trim())?;
-            }
-        }
-        if let Some(r) = &self.core_relocation {
-            write!(f, "\n  {r}")?;
-        }
-        if let Some(h) = self.hint {
-            write!(f, "\n  hint: {}", h.advice())?;
-        }
-        Ok(())
-    }
+    /// For a poisoned CO-RE relocation: the decision that poisoned the failing instruction.
+    pub core_relocation: Option<CoreDecision>,
 }
 
 /// Parses the instruction index at the start of a verifier log line (`12: (79) r1 = ...`).
-fn insn_index(line: &str) -> Option<usize> {
+pub fn insn_index(line: &str) -> Option<usize> {
     let (num, rest) = line.split_once(':')?;
     if !rest.starts_with(" (") {
         return None;
@@ -211,9 +159,9 @@ fn is_trailer(line: &str) -> bool {
         || line.is_empty()
 }
 
-/// Reads a verifier log. `poisoned` maps instruction indices poisoned by CO-RE to the text of
-/// the relocation that did it.
-pub fn diagnose(log: &str, sources: &SourceMap, poisoned: &BTreeMap<usize, String>) -> Diagnosis {
+/// Reads a verifier log. `poisoned` maps instruction indices poisoned by CO-RE to the decision
+/// that did it.
+pub fn diagnose(log: &str, sources: &SourceMap, poisoned: &BTreeMap<usize, CoreDecision>) -> Diagnosis {
     let lines: Vec<&str> = log.lines().map(str::trim_end).collect();
     let message = lines.iter().rev().find(|l| !is_trailer(l)).map(|s| s.to_string()).unwrap_or_default();
     // The failing instruction is the last one the verifier printed.
@@ -228,24 +176,6 @@ pub fn diagnose(log: &str, sources: &SourceMap, poisoned: &BTreeMap<usize, Strin
         hint = Some(HintClass::PoisonedCoRe);
     }
     Diagnosis { message, insn, source: insn.and_then(|i| sources.lookup(i).cloned()), hint, core_relocation }
-}
-
-/// The log with the failing instruction marked (`>>`) and source lines interleaved.
-pub fn annotate(log: &str, sources: &SourceMap, failing: Option<usize>) -> String {
-    let mut out = String::with_capacity(log.len() + 256);
-    // Given line_info, the kernel prints `; text @ file:line` itself: add ours only when it did not.
-    let kernel_has_source = log.lines().any(|l| l.starts_with("; ") && l.contains(" @ "));
-    for line in log.lines() {
-        let idx = insn_index(line);
-        if let Some(src) = idx.filter(|_| !kernel_has_source).and_then(|i| sources.starting_at(i)) {
-            out.push_str(&format!("   ; {} @ {src}\n", src.text.trim()));
-        }
-        let mark = if idx.is_some() && idx == failing { ">> " } else { "   " };
-        out.push_str(mark);
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
 }
 
 #[cfg(test)]
@@ -274,22 +204,17 @@ mod tests {
         assert_eq!(d.insn, Some(3));
         assert_eq!(d.source.as_ref().unwrap().line, 12);
         assert_eq!(d.hint, Some(HintClass::InvalidMemoryAccess));
-        let text = d.to_string();
-        assert!(text.contains("x.bpf.c:12:5"), "{text}");
-        assert!(text.contains("return sk->sk_state;"), "{text}");
+        let source = d.source.unwrap();
+        assert_eq!((source.to_string().as_str(), source.text.as_str()), ("x.bpf.c:12:5", "return sk->sk_state;"));
     }
 
     #[test]
     fn poison_call_names_the_relocation() {
         let log = "0: R1=ctx() R10=fp0\n2: (85) call unknown#195896080\ninvalid func unknown#195896080\n";
-        let poisoned =
-            BTreeMap::from([(2, "CO-RE relocation #3 in tcp_connect: struct sock::skc_foo not found".into())]);
-        let d = diagnose(log, &sources(), &poisoned);
+        let decision = crate::co_re::tests::poisoned_decision("kprobe/tcp_connect", 2);
+        let d = diagnose(log, &sources(), &BTreeMap::from([(2, decision)]));
         assert_eq!(d.hint, Some(HintClass::PoisonedCoRe));
-        assert_eq!(
-            d.core_relocation.as_deref(),
-            Some("CO-RE relocation #3 in tcp_connect: struct sock::skc_foo not found")
-        );
+        assert_eq!(d.core_relocation.map(|c| (c.section, c.poisoned)), Some(("kprobe/tcp_connect".into(), vec![2])));
         // Even without rawbpf's record the poison number is recognised.
         assert_eq!(diagnose(log, &SourceMap::default(), &BTreeMap::new()).hint, Some(HintClass::PoisonedCoRe));
     }
@@ -302,7 +227,6 @@ mod tests {
         let d = diagnose(log, &SourceMap::default(), &BTreeMap::new());
         assert_eq!(d.message, "__x64_sys_kill() is not modifiable");
         assert_eq!(d.hint, Some(HintClass::NotModifiable));
-        assert!(d.to_string().contains("security_"), "{d}");
     }
 
     #[test]
@@ -311,20 +235,5 @@ mod tests {
         assert_eq!(classify("Unreleased reference id=2 alloc_insn=5"), Some(HintClass::UnreleasedReference));
         assert_eq!(classify("unknown func bpf_skb_load_bytes#26"), Some(HintClass::HelperNotAllowed));
         assert_eq!(classify("R0 !read_ok"), None);
-    }
-
-    #[test]
-    fn source_lines_the_kernel_printed_are_not_repeated() {
-        let log = "; return sk->sk_state; @ x.bpf.c:12\n3: (71) r0 = *(u8 *)(r1 +18)\nR1 invalid mem access 'scalar'\n";
-        let out = annotate(log, &sources(), Some(3));
-        assert_eq!(out.matches("return sk->sk_state;").count(), 1, "{out}");
-        assert!(out.contains(">> 3: (71)"), "{out}");
-    }
-
-    #[test]
-    fn annotation_marks_the_failing_instruction_and_interleaves_source() {
-        let out = annotate(MEM_LOG, &sources(), Some(3));
-        assert!(out.contains("   ; return sk->sk_state; @ x.bpf.c:12:5\n>> 3: (71) r0 = *(u8 *)(r1 +18)\n"), "{out}");
-        assert!(out.contains("   0: (79) r1"), "{out}");
     }
 }

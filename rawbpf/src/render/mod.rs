@@ -1,0 +1,9 @@
+//! Every sentence rawbpf prints about what the library found: refusals, verifier diagnoses,
+//! BTF fixups, CO-RE decisions, the `--explain` narration, and error chains.
+
+pub mod btf_change;
+pub mod core;
+pub mod error;
+pub mod narrate;
+pub mod refusal;
+pub mod verifier;

@@ -1,0 +1,102 @@
+//! The `--explain` / `-v` narration: each step of the library's pipeline as one line (or a few)
+//! on stderr, headed by the phase (`rawbpf::load:`, `rawbpf::core:`, `rawbpf::attach:`) like
+//! the syscall lines `tracing` prints beside them.
+
+use loader::attach::{Link, Mechanism};
+use loader::features::Features;
+use loader::object::progtype::AttachMethod;
+use loader::progress::{Observer, Step};
+
+use super::{btf_change, core};
+
+/// How much to say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Detail {
+    /// Only what a user must know (the object's BTF refused).
+    Quiet,
+    /// Every phase and decision (`-v`, `--explain`).
+    Phases,
+    /// Fallbacks and probes too (`-vv`).
+    Debug,
+}
+
+/// Prints the steps it is given at its level of detail.
+pub struct Narrator {
+    /// The level.
+    pub detail: Detail,
+}
+
+impl Observer for Narrator {
+    fn step(&mut self, step: Step<'_>) {
+        let (detail, phase, text) = line(&step);
+        if detail <= self.detail {
+            eprintln!("rawbpf::{phase}: {text}");
+        }
+    }
+}
+
+/// The level, phase and text of one step.
+fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
+    use Detail::*;
+    match step {
+        Step::Features(f) => (Phases, "load", format!("kernel BTF features: {}", features(f))),
+        Step::NoObjectBtf => (Phases, "load", "object has no .BTF: maps get no BTF types, programs no line info".into()),
+        Step::BtfChange(c) => (Phases, "load", format!("BTF fixup: {}", btf_change::text(c))),
+        Step::ObjectBtfRefused(e) => {
+            (Quiet, "load", format!("kernel refused the object's BTF ({}); loading without it\n{}", e.sys, e.log))
+        }
+        Step::KernelBtf { types, path } => (Phases, "load", format!("kernel BTF: {types} types from {}", path.display())),
+        Step::Core(d) => (Phases, "core", core::decision(d)),
+        Step::MapCreated { name, map_type, id } => (Phases, "load", format!("map {name} ({map_type}) created: id {id}")),
+        Step::AttachTarget { program, target } => {
+            let module = target.module.as_deref().unwrap_or("vmlinux");
+            (Phases, "load", format!("{program}: attach target {} is BTF id {} in {module}", target.btf_name, target.btf_id))
+        }
+        Step::ProgramLoaded { name, prog_type, info, insns } => (
+            Phases,
+            "load",
+            format!("program {name} ({prog_type}) loaded: id {} tag {} ({insns} insns)", info.id, info.tag_hex()),
+        ),
+        Step::AttachFallback { error, to, .. } => {
+            (Debug, "attach", format!("{error}: falling back to {}", fallback_words(*to)))
+        }
+        Step::Attached(link) => (Phases, "attach", attached(link)),
+        Step::TracefsMounted(path) => (Phases, "load", format!("mounted tracefs at {}", path.display())),
+    }
+}
+
+/// The probed BTF kinds as a two-column table (the first row follows the heading).
+fn features(f: &Features) -> String {
+    let rows: Vec<String> =
+        f.list().iter().map(|(name, ok)| format!("{name:<16} {}", if *ok { "yes" } else { "no" })).collect();
+    rows.join("\n  ")
+}
+
+/// What a fallback tries next, as `-vv` names it.
+fn fallback_words(m: Mechanism) -> &'static str {
+    match m {
+        Mechanism::PerfEventIoctl => "PERF_EVENT_IOC_SET_BPF",
+        other => mechanism(other),
+    }
+}
+
+/// How a link was made, as `rawbpf load` reports it.
+pub fn mechanism(m: Mechanism) -> &'static str {
+    match m {
+        Mechanism::LinkCreate => "BPF_LINK_CREATE",
+        Mechanism::RawTracepointOpen => "BPF_RAW_TRACEPOINT_OPEN",
+        Mechanism::PerfEventLink => "perf_event_open + BPF_LINK_CREATE",
+        Mechanism::PerfEventIoctl => "perf_event_open + PERF_EVENT_IOC_SET_BPF",
+    }
+}
+
+fn attached(l: &Link) -> String {
+    let how = mechanism(l.mechanism);
+    match (l.method, l.tracepoint_id) {
+        (AttachMethod::RawTracepoint, _) => format!("{} attached to raw tracepoint {}", l.program, l.target),
+        (AttachMethod::Tracepoint, Some(id)) => {
+            format!("{} attached to tracepoint {} (id {id}) with {how}", l.program, l.target)
+        }
+        _ => format!("{} attached to {} with {how}", l.program, l.target),
+    }
+}
