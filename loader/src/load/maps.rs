@@ -3,6 +3,7 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 
+use btf::TypeId;
 use tracing::info;
 
 use super::{LoadError, LoadedMap};
@@ -18,7 +19,9 @@ fn create(def: &MapDef, btf_fd: Option<&OwnedFd>) -> Result<LoadedMap, LoadError
     let err = |source| LoadError::Map { map: def.name.clone(), source };
     // BTF ids only mean something in the object's BTF, and only when the kernel took it.
     let (btf, key_id, value_id) = match btf_fd {
-        Some(fd) if def.btf_value_type_id != 0 => (Some(fd.as_fd()), def.btf_key_type_id, def.btf_value_type_id),
+        Some(fd) if def.btf_value_type_id != TypeId::VOID => {
+            (Some(fd.as_fd()), def.btf_key_type_id.get(), def.btf_value_type_id.get())
+        }
         _ => (None, 0, 0),
     };
     let fd = sys::map_create(&MapCreate {
