@@ -21,8 +21,9 @@ pub struct Btf {
     hdr: Header,
     /// Absolute offset in `data` of each own type, indexed by `id - first_id`.
     offsets: Vec<u32>,
-    /// First type id of this blob: 1 for base BTF, the base's count for split BTF.
-    first_id: TypeId,
+    /// First type id of this blob: 1 for base BTF, the base's count for split BTF. A plain
+    /// number: it is the base of the `offsets` index arithmetic.
+    first_id: u32,
     /// String offsets below this belong to the base.
     str_base: u32,
     base: Option<Arc<Btf>>,
@@ -93,7 +94,7 @@ impl Btf {
 
     /// The first id defined by this blob (1, or the base's count for split BTF).
     pub fn first_id(&self) -> TypeId {
-        self.first_id
+        TypeId::new(self.first_id)
     }
 
     /// The base BTF, for split BTF.
@@ -168,52 +169,54 @@ impl Btf {
         std::str::from_utf8(&bytes[..end]).map_err(|_| BtfError::BadUtf8 { context: ctx(), offset })
     }
 
+    /// Where own type `id` (not void, not the base's) starts in `data`.
+    #[inline]
+    fn own_offset(&self, id: TypeId) -> Result<usize> {
+        let index = id.get().wrapping_sub(self.first_id) as usize;
+        let off = self.offsets.get(index).ok_or(BtfError::NoSuchType { id, count: self.count() })?;
+        Ok(*off as usize)
+    }
+
     /// Decodes type `id`.
     pub fn type_by_id(&self, id: TypeId) -> Result<Type<'_>> {
-        if id == 0 {
+        if id == TypeId::VOID {
             return Ok(Type { name: "", body: Body::Void });
         }
-        if id < self.first_id {
+        if id.get() < self.first_id {
             if let Some(b) = &self.base {
                 return b.type_by_id(id);
             }
         }
-        let off =
-            *self.offsets.get((id - self.first_id) as usize).ok_or(BtfError::NoSuchType { id, count: self.count() })?
-                as usize;
+        let off = self.own_offset(id)?;
         self.decode(id, off)
     }
 
     /// The kind of type `id`, without decoding its members.
     pub fn kind_of(&self, id: TypeId) -> Result<Kind> {
-        if id == 0 {
+        if id == TypeId::VOID {
             return Ok(Kind::Void);
         }
-        if id < self.first_id {
+        if id.get() < self.first_id {
             if let Some(b) = &self.base {
                 return b.kind_of(id);
             }
         }
-        let off =
-            *self.offsets.get((id - self.first_id) as usize).ok_or(BtfError::NoSuchType { id, count: self.count() })?
-                as usize;
+        let off = self.own_offset(id)?;
         let info = self.reader().u32(off + 4)?;
         Kind::from_u32((info >> 24) & 0x1f).ok_or(BtfError::UnknownKind { id, offset: off, kind: (info >> 24) & 0x1f })
     }
 
     /// The name of type `id` (empty if anonymous), without decoding the rest.
     pub fn name_of(&self, id: TypeId) -> Result<&str> {
-        if id == 0 {
+        if id == TypeId::VOID {
             return Ok("");
         }
-        if id < self.first_id {
+        if id.get() < self.first_id {
             if let Some(b) = &self.base {
                 return b.name_of(id);
             }
         }
-        let off =
-            *self.offsets.get((id - self.first_id) as usize).ok_or(BtfError::NoSuchType { id, count: self.count() })?
-                as usize;
+        let off = self.own_offset(id)?;
         let name_off = self.reader().u32(off)?;
         self.str_at_ctx(name_off, || format!("type id {id} name"))
     }
@@ -251,7 +254,7 @@ impl Btf {
         let data = self.raw();
         self.offsets.iter().enumerate().map(move |(i, &off)| {
             let b = &data[off as usize..off as usize + 4];
-            (self.first_id + i as u32, e.u32([b[0], b[1], b[2], b[3]]))
+            (TypeId::new(self.first_id + i as u32), e.u32([b[0], b[1], b[2], b[3]]))
         })
     }
 
@@ -302,13 +305,13 @@ impl Btf {
     }
 
     /// Every type id of this blob and its base, from 1.
-    pub fn ids(&self) -> std::ops::Range<TypeId> {
-        1..self.count()
+    pub fn ids(&self) -> TypeIds {
+        TypeIds::new(TypeId::new(1), TypeId::new(self.count()))
     }
 
     /// Type ids defined by this blob only.
-    pub fn own_ids(&self) -> std::ops::Range<TypeId> {
-        self.first_id..self.count()
+    pub fn own_ids(&self) -> TypeIds {
+        TypeIds::new(TypeId::new(self.first_id), TypeId::new(self.count()))
     }
 
     fn reader(&self) -> Reader<'_> {

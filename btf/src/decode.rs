@@ -47,13 +47,14 @@ impl<'a> Record<'a> {
         self.kind
     }
 
+    /// A raw id word of the record as a type id, checked to exist.
     #[inline]
     fn ty(&self, target: u32) -> Result<TypeId> {
         let count = self.btf.count();
         if target >= count {
-            return Err(BtfError::BadTypeRef { id: self.id, target, count });
+            return Err(BtfError::BadTypeRef { id: self.id, target: TypeId::new(target), count });
         }
-        Ok(target)
+        Ok(TypeId::new(target))
     }
 
     #[inline]

@@ -29,7 +29,7 @@ impl Btf {
             if !skip(self.kind_of(cur)?) {
                 return Ok(cur);
             }
-            cur = self.type_by_id(cur)?.ref_type().unwrap_or(0);
+            cur = self.type_by_id(cur)?.ref_type().unwrap_or(TypeId::VOID);
         }
         Err(BtfError::RefChainTooLong { id, limit: MAX_REF_CHAIN })
     }
@@ -165,19 +165,19 @@ mod tests {
     #[test]
     fn sizes_and_alignment() {
         let btf = sample();
-        assert_eq!(btf.size_of(3).unwrap(), 12);
-        assert_eq!(btf.size_of(7).unwrap(), 32);
-        assert_eq!(btf.align_of(5).unwrap(), 8);
-        assert_eq!(btf.align_of(4).unwrap(), 4);
-        assert_eq!(btf.skip_mods_and_typedefs(7).unwrap(), 5);
-        assert_eq!(btf.skip_mods(7).unwrap(), 6);
+        assert_eq!(btf.size_of(TypeId::new(3)).unwrap(), 12);
+        assert_eq!(btf.size_of(TypeId::new(7)).unwrap(), 32);
+        assert_eq!(btf.align_of(TypeId::new(5)).unwrap(), 8);
+        assert_eq!(btf.align_of(TypeId::new(4)).unwrap(), 4);
+        assert_eq!(btf.skip_mods_and_typedefs(TypeId::new(7)).unwrap(), TypeId::new(5));
+        assert_eq!(btf.skip_mods(TypeId::new(7)).unwrap(), TypeId::new(6));
     }
 
     #[test]
     fn members_inside_anonymous_structs_are_found() {
         let btf = sample();
-        assert_eq!(btf.find_member(7, "y").unwrap(), Some((vec![1, 1], 96)));
-        assert_eq!(btf.find_member(5, "nope").unwrap(), None);
+        assert_eq!(btf.find_member(TypeId::new(7), "y").unwrap(), Some((vec![1, 1], 96)));
+        assert_eq!(btf.find_member(TypeId::new(5), "nope").unwrap(), None);
     }
 
     #[test]

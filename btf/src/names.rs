@@ -76,11 +76,11 @@ impl NameIndex {
     /// Builds the table from `(hash, id)` pairs in id order.
     pub fn build(entries: &[(u32, TypeId)]) -> Self {
         let cap = (entries.len() * 2).max(16).next_power_of_two();
-        let mut slots = vec![(0u32, 0 as TypeId); cap];
+        let mut slots = vec![(0u32, TypeId::VOID); cap];
         let mask = cap - 1;
         for &(h, id) in entries {
             let mut i = h as usize & mask;
-            while slots[i].1 != 0 {
+            while slots[i].1 != TypeId::VOID {
                 i = (i + 1) & mask;
             }
             slots[i] = (h, id);
@@ -95,7 +95,7 @@ impl NameIndex {
         std::iter::from_fn(move || {
             while !done {
                 let (h, id) = self.slots[i];
-                if id == 0 {
+                if id == TypeId::VOID {
                     done = true;
                     return None;
                 }
@@ -177,9 +177,10 @@ mod tests {
     #[test]
     fn duplicates_come_back_in_insertion_order() {
         let h = hash_str(b"dup");
-        let idx = NameIndex::build(&[(h, 3), (hash_str(b"other"), 4), (h, 9)]);
+        let t = TypeId::new;
+        let idx = NameIndex::build(&[(h, t(3)), (hash_str(b"other"), t(4)), (h, t(9))]);
         let got: Vec<_> = idx.candidates(h).collect();
-        assert_eq!(got, vec![3, 9]);
+        assert_eq!(got, vec![t(3), t(9)]);
     }
 
     #[test]
@@ -188,15 +189,15 @@ mod tests {
         use crate::{Btf, Kind};
         let mut b = BtfBuilder::new();
         let int = b.int("int", 4, true);
-        b.struct_("dup", 4, &[("x", int, 0)]);
+        let dup = b.struct_("dup", 4, &[("x", int, 0)]);
         b.struct_("other", 4, &[("dup", int, 0)]);
-        b.struct_("dup", 8, &[("y", int, 32)]);
+        let dup2 = b.struct_("dup", 8, &[("y", int, 32)]);
         b.struct_("du", 4, &[("x", int, 0)]);
         let btf = Btf::parse(b.build()).unwrap();
         let before = btf.heap_bytes();
         for round in 0..3 {
-            assert_eq!(btf.ids_by_name("dup").collect::<Vec<_>>(), vec![2, 4], "round {round}");
-            assert_eq!(btf.find_by_name_kind("int", Kind::Int), Some(1), "round {round}");
+            assert_eq!(btf.ids_by_name("dup").collect::<Vec<_>>(), vec![dup, dup2], "round {round}");
+            assert_eq!(btf.find_by_name_kind("int", Kind::Int), Some(int), "round {round}");
             assert_eq!(btf.ids_by_name("d").count(), 0, "round {round}");
         }
         assert!(btf.heap_bytes() > before, "the index is built after the first SCANNED_LOOKUPS lookups");

@@ -22,14 +22,14 @@ const PROBE_RECORDS: usize = 16;
 /// How far past the middle to look for a candidate, in bytes.
 const PROBE_SPAN: usize = 4096;
 
-/// Records the types section of `data`, whose ids start at `first_id` and whose names below
+/// Records the types section of `data`, whose ids start at number `first_id` and whose names below
 /// `str_base` belong to the base.
-pub(crate) fn scan_types(data: &[u8], hdr: &Header, first_id: TypeId, str_base: u32) -> Result<Scanned> {
+pub(crate) fn scan_types(data: &[u8], hdr: &Header, first_id: u32, str_base: u32) -> Result<Scanned> {
     scan_types_with(data, hdr, first_id, str_base, true)
 }
 
 /// [`scan_types`], with the second chain allowed or not (tests compare the two).
-fn scan_types_with(data: &[u8], hdr: &Header, first_id: TypeId, str_base: u32, two: bool) -> Result<Scanned> {
+fn scan_types_with(data: &[u8], hdr: &Header, first_id: u32, str_base: u32, two: bool) -> Result<Scanned> {
     // One copy of the loop per byte order, so no per-read branch on it.
     match hdr.endian {
         Endian::Little => Scan::<false>::new(data, hdr, str_base).run(first_id, two),
@@ -133,8 +133,9 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
         Ok(Step { len, name_off })
     }
 
-    fn error(&self, bad: Bad, id: TypeId, pos: usize) -> BtfError {
-        let len = self.types.len();
+    /// The error for `bad` at record `id` (a plain number in the loop: it counts records).
+    fn error(&self, bad: Bad, id: u32, pos: usize) -> BtfError {
+        let (id, len) = (TypeId::new(id), self.types.len());
         match bad {
             Bad::Truncated { need } => BtfError::TypeTruncated { id, offset: pos, need, len },
             Bad::UnknownKind { kind } => BtfError::UnknownKind { id, offset: pos, kind },
@@ -146,7 +147,7 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
         }
     }
 
-    fn run(&self, first_id: TypeId, two_chains: bool) -> Result<Scanned> {
+    fn run(&self, first_id: u32, two_chains: bool) -> Result<Scanned> {
         // Types are at least 12 bytes: bound the vector by what the section can hold.
         let mut offsets = Vec::with_capacity(self.types.len() / BTF_TYPE_LEN);
         let mut in_base = Vec::new();
@@ -163,7 +164,7 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
             let id = first_id + offsets.len() as u32;
             let s = self.step(pos).map_err(|bad| self.error(bad, id, pos))?;
             if s.name_off != 0 && s.name_off < self.str_base {
-                in_base.push((s.name_off, id));
+                in_base.push((s.name_off, TypeId::new(id)));
             }
             offsets.push((self.base_off + pos) as u32);
             pos += s.len;
@@ -190,7 +191,7 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
     /// Runs the chain from 0 (which reports errors) together with one from `guess` (which
     /// stops quietly at anything invalid). Returns where the single chain must continue, with
     /// `offsets` filled up to there.
-    fn two_chains(&self, guess: usize, first_id: TypeId, offsets: &mut Vec<u32>) -> Result<Joined> {
+    fn two_chains(&self, guess: usize, first_id: u32, offsets: &mut Vec<u32>) -> Result<Joined> {
         let n = self.types.len();
         let mut second: Vec<u32> = Vec::with_capacity((n - guess) / BTF_TYPE_LEN);
         let (mut a, mut b) = (0usize, guess);

@@ -5,6 +5,11 @@ use crate::types::*;
 use crate::write::BtfBuilder;
 use crate::Btf;
 
+/// A type id of hand-built BTF, by number.
+fn t(n: u32) -> TypeId {
+    TypeId::new(n)
+}
+
 fn sample_bytes() -> Vec<u8> {
     let mut b = BtfBuilder::new();
     let int = b.int("int", 4, true);
@@ -26,13 +31,13 @@ fn sample_bytes() -> Vec<u8> {
 fn round_trip_decodes_every_field() {
     let btf = Btf::parse(sample_bytes()).unwrap();
     assert_eq!(btf.count(), 7);
-    let sock = btf.type_by_id(2).unwrap();
+    let sock = btf.type_by_id(t(2)).unwrap();
     assert_eq!(sock.name, "sock");
     let m = sock.members().unwrap();
-    assert_eq!(m[1], Member { name: "flags", type_id: 1, bit_offset: 32, bitfield_size: 3 });
-    assert_eq!(btf.find_by_name_kind("tcp_connect", Kind::Func), Some(5));
+    assert_eq!(m[1], Member { name: "flags", type_id: t(1), bit_offset: 32, bitfield_size: 3 });
+    assert_eq!(btf.find_by_name_kind("tcp_connect", Kind::Func), Some(t(5)));
     assert_eq!(btf.find_by_name_kind("tcp_connect", Kind::Struct), None);
-    match btf.type_by_id(6).unwrap().body {
+    match btf.type_by_id(t(6)).unwrap().body {
         Body::Enum64(e) => assert_eq!(e.values[0].value, 1 << 40),
         other => panic!("{other:?}"),
     }
@@ -45,8 +50,8 @@ fn big_endian_blobs_parse_the_same() {
     b.struct_("s", 4, &[("x", int, 0)]);
     let btf = Btf::parse(b.build()).unwrap();
     assert_eq!(btf.endian(), crate::wire::Endian::Big);
-    assert_eq!(btf.type_by_id(2).unwrap().members().unwrap()[0].name, "x");
-    assert_eq!(btf.find_by_name_kind("s", Kind::Struct), Some(2));
+    assert_eq!(btf.type_by_id(t(2)).unwrap().members().unwrap()[0].name, "x");
+    assert_eq!(btf.find_by_name_kind("s", Kind::Struct), Some(t(2)));
 }
 
 #[test]
@@ -54,7 +59,7 @@ fn split_btf_continues_ids_and_strings() {
     let base = std::sync::Arc::new(Btf::parse(sample_bytes()).unwrap());
     // Split blob: strings start at the base's end; type 7 is a pointer to base type 2.
     let mut split = BtfBuilder::new();
-    split.ptr(2);
+    split.ptr(t(2));
     split.int("modint", 2, false);
     let mut bytes = split.build();
     // Rebase the split's string offsets: builder offsets are relative to its own section.
@@ -63,12 +68,12 @@ fn split_btf_continues_ids_and_strings() {
     let off = u32::from_ne_bytes(bytes[name_pos..name_pos + 4].try_into().unwrap()) + base_len;
     bytes[name_pos..name_pos + 4].copy_from_slice(&off.to_ne_bytes());
     let split = Btf::parse_split(bytes, base).unwrap();
-    assert_eq!(split.first_id(), 7);
-    assert_eq!(split.type_by_id(7).unwrap().body, Body::Ptr(2));
-    assert_eq!(split.type_by_id(8).unwrap().name, "modint");
-    assert_eq!(split.find_by_name_kind("modint", Kind::Int), Some(8));
-    assert_eq!(split.find_by_name_kind("sock", Kind::Struct), Some(2));
-    assert_eq!(split.type_by_id(2).unwrap().name, "sock");
+    assert_eq!(split.first_id(), t(7));
+    assert_eq!(split.type_by_id(t(7)).unwrap().body, Body::Ptr(t(2)));
+    assert_eq!(split.type_by_id(t(8)).unwrap().name, "modint");
+    assert_eq!(split.find_by_name_kind("modint", Kind::Int), Some(t(8)));
+    assert_eq!(split.find_by_name_kind("sock", Kind::Struct), Some(t(2)));
+    assert_eq!(split.type_by_id(t(2)).unwrap().name, "sock");
 }
 
 fn patch(bytes: &mut [u8], at: usize, v: u32) {
@@ -114,7 +119,7 @@ fn truncated_type_record_names_its_id() {
     patch(&mut bytes, info_at, (info & !0xffff) | 1000);
     match Btf::parse(bytes).unwrap_err() {
         BtfError::TypeTruncated { id, need, .. } => {
-            assert_eq!(id, 2);
+            assert_eq!(id, t(2));
             assert_eq!(need, 12 + 12 * 1000);
         }
         other => panic!("{other}"),
@@ -125,7 +130,7 @@ fn truncated_type_record_names_its_id() {
 fn unknown_kind_is_rejected_at_parse() {
     let mut bytes = sample_bytes();
     patch(&mut bytes, 24 + 4, 25 << 24);
-    assert_eq!(Btf::parse(bytes).unwrap_err(), BtfError::UnknownKind { id: 1, offset: 0, kind: 25 });
+    assert_eq!(Btf::parse(bytes).unwrap_err(), BtfError::UnknownKind { id: t(1), offset: 0, kind: 25 });
 }
 
 #[test]
@@ -142,7 +147,7 @@ fn member_name_out_of_range_is_an_error_on_decode() {
     let mut bytes = sample_bytes();
     patch(&mut bytes, 24 + 16 + 12, 77_777); // first member's name_off of type 2
     let btf = Btf::parse(bytes).unwrap();
-    let err = btf.type_by_id(2).unwrap_err();
+    let err = btf.type_by_id(t(2)).unwrap_err();
     assert!(err.to_string().contains("type id 2 (STRUCT) member #0"), "{err}");
 }
 
@@ -151,19 +156,19 @@ fn type_id_out_of_range_is_an_error() {
     let mut bytes = sample_bytes();
     patch(&mut bytes, 24 + 16 + 12 + 4, 4242); // first member's type
     let btf = Btf::parse(bytes).unwrap();
-    assert_eq!(btf.type_by_id(2).unwrap_err(), BtfError::BadTypeRef { id: 2, target: 4242, count: 7 });
-    assert_eq!(btf.type_by_id(700).unwrap_err(), BtfError::NoSuchType { id: 700, count: 7 });
+    assert_eq!(btf.type_by_id(t(2)).unwrap_err(), BtfError::BadTypeRef { id: t(2), target: t(4242), count: 7 });
+    assert_eq!(btf.type_by_id(t(700)).unwrap_err(), BtfError::NoSuchType { id: t(700), count: 7 });
 }
 
 #[test]
 fn reference_cycles_end_with_an_error() {
     let mut b = BtfBuilder::new();
-    b.add(&Type { name: "a", body: Body::Typedef(2) });
-    b.add(&Type { name: "b", body: Body::Typedef(1) });
+    b.add(&Type { name: "a", body: Body::Typedef(t(2)) });
+    b.add(&Type { name: "b", body: Body::Typedef(t(1)) });
     let btf = Btf::parse(b.build()).unwrap();
-    assert!(matches!(btf.skip_mods_and_typedefs(1).unwrap_err(), BtfError::RefChainTooLong { .. }));
-    assert!(matches!(btf.size_of(1).unwrap_err(), BtfError::RefChainTooLong { .. }));
-    assert!(matches!(btf.align_of(1).unwrap_err(), BtfError::RefChainTooLong { .. }));
+    assert!(matches!(btf.skip_mods_and_typedefs(t(1)).unwrap_err(), BtfError::RefChainTooLong { .. }));
+    assert!(matches!(btf.size_of(t(1)).unwrap_err(), BtfError::RefChainTooLong { .. }));
+    assert!(matches!(btf.align_of(t(1)).unwrap_err(), BtfError::RefChainTooLong { .. }));
 }
 
 #[test]
@@ -228,7 +233,7 @@ fn names_read_the_same_before_and_after_the_section_is_checked() {
         );
         return;
     };
-    let names = |btf: &Btf| -> Vec<String> { (1..2000).map(|id| btf.name_of(id).unwrap().to_owned()).collect() };
+    let names = |btf: &Btf| -> Vec<String> { (1..2000).map(|id| btf.name_of(t(id)).unwrap().to_owned()).collect() };
     let one_by_one = names(&btf);
     for id in btf.ids() {
         btf.type_by_id(id).unwrap();

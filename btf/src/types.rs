@@ -3,7 +3,79 @@
 use std::fmt;
 
 /// A BTF type id. 0 is `void`; in split BTF, ids continue after the base's last id.
-pub type TypeId = u32;
+///
+/// A distinct type so that ids cannot be mixed up with the offsets, sizes and counts that
+/// BTF also stores as `u32`. It displays as the bare number (`[58930]` in listings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct TypeId(u32);
+
+impl TypeId {
+    /// Id 0, `void`.
+    pub const VOID: TypeId = TypeId(0);
+
+    /// The id with number `id`.
+    #[inline]
+    pub const fn new(id: u32) -> TypeId {
+        TypeId(id)
+    }
+
+    /// The id's number, as BTF and the kernel's `bpf_attr` store it.
+    #[inline]
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for TypeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// A range of type ids, as [`crate::Btf::ids`] returns it (ids are not a `Step` type, so
+/// `Range<TypeId>` could not be iterated).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TypeIds {
+    next: u32,
+    end: u32,
+}
+
+impl TypeIds {
+    /// Ids `start..end`.
+    pub const fn new(start: TypeId, end: TypeId) -> TypeIds {
+        TypeIds { next: start.0, end: end.0 }
+    }
+}
+
+impl Iterator for TypeIds {
+    type Item = TypeId;
+
+    #[inline]
+    fn next(&mut self) -> Option<TypeId> {
+        (self.next < self.end).then(|| {
+            self.next += 1;
+            TypeId(self.next - 1)
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.end.saturating_sub(self.next) as usize;
+        (n, Some(n))
+    }
+}
+
+impl DoubleEndedIterator for TypeIds {
+    fn next_back(&mut self) -> Option<TypeId> {
+        (self.next < self.end).then(|| {
+            self.end -= 1;
+            TypeId(self.end)
+        })
+    }
+}
+
+impl ExactSizeIterator for TypeIds {}
+
+impl std::iter::FusedIterator for TypeIds {}
 
 /// The kind of a BTF type: the 5-bit number in the info word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -312,7 +384,7 @@ pub struct FuncProto<'a> {
 impl FuncProto<'_> {
     /// True when the last parameter is the variadic marker.
     pub fn is_variadic(&self) -> bool {
-        self.params.last().is_some_and(|p| p.type_id == 0 && p.name.is_empty())
+        self.params.last().is_some_and(|p| p.type_id == TypeId::VOID && p.name.is_empty())
     }
 }
 

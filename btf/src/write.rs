@@ -30,7 +30,7 @@ impl BtfBuilder {
 
     /// An empty builder in the given byte order.
     pub fn with_endian(endian: Endian) -> Self {
-        BtfBuilder { endian, strings: vec![0], str_map: HashMap::new(), types: Vec::new(), next_id: 1 }
+        BtfBuilder { endian, strings: vec![0], str_map: HashMap::new(), types: Vec::new(), next_id: TypeId::new(1) }
     }
 
     /// An empty builder whose string table starts as a copy of `strings` (a BTF string
@@ -76,6 +76,10 @@ impl BtfBuilder {
         self.types.extend_from_slice(&b);
     }
 
+    fn put_id(&mut self, id: TypeId) {
+        self.put(id.get());
+    }
+
     fn head(&mut self, name: &str, kind: Kind, vlen: usize, kflag: bool, size_or_type: u32) {
         let name_off = self.add_str(name);
         self.put(name_off);
@@ -88,16 +92,16 @@ impl BtfBuilder {
     pub fn add(&mut self, t: &Type<'_>) -> TypeId {
         let n = t.name;
         match &t.body {
-            Body::Void => return 0,
+            Body::Void => return TypeId::VOID,
             Body::Int(i) => {
                 self.head(n, Kind::Int, 0, false, i.size);
                 self.put((i.encoding.bits() as u32) << 24 | (i.offset as u32) << 16 | i.bits as u32);
             }
-            Body::Ptr(x) => self.head(n, Kind::Ptr, 0, false, *x),
+            Body::Ptr(x) => self.head(n, Kind::Ptr, 0, false, x.get()),
             Body::Array(a) => {
                 self.head(n, Kind::Array, 0, false, 0);
-                self.put(a.elem);
-                self.put(a.index);
+                self.put_id(a.elem);
+                self.put_id(a.index);
                 self.put(a.nelems);
             }
             Body::Struct(c) | Body::Union(c) => {
@@ -106,7 +110,7 @@ impl BtfBuilder {
                 for m in &c.members {
                     let name_off = self.add_str(m.name);
                     self.put(name_off);
-                    self.put(m.type_id);
+                    self.put_id(m.type_id);
                     self.put(if kflag { (m.bitfield_size as u32) << 24 | m.bit_offset } else { m.bit_offset });
                 }
             }
@@ -128,40 +132,40 @@ impl BtfBuilder {
                 }
             }
             Body::Fwd { is_union } => self.head(n, Kind::Fwd, 0, *is_union, 0),
-            Body::Typedef(x) => self.head(n, Kind::Typedef, 0, false, *x),
-            Body::Volatile(x) => self.head(n, Kind::Volatile, 0, false, *x),
-            Body::Const(x) => self.head(n, Kind::Const, 0, false, *x),
-            Body::Restrict(x) => self.head(n, Kind::Restrict, 0, false, *x),
-            Body::TypeTag(x) => self.head(n, Kind::TypeTag, 0, false, *x),
-            Body::Func(f) => self.head(n, Kind::Func, f.linkage.as_u32() as usize, false, f.proto),
+            Body::Typedef(x) => self.head(n, Kind::Typedef, 0, false, x.get()),
+            Body::Volatile(x) => self.head(n, Kind::Volatile, 0, false, x.get()),
+            Body::Const(x) => self.head(n, Kind::Const, 0, false, x.get()),
+            Body::Restrict(x) => self.head(n, Kind::Restrict, 0, false, x.get()),
+            Body::TypeTag(x) => self.head(n, Kind::TypeTag, 0, false, x.get()),
+            Body::Func(f) => self.head(n, Kind::Func, f.linkage.as_u32() as usize, false, f.proto.get()),
             Body::FuncProto(p) => {
-                self.head(n, Kind::FuncProto, p.params.len(), false, p.ret);
+                self.head(n, Kind::FuncProto, p.params.len(), false, p.ret.get());
                 for q in &p.params {
                     let name_off = self.add_str(q.name);
                     self.put(name_off);
-                    self.put(q.type_id);
+                    self.put_id(q.type_id);
                 }
             }
             Body::Var(v) => {
-                self.head(n, Kind::Var, 0, false, v.type_id);
+                self.head(n, Kind::Var, 0, false, v.type_id.get());
                 self.put(v.linkage.as_u32());
             }
             Body::Datasec(d) => {
                 self.head(n, Kind::Datasec, d.vars.len(), false, d.size);
                 for v in &d.vars {
-                    self.put(v.type_id);
+                    self.put_id(v.type_id);
                     self.put(v.offset);
                     self.put(v.size);
                 }
             }
             Body::Float { size } => self.head(n, Kind::Float, 0, false, *size),
             Body::DeclTag(d) => {
-                self.head(n, Kind::DeclTag, 0, false, d.type_id);
+                self.head(n, Kind::DeclTag, 0, false, d.type_id.get());
                 self.put(d.component_idx as u32);
             }
         }
         let id = self.next_id;
-        self.next_id += 1;
+        self.next_id = TypeId::new(id.get() + 1);
         id
     }
 

@@ -133,7 +133,7 @@ fn clang_relocations_follow_the_target_layout() {
     assert_eq!((r.insns[off.insn_idx].imm, r.insns[off.insn_idx + 1].imm), (7, 0));
     let target_demo = r.target.find_by_name_kind("demo", Kind::Struct).unwrap();
     let tid = by_spec("struct demo", RelocKind::TypeIdTarget);
-    assert_eq!(tid.target_value, Some(target_demo as u64));
+    assert_eq!(tid.target_value, Some(target_demo.get() as u64));
     assert_eq!(at(&r, tid.insn_idx).kind, RelocKind::TypeIdTarget);
 
     // The rest of .BTF.ext describes the same section.

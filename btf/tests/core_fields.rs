@@ -24,7 +24,7 @@ fn moved_field_gets_the_target_offset() {
     assert_eq!(values(&r), (4, Some(12)));
     assert_eq!(r.local_spec, "struct sock::b");
     let target = r.target.as_ref().unwrap();
-    assert_eq!((target.ty.id, target.raw.as_str(), target.bit_offset), (3, "0:2", 96));
+    assert_eq!((target.ty.id, target.raw.as_str(), target.bit_offset), (id(3), "0:2", 96));
     assert!(r.validate);
     assert_eq!((r.local_size, r.target_size, r.new_size()), (4, 4, None));
     assert_eq!(
@@ -280,7 +280,7 @@ fn disagreeing_candidates_are_ambiguous_and_agreeing_ones_are_not() {
     let e = try_resolve(&l, &t.btf(), FieldByteOffset, 2, "0:1").unwrap_err();
     match &e {
         CoreError::Ambiguous(a) => {
-            assert_eq!((a.relo, a.first.id, a.second.id), (0, 2, 3));
+            assert_eq!((a.relo, a.first.id, a.second.id), (0, id(2), id(3)));
             assert_eq!((a.first_value.as_str(), a.second_value.as_str()), ("bit offset 32", "bit offset 64"));
         }
         other => panic!("{other:?}"),
@@ -295,7 +295,7 @@ fn disagreeing_candidates_are_ambiguous_and_agreeing_ones_are_not() {
     t.st("sock", 8, &[("a", int, 0), ("b", int, 32)]);
     t.st("sock", 8, &[("a", int, 0), ("b", int, 32)]);
     let r = resolve(&l, &t.btf(), FieldByteOffset, 2, "0:1");
-    assert_eq!((r.candidates.len(), r.matched.as_slice(), r.target_value), (2, &[2, 3][..], Some(4)));
+    assert_eq!((r.candidates.len(), r.matched.as_slice(), r.target_value), (2, &[id(2), id(3)][..], Some(4)));
 }
 
 #[test]
@@ -309,8 +309,8 @@ fn the_cache_looks_each_type_up_once_and_keeps_only_matching_candidates() {
     let t = t.btf();
     let mut cache = CoreCache::new();
     let r0 = relocate(&l, &t, &relo(FieldByteOffset, 2, "0:1", 0), 0, &mut cache).unwrap();
-    assert_eq!((r0.candidates.len(), r0.matched.as_slice()), (2, &[4][..]));
-    assert_eq!(cache.cached(2), Some(&[4][..]));
+    assert_eq!((r0.candidates.len(), r0.matched.as_slice()), (2, &[id(4)][..]));
+    assert_eq!(cache.cached(id(2)), Some(&[id(4)][..]));
     let r1 = relocate(&l, &t, &relo(FieldByteOffset, 2, "0:0", 3), 1, &mut cache).unwrap();
     assert_eq!((r1.candidates.len(), r1.insn_idx, cache.lookups()), (1, 3, 1));
 }
@@ -328,7 +328,7 @@ fn bad_access_strings_are_typed_errors() {
         let e = try_resolve(&l, &t, FieldByteOffset, 2, access).unwrap_err();
         match &e {
             CoreError::BadSpec { relo: 0, access: a, ty, reason } => {
-                assert_eq!((a.as_str(), ty.id, ty.name.as_str()), (access, 2, "struct sock"));
+                assert_eq!((a.as_str(), ty.id, ty.name.as_str()), (access, id(2), "struct sock"));
                 assert!(reason.contains(want), "{access}: {reason}");
             }
             other => panic!("{access}: {other:?}"),

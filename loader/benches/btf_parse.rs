@@ -20,13 +20,13 @@ const ITERS: usize = 60;
 /// unmapping and freeing are timed too (libbpf's reference does not time `btf__free`).
 fn parse_and_find() -> Option<u32> {
     let btf = loader::vmlinux::vmlinux().expect("load vmlinux BTF");
-    btf.find_by_name_kind(NAME, Kind::Func)
+    btf.find_by_name_kind(NAME, Kind::Func).map(btf::TypeId::get)
 }
 
 /// The same on the read path (`std::fs::read`, 4 KiB per syscall on sysfs).
 fn read_parse_and_find() -> Option<u32> {
     let btf = btf::source::vmlinux().expect("read vmlinux BTF");
-    btf.find_by_name_kind(NAME, Kind::Func)
+    btf.find_by_name_kind(NAME, Kind::Func).map(btf::TypeId::get)
 }
 
 /// Where rawbpf's time goes: getting the bytes (map or read), then parse + find.

@@ -107,7 +107,7 @@ pub(crate) mod tests {
 
     /// A field-offset decision that found no target and poisoned instruction `insn`.
     pub fn poisoned_decision(section: &str, insn: usize) -> CoreDecision {
-        let sock = TypeRef { id: 7, name: "struct sock".into() };
+        let sock = TypeRef { id: btf::TypeId::new(7), name: "struct sock".into() };
         let resolution = CoreResolution {
             relo_idx: 3,
             insn_idx: insn,

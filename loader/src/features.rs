@@ -223,7 +223,7 @@ mod tests {
             assert!(btf.ids().any(|id| btf.kind_of(id).unwrap() == kind), "{} lacks {kind}", f.name());
         }
         let btf = Btf::parse(BtfFeature::SignedEnum.blob()).unwrap();
-        match btf.type_by_id(1).unwrap().body {
+        match btf.type_by_id(btf::TypeId::new(1)).unwrap().body {
             Body::Enum(e) => assert!(e.signed && e.values[0].value as i64 == -1),
             b => panic!("{b:?}"),
         }

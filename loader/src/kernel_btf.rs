@@ -150,7 +150,7 @@ pub fn prepare(btf: &Btf, elf: &ElfLayout, support: Support) -> Result<(Vec<u8>,
     }
     fix_datasecs(btf, &mut types, elf, &mut report)?;
     for (i, t) in types.iter_mut().enumerate() {
-        sanitize(t, i as TypeId + 1, support, &mut report);
+        sanitize(t, TypeId::new(i as u32 + 1), support, &mut report);
     }
     // Keep the original string table: line_info and CO-RE records point into it.
     let mut out = BtfBuilder::with_strings(btf.endian(), btf.strings_raw());
@@ -168,7 +168,7 @@ fn fix_datasecs<'a>(
     report: &mut Report,
 ) -> Result<(), KernelBtfError> {
     for i in 0..types.len() {
-        let id = i as TypeId + 1;
+        let id = TypeId::new(i as u32 + 1);
         let Body::Datasec(sec) = &types[i].body else {
             continue;
         };
@@ -193,7 +193,7 @@ fn fix_datasecs<'a>(
                 });
                 v.offset = place.offset;
             }
-            let var_idx = (v.type_id - 1) as usize;
+            let var_idx = (v.type_id.get() - 1) as usize;
             if let Some(Type { body: Body::Var(var), .. }) = types.get_mut(var_idx) {
                 if place.hidden && var.linkage == Linkage::Global {
                     var.linkage = Linkage::Static;
@@ -286,17 +286,20 @@ mod tests {
     fn datasec_gets_sizes_offsets_and_sorted_vars() {
         let (bytes, report) = prepare(&object_btf(), &layout(), Support::ALL).unwrap();
         let out = Btf::parse(bytes).unwrap();
-        let Body::Datasec(d) = out.type_by_id(4).unwrap().body else { panic!() };
+        let Body::Datasec(d) = out.type_by_id(TypeId::new(4)).unwrap().body else { panic!() };
         assert_eq!(d.size, 8);
-        assert_eq!(d.vars.iter().map(|v| (v.type_id, v.offset)).collect::<Vec<_>>(), vec![(3, 0), (2, 4)]);
-        let Body::Var(v) = out.type_by_id(2).unwrap().body else { panic!() };
+        assert_eq!(
+            d.vars.iter().map(|v| (v.type_id, v.offset)).collect::<Vec<_>>(),
+            vec![(TypeId::new(3), 0), (TypeId::new(2), 4)]
+        );
+        let Body::Var(v) = out.type_by_id(TypeId::new(2)).unwrap().body else { panic!() };
         assert_eq!(v.linkage, Linkage::Static);
         let size = BtfChange::DatasecSize { section: ".bss".into(), from: 0, to: 8 };
         assert!(report.changes.contains(&size), "{report:?}");
         assert!(report.changes.contains(&BtfChange::HiddenVarMadeStatic { var: "counter".into() }), "{report:?}");
         // Nothing else changes on a kernel that supports everything.
-        assert_eq!(out.kind_of(5).unwrap(), Kind::Float);
-        assert_eq!(out.kind_of(8).unwrap(), Kind::Enum64);
+        assert_eq!(out.kind_of(TypeId::new(5)).unwrap(), Kind::Float);
+        assert_eq!(out.kind_of(TypeId::new(8)).unwrap(), Kind::Enum64);
     }
 
     #[test]
@@ -305,12 +308,12 @@ mod tests {
         let (bytes, report) = prepare(&src, &layout(), Support::LINUX_5_10).unwrap();
         let out = Btf::parse(bytes).unwrap();
         assert_eq!(out.count(), src.count());
-        let kinds: Vec<Kind> = (5..=8).map(|id| out.kind_of(id).unwrap()).collect();
+        let kinds: Vec<Kind> = (5..=8).map(|id| out.kind_of(TypeId::new(id)).unwrap()).collect();
         assert_eq!(kinds, vec![Kind::Struct, Kind::Const, Kind::Int, Kind::Union]);
-        assert_eq!(out.size_of(5).unwrap(), 8);
-        assert_eq!(out.size_of(8).unwrap(), 8);
-        assert_eq!(out.type_by_id(6).unwrap().body, Body::Const(1));
-        let Body::Enum(e) = out.type_by_id(9).unwrap().body else { panic!() };
+        assert_eq!(out.size_of(TypeId::new(5)).unwrap(), 8);
+        assert_eq!(out.size_of(TypeId::new(8)).unwrap(), 8);
+        assert_eq!(out.type_by_id(TypeId::new(6)).unwrap().body, Body::Const(TypeId::new(1)));
+        let Body::Enum(e) = out.type_by_id(TypeId::new(9)).unwrap().body else { panic!() };
         assert!(!e.signed);
         let rewritten: Vec<(Kind, Kind)> = report
             .changes
@@ -327,7 +330,7 @@ mod tests {
             (Kind::Enum64, Kind::Union),
         ];
         assert_eq!(rewritten, want, "{report:?}");
-        assert!(report.changes.iter().any(|c| matches!(c, BtfChange::EnumSignCleared { id: 9, .. })), "{report:?}");
+        assert!(report.changes.iter().any(|c| matches!(c, BtfChange::EnumSignCleared { id, .. } if id.get() == 9)), "{report:?}");
     }
 
     #[test]

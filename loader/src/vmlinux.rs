@@ -74,7 +74,7 @@ mod tests {
         std::fs::write(&file, b.build()).unwrap();
         assert_eq!(SysfsMapping::open(&file).unwrap_err().kind(), ErrorKind::Unsupported);
         let parsed = open(&file).unwrap();
-        assert_eq!(parsed.find_by_name_kind("int", btf::Kind::Int), Some(1));
+        assert_eq!(parsed.find_by_name_kind("int", btf::Kind::Int), Some(btf::TypeId::new(1)));
         let missing = open(&dir.join("absent")).unwrap_err();
         assert!(matches!(missing, LoadError::NoKernelBtf { .. }), "{missing}");
         std::fs::remove_dir_all(&dir).ok();

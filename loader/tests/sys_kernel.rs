@@ -216,13 +216,13 @@ fn maps_with_btf_and_vmlinux_btf_by_name() {
         max_entries: 1,
         name: "with_btf",
         btf_fd: Some(&btf),
-        btf_key_type_id: u32_,
-        btf_value_type_id: u64_,
+        btf_key_type_id: u32_.get(),
+        btf_value_type_id: u64_.get(),
         ..Default::default()
     })
     .unwrap();
     let mi = map_info(&m).unwrap();
-    assert_eq!((mi.btf_key_type_id, mi.btf_value_type_id), (u32_, u64_));
+    assert_eq!((mi.btf_key_type_id, mi.btf_value_type_id), (u32_.get(), u64_.get()));
     assert_eq!(mi.btf_id, btf_info(&btf).unwrap().id);
 }
 
@@ -328,12 +328,12 @@ fn raw_tracepoint_and_tp_btf_attach() {
         insns: &insns,
         license: GPL,
         name: "rawbpf_tp_btf",
-        attach_btf_id: target,
+        attach_btf_id: target.get(),
         ..Default::default()
     };
     let prog = prog_load(&p).unwrap();
     let info = prog_info(&prog).unwrap();
-    assert_eq!(info.attach_btf_id, target);
+    assert_eq!(info.attach_btf_id, target.get());
     for how in ["link_create", "raw_tracepoint_open"] {
         let before = count(&map);
         let link = if how == "link_create" {
@@ -365,7 +365,7 @@ fn fentry_refusal_is_explained_as_policy() {
         insns: &insns,
         license: GPL,
         name: "rawbpf_fentry",
-        attach_btf_id: target,
+        attach_btf_id: target.get(),
         ..Default::default()
     };
     match prog_load(&p) {
@@ -459,7 +459,7 @@ fn func_info_and_line_info_reach_the_kernel() {
     use btf::types::{Body, Func, FuncProto, Linkage, Param, Type};
     let mut b = btf::BtfBuilder::new();
     let int = b.int("int", 4, true);
-    let void_ptr = b.ptr(0);
+    let void_ptr = b.ptr(btf::TypeId::VOID);
     let params = vec![Param { name: "ctx", type_id: void_ptr }];
     let proto = b.add(&Type { name: "", body: Body::FuncProto(FuncProto { ret: int, params }) });
     let func = b.add(&Type { name: "prog", body: Body::Func(Func { proto, linkage: Linkage::Global }) });
@@ -468,7 +468,7 @@ fn func_info_and_line_info_reach_the_kernel() {
     let btf = btf_load(&b.build(), LogLevel::OnFailure).unwrap().fd;
 
     // struct bpf_func_info { insn_off, type_id }; struct bpf_line_info { insn_off, file_name_off, line_off, line_col }.
-    let func_info: Vec<u8> = [0u32, func].iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let func_info: Vec<u8> = [0u32, func.get()].iter().flat_map(|v| v.to_ne_bytes()).collect();
     let line_info: Vec<u8> = [0u32, file, line, 3 << 10 | 5].iter().flat_map(|v| v.to_ne_bytes()).collect();
     let insns = ret(0);
     let p = ProgLoad {
@@ -487,7 +487,7 @@ fn func_info_and_line_info_reach_the_kernel() {
     assert_eq!((info.nr_func_info, info.nr_line_info), (1, 1));
 
     // A func_info pointing at a non-FUNC type is refused with a log naming the problem.
-    let bad: Vec<u8> = [0u32, int].iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let bad: Vec<u8> = [0u32, int.get()].iter().flat_map(|v| v.to_ne_bytes()).collect();
     let err = prog_load(&ProgLoad { func_info: Records { data: &bad, rec_size: 8 }, ..p }).unwrap_err();
     assert_eq!(err.errno(), Errno::EINVAL, "{err}");
     assert!(!err.log.is_empty(), "{err}");

@@ -180,7 +180,7 @@ fn edge_cases() -> Btf {
     let tp = b.composite("tail_pad", false, 64, &[("a", int, 0, 0)]);
     b.composite("aligned_member", false, 128, &[("c", ch, 0, 0), ("t", tp, 512, 0)]);
     // A function, which the header leaves out.
-    let fproto = wrap(&mut b, "", Body::FuncProto(FuncProto { ret: 0, params: vec![] }));
+    let fproto = wrap(&mut b, "", Body::FuncProto(FuncProto { ret: TypeId::VOID, params: vec![] }));
     wrap(&mut b, "some_func", Body::Func(Func { proto: fproto, linkage: Linkage::Global }));
     Btf::parse(b.build()).unwrap()
 }

@@ -33,7 +33,7 @@ impl AlignCache {
         if depth > MAX_DEPTH {
             return Err(CError::TooDeep { id, limit: MAX_DEPTH });
         }
-        if let Some(&a) = self.memo.get(id as usize) {
+        if let Some(&a) = self.memo.get(id.get() as usize) {
             if a != 0 {
                 return Ok(a as u32);
             }
@@ -52,7 +52,7 @@ impl AlignCache {
             // void, forward declarations, functions: no storage, so no constraint.
             _ => 1,
         };
-        if let Some(slot) = self.memo.get_mut(id as usize) {
+        if let Some(slot) = self.memo.get_mut(id.get() as usize) {
             *slot = a as u8;
         }
         Ok(a)

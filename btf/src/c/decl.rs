@@ -170,7 +170,7 @@ impl<'b> Emitter<'b> {
                     }
                     self.push("(");
                     // clang writes `f(void)` as one void parameter; a trailing void means `...`.
-                    if p.params.is_empty() || (p.params.len() == 1 && p.params[0].type_id == 0) {
+                    if p.params.is_empty() || (p.params.len() == 1 && p.params[0].type_id == TypeId::VOID) {
                         self.push("void)");
                         return Ok(());
                     }
@@ -178,7 +178,7 @@ impl<'b> Emitter<'b> {
                         if i > 0 {
                             self.push(", ");
                         }
-                        if i == p.params.len() - 1 && q.type_id == 0 {
+                        if i == p.params.len() - 1 && q.type_id == TypeId::VOID {
                             self.push("...");
                             break;
                         }

@@ -59,7 +59,7 @@ impl<'b> HeaderWriter<'b> {
             self.order.order_top(self.e.btf, id)?;
             self.order.take_queue(&mut queue);
             for &q in &queue {
-                self.order.emit(&mut self.e, q, 0, 0)?;
+                self.order.emit(&mut self.e, q, TypeId::VOID, 0)?;
             }
             stats.definitions += queue.len();
             queue.clear();

@@ -65,7 +65,7 @@ impl<'b> Names<'b> {
             out.push_str(name);
             return;
         }
-        let Some(&st) = self.state.get(id as usize) else {
+        let Some(&st) = self.state.get(id.get() as usize) else {
             out.push_str(name);
             return;
         };
@@ -78,10 +78,10 @@ impl<'b> Names<'b> {
                     let new = format!("{name}___{dups}");
                     out.push_str(&new);
                     self.renamed.insert(id, new);
-                    self.state[id as usize] = RENAMED;
+                    self.state[id.get() as usize] = RENAMED;
                 } else {
                     out.push_str(name);
-                    self.state[id as usize] = ORIGINAL;
+                    self.state[id.get() as usize] = ORIGINAL;
                 }
             }
         }
@@ -108,7 +108,7 @@ impl<'b> Names<'b> {
 
     /// True once `id`'s name has been fixed by printing it.
     pub fn is_resolved(&self, id: TypeId) -> bool {
-        self.state.get(id as usize).is_some_and(|&s| s != UNRESOLVED)
+        self.state.get(id.get() as usize).is_some_and(|&s| s != UNRESOLVED)
     }
 }
 

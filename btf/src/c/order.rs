@@ -48,11 +48,11 @@ impl Order {
     }
 
     fn get(&self, id: TypeId) -> u8 {
-        self.state.get(id as usize).copied().unwrap_or(ORDERED | EMITTED)
+        self.state.get(id.get() as usize).copied().unwrap_or(ORDERED | EMITTED)
     }
 
     fn set(&mut self, id: TypeId, mask: u8, value: u8) {
-        if let Some(s) = self.state.get_mut(id as usize) {
+        if let Some(s) = self.state.get_mut(id.get() as usize) {
             *s = (*s & !mask) | value;
         }
     }
@@ -175,7 +175,7 @@ impl Order {
         }
     }
 
-    /// Writes whatever `id` needs before its use inside `cont_id` (0: `id` is a top-level
+    /// Writes whatever `id` needs before its use inside `cont_id` (void: `id` is a top-level
     /// definition, which is then written too).
     pub fn emit(&mut self, e: &mut Emitter<'_>, id: TypeId, cont_id: TypeId, depth: usize) -> Result<()> {
         if depth > MAX_DEPTH {
@@ -186,7 +186,7 @@ impl Order {
             return Ok(());
         }
         let btf = e.btf;
-        let top_level = cont_id == 0;
+        let top_level = cont_id == TypeId::VOID;
         // A named struct used inside another definition is at most declared here (it is
         // defined at its own top-level turn), which needs its name only.
         if !top_level {

@@ -35,13 +35,13 @@ fn declarators_put_parentheses_and_const_where_c_needs_them() {
     let cp_cint = wrap(&mut b, Body::Const(p_cint)); // 5
     let pch = b.ptr(ch); // 6
     let arr_pch = array(&mut b, pch, int, 4); // 7
-    let fp = proto(&mut b, int, &[("", pch), ("", 0)]); // 8: int (char *, ...)
+    let fp = proto(&mut b, int, &[("", pch), ("", TypeId::VOID)]); // 8: int (char *, ...)
     let pfp = b.ptr(fp); // 9
     let arr_pfp = array(&mut b, pfp, int, 2); // 10
     let arr3 = array(&mut b, int, int, 3); // 11
     let p_arr3 = b.ptr(arr3); // 12
     let arr23 = array(&mut b, arr3, int, 2); // 13
-    let void_fn = proto(&mut b, 0, &[]); // 14
+    let void_fn = proto(&mut b, TypeId::VOID, &[]); // 14
     let p_void_fn = b.ptr(void_fn); // 15
     let ret_fp = proto(&mut b, pfp, &[("x", int)]); // 16: returns a function pointer
     let p_ret_fp = b.ptr(ret_fp); // 17
@@ -107,7 +107,7 @@ fn header_pads_packs_and_orders() {
     let ch = b.int("char", 1, true); // 2
     let long = b.int("long", 8, true); // 3
                                        // struct node { struct node *next; struct pair p; } needs pair defined first, node declared.
-    let node_fwd_ptr = b.next_id() + 2; // 6 = ptr to node (added below)
+    let node_fwd_ptr = TypeId::new(b.next_id().get() + 2); // 6 = ptr to node (added below)
     let pair = b.struct_("pair", 16, &[("a", int, 0), ("b", long, 64)]); // 4
     let node = b.struct_("node", 24, &[("next", node_fwd_ptr, 0), ("p", pair, 64)]); // 5
     let pnode = b.ptr(node); // 6
@@ -130,12 +130,12 @@ fn header_pads_packs_and_orders() {
 fn mutually_referencing_structs_get_a_forward_declaration() {
     let mut b = BtfBuilder::new();
     let a_id = b.next_id();
-    let pa = a_id + 2;
-    let pb = a_id + 3;
+    let pa = TypeId::new(a_id.get() + 2);
+    let pb = TypeId::new(a_id.get() + 3);
     b.struct_("a", 8, &[("b", pb, 0)]);
     b.struct_("b", 8, &[("a", pa, 0)]);
     b.ptr(a_id);
-    b.ptr(a_id + 1);
+    b.ptr(TypeId::new(a_id.get() + 1));
     let btf = Btf::parse(b.build()).unwrap();
     let h = header(&btf);
     let fwd = h.find("struct b;\n").expect(&h);

@@ -19,7 +19,7 @@ pub(crate) enum Calc {
 
 impl Calc {
     fn plain(val: u64, validate: bool) -> Calc {
-        Calc::Value { val, field_size: 0, field_type: 0, validate }
+        Calc::Value { val, field_size: 0, field_type: TypeId::VOID, validate }
     }
 }
 
@@ -84,7 +84,7 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
     let validate = !bitfield;
     let value = match kind {
         RelocKind::FieldByteOffset => {
-            let (field_size, field_type) = if bitfield { (0, 0) } else { (byte_sz, field_type) };
+            let (field_size, field_type) = if bitfield { (0, TypeId::VOID) } else { (byte_sz, field_type) };
             return Ok(Calc::Value { val: byte_off as u64, field_size, field_type, validate });
         }
         RelocKind::FieldByteSize => byte_sz as u64,
@@ -132,7 +132,7 @@ fn type_value(kind: RelocKind, spec: Option<&Spec>, btf: &Btf) -> Result<Calc, W
     };
     Ok(match kind {
         // Type ids change when objects are linked, so checking them is pointless.
-        RelocKind::TypeIdTarget | RelocKind::TypeIdLocal => Calc::plain(spec.root_type_id as u64, false),
+        RelocKind::TypeIdTarget | RelocKind::TypeIdLocal => Calc::plain(spec.root_type_id.get() as u64, false),
         RelocKind::TypeExists | RelocKind::TypeMatches => Calc::plain(1, true),
         RelocKind::TypeSize => Calc::plain(btf.size_of(spec.root_type_id)? as u64, true),
         _ => return Err(Why::msg(format!("{kind} is not a type relocation"))),

@@ -111,7 +111,7 @@ impl BtfExt {
         if let Some(b) = block_bytes(&r, &hdr, Block::FuncInfo, hdr.func_info)? {
             ext.func_info_rec_size = b.rec_size;
             ext.func_info = parse_block(&r, btf, &b, |rec, ctx| {
-                let type_id = rec.u32(4)?;
+                let type_id = TypeId::new(rec.u32(4)?);
                 ctx.check_type(type_id)?;
                 Ok(FuncInfo { insn_off: rec.u32(0)?, type_id })
             })?;
@@ -133,7 +133,7 @@ impl BtfExt {
         if let Some(b) = block_bytes(&r, &hdr, Block::CoreRelo, hdr.core_relo)? {
             ext.core_relo_rec_size = b.rec_size;
             ext.core_relos = parse_block(&r, btf, &b, |rec, ctx| {
-                let (type_id, access_str_off, kind_no) = (rec.u32(4)?, rec.u32(8)?, rec.u32(12)?);
+                let (type_id, access_str_off, kind_no) = (TypeId::new(rec.u32(4)?), rec.u32(8)?, rec.u32(12)?);
                 ctx.check_type(type_id)?;
                 let kind = RelocKind::from_u32(kind_no).ok_or_else(|| {
                     RecordProblem(format!("unknown CO-RE relocation kind {kind_no} (known kinds are 0..=12)"))
@@ -271,7 +271,7 @@ impl RecordCtx<'_> {
     }
 
     fn check_type(&self, id: TypeId) -> Result<(), RecordProblem> {
-        if id >= self.btf.count() {
+        if id.get() >= self.btf.count() {
             return Err(RecordProblem(format!("type id {id} does not exist in .BTF (ids 0..{})", self.btf.count())));
         }
         Ok(())

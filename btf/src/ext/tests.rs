@@ -96,7 +96,7 @@ fn parses_every_block_with_names_resolved() {
     assert_eq!(ext.func_info[1].name, ".text");
     assert_eq!(
         ext.func_info_for(".text"),
-        &[FuncInfo { insn_off: 0, type_id: 1 }, FuncInfo { insn_off: 64, type_id: 2 }]
+        &[FuncInfo { insn_off: 0, type_id: TypeId::new(1) }, FuncInfo { insn_off: 64, type_id: TypeId::new(2) }]
     );
     let li = &ext.line_info_for("fentry/tcp_connect")[0];
     assert_eq!((li.insn_off, li.line_num(), li.col()), (8, 42, 7));
@@ -104,7 +104,7 @@ fn parses_every_block_with_names_resolved() {
     let relo = &ext.core_relos_for("fentry/tcp_connect")[0];
     assert_eq!(relo.access, "0:1");
     assert_eq!(relo.kind, RelocKind::FieldByteOffset);
-    assert_eq!((relo.insn_off, relo.insn_idx(), relo.type_id), (24, Some(3), 2));
+    assert_eq!((relo.insn_off, relo.insn_idx(), relo.type_id), (24, Some(3), TypeId::new(2)));
     assert_eq!((ext.func_info_rec_size, ext.line_info_rec_size, ext.core_relo_rec_size), (8, 16, 16));
     assert!(ext.core_relos_for(".text").is_empty());
 }
@@ -126,7 +126,7 @@ fn larger_records_skip_unknown_trailing_bytes() {
         .block(2, 24, vec![(s.text, vec![vec![8, 2, s.access, 2], vec![16, 2, s.access, 12]])])
         .build();
     let ext = BtfExt::parse(&blob, &btf).unwrap();
-    assert_eq!(ext.func_info[0].records[1], FuncInfo { insn_off: 16, type_id: 2 });
+    assert_eq!(ext.func_info[0].records[1], FuncInfo { insn_off: 16, type_id: TypeId::new(2) });
     assert_eq!(ext.core_relos[0].records[1].kind, RelocKind::TypeMatches);
 }
 
@@ -264,14 +264,14 @@ fn assert_parse_stays_within(bytes: &[u8], btf: &Btf, ext: &BtfExt, what: &str) 
         ext.core_relos.iter().map(|s| (s.name.as_str(), s.records.len())).collect(),
     );
     for r in ext.func_info.iter().flat_map(|s| &s.records) {
-        assert!(r.type_id < btf.count(), "{what}: func_info type id {}", r.type_id);
+        assert!(r.type_id.get() < btf.count(), "{what}: func_info type id {}", r.type_id);
     }
     for r in ext.line_info.iter().flat_map(|s| &s.records) {
         assert_eq!(btf.str_at(r.file_name_off).ok(), Some(r.file_name.as_str()), "{what}");
         assert_eq!(btf.str_at(r.line_off).ok(), Some(r.line.as_str()), "{what}");
     }
     for r in ext.core_relos.iter().flat_map(|s| &s.records) {
-        assert!(r.type_id < btf.count(), "{what}: core_relo type id {}", r.type_id);
+        assert!(r.type_id.get() < btf.count(), "{what}: core_relo type id {}", r.type_id);
         assert_eq!(btf.str_at(r.access_str_off).ok(), Some(r.access.as_str()), "{what}");
     }
 }

@@ -61,13 +61,18 @@ impl B {
     }
 }
 
-/// A relocation record for instruction `insn`.
-pub fn relo(kind: RelocKind, type_id: TypeId, access: &str, insn: u32) -> CoreRelo {
-    CoreRelo { insn_off: insn * 8, type_id, access_str_off: 0, access: access.to_owned(), kind }
+/// Type id number `n` (tests name hand-built types by their numbers).
+pub fn id(n: u32) -> TypeId {
+    TypeId::new(n)
 }
 
-/// Resolves one relocation with a fresh cache.
-pub fn resolve(local: &Btf, target: &Btf, kind: RelocKind, type_id: TypeId, access: &str) -> CoreResolution {
+/// A relocation record for instruction `insn`, on local type number `type_id`.
+pub fn relo(kind: RelocKind, type_id: u32, access: &str, insn: u32) -> CoreRelo {
+    CoreRelo { insn_off: insn * 8, type_id: id(type_id), access_str_off: 0, access: access.to_owned(), kind }
+}
+
+/// Resolves one relocation on local type number `type_id` with a fresh cache.
+pub fn resolve(local: &Btf, target: &Btf, kind: RelocKind, type_id: u32, access: &str) -> CoreResolution {
     try_resolve(local, target, kind, type_id, access).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -75,7 +80,7 @@ pub fn try_resolve(
     local: &Btf,
     target: &Btf,
     kind: RelocKind,
-    type_id: TypeId,
+    type_id: u32,
     access: &str,
 ) -> Result<CoreResolution, CoreError> {
     relocate(local, target, &relo(kind, type_id, access, 0), 0, &mut CoreCache::new())

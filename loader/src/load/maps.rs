@@ -1,6 +1,8 @@
 //! Maps: `BPF_MAP_CREATE` for each, global data written into its single element, `.rodata`
 //! frozen so the verifier can treat it as constant.
 
+use btf::TypeId;
+
 use super::{LoadError, LoadedMap};
 use crate::object::{MapDef, Object};
 use crate::progress::{Observer, Step};
@@ -15,7 +17,9 @@ fn create(def: &MapDef, btf_fd: Option<&BtfFd>, obs: &mut dyn Observer) -> Resul
     let err = |source| LoadError::Map { map: def.name.clone(), source };
     // BTF ids only mean something in the object's BTF, and only when the kernel took it.
     let (btf, key_id, value_id) = match btf_fd {
-        Some(fd) if def.btf_value_type_id != 0 => (Some(fd), def.btf_key_type_id, def.btf_value_type_id),
+        Some(fd) if def.btf_value_type_id != TypeId::VOID => {
+            (Some(fd), def.btf_key_type_id.get(), def.btf_value_type_id.get())
+        }
         _ => (None, 0, 0),
     };
     let map_type = MapType(def.map_type);

@@ -87,7 +87,7 @@ pub fn load_one(input: Input<'_>, opts: &LoadOptions, obs: &mut dyn Observer) ->
         prog_btf_fd: btf_fd,
         func_info: Records { data: &func_info, rec_size: 8 },
         line_info: Records { data: &line_info, rec_size: 16 },
-        attach_btf_id: target.as_ref().map_or(0, |t| t.btf_id),
+        attach_btf_id: target.as_ref().map_or(0, |t| t.btf_id.get()),
         attach_btf_obj_fd: target.as_ref().and_then(|t| t.module_fd.as_ref()),
         ..Default::default()
     };

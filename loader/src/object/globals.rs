@@ -10,7 +10,7 @@
 //! second dot (`.data.counters`, `.rodata.str1.1`) get no prefix. Characters other than
 //! `[A-Za-z0-9_.]` become `_`.
 
-use btf::{Btf, Kind};
+use btf::{Btf, Kind, TypeId};
 
 use super::elf::RawSection;
 use super::error::{ObjectError, Result};
@@ -53,8 +53,8 @@ pub(crate) fn global_map(object: &str, sec: &RawSection<'_>, btf: Option<&Btf>) 
         value_size,
         max_entries: 1,
         map_flags: if rodata { BPF_F_RDONLY_PROG } else { 0 },
-        btf_key_type_id: 0,
-        btf_value_type_id: btf.and_then(|b| b.find_by_name_kind(&sec.name, Kind::Datasec)).unwrap_or(0),
+        btf_key_type_id: TypeId::VOID,
+        btf_value_type_id: btf.and_then(|b| b.find_by_name_kind(&sec.name, Kind::Datasec)).unwrap_or(TypeId::VOID),
         pinning: 0,
         map_extra: 0,
         numa_node: 0,

@@ -256,7 +256,8 @@ fn ext_info_by_section(ext: &BtfExt) -> BTreeMap<String, SectionExtInfo> {
     let mut out: BTreeMap<String, SectionExtInfo> = BTreeMap::new();
     for sec in &ext.func_info {
         let e = out.entry(sec.name.clone()).or_default();
-        e.func_info = sec.records.iter().map(|r| FuncInfoRec { insn_off: r.insn_off, type_id: r.type_id }).collect();
+        e.func_info =
+            sec.records.iter().map(|r| FuncInfoRec { insn_off: r.insn_off, type_id: r.type_id.get() }).collect();
     }
     for sec in &ext.line_info {
         let e = out.entry(sec.name.clone()).or_default();

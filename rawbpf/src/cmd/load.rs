@@ -164,7 +164,7 @@ fn print_loaded(loaded: &Loaded, json: bool) {
                     ("type", sys::prog_type_name(p.kind.prog_type()).into()),
                     ("id", p.info.id.get().into()),
                     ("tag", p.info.tag_hex().into()),
-                    ("attach_btf_id", p.target.as_ref().map_or(Json::Null, |t| t.btf_id.into())),
+                    ("attach_btf_id", p.target.as_ref().map_or(Json::Null, |t| t.btf_id.get().into())),
                 ])
             })
             .collect();

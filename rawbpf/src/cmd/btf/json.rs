@@ -10,18 +10,18 @@ fn c_type(btf: &Btf, id: TypeId) -> Json {
 }
 
 fn typed(btf: &Btf, id: TypeId) -> Vec<(&'static str, Json)> {
-    vec![("type_id", id.into()), ("type", c_type(btf, id))]
+    vec![("type_id", id.get().into()), ("type", c_type(btf, id))]
 }
 
 /// One type as a JSON object.
 pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
     let t = btf.type_by_id(id)?;
     let mut f: Vec<(&'static str, Json)> =
-        vec![("id", id.into()), ("kind", t.kind().name().into()), ("name", t.name.into())];
+        vec![("id", id.get().into()), ("kind", t.kind().name().into()), ("name", t.name.into())];
     match &t.body {
         Body::Func(func) => {
             f.push(("linkage", func.linkage.name().into()));
-            f.push(("proto_id", func.proto.into()));
+            f.push(("proto_id", func.proto.get().into()));
             f.push(("prototype", btf::c::func_prototype(btf, id)?.into()));
             if let Ok(Body::FuncProto(p)) = btf.type_by_id(func.proto).map(|p| p.body) {
                 f.push(("ret", obj(typed(btf, p.ret))));
@@ -87,7 +87,7 @@ pub fn type_json(btf: &Btf, id: TypeId) -> Result<Json, btf::c::CError> {
                 .iter()
                 .map(|v| {
                     obj([
-                        ("type_id", v.type_id.into()),
+                        ("type_id", v.type_id.get().into()),
                         ("name", btf.name_of(v.type_id).map(Json::from).unwrap_or(Json::Null)),
                         ("offset", v.offset.into()),
                         ("size", v.size.into()),
