@@ -18,6 +18,7 @@ pub mod insn;
 pub mod kernel_btf;
 pub mod link;
 pub mod load;
+pub mod memlock;
 pub mod object;
 pub mod progress;
 #[allow(unsafe_code)] // the one place for it: every block has a SAFETY line

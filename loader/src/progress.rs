@@ -11,11 +11,14 @@ use crate::features::Features;
 use crate::kernel_btf::BtfChange;
 use crate::co_re::CoreDecision;
 use crate::load::AttachTarget;
+use crate::memlock::Memlock;
 use crate::sys::{self, MapId, MapType, ProgInfo, ProgType, SysError};
 
 /// One step of a load or an attachment.
 #[derive(Debug)]
 pub enum Step<'a> {
+    /// What was done about `RLIMIT_MEMLOCK` before creating anything.
+    Memlock(Memlock),
     /// The BTF kinds the running kernel's BTF checker accepts (probed once per process).
     Features(&'a Features),
     /// The object has no `.BTF`: maps get no BTF types, programs no line info.

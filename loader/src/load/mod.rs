@@ -88,6 +88,7 @@ pub fn load(obj: &Object, opts: &LoadOptions) -> Result<Loaded, LoadError> {
 /// [`load`], reporting each step to `obs` as it happens.
 pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -> Result<Loaded, LoadError> {
     let selected = programs::select(obj, &opts.programs)?;
+    obs.step(Step::Memlock(crate::memlock::raise_if_needed()));
     let features = Features::detect();
     obs.step(Step::Features(&features));
     let kernel = KernelBtf::open(obs)?;

@@ -4,6 +4,7 @@
 
 use loader::attach::{Link, Mechanism};
 use loader::features::Features;
+use loader::memlock::Memlock;
 use loader::object::progtype::AttachMethod;
 use loader::progress::{Observer, Step};
 
@@ -39,6 +40,7 @@ impl Observer for Narrator {
 fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
     use Detail::*;
     match step {
+        Step::Memlock(m) => memlock(*m),
         Step::Features(f) => (Phases, "load", format!("kernel BTF features: {}", features(f))),
         Step::NoObjectBtf => (Phases, "load", "object has no .BTF: maps get no BTF types, programs no line info".into()),
         Step::BtfChange(c) => (Phases, "load", format!("BTF fixup: {}", btf_change::text(c))),
@@ -62,6 +64,28 @@ fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
         }
         Step::Attached(link) => (Phases, "attach", attached(link)),
         Step::TracefsMounted(path) => (Phases, "load", format!("mounted tracefs at {}", path.display())),
+    }
+}
+
+fn memlock(m: Memlock) -> (Detail, &'static str, String) {
+    let kib = |b: u64| b / 1024;
+    match m {
+        Memlock::Memcg => (Detail::Phases, "load", "BPF memory is charged to the memory cgroup (5.11+): RLIMIT_MEMLOCK left as it is".into()),
+        Memlock::Unlimited => (Detail::Phases, "load", "RLIMIT_MEMLOCK: already unlimited".into()),
+        Memlock::Raised { from } => (
+            Detail::Phases,
+            "load",
+            format!("this kernel charges BPF memory to RLIMIT_MEMLOCK (before 5.11): raised it from {} KiB to unlimited", kib(from)),
+        ),
+        Memlock::Stuck { limit, errno } => (
+            Detail::Quiet,
+            "load",
+            format!(
+                "this kernel charges BPF memory to RLIMIT_MEMLOCK ({} KiB) and raising it failed ({errno:?}): maps and \
+                 programs beyond it will be refused with EPERM; run as root, or raise it first (ulimit -l unlimited)",
+                kib(limit)
+            ),
+        ),
     }
 }
 
