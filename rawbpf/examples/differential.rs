@@ -9,7 +9,8 @@
 //!       compare both loaders on every program of DIR/*.bpf.o against the expectations for the
 //!       running kernel, EXPECTED_DIR/MAJOR.MINOR.txt (FILE); print the table, the failures and
 //!       the expectations file this run would write (between @@DIFFERENTIAL-EXPECTED markers,
-//!       which `RAWBPF_DIFF_BLESS=1 tests/vm/run` copies back); exit 0 when the ratchet holds,
+//!       which `RAWBPF_DIFF_BLESS=1 tests/vm/run` copies back) and one @@RAWBPF-NOTE line of
+//!       counts (the VM report shows it); exit 0 when the ratchet holds,
 //!       1 when it fails, 77 when FILE does not exist (and nothing else failed), 2 on bad usage.
 
 #[path = "../tests/libbpf_tools/carve.rs"]
@@ -84,14 +85,22 @@ fn run_cmd(opts: &HashMap<String, String>) -> ExitCode {
     let file = dir.join(format!("{key}.txt"));
     let expected = std::fs::read_to_string(&file).ok().map(|t| ratchet::parse_expected(&t));
     let outcome = ratchet::compare(&rows, expected.as_ref(), &release);
-    notes.iter().for_each(|n| println!("note: {n}"));
-    print!("{}", outcome.report);
-    println!("run time {:.1} s with {workers} workers", started.elapsed().as_secs_f64());
-
+    // The expectations this run would write first: a failure's report then ends the output, where the VM
+    // harness shows the last lines.
     let how = format!("RAWBPF_DIFF_BLESS=1 tests/vm/run --kernel {key} libbpf-tools");
     println!("@@DIFFERENTIAL-EXPECTED BEGIN {key}");
     print!("{}", ratchet::format_expected(&rows, &key, &how));
     println!("@@DIFFERENTIAL-EXPECTED END");
+    notes.iter().for_each(|n| println!("note: {n}"));
+    print!("{}", outcome.report);
+    println!("run time {:.1} s with {workers} workers", started.elapsed().as_secs_f64());
+    let verdict =
+        if outcome.failures.is_empty() { "holds".into() } else { format!("{} failures", outcome.failures.len()) };
+    println!(
+        "@@RAWBPF-NOTE libbpf-tools: {}; ratchet {verdict}; {:.0} s",
+        outcome.summary,
+        started.elapsed().as_secs_f64()
+    );
     if !outcome.failures.is_empty() {
         ExitCode::FAILURE
     } else if expected.is_none() {

@@ -66,9 +66,10 @@ pub fn format_expected(rows: &[Row], kernel: &str, regenerate: &str) -> String {
     out
 }
 
-/// The outcome: the printout and the failures (empty: the ratchet holds).
+/// The outcome: the printout, its line of counts, and the failures (empty: the ratchet holds).
 pub struct Outcome {
     pub report: String,
+    pub summary: String,
     pub failures: Vec<String>,
 }
 
@@ -81,8 +82,7 @@ pub fn compare(rows: &[Row], expected: Option<&Expected>, kernel: &str) -> Outco
     let objects: BTreeSet<&str> = rows.iter().map(|r| r.object.as_str()).collect();
     let both = count(&|r| r.libbpf.loaded() && r.rawbpf.loaded());
     let _ = writeln!(r, "libbpf-tools differential, kernel {kernel}");
-    let _ = writeln!(
-        r,
+    let summary = format!(
         "objects {}, programs {}: libbpf loads {}, rawbpf loads {}, both {}, identical tags {}, both refuse {}",
         objects.len(),
         rows.len(),
@@ -94,6 +94,7 @@ pub fn compare(rows: &[Row], expected: Option<&Expected>, kernel: &str) -> Outco
         ),
         count(&|r| !r.libbpf.loaded() && !r.rawbpf.loaded()),
     );
+    let _ = writeln!(r, "{summary}");
 
     // (a) and (c): wrong whatever the expectations say.
     let tag_differs: Vec<&Row> =
@@ -178,7 +179,7 @@ pub fn compare(rows: &[Row], expected: Option<&Expected>, kernel: &str) -> Outco
     for f in &failures {
         let _ = writeln!(r, "  FAIL {f}");
     }
-    Outcome { report: r, failures }
+    Outcome { report: r, summary, failures }
 }
 
 /// rawbpf's error, reduced to a class that groups the same cause across programs and objects:
