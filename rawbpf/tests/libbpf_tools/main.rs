@@ -109,6 +109,7 @@ fn libbpf_tools_load_like_libbpf() {
     notes.iter().chain(&open_notes).for_each(|n| println!("note: {n}"));
     print!("{}", outcome.report);
     println!("run time {:.1} s with {workers} workers", started.elapsed().as_secs_f64());
+    println!("libbpf_tools on {release}: {}; {} failures", outcome.summary, outcome.failures.len());
     if expected.is_none() {
         println!(
             "SKIP: {TEST}: no {} for this kernel: gaps not checked here (create it with RAWBPF_DIFF_BLESS=1)",
