@@ -2,6 +2,16 @@
 
 BOOT_TIMEOUT="${RAWBPF_VM_TIMEOUT:-240}"
 
+# extend_boot_timeout SCENARIO...: a scenario that declares its own guest-side limit ("# guest-timeout: N", read by
+# guest/init) needs that much more time in the boot's limit too.
+extend_boot_timeout() {
+    local s extra
+    for s in "$@"; do
+        extra=$(sed -n 's/^# guest-timeout: *\([0-9][0-9]*\).*/\1/p' "$VM_DIR"/scenarios/[0-9]*-"$s".sh | head -n1)
+        BOOT_TIMEOUT=$((BOOT_TIMEOUT + ${extra:-0}))
+    done
+}
+
 # qemu_args KERNEL INITRD APPEND: sets QEMU_ARGS to the qemu command line. The serial console goes to stdout.
 qemu_args() {
     local cpu=max

@@ -1,4 +1,5 @@
-# Builds the guest's initramfs: busybox, /init, rawbpf, progs/*.o, the scenarios and bpftool (with its libraries).
+# Builds the guest's initramfs: busybox, /init, rawbpf, progs/*.o, the scenarios, bpftool (with its libraries) and
+# the libbpf-tools differential payload (lib/differential.sh).
 
 # Copies a dynamically linked host binary and the libraries `ldd` lists, at the same paths, into ROOT.
 copy_with_libs() { # copy_with_libs ROOT BINARY DEST_IN_ROOT
@@ -32,6 +33,7 @@ build_initramfs() {
     install -m 755 "$rawbpf" "$root/bin/rawbpf"
     cp "$(progs_dir)"/*.o "$root/progs/" 2>/dev/null || true
     copy_with_libs "$root" "$(command -v bpftool)" /usr/sbin/bpftool
+    add_differential "$root"
     (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) > "$out" \
         || die "could not write $out"
     rm -rf "$root"

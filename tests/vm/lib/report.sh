@@ -59,7 +59,8 @@ print_table() {
 }
 
 # print_details: the guest output of every failure (each headed "vm-failed: KERNEL SCENARIO: STATUS", which
-# tests/run collects), the reason of every skip, why a kernel did not boot.
+# tests/run collects), the reason of every skip, the lines a scenario marked "@@RAWBPF-NOTE " for the report (e.g.
+# libbpf-tools' counts), why a kernel did not boot.
 print_details() {
     local k s st
     for k in "${kernels[@]}"; do
@@ -67,6 +68,7 @@ print_details() {
             failed=1; echo; echo "vm-failed: $k: the guest never reached /init"; boot_failure_hint "$logs/$k.log" "${boot_rc[$k]}"
             continue
         fi
+        grep -a '^@@RAWBPF-NOTE ' "$logs/$k.log" | sed "s/^@@RAWBPF-NOTE /-- $k /"
         if [ "${boot_rc[$k]}" = 124 ]; then
             echo; echo "vm-failed: $k: guest timed out after ${BOOT_TIMEOUT}s (qemu killed)"; failed=1
         fi

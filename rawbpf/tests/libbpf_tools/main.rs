@@ -1,0 +1,120 @@
+//! Differential test against libbpf: every program of every BPF object embedded in Debian's
+//! libbpf-tools executables is loaded alone, without attaching, by libbpf (the test-only oracle
+//! `tests/vm/oracle/loadone.c`, linked with Debian's libbpf-dev) and by `rawbpf load --program
+//! NAME --no-attach --json`, each in a private mount namespace with a fresh bpffs. Where both
+//! load, the kernel's tags must be equal (same relocated instructions).
+//!
+//! It is a ratchet, not a parity check: `tests/differential/expected/<kernel>.txt` lists the
+//! programs libbpf loads and rawbpf does not yet, with rawbpf's error class. The test fails when
+//! (a) both load but the tags differ, (b) rawbpf refuses a program libbpf loads that is not
+//! listed, (c) rawbpf loads a program libbpf refuses, or (d) a listed program is no longer a gap
+//! ("now loads, remove from expected"). So the list can only shrink as rawbpf gains features.
+//! The printout groups every difference by rawbpf's error class, with counts: the work list.
+//!
+//! Here the kernel is the host's, `<kernel>` = `host-MAJOR.MINOR`; without a file for it the
+//! gaps are printed but not checked (the test says SKIP ... not checked here), (a) and (c) still
+//! are. The same modules run on Debian 5.10, 6.1 and 6.12 in the VM scenario `libbpf-tools`
+//! (tests/vm/scenarios/70-libbpf-tools.sh, through `rawbpf/examples/differential.rs`).
+//!
+//! Regenerate the expectations after a change that closes gaps (or for a new kernel):
+//!   host: `RAWBPF_DIFF_BLESS=1 cargo test --release -p rawbpf --test libbpf_tools -- --nocapture`
+//!   VMs:  `RAWBPF_DIFF_BLESS=1 tests/vm/run libbpf-tools`
+//! then review the diff of tests/differential/expected/ (a line that appears is a regression).
+//!
+//! Needs root, `cc`, libbpf-dev and libbpf-tools (tests/setup installs them); else SKIP.
+
+mod carve;
+mod loaders;
+mod ratchet;
+mod run;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use loaders::Loaders;
+
+const TEST: &str = "libbpf_tools_load_like_libbpf";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// Why this test cannot run here, if it cannot.
+fn cannot_run() -> Option<String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Some("needs root to load BPF programs".into());
+    }
+    if Command::new("cc").arg("--version").output().is_err() {
+        return Some("no C compiler (cc) for the libbpf oracle".into());
+    }
+    if !Path::new("/usr/include/bpf/libbpf.h").exists() {
+        return Some("libbpf-dev is not installed (the oracle links Debian's libbpf)".into());
+    }
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Some("no /sys/kernel/btf/vmlinux; both loaders need the kernel's BTF".into());
+    }
+    None
+}
+
+/// Builds the oracle against the host's shared libbpf.
+fn build_oracle(dir: &Path) -> PathBuf {
+    let bin = dir.join("loadone");
+    let src = root().join("tests/vm/oracle/loadone.c");
+    let out =
+        Command::new("cc").args(["-O2", "-Wall", "-o"]).arg(&bin).arg(&src).arg("-lbpf").output().expect("run cc");
+    assert!(out.status.success(), "building the oracle failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    bin
+}
+
+#[test]
+fn libbpf_tools_load_like_libbpf() {
+    if let Some(why) = cannot_run() {
+        println!("SKIP: {TEST}: {why}");
+        return;
+    }
+    let exes = match carve::libbpf_tools_executables() {
+        Ok(e) => e,
+        Err(why) => {
+            println!("SKIP: {TEST}: {why}");
+            return;
+        }
+    };
+    let release = run::kernel_release();
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("libbpf_tools");
+    let (objects, notes) = carve::carve_into(&work.join("corpus"), &exes).expect("carve the corpus");
+    fs::create_dir_all(work.join("scratch")).unwrap();
+    let loaders = Loaders {
+        oracle: build_oracle(&work),
+        rawbpf: PathBuf::from(env!("CARGO_BIN_EXE_rawbpf")),
+        scratch: work.join("scratch"),
+        timeout: Duration::from_secs(60),
+        settle: loaders::Baseline::if_memlock_charged(&release),
+    };
+    let started = Instant::now();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (rows, open_notes, workers) = run::run(&objects, &loaders, workers);
+
+    let key = format!("host-{}", run::major_minor(&release));
+    let file = root().join("tests/differential/expected").join(format!("{key}.txt"));
+    if std::env::var_os("RAWBPF_DIFF_BLESS").is_some() {
+        let how = "RAWBPF_DIFF_BLESS=1 cargo test --release -p rawbpf --test libbpf_tools -- --nocapture";
+        fs::write(&file, ratchet::format_expected(&rows, &key, how)).expect("write the expectations");
+        println!("wrote {}", file.display());
+    }
+    let expected = fs::read_to_string(&file).ok().map(|t| ratchet::parse_expected(&t));
+    let outcome = ratchet::compare(&rows, expected.as_ref(), &release);
+    println!("{} executables carved into {} objects", exes.len(), objects.len());
+    notes.iter().chain(&open_notes).for_each(|n| println!("note: {n}"));
+    print!("{}", outcome.report);
+    println!("run time {:.1} s with {workers} workers", started.elapsed().as_secs_f64());
+    println!("libbpf_tools on {release}: {}; {} failures", outcome.summary, outcome.failures.len());
+    if expected.is_none() {
+        println!(
+            "SKIP: {TEST}: no {} for this kernel: gaps not checked here (create it with RAWBPF_DIFF_BLESS=1)",
+            file.display()
+        );
+    }
+    assert!(outcome.failures.is_empty(), "the libbpf-tools ratchet failed:\n{}", outcome.failures.join("\n"));
+}
