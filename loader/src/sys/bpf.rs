@@ -6,7 +6,8 @@ use std::os::fd::{FromRawFd, OwnedFd};
 
 use super::error::SysError;
 
-/// Declares [`Cmd`] from one list, so a command's number and its UAPI name cannot drift apart.
+/// Declares [`Cmd`] from one list, so a command's number and its UAPI name cannot drift apart and
+/// the ABI check sees every command.
 macro_rules! commands {
     ($($(#[$m:meta])* $v:ident = $n:literal => $c:ident,)*) => {
         /// `enum bpf_cmd` values rawbpf uses.
@@ -23,6 +24,10 @@ macro_rules! commands {
                     $(Cmd::$v => stringify!($c),)*
                 }
             }
+
+            /// Every command, for the ABI check against `enum bpf_cmd`.
+            #[cfg(test)]
+            pub(super) const ALL: &'static [Cmd] = &[$(Cmd::$v),*];
         }
     };
 }
