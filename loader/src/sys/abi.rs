@@ -200,7 +200,8 @@ impl Header {
         let mut text = String::new();
         for f in HEADERS.iter().chain(&["linux/bpf_common.h"]) {
             match std::fs::read_to_string(include.join(f)) {
-                Ok(t) => text += &t,
+                // A newline between files, so a file's last line cannot run into the next's `#`.
+                Ok(t) => text += &(t + "\n"),
                 Err(_) if *f == "linux/bpf_common.h" => {}
                 Err(e) => return Err(format!("{}: {e} (Debian: linux-libc-dev)", include.join(f).display())),
             }
