@@ -6,75 +6,71 @@ use std::os::fd::{FromRawFd, OwnedFd};
 
 use super::error::SysError;
 
-/// `enum bpf_cmd` values rawbpf uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
-pub enum Cmd {
-    /// Create a map.
-    MapCreate = 0,
-    /// Read a map element.
-    MapLookupElem = 1,
-    /// Write a map element.
-    MapUpdateElem = 2,
-    /// Delete a map element.
-    MapDeleteElem = 3,
-    /// Iterate map keys.
-    MapGetNextKey = 4,
-    /// Verify and load a program.
-    ProgLoad = 5,
-    /// Next loaded program id.
-    ProgGetNextId = 11,
-    /// Next map id.
-    MapGetNextId = 12,
-    /// Program fd from an id.
-    ProgGetFdById = 13,
-    /// Map fd from an id.
-    MapGetFdById = 14,
-    /// `bpf_prog_info` / `bpf_map_info` / `bpf_btf_info` / `bpf_link_info` of an fd.
-    ObjGetInfoByFd = 15,
-    /// Attach a raw_tp / tp_btf / tracing program (the pre-link API).
-    RawTracepointOpen = 17,
-    /// Load BTF.
-    BtfLoad = 18,
-    /// BTF fd from an id.
-    BtfGetFdById = 19,
-    /// Make a map read-only for user space.
-    MapFreeze = 22,
-    /// Next BTF object id.
-    BtfGetNextId = 23,
-    /// Create a link (attach through a bpf_link).
-    LinkCreate = 28,
-    /// Link fd from an id.
-    LinkGetFdById = 30,
-    /// Next link id.
-    LinkGetNextId = 31,
+/// Declares [`Cmd`] from one list, so a command's number and its UAPI name cannot drift apart and
+/// the ABI check sees every command.
+macro_rules! commands {
+    ($($(#[$m:meta])* $v:ident = $n:literal => $c:ident,)*) => {
+        /// `enum bpf_cmd` values rawbpf uses.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u32)]
+        pub enum Cmd {
+            $($(#[$m])* $v = $n,)*
+        }
+
+        impl Cmd {
+            /// The UAPI name, used in errors and traces.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Cmd::$v => stringify!($c),)*
+                }
+            }
+
+            /// Every command, for the ABI check against `enum bpf_cmd`.
+            #[cfg(test)]
+            pub(super) const ALL: &'static [Cmd] = &[$(Cmd::$v),*];
+        }
+    };
 }
 
-impl Cmd {
-    /// The UAPI name, used in errors and traces.
-    pub fn name(self) -> &'static str {
-        match self {
-            Cmd::MapCreate => "BPF_MAP_CREATE",
-            Cmd::MapLookupElem => "BPF_MAP_LOOKUP_ELEM",
-            Cmd::MapUpdateElem => "BPF_MAP_UPDATE_ELEM",
-            Cmd::MapDeleteElem => "BPF_MAP_DELETE_ELEM",
-            Cmd::MapGetNextKey => "BPF_MAP_GET_NEXT_KEY",
-            Cmd::ProgLoad => "BPF_PROG_LOAD",
-            Cmd::ProgGetNextId => "BPF_PROG_GET_NEXT_ID",
-            Cmd::MapGetNextId => "BPF_MAP_GET_NEXT_ID",
-            Cmd::ProgGetFdById => "BPF_PROG_GET_FD_BY_ID",
-            Cmd::MapGetFdById => "BPF_MAP_GET_FD_BY_ID",
-            Cmd::ObjGetInfoByFd => "BPF_OBJ_GET_INFO_BY_FD",
-            Cmd::RawTracepointOpen => "BPF_RAW_TRACEPOINT_OPEN",
-            Cmd::BtfLoad => "BPF_BTF_LOAD",
-            Cmd::BtfGetFdById => "BPF_BTF_GET_FD_BY_ID",
-            Cmd::MapFreeze => "BPF_MAP_FREEZE",
-            Cmd::BtfGetNextId => "BPF_BTF_GET_NEXT_ID",
-            Cmd::LinkCreate => "BPF_LINK_CREATE",
-            Cmd::LinkGetFdById => "BPF_LINK_GET_FD_BY_ID",
-            Cmd::LinkGetNextId => "BPF_LINK_GET_NEXT_ID",
-        }
-    }
+commands! {
+    /// Create a map.
+    MapCreate = 0 => BPF_MAP_CREATE,
+    /// Read a map element.
+    MapLookupElem = 1 => BPF_MAP_LOOKUP_ELEM,
+    /// Write a map element.
+    MapUpdateElem = 2 => BPF_MAP_UPDATE_ELEM,
+    /// Delete a map element.
+    MapDeleteElem = 3 => BPF_MAP_DELETE_ELEM,
+    /// Iterate map keys.
+    MapGetNextKey = 4 => BPF_MAP_GET_NEXT_KEY,
+    /// Verify and load a program.
+    ProgLoad = 5 => BPF_PROG_LOAD,
+    /// Next loaded program id.
+    ProgGetNextId = 11 => BPF_PROG_GET_NEXT_ID,
+    /// Next map id.
+    MapGetNextId = 12 => BPF_MAP_GET_NEXT_ID,
+    /// Program fd from an id.
+    ProgGetFdById = 13 => BPF_PROG_GET_FD_BY_ID,
+    /// Map fd from an id.
+    MapGetFdById = 14 => BPF_MAP_GET_FD_BY_ID,
+    /// `bpf_prog_info` / `bpf_map_info` / `bpf_btf_info` / `bpf_link_info` of an fd.
+    ObjGetInfoByFd = 15 => BPF_OBJ_GET_INFO_BY_FD,
+    /// Attach a raw_tp / tp_btf / tracing program (the pre-link API).
+    RawTracepointOpen = 17 => BPF_RAW_TRACEPOINT_OPEN,
+    /// Load BTF.
+    BtfLoad = 18 => BPF_BTF_LOAD,
+    /// BTF fd from an id.
+    BtfGetFdById = 19 => BPF_BTF_GET_FD_BY_ID,
+    /// Make a map read-only for user space.
+    MapFreeze = 22 => BPF_MAP_FREEZE,
+    /// Next BTF object id.
+    BtfGetNextId = 23 => BPF_BTF_GET_NEXT_ID,
+    /// Create a link (attach through a bpf_link).
+    LinkCreate = 28 => BPF_LINK_CREATE,
+    /// Link fd from an id.
+    LinkGetFdById = 30 => BPF_LINK_GET_FD_BY_ID,
+    /// Next link id.
+    LinkGetNextId = 31 => BPF_LINK_GET_NEXT_ID,
 }
 
 /// Marks a `#[repr(C)]` attribute struct the kernel may read and write as plain bytes.

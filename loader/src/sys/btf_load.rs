@@ -22,6 +22,19 @@ struct BtfLoadAttr {
 unsafe impl Attr for BtfLoadAttr {}
 const _: () = assert!(offset_of!(BtfLoadAttr, btf_log_level) == 24 && size_of::<BtfLoadAttr>() == 32);
 
+/// What each field is in C, for the ABI check (sys/abi.rs).
+#[cfg(test)]
+pub(super) fn abi_layouts() -> Vec<super::abi::Layout> {
+    vec![super::abi::layout!(BtfLoadAttr in "union bpf_attr" {
+        btf;
+        btf_log_buf;
+        btf_size;
+        btf_log_size;
+        btf_log_level;
+        btf_log_true_size;
+    })]
+}
+
 /// Loads a BTF blob; on failure the error carries the kernel's BTF log.
 pub fn btf_load(data: &[u8], log: LogLevel) -> Result<Loaded<BtfFd>, LoggedError> {
     with_log(log, &mut |level, buf: &mut [u8]| {

@@ -21,6 +21,16 @@ struct IdAttr {
 // SAFETY: repr(C), only integers, no padding.
 unsafe impl Attr for IdAttr {}
 
+/// What each field is in C, for the ABI check (sys/abi.rs).
+#[cfg(test)]
+pub(super) fn abi_layouts() -> Vec<super::abi::Layout> {
+    vec![super::abi::layout!(IdAttr in "union bpf_attr" {
+        id => M("start_id"), M("prog_id"), M("map_id"), M("btf_id"), M("link_id");
+        next_id;
+        open_flags;
+    })]
+}
+
 /// Kinds of kernel objects with ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ObjKind {

@@ -312,6 +312,97 @@ struct RawLinkInfo {
 unsafe impl RawInfo for RawLinkInfo {}
 const _: () = assert!(offset_of!(RawLinkInfo, u) == 16 && size_of::<RawLinkInfo>() == 48);
 
+/// What each field is in C, for the ABI check (sys/abi.rs).
+#[cfg(test)]
+pub(super) fn abi_layouts() -> Vec<super::abi::Layout> {
+    use super::abi::layout;
+    vec![
+        layout!(InfoAttr in "union bpf_attr" {
+            bpf_fd => M("info.bpf_fd");
+            info_len => M("info.info_len");
+            info => M("info.info");
+        }),
+        layout!(RawProgInfo in "struct bpf_prog_info" {
+            prog_type => M("type");
+            id;
+            tag;
+            jited_prog_len;
+            xlated_prog_len;
+            jited_prog_insns;
+            xlated_prog_insns;
+            load_time;
+            created_by_uid;
+            nr_map_ids;
+            map_ids;
+            name;
+            ifindex;
+            flags => Between("ifindex", "netns_dev");
+            netns_dev;
+            netns_ino;
+            nr_jited_ksyms;
+            nr_jited_func_lens;
+            jited_ksyms;
+            jited_func_lens;
+            btf_id;
+            func_info_rec_size;
+            func_info;
+            nr_func_info;
+            nr_line_info;
+            line_info;
+            jited_line_info;
+            nr_jited_line_info;
+            line_info_rec_size;
+            jited_line_info_rec_size;
+            nr_prog_tags;
+            prog_tags;
+            run_time_ns;
+            run_cnt;
+            recursion_misses;
+            verified_insns;
+            attach_btf_obj_id;
+            attach_btf_id;
+            _pad => Pad;
+        }),
+        layout!(RawMapInfo in "struct bpf_map_info" {
+            map_type => M("type");
+            id;
+            key_size;
+            value_size;
+            max_entries;
+            map_flags;
+            name;
+            ifindex;
+            btf_vmlinux_value_type_id;
+            netns_dev;
+            netns_ino;
+            btf_id;
+            btf_key_type_id;
+            btf_value_type_id;
+            _pad => Pad;
+            map_extra;
+        }),
+        layout!(RawBtfInfo in "struct bpf_btf_info" {
+            btf;
+            btf_size;
+            id;
+            name;
+            name_len;
+            kernel_btf;
+        }),
+        layout!(RawLinkInfo in "struct bpf_link_info" {
+            link_type => M("type");
+            id;
+            prog_id;
+            _pad => Pad;
+            u[0, 8] => M("raw_tracepoint.tp_name");
+            u[8, 4] => M("raw_tracepoint.tp_name_len");
+            u[0, 4] => M("tracing.attach_type");
+            u[4, 4] => M("tracing.target_obj_id");
+            u[8, 4] => M("tracing.target_btf_id");
+        }),
+    ]
+}
+
 /// Type-specific details of a link.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkDetail {

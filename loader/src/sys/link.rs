@@ -124,6 +124,42 @@ struct RawTpAttr {
 // SAFETY: repr(C), only integers, padding is an explicit field.
 unsafe impl Attr for RawTpAttr {}
 
+/// What each field is in C, for the ABI check (sys/abi.rs).
+#[cfg(test)]
+pub(super) fn abi_layouts() -> Vec<super::abi::Layout> {
+    use super::abi::layout;
+    vec![
+        layout!(LinkCreateAttr in "union bpf_attr" {
+            prog_fd => M("link_create.prog_fd");
+            target_fd => M("link_create.target_fd");
+            attach_type => M("link_create.attach_type");
+            flags => M("link_create.flags");
+            target_btf_id => M("link_create.target_btf_id");
+        }),
+        layout!(PerfLinkAttr in "union bpf_attr" {
+            prog_fd => M("link_create.prog_fd");
+            target_fd => M("link_create.target_fd");
+            attach_type => M("link_create.attach_type");
+            flags => M("link_create.flags");
+            bpf_cookie => M("link_create.perf_event.bpf_cookie");
+        }),
+        layout!(TracingLinkAttr in "union bpf_attr" {
+            prog_fd => M("link_create.prog_fd");
+            target_fd => M("link_create.target_fd");
+            attach_type => M("link_create.attach_type");
+            flags => M("link_create.flags");
+            target_btf_id => M("link_create.tracing.target_btf_id");
+            _pad => Pad;
+            cookie => M("link_create.tracing.cookie");
+        }),
+        layout!(RawTpAttr in "union bpf_attr" {
+            name => M("raw_tracepoint.name");
+            prog_fd => M("raw_tracepoint.prog_fd");
+            _pad => Pad;
+        }),
+    ]
+}
+
 /// Attaches a raw_tp program to tracepoint `name`, or (with `None`) a tp_btf / fentry / fexit / lsm
 /// program to the target it was loaded for. The link lives as long as the returned fd.
 pub fn raw_tracepoint_open(name: Option<&CStr>, prog_fd: &ProgFd) -> Result<LinkFd, SysError> {

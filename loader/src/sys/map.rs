@@ -89,6 +89,41 @@ pub const BPF_NOEXIST: u64 = 1;
 /// `BPF_EXIST`: update only.
 pub const BPF_EXIST: u64 = 2;
 
+/// What each field is in C, and the constants, for the ABI check (sys/abi.rs).
+#[cfg(test)]
+pub(super) fn abi_layouts() -> Vec<super::abi::Layout> {
+    use super::abi::layout;
+    vec![
+        layout!(MapCreateAttr in "union bpf_attr" {
+            map_type;
+            key_size;
+            value_size;
+            max_entries;
+            map_flags;
+            inner_map_fd;
+            numa_node;
+            map_name;
+            map_ifindex;
+            btf_fd;
+            btf_key_type_id;
+            btf_value_type_id;
+            btf_vmlinux_value_type_id;
+            map_extra;
+        }),
+        layout!(ElemAttr in "union bpf_attr" {
+            map_fd;
+            _pad => Pad;
+            key;
+            value => M("value"), M("next_key");
+            flags;
+        }),
+    ]
+}
+
+/// See [`abi_layouts`].
+#[cfg(test)]
+pub(super) const ABI_CONSTANTS: &[(&str, i64)] = super::abi::consts![BPF_ANY, BPF_NOEXIST, BPF_EXIST];
+
 /// Creates a map.
 pub fn map_create(m: &MapCreate<'_>) -> Result<MapFd, SysError> {
     let btf_fd = m.btf_fd.map_or(0, |fd| fd.as_raw_fd() as u32);

@@ -6,6 +6,8 @@
 //! older kernels refuse (E2BIG) a non-zero tail they do not know. Every call emits one DEBUG event
 //! on target `rawbpf::sys` naming the command, its key fields and the result.
 
+#[cfg(test)]
+mod abi;
 mod bpf;
 mod btf_load;
 mod error;

@@ -38,6 +38,34 @@ struct PerfEventAttr {
 }
 const _: () = assert!(offset_of!(PerfEventAttr, flags) == 40 && size_of::<PerfEventAttr>() == 64);
 
+/// What each field is in C, and the constants, for the ABI check (sys/abi.rs).
+#[cfg(test)]
+pub(super) fn abi_layouts() -> Vec<super::abi::Layout> {
+    vec![super::abi::layout!(PerfEventAttr in "struct perf_event_attr" {
+        type_ => M("type");
+        size;
+        config;
+        sample_period;
+        sample_type;
+        read_format;
+        flags => Between("read_format", "wakeup_events");
+        wakeup_events;
+        bp_type;
+        config1;
+    })]
+}
+
+/// See [`abi_layouts`]. The size rawbpf passes is the first published one, which every kernel takes.
+#[cfg(test)]
+pub(super) const ABI_CONSTANTS: &[(&str, i64)] = super::abi::consts![
+    PERF_TYPE_TRACEPOINT,
+    PERF_FLAG_FD_CLOEXEC,
+    PERF_EVENT_IOC_ENABLE,
+    PERF_EVENT_IOC_DISABLE,
+    PERF_EVENT_IOC_SET_BPF,
+    PERF_ATTR_SIZE_VER0 = size_of::<PerfEventAttr>(),
+];
+
 /// Opens a perf event on tracepoint `id` (from tracefs `events/<category>/<name>/id`) for all
 /// processes: pid -1, cpu 0, as libbpf does; a tracepoint event fires on every CPU regardless.
 pub fn perf_event_open_tracepoint(id: u64) -> Result<PerfEventFd, SysError> {

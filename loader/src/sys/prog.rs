@@ -112,6 +112,39 @@ const _: () = {
     assert!(size_of::<ProgLoadAttr>() == 144);
 };
 
+/// What each field is in C, for the ABI check (sys/abi.rs).
+#[cfg(test)]
+pub(super) fn abi_layouts() -> Vec<super::abi::Layout> {
+    vec![super::abi::layout!(ProgLoadAttr in "union bpf_attr" {
+        prog_type;
+        insn_cnt;
+        insns;
+        license;
+        log_level;
+        log_size;
+        log_buf;
+        kern_version;
+        prog_flags;
+        prog_name;
+        prog_ifindex;
+        expected_attach_type;
+        prog_btf_fd;
+        func_info_rec_size;
+        func_info;
+        func_info_cnt;
+        line_info_rec_size;
+        line_info;
+        line_info_cnt;
+        attach_btf_id;
+        attach_fd => M("attach_prog_fd"), M("attach_btf_obj_fd");
+        core_relo_cnt;
+        fd_array;
+        core_relos;
+        core_relo_rec_size;
+        log_true_size;
+    })]
+}
+
 /// Loads a program under the default log policy: no log unless it fails.
 pub fn prog_load(p: &ProgLoad<'_>) -> Result<ProgFd, LoggedError> {
     prog_load_with_log(p, LogLevel::OnFailure).map(|l| l.fd)

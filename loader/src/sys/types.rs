@@ -4,8 +4,11 @@
 
 use std::fmt;
 
+/// Declares a `u32` newtype with named constants. `$cenum` is the C enum it mirrors and `$prefix`
+/// what turns a constant's Rust name into the C one (`ProgType::TRACING` is
+/// `BPF_PROG_TYPE_TRACING`), so the ABI check can find each constant in the header.
 macro_rules! named_u32 {
-    ($(#[$m:meta])* $ty:ident { $($c:ident = $v:literal => $n:literal,)* }) => {
+    ($(#[$m:meta])* $ty:ident: $cenum:literal, $prefix:literal { $($c:ident = $v:literal => $n:literal,)* }) => {
         $(#[$m])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
         pub struct $ty(pub u32);
@@ -36,6 +39,15 @@ macro_rules! named_u32 {
             }
         }
 
+        #[cfg(test)]
+        impl $ty {
+            /// The C enum this table mirrors, for the ABI check.
+            pub(super) const C_ENUM: &'static str = $cenum;
+            /// Each constant's Rust name, C name and value, for the ABI check.
+            pub(super) const C_NAMES: &'static [(&'static str, &'static str, u32)] =
+                &[$((concat!(stringify!($ty), "::", stringify!($c)), concat!($prefix, stringify!($c)), $v)),*];
+        }
+
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self.name() {
@@ -55,7 +67,7 @@ macro_rules! named_u32 {
 
 named_u32! {
     /// `enum bpf_prog_type`.
-    ProgType {
+    ProgType: "enum bpf_prog_type", "BPF_PROG_TYPE_" {
         UNSPEC = 0 => "unspec",
         SOCKET_FILTER = 1 => "socket_filter",
         KPROBE = 2 => "kprobe",
@@ -94,7 +106,7 @@ named_u32! {
 
 named_u32! {
     /// `enum bpf_attach_type`.
-    AttachType {
+    AttachType: "enum bpf_attach_type", "BPF_" {
         CGROUP_INET_INGRESS = 0 => "cgroup_inet_ingress",
         CGROUP_INET_EGRESS = 1 => "cgroup_inet_egress",
         CGROUP_INET_SOCK_CREATE = 2 => "cgroup_inet_sock_create",
@@ -158,7 +170,7 @@ named_u32! {
 
 named_u32! {
     /// `enum bpf_map_type`.
-    MapType {
+    MapType: "enum bpf_map_type", "BPF_MAP_TYPE_" {
         UNSPEC = 0 => "unspec",
         HASH = 1 => "hash",
         ARRAY = 2 => "array",
@@ -206,7 +218,7 @@ impl MapType {
 
 named_u32! {
     /// `enum bpf_link_type`.
-    LinkType {
+    LinkType: "enum bpf_link_type", "BPF_LINK_TYPE_" {
         UNSPEC = 0 => "unspec",
         RAW_TRACEPOINT = 1 => "raw_tracepoint",
         TRACING = 2 => "tracing",
