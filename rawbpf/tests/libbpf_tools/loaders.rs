@@ -10,13 +10,11 @@
 //! each waits until the kernel has freed the previous one's programs and maps (`settle`).
 
 use std::fs::{self, File};
-use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::libc;
 
 /// What one loader made of one program.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,25 +57,10 @@ pub struct Baseline {
     maps: Vec<u32>,
 }
 
-const BPF_PROG_GET_NEXT_ID: libc::c_long = 11;
-const BPF_MAP_GET_NEXT_ID: libc::c_long = 12;
-
-/// Every id the kernel lists for `cmd` (BPF_PROG_GET_NEXT_ID or BPF_MAP_GET_NEXT_ID).
-fn kernel_ids(cmd: libc::c_long) -> Vec<u32> {
-    #[repr(C)]
-    struct NextId {
-        start_id: u32,
-        next_id: u32,
-        open_flags: u32,
-    }
-    let mut ids = Vec::new();
-    let mut attr = NextId { start_id: 0, next_id: 0, open_flags: 0 };
-    // SAFETY: bpf(2) reads and writes only the attr we pass, of the size we pass.
-    while unsafe { libc::syscall(libc::SYS_bpf, cmd, &mut attr as *mut NextId, size_of::<NextId>() as u32) } == 0 {
-        ids.push(attr.next_id);
-        attr.start_id = attr.next_id;
-    }
-    ids
+/// The program and map ids the kernel lists now.
+fn kernel_ids() -> (Vec<u32>, Vec<u32>) {
+    let ids = loader::sys::kernel_ids().unwrap_or_default();
+    (ids.progs.iter().map(|i| i.get()).collect(), ids.maps.iter().map(|i| i.get()).collect())
 }
 
 impl Baseline {
@@ -86,7 +69,10 @@ impl Baseline {
         let mut v = release.split(['.', '-']).map(|n| n.parse::<u32>().unwrap_or(0));
         let (major, minor) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
         ((major, minor) < (5, 11))
-            .then(|| Baseline { progs: kernel_ids(BPF_PROG_GET_NEXT_ID), maps: kernel_ids(BPF_MAP_GET_NEXT_ID) })
+            .then(|| {
+                let (progs, maps) = kernel_ids();
+                Baseline { progs, maps }
+            })
     }
 
     /// Waits (up to 10 s) until no program or map beyond the baseline exists, then a little more:
@@ -94,10 +80,10 @@ impl Baseline {
     fn wait(&self) {
         let start = Instant::now();
         let extra = |now: Vec<u32>, base: &[u32]| now.iter().any(|id| !base.contains(id));
-        while start.elapsed() < Duration::from_secs(10)
-            && (extra(kernel_ids(BPF_PROG_GET_NEXT_ID), &self.progs)
-                || extra(kernel_ids(BPF_MAP_GET_NEXT_ID), &self.maps))
-        {
+        while start.elapsed() < Duration::from_secs(10) && {
+            let (progs, maps) = kernel_ids();
+            extra(progs, &self.progs) || extra(maps, &self.maps)
+        } {
             thread::sleep(Duration::from_millis(5));
         }
         thread::sleep(Duration::from_millis(20));
@@ -173,20 +159,15 @@ impl Loaders {
 
     /// Runs `cmd` in a private mount namespace with a fresh bpffs, output to scratch files (a
     /// verifier log can exceed a pipe's buffer), killed after the timeout.
-    fn run_isolated(&self, mut cmd: Command, slot: usize) -> Result<(ExitStatus, String, String), String> {
+    fn run_isolated(&self, cmd: Command, slot: usize) -> Result<(ExitStatus, String, String), String> {
         if let Some(baseline) = &self.settle {
             baseline.wait();
         }
         let out = self.scratch.join(format!("{slot}.out"));
         let err = self.scratch.join(format!("{slot}.err"));
         let file = |p: &Path| File::create(p).map_err(|e| format!("create {}: {e}", p.display()));
+        let mut cmd = private_bpffs(&cmd);
         cmd.stdin(Stdio::null()).stdout(file(&out)?).stderr(file(&err)?);
-        // SAFETY: between fork and exec the closure only makes syscalls on static strings (no
-        // allocation: the parent has other threads).
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            cmd.pre_exec(private_bpffs);
-        }
         let mut child = cmd.spawn().map_err(|e| format!("spawn {:?}: {e}", cmd.get_program()))?;
         let start = Instant::now();
         let status = loop {
@@ -206,22 +187,25 @@ impl Loaders {
     }
 }
 
-/// In the child: a mount namespace of its own, nothing propagating back to the parent's, and a
-/// new bpffs over /sys/fs/bpf. Any failure aborts the exec rather than run against a shared bpffs.
-fn private_bpffs() -> io::Result<()> {
-    let check = |rc: libc::c_int| if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) };
-    // SAFETY: plain syscalls with NUL-terminated static strings.
-    unsafe {
-        check(libc::unshare(libc::CLONE_NEWNS))?;
-        check(libc::mount(
-            std::ptr::null(),
-            c"/".as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_PRIVATE,
-            std::ptr::null(),
-        ))?;
-        check(libc::mount(c"bpf".as_ptr(), c"/sys/fs/bpf".as_ptr(), c"bpf".as_ptr(), 0, std::ptr::null()))
+/// `cmd` run in a mount namespace of its own (unshare(1) makes mounts private, so nothing
+/// propagates back to ours) over a new bpffs at /sys/fs/bpf. If the mount fails the command does
+/// not run, rather than run against a shared bpffs.
+fn private_bpffs(cmd: &Command) -> Command {
+    let mut wrapped = Command::new("unshare");
+    wrapped
+        .args(["-m", "sh", "-c", "mount -t bpf bpf /sys/fs/bpf && exec \"$0\" \"$@\""])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
     }
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    wrapped
 }
 
 fn first_line(s: &str) -> &str {
