@@ -15,7 +15,7 @@ use std::os::fd::RawFd;
 
 use btf::insn::{pseudo, Insn};
 
-use crate::object::{CodeSection, Object, ProgramRef, RelocTarget};
+use crate::object::{CodeSection, CodeSectionIndex, MapIndex, Object, ProgramIndex, RelocTarget};
 
 /// A func_info record of one code section, as `.BTF.ext` gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,8 +80,11 @@ pub struct LinkedProgram {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LinkError {
     /// The program handle does not exist.
-    #[error("no program #{0} in this object")]
-    NoSuchProgram(usize),
+    #[error("no program #{program} in this object")]
+    NoSuchProgram {
+        /// The handle given.
+        program: ProgramIndex,
+    },
     /// The code given is not a copy of this object's code sections.
     #[error("the code given ({have} sections) is not a copy of the object's {want} code sections")]
     CodeMismatch {
@@ -95,8 +98,8 @@ pub enum LinkError {
     MissingMapFd {
         /// The program.
         program: String,
-        /// The map index.
-        map_idx: usize,
+        /// The map.
+        map_idx: MapIndex,
         /// The map name.
         map: String,
         /// How many fds were given.
@@ -131,7 +134,7 @@ pub enum LinkError {
 /// One function copied into the output stream.
 #[derive(Clone, Debug)]
 struct Placed {
-    section: usize,
+    section: CodeSectionIndex,
     start: usize,
     len: usize,
     out_start: usize,
@@ -150,13 +153,18 @@ struct Linker<'o> {
 
 /// Links program `prog` of `obj` out of `code` — the object's code sections, as in the file or
 /// as CO-RE relocated them (same sections, same order); `map_fds[i]` is the fd of `obj.maps[i]`.
-pub fn link(obj: &Object, code: &[CodeSection], prog: ProgramRef, map_fds: &[RawFd]) -> Result<LinkedProgram, LinkError> {
+pub fn link(
+    obj: &Object,
+    code: &[CodeSection],
+    prog: ProgramIndex,
+    map_fds: &[RawFd],
+) -> Result<LinkedProgram, LinkError> {
     let same_shape = |(a, b): (&CodeSection, &CodeSection)| a.insns.len() == b.insns.len();
     if code.len() != obj.code_sections.len() || !code.iter().zip(&obj.code_sections).all(same_shape) {
         return Err(LinkError::CodeMismatch { have: code.len(), want: obj.code_sections.len() });
     }
-    let p = obj.program(prog).ok_or(LinkError::NoSuchProgram(prog.0))?;
-    let (_, f) = obj.program_func(prog).ok_or(LinkError::NoSuchProgram(prog.0))?;
+    let p = obj.program(prog).ok_or(LinkError::NoSuchProgram { program: prog })?;
+    let (_, f) = obj.program_func(prog).ok_or(LinkError::NoSuchProgram { program: prog })?;
     let mut l = Linker { obj, code, map_fds, program: p.name.clone(), out: Vec::new(), placed: Vec::new() };
     l.place(p.code_section, f.start_insn, f.len_insns, &f.name);
     // Depth-first, like libbpf: a subprogram is appended when first called and fixed before the
@@ -180,9 +188,9 @@ pub fn link(obj: &Object, code: &[CodeSection], prog: ProgramRef, map_fds: &[Raw
 }
 
 impl Linker<'_> {
-    fn place(&mut self, section: usize, start: usize, len: usize, name: &str) -> usize {
+    fn place(&mut self, section: CodeSectionIndex, start: usize, len: usize, name: &str) -> usize {
         let out_start = self.out.len();
-        self.out.extend_from_slice(&self.code[section].insns[start..start + len]);
+        self.out.extend_from_slice(&self.code[section.get()].insns[start..start + len]);
         self.placed.push(Placed { section, start, len, out_start, name: name.to_owned() });
         out_start
     }
@@ -192,12 +200,12 @@ impl Linker<'_> {
         &mut self,
         from: &Placed,
         call_insn: usize,
-        section: usize,
+        section: CodeSectionIndex,
         target: i64,
     ) -> Result<usize, LinkError> {
-        let sec = &self.code[section];
+        let sec = &self.code[section.get()];
         let bad = |reason| LinkError::BadCallTarget {
-            section: self.code[from.section].name.clone(),
+            section: self.code[from.section.get()].name.clone(),
             insn: call_insn,
             target_section: sec.name.clone(),
             target_insn: target,
@@ -217,7 +225,7 @@ impl Linker<'_> {
     /// Applies the relocation or call fixup of instruction `j` of placed function `p`. Returns
     /// the index (in `placed`) of a function this appended, which must be fixed next.
     fn fix_insn(&mut self, p: &Placed, j: usize) -> Result<Option<usize>, LinkError> {
-        let sec = &self.code[p.section];
+        let sec = &self.code[p.section.get()];
         let placed_before = self.placed.len();
         let (src_idx, out_idx) = (p.start + j, p.out_start + j);
         let ins = self.out[out_idx];
@@ -260,7 +268,7 @@ impl Linker<'_> {
         p: &Placed,
         src_idx: usize,
         out_idx: usize,
-        section: usize,
+        section: CodeSectionIndex,
         target: i64,
     ) -> Result<(), LinkError> {
         let t = self.ensure_placed(p, src_idx, section, target)?;
@@ -268,11 +276,11 @@ impl Linker<'_> {
         Ok(())
     }
 
-    fn fd(&self, map_idx: usize) -> Result<i32, LinkError> {
-        self.map_fds.get(map_idx).copied().ok_or_else(|| LinkError::MissingMapFd {
+    fn fd(&self, map_idx: MapIndex) -> Result<i32, LinkError> {
+        self.map_fds.get(map_idx.get()).copied().ok_or_else(|| LinkError::MissingMapFd {
             program: self.program.clone(),
             map_idx,
-            map: self.obj.maps.get(map_idx).map_or_else(|| "?".into(), |m| m.name.clone()),
+            map: self.obj.map(map_idx).map_or_else(|| "?".into(), |m| m.name.clone()),
             have: self.map_fds.len(),
         })
     }
@@ -282,7 +290,7 @@ impl Linker<'_> {
         let mut funcs = Vec::new();
         let mut lines = Vec::new();
         for p in &self.placed {
-            let Some(ext) = self.obj.ext_info.get(&self.code[p.section].name) else {
+            let Some(ext) = self.obj.ext_info.get(&self.code[p.section.get()].name) else {
                 continue;
             };
             // Byte offset in the section → index in the output, if inside this function.

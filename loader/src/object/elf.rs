@@ -4,18 +4,18 @@
 
 use object::elf::{FileHeader64, Rel64, EM_BPF, SHT_NOBITS};
 use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, SectionTable, Sym as _};
-use object::{Endianness, SectionIndex, SymbolIndex};
+use object::{Endianness, SymbolIndex};
 
 use btf::wire::Endian;
 
 use super::error::{ObjectError, Result};
 use super::sections::{classify, SectionRole};
+use super::SectionIndex;
 
 /// One section header with its bytes.
 #[derive(Debug)]
 pub(crate) struct RawSection<'a> {
-    /// ELF section index.
-    pub index: usize,
+    pub index: SectionIndex,
     pub name: String,
     pub role: SectionRole,
     /// `sh_info`: for `.rel` sections, the section the relocations apply to.
@@ -36,7 +36,7 @@ pub(crate) struct RawSymbol {
     /// STB_* binding.
     pub bind: u8,
     /// Defining section, `None` for undefined (extern) and special (ABS, COMMON) symbols.
-    pub section: Option<usize>,
+    pub section: Option<SectionIndex>,
     pub value: u64,
     pub size: u64,
     /// STV_* visibility (low bits of st_other).
@@ -81,7 +81,7 @@ impl<'a> RawElf<'a> {
         let table = header.sections(file_endian, data).map_err(|e| bad_elf(object, e))?;
         let mut sections = Vec::with_capacity(table.len());
         for (index, sh) in table.enumerate() {
-            let index = index.0;
+            let index = SectionIndex::new(index.0);
             let name = table
                 .section_name(file_endian, sh)
                 .map(|n| String::from_utf8_lossy(n).into_owned())
@@ -108,8 +108,8 @@ impl<'a> RawElf<'a> {
             let section = symtab
                 .symbol_section(e, sym, SymbolIndex(index.0))
                 .map_err(|err| ObjectError::BadSymbol { index: index.0, name: name.clone(), reason: err.to_string() })?
-                .map(|SectionIndex(i)| i);
-            if let Some(s) = section.filter(|&s| s >= self.sections.len()) {
+                .map(|object::SectionIndex(i)| SectionIndex::new(i));
+            if let Some(s) = section.filter(|s| s.get() >= self.sections.len()) {
                 let reason = format!("section index {s} does not exist ({} sections)", self.sections.len());
                 return Err(ObjectError::BadSymbol { index: index.0, name, reason });
             }
@@ -128,10 +128,11 @@ impl<'a> RawElf<'a> {
     }
 
     /// The relocation entries of `.rel` section `rel_index`.
-    pub fn rels(&self, rel_index: usize) -> Result<Vec<RawRel>> {
+    pub fn rels(&self, rel_index: SectionIndex) -> Result<Vec<RawRel>> {
         let e = self.file_endian;
-        let sh = self.table.section(SectionIndex(rel_index)).map_err(|err| bad_section(rel_index, "", err))?;
-        let name = &self.sections[rel_index].name;
+        let sh =
+            self.table.section(object::SectionIndex(rel_index.get())).map_err(|err| bad_section(rel_index, "", err))?;
+        let name = &self.section(rel_index).name;
         let rels: &[Rel64<Endianness>] = match sh.rel(e, self.data) {
             Ok(Some((rels, _link))) => rels,
             Ok(None) => return Ok(Vec::new()),
@@ -140,12 +141,17 @@ impl<'a> RawElf<'a> {
         Ok(rels.iter().map(|r| RawRel { offset: r.r_offset(e), sym: r.r_sym(e), r_type: r.r_type(e) }).collect())
     }
 
+    /// The section at `index`, which must exist (indices in `RawSection` and `RawSymbol` do).
+    pub fn section(&self, index: SectionIndex) -> &RawSection<'a> {
+        &self.sections[index.get()]
+    }
+
     /// The first section with this role.
     pub fn section_by_role(&self, role: SectionRole) -> Option<&RawSection<'a>> {
         self.sections.iter().find(|s| s.role == role)
     }
 }
 
-fn bad_section(index: usize, name: &str, e: impl std::fmt::Display) -> ObjectError {
+fn bad_section(index: SectionIndex, name: &str, e: impl std::fmt::Display) -> ObjectError {
     ObjectError::BadSection { index, name: name.to_owned(), reason: e.to_string() }
 }

@@ -34,7 +34,7 @@ pub enum ObjectError {
     #[error("section {index} '{name}': {reason}")]
     BadSection {
         /// Section index.
-        index: usize,
+        index: super::SectionIndex,
         /// Section name (may be empty if the name itself was unreadable).
         name: String,
         /// What is wrong.

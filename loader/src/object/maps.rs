@@ -9,6 +9,7 @@ use btf::{Btf, Kind, TypeId};
 
 use super::elf::{RawElf, RawSection};
 use super::error::{ObjectError, Result};
+use super::SectionIndex;
 
 /// `BPF_F_RDONLY_PROG`: the program may only read the map (set on `.rodata` maps).
 pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
@@ -38,8 +39,8 @@ pub struct MapDef {
     pub name: String,
     /// Where it came from.
     pub kind: MapKind,
-    /// ELF section index of `.maps` or of the data section (relocations match on it).
-    pub section_index: usize,
+    /// `.maps` or the data section (relocations match on it).
+    pub section_index: SectionIndex,
     /// `bpf_map_type`.
     pub map_type: u32,
     /// Key size in bytes.

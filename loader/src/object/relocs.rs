@@ -9,34 +9,35 @@ use super::elf::{RawElf, RawRel, RawSymbol};
 use super::error::{ObjectError, Result};
 use super::maps::{MapDef, MapKind};
 use super::sections::SectionRole;
+use super::{CodeSectionIndex, MapIndex, SectionIndex};
 
 /// What a relocated instruction refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RelocTarget {
     /// An ld_imm64 of a map (`&my_map`): becomes `src=BPF_PSEUDO_MAP_FD, imm=fd`.
     Map {
-        /// Index into `Object::maps`.
-        map_idx: usize,
+        /// The map.
+        map_idx: MapIndex,
     },
     /// An ld_imm64 of a global variable's address: becomes `src=BPF_PSEUDO_MAP_VALUE,
     /// imm=fd` with `offset` in the second slot's imm.
     Global {
-        /// Index into `Object::maps` (the section's array map).
-        map_idx: usize,
+        /// The section's array map.
+        map_idx: MapIndex,
         /// Byte offset of the variable (plus any addend) in the map value.
         offset: u32,
     },
     /// A BPF-to-BPF call into another (or the same) code section.
     Call {
-        /// Index into `Object::code_sections`.
-        section: usize,
+        /// The callee's code section.
+        section: CodeSectionIndex,
         /// Instruction index of the callee within that section.
         insn: usize,
     },
     /// An ld_imm64 of a function's address (callbacks): becomes `src=BPF_PSEUDO_FUNC`.
     FuncAddr {
-        /// Index into `Object::code_sections`.
-        section: usize,
+        /// The function's code section.
+        section: CodeSectionIndex,
         /// Instruction index of the function within that section.
         insn: usize,
     },
@@ -61,8 +62,8 @@ pub struct Reloc {
 pub(crate) struct RelocCtx<'o, 'a> {
     pub elf: &'o RawElf<'a>,
     pub maps: &'o [MapDef],
-    /// ELF section index → index in `Object::code_sections`, with instruction counts.
-    pub code_index: &'o dyn Fn(usize) -> Option<(usize, usize)>,
+    /// ELF section index → position in `Object::code_sections`, with instruction counts.
+    pub code_index: &'o dyn Fn(SectionIndex) -> Option<(CodeSectionIndex, usize)>,
 }
 
 impl RelocCtx<'_, '_> {
@@ -101,7 +102,7 @@ impl RelocCtx<'_, '_> {
             });
         };
         let ins = insns[idx];
-        let target_sec = &self.elf.sections[sec_idx];
+        let target_sec = self.elf.section(sec_idx);
         let need_ld_imm64 = |what: &str| -> Result<()> {
             if !ins.is_ld_imm64() {
                 return Err(err(format!("a {what} reference must be on an ld_imm64, found opcode {:#04x}", ins.code)));
@@ -148,7 +149,7 @@ impl RelocCtx<'_, '_> {
                     .iter()
                     .position(|m| m.kind == MapKind::BtfDefined { offset: sym.value })
                     .ok_or_else(|| err(format!("no map starts at offset {} of .maps", sym.value)))?;
-                RelocTarget::Map { map_idx }
+                RelocTarget::Map { map_idx: MapIndex::new(map_idx) }
             }
             SectionRole::Data(_) => {
                 need_ld_imm64("global variable")?;
@@ -165,7 +166,7 @@ impl RelocCtx<'_, '_> {
                         target_sec.name
                     )));
                 }
-                RelocTarget::Global { map_idx, offset: offset as u32 }
+                RelocTarget::Global { map_idx: MapIndex::new(map_idx), offset: offset as u32 }
             }
             SectionRole::LegacyMaps => {
                 return Err(ObjectError::Unsupported {
@@ -189,8 +190,8 @@ impl RelocCtx<'_, '_> {
 /// A symbol's name, or its section's name for an unnamed section symbol.
 fn display_name(elf: &RawElf<'_>, s: &RawSymbol) -> String {
     if s.name.is_empty() {
-        if let Some(sec) = s.section.and_then(|i| elf.sections.get(i)) {
-            return sec.name.clone();
+        if let Some(sec) = s.section {
+            return elf.section(sec).name.clone();
         }
     }
     s.name.clone()

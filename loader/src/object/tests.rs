@@ -232,9 +232,9 @@ fn fixture_parses_into_the_model() {
     assert_eq!(
         targets,
         [
-            (0, RelocTarget::Global { map_idx: 0, offset: 4 }),
-            (2, RelocTarget::Call { section: 1, insn: 0 }),
-            (3, RelocTarget::Call { section: 1, insn: 2 }),
+            (0, RelocTarget::Global { map_idx: MapIndex::new(0), offset: 4 }),
+            (2, RelocTarget::Call { section: CodeSectionIndex::new(1), insn: 0 }),
+            (3, RelocTarget::Call { section: CodeSectionIndex::new(1), insn: 2 }),
         ]
     );
     assert_eq!(sock.relocs[0].symbol, "counter");
@@ -258,7 +258,7 @@ fn link_appends_subprograms_once_and_fixes_offsets() {
             line_info: vec![LineInfoRec { insn_off: 32, file_name_off: 1, line_off: 5, line_col: 9 << 10 }],
         },
     );
-    let l = link(&obj, &obj.code_sections, ProgramRef(0), &[42]).unwrap();
+    let l = link(&obj, &obj.code_sections, ProgramIndex::new(0), &[42]).unwrap();
     // prog (6) + sub_a at 6 (2) + sub_b at 8 (4): sub_b is called twice but appended once.
     assert_eq!(l.insns.len(), 12);
     assert_eq!(l.subprogs, [("sub_a".to_string(), 6), ("sub_b".to_string(), 8)]);
@@ -277,9 +277,10 @@ fn link_appends_subprograms_once_and_fixes_offsets() {
 #[test]
 fn link_wants_an_fd_for_every_referenced_map() {
     let obj = Fixture::new().parse().unwrap();
-    let e = link(&obj, &obj.code_sections, ProgramRef(0), &[]).unwrap_err();
-    assert!(matches!(e, LinkError::MissingMapFd { map_idx: 0, have: 0, .. }), "{e}");
-    assert!(matches!(link(&obj, &obj.code_sections, ProgramRef(7), &[1]), Err(LinkError::NoSuchProgram(7))));
+    let e = link(&obj, &obj.code_sections, ProgramIndex::new(0), &[]).unwrap_err();
+    assert!(matches!(e, LinkError::MissingMapFd { map_idx, have: 0, .. } if map_idx.get() == 0), "{e}");
+    let seven = ProgramIndex::new(7);
+    assert_eq!(link(&obj, &obj.code_sections, seven, &[1]), Err(LinkError::NoSuchProgram { program: seven }));
 }
 
 #[test]
@@ -287,7 +288,7 @@ fn link_refuses_a_call_into_the_middle_of_a_function() {
     let mut f = Fixture::new();
     f.text[0].imm = 2; // sub_a calls insn 3: the second slot of sub_b's ld_imm64
     let obj = f.parse().unwrap();
-    let e = link(&obj, &obj.code_sections, ProgramRef(0), &[1]).unwrap_err();
+    let e = link(&obj, &obj.code_sections, ProgramIndex::new(0), &[1]).unwrap_err();
     assert!(matches!(e, LinkError::BadCallTarget { insn: 0, target_insn: 3, .. }), "{e}");
 }
 
@@ -340,7 +341,11 @@ fn malformed_sections_and_symbols_are_typed_errors() {
     let size_at = shoff + 3 * 64 + 32;
     bytes[size_at..size_at + 8].copy_from_slice(&44u64.to_le_bytes());
     let e = Object::parse(&bytes, "x.o").unwrap_err();
-    assert!(matches!(e, ObjectError::BadSection { index: 3, .. }) && e.to_string().contains("multiple of 8"), "{e}");
+    assert!(
+        matches!(e, ObjectError::BadSection { index, .. } if index.get() == 3)
+            && e.to_string().contains("multiple of 8"),
+        "{e}"
+    );
 
     // A section whose offset is past the end of the file.
     let mut bytes = Fixture::new().bytes();
@@ -348,7 +353,7 @@ fn malformed_sections_and_symbols_are_typed_errors() {
     let off_at = shoff + 4 * 64 + 24;
     bytes[off_at..off_at + 8].copy_from_slice(&0x10_0000u64.to_le_bytes());
     let e = Object::parse(&bytes, "x.o").unwrap_err();
-    assert!(matches!(e, ObjectError::BadSection { index: 4, .. }), "{e}");
+    assert!(matches!(e, ObjectError::BadSection { index, .. } if index.get() == 4), "{e}");
 
     // A function symbol running past its section.
     let mut f = Fixture::new();
@@ -377,7 +382,7 @@ fn unknown_program_sections_list_the_known_prefixes() {
 /// relocation target exists, and nothing holds more bytes than the file has.
 fn assert_model_stays_within(obj: &Object, bytes: &[u8], what: &str) {
     for p in &obj.programs {
-        let sec = obj.code_sections.get(p.code_section).unwrap_or_else(|| panic!("{what}: {p:?}"));
+        let sec = obj.code_section(p.code_section).unwrap_or_else(|| panic!("{what}: {p:?}"));
         assert!(p.func < sec.funcs.len() && sec.name == p.section, "{what}: {p:?}");
     }
     for sec in &obj.code_sections {
@@ -394,10 +399,10 @@ fn assert_model_stays_within(obj: &Object, bytes: &[u8], what: &str) {
             assert!(r.insn_idx < sec.insns.len(), "{what}: {} relocation {r:?}", sec.name);
             match r.target {
                 RelocTarget::Map { map_idx } | RelocTarget::Global { map_idx, .. } => {
-                    assert!(map_idx < obj.maps.len(), "{what}: {r:?}")
+                    assert!(obj.map(map_idx).is_some(), "{what}: {r:?}")
                 }
                 RelocTarget::Call { section, insn } | RelocTarget::FuncAddr { section, insn } => {
-                    let target = obj.code_sections.get(section).unwrap_or_else(|| panic!("{what}: {r:?}"));
+                    let target = obj.code_section(section).unwrap_or_else(|| panic!("{what}: {r:?}"));
                     assert!(insn < target.insns.len(), "{what}: {r:?}");
                 }
             }
@@ -437,8 +442,8 @@ fn truncated_and_corrupted_files_never_panic() {
                     assert!(!(18..20).contains(&i), "{what}: another e_machine must not parse");
                     assert_model_stays_within(&obj, &b, &what);
                     for p in 0..obj.programs.len() {
-                        if let Ok(l) = link(&obj, &obj.code_sections, ProgramRef(p), &[3, 4, 5]) {
-                            let main = &obj.code_sections[obj.programs[p].code_section];
+                        if let Ok(l) = link(&obj, &obj.code_sections, ProgramIndex::new(p), &[3, 4, 5]) {
+                            let main = &obj.code_sections[obj.programs[p].code_section.get()];
                             assert!(l.insns.len() >= main.funcs[obj.programs[p].func].len_insns, "{what}");
                             for (j, ins) in l.insns.iter().enumerate() {
                                 if ins.is_pseudo_call() {
