@@ -35,6 +35,8 @@ use crate::kernel_btf::{ElfLayout, VarPlacement};
 use crate::link::{FuncInfoRec, LineInfoRec, SectionExtInfo};
 
 pub use error::{ObjectError, Result};
+
+use error::{SectionProblem, SymbolProblem};
 pub use maps::{MapDef, MapKind};
 pub use progtype::{ProgKind, SecDef, SEC_DEFS};
 pub use relocs::{Reloc, RelocTarget};
@@ -353,25 +355,25 @@ fn c_string(data: &[u8]) -> String {
 
 /// Decodes a code section's instructions and cuts it into functions by symbol.
 fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
-    let bad = |reason: String| ObjectError::BadSection { index: s.index, name: s.name.clone(), reason };
-    let insns = Insn::decode_all(s.data, elf.endian).ok_or_else(|| {
-        bad(format!("code size {} is not a multiple of 8 (the size of an instruction)", s.data.len()))
+    let insns = Insn::decode_all(s.data, elf.endian).ok_or_else(|| ObjectError::BadSection {
+        index: s.index,
+        name: s.name.clone(),
+        problem: SectionProblem::CodeSize { size: s.data.len() },
     })?;
     let mut syms: Vec<_> =
         elf.symbols.iter().filter(|y| y.section == Some(s.index) && y.st_type == object::elf::STT_FUNC).collect();
     syms.sort_by_key(|y| y.value);
     let mut funcs = Vec::with_capacity(syms.len());
     for (i, y) in syms.iter().enumerate() {
-        let sym_err = |reason: String| ObjectError::BadSymbol { index: y.index, name: y.name.clone(), reason };
+        let sym_err = |problem| ObjectError::BadSymbol { index: y.index, name: y.name.clone(), problem };
         let end = y.value.checked_add(y.size).filter(|&e| e <= s.data.len() as u64);
         let Some(mut end) = end.filter(|_| y.value % 8 == 0 && y.size % 8 == 0) else {
-            return Err(sym_err(format!(
-                "function at byte {} with size {} is misaligned or runs past the {}-byte section '{}'",
-                y.value,
-                y.size,
-                s.data.len(),
-                s.name
-            )));
+            return Err(sym_err(SymbolProblem::FunctionOutOfBounds {
+                offset: y.value,
+                size: y.size,
+                section_size: s.data.len(),
+                section: s.name.clone(),
+            }));
         };
         if y.size == 0 {
             // No size recorded (hand-written assembly): the function runs to the next one.
@@ -379,7 +381,7 @@ fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
         }
         let (start, len) = ((y.value / 8) as usize, ((end - y.value) / 8) as usize);
         if let Some(prev) = funcs.last().filter(|p: &&Function| p.start_insn + p.len_insns > start) {
-            return Err(sym_err(format!("overlaps function '{}'", prev.name)));
+            return Err(sym_err(SymbolProblem::Overlaps { function: prev.name.clone() }));
         }
         let global = y.bind != object::elf::STB_LOCAL;
         funcs.push(Function { name: y.name.clone(), start_insn: start, len_insns: len, global });
