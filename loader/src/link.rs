@@ -106,7 +106,7 @@ pub enum LinkError {
         have: usize,
     },
     /// A call or function address points somewhere that is not the start of a function.
-    #[error("section '{section}' insn {insn}: call target {target_section}+{target_insn} {reason}")]
+    #[error("section '{section}' insn {insn}: call target {target_section}+{target_insn} {problem}")]
     BadCallTarget {
         /// Section of the call.
         section: String,
@@ -117,7 +117,7 @@ pub enum LinkError {
         /// Target instruction index (may be out of range).
         target_insn: i64,
         /// What is wrong.
-        reason: &'static str,
+        problem: CallTargetProblem,
     },
     /// An ld_imm64 is cut by the end of its function.
     #[error("section '{section}' insn {insn}: ld_imm64 has no second slot inside function '{func}'")]
@@ -129,6 +129,17 @@ pub enum LinkError {
         /// The function.
         func: String,
     },
+}
+
+/// Why a call (or function address) target is not one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CallTargetProblem {
+    /// The target instruction index is negative or past the section's end.
+    #[error("is outside the section")]
+    OutsideSection,
+    /// The target is an instruction of the section but no function starts there.
+    #[error("is not the start of a function")]
+    NotAFunctionStart,
 }
 
 /// One function copied into the output stream.
@@ -204,20 +215,20 @@ impl Linker<'_> {
         target: i64,
     ) -> Result<usize, LinkError> {
         let sec = &self.code[section.get()];
-        let bad = |reason| LinkError::BadCallTarget {
+        let bad = |problem| LinkError::BadCallTarget {
             section: self.code[from.section.get()].name.clone(),
             insn: call_insn,
             target_section: sec.name.clone(),
             target_insn: target,
-            reason,
+            problem,
         };
         let Some(t) = usize::try_from(target).ok().filter(|&t| t < sec.insns.len()) else {
-            return Err(bad("is outside the section"));
+            return Err(bad(CallTargetProblem::OutsideSection));
         };
         if let Some(p) = self.placed.iter().find(|p| p.section == section && p.start == t) {
             return Ok(p.out_start);
         }
-        let f = sec.func_at(t).ok_or_else(|| bad("is not the start of a function"))?;
+        let f = sec.func_at(t).ok_or_else(|| bad(CallTargetProblem::NotAFunctionStart))?;
         let (len, name) = (f.len_insns, f.name.clone());
         Ok(self.place(section, t, len, &name))
     }

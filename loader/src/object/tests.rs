@@ -6,7 +6,7 @@ use btf::wire::Endian;
 
 use super::error::{Reference, RelocProblem, SectionPart, SectionProblem, SymbolProblem, UnsupportedFeature};
 use super::*;
-use crate::link::{link, FuncInfoRec, LineInfoRec, LinkError, SectionExtInfo};
+use crate::link::{link, CallTargetProblem, FuncInfoRec, LineInfoRec, LinkError, SectionExtInfo};
 
 /// One section of a handcrafted ELF.
 struct Sec {
@@ -290,7 +290,17 @@ fn link_refuses_a_call_into_the_middle_of_a_function() {
     f.text[0].imm = 2; // sub_a calls insn 3: the second slot of sub_b's ld_imm64
     let obj = f.parse().unwrap();
     let e = link(&obj, &obj.code_sections, ProgramIndex::new(0), &[1]).unwrap_err();
-    assert!(matches!(e, LinkError::BadCallTarget { insn: 0, target_insn: 3, .. }), "{e}");
+    let problem = CallTargetProblem::NotAFunctionStart;
+    assert!(matches!(e, LinkError::BadCallTarget { insn: 0, target_insn: 3, problem: p, .. } if p == problem), "{e}");
+    assert_eq!(e.to_string(), "section '.text' insn 0: call target .text+3 is not the start of a function");
+
+    // A call past the end of the section.
+    let mut f = Fixture::new();
+    f.text[0].imm = 40;
+    let obj = f.parse().unwrap();
+    let e = link(&obj, &obj.code_sections, ProgramIndex::new(0), &[1]).unwrap_err();
+    let problem = CallTargetProblem::OutsideSection;
+    assert!(matches!(e, LinkError::BadCallTarget { target_insn: 41, problem: p, .. } if p == problem), "{e}");
 }
 
 fn parse_err(f: &Fixture) -> ObjectError {
