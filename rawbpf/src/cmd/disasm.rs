@@ -13,7 +13,7 @@ use loader::disasm::{format_program, Annotations, SourceLine, Symbols};
 use loader::dwarf::DwarfLines;
 use loader::insn::{pseudo, Insn};
 use loader::link::{LineInfoRecord, LinkedProgram};
-use loader::object::{CodeSectionIndex, Object, ProgramIndex};
+use loader::object::{CodeSectionIndex, Object, ProgramIndex, SectionIndex};
 use loader::diagnose::verifier::SourceMap;
 
 const ABOUT: &str = "Disassemble a BPF object's programs in the verifier's syntax, with source lines";
@@ -167,7 +167,7 @@ impl Ctx<'_> {
             sec.name,
             range.start,
             range.end,
-            self.source_file(sec.index.get(), f.start_insn)
+            self.source_file(sec.index, f.start_insn)
         );
         Ok(header + &format_program(insns, &notes, &loader::disasm::Plain))
     }
@@ -217,7 +217,7 @@ impl Ctx<'_> {
     }
 
     /// `  from /full/path.c` from DWARF for the instruction, or nothing without DWARF.
-    fn source_file(&self, elf_section: usize, insn: usize) -> String {
+    fn source_file(&self, elf_section: SectionIndex, insn: usize) -> String {
         self.dwarf
             .and_then(|d| d.location(elf_section, insn as u64 * 8))
             .map(|l| format!("  from {}", l.path))
@@ -271,7 +271,7 @@ impl Ctx<'_> {
         if let Some(d) = self.dwarf {
             let mut last = None;
             for i in range {
-                let chain = d.location(code.index.get(), i as u64 * 8).and_then(|l| l.inline_chain());
+                let chain = d.location(code.index, i as u64 * 8).and_then(|l| l.inline_chain());
                 if chain.is_some() && chain != last {
                     m.entry(i).or_default().push(format!("inlined: {}", chain.clone().unwrap_or_default()));
                 }
