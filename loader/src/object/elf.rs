@@ -15,6 +15,7 @@ use super::SectionIndex;
 /// One section header with its bytes.
 #[derive(Debug)]
 pub(crate) struct RawSection<'a> {
+    /// ELF section index.
     pub index: SectionIndex,
     pub name: String,
     pub role: SectionRole,
@@ -137,11 +138,8 @@ impl<'a> RawElf<'a> {
     pub fn rels(&self, rel_index: SectionIndex) -> Result<Vec<RawRel>> {
         let e = self.file_endian;
         let name = &self.section(rel_index).name;
-        let sh = self.table.section(object::SectionIndex(rel_index.get())).map_err(unreadable(
-            rel_index,
-            name,
-            SectionPart::Header,
-        ))?;
+        let header = unreadable(rel_index, name, SectionPart::Header);
+        let sh = self.table.section(object::SectionIndex(rel_index.get())).map_err(header)?;
         let rels: &[Rel64<Endianness>] = match sh.rel(e, self.data) {
             Ok(Some((rels, _link))) => rels,
             Ok(None) => return Ok(Vec::new()),

@@ -175,7 +175,7 @@ pub fn kind_words(obj: &Object, r: ProgramIndex) -> (String, Option<String>, Opt
 /// Links a program with fake map fds (fd = map index); nothing is created in the kernel.
 pub fn link_offline(obj: &Object, r: ProgramIndex) -> Result<LinkedProgram, String> {
     let fds: Vec<i32> = (0..obj.maps.len() as i32).collect();
-    link(obj, &obj.code_sections, r, &fds).map_err(|e| e.to_string())
+    link(obj, &obj.code_sections, r, &fds).map_err(|e| crate::render::error::chain(&e))
 }
 
 /// What a relocation refers to, in words (`map counts`, `call helper_fn`).
