@@ -299,6 +299,11 @@ mod tests {
         let unknown = problem(apply(&btf, &mut d, "flags", uint2));
         assert_eq!(unknown, MemberProblem::UnknownAttribute);
         assert!(unknown.to_string().contains("max_entries, map_flags"), "{unknown}");
+        // The list the message gives is the list the decoder knows.
+        for name in crate::object::error::MAP_ATTRIBUTES {
+            let r = apply(&btf, &mut def(), name, uint2);
+            assert!(!matches!(r, Err(MemberError::Problem(MemberProblem::UnknownAttribute))), "{name}");
+        }
         // A type id past the BTF: the BTF reader's error, kept whole.
         let past = TypeId::new(99);
         assert!(matches!(apply(&btf, &mut d, "type", past), Err(MemberError::Btf(_))));
