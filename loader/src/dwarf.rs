@@ -15,43 +15,205 @@ use std::fmt;
 
 use gimli::{AttributeValue, Dwarf, Format, SectionId, UnitHeader};
 
+use crate::object::SectionIndex;
+
 use lines::LineTable;
 use scopes::Scopes;
 use sections::{encode_address, DebugSections, DwarfReader};
 
-/// Why the DWARF of an object could not be read.
+/// Why the DWARF of an object could not be read. Each variant names the section and offset; when
+/// the cause is the ELF or DWARF reader's error, that is the `source()` (print the chain).
 #[derive(Debug, thiserror::Error)]
 pub enum DwarfError {
     /// The ELF container itself (headers, section table, symbol table) is malformed.
-    #[error("ELF {what}: {source}")]
+    #[error("ELF {part}")]
     Elf {
-        what: &'static str,
+        /// What could not be read.
+        part: ElfPart,
+        /// What the ELF reader said.
         #[source]
         source: object::read::Error,
     },
     /// A debug section is SHF_COMPRESSED; rawbpf reads only uncompressed DWARF.
     #[error("{section}: compressed debug sections are not supported (rebuild without -gz)")]
-    Compressed { section: &'static str },
-    /// A relocation patching a debug section is malformed or of an unexpected kind.
-    #[error("relocations for {section}: entry {index} at offset {offset:#x}: {reason}")]
-    Relocation { section: &'static str, index: usize, offset: u64, reason: String },
-    /// A unit uses a DWARF format clang never emits for BPF.
-    #[error("{section}: unit at offset {offset:#x}: {reason}")]
-    Unsupported { section: &'static str, offset: usize, reason: &'static str },
-    /// gimli rejected the content of a DWARF section.
-    #[error("{section}: {context}: {source}")]
-    Dwarf {
+    Compressed {
+        /// The debug section.
         section: &'static str,
-        context: String,
+    },
+    /// A RELA section patches a debug section; BPF objects have REL sections only.
+    #[error("relocations for {section}: RELA section {rela} found; BPF objects use REL only")]
+    Rela {
+        /// The debug section patched.
+        section: &'static str,
+        /// The RELA section.
+        rela: SectionIndex,
+    },
+    /// A relocation patching a debug section is malformed or of an unexpected kind.
+    #[error("relocations for {section}: entry {index} at offset {offset:#x}: {problem}")]
+    Relocation {
+        /// The debug section patched.
+        section: &'static str,
+        /// The entry's position in its REL section.
+        index: usize,
+        /// `r_offset`.
+        offset: u64,
+        /// What is wrong.
+        problem: DebugRelocProblem,
+    },
+    /// A unit uses a DWARF format clang never emits for BPF.
+    #[error("{section}: unit at offset {offset:#x}: {feature}")]
+    Unsupported {
+        /// The section of the unit.
+        section: &'static str,
+        /// The unit's offset in it.
+        offset: usize,
+        /// What it uses.
+        feature: DwarfFeature,
+    },
+    /// gimli rejected the content of a DWARF section.
+    #[error("{section}: {context}")]
+    Dwarf {
+        /// The section read.
+        section: &'static str,
+        /// What was being read.
+        context: DwarfContext,
+        /// What gimli said.
         #[source]
         source: gimli::Error,
     },
 }
 
 impl DwarfError {
-    fn dwarf(section: &'static str, context: impl Into<String>, source: gimli::Error) -> Self {
-        DwarfError::Dwarf { section, context: context.into(), source }
+    fn dwarf(section: &'static str, context: DwarfContext, source: gimli::Error) -> Self {
+        DwarfError::Dwarf { section, context, source }
     }
+}
+
+/// The parts of the ELF container read before the DWARF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElfPart {
+    /// The file header.
+    Header,
+    /// The section header table.
+    SectionHeaders,
+    /// `.symtab`.
+    SymbolTable,
+    /// Section names.
+    SectionNames,
+    /// A debug section's bytes.
+    SectionData,
+    /// A REL section's entries.
+    Relocations,
+}
+
+impl fmt::Display for ElfPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ElfPart::Header => "header",
+            ElfPart::SectionHeaders => "section headers",
+            ElfPart::SymbolTable => ".symtab",
+            ElfPart::SectionNames => "section names",
+            ElfPart::SectionData => "debug section data",
+            ElfPart::Relocations => "relocation section",
+        })
+    }
+}
+
+/// What is wrong with a REL entry patching a debug section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DebugRelocProblem {
+    /// Not one of the absolute data relocations (R_BPF_64_ABS64, _ABS32, _NODYLD32).
+    #[error("relocation type {r_type} is not an absolute data relocation")]
+    NotAbsolute {
+        /// `r_type`.
+        r_type: u32,
+    },
+    /// `r_offset` does not fit in this machine's address space.
+    #[error("offset does not fit in memory")]
+    OffsetTooLarge,
+    /// The patched bytes run past the end of the section.
+    #[error("patches {width} bytes past the end of a {section_len}-byte section")]
+    PastEnd {
+        /// Bytes patched.
+        width: usize,
+        /// The section's size.
+        section_len: usize,
+    },
+    /// The symbol index is past the end of `.symtab`.
+    #[error("symbol index {symbol} is outside .symtab")]
+    NoSuchSymbol {
+        /// `r_sym`.
+        symbol: u32,
+    },
+    /// Another entry already patches this offset.
+    #[error("a second relocation patches the same offset")]
+    SameOffset,
+}
+
+/// A DWARF feature rawbpf does not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DwarfFeature {
+    /// The 64-bit DWARF format.
+    #[error("64-bit DWARF (clang emits 32-bit DWARF for BPF)")]
+    Dwarf64,
+}
+
+/// What was being read when gimli failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DwarfContext {
+    /// The next unit header.
+    #[error("unit header")]
+    UnitHeader,
+    /// A unit (its abbreviations, root DIE, line program header).
+    #[error("unit at offset {offset:#x}")]
+    Unit {
+        /// The unit's offset in `.debug_info`.
+        offset: usize,
+    },
+    /// A unit's line program header.
+    #[error("line program at offset {offset:#x} (unit at .debug_info+{unit:#x})")]
+    LineProgram {
+        /// The program's offset in `.debug_line`.
+        offset: usize,
+        /// The unit's offset in `.debug_info`.
+        unit: usize,
+    },
+    /// The root DIE of a unit, vetted before gimli resolves its attributes.
+    #[error("root DIE of the unit at offset {unit:#x}")]
+    RootDie {
+        /// The unit's offset in `.debug_info`.
+        unit: usize,
+    },
+    /// The rows of a line program.
+    #[error("running the line program")]
+    LineRows,
+    /// The name (or directory) of a line-table file entry.
+    #[error("name of file #{index}")]
+    FileName {
+        /// The file index.
+        index: u64,
+    },
+    /// A unit's compilation directory.
+    #[error("DW_AT_comp_dir")]
+    CompDir,
+    /// The DIE tree of a unit.
+    #[error("walking the DIE tree")]
+    DieTree,
+    /// A DIE's attributes.
+    #[error("attributes")]
+    Attributes,
+    /// A function's address range from low/high pc.
+    #[error("DW_AT_low_pc/DW_AT_high_pc")]
+    PcRange,
+    /// A function's address ranges list.
+    #[error("DW_AT_ranges")]
+    Ranges,
+    /// A function's name attribute (through abstract origins and specifications).
+    #[error("function name")]
+    FunctionName,
+    /// A name string.
+    #[error("DW_AT_name")]
+    Name,
 }
 
 /// Where one instruction comes from, according to DWARF.
@@ -104,11 +266,12 @@ impl DwarfLines {
         let mut lines = LineTable::default();
         let mut scopes = Scopes::default();
         let mut units = dwarf.units();
-        while let Some(header) = units.next().map_err(|e| DwarfError::dwarf(".debug_info", "unit header", e))? {
+        let header_err = |e| DwarfError::dwarf(".debug_info", DwarfContext::UnitHeader, e);
+        while let Some(header) = units.next().map_err(header_err)? {
             let offset = unit_offset(&header);
             if header.format() != Format::Dwarf32 {
-                let reason = "64-bit DWARF (clang emits 32-bit DWARF for BPF)";
-                return Err(DwarfError::Unsupported { section: ".debug_info", offset, reason });
+                let feature = DwarfFeature::Dwarf64;
+                return Err(DwarfError::Unsupported { section: ".debug_info", offset, feature });
             }
             guard_root_die(&dwarf, &header)?;
             let unit = dwarf.unit(header.clone()).map_err(|e| unit_error(&dwarf, &header, e))?;
@@ -119,12 +282,12 @@ impl DwarfLines {
         Ok(Some(DwarfLines { lines, scopes }))
     }
 
-    /// The source location of the instruction at `byte_offset` in ELF section `section_index`.
-    pub fn location(&self, section_index: usize, byte_offset: u64) -> Option<Location> {
+    /// The source location of the instruction at `byte_offset` in ELF section `section`.
+    pub fn location(&self, section: SectionIndex, byte_offset: u64) -> Option<Location> {
         if byte_offset > u64::from(u32::MAX) {
             return None;
         }
-        let address = encode_address(section_index as u64, byte_offset);
+        let address = encode_address(section.get() as u64, byte_offset);
         let row = self.lines.find(address)?;
         Some(Location {
             path: self.lines.path(row.path).to_string(),
@@ -158,18 +321,18 @@ fn unit_error(dwarf: &Dwarf<DwarfReader<'_>>, header: &UnitHeader<DwarfReader<'_
     });
     if let Some(line_offset) = stmt_list {
         if let Err(e) = dwarf.debug_line.program(line_offset, header.address_size(), None, None) {
-            let context = format!("line program at offset {:#x} (unit at .debug_info+{offset:#x})", line_offset.0);
+            let context = DwarfContext::LineProgram { offset: line_offset.0, unit: offset };
             return DwarfError::dwarf(".debug_line", context, e);
         }
     }
-    DwarfError::dwarf(".debug_info", format!("unit at offset {offset:#x}"), err)
+    DwarfError::dwarf(".debug_info", DwarfContext::Unit { offset }, err)
 }
 
 /// `Dwarf::unit` resolves the root DIE's name, comp_dir and low_pc itself: vet their indices first.
 fn guard_root_die(dwarf: &Dwarf<DwarfReader<'_>>, header: &UnitHeader<DwarfReader<'_>>) -> Result<(), DwarfError> {
-    let context = || format!("root DIE of the unit at offset {:#x}", unit_offset(header));
-    let err = |e| DwarfError::dwarf(".debug_info", context(), e);
-    let abbrevs = dwarf.abbreviations(header).map_err(|e| DwarfError::dwarf(".debug_abbrev", context(), e))?;
+    let context = DwarfContext::RootDie { unit: unit_offset(header) };
+    let err = |e| DwarfError::dwarf(".debug_info", context, e);
+    let abbrevs = dwarf.abbreviations(header).map_err(|e| DwarfError::dwarf(".debug_abbrev", context, e))?;
     let mut cursor = header.entries(&abbrevs);
     cursor.next_dfs().map_err(err)?;
     let Some(root) = cursor.current() else {

@@ -15,7 +15,7 @@ use std::os::fd::RawFd;
 
 use btf::insn::{pseudo, Insn};
 
-use crate::object::{CodeSection, Object, ProgramRef, RelocTarget};
+use crate::object::{CodeSection, CodeSectionIndex, MapIndex, Object, ProgramIndex, RelocTarget};
 
 /// A func_info record of one code section, as `.BTF.ext` gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,8 +80,11 @@ pub struct LinkedProgram {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LinkError {
     /// The program handle does not exist.
-    #[error("no program #{0} in this object")]
-    NoSuchProgram(usize),
+    #[error("no program #{program} in this object")]
+    NoSuchProgram {
+        /// The handle given.
+        program: ProgramIndex,
+    },
     /// The code given is not a copy of this object's code sections.
     #[error("the code given ({have} sections) is not a copy of the object's {want} code sections")]
     CodeMismatch {
@@ -95,15 +98,15 @@ pub enum LinkError {
     MissingMapFd {
         /// The program.
         program: String,
-        /// The map index.
-        map_idx: usize,
+        /// The map.
+        map_idx: MapIndex,
         /// The map name.
         map: String,
         /// How many fds were given.
         have: usize,
     },
     /// A call or function address points somewhere that is not the start of a function.
-    #[error("section '{section}' insn {insn}: call target {target_section}+{target_insn} {reason}")]
+    #[error("section '{section}' insn {insn}: call target {target_section}+{target_insn} {problem}")]
     BadCallTarget {
         /// Section of the call.
         section: String,
@@ -114,7 +117,7 @@ pub enum LinkError {
         /// Target instruction index (may be out of range).
         target_insn: i64,
         /// What is wrong.
-        reason: &'static str,
+        problem: CallTargetProblem,
     },
     /// An ld_imm64 is cut by the end of its function.
     #[error("section '{section}' insn {insn}: ld_imm64 has no second slot inside function '{func}'")]
@@ -128,10 +131,21 @@ pub enum LinkError {
     },
 }
 
+/// Why a call (or function address) target is not one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CallTargetProblem {
+    /// The target instruction index is negative or past the section's end.
+    #[error("is outside the section")]
+    OutsideSection,
+    /// The target is an instruction of the section but no function starts there.
+    #[error("is not the start of a function")]
+    NotAFunctionStart,
+}
+
 /// One function copied into the output stream.
 #[derive(Clone, Debug)]
 struct Placed {
-    section: usize,
+    section: CodeSectionIndex,
     start: usize,
     len: usize,
     out_start: usize,
@@ -150,13 +164,18 @@ struct Linker<'o> {
 
 /// Links program `prog` of `obj` out of `code` — the object's code sections, as in the file or
 /// as CO-RE relocated them (same sections, same order); `map_fds[i]` is the fd of `obj.maps[i]`.
-pub fn link(obj: &Object, code: &[CodeSection], prog: ProgramRef, map_fds: &[RawFd]) -> Result<LinkedProgram, LinkError> {
+pub fn link(
+    obj: &Object,
+    code: &[CodeSection],
+    prog: ProgramIndex,
+    map_fds: &[RawFd],
+) -> Result<LinkedProgram, LinkError> {
     let same_shape = |(a, b): (&CodeSection, &CodeSection)| a.insns.len() == b.insns.len();
     if code.len() != obj.code_sections.len() || !code.iter().zip(&obj.code_sections).all(same_shape) {
         return Err(LinkError::CodeMismatch { have: code.len(), want: obj.code_sections.len() });
     }
-    let p = obj.program(prog).ok_or(LinkError::NoSuchProgram(prog.0))?;
-    let (_, f) = obj.program_func(prog).ok_or(LinkError::NoSuchProgram(prog.0))?;
+    let p = obj.program(prog).ok_or(LinkError::NoSuchProgram { program: prog })?;
+    let (_, f) = obj.program_func(prog).ok_or(LinkError::NoSuchProgram { program: prog })?;
     let mut l = Linker { obj, code, map_fds, program: p.name.clone(), out: Vec::new(), placed: Vec::new() };
     l.place(p.code_section, f.start_insn, f.len_insns, &f.name);
     // Depth-first, like libbpf: a subprogram is appended when first called and fixed before the
@@ -180,9 +199,9 @@ pub fn link(obj: &Object, code: &[CodeSection], prog: ProgramRef, map_fds: &[Raw
 }
 
 impl Linker<'_> {
-    fn place(&mut self, section: usize, start: usize, len: usize, name: &str) -> usize {
+    fn place(&mut self, section: CodeSectionIndex, start: usize, len: usize, name: &str) -> usize {
         let out_start = self.out.len();
-        self.out.extend_from_slice(&self.code[section].insns[start..start + len]);
+        self.out.extend_from_slice(&self.code[section.get()].insns[start..start + len]);
         self.placed.push(Placed { section, start, len, out_start, name: name.to_owned() });
         out_start
     }
@@ -192,24 +211,24 @@ impl Linker<'_> {
         &mut self,
         from: &Placed,
         call_insn: usize,
-        section: usize,
+        section: CodeSectionIndex,
         target: i64,
     ) -> Result<usize, LinkError> {
-        let sec = &self.code[section];
-        let bad = |reason| LinkError::BadCallTarget {
-            section: self.code[from.section].name.clone(),
+        let sec = &self.code[section.get()];
+        let bad = |problem| LinkError::BadCallTarget {
+            section: self.code[from.section.get()].name.clone(),
             insn: call_insn,
             target_section: sec.name.clone(),
             target_insn: target,
-            reason,
+            problem,
         };
         let Some(t) = usize::try_from(target).ok().filter(|&t| t < sec.insns.len()) else {
-            return Err(bad("is outside the section"));
+            return Err(bad(CallTargetProblem::OutsideSection));
         };
         if let Some(p) = self.placed.iter().find(|p| p.section == section && p.start == t) {
             return Ok(p.out_start);
         }
-        let f = sec.func_at(t).ok_or_else(|| bad("is not the start of a function"))?;
+        let f = sec.func_at(t).ok_or_else(|| bad(CallTargetProblem::NotAFunctionStart))?;
         let (len, name) = (f.len_insns, f.name.clone());
         Ok(self.place(section, t, len, &name))
     }
@@ -217,7 +236,7 @@ impl Linker<'_> {
     /// Applies the relocation or call fixup of instruction `j` of placed function `p`. Returns
     /// the index (in `placed`) of a function this appended, which must be fixed next.
     fn fix_insn(&mut self, p: &Placed, j: usize) -> Result<Option<usize>, LinkError> {
-        let sec = &self.code[p.section];
+        let sec = &self.code[p.section.get()];
         let placed_before = self.placed.len();
         let (src_idx, out_idx) = (p.start + j, p.out_start + j);
         let ins = self.out[out_idx];
@@ -260,7 +279,7 @@ impl Linker<'_> {
         p: &Placed,
         src_idx: usize,
         out_idx: usize,
-        section: usize,
+        section: CodeSectionIndex,
         target: i64,
     ) -> Result<(), LinkError> {
         let t = self.ensure_placed(p, src_idx, section, target)?;
@@ -268,11 +287,11 @@ impl Linker<'_> {
         Ok(())
     }
 
-    fn fd(&self, map_idx: usize) -> Result<i32, LinkError> {
-        self.map_fds.get(map_idx).copied().ok_or_else(|| LinkError::MissingMapFd {
+    fn fd(&self, map_idx: MapIndex) -> Result<i32, LinkError> {
+        self.map_fds.get(map_idx.get()).copied().ok_or_else(|| LinkError::MissingMapFd {
             program: self.program.clone(),
             map_idx,
-            map: self.obj.maps.get(map_idx).map_or_else(|| "?".into(), |m| m.name.clone()),
+            map: self.obj.map(map_idx).map_or_else(|| "?".into(), |m| m.name.clone()),
             have: self.map_fds.len(),
         })
     }
@@ -282,7 +301,7 @@ impl Linker<'_> {
         let mut funcs = Vec::new();
         let mut lines = Vec::new();
         for p in &self.placed {
-            let Some(ext) = self.obj.ext_info.get(&self.code[p.section].name) else {
+            let Some(ext) = self.obj.ext_info.get(&self.code[p.section.get()].name) else {
                 continue;
             };
             // Byte offset in the section → index in the output, if inside this function.

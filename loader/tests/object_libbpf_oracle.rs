@@ -104,7 +104,7 @@ fn link_matches_libbpf_instruction_for_instruction() {
             ["map", name, fd] => {
                 // libbpf names global-data maps like rawbpf does; a mismatch fails here.
                 let i = obj.map_by_name(name).unwrap_or_else(|| panic!("libbpf map {name} unknown to rawbpf"));
-                fds[i] = fd.parse().unwrap();
+                fds[i.get()] = fd.parse().unwrap();
             }
             ["insn", hex] => {
                 let b: Vec<u8> = (0..8).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap()).collect();

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use btf::insn::{pseudo, Insn};
 use loader::link::link;
-use loader::object::{MapKind, Object, ProgramRef};
+use loader::object::{MapKind, Object, ProgramIndex};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
@@ -109,10 +109,10 @@ fn other_programs_have_the_right_kinds() {
         let k = &p.kind;
         assert_eq!((p.name.as_str(), k.prog_type(), k.expected_attach_type()), (prog, ty, eat), "{file}");
         assert_eq!(k.attach_target.as_deref(), Some(target), "{file}");
-        let linked = link(&obj, &obj.code_sections, ProgramRef(0), &vec![7; obj.maps.len()]).unwrap();
+        let linked = link(&obj, &obj.code_sections, ProgramIndex::new(0), &vec![7; obj.maps.len()]).unwrap();
         assert_eq!(
             linked.insns.len(),
-            obj.code_sections[p.code_section].funcs[p.func].len_insns,
+            obj.code_sections[p.code_section.get()].funcs[p.func].len_insns,
             "{file}: no subprograms"
         );
         check_against_readelf(&obj, &path);
@@ -260,7 +260,10 @@ fn big_endian_object_matches_little_endian() {
     };
     assert_eq!(shape(&be), shape(&le));
     assert_eq!(be.maps[3].initial_data.as_deref(), Some(&1u64.to_be_bytes()[..]));
-    let p = ProgramRef(0);
+    let p = ProgramIndex::new(0);
     let fds = [100, 101, 102, 103, 104];
-    assert_eq!(link(&be, &be.code_sections, p, &fds).unwrap().insns, link(&le, &le.code_sections, p, &fds).unwrap().insns);
+    assert_eq!(
+        link(&be, &be.code_sections, p, &fds).unwrap().insns,
+        link(&le, &le.code_sections, p, &fds).unwrap().insns
+    );
 }

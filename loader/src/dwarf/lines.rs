@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use gimli::{ColumnType, Dwarf, LineProgramHeader, Unit};
 
 use super::sections::DwarfReader;
-use super::{guard_index, DwarfError};
+use super::{guard_index, DwarfContext, DwarfError};
 
 /// One row of a line program: from `address` up to the next row, code comes from here.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +44,7 @@ impl LineTable {
         let Some(program) = unit.line_program.clone() else {
             return Ok(());
         };
-        let line_err = |e| DwarfError::dwarf(".debug_line", "running the line program", e);
+        let line_err = |e| DwarfError::dwarf(".debug_line", DwarfContext::LineRows, e);
         let mut file_cache: HashMap<u64, u32> = HashMap::new();
         let mut rows = program.rows();
         let mut current: Vec<Row> = Vec::new();
@@ -137,13 +137,11 @@ fn file_path(
     let Some(file) = header.file(index) else {
         return Ok(format!("<file #{index} missing from the line table header>"));
     };
+    let context = DwarfContext::FileName { index };
     let string = |value| -> Result<String, DwarfError> {
-        guard_index(&value).map_err(|e| DwarfError::dwarf(".debug_line", format!("name of file #{index}"), e))?;
-        let r = dwarf
-            .attr_string(unit, value)
-            .map_err(|e| DwarfError::dwarf(".debug_line_str", format!("name of file #{index}"), e))?;
-        let s = gimli::Reader::to_string_lossy(&r)
-            .map_err(|e| DwarfError::dwarf(".debug_line_str", format!("name of file #{index}"), e))?;
+        guard_index(&value).map_err(|e| DwarfError::dwarf(".debug_line", context, e))?;
+        let r = dwarf.attr_string(unit, value).map_err(|e| DwarfError::dwarf(".debug_line_str", context, e))?;
+        let s = gimli::Reader::to_string_lossy(&r).map_err(|e| DwarfError::dwarf(".debug_line_str", context, e))?;
         Ok(s.into_owned())
     };
     let name = string(file.path_name())?;
@@ -157,7 +155,7 @@ fn file_path(
     if !dir.starts_with('/') {
         if let Some(comp_dir) = &unit.comp_dir {
             let comp_dir = gimli::Reader::to_string_lossy(comp_dir)
-                .map_err(|e| DwarfError::dwarf(".debug_str", "DW_AT_comp_dir", e))?;
+                .map_err(|e| DwarfError::dwarf(".debug_str", DwarfContext::CompDir, e))?;
             dir = join(&comp_dir, &dir);
         }
     }

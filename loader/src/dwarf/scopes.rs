@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use gimli::{constants, AttributeValue, DebuggingInformationEntry, Dwarf, Unit};
 
 use super::sections::DwarfReader;
-use super::{guard_index, DwarfError};
+use super::{guard_index, DwarfContext, DwarfError};
 
 /// How many `DW_AT_abstract_origin`/`DW_AT_specification` links a name lookup follows.
 const MAX_ORIGIN_HOPS: usize = 8;
@@ -39,7 +39,7 @@ impl Scopes {
         dwarf: &Dwarf<DwarfReader<'_>>,
         unit: &Unit<DwarfReader<'_>>,
     ) -> Result<(), DwarfError> {
-        let info_err = |e| DwarfError::dwarf(".debug_info", "walking the DIE tree", e);
+        let info_err = |e| DwarfError::dwarf(".debug_info", DwarfContext::DieTree, e);
         let mut cursor = unit.entries();
         let mut depth: i64 = 0;
         while let Some((delta, entry)) = cursor.next_dfs().map_err(info_err)? {
@@ -86,11 +86,11 @@ fn die_ranges(
     unit: &Unit<DwarfReader<'_>>,
     entry: &Die<'_, '_, '_>,
 ) -> Result<Vec<(u64, u64)>, DwarfError> {
-    let addr_err = |e| DwarfError::dwarf(".debug_addr", "DW_AT_low_pc/DW_AT_high_pc", e);
-    let range_err = |e| DwarfError::dwarf(".debug_rnglists", "DW_AT_ranges", e);
+    let addr_err = |e| DwarfError::dwarf(".debug_addr", DwarfContext::PcRange, e);
+    let range_err = |e| DwarfError::dwarf(".debug_rnglists", DwarfContext::Ranges, e);
     let (mut low, mut high, mut size) = (None, None, None);
     let mut attrs = entry.attrs();
-    while let Some(attr) = attrs.next().map_err(|e| DwarfError::dwarf(".debug_info", "attributes", e))? {
+    while let Some(attr) = attrs.next().map_err(|e| DwarfError::dwarf(".debug_info", DwarfContext::Attributes, e))? {
         match attr.name() {
             constants::DW_AT_low_pc => {
                 guard_index(&attr.value()).map_err(addr_err)?;
@@ -136,11 +136,11 @@ fn die_name(
     unit: &Unit<DwarfReader<'_>>,
     entry: &Die<'_, '_, '_>,
 ) -> Result<Option<String>, DwarfError> {
-    let info_err = |e| DwarfError::dwarf(".debug_info", "function name", e);
+    let info_err = |e| DwarfError::dwarf(".debug_info", DwarfContext::FunctionName, e);
     let mut current = entry.clone();
     for _ in 0..=MAX_ORIGIN_HOPS {
         if let Some(name) = current.attr_value(constants::DW_AT_name).map_err(info_err)? {
-            let str_err = |e| DwarfError::dwarf(".debug_str", "DW_AT_name", e);
+            let str_err = |e| DwarfError::dwarf(".debug_str", DwarfContext::Name, e);
             guard_index(&name).map_err(str_err)?;
             let s = dwarf.attr_string(unit, name).map_err(str_err)?;
             return Ok(Some(gimli::Reader::to_string_lossy(&s).map_err(str_err)?.into_owned()));

@@ -12,7 +12,8 @@ use object::elf::{FileHeader64, SHF_COMPRESSED, SHN_LORESERVE, SHN_UNDEF, SHT_NO
 use object::read::elf::{FileHeader, Rel, SectionHeader, Sym};
 use object::{Endianness, SymbolIndex};
 
-use super::DwarfError;
+use super::{DebugRelocProblem, DwarfError, ElfPart};
+use crate::object::SectionIndex;
 
 /// `R_BPF_64_ABS64`: 64-bit absolute value (DWARF addresses). Not in `object`'s constant list.
 const R_BPF_64_ABS64: u32 = 2;
@@ -98,15 +99,15 @@ impl gimli::Relocate<usize> for Relocations<'_> {
 impl<'d> DebugSections<'d> {
     /// Finds the debug sections of `elf` and resolves the REL relocations that patch them.
     pub(super) fn load(elf: &'d [u8]) -> Result<Self, DwarfError> {
-        let elf_err = |what: &'static str| move |e: object::read::Error| DwarfError::Elf { what, source: e };
-        let header = FileHeader64::<Endianness>::parse(elf).map_err(elf_err("ELF header"))?;
-        let endian = header.endian().map_err(elf_err("ELF header"))?;
-        let table = header.sections(endian, elf).map_err(elf_err("section headers"))?;
-        let symbols = table.symbols(endian, elf, SHT_SYMTAB).map_err(elf_err(".symtab"))?;
+        let elf_err = |part| move |source| DwarfError::Elf { part, source };
+        let header = FileHeader64::<Endianness>::parse(elf).map_err(elf_err(ElfPart::Header))?;
+        let endian = header.endian().map_err(elf_err(ElfPart::Header))?;
+        let table = header.sections(endian, elf).map_err(elf_err(ElfPart::SectionHeaders))?;
+        let symbols = table.symbols(endian, elf, SHT_SYMTAB).map_err(elf_err(ElfPart::SymbolTable))?;
 
         let mut sections = HashMap::new();
         for (index, sh) in table.enumerate() {
-            let name = table.section_name(endian, sh).map_err(elf_err("section names"))?;
+            let name = table.section_name(endian, sh).map_err(elf_err(ElfPart::SectionNames))?;
             let Some(id) = WANTED.iter().copied().find(|id| id.name().as_bytes() == name) else {
                 continue;
             };
@@ -116,7 +117,7 @@ impl<'d> DebugSections<'d> {
             let data = if sh.sh_type(endian) == SHT_NOBITS {
                 &[][..]
             } else {
-                sh.data(endian, elf).map_err(elf_err("debug section data"))?
+                sh.data(endian, elf).map_err(elf_err(ElfPart::SectionData))?
             };
             sections.insert(id, DebugSection { index: index.0, data, relocs: HashMap::new() });
         }
@@ -132,27 +133,22 @@ impl<'d> DebugSections<'d> {
             };
             let rel_section = id.name();
             if sh.sh_type(endian) == SHT_RELA {
-                return Err(DwarfError::Relocation {
-                    section: rel_section,
-                    index: 0,
-                    offset: 0,
-                    reason: format!("RELA section {} found; BPF objects use REL only", rel_index.0),
-                });
+                return Err(DwarfError::Rela { section: rel_section, rela: SectionIndex::new(rel_index.0) });
             }
-            let rels = match sh.rel(endian, elf).map_err(elf_err("relocation section"))? {
+            let rels = match sh.rel(endian, elf).map_err(elf_err(ElfPart::Relocations))? {
                 Some((rels, _link)) => rels,
                 None => continue,
             };
             for (i, rel) in rels.iter().enumerate() {
-                let (offset, t) = resolve(endian, rel, &symbols, section.data.len()).map_err(|reason| {
-                    DwarfError::Relocation { section: rel_section, index: i, offset: rel.r_offset(endian), reason }
+                let (offset, t) = resolve(endian, rel, &symbols, section.data.len()).map_err(|problem| {
+                    DwarfError::Relocation { section: rel_section, index: i, offset: rel.r_offset(endian), problem }
                 })?;
                 if section.relocs.insert(offset, t).is_some() {
                     return Err(DwarfError::Relocation {
                         section: rel_section,
                         index: i,
                         offset: offset as u64,
-                        reason: "a second relocation patches the same offset".into(),
+                        problem: DebugRelocProblem::SameOffset,
                     });
                 }
             }
@@ -180,20 +176,18 @@ fn resolve(
     rel: &object::elf::Rel64<Endianness>,
     symbols: &object::read::elf::SymbolTable<'_, FileHeader64<Endianness>>,
     section_len: usize,
-) -> Result<(usize, Target), String> {
+) -> Result<(usize, Target), DebugRelocProblem> {
     let width = match rel.r_type(endian) {
         R_BPF_64_ABS64 => 8,
         R_BPF_64_ABS32 | R_BPF_64_NODYLD32 => 4,
-        other => return Err(format!("relocation type {other} is not an absolute data relocation")),
+        r_type => return Err(DebugRelocProblem::NotAbsolute { r_type }),
     };
-    let offset = usize::try_from(rel.r_offset(endian)).map_err(|_| "offset does not fit in memory".to_string())?;
+    let offset = usize::try_from(rel.r_offset(endian)).map_err(|_| DebugRelocProblem::OffsetTooLarge)?;
     if !matches!(offset.checked_add(width), Some(end) if end <= section_len) {
-        return Err(format!("patches {width} bytes past the end of a {section_len}-byte section"));
+        return Err(DebugRelocProblem::PastEnd { width, section_len });
     }
-    let sym_index = rel.r_sym(endian);
-    let sym = symbols
-        .symbol(SymbolIndex(sym_index as usize))
-        .map_err(|_| format!("symbol index {sym_index} is outside .symtab"))?;
+    let symbol = rel.r_sym(endian);
+    let sym = symbols.symbol(SymbolIndex(symbol as usize)).map_err(|_| DebugRelocProblem::NoSuchSymbol { symbol })?;
     let shndx = sym.st_shndx(endian);
     let section = if shndx == SHN_UNDEF || shndx >= SHN_LORESERVE { 0 } else { u32::from(shndx) };
     Ok((offset, Target { section, value: sym.st_value(endian) }))

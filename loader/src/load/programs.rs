@@ -11,14 +11,14 @@ use crate::diagnose::caps::Environment;
 use crate::diagnose::refusal::{self, Refusal};
 use crate::diagnose::verifier::{self, SourceMap};
 use crate::link::{self, LinkedProgram};
-use crate::object::{CodeSection, Object, ProgramRef};
+use crate::object::{CodeSection, Object, ProgramIndex};
 use crate::progress::{Observer, Step};
 use crate::sys::{self, AttachType, LogLevel, LoggedError, ProgLoad, ProgType, Records};
 
 /// The programs to load: those named, or all.
-pub fn select(obj: &Object, names: &[String]) -> Result<Vec<ProgramRef>, LoadError> {
+pub fn select(obj: &Object, names: &[String]) -> Result<Vec<ProgramIndex>, LoadError> {
     if names.is_empty() {
-        return Ok((0..obj.programs.len()).map(ProgramRef).collect());
+        return Ok(obj.program_indices().collect());
     }
     names
         .iter()
@@ -52,7 +52,7 @@ pub struct Input<'a> {
     /// Its code sections after CO-RE.
     pub code: &'a [CodeSection],
     /// The program.
-    pub prog: ProgramRef,
+    pub prog: ProgramIndex,
     /// The object's BTF and maps, already in the kernel.
     pub loaded: &'a Loaded,
     /// The running kernel's BTF, for the attach target.
@@ -62,7 +62,7 @@ pub struct Input<'a> {
 /// Links and loads one program.
 pub fn load_one(input: Input<'_>, opts: &LoadOptions, obs: &mut dyn Observer) -> Result<LoadedProgram, LoadError> {
     let Input { obj, code, prog, loaded, kernel } = input;
-    let p = &obj.programs[prog.0];
+    let p = &obj.programs[prog.get()];
     let map_fds: Vec<RawFd> = loaded.maps.iter().map(|m| m.fd.as_raw_fd()).collect();
     let linked =
         link::link(obj, code, prog, &map_fds).map_err(|source| LoadError::Link { program: p.name.clone(), source })?;

@@ -4,18 +4,19 @@
 
 use object::elf::{FileHeader64, Rel64, EM_BPF, SHT_NOBITS};
 use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, SectionTable, Sym as _};
-use object::{Endianness, SectionIndex, SymbolIndex};
+use object::{Endianness, SymbolIndex};
 
 use btf::wire::Endian;
 
-use super::error::{ObjectError, Result};
+use super::error::{ElfPart, ObjectError, Result, SectionPart, SymbolPart, SymbolProblem};
 use super::sections::{classify, SectionRole};
+use super::SectionIndex;
 
 /// One section header with its bytes.
 #[derive(Debug)]
 pub(crate) struct RawSection<'a> {
     /// ELF section index.
-    pub index: usize,
+    pub index: SectionIndex,
     pub name: String,
     pub role: SectionRole,
     /// `sh_info`: for `.rel` sections, the section the relocations apply to.
@@ -36,7 +37,7 @@ pub(crate) struct RawSymbol {
     /// STB_* binding.
     pub bind: u8,
     /// Defining section, `None` for undefined (extern) and special (ABS, COMMON) symbols.
-    pub section: Option<usize>,
+    pub section: Option<SectionIndex>,
     pub value: u64,
     pub size: u64,
     /// STV_* visibility (low bits of st_other).
@@ -61,15 +62,15 @@ pub(crate) struct RawElf<'a> {
     data: &'a [u8],
 }
 
-fn bad_elf(object: &str, e: impl std::fmt::Display) -> ObjectError {
-    ObjectError::BadElf { object: object.to_owned(), reason: e.to_string() }
+fn bad_elf(object: &str, part: ElfPart) -> impl FnOnce(object::read::Error) -> ObjectError + '_ {
+    move |source| ObjectError::BadElf { object: object.to_owned(), part, source }
 }
 
 impl<'a> RawElf<'a> {
     /// Parses the header, section table and symbol table.
     pub fn parse(data: &'a [u8], object: &str) -> Result<RawElf<'a>> {
-        let header = FileHeader64::<Endianness>::parse(data).map_err(|e| bad_elf(object, e))?;
-        let file_endian = header.endian().map_err(|e| bad_elf(object, e))?;
+        let header = FileHeader64::<Endianness>::parse(data).map_err(bad_elf(object, ElfPart::Header))?;
+        let file_endian = header.endian().map_err(bad_elf(object, ElfPart::Header))?;
         let machine = header.e_machine(file_endian);
         if machine != EM_BPF {
             return Err(ObjectError::NotBpf { object: object.to_owned(), machine });
@@ -78,17 +79,17 @@ impl<'a> RawElf<'a> {
             Endianness::Little => Endian::Little,
             Endianness::Big => Endian::Big,
         };
-        let table = header.sections(file_endian, data).map_err(|e| bad_elf(object, e))?;
+        let table = header.sections(file_endian, data).map_err(bad_elf(object, ElfPart::SectionTable))?;
         let mut sections = Vec::with_capacity(table.len());
         for (index, sh) in table.enumerate() {
-            let index = index.0;
+            let index = SectionIndex::new(index.0);
             let name = table
                 .section_name(file_endian, sh)
                 .map(|n| String::from_utf8_lossy(n).into_owned())
-                .map_err(|e| bad_section(index, "", e))?;
+                .map_err(unreadable(index, "", SectionPart::Name))?;
             let sh_type = sh.sh_type(file_endian);
             let role = classify(&name, sh_type, sh.sh_flags(file_endian));
-            let bytes = sh.data(file_endian, data).map_err(|e| bad_section(index, &name, e))?;
+            let bytes = sh.data(file_endian, data).map_err(unreadable(index, &name, SectionPart::Data))?;
             let size = if sh_type == SHT_NOBITS { sh.sh_size(file_endian) } else { bytes.len() as u64 };
             sections.push(RawSection { index, name, role, info: sh.sh_info(file_endian), size, data: bytes });
         }
@@ -99,19 +100,25 @@ impl<'a> RawElf<'a> {
 
     fn read_symbols(&self, object: &str) -> Result<Vec<RawSymbol>> {
         let e = self.file_endian;
-        let symtab = self.table.symbols(e, self.data, object::elf::SHT_SYMTAB).map_err(|err| bad_elf(object, err))?;
+        let symtab =
+            self.table.symbols(e, self.data, object::elf::SHT_SYMTAB).map_err(bad_elf(object, ElfPart::SymbolTable))?;
         let mut out = Vec::with_capacity(symtab.len());
         for (index, sym) in symtab.enumerate() {
-            let name = symtab.symbol_name(e, sym).map(|n| String::from_utf8_lossy(n).into_owned()).map_err(|err| {
-                ObjectError::BadSymbol { index: index.0, name: String::new(), reason: err.to_string() }
-            })?;
+            let unreadable = |name: &str, part| {
+                let name = name.to_owned();
+                move |source| ObjectError::UnreadableSymbol { index: index.0, name, part, source }
+            };
+            let name = symtab
+                .symbol_name(e, sym)
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .map_err(unreadable("", SymbolPart::Name))?;
             let section = symtab
                 .symbol_section(e, sym, SymbolIndex(index.0))
-                .map_err(|err| ObjectError::BadSymbol { index: index.0, name: name.clone(), reason: err.to_string() })?
-                .map(|SectionIndex(i)| i);
-            if let Some(s) = section.filter(|&s| s >= self.sections.len()) {
-                let reason = format!("section index {s} does not exist ({} sections)", self.sections.len());
-                return Err(ObjectError::BadSymbol { index: index.0, name, reason });
+                .map_err(unreadable(&name, SymbolPart::Section))?
+                .map(|object::SectionIndex(i)| SectionIndex::new(i));
+            if let Some(s) = section.filter(|s| s.get() >= self.sections.len()) {
+                let problem = SymbolProblem::NoSuchSection { section: s, count: self.sections.len() };
+                return Err(ObjectError::BadSymbol { index: index.0, name, problem });
             }
             out.push(RawSymbol {
                 index: index.0,
@@ -128,16 +135,22 @@ impl<'a> RawElf<'a> {
     }
 
     /// The relocation entries of `.rel` section `rel_index`.
-    pub fn rels(&self, rel_index: usize) -> Result<Vec<RawRel>> {
+    pub fn rels(&self, rel_index: SectionIndex) -> Result<Vec<RawRel>> {
         let e = self.file_endian;
-        let sh = self.table.section(SectionIndex(rel_index)).map_err(|err| bad_section(rel_index, "", err))?;
-        let name = &self.sections[rel_index].name;
+        let name = &self.section(rel_index).name;
+        let header = unreadable(rel_index, name, SectionPart::Header);
+        let sh = self.table.section(object::SectionIndex(rel_index.get())).map_err(header)?;
         let rels: &[Rel64<Endianness>] = match sh.rel(e, self.data) {
             Ok(Some((rels, _link))) => rels,
             Ok(None) => return Ok(Vec::new()),
-            Err(err) => return Err(bad_section(rel_index, name, err)),
+            Err(err) => return Err(unreadable(rel_index, name, SectionPart::Relocations)(err)),
         };
         Ok(rels.iter().map(|r| RawRel { offset: r.r_offset(e), sym: r.r_sym(e), r_type: r.r_type(e) }).collect())
+    }
+
+    /// The section at `index`, which must exist (indices in `RawSection` and `RawSymbol` do).
+    pub fn section(&self, index: SectionIndex) -> &RawSection<'a> {
+        &self.sections[index.get()]
     }
 
     /// The first section with this role.
@@ -146,6 +159,7 @@ impl<'a> RawElf<'a> {
     }
 }
 
-fn bad_section(index: usize, name: &str, e: impl std::fmt::Display) -> ObjectError {
-    ObjectError::BadSection { index, name: name.to_owned(), reason: e.to_string() }
+fn unreadable(index: SectionIndex, name: &str, part: SectionPart) -> impl FnOnce(object::read::Error) -> ObjectError {
+    let name = name.to_owned();
+    move |source| ObjectError::UnreadableSection { index, name, part, source }
 }

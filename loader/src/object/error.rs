@@ -1,26 +1,41 @@
 //! Why a BPF object could not be read. Every variant names the section, symbol, relocation or
 //! offset it was found at, so a user can go and look with `llvm-readelf`/`llvm-objdump`.
+//!
+//! What is wrong is a value (`SectionProblem`, `SymbolProblem`, `MapProblem`, `RelocProblem`,
+//! `UnsupportedFeature`) carrying the numbers and names it is about; each variant's text says
+//! where, then what. When the cause is another library's error (the ELF reader's, the BTF
+//! parser's), it is the `source()`, and the text does not repeat it: print the chain.
 
+use std::fmt;
 use std::path::PathBuf;
+
+use btf::{Kind, TypeId};
+
+use super::progtype::known_prefixes;
+use super::SectionIndex;
 
 /// An error while reading a BPF ELF object into rawbpf's model.
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         /// The path.
         path: PathBuf,
         /// The I/O error.
+        #[source]
         source: std::io::Error,
     },
     /// The bytes are not an ELF64 file the `object` crate can read (truncated header, bad tables).
-    #[error("{object}: not a readable ELF64 file: {reason}")]
+    #[error("{object}: not a readable ELF64 file ({part})")]
     BadElf {
         /// The object's name.
         object: String,
+        /// The part of the file that could not be read.
+        part: ElfPart,
         /// What the ELF reader said.
-        reason: String,
+        #[source]
+        source: object::read::Error,
     },
     /// An ELF for another machine.
     #[error("{object}: e_machine is {machine}, not EM_BPF (247); was it built with clang -target bpf?")]
@@ -30,35 +45,62 @@ pub enum ObjectError {
         /// The e_machine found.
         machine: u16,
     },
-    /// A section's header or data is unusable (offset past the end of the file, bad size...).
-    #[error("section {index} '{name}': {reason}")]
+    /// The ELF reader could not read part of a section (offset past the end of the file...).
+    #[error("section {index} '{name}': cannot read its {part}")]
+    UnreadableSection {
+        /// Section index.
+        index: SectionIndex,
+        /// Section name (empty if the name itself was unreadable).
+        name: String,
+        /// What could not be read.
+        part: SectionPart,
+        /// What the ELF reader said.
+        #[source]
+        source: object::read::Error,
+    },
+    /// A section's contents are unusable.
+    #[error("section {index} '{name}': {problem}")]
     BadSection {
         /// Section index.
-        index: usize,
-        /// Section name (may be empty if the name itself was unreadable).
+        index: SectionIndex,
+        /// Section name.
         name: String,
         /// What is wrong.
-        reason: String,
+        problem: SectionProblem,
+    },
+    /// The ELF reader could not read part of a symbol.
+    #[error("symbol {index} '{name}': cannot read its {part}")]
+    UnreadableSymbol {
+        /// Symbol index in .symtab.
+        index: usize,
+        /// Symbol name (empty if the name itself was unreadable).
+        name: String,
+        /// What could not be read.
+        part: SymbolPart,
+        /// What the ELF reader said.
+        #[source]
+        source: object::read::Error,
     },
     /// A symbol is malformed or points somewhere impossible.
-    #[error("symbol {index} '{name}': {reason}")]
+    #[error("symbol {index} '{name}': {problem}")]
     BadSymbol {
         /// Symbol index in .symtab.
         index: usize,
         /// Symbol name.
         name: String,
         /// What is wrong.
-        reason: String,
+        problem: SymbolProblem,
     },
-    /// A program section whose name matches no known prefix.
-    #[error("section '{section}' (program '{program}'): unknown program type prefix; known prefixes: {known}")]
+    /// A program section whose name matches no known prefix (the prefixes are `SEC_DEFS`).
+    #[error(
+        "section '{section}' (program '{program}'): unknown program type prefix; known prefixes: {}",
+        known_prefixes()
+    )]
     UnknownSection {
         /// The section name.
         section: String,
         /// The program in it.
         program: String,
-        /// The known prefixes, comma-separated.
-        known: String,
     },
     /// A known prefix that needs an attach target (`fentry/<function>`) but has none.
     #[error("section '{section}': '{prefix}' needs an attach target after the prefix, e.g. '{prefix}{example}'")]
@@ -71,15 +113,26 @@ pub enum ObjectError {
         example: &'static str,
     },
     /// A BTF-defined map in `.maps` could not be understood.
-    #[error("map '{map}': {reason}")]
+    #[error("map '{map}': {problem}")]
     BadMap {
         /// The map's name.
         map: String,
         /// What is wrong.
-        reason: String,
+        problem: MapProblem,
+    },
+    /// The BTF describing a map (its struct, or one member's type) could not be followed.
+    #[error("map '{map}'{}", member.as_ref().map(|m| format!(": member '{m}'")).unwrap_or_default())]
+    MapBtf {
+        /// The map's name.
+        map: String,
+        /// The member whose type was being read; `None` for the map's own type.
+        member: Option<String>,
+        /// What the BTF reader said.
+        #[source]
+        source: btf::BtfError,
     },
     /// A relocation of a code section could not be applied.
-    #[error("section '{section}' relocation #{number} (insn {insn}, symbol '{symbol}'): {reason}")]
+    #[error("section '{section}' relocation #{number} (insn {insn}, symbol '{symbol}'): {problem}")]
     BadReloc {
         /// The code section the relocation applies to.
         section: String,
@@ -87,13 +140,13 @@ pub enum ObjectError {
         number: usize,
         /// Instruction index (r_offset / 8).
         insn: u64,
-        /// The symbol's name (or `#index` when unreadable).
+        /// The symbol's name (or `#index` when there is no such symbol).
         symbol: String,
         /// What is wrong.
-        reason: String,
+        problem: RelocProblem,
     },
     /// A feature rawbpf does not implement yet.
-    #[error("section '{section}' relocation #{number} (insn {insn}): not supported yet: {what}")]
+    #[error("section '{section}' relocation #{number} (insn {insn}): not supported yet: {feature}")]
     Unsupported {
         /// The code section.
         section: String,
@@ -101,15 +154,364 @@ pub enum ObjectError {
         number: usize,
         /// Instruction index.
         insn: u64,
-        /// What is not supported (e.g. `extern LINUX_KERNEL_VERSION`).
-        what: String,
+        /// What is not supported.
+        feature: UnsupportedFeature,
     },
     /// `.BTF` is present but does not parse.
-    #[error(".BTF: {0}")]
+    #[error(".BTF")]
     Btf(#[from] btf::BtfError),
-    /// `.BTF.ext` is malformed.
-    #[error(".BTF.ext: {0}")]
+    /// `.BTF.ext` is malformed (its errors name `.BTF.ext` and the block themselves).
+    #[error(transparent)]
     BtfExt(#[from] btf::ext::ExtError),
+}
+
+/// The parts of an ELF file read before any section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElfPart {
+    /// The file header (magic, class, byte order).
+    Header,
+    /// The section header table.
+    SectionTable,
+    /// `.symtab`.
+    SymbolTable,
+}
+
+impl fmt::Display for ElfPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ElfPart::Header => "ELF header",
+            ElfPart::SectionTable => "section header table",
+            ElfPart::SymbolTable => "symbol table",
+        })
+    }
+}
+
+/// The parts of a section the ELF reader reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SectionPart {
+    /// Its header.
+    Header,
+    /// Its name in the section name string table.
+    Name,
+    /// Its bytes.
+    Data,
+    /// Its `Elf64_Rel` entries.
+    Relocations,
+}
+
+impl fmt::Display for SectionPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SectionPart::Header => "header",
+            SectionPart::Name => "name",
+            SectionPart::Data => "data",
+            SectionPart::Relocations => "relocations",
+        })
+    }
+}
+
+/// What is wrong with a section's contents.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SectionProblem {
+    /// A code section whose size is not a whole number of instructions.
+    #[error("code size {size} is not a multiple of 8 (the size of an instruction)")]
+    CodeSize {
+        /// The section's size in bytes.
+        size: usize,
+    },
+    /// A global-data section too big to be the value of a one-entry array map.
+    #[error("{size} bytes is too big for a map value")]
+    TooBigForMapValue {
+        /// The section's size in bytes.
+        size: u64,
+    },
+}
+
+/// The parts of a symbol the ELF reader reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SymbolPart {
+    /// Its name in the string table.
+    Name,
+    /// Its section index (possibly through SHT_SYMTAB_SHNDX).
+    Section,
+}
+
+impl fmt::Display for SymbolPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SymbolPart::Name => "name",
+            SymbolPart::Section => "section index",
+        })
+    }
+}
+
+/// What is wrong with a symbol.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SymbolProblem {
+    /// Its section index is past the section header table.
+    #[error("section index {section} does not exist ({count} sections)")]
+    NoSuchSection {
+        /// The index it gives.
+        section: SectionIndex,
+        /// How many sections there are.
+        count: usize,
+    },
+    /// A function symbol not on instruction boundaries, or running past its section.
+    #[error("function at byte {offset} with size {size} is misaligned or runs past the {section_size}-byte section '{section}'")]
+    FunctionOutOfBounds {
+        /// `st_value`.
+        offset: u64,
+        /// `st_size`.
+        size: u64,
+        /// The section's size in bytes.
+        section_size: usize,
+        /// The section's name.
+        section: String,
+    },
+    /// A function symbol overlapping the one before it.
+    #[error("overlaps function '{function}'")]
+    Overlaps {
+        /// The earlier function.
+        function: String,
+    },
+}
+
+/// What is wrong with a BTF-defined map.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MapProblem {
+    /// `.maps` has variables but the object has no `.BTF` to describe them.
+    #[error("the object has .maps but no .BTF, and BTF-defined maps are described only in BTF; build with clang -g")]
+    NoBtf,
+    /// The map's symbol lies past the end of `.maps`.
+    #[error("symbol offset {offset} is past the end of the {size}-byte .maps")]
+    PastEnd {
+        /// The symbol's offset in `.maps`.
+        offset: u64,
+        /// The size of `.maps`.
+        size: u64,
+    },
+    /// `.BTF` has no VAR with the map's name.
+    #[error("no VAR of this name in .BTF")]
+    NoVar,
+    /// The map variable's type is not a struct.
+    #[error("type id {type_id} is a {kind}, expected the anonymous map struct")]
+    NotAStruct {
+        /// The variable's type (modifiers and typedefs skipped).
+        type_id: TypeId,
+        /// Its kind.
+        kind: Kind,
+    },
+    /// The struct has no `type` member, so the map has no type.
+    #[error("no `type` member (__uint(type, BPF_MAP_TYPE_...))")]
+    NoType,
+    /// One member of the struct is wrong.
+    #[error("member '{member}': {problem}")]
+    Member {
+        /// The member's name.
+        member: String,
+        /// What is wrong with it.
+        problem: MemberProblem,
+    },
+}
+
+/// What is wrong with one member of a BTF-defined map's struct.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MemberProblem {
+    /// A `__uint` member whose type is not a pointer.
+    #[error("type id {type_id} is not a pointer; expected __uint(name, value) = int (*name)[value]")]
+    UintNotPointer {
+        /// The member's type (modifiers and typedefs skipped).
+        type_id: TypeId,
+    },
+    /// A `__uint` member whose pointer does not point to an array.
+    #[error("type id {type_id} is not an array; expected __uint(name, value) = int (*name)[value]")]
+    UintNotArray {
+        /// The pointee (modifiers and typedefs skipped).
+        type_id: TypeId,
+    },
+    /// A `__type` member whose type is not a pointer.
+    #[error("type id {type_id} is not a pointer; expected __type(name, T) = T *name")]
+    TypeNotPointer {
+        /// The member's type (modifiers and typedefs skipped).
+        type_id: TypeId,
+    },
+    /// Two different sizes for the key (or the value): `key_size` and `key` disagree.
+    #[error("{of} size given twice: {first} and {second}")]
+    SizeGivenTwice {
+        /// Key or value.
+        of: KeyOrValue,
+        /// The size given first.
+        first: u32,
+        /// The size given second.
+        second: u32,
+    },
+    /// `__array(values, ...)`: initial values of map-in-map and prog-array maps.
+    #[error("map-in-map and prog-array initial values (__array(values, ...)) are not supported yet")]
+    InitialValues,
+    /// A member name libbpf's convention does not define.
+    #[error("unknown map attribute (known: {})", MAP_ATTRIBUTES.join(", "))]
+    UnknownAttribute,
+}
+
+/// The map attributes (struct members of a BTF-defined map) rawbpf reads.
+pub const MAP_ATTRIBUTES: &[&str] = &[
+    "type",
+    "key",
+    "key_size",
+    "value",
+    "value_size",
+    "max_entries",
+    "map_flags",
+    "pinning",
+    "map_extra",
+    "numa_node",
+];
+
+/// A map's key or its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyOrValue {
+    /// The key.
+    Key,
+    /// The value.
+    Value,
+}
+
+impl fmt::Display for KeyOrValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyOrValue::Key => "key",
+            KeyOrValue::Value => "value",
+        })
+    }
+}
+
+/// What an ld_imm64 relocation refers to, for messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reference {
+    /// A map in `.maps`.
+    Map,
+    /// A variable in a global-data section.
+    GlobalVariable,
+    /// A function (a callback's address).
+    FunctionAddress,
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Reference::Map => "map",
+            Reference::GlobalVariable => "global variable",
+            Reference::FunctionAddress => "function address",
+        })
+    }
+}
+
+/// What is wrong with a relocation of a code section.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RelocProblem {
+    /// `r_offset` is not at an instruction boundary.
+    #[error("r_offset {offset:#x} is not a multiple of 8 (not at an instruction)")]
+    Misaligned {
+        /// `r_offset`.
+        offset: u64,
+    },
+    /// `r_offset` is past the end of the section.
+    #[error("points past the section's {insns} instructions")]
+    PastEnd {
+        /// The section's instruction count.
+        insns: usize,
+    },
+    /// The symbol index is past the end of `.symtab`.
+    #[error("symbol index {symbol} is out of range ({count} symbols)")]
+    NoSuchSymbol {
+        /// `r_sym`.
+        symbol: u32,
+        /// How many symbols there are.
+        count: usize,
+    },
+    /// A map, global or function-address reference on an instruction that is not ld_imm64.
+    #[error("a {reference} reference must be on an ld_imm64, found opcode {opcode:#04x}")]
+    NotLdImm64 {
+        /// What the symbol is.
+        reference: Reference,
+        /// The instruction's opcode.
+        opcode: u8,
+    },
+    /// An ld_imm64 in the last slot of its section.
+    #[error("ld_imm64 is missing its second slot at the end of the section")]
+    LdImm64Truncated,
+    /// The symbol's section is executable but was not read as a code section.
+    #[error("section {section} is not one of the object's code sections")]
+    UnknownCodeSection {
+        /// The symbol's section.
+        section: SectionIndex,
+    },
+    /// A relocation against code on an instruction that is neither a call nor ld_imm64.
+    #[error(
+        "relocation against code section '{section}' on opcode {opcode:#04x}, which is neither a BPF call \
+         (0x85 with src=1) nor ld_imm64"
+    )]
+    NotCallOrLdImm64 {
+        /// The target code section.
+        section: String,
+        /// The instruction's opcode.
+        opcode: u8,
+    },
+    /// A call or function address that lands between or past the target's instructions.
+    #[error("target byte offset {byte} is not an instruction of '{section}' ({insns} instructions)")]
+    NotAnInstruction {
+        /// The target's byte offset (symbol value plus the instruction's immediate).
+        byte: i128,
+        /// The target code section.
+        section: String,
+        /// Its instruction count.
+        insns: usize,
+    },
+    /// A `.maps` symbol at an offset where no map starts.
+    #[error("no map starts at offset {offset} of .maps")]
+    NoMapAt {
+        /// The symbol's offset in `.maps`.
+        offset: u64,
+    },
+    /// A global-data section with no map (an empty section).
+    #[error("no map for data section '{section}' (is it empty?)")]
+    NoDataMap {
+        /// The data section.
+        section: String,
+    },
+    /// A global variable reference outside its section.
+    #[error("offset {offset} is outside the {size}-byte section '{section}'")]
+    OutsideData {
+        /// Symbol value plus the instruction's immediate.
+        offset: i128,
+        /// The section's size.
+        size: u32,
+        /// The data section.
+        section: String,
+    },
+    /// A symbol in a section a program cannot refer to.
+    #[error("symbol is in section '{section}', which is neither code, .maps nor global data")]
+    WrongSection {
+        /// The symbol's section.
+        section: String,
+    },
+}
+
+/// What rawbpf does not support (yet) in a relocation.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UnsupportedFeature {
+    /// A reference to an undefined symbol: `extern` kconfig or ksym variables.
+    #[error("extern {name} (kconfig/ksym externs are not resolved by rawbpf)")]
+    Extern {
+        /// The symbol.
+        name: String,
+    },
+    /// A map in the legacy `maps` section (`struct bpf_map_def`).
+    #[error("legacy 'maps' section map {name}; use BTF-defined maps in .maps")]
+    LegacyMap {
+        /// The symbol.
+        name: String,
+    },
 }
 
 /// Shorthand for results of the object reader.

@@ -13,7 +13,7 @@
 use btf::{Btf, Kind, TypeId};
 
 use super::elf::RawSection;
-use super::error::{ObjectError, Result};
+use super::error::{ObjectError, Result, SectionProblem};
 use super::maps::{MapDef, MapKind, BPF_F_RDONLY_PROG, BPF_MAP_TYPE_ARRAY};
 use super::sections::{DataKind, SectionRole};
 
@@ -41,7 +41,7 @@ pub(crate) fn global_map(object: &str, sec: &RawSection<'_>, btf: Option<&Btf>) 
     let value_size = u32::try_from(sec.size).map_err(|_| ObjectError::BadSection {
         index: sec.index,
         name: sec.name.clone(),
-        reason: format!("{} bytes is too big for a map value", sec.size),
+        problem: SectionProblem::TooBigForMapValue { size: sec.size },
     })?;
     let rodata = kind == DataKind::Rodata;
     Ok(Some(MapDef {

@@ -5,10 +5,11 @@
 //! all zeros and carry nothing.
 
 use btf::types::{Body, Member};
-use btf::{Btf, Kind, TypeId};
+use btf::{Btf, BtfError, Kind, TypeId};
 
 use super::elf::{RawElf, RawSection};
-use super::error::{ObjectError, Result};
+use super::error::{KeyOrValue, MapProblem, MemberProblem, ObjectError, Result};
+use super::SectionIndex;
 
 /// `BPF_F_RDONLY_PROG`: the program may only read the map (set on `.rodata` maps).
 pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
@@ -38,8 +39,8 @@ pub struct MapDef {
     pub name: String,
     /// Where it came from.
     pub kind: MapKind,
-    /// ELF section index of `.maps` or of the data section (relocations match on it).
-    pub section_index: usize,
+    /// `.maps` or the data section (relocations match on it).
+    pub section_index: SectionIndex,
     /// `bpf_map_type`.
     pub map_type: u32,
     /// Key size in bytes.
@@ -80,18 +81,19 @@ pub(crate) fn btf_defined(elf: &RawElf<'_>, maps: &RawSection<'_>, btf: Option<&
         return Ok(Vec::new());
     }
     let Some(btf) = btf else {
-        let reason = "the object has .maps but no .BTF, and BTF-defined maps are described only in BTF; \
-                      build with clang -g"
-            .to_owned();
-        return Err(ObjectError::BadMap { map: syms[0].name.clone(), reason });
+        return Err(ObjectError::BadMap { map: syms[0].name.clone(), problem: MapProblem::NoBtf });
     };
     let mut out = Vec::with_capacity(syms.len());
     for sym in syms {
-        let bad = |reason: String| ObjectError::BadMap { map: sym.name.clone(), reason };
+        let bad = |problem| ObjectError::BadMap { map: sym.name.clone(), problem };
+        let bad_btf = |member: Option<&str>| {
+            let member = member.map(str::to_owned);
+            move |source| ObjectError::MapBtf { map: sym.name.clone(), member, source }
+        };
         if sym.value >= maps.size.max(1) {
-            return Err(bad(format!("symbol offset {} is past the end of the {}-byte .maps", sym.value, maps.size)));
+            return Err(bad(MapProblem::PastEnd { offset: sym.value, size: maps.size }));
         }
-        let var = find_var(btf, &sym.name).ok_or_else(|| bad("no VAR of this name in .BTF".into()))?;
+        let var = find_var(btf, &sym.name).ok_or_else(|| bad(MapProblem::NoVar))?;
         let mut def = MapDef {
             name: sym.name.clone(),
             kind: MapKind::BtfDefined { offset: sym.value },
@@ -109,16 +111,19 @@ pub(crate) fn btf_defined(elf: &RawElf<'_>, maps: &RawSection<'_>, btf: Option<&
             initial_data: None,
             freeze: false,
         };
-        let st = btf.skip_mods_and_typedefs(var).map_err(|e| bad(e.to_string()))?;
-        let ty = btf.type_by_id(st).map_err(|e| bad(e.to_string()))?;
+        let st = btf.skip_mods_and_typedefs(var).map_err(bad_btf(None))?;
+        let ty = btf.type_by_id(st).map_err(bad_btf(None))?;
         let Body::Struct(c) = &ty.body else {
-            return Err(bad(format!("type id {st} is a {}, expected the anonymous map struct", ty.kind())));
+            return Err(bad(MapProblem::NotAStruct { type_id: st, kind: ty.kind() }));
         };
         for m in &c.members {
-            apply_member(btf, &mut def, m).map_err(|reason| bad(format!("member '{}': {reason}", m.name)))?;
+            apply_member(btf, &mut def, m).map_err(|e| match e {
+                MemberError::Problem(problem) => bad(MapProblem::Member { member: m.name.to_owned(), problem }),
+                MemberError::Btf(source) => bad_btf(Some(m.name))(source),
+            })?;
         }
         if def.map_type == 0 {
-            return Err(bad("no `type` member (__uint(type, BPF_MAP_TYPE_...))".into()));
+            return Err(bad(MapProblem::NoType));
         }
         out.push(def);
     }
@@ -143,11 +148,27 @@ fn find_var(btf: &Btf, name: &str) -> Option<TypeId> {
     btf.find_by_name_kind(name, Kind::Var).and_then(var_type)
 }
 
-const KNOWN_ATTRS: &str =
-    "type, key, key_size, value, value_size, max_entries, map_flags, pinning, map_extra, numa_node";
+/// Why one member could not be read: a known problem, or the BTF under it.
+#[derive(Debug)]
+enum MemberError {
+    Problem(MemberProblem),
+    Btf(BtfError),
+}
+
+impl From<MemberProblem> for MemberError {
+    fn from(p: MemberProblem) -> Self {
+        MemberError::Problem(p)
+    }
+}
+
+impl From<BtfError> for MemberError {
+    fn from(e: BtfError) -> Self {
+        MemberError::Btf(e)
+    }
+}
 
 /// Decodes one member into `def`.
-fn apply_member(btf: &Btf, def: &mut MapDef, m: &Member<'_>) -> Result<(), String> {
+fn apply_member(btf: &Btf, def: &mut MapDef, m: &Member<'_>) -> Result<(), MemberError> {
     match m.name {
         "type" => def.map_type = uint(btf, m)?,
         "max_entries" => def.max_entries = uint(btf, m)?,
@@ -155,54 +176,136 @@ fn apply_member(btf: &Btf, def: &mut MapDef, m: &Member<'_>) -> Result<(), Strin
         "numa_node" => def.numa_node = uint(btf, m)?,
         "pinning" => def.pinning = uint(btf, m)?,
         "map_extra" => def.map_extra = u64::from(uint(btf, m)?),
-        "key_size" => set_size(&mut def.key_size, uint(btf, m)?, "key")?,
-        "value_size" => set_size(&mut def.value_size, uint(btf, m)?, "value")?,
+        "key_size" => set_size(&mut def.key_size, uint(btf, m)?, KeyOrValue::Key)?,
+        "value_size" => set_size(&mut def.value_size, uint(btf, m)?, KeyOrValue::Value)?,
         "key" => {
             let (id, size) = pointee(btf, m)?;
-            set_size(&mut def.key_size, size, "key")?;
+            set_size(&mut def.key_size, size, KeyOrValue::Key)?;
             def.btf_key_type_id = id;
         }
         "value" => {
             let (id, size) = pointee(btf, m)?;
-            set_size(&mut def.value_size, size, "value")?;
+            set_size(&mut def.value_size, size, KeyOrValue::Value)?;
             def.btf_value_type_id = id;
         }
-        "values" => {
-            return Err("map-in-map and prog-array initial values (__array(values, ...)) are not supported yet".into())
-        }
-        other => return Err(format!("unknown map attribute '{other}' (known: {KNOWN_ATTRS})")),
+        "values" => return Err(MemberProblem::InitialValues.into()),
+        _ => return Err(MemberProblem::UnknownAttribute.into()),
     }
     Ok(())
 }
 
 /// `__uint(name, N)`: `int (*name)[N]` → N.
-fn uint(btf: &Btf, m: &Member<'_>) -> Result<u32, String> {
-    let ptr = btf.skip_mods_and_typedefs(m.type_id).map_err(|e| e.to_string())?;
-    let Body::Ptr(target) = btf.type_by_id(ptr).map_err(|e| e.to_string())?.body else {
-        return Err(format!("type id {ptr} is not a pointer; expected __uint(name, value) = int (*name)[value]"));
+fn uint(btf: &Btf, m: &Member<'_>) -> Result<u32, MemberError> {
+    let ptr = btf.skip_mods_and_typedefs(m.type_id)?;
+    let Body::Ptr(target) = btf.type_by_id(ptr)?.body else {
+        return Err(MemberProblem::UintNotPointer { type_id: ptr }.into());
     };
-    let arr = btf.skip_mods_and_typedefs(target).map_err(|e| e.to_string())?;
-    match btf.type_by_id(arr).map_err(|e| e.to_string())?.body {
+    let arr = btf.skip_mods_and_typedefs(target)?;
+    match btf.type_by_id(arr)?.body {
         Body::Array(a) => Ok(a.nelems),
-        _ => Err(format!("type id {arr} is not an array; expected __uint(name, value) = int (*name)[value]")),
+        _ => Err(MemberProblem::UintNotArray { type_id: arr }.into()),
     }
 }
 
 /// `__type(name, T)`: `T *name` → (T's id, sizeof(T)).
-fn pointee(btf: &Btf, m: &Member<'_>) -> Result<(TypeId, u32), String> {
-    let ptr = btf.skip_mods_and_typedefs(m.type_id).map_err(|e| e.to_string())?;
-    let Body::Ptr(target) = btf.type_by_id(ptr).map_err(|e| e.to_string())?.body else {
-        return Err(format!("type id {ptr} is not a pointer; expected __type(name, T) = T *name"));
+fn pointee(btf: &Btf, m: &Member<'_>) -> Result<(TypeId, u32), MemberError> {
+    let ptr = btf.skip_mods_and_typedefs(m.type_id)?;
+    let Body::Ptr(target) = btf.type_by_id(ptr)?.body else {
+        return Err(MemberProblem::TypeNotPointer { type_id: ptr }.into());
     };
-    let size = btf.size_of(target).map_err(|e| e.to_string())?;
+    let size = btf.size_of(target)?;
     Ok((target, size))
 }
 
 /// Sets a size, refusing a second, different one (`key_size` and `key` both given).
-fn set_size(slot: &mut u32, size: u32, what: &str) -> Result<(), String> {
+fn set_size(slot: &mut u32, size: u32, of: KeyOrValue) -> Result<(), MemberProblem> {
     if *slot != 0 && *slot != size {
-        return Err(format!("{what} size given twice: {} and {size}", *slot));
+        return Err(MemberProblem::SizeGivenTwice { of, first: *slot, second: size });
     }
     *slot = size;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use btf::types::{Array, Type};
+    use btf::write::BtfBuilder;
+
+    use super::*;
+
+    /// A BTF with `int`, `__u32`, `int (*)[2]`, `int (*)[8]`, `int *`, `__u32 *` and an array
+    /// without a pointer; returns it with the ids of the member shapes, by name.
+    fn btf() -> (Btf, [(&'static str, TypeId); 5]) {
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, true);
+        let u32_ = b.int("__u32", 4, false);
+        let arr = |b: &mut BtfBuilder, n| {
+            b.add(&Type { name: "", body: Body::Array(Array { elem: int, index: int, nelems: n }) })
+        };
+        let (a2, a8) = (arr(&mut b, 2), arr(&mut b, 8));
+        let (p2, p8) = (b.ptr(a2), b.ptr(a8));
+        let (pint, pu32) = (b.ptr(int), b.ptr(u32_));
+        let btf = Btf::parse(b.build()).unwrap();
+        (btf, [("uint2", p2), ("uint8", p8), ("int_ptr", pint), ("u32_ptr", pu32), ("int", int)])
+    }
+
+    fn def() -> MapDef {
+        MapDef {
+            name: "m".into(),
+            kind: MapKind::BtfDefined { offset: 0 },
+            section_index: SectionIndex::new(0),
+            map_type: 0,
+            key_size: 0,
+            value_size: 0,
+            max_entries: 0,
+            map_flags: 0,
+            btf_key_type_id: TypeId::VOID,
+            btf_value_type_id: TypeId::VOID,
+            pinning: 0,
+            map_extra: 0,
+            numa_node: 0,
+            initial_data: None,
+            freeze: false,
+        }
+    }
+
+    fn apply(btf: &Btf, def: &mut MapDef, name: &str, type_id: TypeId) -> Result<(), MemberError> {
+        apply_member(btf, def, &Member { name, type_id, bit_offset: 0, bitfield_size: 0 })
+    }
+
+    fn problem(r: Result<(), MemberError>) -> MemberProblem {
+        match r {
+            Err(MemberError::Problem(p)) => p,
+            Err(MemberError::Btf(e)) => panic!("BTF error {e}"),
+            Ok(()) => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn members_decode_and_their_problems_are_typed() {
+        let (btf, [(_, uint2), (_, uint8), (_, int_ptr), (_, u32_ptr), (_, int)]) = btf();
+        let mut d = def();
+        apply(&btf, &mut d, "type", uint2).unwrap();
+        apply(&btf, &mut d, "key", u32_ptr).unwrap();
+        assert_eq!((d.map_type, d.key_size), (2, 4));
+        assert_eq!(btf.name_of(d.btf_key_type_id).unwrap(), "__u32");
+        let twice = problem(apply(&btf, &mut d, "key_size", uint8));
+        assert_eq!(twice, MemberProblem::SizeGivenTwice { of: KeyOrValue::Key, first: 4, second: 8 });
+        assert_eq!(twice.to_string(), "key size given twice: 4 and 8");
+        assert_eq!(problem(apply(&btf, &mut d, "max_entries", int_ptr)), MemberProblem::UintNotArray { type_id: int });
+        assert_eq!(problem(apply(&btf, &mut d, "max_entries", int)), MemberProblem::UintNotPointer { type_id: int });
+        assert_eq!(problem(apply(&btf, &mut d, "value", int)), MemberProblem::TypeNotPointer { type_id: int });
+        assert_eq!(problem(apply(&btf, &mut d, "values", uint2)), MemberProblem::InitialValues);
+        let unknown = problem(apply(&btf, &mut d, "flags", uint2));
+        assert_eq!(unknown, MemberProblem::UnknownAttribute);
+        assert!(unknown.to_string().contains("max_entries, map_flags"), "{unknown}");
+        // The list the message gives is the list the decoder knows.
+        for name in crate::object::error::MAP_ATTRIBUTES {
+            let r = apply(&btf, &mut def(), name, uint2);
+            assert!(!matches!(r, Err(MemberError::Problem(MemberProblem::UnknownAttribute))), "{name}");
+        }
+        // A type id past the BTF: the BTF reader's error, kept whole.
+        let past = TypeId::new(99);
+        assert!(matches!(apply(&btf, &mut d, "type", past), Err(MemberError::Btf(_))));
+    }
 }

@@ -35,6 +35,8 @@ use crate::kernel_btf::{ElfLayout, VarPlacement};
 use crate::link::{FuncInfoRec, LineInfoRec, SectionExtInfo};
 
 pub use error::{ObjectError, Result};
+
+use error::{SectionProblem, SymbolProblem};
 pub use maps::{MapDef, MapKind};
 pub use progtype::{ProgKind, SecDef, SEC_DEFS};
 pub use relocs::{Reloc, RelocTarget};
@@ -43,27 +45,59 @@ use elf::{RawElf, RawSection};
 use relocs::RelocCtx;
 use sections::SectionRole;
 
-/// An ELF section's index in the section header table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SectionIndex(usize);
+/// Declares an index newtype: `new`, `get`, and a `Display` as the bare number.
+macro_rules! index_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(usize);
 
-impl SectionIndex {
-    /// The index as the ELF numbers it.
-    pub const fn new(index: usize) -> Self {
-        SectionIndex(index)
-    }
+        impl $name {
+            #[doc = concat!("The index of ", $what, ".")]
+            pub const fn new(index: usize) -> Self {
+                $name(index)
+            }
 
-    /// The number.
-    pub const fn get(self) -> usize {
-        self.0
-    }
+            /// The number.
+            pub const fn get(self) -> usize {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
 }
 
-impl std::fmt::Display for SectionIndex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
+index_type!(
+    /// An ELF section's index in the section header table (what `llvm-readelf -S` numbers).
+    SectionIndex,
+    "the ELF section at this position of the section header table"
+);
+
+index_type!(
+    /// A code section's position in `Object::code_sections` (not its ELF index, which is
+    /// `CodeSection::index`). Relocations and programs use it: the linker works on a copy of
+    /// `code_sections` (CO-RE relocated) in the same order, and indexes it directly.
+    CodeSectionIndex,
+    "the code section at this position of `Object::code_sections`"
+);
+
+index_type!(
+    /// A handle on one program of an `Object`: its position in `Object::programs`.
+    ProgramIndex,
+    "the program at this position of `Object::programs`"
+);
+
+index_type!(
+    /// A map's position in `Object::maps`; the loader creates maps in this order, so it is also
+    /// the position of the map's fd in what `link` is given.
+    MapIndex,
+    "the map at this position of `Object::maps`"
+);
 
 /// One ELF section as the object model sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,17 +161,13 @@ pub struct Program {
     pub name: String,
     /// Section name.
     pub section: String,
-    /// Index into `Object::code_sections`.
-    pub code_section: usize,
+    /// Its code section.
+    pub code_section: CodeSectionIndex,
     /// Index into that section's `funcs`.
     pub func: usize,
     /// Type, expected attach type, flags and attach target, from the section name.
     pub kind: ProgKind,
 }
-
-/// A handle on one program of an `Object` (an index into `Object::programs`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ProgramRef(pub usize);
 
 /// A parsed BPF object.
 #[derive(Clone, Debug)]
@@ -224,18 +254,33 @@ impl Object {
     }
 
     /// The program with this function name.
-    pub fn program_by_name(&self, name: &str) -> Option<ProgramRef> {
-        self.programs.iter().position(|p| p.name == name).map(ProgramRef)
+    pub fn program_by_name(&self, name: &str) -> Option<ProgramIndex> {
+        self.programs.iter().position(|p| p.name == name).map(ProgramIndex)
+    }
+
+    /// The handles of all programs, in order.
+    pub fn program_indices(&self) -> impl Iterator<Item = ProgramIndex> {
+        (0..self.programs.len()).map(ProgramIndex)
     }
 
     /// The program behind a handle.
-    pub fn program(&self, r: ProgramRef) -> Option<&Program> {
+    pub fn program(&self, r: ProgramIndex) -> Option<&Program> {
         self.programs.get(r.0)
     }
 
     /// The map with this name.
-    pub fn map_by_name(&self, name: &str) -> Option<usize> {
-        self.maps.iter().position(|m| m.name == name)
+    pub fn map_by_name(&self, name: &str) -> Option<MapIndex> {
+        self.maps.iter().position(|m| m.name == name).map(MapIndex)
+    }
+
+    /// The map at this index.
+    pub fn map(&self, m: MapIndex) -> Option<&MapDef> {
+        self.maps.get(m.0)
+    }
+
+    /// The code section at this index.
+    pub fn code_section(&self, c: CodeSectionIndex) -> Option<&CodeSection> {
+        self.code_sections.get(c.0)
     }
 
     /// The code section with this name.
@@ -244,9 +289,9 @@ impl Object {
     }
 
     /// The function a program starts with (its section and symbol).
-    pub fn program_func(&self, r: ProgramRef) -> Option<(&CodeSection, &Function)> {
+    pub fn program_func(&self, r: ProgramIndex) -> Option<(&CodeSection, &Function)> {
         let p = self.program(r)?;
-        let sec = self.code_sections.get(p.code_section)?;
+        let sec = self.code_section(p.code_section)?;
         Some((sec, sec.funcs.get(p.func)?))
     }
 }
@@ -285,7 +330,7 @@ fn elf_layout(elf: &RawElf<'_>) -> ElfLayout {
         layout.section_sizes.insert(s.name.clone(), s.size.min(u32::MAX as u64) as u32);
     }
     for sym in elf.symbols.iter().filter(|s| s.st_type == STT_OBJECT) {
-        let Some(sec) = sym.section.and_then(|i| elf.sections.get(i)) else {
+        let Some(sec) = sym.section.map(|i| elf.section(i)) else {
             continue;
         };
         let place = VarPlacement {
@@ -299,7 +344,7 @@ fn elf_layout(elf: &RawElf<'_>) -> ElfLayout {
 
 fn section_info(s: &RawSection<'_>) -> SectionInfo {
     let applies_to = (s.role == SectionRole::Rel).then_some(SectionIndex(s.info as usize));
-    SectionInfo { index: SectionIndex(s.index), name: s.name.clone(), size: s.size, role: s.role, applies_to }
+    SectionInfo { index: s.index, name: s.name.clone(), size: s.size, role: s.role, applies_to }
 }
 
 /// Bytes up to the first NUL, as text.
@@ -310,25 +355,25 @@ fn c_string(data: &[u8]) -> String {
 
 /// Decodes a code section's instructions and cuts it into functions by symbol.
 fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
-    let bad = |reason: String| ObjectError::BadSection { index: s.index, name: s.name.clone(), reason };
-    let insns = Insn::decode_all(s.data, elf.endian).ok_or_else(|| {
-        bad(format!("code size {} is not a multiple of 8 (the size of an instruction)", s.data.len()))
+    let insns = Insn::decode_all(s.data, elf.endian).ok_or_else(|| ObjectError::BadSection {
+        index: s.index,
+        name: s.name.clone(),
+        problem: SectionProblem::CodeSize { size: s.data.len() },
     })?;
     let mut syms: Vec<_> =
         elf.symbols.iter().filter(|y| y.section == Some(s.index) && y.st_type == object::elf::STT_FUNC).collect();
     syms.sort_by_key(|y| y.value);
     let mut funcs = Vec::with_capacity(syms.len());
     for (i, y) in syms.iter().enumerate() {
-        let sym_err = |reason: String| ObjectError::BadSymbol { index: y.index, name: y.name.clone(), reason };
+        let sym_err = |problem| ObjectError::BadSymbol { index: y.index, name: y.name.clone(), problem };
         let end = y.value.checked_add(y.size).filter(|&e| e <= s.data.len() as u64);
         let Some(mut end) = end.filter(|_| y.value % 8 == 0 && y.size % 8 == 0) else {
-            return Err(sym_err(format!(
-                "function at byte {} with size {} is misaligned or runs past the {}-byte section '{}'",
-                y.value,
-                y.size,
-                s.data.len(),
-                s.name
-            )));
+            return Err(sym_err(SymbolProblem::FunctionOutOfBounds {
+                offset: y.value,
+                size: y.size,
+                section_size: s.data.len(),
+                section: s.name.clone(),
+            }));
         };
         if y.size == 0 {
             // No size recorded (hand-written assembly): the function runs to the next one.
@@ -336,12 +381,12 @@ fn code_section(elf: &RawElf<'_>, s: &RawSection<'_>) -> Result<CodeSection> {
         }
         let (start, len) = ((y.value / 8) as usize, ((end - y.value) / 8) as usize);
         if let Some(prev) = funcs.last().filter(|p: &&Function| p.start_insn + p.len_insns > start) {
-            return Err(sym_err(format!("overlaps function '{}'", prev.name)));
+            return Err(sym_err(SymbolProblem::Overlaps { function: prev.name.clone() }));
         }
         let global = y.bind != object::elf::STB_LOCAL;
         funcs.push(Function { name: y.name.clone(), start_insn: start, len_insns: len, global });
     }
-    Ok(CodeSection { index: SectionIndex(s.index), name: s.name.clone(), insns, funcs, relocs: Vec::new() })
+    Ok(CodeSection { index: s.index, name: s.name.clone(), insns, funcs, relocs: Vec::new() })
 }
 
 /// BTF-defined maps, then one map per non-empty global-data section.
@@ -358,11 +403,14 @@ fn collect_maps(elf: &RawElf<'_>, name: &str, btf: Option<&Btf>) -> Result<Vec<M
 
 /// Classifies each code section's `.rel` entries.
 fn attach_relocs(elf: &RawElf<'_>, maps: &[MapDef], code: &mut [CodeSection]) -> Result<()> {
-    let index: Vec<(usize, usize)> = code.iter().map(|c| (c.index.get(), c.insns.len())).collect();
-    let lookup = |elf_idx: usize| index.iter().position(|&(i, _)| i == elf_idx).map(|p| (p, index[p].1));
+    let index: Vec<(SectionIndex, usize)> = code.iter().map(|c| (c.index, c.insns.len())).collect();
+    let lookup = |elf_idx: SectionIndex| {
+        let pos = index.iter().position(|&(i, _)| i == elf_idx)?;
+        Some((CodeSectionIndex(pos), index[pos].1))
+    };
     let ctx = RelocCtx { elf, maps, code_index: &lookup };
     for rel in elf.sections.iter().filter(|s| s.role == SectionRole::Rel) {
-        let Some(pos) = index.iter().position(|&(i, _)| i as u64 == u64::from(rel.info)) else {
+        let Some(pos) = index.iter().position(|&(i, _)| i.get() as u64 == u64::from(rel.info)) else {
             continue; // relocations of .BTF, .debug_*: not ours
         };
         let raw = elf.rels(rel.index)?;
@@ -379,7 +427,8 @@ fn collect_programs(code: &[CodeSection]) -> Result<Vec<Program>> {
     for (ci, sec) in code.iter().enumerate().filter(|(_, s)| s.name != ".text") {
         for (fi, f) in sec.funcs.iter().enumerate() {
             let kind = progtype::classify(&sec.name, &f.name)?;
-            out.push(Program { name: f.name.clone(), section: sec.name.clone(), code_section: ci, func: fi, kind });
+            let code_section = CodeSectionIndex(ci);
+            out.push(Program { name: f.name.clone(), section: sec.name.clone(), code_section, func: fi, kind });
         }
     }
     Ok(out)

@@ -165,7 +165,7 @@ pub fn classify(section: &str, program: &str) -> Result<ProgKind, ObjectError> {
             }
         }
     }
-    Err(ObjectError::UnknownSection { section: section.into(), program: program.into(), known: known_prefixes() })
+    Err(ObjectError::UnknownSection { section: section.into(), program: program.into() })
 }
 
 /// The known prefixes as one comma-separated list (for messages).

@@ -6,37 +6,38 @@
 use btf::insn::Insn;
 
 use super::elf::{RawElf, RawRel, RawSymbol};
-use super::error::{ObjectError, Result};
+use super::error::{ObjectError, Reference, RelocProblem, Result, UnsupportedFeature};
 use super::maps::{MapDef, MapKind};
 use super::sections::SectionRole;
+use super::{CodeSectionIndex, MapIndex, SectionIndex};
 
 /// What a relocated instruction refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RelocTarget {
     /// An ld_imm64 of a map (`&my_map`): becomes `src=BPF_PSEUDO_MAP_FD, imm=fd`.
     Map {
-        /// Index into `Object::maps`.
-        map_idx: usize,
+        /// The map.
+        map_idx: MapIndex,
     },
     /// An ld_imm64 of a global variable's address: becomes `src=BPF_PSEUDO_MAP_VALUE,
     /// imm=fd` with `offset` in the second slot's imm.
     Global {
-        /// Index into `Object::maps` (the section's array map).
-        map_idx: usize,
+        /// The section's array map.
+        map_idx: MapIndex,
         /// Byte offset of the variable (plus any addend) in the map value.
         offset: u32,
     },
     /// A BPF-to-BPF call into another (or the same) code section.
     Call {
-        /// Index into `Object::code_sections`.
-        section: usize,
+        /// The callee's code section.
+        section: CodeSectionIndex,
         /// Instruction index of the callee within that section.
         insn: usize,
     },
     /// An ld_imm64 of a function's address (callbacks): becomes `src=BPF_PSEUDO_FUNC`.
     FuncAddr {
-        /// Index into `Object::code_sections`.
-        section: usize,
+        /// The function's code section.
+        section: CodeSectionIndex,
         /// Instruction index of the function within that section.
         insn: usize,
     },
@@ -61,8 +62,8 @@ pub struct Reloc {
 pub(crate) struct RelocCtx<'o, 'a> {
     pub elf: &'o RawElf<'a>,
     pub maps: &'o [MapDef],
-    /// ELF section index → index in `Object::code_sections`, with instruction counts.
-    pub code_index: &'o dyn Fn(usize) -> Option<(usize, usize)>,
+    /// ELF section index → position in `Object::code_sections`, with instruction counts.
+    pub code_index: &'o dyn Fn(SectionIndex) -> Option<(CodeSectionIndex, usize)>,
 }
 
 impl RelocCtx<'_, '_> {
@@ -75,64 +76,56 @@ impl RelocCtx<'_, '_> {
         let insn = r.offset / Insn::SIZE as u64;
         let sym = self.elf.symbols.get(r.sym as usize);
         let sym_name = sym.map_or_else(|| format!("#{}", r.sym), |s| display_name(self.elf, s));
-        let err = |reason: String| ObjectError::BadReloc {
+        let err = |problem| ObjectError::BadReloc {
             section: section.to_owned(),
             number,
             insn,
             symbol: sym_name.clone(),
-            reason,
+            problem,
         };
+        let unsupported = |feature| ObjectError::Unsupported { section: section.to_owned(), number, insn, feature };
         if !r.offset.is_multiple_of(Insn::SIZE as u64) {
-            return Err(err(format!("r_offset {:#x} is not a multiple of 8 (not at an instruction)", r.offset)));
+            return Err(err(RelocProblem::Misaligned { offset: r.offset }));
         }
         let idx = usize::try_from(insn).ok().filter(|&i| i < insns.len());
         let Some(idx) = idx else {
-            return Err(err(format!("points past the section's {} instructions", insns.len())));
+            return Err(err(RelocProblem::PastEnd { insns: insns.len() }));
         };
         let Some(sym) = sym else {
-            return Err(err(format!("symbol index {} is out of range ({} symbols)", r.sym, self.elf.symbols.len())));
+            return Err(err(RelocProblem::NoSuchSymbol { symbol: r.sym, count: self.elf.symbols.len() }));
         };
         let Some(sec_idx) = sym.section else {
-            return Err(ObjectError::Unsupported {
-                section: section.to_owned(),
-                number,
-                insn,
-                what: format!("extern {} (kconfig/ksym externs are not resolved by rawbpf)", sym.name),
-            });
+            return Err(unsupported(UnsupportedFeature::Extern { name: sym.name.clone() }));
         };
         let ins = insns[idx];
-        let target_sec = &self.elf.sections[sec_idx];
-        let need_ld_imm64 = |what: &str| -> Result<()> {
+        let target_sec = self.elf.section(sec_idx);
+        let need_ld_imm64 = |reference| -> Result<()> {
             if !ins.is_ld_imm64() {
-                return Err(err(format!("a {what} reference must be on an ld_imm64, found opcode {:#04x}", ins.code)));
+                return Err(err(RelocProblem::NotLdImm64 { reference, opcode: ins.code }));
             }
             if idx + 1 >= insns.len() {
-                return Err(err("ld_imm64 is missing its second slot at the end of the section".into()));
+                return Err(err(RelocProblem::LdImm64Truncated));
             }
             Ok(())
         };
         let target = match target_sec.role {
             SectionRole::Code => {
-                let (code_sec, count) = (self.code_index)(sec_idx).ok_or_else(|| err("unknown code section".into()))?;
+                let (code_sec, count) = (self.code_index)(sec_idx)
+                    .ok_or_else(|| err(RelocProblem::UnknownCodeSection { section: sec_idx }))?;
                 let (byte, is_call) = if ins.is_pseudo_call() {
                     // Calls: imm counts instructions from the symbol, minus one (pc-relative
                     // to the next instruction); section symbols carry the function in imm.
                     (i128::from(sym.value) + (i128::from(ins.imm) + 1) * 8, true)
                 } else if ins.is_ld_imm64() {
-                    need_ld_imm64("function address")?;
+                    need_ld_imm64(Reference::FunctionAddress)?;
                     (i128::from(sym.value) + i128::from(ins.imm), false)
                 } else {
-                    return Err(err(format!(
-                        "relocation against code section '{}' on opcode {:#04x}, which is neither a BPF call \
-                         (0x85 with src=1) nor ld_imm64",
-                        target_sec.name, ins.code
-                    )));
+                    let section = target_sec.name.clone();
+                    return Err(err(RelocProblem::NotCallOrLdImm64 { section, opcode: ins.code }));
                 };
                 if byte < 0 || byte % 8 != 0 || byte / 8 >= count as i128 {
-                    return Err(err(format!(
-                        "target byte offset {byte} is not an instruction of '{}' ({count} instructions)",
-                        target_sec.name
-                    )));
+                    let section = target_sec.name.clone();
+                    return Err(err(RelocProblem::NotAnInstruction { byte, section, insns: count }));
                 }
                 let tinsn = (byte / 8) as usize;
                 if is_call {
@@ -142,45 +135,33 @@ impl RelocCtx<'_, '_> {
                 }
             }
             SectionRole::Maps => {
-                need_ld_imm64("map")?;
+                need_ld_imm64(Reference::Map)?;
                 let map_idx = self
                     .maps
                     .iter()
                     .position(|m| m.kind == MapKind::BtfDefined { offset: sym.value })
-                    .ok_or_else(|| err(format!("no map starts at offset {} of .maps", sym.value)))?;
-                RelocTarget::Map { map_idx }
+                    .ok_or_else(|| err(RelocProblem::NoMapAt { offset: sym.value }))?;
+                RelocTarget::Map { map_idx: MapIndex::new(map_idx) }
             }
             SectionRole::Data(_) => {
-                need_ld_imm64("global variable")?;
+                need_ld_imm64(Reference::GlobalVariable)?;
                 let map_idx = self
                     .maps
                     .iter()
                     .position(|m| matches!(m.kind, MapKind::Global { .. }) && m.section_index == sec_idx)
-                    .ok_or_else(|| err(format!("no map for data section '{}' (is it empty?)", target_sec.name)))?;
+                    .ok_or_else(|| err(RelocProblem::NoDataMap { section: target_sec.name.clone() }))?;
                 let offset = i128::from(sym.value) + i128::from(ins.imm);
                 let size = self.maps[map_idx].value_size;
                 if offset < 0 || offset >= i128::from(size) {
-                    return Err(err(format!(
-                        "offset {offset} is outside the {size}-byte section '{}'",
-                        target_sec.name
-                    )));
+                    let section = target_sec.name.clone();
+                    return Err(err(RelocProblem::OutsideData { offset, size, section }));
                 }
-                RelocTarget::Global { map_idx, offset: offset as u32 }
+                RelocTarget::Global { map_idx: MapIndex::new(map_idx), offset: offset as u32 }
             }
             SectionRole::LegacyMaps => {
-                return Err(ObjectError::Unsupported {
-                    section: section.to_owned(),
-                    number,
-                    insn,
-                    what: format!("legacy 'maps' section map {}; use BTF-defined maps in .maps", sym.name),
-                })
+                return Err(unsupported(UnsupportedFeature::LegacyMap { name: sym.name.clone() }))
             }
-            _ => {
-                return Err(err(format!(
-                    "symbol is in section '{}', which is neither code, .maps nor global data",
-                    target_sec.name
-                )))
-            }
+            _ => return Err(err(RelocProblem::WrongSection { section: target_sec.name.clone() })),
         };
         Ok(Reloc { number, insn_idx: idx, symbol: sym_name, r_type: r.r_type, target })
     }
@@ -189,8 +170,8 @@ impl RelocCtx<'_, '_> {
 /// A symbol's name, or its section's name for an unnamed section symbol.
 fn display_name(elf: &RawElf<'_>, s: &RawSymbol) -> String {
     if s.name.is_empty() {
-        if let Some(sec) = s.section.and_then(|i| elf.sections.get(i)) {
-            return sec.name.clone();
+        if let Some(sec) = s.section {
+            return elf.section(sec).name.clone();
         }
     }
     s.name.clone()

@@ -4,8 +4,9 @@
 use btf::insn::{pseudo, Insn, CALL, EXIT, LD_IMM64};
 use btf::wire::Endian;
 
+use super::error::{Reference, RelocProblem, SectionPart, SectionProblem, SymbolProblem, UnsupportedFeature};
 use super::*;
-use crate::link::{link, FuncInfoRec, LineInfoRec, LinkError, SectionExtInfo};
+use crate::link::{link, CallTargetProblem, FuncInfoRec, LineInfoRec, LinkError, SectionExtInfo};
 
 /// One section of a handcrafted ELF.
 struct Sec {
@@ -232,9 +233,9 @@ fn fixture_parses_into_the_model() {
     assert_eq!(
         targets,
         [
-            (0, RelocTarget::Global { map_idx: 0, offset: 4 }),
-            (2, RelocTarget::Call { section: 1, insn: 0 }),
-            (3, RelocTarget::Call { section: 1, insn: 2 }),
+            (0, RelocTarget::Global { map_idx: MapIndex::new(0), offset: 4 }),
+            (2, RelocTarget::Call { section: CodeSectionIndex::new(1), insn: 0 }),
+            (3, RelocTarget::Call { section: CodeSectionIndex::new(1), insn: 2 }),
         ]
     );
     assert_eq!(sock.relocs[0].symbol, "counter");
@@ -258,7 +259,7 @@ fn link_appends_subprograms_once_and_fixes_offsets() {
             line_info: vec![LineInfoRec { insn_off: 32, file_name_off: 1, line_off: 5, line_col: 9 << 10 }],
         },
     );
-    let l = link(&obj, &obj.code_sections, ProgramRef(0), &[42]).unwrap();
+    let l = link(&obj, &obj.code_sections, ProgramIndex::new(0), &[42]).unwrap();
     // prog (6) + sub_a at 6 (2) + sub_b at 8 (4): sub_b is called twice but appended once.
     assert_eq!(l.insns.len(), 12);
     assert_eq!(l.subprogs, [("sub_a".to_string(), 6), ("sub_b".to_string(), 8)]);
@@ -277,9 +278,10 @@ fn link_appends_subprograms_once_and_fixes_offsets() {
 #[test]
 fn link_wants_an_fd_for_every_referenced_map() {
     let obj = Fixture::new().parse().unwrap();
-    let e = link(&obj, &obj.code_sections, ProgramRef(0), &[]).unwrap_err();
-    assert!(matches!(e, LinkError::MissingMapFd { map_idx: 0, have: 0, .. }), "{e}");
-    assert!(matches!(link(&obj, &obj.code_sections, ProgramRef(7), &[1]), Err(LinkError::NoSuchProgram(7))));
+    let e = link(&obj, &obj.code_sections, ProgramIndex::new(0), &[]).unwrap_err();
+    assert!(matches!(e, LinkError::MissingMapFd { map_idx, have: 0, .. } if map_idx.get() == 0), "{e}");
+    let seven = ProgramIndex::new(7);
+    assert_eq!(link(&obj, &obj.code_sections, seven, &[1]), Err(LinkError::NoSuchProgram { program: seven }));
 }
 
 #[test]
@@ -287,12 +289,30 @@ fn link_refuses_a_call_into_the_middle_of_a_function() {
     let mut f = Fixture::new();
     f.text[0].imm = 2; // sub_a calls insn 3: the second slot of sub_b's ld_imm64
     let obj = f.parse().unwrap();
-    let e = link(&obj, &obj.code_sections, ProgramRef(0), &[1]).unwrap_err();
-    assert!(matches!(e, LinkError::BadCallTarget { insn: 0, target_insn: 3, .. }), "{e}");
+    let e = link(&obj, &obj.code_sections, ProgramIndex::new(0), &[1]).unwrap_err();
+    let problem = CallTargetProblem::NotAFunctionStart;
+    assert!(matches!(e, LinkError::BadCallTarget { insn: 0, target_insn: 3, problem: p, .. } if p == problem), "{e}");
+    assert_eq!(e.to_string(), "section '.text' insn 0: call target .text+3 is not the start of a function");
+
+    // A call past the end of the section.
+    let mut f = Fixture::new();
+    f.text[0].imm = 40;
+    let obj = f.parse().unwrap();
+    let e = link(&obj, &obj.code_sections, ProgramIndex::new(0), &[1]).unwrap_err();
+    let problem = CallTargetProblem::OutsideSection;
+    assert!(matches!(e, LinkError::BadCallTarget { target_insn: 41, problem: p, .. } if p == problem), "{e}");
 }
 
-fn parse_err(f: &Fixture) -> String {
-    f.parse().unwrap_err().to_string()
+fn parse_err(f: &Fixture) -> ObjectError {
+    f.parse().unwrap_err()
+}
+
+/// The relocation problem of a `BadReloc`, with its relocation number and instruction.
+fn reloc_problem(e: &ObjectError) -> (usize, u64, &str, &RelocProblem) {
+    match e {
+        ObjectError::BadReloc { number, insn, symbol, problem, .. } => (*number, *insn, symbol.as_str(), problem),
+        other => panic!("not a relocation error: {other}"),
+    }
 }
 
 #[test]
@@ -300,22 +320,31 @@ fn relocation_errors_name_section_number_insn_and_symbol() {
     let mut f = Fixture::new();
     f.rel_socket[1] = rel(800, 2, 10);
     let e = parse_err(&f);
-    assert!(e.contains("'socket' relocation #1 (insn 100, symbol 'sub_a')") && e.contains("past"), "{e}");
+    assert_eq!(reloc_problem(&e), (1, 100, "sub_a", &RelocProblem::PastEnd { insns: 6 }));
+    assert_eq!(
+        e.to_string(),
+        "section 'socket' relocation #1 (insn 100, symbol 'sub_a'): points past the section's 6 instructions"
+    );
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(0, 99, 1);
     let e = parse_err(&f);
-    assert!(e.contains("relocation #0") && e.contains("symbol '#99'") && e.contains("out of range"), "{e}");
+    assert_eq!(reloc_problem(&e), (0, 0, "#99", &RelocProblem::NoSuchSymbol { symbol: 99, count: 8 }));
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(32, 5, 1); // a global reference on `r0 = 0`
     let e = parse_err(&f);
-    assert!(e.contains("insn 4") && e.contains("counter") && e.contains("must be on an ld_imm64"), "{e}");
+    let problem = RelocProblem::NotLdImm64 { reference: Reference::GlobalVariable, opcode: 0xb7 };
+    assert_eq!(reloc_problem(&e), (0, 4, "counter", &problem));
+    assert!(e.to_string().ends_with("a global variable reference must be on an ld_imm64, found opcode 0xb7"), "{e}");
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(0, 6, 1);
-    let e = f.parse().unwrap_err();
-    assert!(matches!(e, ObjectError::Unsupported { .. }) && e.to_string().contains("extern ext_v"), "{e}");
+    let e = parse_err(&f);
+    let ObjectError::Unsupported { number: 0, insn: 0, feature: UnsupportedFeature::Extern { name }, .. } = &e else {
+        panic!("{e}");
+    };
+    assert_eq!(name, "ext_v");
 
     // A call against a symbol with an absurd value: checked arithmetic, a typed error.
     let mut f = Fixture::new();
@@ -323,11 +352,15 @@ fn relocation_errors_name_section_number_insn_and_symbol() {
     f.rel_socket[0] = rel(0, 1, 1);
     f.rel_socket[1] = rel(16, 5, 10);
     let e = parse_err(&f);
-    assert!(e.contains("insn 2") && e.contains("is not an instruction of '.text'"), "{e}");
+    let (_, insn, _, problem) = reloc_problem(&e);
+    assert!(
+        insn == 2 && matches!(problem, RelocProblem::NotAnInstruction { section, insns: 6, .. } if section == ".text"),
+        "{e}"
+    );
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(4, 5, 1);
-    assert!(parse_err(&f).contains("not a multiple of 8"));
+    assert_eq!(reloc_problem(&parse_err(&f)).3, &RelocProblem::Misaligned { offset: 4 });
 }
 
 #[test]
@@ -340,7 +373,12 @@ fn malformed_sections_and_symbols_are_typed_errors() {
     let size_at = shoff + 3 * 64 + 32;
     bytes[size_at..size_at + 8].copy_from_slice(&44u64.to_le_bytes());
     let e = Object::parse(&bytes, "x.o").unwrap_err();
-    assert!(matches!(e, ObjectError::BadSection { index: 3, .. }) && e.to_string().contains("multiple of 8"), "{e}");
+    assert!(
+        matches!(&e, ObjectError::BadSection { index, problem: SectionProblem::CodeSize { size: 44 }, .. }
+            if index.get() == 3),
+        "{e}"
+    );
+    assert_eq!(e.to_string(), "section 3 '.text': code size 44 is not a multiple of 8 (the size of an instruction)");
 
     // A section whose offset is past the end of the file.
     let mut bytes = Fixture::new().bytes();
@@ -348,17 +386,30 @@ fn malformed_sections_and_symbols_are_typed_errors() {
     let off_at = shoff + 4 * 64 + 24;
     bytes[off_at..off_at + 8].copy_from_slice(&0x10_0000u64.to_le_bytes());
     let e = Object::parse(&bytes, "x.o").unwrap_err();
-    assert!(matches!(e, ObjectError::BadSection { index: 4, .. }), "{e}");
+    assert!(
+        matches!(e, ObjectError::UnreadableSection { index, part: SectionPart::Data, .. } if index.get() == 4),
+        "{e}"
+    );
+    // The ELF reader's words are the source, not repeated in the text.
+    let why = std::error::Error::source(&e).expect("a source").to_string();
+    assert!(!e.to_string().contains(&why), "{e}");
 
     // A function symbol running past its section.
     let mut f = Fixture::new();
     f.syms[3] = sym(7, STT_FUNC_LOCAL, S_TEXT, 16, 64);
-    assert!(matches!(f.parse(), Err(ObjectError::BadSymbol { index: 3, .. })));
+    let e = f.parse().unwrap_err();
+    let want = SymbolProblem::FunctionOutOfBounds { offset: 16, size: 64, section_size: 48, section: ".text".into() };
+    assert!(matches!(&e, ObjectError::BadSymbol { index: 3, problem, .. } if *problem == want), "{e}");
 
     // A symbol in a section that does not exist.
     let mut f = Fixture::new();
     f.syms[5] = sym(18, STT_OBJECT_GLOBAL, 77, 4, 4);
-    assert!(matches!(f.parse(), Err(ObjectError::BadSymbol { index: 5, .. })));
+    let e = f.parse().unwrap_err();
+    assert!(
+        matches!(e, ObjectError::BadSymbol { index: 5, problem: SymbolProblem::NoSuchSection { section, .. }, .. }
+            if section.get() == 77),
+        "{e}"
+    );
 
     let wrong = build_elf(vec![sec("", 0, 0, vec![]), sec(".strtab", object::elf::SHT_STRTAB, 0, vec![])], 62);
     assert!(matches!(Object::parse(&wrong, "x.o"), Err(ObjectError::NotBpf { machine: 62, .. })));
@@ -369,6 +420,8 @@ fn unknown_program_sections_list_the_known_prefixes() {
     let mut f = Fixture::new();
     f.section_name = "sockit";
     let e = parse_err(&f);
+    assert!(matches!(&e, ObjectError::UnknownSection { section, program } if section == "sockit" && program == "prog"));
+    let e = e.to_string();
     assert!(e.contains("'sockit'") && e.contains("program 'prog'") && e.contains("tp_btf/"), "{e}");
 }
 
@@ -377,7 +430,7 @@ fn unknown_program_sections_list_the_known_prefixes() {
 /// relocation target exists, and nothing holds more bytes than the file has.
 fn assert_model_stays_within(obj: &Object, bytes: &[u8], what: &str) {
     for p in &obj.programs {
-        let sec = obj.code_sections.get(p.code_section).unwrap_or_else(|| panic!("{what}: {p:?}"));
+        let sec = obj.code_section(p.code_section).unwrap_or_else(|| panic!("{what}: {p:?}"));
         assert!(p.func < sec.funcs.len() && sec.name == p.section, "{what}: {p:?}");
     }
     for sec in &obj.code_sections {
@@ -394,10 +447,10 @@ fn assert_model_stays_within(obj: &Object, bytes: &[u8], what: &str) {
             assert!(r.insn_idx < sec.insns.len(), "{what}: {} relocation {r:?}", sec.name);
             match r.target {
                 RelocTarget::Map { map_idx } | RelocTarget::Global { map_idx, .. } => {
-                    assert!(map_idx < obj.maps.len(), "{what}: {r:?}")
+                    assert!(obj.map(map_idx).is_some(), "{what}: {r:?}")
                 }
                 RelocTarget::Call { section, insn } | RelocTarget::FuncAddr { section, insn } => {
-                    let target = obj.code_sections.get(section).unwrap_or_else(|| panic!("{what}: {r:?}"));
+                    let target = obj.code_section(section).unwrap_or_else(|| panic!("{what}: {r:?}"));
                     assert!(insn < target.insns.len(), "{what}: {r:?}");
                 }
             }
@@ -437,8 +490,8 @@ fn truncated_and_corrupted_files_never_panic() {
                     assert!(!(18..20).contains(&i), "{what}: another e_machine must not parse");
                     assert_model_stays_within(&obj, &b, &what);
                     for p in 0..obj.programs.len() {
-                        if let Ok(l) = link(&obj, &obj.code_sections, ProgramRef(p), &[3, 4, 5]) {
-                            let main = &obj.code_sections[obj.programs[p].code_section];
+                        if let Ok(l) = link(&obj, &obj.code_sections, ProgramIndex::new(p), &[3, 4, 5]) {
+                            let main = &obj.code_sections[obj.programs[p].code_section.get()];
                             assert!(l.insns.len() >= main.funcs[obj.programs[p].func].len_insns, "{what}");
                             for (j, ins) in l.insns.iter().enumerate() {
                                 if ins.is_pseudo_call() {

@@ -13,7 +13,7 @@ use loader::disasm::{format_program, Annotations, SourceLine, Symbols};
 use loader::dwarf::DwarfLines;
 use loader::insn::{pseudo, Insn};
 use loader::link::{LineInfoRecord, LinkedProgram};
-use loader::object::{Object, ProgramRef};
+use loader::object::{CodeSectionIndex, Object, ProgramIndex, SectionIndex};
 use loader::diagnose::verifier::SourceMap;
 
 const ABOUT: &str = "Disassemble a BPF object's programs in the verifier's syntax, with source lines";
@@ -102,9 +102,9 @@ fn disasm(args: &DisasmArgs) -> Result<String, String> {
 }
 
 /// The programs to show: all, or the one named by --program.
-fn select(obj: &Object, args: &DisasmArgs) -> Result<Vec<ProgramRef>, String> {
+fn select(obj: &Object, args: &DisasmArgs) -> Result<Vec<ProgramIndex>, String> {
     let Some(name) = &args.program else {
-        return Ok((0..obj.programs.len()).map(ProgramRef).collect());
+        return Ok(obj.program_indices().collect());
     };
     obj.program_by_name(name).map(|r| vec![r]).ok_or_else(|| {
         let names: Vec<&str> = obj.programs.iter().map(|p| p.name.as_str()).collect();
@@ -134,7 +134,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The program's function as in the ELF; indices relative to the function's start.
-    fn as_in_elf(&self, r: ProgramRef) -> Result<String, String> {
+    fn as_in_elf(&self, r: ProgramIndex) -> Result<String, String> {
         let (sec, f) = self.obj.program_func(r).ok_or("program without a function")?;
         let range = f.start_insn..f.start_insn + f.len_insns;
         let insns = sec.insns.get(range.clone()).ok_or("function runs past its section")?;
@@ -167,14 +167,14 @@ impl Ctx<'_> {
             sec.name,
             range.start,
             range.end,
-            self.source_file(sec.index.get(), f.start_insn)
+            self.source_file(sec.index, f.start_insn)
         );
         Ok(header + &format_program(insns, &notes, &loader::disasm::Plain))
     }
 
     /// The linked stream rawbpf would load.
-    fn relocated(&self, r: ProgramRef) -> Result<String, String> {
-        let p = &self.obj.programs[r.0];
+    fn relocated(&self, r: ProgramIndex) -> Result<String, String> {
+        let p = &self.obj.programs[r.get()];
         let linked = facts::link_offline(self.obj, r)?;
         let mut notes = Annotations::new();
         notes.label(0, p.name.clone());
@@ -200,7 +200,7 @@ impl Ctx<'_> {
     }
 
     /// Where each linked function came from: (code section, its range there, its start in the stream).
-    fn placements(&self, r: ProgramRef, linked: &LinkedProgram) -> Vec<(usize, Range<usize>, usize)> {
+    fn placements(&self, r: ProgramIndex, linked: &LinkedProgram) -> Vec<(CodeSectionIndex, Range<usize>, usize)> {
         let mut out = Vec::new();
         if let Some((_, f)) = self.obj.program_func(r) {
             out.push((p_section(self.obj, r), f.start_insn..f.start_insn + f.len_insns, 0));
@@ -210,14 +210,14 @@ impl Ctx<'_> {
                 c.funcs.iter().find(|f| &f.name == name).map(|f| (si, f.start_insn..f.start_insn + f.len_insns))
             });
             if let Some((si, range)) = found {
-                out.push((si, range, *at));
+                out.push((CodeSectionIndex::new(si), range, *at));
             }
         }
         out
     }
 
     /// `  from /full/path.c` from DWARF for the instruction, or nothing without DWARF.
-    fn source_file(&self, elf_section: usize, insn: usize) -> String {
+    fn source_file(&self, elf_section: SectionIndex, insn: usize) -> String {
         self.dwarf
             .and_then(|d| d.location(elf_section, insn as u64 * 8))
             .map(|l| format!("  from {}", l.path))
@@ -238,9 +238,9 @@ impl Ctx<'_> {
     }
 
     /// Marks on the instructions `range` of code section `sec`, keyed by section index.
-    fn section_marks(&self, sec: usize, range: Range<usize>) -> BTreeMap<usize, Vec<String>> {
+    fn section_marks(&self, sec: CodeSectionIndex, range: Range<usize>) -> BTreeMap<usize, Vec<String>> {
         let mut m: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-        let Some(code) = self.obj.code_sections.get(sec) else {
+        let Some(code) = self.obj.code_section(sec) else {
             return m;
         };
         let core = facts::core_by_insn(self.core);
@@ -271,7 +271,7 @@ impl Ctx<'_> {
         if let Some(d) = self.dwarf {
             let mut last = None;
             for i in range {
-                let chain = d.location(code.index.get(), i as u64 * 8).and_then(|l| l.inline_chain());
+                let chain = d.location(code.index, i as u64 * 8).and_then(|l| l.inline_chain());
                 if chain.is_some() && chain != last {
                     m.entry(i).or_default().push(format!("inlined: {}", chain.clone().unwrap_or_default()));
                 }
@@ -283,6 +283,6 @@ impl Ctx<'_> {
 }
 
 /// The code section index of a program.
-fn p_section(obj: &Object, r: ProgramRef) -> usize {
-    obj.programs[r.0].code_section
+fn p_section(obj: &Object, r: ProgramIndex) -> CodeSectionIndex {
+    obj.programs[r.get()].code_section
 }

@@ -9,7 +9,7 @@ use btf::Btf;
 
 use loader::link::{link, LinkedProgram};
 use loader::object::sections::{DataKind, SectionRole};
-use loader::object::{Object, ProgramRef, RelocTarget};
+use loader::object::{CodeSectionIndex, MapIndex, Object, ProgramIndex, RelocTarget};
 use loader::sys::{attach_type_name, prog_type_name};
 
 /// One ELF section as `inspect` lists it.
@@ -165,27 +165,26 @@ fn raw_relo(local: &Btf, i: usize, r: &btf::core::CoreRelo) -> String {
 }
 
 /// A program's kind in words: type, expected attach type, target.
-pub fn kind_words(obj: &Object, r: ProgramRef) -> (String, Option<String>, Option<String>) {
-    let p = &obj.programs[r.0];
+pub fn kind_words(obj: &Object, r: ProgramIndex) -> (String, Option<String>, Option<String>) {
+    let p = &obj.programs[r.get()];
     let t = prog_type_name(p.kind.prog_type()).to_owned();
     let at = p.kind.def.expected_attach_type.map(|a| attach_type_name(a).to_owned());
     (t, at, p.kind.attach_target.clone())
 }
 
 /// Links a program with fake map fds (fd = map index); nothing is created in the kernel.
-pub fn link_offline(obj: &Object, r: ProgramRef) -> Result<LinkedProgram, String> {
+pub fn link_offline(obj: &Object, r: ProgramIndex) -> Result<LinkedProgram, String> {
     let fds: Vec<i32> = (0..obj.maps.len() as i32).collect();
-    link(obj, &obj.code_sections, r, &fds).map_err(|e| e.to_string())
+    link(obj, &obj.code_sections, r, &fds).map_err(|e| crate::render::error::chain(&e))
 }
 
 /// What a relocation refers to, in words (`map counts`, `call helper_fn`).
 pub fn reloc_words(obj: &Object, t: &RelocTarget) -> String {
-    let map = |i: usize| obj.maps.get(i).map_or("?", |m| m.name.as_str());
-    let func = |s: usize, i: usize| {
-        obj.code_sections
-            .get(s)
+    let map = |i: MapIndex| obj.map(i).map_or("?", |m| m.name.as_str());
+    let func = |s: CodeSectionIndex, i: usize| {
+        obj.code_section(s)
             .and_then(|c| c.func_at(i).map(|f| f.name.clone()))
-            .unwrap_or_else(|| format!("{}+{i}", obj.code_sections.get(s).map_or("?", |c| c.name.as_str())))
+            .unwrap_or_else(|| format!("{}+{i}", obj.code_section(s).map_or("?", |c| c.name.as_str())))
     };
     match *t {
         RelocTarget::Map { map_idx } => format!("map {}", map(map_idx)),

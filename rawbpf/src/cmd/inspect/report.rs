@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::facts::{self, CoreSection, Opened, Target};
-use loader::object::{MapKind, ProgramRef};
+use loader::object::MapKind;
 
 /// Everything `inspect` shows.
 pub struct Report<'a> {
@@ -37,10 +37,9 @@ impl Report<'_> {
     /// Program rows, in object order.
     pub fn programs(&self) -> Vec<ProgramRow> {
         let obj = &self.opened.obj;
-        (0..obj.programs.len())
-            .map(|i| {
-                let r = ProgramRef(i);
-                let p = &obj.programs[i];
+        obj.program_indices()
+            .map(|r| {
+                let p = &obj.programs[r.get()];
                 let (prog_type, attach_type, target) = facts::kind_words(obj, r);
                 let insns = obj.program_func(r).map_or(0, |(_, f)| f.len_insns);
                 let calls = facts::link_offline(obj, r).map(|l| l.subprogs.into_iter().map(|s| s.0).collect());
