@@ -119,7 +119,7 @@ pub struct Report {
 #[derive(Debug, thiserror::Error)]
 pub enum KernelBtfError {
     /// The BTF itself is broken.
-    #[error("object BTF: {0}")]
+    #[error(transparent)]
     Btf(#[from] BtfError),
     /// A DATASEC names a section the ELF does not have.
     #[error("DATASEC {section} (type id {id}): the ELF has no section of that name")]
