@@ -18,6 +18,7 @@ pub mod insn;
 pub mod kernel_btf;
 pub mod link;
 pub mod load;
+pub mod map_ops;
 pub mod memlock;
 pub mod object;
 pub mod progress;

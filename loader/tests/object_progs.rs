@@ -267,3 +267,19 @@ fn big_endian_object_matches_little_endian() {
         link(&le, &le.code_sections, p, &fds).unwrap().insns
     );
 }
+
+#[test]
+fn unaligned_bytes_parse_like_the_file() {
+    let Some((obj, path)) = object("unaligned_bytes_parse_like_the_file", "maps_globals") else {
+        return;
+    };
+    // include_bytes! and slices of bigger buffers give no alignment; the ELF reader needs 8.
+    let bytes = std::fs::read(&path).unwrap();
+    let mut shifted = vec![0u8; bytes.len() + 1];
+    shifted[1..].copy_from_slice(&bytes);
+    let unaligned = &shifted[1..];
+    assert_ne!(unaligned.as_ptr().align_offset(8), 0, "the test needs a misaligned slice");
+    let again = Object::parse(unaligned, "maps_globals.o").expect("parse from unaligned bytes");
+    assert_eq!(again.code_sections, obj.code_sections);
+    assert_eq!(again.maps, obj.maps);
+}

@@ -2,5 +2,6 @@
 
 pub mod btf;
 pub mod disasm;
+pub mod gen;
 pub mod inspect;
 pub mod load;

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod gen;
 mod json;
 mod logging;
 mod render;
 
-use cmd::{btf, disasm, inspect, load};
+use cmd::{btf, disasm, gen as generate, inspect, load};
 
 /// Exit code for usage errors (bad arguments), as clap uses.
 const EXIT_USAGE: u8 = 2;
@@ -33,6 +34,7 @@ enum Command {
     Load(load::LoadArgs),
     Inspect(inspect::InspectArgs),
     Disasm(disasm::DisasmArgs),
+    Gen(generate::GenArgs),
 }
 
 /// Parses arguments and runs the subcommand.
@@ -51,5 +53,6 @@ fn main() -> ExitCode {
         Command::Load(args) => load::run(args, logging::detail(cli.verbose)),
         Command::Inspect(args) => inspect::run(args),
         Command::Disasm(args) => disasm::run(args),
+        Command::Gen(args) => generate::run(args),
     }
 }

@@ -211,6 +211,16 @@ impl Object {
 
     /// Parses an object from memory; `name` is its file name (for map names and messages).
     pub fn parse(bytes: &[u8], name: &str) -> Result<Object> {
+        // The ELF reader reads headers in place and needs them 8-byte aligned; bytes from
+        // include_bytes! or a slice of a bigger file need not be. A heap copy is (malloc aligns
+        // to 16).
+        if bytes.as_ptr().align_offset(8) != 0 {
+            return Object::parse_aligned(&bytes.to_vec(), name);
+        }
+        Object::parse_aligned(bytes, name)
+    }
+
+    fn parse_aligned(bytes: &[u8], name: &str) -> Result<Object> {
         let elf = RawElf::parse(bytes, name)?;
         let license = elf.section_by_role(SectionRole::License).map(|s| c_string(s.data)).unwrap_or_default();
         let kern_version = elf.section_by_role(SectionRole::Version).and_then(|s| {

@@ -1,0 +1,64 @@
+//! Reading and writing a loaded map's elements as bytes: what a program embedding the loader
+//! (or a generated skeleton) builds its typed access on.
+
+use nix::errno::Errno;
+
+use crate::load::LoadedMap;
+use crate::sys::{self, SysError};
+
+/// How an update treats an existing element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Update {
+    /// Create or replace (`BPF_ANY`).
+    #[default]
+    Any,
+    /// Create only (`BPF_NOEXIST`).
+    NoExist,
+    /// Replace only (`BPF_EXIST`).
+    Exist,
+}
+
+impl Update {
+    fn flags(self) -> u64 {
+        match self {
+            Update::Any => sys::BPF_ANY,
+            Update::NoExist => sys::BPF_NOEXIST,
+            Update::Exist => sys::BPF_EXIST,
+        }
+    }
+}
+
+impl LoadedMap {
+    /// Reads the value at `key` into `value` (per-CPU maps: one 8-byte-aligned slot per possible
+    /// CPU); `false` when there is no such element.
+    pub fn lookup(&self, key: &[u8], value: &mut [u8]) -> Result<bool, SysError> {
+        match sys::map_lookup_elem(&self.fd, key, value) {
+            Ok(()) => Ok(true),
+            Err(e) if e.is(Errno::ENOENT) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes `value` at `key`.
+    pub fn update(&self, key: &[u8], value: &[u8], how: Update) -> Result<(), SysError> {
+        sys::map_update_elem(&self.fd, key, value, how.flags())
+    }
+
+    /// Deletes the element at `key`; `false` when there was none.
+    pub fn delete(&self, key: &[u8]) -> Result<bool, SysError> {
+        match sys::map_delete_elem(&self.fd, key) {
+            Ok(()) => Ok(true),
+            Err(e) if e.is(Errno::ENOENT) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The key after `key` (`None`: the first) into `next`; `false` after the last.
+    pub fn next_key(&self, key: Option<&[u8]>, next: &mut [u8]) -> Result<bool, SysError> {
+        match sys::map_get_next_key(&self.fd, key, next) {
+            Ok(()) => Ok(true),
+            Err(e) if e.is(Errno::ENOENT) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
