@@ -101,7 +101,7 @@ pub fn lockdown() -> Option<LockdownMode> {
     std::fs::read_to_string("/sys/kernel/security/lockdown").ok().and_then(|t| LockdownMode::parse(&t))
 }
 
-/// What [`explain`] needs to know about the machine.
+/// What [`explain`](super::refusal::explain) needs to know about the machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Environment {
     /// Effective capabilities.

@@ -161,6 +161,17 @@ fn is_trailer(line: &str) -> bool {
 
 /// Reads a verifier log. `poisoned` maps instruction indices poisoned by CO-RE to the decision
 /// that did it.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use loader::diagnose::verifier::{diagnose, HintClass, SourceMap};
+///
+/// let log = "0: R1=ctx() R10=fp0\n0: (79) r1 = *(u64 *)(r1 +0)\n3: (71) r0 = *(u8 *)(r1 +18)\n\
+///            R1 invalid mem access 'scalar'\nprocessed 4 insns (limit 1000000)\n";
+/// let d = diagnose(log, &SourceMap::default(), &BTreeMap::new());
+/// assert_eq!(d.message, "R1 invalid mem access 'scalar'");
+/// assert_eq!((d.insn, d.hint), (Some(3), Some(HintClass::InvalidMemoryAccess)));
+/// ```
 pub fn diagnose(log: &str, sources: &SourceMap, poisoned: &BTreeMap<usize, CoreDecision>) -> Diagnosis {
     let lines: Vec<&str> = log.lines().map(str::trim_end).collect();
     let message = lines.iter().rev().find(|l| !is_trailer(l)).map(|s| s.to_string()).unwrap_or_default();

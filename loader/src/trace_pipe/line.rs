@@ -86,6 +86,17 @@ impl fmt::Display for Timestamp {
 
 impl TraceLine {
     /// Parses one line (with or without its newline). Never fails: unknown shapes are `Raw`.
+    ///
+    /// ```
+    /// use loader::trace_pipe::TraceLine;
+    ///
+    /// let line = "  nc-157 [001] ...21  2.979994: bpf_trace_printk: fentry tcp_connect: pid=157";
+    /// let TraceLine::Event(e) = TraceLine::parse(line) else { panic!("not an event") };
+    /// assert_eq!((e.task.as_str(), e.pid, e.cpu), ("nc", 157, 1));
+    /// assert_eq!(e.timestamp.to_string(), "2.979994");
+    /// assert_eq!(e.message, "fentry tcp_connect: pid=157");
+    /// assert!(matches!(TraceLine::parse("CPU:3 [LOST 12 EVENTS]"), TraceLine::Lost { cpu: 3, events: 12 }));
+    /// ```
     pub fn parse(line: &str) -> TraceLine {
         let line = line.trim_end_matches(['\n', '\r']);
         if let Some(lost) = parse_lost(line) {

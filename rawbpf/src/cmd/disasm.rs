@@ -53,7 +53,7 @@ pub struct DisasmArgs {
     /// Only this program (its function name, as `rawbpf inspect` lists it).
     #[arg(long, value_name = "NAME")]
     pub program: Option<String>,
-    /// Show the loadable stream: CO-RE applied, subprograms linked in, maps as map[idx:N].
+    /// Show the loadable stream: CO-RE applied, subprograms linked in, maps as `map[idx:N]`.
     #[arg(long)]
     pub relocated: bool,
     /// Resolve CO-RE against this BTF instead of /sys/kernel/btf/vmlinux.
