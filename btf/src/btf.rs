@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::bytes::Bytes;
 use crate::decode::Record;
-use crate::error::{BtfError, Result};
+use crate::error::{BtfError, HeaderProblem, Result, StrContext};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
 use crate::scan::scan_types;
 use crate::strings::{nul_pos, text_at, LazyText};
@@ -54,25 +54,19 @@ impl Btf {
         };
         let strings = &data[hdr.strings_range()];
         if base.is_none() && strings.first().is_some_and(|&b| b != 0) {
-            return Err(BtfError::BadHeader {
-                what: "BTF",
-                reason: "string section does not start with an empty string".into(),
-            });
+            return Err(BtfError::BadHeader { what: "BTF", reason: HeaderProblem::FirstStringNotEmpty });
         }
         if strings.last().is_some_and(|&b| b != 0) {
             return Err(BtfError::StringsNotTerminated { len: strings.len() });
         }
         if data.len() > u32::MAX as usize {
-            return Err(BtfError::BadHeader {
-                what: "BTF",
-                reason: format!("{} bytes is more than 4 GiB", data.len()),
-            });
+            return Err(BtfError::BadHeader { what: "BTF", reason: HeaderProblem::TooLarge { len: data.len() } });
         }
         let (offsets, in_base) = scan_types(data, &hdr, first_id, str_base)?;
         // Split types named with a base string: check those names exist in the base.
         if let Some(b) = &base {
             for (name_off, id) in in_base {
-                b.str_at_ctx(name_off, || format!("type id {id} name"))?;
+                b.str_at_ctx(name_off, || StrContext::TypeName { id, kind: None })?;
             }
         }
         Ok(Btf {
@@ -137,10 +131,11 @@ impl Btf {
 
     /// The string at `offset` (offsets below the base's end resolve in the base).
     pub fn str_at(&self, offset: u32) -> Result<&str> {
-        self.str_at_ctx(offset, || format!("string offset {offset}"))
+        self.str_at_ctx(offset, || StrContext::Lookup { offset })
     }
 
-    pub(crate) fn str_at_ctx(&self, offset: u32, ctx: impl Fn() -> String) -> Result<&str> {
+    /// [`Btf::str_at`], with errors naming `ctx()` as the string's owner (built only on error).
+    pub(crate) fn str_at_ctx(&self, offset: u32, ctx: impl Fn() -> StrContext) -> Result<&str> {
         self.str_in(self.raw(), offset, ctx)
     }
 
@@ -148,7 +143,7 @@ impl Btf {
     /// decoding a struct looks up every member's name, and shared bytes cost a dynamic call
     /// per `raw()`.
     #[inline]
-    pub(crate) fn str_in<'s>(&'s self, data: &'s [u8], offset: u32, ctx: impl Fn() -> String) -> Result<&'s str> {
+    pub(crate) fn str_in<'s>(&'s self, data: &'s [u8], offset: u32, ctx: impl Fn() -> StrContext) -> Result<&'s str> {
         if offset < self.str_base {
             if let Some(b) = &self.base {
                 return b.str_at_ctx(offset, ctx);
@@ -218,7 +213,7 @@ impl Btf {
         }
         let off = self.own_offset(id)?;
         let name_off = self.reader().u32(off)?;
-        self.str_at_ctx(name_off, || format!("type id {id} name"))
+        self.str_at_ctx(name_off, || StrContext::TypeName { id, kind: None })
     }
 
     /// All ids named `name`, of any kind, in id order (this blob's first, then the base's).
@@ -322,7 +317,7 @@ impl Btf {
         let r = self.reader();
         let (rec, name_off) = Record::read(self, r, id, off)?;
         let kind = rec.kind();
-        let name = self.str_in(r.bytes(), name_off, || format!("type id {id} ({kind}) name"))?;
+        let name = self.str_in(r.bytes(), name_off, || StrContext::TypeName { id, kind: Some(kind) })?;
         Ok(Type { name, body: rec.body()? })
     }
 }

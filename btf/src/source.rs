@@ -7,7 +7,7 @@ use std::sync::Arc;
 use object::{Object, ObjectSection};
 
 use crate::btf::Btf;
-use crate::error::{BtfError, Result};
+use crate::error::{BtfError, ElfError, Result};
 use crate::wire::Endian;
 
 /// Where the running kernel exposes its BTF.
@@ -84,11 +84,27 @@ pub fn parse_raw_or_elf(data: Vec<u8>) -> Result<Btf> {
 
 /// Copies the named section out of an ELF object (`.BTF` or `.BTF.ext`).
 pub fn elf_section(elf: &[u8], name: &str) -> Result<Vec<u8>> {
-    let file =
-        object::File::parse(elf).map_err(|e| BtfError::Elf(format!("not raw BTF and not a readable ELF: {e}")))?;
-    let section = file
-        .section_by_name(name)
-        .ok_or_else(|| BtfError::Elf(format!("no {name} section (was it built with clang -g?)")))?;
-    let bytes = section.data().map_err(|e| BtfError::Elf(format!("section {name}: {e}")))?;
+    let file = object::File::parse(elf).map_err(ElfError::NotElf)?;
+    let section = file.section_by_name(name).ok_or_else(|| ElfError::NoSection { name: name.to_owned() })?;
+    let bytes = section.data().map_err(|source| ElfError::SectionData { name: name.to_owned(), source })?;
     Ok(bytes.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elf_errors_say_what_is_missing() {
+        let err = parse_raw_or_elf(b"not an object".to_vec()).unwrap_err();
+        assert!(matches!(err, BtfError::Elf(ElfError::NotElf(_))), "{err:?}");
+        assert!(err.to_string().starts_with("ELF object: not raw BTF and not a readable ELF: "), "{err}");
+        // This test binary is an ELF without .BTF.
+        let Ok(exe) = std::env::current_exe().and_then(std::fs::read) else {
+            return println!("SKIP: elf_errors_say_what_is_missing: the test binary is not readable");
+        };
+        let err = elf_section(&exe, ".BTF").unwrap_err();
+        assert_eq!(err, BtfError::Elf(ElfError::NoSection { name: ".BTF".into() }));
+        assert_eq!(err.to_string(), "ELF object: no .BTF section (was it built with clang -g?)");
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! Every read returns a `Result`; nothing here indexes a slice without checking first.
 
-use crate::error::{BtfError, Result};
+use crate::error::{BtfError, HeaderProblem, Result};
 
 /// BTF magic as a little-endian reader sees it.
 pub const BTF_MAGIC: u16 = 0xeb9f;
@@ -189,19 +189,13 @@ impl Header {
         }
         let hdr_len = r.u32(4)?;
         if (hdr_len as usize) < BTF_HEADER_LEN {
-            return Err(BtfError::BadHeader {
-                what: "BTF",
-                reason: format!("hdr_len {hdr_len} is smaller than the {BTF_HEADER_LEN}-byte version 1 header"),
-            });
+            return Err(BtfError::BadHeader { what: "BTF", reason: HeaderProblem::HdrLenTooSmall { hdr_len } });
         }
         // A longer header from a newer producer is fine only if its extra bytes are zero
         // (the kernel applies the same rule).
         let extra = r.slice(BTF_HEADER_LEN, hdr_len as usize - BTF_HEADER_LEN)?;
         if extra.iter().any(|&b| b != 0) {
-            return Err(BtfError::BadHeader {
-                what: "BTF",
-                reason: format!("hdr_len {hdr_len} has non-zero bytes past the known {BTF_HEADER_LEN}-byte header"),
-            });
+            return Err(BtfError::BadHeader { what: "BTF", reason: HeaderProblem::UnknownHeaderBytes { hdr_len } });
         }
         let h = Header {
             endian,
@@ -221,7 +215,7 @@ impl Header {
         if !h.type_off.is_multiple_of(4) {
             return Err(BtfError::BadHeader {
                 what: "BTF",
-                reason: format!("type_off {} is not 4-byte aligned", h.type_off),
+                reason: HeaderProblem::TypeOffUnaligned { type_off: h.type_off },
             });
         }
         Ok(h)
