@@ -154,6 +154,13 @@ impl Btf {
         if let Some(name) = self.text.get(strings).and_then(|text| text_at(text, rel)) {
             return Ok(name);
         }
+        self.str_one(strings, rel, offset, &ctx)
+    }
+
+    /// The slow half of [`Btf::str_in`]: one string checked on its own (until the whole section
+    /// is), and the errors. Out of line, so that the fast half inlines where members are decoded.
+    #[inline(never)]
+    fn str_one<'s>(&self, strings: &'s [u8], rel: usize, offset: u32, ctx: &dyn Fn() -> StrContext) -> Result<&'s str> {
         let bytes = strings.get(rel..).ok_or_else(|| BtfError::BadStringOffset {
             context: ctx(),
             offset,
@@ -168,7 +175,7 @@ impl Btf {
     #[inline]
     fn own_offset(&self, id: TypeId) -> Result<usize> {
         let index = id.get().wrapping_sub(self.first_id) as usize;
-        let off = self.offsets.get(index).ok_or(BtfError::NoSuchType { id, count: self.count() })?;
+        let off = self.offsets.get(index).ok_or_else(|| BtfError::NoSuchType { id, count: self.count() })?;
         Ok(*off as usize)
     }
 
@@ -198,7 +205,11 @@ impl Btf {
         }
         let off = self.own_offset(id)?;
         let info = self.reader().u32(off + 4)?;
-        Kind::from_u32((info >> 24) & 0x1f).ok_or(BtfError::UnknownKind { id, offset: off, kind: (info >> 24) & 0x1f })
+        Kind::from_u32((info >> 24) & 0x1f).ok_or_else(|| BtfError::UnknownKind {
+            id,
+            offset: off,
+            kind: (info >> 24) & 0x1f,
+        })
     }
 
     /// The name of type `id` (empty if anonymous), without decoding the rest.

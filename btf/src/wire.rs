@@ -110,7 +110,9 @@ impl<'a> Reader<'a> {
 
     /// `len` bytes at `offset`, or a `Truncated` error naming both.
     pub fn slice(&self, offset: usize, len: usize) -> Result<&'a [u8]> {
-        offset.checked_add(len).and_then(|end| self.bytes.get(offset..end)).ok_or(BtfError::Truncated {
+        // The error is built only on failure: an eager one is dropped on every read, and its
+        // drop glue (BtfError can hold a boxed ExtError) does not inline.
+        offset.checked_add(len).and_then(|end| self.bytes.get(offset..end)).ok_or_else(|| BtfError::Truncated {
             what: self.what,
             offset,
             need: len,
@@ -172,15 +174,15 @@ pub struct Header {
 impl Header {
     /// Parses and validates the header of a BTF blob.
     pub fn parse(bytes: &[u8]) -> Result<Header> {
-        let magic = bytes.get(..2).ok_or(BtfError::Truncated {
+        let magic = bytes.get(..2).ok_or_else(|| BtfError::Truncated {
             what: "BTF header",
             offset: 0,
             need: BTF_HEADER_LEN,
             have: bytes.len(),
         })?;
         let magic = [magic[0], magic[1]];
-        let endian =
-            Endian::from_magic(magic).ok_or(BtfError::BadMagic { what: "BTF", magic: u16::from_le_bytes(magic) })?;
+        let endian = Endian::from_magic(magic)
+            .ok_or_else(|| BtfError::BadMagic { what: "BTF", magic: u16::from_le_bytes(magic) })?;
         let r = Reader::new(bytes, endian, "BTF header");
         r.slice(0, BTF_HEADER_LEN)?;
         let version = r.u8(2)?;
