@@ -7,7 +7,7 @@ use crate::decode::Record;
 use crate::error::{BtfError, HeaderProblem, Result, StrContext};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
 use crate::scan::scan_types;
-use crate::strings::{nul_pos, text_at, LazyText};
+use crate::strings::{text_at, LazyText};
 use crate::types::*;
 use crate::wire::{Endian, Header, Reader};
 
@@ -167,7 +167,7 @@ impl Btf {
             len: self.str_end() as usize,
         })?;
         // The section ends in NUL (checked at parse), so a NUL is always found.
-        let end = nul_pos(bytes).unwrap_or(bytes.len());
+        let end = memchr::memchr(0, bytes).unwrap_or(bytes.len());
         std::str::from_utf8(&bytes[..end]).map_err(|_| BtfError::BadUtf8 { context: ctx(), offset })
     }
 
