@@ -205,11 +205,12 @@ impl Btf {
         }
         let off = self.own_offset(id)?;
         let info = self.reader().u32(off + 4)?;
-        Kind::from_u32((info >> 24) & 0x1f).ok_or_else(|| BtfError::UnknownKind {
-            id,
-            offset: off,
-            kind: (info >> 24) & 0x1f,
-        })
+        let kind = (info >> 24) & 0x1f;
+        // Not `ok_or`: an error built on every call is dropped on every call (see `Reader::slice`).
+        match Kind::from_u32(kind) {
+            Some(k) => Ok(k),
+            None => Err(BtfError::UnknownKind { id, offset: off, kind }),
+        }
     }
 
     /// The name of type `id` (empty if anonymous), without decoding the rest.

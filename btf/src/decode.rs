@@ -27,7 +27,10 @@ impl<'a> Record<'a> {
         let name_off = r.u32(off)?;
         let info = r.u32(off + 4)?;
         let kind_no = (info >> 24) & 0x1f;
-        let kind = Kind::from_u32(kind_no).ok_or_else(|| BtfError::UnknownKind { id, offset: off, kind: kind_no })?;
+        // Not `ok_or`: an error built on every read is dropped on every read (see `Reader::slice`).
+        let Some(kind) = Kind::from_u32(kind_no) else {
+            return Err(BtfError::UnknownKind { id, offset: off, kind: kind_no });
+        };
         let rec = Record {
             btf,
             r,

@@ -3,6 +3,8 @@
 //!
 //! No syscalls happen here; the only I/O is reading a file you name (see [`source`]).
 
+#![deny(missing_docs)]
+
 pub mod btf;
 pub mod bytes;
 pub mod c;

@@ -112,12 +112,10 @@ impl<'a> Reader<'a> {
     pub fn slice(&self, offset: usize, len: usize) -> Result<&'a [u8]> {
         // The error is built only on failure: an eager one is dropped on every read, and its
         // drop glue (BtfError can hold a boxed ExtError) does not inline.
-        offset.checked_add(len).and_then(|end| self.bytes.get(offset..end)).ok_or_else(|| BtfError::Truncated {
-            what: self.what,
-            offset,
-            need: len,
-            have: self.bytes.len(),
-        })
+        match offset.checked_add(len).and_then(|end| self.bytes.get(offset..end)) {
+            Some(bytes) => Ok(bytes),
+            None => Err(BtfError::Truncated { what: self.what, offset, need: len, have: self.bytes.len() }),
+        }
     }
 
     /// A sub-reader over `len` bytes at `offset`.
@@ -174,7 +172,7 @@ pub struct Header {
 impl Header {
     /// Parses and validates the header of a BTF blob.
     pub fn parse(bytes: &[u8]) -> Result<Header> {
-        let magic = bytes.get(..2).ok_or_else(|| BtfError::Truncated {
+        let magic = bytes.get(..2).ok_or(BtfError::Truncated {
             what: "BTF header",
             offset: 0,
             need: BTF_HEADER_LEN,

@@ -3,8 +3,8 @@
 //! The flow for one relocation, as libbpf does it: parse the access string against the local
 //! type into a [`spec::Spec`]; find target candidates by essential name and compatible kind
 //! ([`candidates`]); match the spec against each (using the rules in [`compat`] and
-//! [`matches`]); compute the local and target values; insist all
-//! matching candidates agree ([`resolve`]); then patch the instruction ([`patch`]). A relocation
+//! [`matches`](mod@matches)); compute the local and target values; insist all
+//! matching candidates agree ([`resolve`]); then patch the instruction ([`patch`](mod@patch)). A relocation
 //! with no matching candidate is not an error: the instruction is poisoned so the verifier
 //! rejects it only if it is reachable.
 

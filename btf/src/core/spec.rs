@@ -146,9 +146,8 @@ pub fn parse_spec(btf: &Btf, relo: &CoreRelo) -> Result<Spec, SpecError> {
         if spec.raw.len() > 1 {
             return Err(SpecError::EnumvalSteps { steps: spec.raw.len() });
         }
-        let v = values
-            .get(first as usize)
-            .ok_or_else(|| SpecError::EnumeratorOutOfRange { index: first, count: values.len() })?;
+        let v =
+            values.get(first as usize).ok_or(SpecError::EnumeratorOutOfRange { index: first, count: values.len() })?;
         spec.accessors.push(Accessor { type_id: id, idx: first, name: Some(v.name.to_owned()) });
         return Ok(spec);
     }
@@ -159,7 +158,7 @@ pub fn parse_spec(btf: &Btf, relo: &CoreRelo) -> Result<Spec, SpecError> {
         let t = btf.type_by_id(id)?;
         match &t.body {
             Body::Struct(c) | Body::Union(c) => {
-                let m = c.members.get(idx as usize).ok_or_else(|| SpecError::MemberOutOfRange {
+                let m = c.members.get(idx as usize).ok_or(SpecError::MemberOutOfRange {
                     index: idx,
                     id,
                     name: t.name.to_owned(),

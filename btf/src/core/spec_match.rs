@@ -89,7 +89,7 @@ fn match_member(
     let lm = lt
         .members()
         .and_then(|m| m.get(acc.idx as usize))
-        .ok_or_else(|| Unsatisfied::MissingMember { index: acc.idx, id: acc.type_id })?;
+        .ok_or(Unsatisfied::MissingMember { index: acc.idx, id: acc.type_id })?;
     for (i, m) in members.iter().enumerate() {
         spec.push_raw(i as u32)?;
         let saved_bits = spec.bit_offset;

@@ -42,7 +42,7 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
     let Some(spec) = spec else {
         return Ok(Calc::Poison);
     };
-    let acc = spec.accessors.last().ok_or_else(|| Unsatisfied::NoAccessors)?;
+    let acc = spec.accessors.last().ok_or(Unsatisfied::NoAccessors)?;
     if acc.name.is_none() {
         // The access ends in an array element (or is the root itself).
         let size = btf.size_of(acc.type_id)?;
@@ -61,7 +61,7 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
     let m = *holder
         .members()
         .and_then(|m| m.get(acc.idx as usize))
-        .ok_or_else(|| Unsatisfied::MissingMember { index: acc.idx, id: acc.type_id })?;
+        .ok_or(Unsatisfied::MissingMember { index: acc.idx, id: acc.type_id })?;
     let field_type = btf.skip_mods_and_typedefs(m.type_id)?;
     let mt = btf.type_by_id(field_type)?;
     let bit_off = spec.bit_offset;
@@ -147,7 +147,7 @@ fn enumval(kind: RelocKind, spec: Option<&Spec>, btf: &Btf) -> Result<Calc, Why>
     let Some(spec) = spec else {
         return Ok(Calc::Poison);
     };
-    let acc = spec.accessors.first().ok_or_else(|| Unsatisfied::NoAccessors)?;
+    let acc = spec.accessors.first().ok_or(Unsatisfied::NoAccessors)?;
     let t = btf.type_by_id(acc.type_id)?;
     let value = match &t.body {
         // 32-bit enumerators are stored as s32 and widen with their sign, as in libbpf.
@@ -155,7 +155,7 @@ fn enumval(kind: RelocKind, spec: Option<&Spec>, btf: &Btf) -> Result<Calc, Why>
         Body::Enum64(e) => e.values.get(acc.idx as usize).map(|v| v.value),
         _ => None,
     };
-    let value = value.ok_or_else(|| Unsatisfied::MissingEnumerator { index: acc.idx, id: acc.type_id })?;
+    let value = value.ok_or(Unsatisfied::MissingEnumerator { index: acc.idx, id: acc.type_id })?;
     Ok(Calc::plain(value, true))
 }
 

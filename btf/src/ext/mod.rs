@@ -136,8 +136,7 @@ impl BtfExt {
             ext.core_relos = parse_block(&r, btf, &b, |rec, ctx| {
                 let (type_id, access_str_off, kind_no) = (TypeId::new(rec.u32(4)?), rec.u32(8)?, rec.u32(12)?);
                 ctx.check_type(type_id)?;
-                let kind =
-                    RelocKind::from_u32(kind_no).ok_or_else(|| RecordProblem::UnknownRelocKind { kind: kind_no })?;
+                let kind = RelocKind::from_u32(kind_no).ok_or(RecordProblem::UnknownRelocKind { kind: kind_no })?;
                 Ok(CoreRelo {
                     insn_off: rec.u32(0)?,
                     type_id,

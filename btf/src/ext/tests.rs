@@ -300,7 +300,7 @@ fn assert_parse_stays_within(bytes: &[u8], btf: &Btf, ext: &BtfExt, what: &str) 
         if secs.is_empty() {
             return;
         }
-        assert!(rec_size >= block.min_rec_size() && rec_size % 4 == 0, "{what}: {block} rec_size {rec_size}");
+        assert!(rec_size >= block.min_rec_size() && rec_size.is_multiple_of(4), "{what}: {block} rec_size {rec_size}");
         let used: usize = 4 + secs.iter().map(|&(_, n)| 8 + n * rec_size as usize).sum::<usize>();
         assert!(used <= body, "{what}: {block} records need {used} bytes, the blob has {body} after its header");
         for (name, n) in secs {
