@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use crate::bytes::Bytes;
 use crate::decode::Record;
-use crate::error::{BtfError, Result};
+use crate::error::{BtfError, HeaderProblem, Result, StrContext};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
 use crate::scan::scan_types;
-use crate::strings::{nul_pos, text_at, LazyText};
+use crate::strings::{text_at, LazyText};
 use crate::types::*;
 use crate::wire::{Endian, Header, Reader};
 
@@ -54,25 +54,19 @@ impl Btf {
         };
         let strings = &data[hdr.strings_range()];
         if base.is_none() && strings.first().is_some_and(|&b| b != 0) {
-            return Err(BtfError::BadHeader {
-                what: "BTF",
-                reason: "string section does not start with an empty string".into(),
-            });
+            return Err(BtfError::BadHeader { what: "BTF", reason: HeaderProblem::FirstStringNotEmpty });
         }
         if strings.last().is_some_and(|&b| b != 0) {
             return Err(BtfError::StringsNotTerminated { len: strings.len() });
         }
         if data.len() > u32::MAX as usize {
-            return Err(BtfError::BadHeader {
-                what: "BTF",
-                reason: format!("{} bytes is more than 4 GiB", data.len()),
-            });
+            return Err(BtfError::BadHeader { what: "BTF", reason: HeaderProblem::TooLarge { len: data.len() } });
         }
         let (offsets, in_base) = scan_types(data, &hdr, first_id, str_base)?;
         // Split types named with a base string: check those names exist in the base.
         if let Some(b) = &base {
             for (name_off, id) in in_base {
-                b.str_at_ctx(name_off, || format!("type id {id} name"))?;
+                b.str_at_ctx(name_off, || StrContext::TypeName { id, kind: None })?;
             }
         }
         Ok(Btf {
@@ -137,10 +131,11 @@ impl Btf {
 
     /// The string at `offset` (offsets below the base's end resolve in the base).
     pub fn str_at(&self, offset: u32) -> Result<&str> {
-        self.str_at_ctx(offset, || format!("string offset {offset}"))
+        self.str_at_ctx(offset, || StrContext::Lookup { offset })
     }
 
-    pub(crate) fn str_at_ctx(&self, offset: u32, ctx: impl Fn() -> String) -> Result<&str> {
+    /// [`Btf::str_at`], with errors naming `ctx()` as the string's owner (built only on error).
+    pub(crate) fn str_at_ctx(&self, offset: u32, ctx: impl Fn() -> StrContext) -> Result<&str> {
         self.str_in(self.raw(), offset, ctx)
     }
 
@@ -148,7 +143,7 @@ impl Btf {
     /// decoding a struct looks up every member's name, and shared bytes cost a dynamic call
     /// per `raw()`.
     #[inline]
-    pub(crate) fn str_in<'s>(&'s self, data: &'s [u8], offset: u32, ctx: impl Fn() -> String) -> Result<&'s str> {
+    pub(crate) fn str_in<'s>(&'s self, data: &'s [u8], offset: u32, ctx: impl Fn() -> StrContext) -> Result<&'s str> {
         if offset < self.str_base {
             if let Some(b) = &self.base {
                 return b.str_at_ctx(offset, ctx);
@@ -159,13 +154,20 @@ impl Btf {
         if let Some(name) = self.text.get(strings).and_then(|text| text_at(text, rel)) {
             return Ok(name);
         }
+        self.str_one(strings, rel, offset, &ctx)
+    }
+
+    /// The slow half of [`Btf::str_in`]: one string checked on its own (until the whole section
+    /// is), and the errors. Out of line, so that the fast half inlines where members are decoded.
+    #[inline(never)]
+    fn str_one<'s>(&self, strings: &'s [u8], rel: usize, offset: u32, ctx: &dyn Fn() -> StrContext) -> Result<&'s str> {
         let bytes = strings.get(rel..).ok_or_else(|| BtfError::BadStringOffset {
             context: ctx(),
             offset,
             len: self.str_end() as usize,
         })?;
         // The section ends in NUL (checked at parse), so a NUL is always found.
-        let end = nul_pos(bytes).unwrap_or(bytes.len());
+        let end = memchr::memchr(0, bytes).unwrap_or(bytes.len());
         std::str::from_utf8(&bytes[..end]).map_err(|_| BtfError::BadUtf8 { context: ctx(), offset })
     }
 
@@ -173,7 +175,7 @@ impl Btf {
     #[inline]
     fn own_offset(&self, id: TypeId) -> Result<usize> {
         let index = id.get().wrapping_sub(self.first_id) as usize;
-        let off = self.offsets.get(index).ok_or(BtfError::NoSuchType { id, count: self.count() })?;
+        let off = self.offsets.get(index).ok_or_else(|| BtfError::NoSuchType { id, count: self.count() })?;
         Ok(*off as usize)
     }
 
@@ -203,7 +205,12 @@ impl Btf {
         }
         let off = self.own_offset(id)?;
         let info = self.reader().u32(off + 4)?;
-        Kind::from_u32((info >> 24) & 0x1f).ok_or(BtfError::UnknownKind { id, offset: off, kind: (info >> 24) & 0x1f })
+        let kind = (info >> 24) & 0x1f;
+        // Not `ok_or`: an error built on every call is dropped on every call (see `Reader::slice`).
+        match Kind::from_u32(kind) {
+            Some(k) => Ok(k),
+            None => Err(BtfError::UnknownKind { id, offset: off, kind }),
+        }
     }
 
     /// The name of type `id` (empty if anonymous), without decoding the rest.
@@ -218,7 +225,7 @@ impl Btf {
         }
         let off = self.own_offset(id)?;
         let name_off = self.reader().u32(off)?;
-        self.str_at_ctx(name_off, || format!("type id {id} name"))
+        self.str_at_ctx(name_off, || StrContext::TypeName { id, kind: None })
     }
 
     /// All ids named `name`, of any kind, in id order (this blob's first, then the base's).
@@ -322,7 +329,7 @@ impl Btf {
         let r = self.reader();
         let (rec, name_off) = Record::read(self, r, id, off)?;
         let kind = rec.kind();
-        let name = self.str_in(r.bytes(), name_off, || format!("type id {id} ({kind}) name"))?;
+        let name = self.str_in(r.bytes(), name_off, || StrContext::TypeName { id, kind: Some(kind) })?;
         Ok(Type { name, body: rec.body()? })
     }
 }

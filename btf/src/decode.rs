@@ -3,7 +3,7 @@
 //! a decoded `Type` only names ids and strings that exist.
 
 use crate::btf::Btf;
-use crate::error::{BtfError, Result};
+use crate::error::{BtfError, Component, InvalidType, Result, StrContext};
 use crate::types::*;
 use crate::wire::{Reader, BTF_TYPE_LEN};
 
@@ -27,7 +27,10 @@ impl<'a> Record<'a> {
         let name_off = r.u32(off)?;
         let info = r.u32(off + 4)?;
         let kind_no = (info >> 24) & 0x1f;
-        let kind = Kind::from_u32(kind_no).ok_or(BtfError::UnknownKind { id, offset: off, kind: kind_no })?;
+        // Not `ok_or`: an error built on every read is dropped on every read (see `Reader::slice`).
+        let Some(kind) = Kind::from_u32(kind_no) else {
+            return Err(BtfError::UnknownKind { id, offset: off, kind: kind_no });
+        };
         let rec = Record {
             btf,
             r,
@@ -58,9 +61,9 @@ impl<'a> Record<'a> {
     }
 
     #[inline]
-    fn name(&self, what: &'static str, i: usize, off: u32) -> Result<&'a str> {
+    fn name(&self, what: Component, index: usize, off: u32) -> Result<&'a str> {
         let (id, kind) = (self.id, self.kind);
-        self.btf.str_in(self.r.bytes(), off, || format!("type id {id} ({kind}) {what} #{i} name"))
+        self.btf.str_in(self.r.bytes(), off, || StrContext::Component { id, kind, what, index })
     }
 
     /// Decodes the kind-specific part.
@@ -68,9 +71,7 @@ impl<'a> Record<'a> {
     pub(crate) fn body(&self) -> Result<Body<'a>> {
         let (r, x, id, st) = (self.r, self.x, self.id, self.size_or_type);
         Ok(match self.kind {
-            Kind::Void => {
-                return Err(BtfError::Invalid { id, kind: "VOID", reason: "kind 0 is only valid as type id 0".into() })
-            }
+            Kind::Void => return Err(BtfError::Invalid { id, kind: Kind::Void, reason: InvalidType::VoidRecord }),
             Kind::Int => Body::Int(self.int()?),
             Kind::Ptr => Body::Ptr(self.ty(st)?),
             Kind::Array => {
@@ -105,8 +106,8 @@ impl<'a> Record<'a> {
             bits: (v & 0xff) as u8,
         };
         if int.bits as u32 > 128 || int.size > 16 || int.offset as u32 + int.bits as u32 > int.size * 8 {
-            let reason = format!("{} bits at offset {} do not fit {} bytes", int.bits, int.offset, int.size);
-            return Err(BtfError::Invalid { id: self.id, kind: "INT", reason });
+            let reason = InvalidType::IntBitsDoNotFit { bits: int.bits, offset: int.offset, size: int.size };
+            return Err(BtfError::Invalid { id: self.id, kind: Kind::Int, reason });
         }
         Ok(int)
     }
@@ -132,7 +133,7 @@ impl<'a> Record<'a> {
             let (bit_offset, bitfield_size) =
                 if self.kflag { (raw_off & 0xff_ffff, (raw_off >> 24) as u8) } else { (raw_off, 0) };
             Ok(Member {
-                name: self.name("member", i, r.u32(m)?)?,
+                name: self.name(Component::Member, i, r.u32(m)?)?,
                 type_id: self.ty(r.u32(m + 4)?)?,
                 bit_offset,
                 bitfield_size,
@@ -147,7 +148,7 @@ impl<'a> Record<'a> {
         let values = self.entries(8, |e, i| {
             let raw = r.i32(e + 4)?;
             let value = if self.kflag { raw as i64 as u64 } else { raw as u32 as u64 };
-            Ok(EnumValue { name: self.name("enumerator", i, r.u32(e)?)?, value })
+            Ok(EnumValue { name: self.name(Component::Enumerator, i, r.u32(e)?)?, value })
         })?;
         Ok(Enum { size: self.size_or_type, signed: self.kflag, values })
     }
@@ -157,7 +158,7 @@ impl<'a> Record<'a> {
         let r = self.r;
         let values = self.entries(12, |e, i| {
             let value = (r.u32(e + 8)? as u64) << 32 | r.u32(e + 4)? as u64;
-            Ok(EnumValue { name: self.name("enumerator", i, r.u32(e)?)?, value })
+            Ok(EnumValue { name: self.name(Component::Enumerator, i, r.u32(e)?)?, value })
         })?;
         Ok(Enum { size: self.size_or_type, signed: self.kflag, values })
     }
@@ -166,7 +167,7 @@ impl<'a> Record<'a> {
     fn func_proto(&self) -> Result<FuncProto<'a>> {
         let r = self.r;
         let params = self.entries(8, |p, i| {
-            Ok(Param { name: self.name("parameter", i, r.u32(p)?)?, type_id: self.ty(r.u32(p + 4)?)? })
+            Ok(Param { name: self.name(Component::Parameter, i, r.u32(p)?)?, type_id: self.ty(r.u32(p + 4)?)? })
         })?;
         Ok(FuncProto { ret: self.ty(self.size_or_type)?, params })
     }

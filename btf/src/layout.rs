@@ -1,7 +1,7 @@
 //! Layout questions CO-RE and the CLI ask: skip modifiers, sizes, alignments, essential names.
 
 use crate::btf::{Btf, MAX_REF_CHAIN};
-use crate::error::{BtfError, Result};
+use crate::error::{BtfError, InvalidType, Result};
 use crate::types::{Body, Kind, TypeId};
 
 /// The name with any `___flavor` suffix dropped (`task_struct___old` → `task_struct`), by
@@ -61,14 +61,14 @@ impl Btf {
                     continue;
                 }
                 other => {
-                    return Err(BtfError::Invalid { id, kind: other.kind().name(), reason: "has no size".into() });
+                    return Err(BtfError::Invalid { id, kind: other.kind(), reason: InvalidType::NoSize });
                 }
             };
             let total = mult.saturating_mul(size as u64);
             return u32::try_from(total).map_err(|_| BtfError::Invalid {
                 id,
-                kind: "ARRAY",
-                reason: format!("size {total} overflows 32 bits"),
+                kind: Kind::Array,
+                reason: InvalidType::SizeOverflow { size: total },
             });
         }
         Err(BtfError::RefChainTooLong { id, limit: MAX_REF_CHAIN })
@@ -101,9 +101,7 @@ impl Btf {
                 }
                 a
             }
-            other => {
-                return Err(BtfError::Invalid { id, kind: other.kind().name(), reason: "has no alignment".into() })
-            }
+            other => return Err(BtfError::Invalid { id, kind: other.kind(), reason: InvalidType::NoAlignment }),
         })
     }
 

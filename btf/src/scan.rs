@@ -8,7 +8,7 @@
 //! rest is known. A wrong guess costs nothing but the wasted steps: the first chain never
 //! trusts the second until they meet on the same offset, and only the first reports errors.
 
-use crate::error::{BtfError, Result};
+use crate::error::{BtfError, Result, StrContext};
 use crate::types::{Kind, TypeId};
 use crate::wire::{Endian, Header, BTF_TYPE_LEN};
 
@@ -140,7 +140,7 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
             Bad::Truncated { need } => BtfError::TypeTruncated { id, offset: pos, need, len },
             Bad::UnknownKind { kind } => BtfError::UnknownKind { id, offset: pos, kind },
             Bad::Name { kind, name_off } => BtfError::BadStringOffset {
-                context: format!("type id {id} ({}) name", Kind::from_u32(kind).unwrap_or(Kind::Void)),
+                context: StrContext::TypeName { id, kind: Some(Kind::from_u32(kind).unwrap_or(Kind::Void)) },
                 offset: name_off,
                 len: self.str_base as usize + self.strings_len,
             },

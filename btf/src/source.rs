@@ -7,7 +7,7 @@ use std::sync::Arc;
 use object::{Object, ObjectSection};
 
 use crate::btf::Btf;
-use crate::error::{BtfError, Result};
+use crate::error::{BtfError, ElfError, Result};
 use crate::wire::Endian;
 
 /// Where the running kernel exposes its BTF.
@@ -17,7 +17,7 @@ pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         /// The path.
         path: PathBuf,
@@ -25,16 +25,13 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The kernel exposes no BTF.
-    #[error(
-        "{path} does not exist: this kernel was built without CONFIG_DEBUG_INFO_BTF, so it describes none of its \
-         types. Pass --btf FILE with BTF for this kernel (for example a vmlinux ELF with .BTF, or a BTFHub file)"
-    )]
+    #[error("{path} does not exist: this kernel was built without CONFIG_DEBUG_INFO_BTF, so it describes none of its types")]
     NoKernelBtf {
         /// The path that was tried.
         path: PathBuf,
     },
     /// The bytes are not valid BTF.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Parse {
         /// The path.
         path: PathBuf,
@@ -84,11 +81,30 @@ pub fn parse_raw_or_elf(data: Vec<u8>) -> Result<Btf> {
 
 /// Copies the named section out of an ELF object (`.BTF` or `.BTF.ext`).
 pub fn elf_section(elf: &[u8], name: &str) -> Result<Vec<u8>> {
-    let file =
-        object::File::parse(elf).map_err(|e| BtfError::Elf(format!("not raw BTF and not a readable ELF: {e}")))?;
-    let section = file
-        .section_by_name(name)
-        .ok_or_else(|| BtfError::Elf(format!("no {name} section (was it built with clang -g?)")))?;
-    let bytes = section.data().map_err(|e| BtfError::Elf(format!("section {name}: {e}")))?;
+    let file = object::File::parse(elf).map_err(ElfError::NotElf)?;
+    let section = file.section_by_name(name).ok_or_else(|| ElfError::NoSection { name: name.to_owned() })?;
+    let bytes = section.data().map_err(|source| ElfError::SectionData { name: name.to_owned(), source })?;
     Ok(bytes.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elf_errors_say_what_is_missing() {
+        let err = parse_raw_or_elf(b"not an object".to_vec()).unwrap_err();
+        assert!(matches!(err, BtfError::Elf(ElfError::NotElf(_))), "{err:?}");
+        assert_eq!(err.to_string(), "ELF object");
+        let cause = std::error::Error::source(&err).map(|c| c.to_string()).unwrap_or_default();
+        assert!(cause.starts_with("not raw BTF and not a readable ELF"), "{cause}");
+        // This test binary is an ELF without .BTF.
+        let Ok(exe) = std::env::current_exe().and_then(std::fs::read) else {
+            return println!("SKIP: elf_errors_say_what_is_missing: the test binary is not readable");
+        };
+        let err = elf_section(&exe, ".BTF").unwrap_err();
+        assert_eq!(err, BtfError::Elf(ElfError::NoSection { name: ".BTF".into() }));
+        let cause = std::error::Error::source(&err).map(|c| c.to_string()).unwrap_or_default();
+        assert_eq!(cause, "no .BTF section (was it built with clang -g?)");
+    }
 }

@@ -2,7 +2,8 @@
 //! writing vmlinux.h looks up millions; checking each as UTF-8 one by one was a fifth of that
 //! time. So once a blob has answered `CHECKED_ONE_BY_ONE` lookups, its section is checked once
 //! and kept as a `str` (a copy: the bytes may be shared and cannot become a `str` in place),
-//! and later lookups are a NUL search and a slice. Few lookups never pay for the copy.
+//! and later lookups are a NUL search ([`memchr::memchr`]) and a slice. Few lookups never pay
+//! for the copy.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
@@ -48,53 +49,14 @@ impl LazyText {
 #[inline]
 pub(crate) fn text_at(text: &str, rel: usize) -> Option<&str> {
     let tail = text.get(rel..)?;
-    let len = nul_pos(tail.as_bytes())?;
+    let len = memchr::memchr(0, tail.as_bytes())?;
     // NUL is ASCII, so `len` is a character boundary.
     tail.get(..len)
-}
-
-/// Where the first NUL of `bytes` is, eight bytes at a time: names are short, so an inlined
-/// word loop beats a call into a general `memchr`.
-#[inline]
-pub(crate) fn nul_pos(bytes: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let w = u64::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]]);
-        // A zero byte is the lowest byte whose high bit this sets (classic has-zero-byte).
-        let zero = w.wrapping_sub(LO) & !w & HI;
-        if zero != 0 {
-            return Some(at + (zero.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    chunks.remainder().iter().position(|&b| b == 0).map(|i| at + i)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nul_pos_agrees_with_a_byte_loop() {
-        let mut bytes: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(37) | 1).collect();
-        assert_eq!(nul_pos(&bytes), None);
-        for at in 0..bytes.len() {
-            let mut b = bytes.clone();
-            b[at] = 0;
-            // 0x80 bytes before the NUL must not look like a NUL.
-            if at > 0 {
-                b[at - 1] = 0x80;
-            }
-            assert_eq!(nul_pos(&b), Some(at), "NUL at {at}");
-        }
-        bytes[39] = 0;
-        bytes[20] = 0;
-        assert_eq!(nul_pos(&bytes), Some(20));
-        assert_eq!(nul_pos(&[]), None);
-    }
 
     #[test]
     fn text_at_finds_each_string_and_refuses_bad_offsets() {

@@ -1,6 +1,6 @@
 //! Parser tests over hand-built and hostile blobs.
 
-use crate::error::BtfError;
+use crate::error::{BtfError, Component, HeaderProblem, InvalidType, StrContext};
 use crate::types::*;
 use crate::write::BtfBuilder;
 use crate::Btf;
@@ -111,6 +111,47 @@ fn sections_past_the_end_are_rejected() {
 }
 
 #[test]
+fn header_rules_name_the_field_and_value() {
+    let header_problem = |bytes: Vec<u8>| match Btf::parse(bytes).unwrap_err() {
+        BtfError::BadHeader { what: "BTF", reason } => reason,
+        other => panic!("{other:?}"),
+    };
+    let mut bytes = sample_bytes();
+    patch(&mut bytes, 4, 16); // hdr_len
+    assert_eq!(header_problem(bytes), HeaderProblem::HdrLenTooSmall { hdr_len: 16 });
+    let mut bytes = sample_bytes();
+    patch(&mut bytes, 8, 2); // type_off
+    patch(&mut bytes, 12, 0); // type_len, so the section still fits
+    assert_eq!(header_problem(bytes), HeaderProblem::TypeOffUnaligned { type_off: 2 });
+    // A 28-byte header with its unknown last word set.
+    let mut bytes = sample_bytes();
+    bytes.splice(24..24, [0, 0, 0, 1]);
+    patch(&mut bytes, 4, 28);
+    let err = Btf::parse(bytes).unwrap_err();
+    assert_eq!(err, BtfError::BadHeader { what: "BTF", reason: HeaderProblem::UnknownHeaderBytes { hdr_len: 28 } });
+    assert_eq!(err.to_string(), "BTF header: hdr_len 28 has non-zero bytes past the known 24-byte header");
+    let mut bytes = sample_bytes();
+    let strings_at = bytes.len() - u32::from_ne_bytes(bytes[20..24].try_into().unwrap()) as usize;
+    bytes[strings_at] = b'x';
+    assert_eq!(header_problem(bytes), HeaderProblem::FirstStringNotEmpty);
+}
+
+#[test]
+fn ints_that_do_not_fit_and_sizeless_types_are_invalid() {
+    let mut bytes = sample_bytes();
+    patch(&mut bytes, 24 + 12, 40); // type 1 (int): 40 value bits in 4 bytes
+    let btf = Btf::parse(bytes).unwrap();
+    let err = btf.type_by_id(t(1)).unwrap_err();
+    let reason = InvalidType::IntBitsDoNotFit { bits: 40, offset: 0, size: 4 };
+    assert_eq!(err, BtfError::Invalid { id: t(1), kind: Kind::Int, reason });
+    assert_eq!(err.to_string(), "type id 1 (INT): 40 bits at offset 0 do not fit 4 bytes");
+    let btf = Btf::parse(sample_bytes()).unwrap();
+    let err = btf.size_of(t(5)).unwrap_err();
+    assert_eq!(err, BtfError::Invalid { id: t(5), kind: Kind::Func, reason: InvalidType::NoSize });
+    assert_eq!(err.to_string(), "type id 5 (FUNC): has no size");
+}
+
+#[test]
 fn truncated_type_record_names_its_id() {
     let mut bytes = sample_bytes();
     // Claim a vlen of 1000 members on the struct (type 2 at types offset 16).
@@ -138,8 +179,9 @@ fn string_offset_out_of_range_names_the_type() {
     let mut bytes = sample_bytes();
     patch(&mut bytes, 24, 99_999);
     let err = Btf::parse(bytes).unwrap_err();
-    assert!(matches!(err, BtfError::BadStringOffset { offset: 99_999, .. }), "{err}");
-    assert!(err.to_string().contains("type id 1"), "{err}");
+    let context = StrContext::TypeName { id: t(1), kind: Some(Kind::Int) };
+    assert!(matches!(err, BtfError::BadStringOffset { offset: 99_999, context: c, .. } if c == context), "{err:?}");
+    assert!(err.to_string().starts_with("type id 1 (INT) name: string offset 99999 is outside"), "{err}");
 }
 
 #[test]
@@ -148,7 +190,9 @@ fn member_name_out_of_range_is_an_error_on_decode() {
     patch(&mut bytes, 24 + 16 + 12, 77_777); // first member's name_off of type 2
     let btf = Btf::parse(bytes).unwrap();
     let err = btf.type_by_id(t(2)).unwrap_err();
-    assert!(err.to_string().contains("type id 2 (STRUCT) member #0"), "{err}");
+    let context = StrContext::Component { id: t(2), kind: Kind::Struct, what: Component::Member, index: 0 };
+    assert!(matches!(err, BtfError::BadStringOffset { offset: 77_777, context: c, .. } if c == context), "{err:?}");
+    assert!(err.to_string().starts_with("type id 2 (STRUCT) member #0 name: string offset 77777"), "{err}");
 }
 
 #[test]

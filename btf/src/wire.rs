@@ -2,7 +2,7 @@
 //!
 //! Every read returns a `Result`; nothing here indexes a slice without checking first.
 
-use crate::error::{BtfError, Result};
+use crate::error::{BtfError, HeaderProblem, Result};
 
 /// BTF magic as a little-endian reader sees it.
 pub const BTF_MAGIC: u16 = 0xeb9f;
@@ -110,12 +110,12 @@ impl<'a> Reader<'a> {
 
     /// `len` bytes at `offset`, or a `Truncated` error naming both.
     pub fn slice(&self, offset: usize, len: usize) -> Result<&'a [u8]> {
-        offset.checked_add(len).and_then(|end| self.bytes.get(offset..end)).ok_or(BtfError::Truncated {
-            what: self.what,
-            offset,
-            need: len,
-            have: self.bytes.len(),
-        })
+        // The error is built only on failure: an eager one is dropped on every read, and its
+        // drop glue (BtfError can hold a boxed ExtError) does not inline.
+        match offset.checked_add(len).and_then(|end| self.bytes.get(offset..end)) {
+            Some(bytes) => Ok(bytes),
+            None => Err(BtfError::Truncated { what: self.what, offset, need: len, have: self.bytes.len() }),
+        }
     }
 
     /// A sub-reader over `len` bytes at `offset`.
@@ -179,8 +179,8 @@ impl Header {
             have: bytes.len(),
         })?;
         let magic = [magic[0], magic[1]];
-        let endian =
-            Endian::from_magic(magic).ok_or(BtfError::BadMagic { what: "BTF", magic: u16::from_le_bytes(magic) })?;
+        let endian = Endian::from_magic(magic)
+            .ok_or_else(|| BtfError::BadMagic { what: "BTF", magic: u16::from_le_bytes(magic) })?;
         let r = Reader::new(bytes, endian, "BTF header");
         r.slice(0, BTF_HEADER_LEN)?;
         let version = r.u8(2)?;
@@ -189,19 +189,13 @@ impl Header {
         }
         let hdr_len = r.u32(4)?;
         if (hdr_len as usize) < BTF_HEADER_LEN {
-            return Err(BtfError::BadHeader {
-                what: "BTF",
-                reason: format!("hdr_len {hdr_len} is smaller than the {BTF_HEADER_LEN}-byte version 1 header"),
-            });
+            return Err(BtfError::BadHeader { what: "BTF", reason: HeaderProblem::HdrLenTooSmall { hdr_len } });
         }
         // A longer header from a newer producer is fine only if its extra bytes are zero
         // (the kernel applies the same rule).
         let extra = r.slice(BTF_HEADER_LEN, hdr_len as usize - BTF_HEADER_LEN)?;
         if extra.iter().any(|&b| b != 0) {
-            return Err(BtfError::BadHeader {
-                what: "BTF",
-                reason: format!("hdr_len {hdr_len} has non-zero bytes past the known {BTF_HEADER_LEN}-byte header"),
-            });
+            return Err(BtfError::BadHeader { what: "BTF", reason: HeaderProblem::UnknownHeaderBytes { hdr_len } });
         }
         let h = Header {
             endian,
@@ -221,7 +215,7 @@ impl Header {
         if !h.type_off.is_multiple_of(4) {
             return Err(BtfError::BadHeader {
                 what: "BTF",
-                reason: format!("type_off {} is not 4-byte aligned", h.type_off),
+                reason: HeaderProblem::TypeOffUnaligned { type_off: h.type_off },
             });
         }
         Ok(h)

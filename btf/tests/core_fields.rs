@@ -2,7 +2,10 @@
 
 mod core_util;
 
-use btf::core::{relocate, CoreCache, CoreError, RelocKind::*};
+use btf::core::{
+    relocate, AccessError, Answer, CoreCache, CoreError, ReloProblem, RelocKind::*, SizeChange, SpecError, Unsatisfied,
+};
+use btf::Kind;
 use core_util::*;
 
 /// local: struct sock { int a; int b; }   target: struct sock { long x; int a; int b; }
@@ -149,7 +152,11 @@ fn array_elements_follow_the_array() {
     assert_eq!(values(&r), (20, Some(24)));
     // SIGNED of an array element is refused like libbpf.
     let e = try_resolve(&l, &t, FieldSigned, 3, "0:1:2").unwrap_err();
-    assert!(e.to_string().contains("cannot be applied to an array element"), "{e}");
+    assert!(
+        matches!(e, CoreError::Unsatisfiable { reason: Unsatisfied::ArrayElement { kind: FieldSigned }, .. }),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("field signed cannot be applied to an array element"), "{e}");
 }
 
 #[test]
@@ -226,8 +233,13 @@ fn a_bitfield_no_load_covers_is_an_error() {
     b.comp("wide", false, 16, &[("w", ulong, 60, 8)]);
     let l = b.btf();
     let e = try_resolve(&l, &l, FieldLshiftU64, 2, "0:0").unwrap_err();
-    assert!(matches!(e, CoreError::Unsatisfiable { .. }), "{e:?}");
-    assert!(e.to_string().contains("cannot be read with a single load"), "{e}");
+    match &e {
+        CoreError::Unsatisfiable { reason: Unsatisfied::BitfieldLoad { name, bit_offset: 60, bits: 8 }, .. } => {
+            assert_eq!(name, "w")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e.to_string().contains("'w' (8 bits at bit 60) cannot be read with a single load"), "{e}");
 }
 
 #[test]
@@ -239,10 +251,16 @@ fn ints_of_any_size_are_compatible_and_unsigned_ones_may_change_size() {
         b.btf()
     };
     let r = resolve(&build(4, false), &build(8, false), FieldByteOffset, 2, "0:0");
-    assert_eq!((r.local_size, r.target_size, r.new_size(), r.size_problem.as_deref()), (4, 8, Some(8), None));
+    assert_eq!((r.local_size, r.target_size, r.new_size(), r.size_problem.as_ref()), (4, 8, Some(8), None));
     assert!(r.to_string().contains("size 4 → 8 bytes"), "{r}");
     let r = resolve(&build(4, true), &build(8, true), FieldByteOffset, 2, "0:0");
-    assert!(r.size_problem.as_deref().unwrap().contains("only pointers and unsigned integers"), "{r:?}");
+    let Some(SizeChange { from, to }) = &r.size_problem else { panic!("{r:?}") };
+    assert_eq!((from.id, from.name.as_str(), to.id, to.name.as_str()), (id(1), "num", id(1), "num"));
+    assert!(
+        r.to_string()
+            .ends_with("; field type changed from num to num: only pointers and unsigned integers can change size"),
+        "{r}"
+    );
 }
 
 #[test]
@@ -281,7 +299,7 @@ fn disagreeing_candidates_are_ambiguous_and_agreeing_ones_are_not() {
     match &e {
         CoreError::Ambiguous(a) => {
             assert_eq!((a.relo, a.first.id, a.second.id), (0, id(2), id(3)));
-            assert_eq!((a.first_value.as_str(), a.second_value.as_str()), ("bit offset 32", "bit offset 64"));
+            assert_eq!((a.first_value, a.second_value), (Answer::BitOffset(32), Answer::BitOffset(64)));
         }
         other => panic!("{other:?}"),
     }
@@ -318,27 +336,33 @@ fn the_cache_looks_each_type_up_once_and_keeps_only_matching_candidates() {
 #[test]
 fn bad_access_strings_are_typed_errors() {
     let (l, t) = moved();
-    for (access, want) in [
-        ("0:5", "member index 5 is out of range"),
-        ("0::1", "'' is not an index"),
-        ("", "access string is empty"),
-        ("0:-1", "'-1' is not an index"),
-        ("0:1:0", "has no members or elements"),
+    let not_an_index = |part: &str| SpecError::Access(AccessError::NotAnIndex { step: 1, part: part.into() });
+    let member = SpecError::MemberOutOfRange { index: 5, id: id(2), name: "sock".into(), count: 2 };
+    let no_members = SpecError::NoMembers { step: 2, index: 0, id: id(1), kind: Kind::Int };
+    for (access, want, text) in [
+        ("0:5", member, "member index 5 is out of range (sock has 2)"),
+        ("0::1", not_an_index(""), "'' is not an index"),
+        ("", SpecError::Access(AccessError::Empty), "access string is empty"),
+        ("0:-1", not_an_index("-1"), "'-1' is not an index"),
+        ("0:1:0", no_members, "step 2 (index 0) reaches type [1] of kind INT, which has no members or elements"),
     ] {
         let e = try_resolve(&l, &t, FieldByteOffset, 2, access).unwrap_err();
         match &e {
             CoreError::BadSpec { relo: 0, access: a, ty, reason } => {
                 assert_eq!((a.as_str(), ty.id, ty.name.as_str()), (access, id(2), "struct sock"));
-                assert!(reason.contains(want), "{access}: {reason}");
+                assert_eq!(reason, &want, "{access}");
             }
             other => panic!("{access}: {other:?}"),
         }
+        assert!(e.to_string().ends_with(text), "{access}: {e}");
     }
     let e = try_resolve(&l, &t, TypeSize, 2, "1").unwrap_err();
+    assert!(matches!(&e, CoreError::BadSpec { reason: SpecError::TypeAccessNotZero { access }, .. } if access == "1"));
     assert!(e.to_string().contains("type relocations use access string \"0\""), "{e}");
     let mut bad = relo(FieldByteOffset, 2, "0:1", 0);
     bad.insn_off = 12;
     let e = relocate(&l, &t, &bad, 7, &mut CoreCache::new()).unwrap_err();
+    assert!(matches!(e, CoreError::BadRelo { relo: 7, reason: ReloProblem::InsnOffUnaligned { insn_off: 12 }, .. }));
     assert!(e.to_string().starts_with("relocation #7 (byte_off) on local type [2] struct sock: insn_off 12"), "{e}");
 }
 
@@ -349,7 +373,8 @@ fn anonymous_local_types_cannot_be_relocated() {
     l.st("", 4, &[("a", int, 0)]);
     let l = l.btf();
     let e = try_resolve(&l, &l, FieldByteOffset, 2, "0:0").unwrap_err();
-    assert!(matches!(e, CoreError::BadRelo { .. }) && e.to_string().contains("anonymous"), "{e}");
+    assert!(matches!(e, CoreError::BadRelo { reason: ReloProblem::Anonymous, .. }), "{e:?}");
+    assert!(e.to_string().contains("CO-RE cannot relocate anonymous types"), "{e}");
 }
 
 #[test]

@@ -3,8 +3,9 @@
 
 mod core_util;
 
-use btf::core::{CoreError, RelocKind::*};
+use btf::core::{AccessError, CompatError, CoreError, RelocKind::*, SpecError, Unsatisfied};
 use btf::types::{Array, Body, Type};
+use btf::BtfError;
 use core_util::*;
 
 #[test]
@@ -18,9 +19,10 @@ fn typedef_cycles_are_btf_errors() {
     let btf = b.btf();
     let e = try_resolve(&btf, &btf, FieldByteSize, 2, "0:0").unwrap_err();
     assert!(matches!(e, CoreError::Btf { relo: 0, .. }), "{e:?}");
-    assert!(e.to_string().contains("reference chain"), "{e}");
+    assert!(cause(&e).contains("reference chain"), "{e:?}");
     let e = try_resolve(&btf, &btf, TypeExists, 3, "0").unwrap_err();
-    assert!(e.to_string().contains("reference chain"), "{e}");
+    assert!(matches!(e, CoreError::Btf { relo: 0, source: BtfError::RefChainTooLong { .. } }), "{e:?}");
+    assert!(cause(&e).contains("reference chain"), "{e:?}");
 }
 
 #[test]
@@ -34,12 +36,13 @@ fn self_containing_arrays_do_not_hang_field_matching() {
     // Sizing the array already fails; either way an error, not a hang.
     let e = try_resolve(&btf, &btf, FieldByteOffset, 3, "0:0").unwrap_err();
     assert!(
-        matches!(&e, CoreError::Btf { relo: 0, source: btf::BtfError::RefChainTooLong { id: chain, .. } } if *chain == id(2)),
+        matches!(&e, CoreError::Btf { relo: 0, source: BtfError::RefChainTooLong { id: chain, .. } } if *chain == id(2)),
         "{e:?}"
     );
     let e = try_resolve(&btf, &btf, TypeMatches, 3, "0").unwrap_err();
-    assert!(matches!(&e, CoreError::Unsatisfiable { relo: 0, .. }), "{e:?}");
-    assert!(e.to_string().contains("nest deeper"), "{e}");
+    let deep = Unsatisfied::Compat(CompatError::TypesTooDeep { limit: 32 });
+    assert!(matches!(&e, CoreError::Unsatisfiable { relo: 0, reason, .. } if *reason == deep), "{e:?}");
+    assert!(e.to_string().contains("nest deeper than 32 levels"), "{e}");
 }
 
 #[test]
@@ -61,15 +64,27 @@ fn deep_access_paths_are_refused() {
     let int = b.int("int", 4, true);
     b.st("s", 4, &[("x", int, 0)]);
     let btf = b.btf();
+    let spec_error = |e: CoreError| match e {
+        CoreError::BadSpec { reason, .. } => reason,
+        other => panic!("{other:?}"),
+    };
     let long_path = vec!["0"; 65].join(":");
     let e = try_resolve(&btf, &btf, FieldByteOffset, 2, &long_path).unwrap_err();
     assert!(e.to_string().contains("more than 64 steps"), "{e}");
+    assert_eq!(spec_error(e), SpecError::Access(AccessError::TooManySteps { max: 64 }));
     let e = try_resolve(&btf, &btf, FieldByteOffset, 2, "0:99999999999").unwrap_err();
-    assert!(e.to_string().contains("too large"), "{e}");
+    assert!(e.to_string().contains("index 99999999999 is too large"), "{e}");
+    assert_eq!(spec_error(e), SpecError::Access(AccessError::TooLarge { step: 1, part: "99999999999".into() }));
     // A huge first index overflows the 32-bit bit offset: an error, not a wrap.
     let e = try_resolve(&btf, &btf, FieldByteOffset, 2, "4000000000:0").unwrap_err();
-    assert!(e.to_string().contains("overflows"), "{e}");
+    assert!(e.to_string().contains("bit offset 128000000000 overflows 32 bits"), "{e}");
+    assert_eq!(spec_error(e), SpecError::BitOffsetOverflow { bits: 4_000_000_000 * 32 });
     // A relocation on a type id that does not exist.
     let e = try_resolve(&btf, &btf, FieldByteOffset, 77, "0:0").unwrap_err();
     assert!(matches!(e, CoreError::Btf { .. }), "{e:?}");
+}
+
+/// What caused `e`, as its `source()` says.
+fn cause(e: &dyn std::error::Error) -> String {
+    e.source().map(|c| c.to_string()).unwrap_or_default()
 }

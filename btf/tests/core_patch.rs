@@ -2,7 +2,10 @@
 
 mod core_util;
 
-use btf::core::{patch, poison_reloc_index, CoreError, PatchOutcome, PoisonLog, RelocKind::*, POISON_CALL_IMM};
+use btf::core::{
+    patch, poison_reloc_index, CoreError, PatchOutcome, PatchProblem, PoisonLog, PoisonReason, RelocKind::*,
+    SizeChange, POISON_CALL_IMM,
+};
 use btf::insn::Insn;
 use btf::wire::Endian;
 use core_util::*;
@@ -52,6 +55,10 @@ fn load_size_follows_an_unsigned_field() {
     // A store of the wrong width to begin with is refused.
     let mut insns = [Insn { code: 0x6b, dst: 1, src: 2, off: 0, imm: 0 }]; // STX|MEM|H
     let e = patch(&mut insns, 0, &r).unwrap_err();
+    assert!(
+        matches!(e, CoreError::Patch { relo: 0, insn: 0, reason: PatchProblem::AccessSize { access: 2, local: 4 } }),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("accesses 2 bytes, but the local field is 4 bytes"), "{e}");
 }
 
@@ -62,8 +69,16 @@ fn signed_field_that_changes_size_poisons_the_load() {
     let mut insns = [Insn { code: 0x61, dst: 1, src: 2, off: 8, imm: 0 }];
     let out = patch(&mut insns, 0, &r).unwrap();
     assert_eq!(le(insns[0]), [0x85, 0, 0, 0, 0x10, 0x23, 0xad, 0x0b]);
+    match &out {
+        PatchOutcome::Poisoned { insns, reason: PoisonReason::SizeChange(SizeChange { from, to }), .. } => {
+            assert_eq!((insns.as_slice(), from.name.as_str(), to.name.as_str()), (&[0][..], "int", "long"));
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(
-        matches!(&out, PatchOutcome::Poisoned { insns, reason, .. } if insns == &[0] && reason.contains("int to long"))
+        out.to_string()
+            .ends_with("field type changed from int to long: only pointers and unsigned integers can change size"),
+        "{out}"
     );
     // The same relocation in an ALU instruction is just a number: patched.
     let mut alu = [Insn { code: 0x07, dst: 1, src: 0, off: 0, imm: 8 }]; // r1 += 8
@@ -81,7 +96,9 @@ fn alu_immediate_is_rewritten() {
     assert_eq!(le(insns[0]), [0xb7, 0x01, 0, 0, 16, 0, 0, 0]);
     // Register-source ALU cannot carry a relocated value.
     let mut insns = [Insn { code: 0xbf, dst: 1, src: 2, off: 0, imm: 0 }];
-    assert!(patch(&mut insns, 0, &r).unwrap_err().to_string().contains("takes a register"));
+    let e = patch(&mut insns, 0, &r).unwrap_err();
+    assert!(matches!(e, CoreError::Patch { reason: PatchProblem::RegisterOperand { code: 0xbf }, .. }), "{e:?}");
+    assert!(e.to_string().contains("ALU instruction 0xbf takes a register"), "{e}");
 }
 
 #[test]
@@ -158,11 +175,18 @@ fn the_instruction_must_hold_the_local_value() {
 fn unpatchable_instructions_and_ranges_are_errors() {
     let (l, t) = pair();
     let r = resolve(&l, &t, FieldByteOffset, 3, "0:1");
-    let mut insns = [Insn { code: 0x05, dst: 0, src: 0, off: 4, imm: 4 }]; // ja
-    assert!(patch(&mut insns, 0, &r).unwrap_err().to_string().contains("not an instruction CO-RE can patch"));
-    assert!(patch(&mut insns, 3, &r).unwrap_err().to_string().contains("out of range: the program has 1 instructions"));
+    let ja = Insn { code: 0x05, dst: 0, src: 0, off: 4, imm: 4 };
+    let mut insns = [ja];
+    let e = patch(&mut insns, 0, &r).unwrap_err();
+    assert_eq!(e, CoreError::Patch { relo: 0, insn: 0, reason: PatchProblem::Unpatchable { insn: ja } });
+    assert!(e.to_string().ends_with("code 0x05 (dst r0, src r0, off 4, imm 4) is not an instruction CO-RE can patch"));
+    let e = patch(&mut insns, 3, &r).unwrap_err();
+    assert_eq!(e, CoreError::Patch { relo: 0, insn: 3, reason: PatchProblem::OutOfRange { count: 1 } });
+    assert!(e.to_string().contains("out of range: the program has 1 instructions"), "{e}");
     let mut lone = [Insn { code: 0x18, dst: 1, src: 0, off: 0, imm: 4 }];
-    assert!(patch(&mut lone, 0, &r).unwrap_err().to_string().contains("not a plain two-slot ld_imm64"));
+    let e = patch(&mut lone, 0, &r).unwrap_err();
+    assert!(matches!(e, CoreError::Patch { reason: PatchProblem::NotLdImm64, .. }), "{e:?}");
+    assert!(e.to_string().contains("not a plain two-slot ld_imm64"), "{e}");
     // An offset that does not fit 16 bits.
     let mut big = B::new();
     let u8_ = big.int("u8", 1, false);
@@ -173,5 +197,7 @@ fn unpatchable_instructions_and_ranges_are_errors() {
     small.st("s", 8, &[("b", u8_, 32)]);
     let r = resolve(&small.btf(), &big.btf(), FieldByteOffset, 2, "0:0");
     let mut insns = [Insn { code: 0x71, dst: 1, src: 2, off: 4, imm: 0 }];
-    assert!(patch(&mut insns, 0, &r).unwrap_err().to_string().contains("offset 40000 does not fit"));
+    let e = patch(&mut insns, 0, &r).unwrap_err();
+    assert!(matches!(e, CoreError::Patch { reason: PatchProblem::OffsetTooLarge { offset: 40000 }, .. }), "{e:?}");
+    assert!(e.to_string().contains("offset 40000 does not fit"), "{e}");
 }

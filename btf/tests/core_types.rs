@@ -2,7 +2,7 @@
 
 mod core_util;
 
-use btf::core::RelocKind::*;
+use btf::core::{CoreError, RelocKind::*, SpecError};
 use btf::types::{Body, FuncProto, Param, Type};
 use core_util::*;
 
@@ -175,7 +175,9 @@ fn enum_values_follow_the_target() {
     assert!(r.is_poison());
     assert!(r.to_string().ends_with("poisoned: enum value missing in target"), "{r}");
     // Out-of-range index is a spec error.
-    assert!(try_resolve(&l, &t, EnumvalValue, 1, "3").unwrap_err().to_string().contains("enumerator index 3"));
+    let e = try_resolve(&l, &t, EnumvalValue, 1, "3").unwrap_err();
+    assert!(matches!(e, CoreError::BadSpec { reason: SpecError::EnumeratorOutOfRange { index: 3, count: 3 }, .. }));
+    assert!(e.to_string().ends_with("enumerator index 3 is out of range (the enum has 3)"), "{e}");
 }
 
 #[test]

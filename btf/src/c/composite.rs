@@ -1,6 +1,6 @@
-//! Struct and union bodies. For the compiler ([`Style::Header`]) gaps become anonymous
+//! Struct and union bodies. For the compiler (the header style) gaps become anonymous
 //! bitfields (`long: 64;`, `int: 32;`) and misaligned layouts get `__attribute__((packed))`,
-//! so `sizeof` and every `offsetof` equal BTF's. For people ([`Style::Annotated`]) each member
+//! so `sizeof` and every `offsetof` equal BTF's. For people (the annotated style of [`super::describe()`]) each member
 //! carries a pahole-style `/* offset size */` comment and gaps are noted as holes.
 
 use std::fmt::Write as _;

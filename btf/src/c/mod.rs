@@ -5,9 +5,9 @@
 //! - [`decl`]: C declarators of any type (pointers to functions, arrays of pointers, const).
 //! - [`composite`]: struct/union bodies with explicit padding and `packed` where needed.
 //! - [`align`]: natural alignment and packed detection.
-//! - [`order`]: dependency order, forward declarations, anonymous types inline.
+//! - `order` (internal): dependency order, forward declarations, anonymous types inline.
 //! - [`names`]: unique C names when BTF has clashes (`foo___2`).
-//! - [`header`]: the whole-header writer; [`describe`]: one type for people, pahole style.
+//! - [`header`]: the whole-header writer; [`describe`](mod@describe): one type for people, pahole style.
 
 pub mod align;
 pub mod composite;
@@ -37,7 +37,7 @@ pub enum CError {
     #[error(transparent)]
     Btf(#[from] BtfError),
     /// Writing the output failed.
-    #[error("writing C output: {0}")]
+    #[error("writing C output")]
     Io(#[from] std::io::Error),
     /// Types refer to each other by value (not through a pointer): no C order can define them.
     #[error("type id {id}: types contain each other by value, a cycle no C declaration order can satisfy")]

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::btf::Btf;
 use crate::core::compat::kinds_compatible;
+use crate::core::error::ReloProblem;
 use crate::core::names::essential;
 use crate::core::Why;
 use crate::types::TypeId;
@@ -62,7 +63,7 @@ impl CoreCache {
 pub(crate) fn find_candidates(local: &Btf, local_id: TypeId, target: &Btf) -> Result<Vec<TypeId>, Why> {
     let lt = local.type_by_id(local_id)?;
     if lt.name.is_empty() {
-        return Err(Why::msg("CO-RE cannot relocate anonymous types (there is no name to look up in the target)"));
+        return Err(Why::Relo(ReloProblem::Anonymous));
     }
     let want = essential(lt.name);
     let mut out = Vec::new();

@@ -3,8 +3,8 @@
 //! type-based relocations (TYPE_EXISTS, TYPE_SIZE, TYPE_ID_TARGET).
 
 use crate::btf::Btf;
+use crate::core::error::CompatError;
 use crate::core::names::essential_len;
-use crate::core::Why;
 use crate::types::{Body, Kind, TypeId};
 
 /// Recursion budget of `bpf_core_types_are_compat` (libbpf passes 32).
@@ -31,7 +31,7 @@ fn int_offset(body: &Body<'_>) -> u8 {
 /// Field types: any two structs/unions match; pointers and floats always; ints unless one
 /// is a legacy bitfield int (offset ≠ 0), whatever their size or sign; enums and fwds if their
 /// essential names are equal or one is anonymous; arrays by element type, ignoring length.
-pub(crate) fn fields_are_compat(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId) -> Result<bool, Why> {
+pub(crate) fn fields_are_compat(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId) -> Result<bool, CompatError> {
     let (mut lid, mut tid) = (lid, tid);
     for _ in 0..MAX_DEPTH {
         lid = local.skip_mods_and_typedefs(lid)?;
@@ -60,7 +60,7 @@ pub(crate) fn fields_are_compat(local: &Btf, lid: TypeId, target: &Btf, tid: Typ
             _ => false,
         });
     }
-    Err(Why::msg(format!("field types nest deeper than {MAX_DEPTH} levels (a cycle?)")))
+    Err(CompatError::FieldsTooDeep { limit: MAX_DEPTH })
 }
 
 /// Whole types (called with root types whose essential names already match): kinds must be
@@ -68,11 +68,17 @@ pub(crate) fn fields_are_compat(local: &Btf, lid: TypeId, target: &Btf, tid: Typ
 /// void then match without looking inside; ints unless legacy bitfield ints; pointers and
 /// arrays by their targets; function prototypes by arity, parameter and return types.
 /// Floats and everything else do not match (as in libbpf).
-pub fn types_are_compat(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId) -> Result<bool, String> {
-    types_compat_level(local, lid, target, tid, TYPES_COMPAT_LEVELS).map_err(|w| w.to_string())
+pub fn types_are_compat(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId) -> Result<bool, CompatError> {
+    types_compat_level(local, lid, target, tid, TYPES_COMPAT_LEVELS)
 }
 
-pub(crate) fn types_compat_level(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId, level: u32) -> Result<bool, Why> {
+pub(crate) fn types_compat_level(
+    local: &Btf,
+    lid: TypeId,
+    target: &Btf,
+    tid: TypeId,
+    level: u32,
+) -> Result<bool, CompatError> {
     if !kinds_compatible(local.kind_of(lid)?, target.kind_of(tid)?) {
         return Ok(false);
     }
@@ -98,7 +104,7 @@ pub(crate) fn types_compat_level(local: &Btf, lid: TypeId, target: &Btf, tid: Ty
                 }
                 for (l, t) in lp.params.iter().zip(&tp.params) {
                     if level == 0 {
-                        return Err(Why::msg("function prototypes nest too deeply"));
+                        return Err(CompatError::ProtosTooDeep { levels: TYPES_COMPAT_LEVELS });
                     }
                     let (l, t) = (local.skip_mods_and_typedefs(l.type_id)?, target.skip_mods_and_typedefs(t.type_id)?);
                     if !types_compat_level(local, l, target, t, level - 1)? {
@@ -110,5 +116,5 @@ pub(crate) fn types_compat_level(local: &Btf, lid: TypeId, target: &Btf, tid: Ty
             _ => return Ok(false),
         }
     }
-    Err(Why::msg(format!("types nest deeper than {MAX_DEPTH} levels (a cycle?)")))
+    Err(CompatError::TypesTooDeep { limit: MAX_DEPTH })
 }

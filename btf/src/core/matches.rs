@@ -9,8 +9,8 @@
 //! enumerator name present; function prototypes need the same arity and matching types.
 
 use crate::btf::Btf;
+use crate::core::error::CompatError;
 use crate::core::names::essential_len;
-use crate::core::Why;
 use crate::types::{Body, Kind, TypeId};
 
 /// Recursion budget (libbpf passes 32).
@@ -27,8 +27,8 @@ fn names_match(local: &str, target: &str) -> bool {
 }
 
 /// True when the target type matches the local one (see the module docs).
-pub fn types_match(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId) -> Result<bool, String> {
-    match_level(local, lid, target, tid, false, TYPES_MATCH_LEVELS).map_err(|w| w.to_string())
+pub fn types_match(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId) -> Result<bool, CompatError> {
+    match_level(local, lid, target, tid, false, TYPES_MATCH_LEVELS)
 }
 
 pub(crate) fn match_level(
@@ -38,9 +38,9 @@ pub(crate) fn match_level(
     tid: TypeId,
     mut behind_ptr: bool,
     level: u32,
-) -> Result<bool, Why> {
+) -> Result<bool, CompatError> {
     if level == 0 {
-        return Err(Why::msg("types nest too deeply to match"));
+        return Err(CompatError::MatchTooDeep { levels: TYPES_MATCH_LEVELS });
     }
     let (mut lid, mut tid) = (lid, tid);
     for _ in 0..MAX_DEPTH {
@@ -120,5 +120,5 @@ pub(crate) fn match_level(
             _ => return Ok(false),
         }
     }
-    Err(Why::msg(format!("types nest deeper than {MAX_DEPTH} levels (a cycle?)")))
+    Err(CompatError::TypesTooDeep { limit: MAX_DEPTH })
 }

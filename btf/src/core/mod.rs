@@ -3,8 +3,8 @@
 //! The flow for one relocation, as libbpf does it: parse the access string against the local
 //! type into a [`spec::Spec`]; find target candidates by essential name and compatible kind
 //! ([`candidates`]); match the spec against each (using the rules in [`compat`] and
-//! [`matches`]); compute the local and target values; insist all
-//! matching candidates agree ([`resolve`]); then patch the instruction ([`patch`]). A relocation
+//! [`matches`](mod@matches)); compute the local and target values; insist all
+//! matching candidates agree ([`resolve`]); then patch the instruction ([`patch`](mod@patch)). A relocation
 //! with no matching candidate is not an error: the instruction is poisoned so the verifier
 //! rejects it only if it is reachable.
 
@@ -23,7 +23,10 @@ mod spec_match;
 mod values;
 
 pub use candidates::CoreCache;
-pub use error::{Ambiguity, CoreError, CoreResult, TypeRef};
+pub use error::{
+    AccessError, Ambiguity, Answer, CompatError, CoreError, CoreResult, PatchProblem, PoisonReason, ReloProblem,
+    SizeChange, SpecError, TypeRef, Unsatisfied,
+};
 pub use patch::{patch, poison_reloc_index, PatchOutcome, PoisonLog, POISON_CALL_IMM};
 pub use relo::{CoreRelo, RelocKind};
 pub use resolve::{relocate, CoreResolution, TargetMatch};
@@ -31,13 +34,16 @@ pub use section::{relocate_section, SectionReport};
 
 use crate::error::BtfError;
 
-/// Why a step failed, before the caller adds relocation context.
+/// Why a step failed, before the caller adds relocation context: each variant becomes the
+/// [`CoreError`] of the same name.
 #[derive(Debug)]
 pub(crate) enum Why {
-    /// Malformed BTF.
+    /// Malformed BTF: [`CoreError::Btf`].
     Btf(BtfError),
-    /// A rule was broken; the text says which.
-    Msg(String),
+    /// The value cannot be computed: [`CoreError::Unsatisfiable`].
+    Unsatisfied(Unsatisfied),
+    /// The relocation record is malformed: [`CoreError::BadRelo`].
+    Relo(ReloProblem),
 }
 
 impl From<BtfError> for Why {
@@ -46,17 +52,27 @@ impl From<BtfError> for Why {
     }
 }
 
-impl Why {
-    pub(crate) fn msg(s: impl Into<String>) -> Why {
-        Why::Msg(s.into())
+impl From<Unsatisfied> for Why {
+    fn from(e: Unsatisfied) -> Self {
+        Why::Unsatisfied(e)
     }
 }
 
-impl std::fmt::Display for Why {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Why::Btf(e) => e.fmt(f),
-            Why::Msg(m) => f.write_str(m),
+// Malformed BTF stays a BTF error wherever it was met; the rest are rules the target broke.
+impl From<SpecError> for Why {
+    fn from(e: SpecError) -> Self {
+        match e {
+            SpecError::Btf(e) => Why::Btf(e),
+            other => Why::Unsatisfied(Unsatisfied::Spec(other)),
+        }
+    }
+}
+
+impl From<CompatError> for Why {
+    fn from(e: CompatError) -> Self {
+        match e {
+            CompatError::Btf(e) => Why::Btf(e),
+            other => Why::Unsatisfied(Unsatisfied::Compat(other)),
         }
     }
 }

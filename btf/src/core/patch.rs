@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::core::error::{CoreError, CoreResult};
+use crate::core::error::{CoreError, CoreResult, PatchProblem, PoisonReason};
 use crate::core::resolve::CoreResolution;
 use crate::insn::{self, class, Insn};
 
@@ -40,7 +40,7 @@ pub enum PatchOutcome {
         /// Indices of the poisoned slots.
         insns: Vec<usize>,
         /// Why.
-        reason: String,
+        reason: PoisonReason,
     },
 }
 
@@ -102,9 +102,8 @@ pub fn poison_reloc_index(log: &PoisonLog, insn_idx: usize) -> Option<usize> {
 /// program cut out of its section, rebase `res.insn_idx` first).
 pub fn patch(insns: &mut [Insn], insn_idx: usize, res: &CoreResolution) -> CoreResult<PatchOutcome> {
     let relo = res.relo_idx;
-    let err = |reason: String| CoreError::Patch { relo, insn: insn_idx, reason };
-    let count = insns.len();
-    let ins = *insns.get(insn_idx).ok_or_else(|| err(format!("out of range: the program has {count} instructions")))?;
+    let err = |reason: PatchProblem| CoreError::Patch { relo, insn: insn_idx, reason };
+    let ins = *insns.get(insn_idx).ok_or_else(|| err(PatchProblem::OutOfRange { count: insns.len() }))?;
     let Some(new_val) = res.target_value else {
         return poison(insns, insn_idx, res, poison_reason(res));
     };
@@ -120,7 +119,7 @@ pub fn patch(insns: &mut [Insn], insn_idx: usize, res: &CoreResolution) -> CoreR
     match ins.class() {
         class::ALU | class::ALU64 => {
             if ins.code & insn::src::X != 0 {
-                return Err(err(format!("ALU instruction {:#04x} takes a register, not an immediate", ins.code)));
+                return Err(err(PatchProblem::RegisterOperand { code: ins.code }));
             }
             // The immediate widens with its sign before the comparison, as in libbpf.
             if res.validate && ins.imm as i64 as u64 != orig {
@@ -134,22 +133,18 @@ pub fn patch(insns: &mut [Insn], insn_idx: usize, res: &CoreResolution) -> CoreR
                 return Err(mismatch("off", ins.off as i64));
             }
             if new_val > i16::MAX as u64 {
-                return Err(err(format!("offset {new_val} does not fit the 16-bit offset field")));
+                return Err(err(PatchProblem::OffsetTooLarge { offset: new_val }));
             }
             if let Some(problem) = &res.size_problem {
-                return poison(insns, insn_idx, res, problem.clone());
+                return poison(insns, insn_idx, res, PoisonReason::SizeChange(problem.clone()));
             }
             let size = match res.new_size() {
                 Some(new_sz) => {
                     let cur = ins.mem_size().unwrap_or(0);
                     if cur != res.local_size {
-                        return Err(err(format!(
-                            "accesses {cur} bytes, but the local field is {} bytes",
-                            res.local_size
-                        )));
+                        return Err(err(PatchProblem::AccessSize { access: cur, local: res.local_size }));
                     }
-                    let bits = size_bits(new_sz)
-                        .ok_or_else(|| err(format!("the target field's {new_sz} bytes is not a load/store size")))?;
+                    let bits = size_bits(new_sz).ok_or_else(|| err(PatchProblem::NotAccessSize { size: new_sz }))?;
                     insns[insn_idx].code = (ins.code & !0x18) | bits;
                     Some((cur, new_sz))
                 }
@@ -169,7 +164,7 @@ pub fn patch(insns: &mut [Insn], insn_idx: usize, res: &CoreResolution) -> CoreR
                     && n.src == 0
                     && n.off == 0
             }) else {
-                return Err(err("is not a plain two-slot ld_imm64".into()));
+                return Err(err(PatchProblem::NotLdImm64));
             };
             let imm = ins.imm as u32 as u64 | (next.imm as u32 as u64) << 32;
             if res.validate && imm != orig {
@@ -179,10 +174,7 @@ pub fn patch(insns: &mut [Insn], insn_idx: usize, res: &CoreResolution) -> CoreR
             insns[insn_idx + 1].imm = (new_val >> 32) as u32 as i32;
             Ok(patched(res, insn_idx, "imm64", imm as i64, new_val as i64, None))
         }
-        _ => Err(err(format!(
-            "code {:#04x} (dst r{}, src r{}, off {}, imm {}) is not an instruction CO-RE can patch",
-            ins.code, ins.dst, ins.src, ins.off, ins.imm
-        ))),
+        _ => Err(err(PatchProblem::Unpatchable { insn: ins })),
     }
 }
 
@@ -208,22 +200,15 @@ fn size_bits(bytes: u32) -> Option<u8> {
 }
 
 /// Why a resolution poisons: the thing it needs is missing from the target.
-pub(crate) fn poison_reason(res: &CoreResolution) -> String {
-    let what = if res.kind.is_enumval_based() {
-        "enum value"
-    } else if res.kind.is_type_based() {
-        "type"
-    } else {
-        "field"
-    };
+pub(crate) fn poison_reason(res: &CoreResolution) -> PoisonReason {
     if res.candidates.is_empty() {
-        format!("no type named like {} in target", res.local_type.name)
+        PoisonReason::NoCandidate { local: res.local_type.clone() }
     } else {
-        format!("{what} missing in target")
+        PoisonReason::Missing { kind: res.kind }
     }
 }
 
-fn poison(insns: &mut [Insn], insn_idx: usize, res: &CoreResolution, reason: String) -> CoreResult<PatchOutcome> {
+fn poison(insns: &mut [Insn], insn_idx: usize, res: &CoreResolution, reason: PoisonReason) -> CoreResult<PatchOutcome> {
     let mut slots = vec![insn_idx];
     // Poison the second ld_imm64 slot too, so the verifier does not stumble on "unknown opcode 00".
     if insns[insn_idx].is_ld_imm64() {
@@ -231,7 +216,7 @@ fn poison(insns: &mut [Insn], insn_idx: usize, res: &CoreResolution, reason: Str
             return Err(CoreError::Patch {
                 relo: res.relo_idx,
                 insn: insn_idx,
-                reason: "ld_imm64 is missing its second slot".into(),
+                reason: PatchProblem::MissingSecondSlot,
             });
         }
         slots.push(insn_idx + 1);

@@ -2,7 +2,9 @@
 
 use crate::btf::Btf;
 use crate::core::candidates::CoreCache;
-use crate::core::error::{btf_err, Ambiguity, CoreError, CoreResult, TypeRef};
+use crate::core::error::{
+    btf_err, Ambiguity, Answer, CoreError, CoreResult, ReloProblem, SizeChange, TypeRef, Unsatisfied,
+};
 use crate::core::names::type_display;
 use crate::core::relo::{CoreRelo, RelocKind};
 use crate::core::spec::{parse_spec, Spec};
@@ -59,7 +61,7 @@ pub struct CoreResolution {
     pub target_size: u32,
     /// Set when the field's size changed in a way a load/store cannot follow (signed ints,
     /// structs...): a memory instruction is then poisoned instead of patched.
-    pub size_problem: Option<String>,
+    pub size_problem: Option<SizeChange>,
 }
 
 impl CoreResolution {
@@ -83,19 +85,22 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(&self, w: Why, spec: &str) -> CoreError {
+    /// The error for a failed step; `spec` is the spec text an unsatisfiable value is about and
+    /// `ty` the local type a malformed record names.
+    fn err(&self, w: Why, spec: &str, ty: &TypeRef) -> CoreError {
         match w {
             Why::Btf(source) => CoreError::Btf { relo: self.relo_idx, source },
-            Why::Msg(reason) => CoreError::Unsatisfiable {
+            Why::Unsatisfied(reason) => CoreError::Unsatisfiable {
                 relo: self.relo_idx,
                 kind: self.relo.kind.libbpf_name(),
                 spec: spec.to_owned(),
                 reason,
             },
+            Why::Relo(reason) => self.bad_relo(ty, reason),
         }
     }
 
-    fn bad_relo(&self, ty: &TypeRef, reason: String) -> CoreError {
+    fn bad_relo(&self, ty: &TypeRef, reason: ReloProblem) -> CoreError {
         CoreError::BadRelo { relo: self.relo_idx, kind: self.relo.kind.libbpf_name(), ty: ty.clone(), reason }
     }
 }
@@ -117,7 +122,7 @@ pub fn relocate(
     let local_type = TypeRef { id: relo.type_id, name: type_display(local, relo.type_id).map_err(btf_err(relo_idx))? };
     let insn_idx = relo
         .insn_idx()
-        .ok_or_else(|| cx.bad_relo(&local_type, format!("insn_off {} is not a multiple of 8", relo.insn_off)))?;
+        .ok_or_else(|| cx.bad_relo(&local_type, ReloProblem::InsnOffUnaligned { insn_off: relo.insn_off }))?;
     let spec = parse_spec(local, relo).map_err(|reason| CoreError::BadSpec {
         relo: relo_idx,
         access: relo.access.clone(),
@@ -147,22 +152,19 @@ pub fn relocate(
         return Ok(res);
     }
     let endian = target.endian();
-    let local_calc = calc(relo.kind, Some(&spec), local, endian).map_err(|w| cx.err(w, &local_spec))?;
+    let local_calc = calc(relo.kind, Some(&spec), local, endian).map_err(|w| cx.err(w, &local_spec, &local_type))?;
     let Calc::Value { val, field_size: local_size, field_type: local_field, validate } = local_calc else {
-        return Err(cx.err(Why::msg("the local side cannot be missing"), &local_spec));
+        return Err(cx.err(Unsatisfied::LocalMissing.into(), &local_spec, &local_type));
     };
     (res.local_value, res.validate, res.local_size) = (val, validate, local_size);
 
-    let cands = cache.candidates(local, relo.type_id, target).map_err(|w| match w {
-        Why::Btf(source) => CoreError::Btf { relo: relo_idx, source },
-        Why::Msg(reason) => cx.bad_relo(&local_type, reason),
-    })?;
+    let cands = cache.candidates(local, relo.type_id, target).map_err(|w| cx.err(w, &local_spec, &local_type))?;
     res.candidates = cands
         .iter()
         .map(|&id| Ok(TypeRef { id, name: type_display(target, id)? }))
         .collect::<Result<_, crate::error::BtfError>>()
         .map_err(btf_err(relo_idx))?;
-    let (winner, matched) = match_candidates(&cx, &spec, &local_spec, &res.candidates)?;
+    let (winner, matched) = match_candidates(&cx, &spec, &local_spec, &local_type, &res.candidates)?;
     if !matched.is_empty() {
         cache.prune(relo.type_id, matched.clone());
     }
@@ -179,7 +181,7 @@ pub fn relocate(
             });
             tcalc
         }
-        None => calc(relo.kind, None, target, endian).map_err(|w| cx.err(w, &local_spec))?,
+        None => calc(relo.kind, None, target, endian).map_err(|w| cx.err(w, &local_spec, &local_type))?,
     };
     res.target_value = None;
     if let Calc::Value { val, field_size, field_type, .. } = target_calc {
@@ -199,16 +201,19 @@ fn match_candidates(
     cx: &Ctx<'_>,
     spec: &Spec,
     local_spec: &str,
+    local_type: &TypeRef,
     candidates: &[TypeRef],
 ) -> CoreResult<(Option<Winner>, Vec<TypeId>)> {
     let mut first: Option<Winner> = None;
     let mut matched = Vec::new();
     for cref in candidates {
-        let Some(tspec) = match_spec(cx.local, spec, cx.target, cref.id).map_err(|w| cx.err(w, local_spec))? else {
+        let Some(tspec) =
+            match_spec(cx.local, spec, cx.target, cref.id).map_err(|w| cx.err(w, local_spec, local_type))?
+        else {
             continue;
         };
         let tcalc = calc(cx.relo.kind, Some(&tspec), cx.target, cx.target.endian())
-            .map_err(|w| cx.err(w, &tspec.describe(cx.target)))?;
+            .map_err(|w| cx.err(w, &tspec.describe(cx.target), local_type))?;
         match &first {
             Some((fref, fspec, fcalc)) => {
                 if let Some((first_value, second_value)) = disagreement(fspec, fcalc, &tspec, &tcalc) {
@@ -231,27 +236,20 @@ fn match_candidates(
 }
 
 /// How two matching candidates differ, if they do: first the field position, then the value.
-fn disagreement(a: &Spec, a_calc: &Calc, b: &Spec, b_calc: &Calc) -> Option<(String, String)> {
+fn disagreement(a: &Spec, a_calc: &Calc, b: &Spec, b_calc: &Calc) -> Option<(Answer, Answer)> {
     if a.bit_offset != b.bit_offset {
-        Some((format!("bit offset {}", a.bit_offset), format!("bit offset {}", b.bit_offset)))
-    } else if calc_value(a_calc) != calc_value(b_calc) {
-        Some((describe_calc(a_calc), describe_calc(b_calc)))
+        Some((Answer::BitOffset(a.bit_offset), Answer::BitOffset(b.bit_offset)))
+    } else if answer(a_calc) != answer(b_calc) {
+        Some((answer(a_calc), answer(b_calc)))
     } else {
         None
     }
 }
 
-fn calc_value(c: &Calc) -> Option<u64> {
+fn answer(c: &Calc) -> Answer {
     match c {
-        Calc::Value { val, .. } => Some(*val),
-        Calc::Poison => None,
-    }
-}
-
-fn describe_calc(c: &Calc) -> String {
-    match c {
-        Calc::Value { val, .. } => format!("value {val}"),
-        Calc::Poison => "poison".into(),
+        Calc::Value { val, .. } => Answer::Value(*val),
+        Calc::Poison => Answer::Poison,
     }
 }
 
@@ -262,7 +260,7 @@ fn size_change_problem(
     lid: TypeId,
     target: &Btf,
     tid: TypeId,
-) -> Result<Option<String>, crate::error::BtfError> {
+) -> Result<Option<SizeChange>, crate::error::BtfError> {
     let (lt, tt) = (local.type_by_id(lid)?, target.type_by_id(tid)?);
     let ok = match (&lt.body, &tt.body) {
         (Body::Ptr(_), Body::Ptr(_)) => true,
@@ -270,11 +268,8 @@ fn size_change_problem(
         (Body::Int(l), Body::Int(t)) => l.encoding.bits() != 1 && t.encoding.bits() != 1,
         _ => false,
     };
-    Ok((!ok).then(|| {
-        format!(
-            "field type changed from {} to {}: only pointers and unsigned integers can change size",
-            type_display(local, lid).unwrap_or_default(),
-            type_display(target, tid).unwrap_or_default()
-        )
+    Ok((!ok).then(|| SizeChange {
+        from: TypeRef { id: lid, name: type_display(local, lid).unwrap_or_default() },
+        to: TypeRef { id: tid, name: type_display(target, tid).unwrap_or_default() },
     }))
 }

@@ -7,9 +7,10 @@
 //! accessors `[0]`, `.a`, `[3]`.
 
 use crate::btf::Btf;
+use crate::core::error::{AccessError, SpecError};
 use crate::core::names::type_display;
 use crate::core::relo::{CoreRelo, RelocKind};
-use crate::core::Why;
+use crate::error::BtfError;
 use crate::types::{Body, TypeId};
 
 /// Longest access path libbpf accepts (`BPF_CORE_SPEC_MAX_LEN`).
@@ -75,48 +76,48 @@ impl Spec {
         s
     }
 
-    pub(crate) fn push_raw(&mut self, idx: u32) -> Result<(), Why> {
+    pub(crate) fn push_raw(&mut self, idx: u32) -> Result<(), SpecError> {
         if self.raw.len() >= MAX_SPEC_LEN {
-            return Err(Why::msg(format!("access path is deeper than {MAX_SPEC_LEN} steps")));
+            return Err(SpecError::TooDeep { max: MAX_SPEC_LEN });
         }
         self.raw.push(idx);
         Ok(())
     }
 
-    pub(crate) fn add_bits(&mut self, bits: u64) -> Result<(), Why> {
-        self.bit_offset = u32::try_from(self.bit_offset as u64 + bits)
-            .map_err(|_| Why::msg("bit offset overflows 32 bits".to_string()))?;
+    pub(crate) fn add_bits(&mut self, bits: u64) -> Result<(), SpecError> {
+        let total = self.bit_offset as u64 + bits;
+        self.bit_offset = u32::try_from(total).map_err(|_| SpecError::BitOffsetOverflow { bits: total })?;
         Ok(())
     }
 
     /// Adds `idx` elements of `elem` (already skipped) to the bit offset.
-    pub(crate) fn add_elems(&mut self, btf: &Btf, elem: TypeId, idx: u32) -> Result<(), Why> {
+    pub(crate) fn add_elems(&mut self, btf: &Btf, elem: TypeId, idx: u32) -> Result<(), SpecError> {
         let size = btf.size_of(elem)? as u64;
         self.add_bits(idx as u64 * size * 8)
     }
 }
 
 /// Splits `0:1:2` into numbers. Empty parts, signs and anything but digits are refused.
-pub fn parse_access(access: &str) -> Result<Vec<u32>, String> {
+pub fn parse_access(access: &str) -> Result<Vec<u32>, AccessError> {
     if access.is_empty() {
-        return Err("access string is empty".into());
+        return Err(AccessError::Empty);
     }
     let mut out = Vec::new();
-    for part in access.split(':') {
+    for (step, part) in access.split(':').enumerate() {
         if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("'{part}' is not an index"));
+            return Err(AccessError::NotAnIndex { step, part: part.to_owned() });
         }
         if out.len() == MAX_SPEC_LEN {
-            return Err(format!("more than {MAX_SPEC_LEN} steps"));
+            return Err(AccessError::TooManySteps { max: MAX_SPEC_LEN });
         }
-        out.push(part.parse::<u32>().map_err(|_| format!("index {part} is too large"))?);
+        out.push(part.parse::<u32>().map_err(|_| AccessError::TooLarge { step, part: part.to_owned() })?);
     }
     Ok(out)
 }
 
 /// True when the array reached through `parent` (the accessor before it) is a flexible array
 /// member: zero elements and the last member of its struct.
-pub(crate) fn is_flex_array(btf: &Btf, parent: Option<&Accessor>, nelems: u32) -> Result<bool, Why> {
+pub(crate) fn is_flex_array(btf: &Btf, parent: Option<&Accessor>, nelems: u32) -> Result<bool, BtfError> {
     let Some(parent) = parent.filter(|p| p.name.is_some() && nelems == 0) else {
         return Ok(false);
     };
@@ -125,33 +126,28 @@ pub(crate) fn is_flex_array(btf: &Btf, parent: Option<&Accessor>, nelems: u32) -
 }
 
 /// Parses the relocation's access string against the local type.
-pub fn parse_spec(btf: &Btf, relo: &CoreRelo) -> Result<Spec, String> {
-    parse_inner(btf, relo).map_err(|w| w.to_string())
-}
-
-fn parse_inner(btf: &Btf, relo: &CoreRelo) -> Result<Spec, Why> {
+pub fn parse_spec(btf: &Btf, relo: &CoreRelo) -> Result<Spec, SpecError> {
     let mut spec = Spec::empty(relo.kind, relo.type_id);
     if relo.kind.is_type_based() {
         if relo.access != "0" {
-            return Err(Why::msg(format!("type relocations use access string \"0\", not \"{}\"", relo.access)));
+            return Err(SpecError::TypeAccessNotZero { access: relo.access.clone() });
         }
         return Ok(spec);
     }
-    spec.raw = parse_access(&relo.access).map_err(Why::Msg)?;
+    spec.raw = parse_access(&relo.access)?;
     let mut id = btf.skip_mods_and_typedefs(relo.type_id)?;
     let first = spec.raw[0];
     if relo.kind.is_enumval_based() {
         let t = btf.type_by_id(id)?;
         let values = match &t.body {
             Body::Enum(e) | Body::Enum64(e) => &e.values,
-            _ => return Err(Why::msg(format!("enum value relocation on a {}, not an enum", t.kind()))),
+            _ => return Err(SpecError::NotAnEnum { kind: t.kind() }),
         };
         if spec.raw.len() > 1 {
-            return Err(Why::msg("enum value relocations take a single index"));
+            return Err(SpecError::EnumvalSteps { steps: spec.raw.len() });
         }
-        let v = values.get(first as usize).ok_or_else(|| {
-            Why::msg(format!("enumerator index {first} is out of range (the enum has {})", values.len()))
-        })?;
+        let v =
+            values.get(first as usize).ok_or(SpecError::EnumeratorOutOfRange { index: first, count: values.len() })?;
         spec.accessors.push(Accessor { type_id: id, idx: first, name: Some(v.name.to_owned()) });
         return Ok(spec);
     }
@@ -162,8 +158,11 @@ fn parse_inner(btf: &Btf, relo: &CoreRelo) -> Result<Spec, Why> {
         let t = btf.type_by_id(id)?;
         match &t.body {
             Body::Struct(c) | Body::Union(c) => {
-                let m = c.members.get(idx as usize).ok_or_else(|| {
-                    Why::msg(format!("member index {idx} is out of range ({} has {})", t.name, c.members.len()))
+                let m = c.members.get(idx as usize).ok_or(SpecError::MemberOutOfRange {
+                    index: idx,
+                    id,
+                    name: t.name.to_owned(),
+                    count: c.members.len(),
                 })?;
                 spec.add_bits(m.bit_offset as u64)?;
                 if !m.name.is_empty() {
@@ -175,18 +174,13 @@ fn parse_inner(btf: &Btf, relo: &CoreRelo) -> Result<Spec, Why> {
                 let elem = btf.skip_mods_and_typedefs(a.elem)?;
                 let flex = is_flex_array(btf, spec.accessors.last(), a.nelems)?;
                 if !flex && idx >= a.nelems {
-                    return Err(Why::msg(format!("array index {idx} is out of range ({} elements)", a.nelems)));
+                    return Err(SpecError::ArrayIndexOutOfRange { index: idx, nelems: a.nelems });
                 }
                 spec.accessors.push(Accessor { type_id: elem, idx, name: None });
                 spec.add_elems(btf, elem, idx)?;
                 id = elem;
             }
-            other => {
-                return Err(Why::msg(format!(
-                    "step {step} (index {idx}) reaches type [{id}] of kind {}, which has no members or elements",
-                    other.kind()
-                )));
-            }
+            other => return Err(SpecError::NoMembers { step, index: idx, id, kind: other.kind() }),
         }
     }
     Ok(spec)

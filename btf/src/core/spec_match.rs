@@ -2,6 +2,7 @@
 
 use crate::btf::Btf;
 use crate::core::compat::{fields_are_compat, types_compat_level, TYPES_COMPAT_LEVELS};
+use crate::core::error::Unsatisfied;
 use crate::core::matches::{match_level, TYPES_MATCH_LEVELS};
 use crate::core::names::essentials_equal;
 use crate::core::relo::RelocKind;
@@ -22,7 +23,7 @@ pub(crate) fn match_spec(local_btf: &Btf, local: &Spec, target: &Btf, cand: Type
         return Ok(ok.then_some(spec));
     }
     let Some(first) = local.accessors.first() else {
-        return Err(Why::msg("local spec has no accessors"));
+        return Err(Unsatisfied::NoAccessors.into());
     };
     if local.kind.is_enumval_based() {
         return match_enumval(first, target, cand, spec);
@@ -88,7 +89,7 @@ fn match_member(
     let lm = lt
         .members()
         .and_then(|m| m.get(acc.idx as usize))
-        .ok_or_else(|| Why::msg(format!("local accessor points at missing member {} of [{}]", acc.idx, acc.type_id)))?;
+        .ok_or(Unsatisfied::MissingMember { index: acc.idx, id: acc.type_id })?;
     for (i, m) in members.iter().enumerate() {
         spec.push_raw(i as u32)?;
         let saved_bits = spec.bit_offset;

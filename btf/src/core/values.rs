@@ -1,6 +1,7 @@
 //! The value a relocation puts into the instruction, computed from a spec (local or target).
 
 use crate::btf::Btf;
+use crate::core::error::Unsatisfied;
 use crate::core::relo::RelocKind;
 use crate::core::spec::Spec;
 use crate::core::Why;
@@ -41,7 +42,7 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
     let Some(spec) = spec else {
         return Ok(Calc::Poison);
     };
-    let acc = spec.accessors.last().ok_or_else(|| Why::msg("field spec has no accessors"))?;
+    let acc = spec.accessors.last().ok_or(Unsatisfied::NoAccessors)?;
     if acc.name.is_none() {
         // The access ends in an array element (or is the root itself).
         let size = btf.size_of(acc.type_id)?;
@@ -53,14 +54,14 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
                 validate: true,
             }),
             RelocKind::FieldByteSize => Ok(Calc::plain(size as u64, true)),
-            _ => Err(Why::msg(format!("{kind} cannot be applied to an array element"))),
+            _ => Err(Unsatisfied::ArrayElement { kind }.into()),
         };
     }
     let holder = btf.type_by_id(acc.type_id)?;
     let m = *holder
         .members()
         .and_then(|m| m.get(acc.idx as usize))
-        .ok_or_else(|| Why::msg(format!("accessor points at missing member {} of [{}]", acc.idx, acc.type_id)))?;
+        .ok_or(Unsatisfied::MissingMember { index: acc.idx, id: acc.type_id })?;
     let field_type = btf.skip_mods_and_typedefs(m.type_id)?;
     let mt = btf.type_by_id(field_type)?;
     let bit_off = spec.bit_offset;
@@ -69,10 +70,10 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
         let base = match &mt.body {
             Body::Int(i) => i.size,
             Body::Enum(e) | Body::Enum64(e) => e.size,
-            other => return Err(Why::msg(format!("bitfield '{}' has type of kind {}", m.name, other.kind()))),
+            other => return Err(Unsatisfied::BitfieldType { name: m.name.to_owned(), kind: other.kind() }.into()),
         };
         let (off, sz) = bitfield_load(bit_off, m.bitfield_size as u32, base).ok_or_else(|| {
-            Why::msg(format!("bitfield '{}' cannot be read with a single load of at most 8 bytes", m.name))
+            Unsatisfied::BitfieldLoad { name: m.name.to_owned(), bit_offset: bit_off, bits: m.bitfield_size as u32 }
         })?;
         (off, sz, m.bitfield_size as u32)
     } else {
@@ -102,7 +103,7 @@ fn field(kind: RelocKind, spec: Option<&Spec>, btf: &Btf, endian: Endian) -> Res
             Endian::Big => (8u32.wrapping_sub(byte_sz).wrapping_mul(8)).wrapping_add(bit_off - byte_off * 8) as u64,
         },
         RelocKind::FieldRshiftU64 => return Ok(Calc::plain(64u32.wrapping_sub(bit_sz) as u64, true)),
-        _ => return Err(Why::msg(format!("{kind} is not a field relocation"))),
+        _ => return Err(Unsatisfied::NotField { kind }.into()),
     };
     Ok(Calc::plain(value, validate))
 }
@@ -135,7 +136,7 @@ fn type_value(kind: RelocKind, spec: Option<&Spec>, btf: &Btf) -> Result<Calc, W
         RelocKind::TypeIdTarget | RelocKind::TypeIdLocal => Calc::plain(spec.root_type_id.get() as u64, false),
         RelocKind::TypeExists | RelocKind::TypeMatches => Calc::plain(1, true),
         RelocKind::TypeSize => Calc::plain(btf.size_of(spec.root_type_id)? as u64, true),
-        _ => return Err(Why::msg(format!("{kind} is not a type relocation"))),
+        _ => return Err(Unsatisfied::NotType { kind }.into()),
     })
 }
 
@@ -146,7 +147,7 @@ fn enumval(kind: RelocKind, spec: Option<&Spec>, btf: &Btf) -> Result<Calc, Why>
     let Some(spec) = spec else {
         return Ok(Calc::Poison);
     };
-    let acc = spec.accessors.first().ok_or_else(|| Why::msg("enum spec has no accessor"))?;
+    let acc = spec.accessors.first().ok_or(Unsatisfied::NoAccessors)?;
     let t = btf.type_by_id(acc.type_id)?;
     let value = match &t.body {
         // 32-bit enumerators are stored as s32 and widen with their sign, as in libbpf.
@@ -154,7 +155,7 @@ fn enumval(kind: RelocKind, spec: Option<&Spec>, btf: &Btf) -> Result<Calc, Why>
         Body::Enum64(e) => e.values.get(acc.idx as usize).map(|v| v.value),
         _ => None,
     };
-    let value = value.ok_or_else(|| Why::msg(format!("enumerator {} of [{}] is missing", acc.idx, acc.type_id)))?;
+    let value = value.ok_or(Unsatisfied::MissingEnumerator { index: acc.idx, id: acc.type_id })?;
     Ok(Calc::plain(value, true))
 }
 

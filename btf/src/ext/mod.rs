@@ -10,12 +10,13 @@ mod error;
 #[cfg(test)]
 mod tests;
 
-pub use error::{Block, ExtError};
+pub use error::{Block, BlockProblem, ExtError, HeaderProblem, RecordProblem, SectionProblem, StringField};
 
 use crate::btf::Btf;
 use crate::core::relo::{CoreRelo, RelocKind};
+use crate::error::BtfError;
 use crate::types::TypeId;
-use crate::wire::{Endian, Reader, BTF_MAGIC};
+use crate::wire::{Endian, Reader};
 
 /// Length of the header up to and including the line_info pair.
 const MIN_HDR_LEN: u32 = 24;
@@ -125,8 +126,8 @@ impl BtfExt {
                     file_name_off,
                     line_off,
                     line_col: rec.u32(12)?,
-                    file_name: ctx.string(file_name_off, "file name")?,
-                    line: ctx.string(line_off, "source line")?,
+                    file_name: ctx.string(file_name_off, StringField::FileName)?,
+                    line: ctx.string(line_off, StringField::SourceLine)?,
                 })
             })?;
         }
@@ -135,14 +136,12 @@ impl BtfExt {
             ext.core_relos = parse_block(&r, btf, &b, |rec, ctx| {
                 let (type_id, access_str_off, kind_no) = (TypeId::new(rec.u32(4)?), rec.u32(8)?, rec.u32(12)?);
                 ctx.check_type(type_id)?;
-                let kind = RelocKind::from_u32(kind_no).ok_or_else(|| {
-                    RecordProblem(format!("unknown CO-RE relocation kind {kind_no} (known kinds are 0..=12)"))
-                })?;
+                let kind = RelocKind::from_u32(kind_no).ok_or(RecordProblem::UnknownRelocKind { kind: kind_no })?;
                 Ok(CoreRelo {
                     insn_off: rec.u32(0)?,
                     type_id,
                     access_str_off,
-                    access: ctx.string(access_str_off, "access string")?,
+                    access: ctx.string(access_str_off, StringField::AccessString)?,
                     kind,
                 })
             })?;
@@ -186,29 +185,29 @@ struct Header {
     core_relo: Span,
 }
 
-fn header_err(reason: impl Into<String>) -> ExtError {
-    ExtError::Header { reason: reason.into() }
+fn header_err(reason: HeaderProblem) -> ExtError {
+    ExtError::Header { reason }
 }
 
 fn parse_header(bytes: &[u8]) -> Result<Header, ExtError> {
     if bytes.len() < 8 {
-        return Err(header_err(format!("only {} bytes; the header needs at least {MIN_HDR_LEN}", bytes.len())));
+        return Err(header_err(HeaderProblem::TooShort { len: bytes.len() }));
     }
-    let endian = Endian::from_magic([bytes[0], bytes[1]]).ok_or_else(|| {
-        header_err(format!("bad magic {:#06x} (expected {BTF_MAGIC:#06x})", u16::from_le_bytes([bytes[0], bytes[1]])))
-    })?;
+    let magic = [bytes[0], bytes[1]];
+    let endian = Endian::from_magic(magic)
+        .ok_or_else(|| header_err(HeaderProblem::BadMagic { magic: u16::from_le_bytes(magic) }))?;
     let r = Reader::new(bytes, endian, ".BTF.ext header");
-    let u32_at = |off: usize| r.u32(off).map_err(|e| header_err(e.to_string()));
+    let u32_at = |off: usize| r.u32(off).map_err(|e| header_err(HeaderProblem::Read(e)));
     let version = bytes[2];
     if version != 1 {
-        return Err(header_err(format!("unsupported version {version} (only 1 is defined)")));
+        return Err(header_err(HeaderProblem::BadVersion { version }));
     }
     let hdr_len = u32_at(4)?;
     if hdr_len < MIN_HDR_LEN {
-        return Err(header_err(format!("hdr_len {hdr_len} is smaller than the {MIN_HDR_LEN}-byte minimum")));
+        return Err(header_err(HeaderProblem::HdrLenTooSmall { hdr_len }));
     }
     if hdr_len as usize > bytes.len() {
-        return Err(header_err(format!("hdr_len {hdr_len} is larger than the {}-byte section", bytes.len())));
+        return Err(header_err(HeaderProblem::HdrLenTooLarge { hdr_len, len: bytes.len() }));
     }
     let span = |at: usize| -> Result<Span, ExtError> { Ok(Span { off: u32_at(at)?, len: u32_at(at + 4)? }) };
     let core_relo = if hdr_len >= CORE_HDR_LEN { span(24)? } else { Span { off: 0, len: 0 } };
@@ -230,33 +229,31 @@ fn block_bytes(r: &Reader<'_>, hdr: &Header, block: Block, span: Span) -> Result
         return Ok(None);
     }
     let offset = hdr.hdr_len as usize + span.off as usize;
-    let err = |reason: String| ExtError::Block { block, offset, reason };
+    let err = |reason: BlockProblem| ExtError::Block { block, offset, reason };
     if span.off & 3 != 0 {
-        return Err(err(format!("offset {} (from the header's end) is not 4-byte aligned", span.off)));
+        return Err(err(BlockProblem::Unaligned { off: span.off }));
     }
     let end = offset + span.len as usize;
     if end > r.len() {
-        return Err(err(format!("{} bytes run past the end of the {}-byte section", span.len, r.len())));
+        return Err(err(BlockProblem::PastEnd { len: span.len, data_len: r.len() }));
     }
     if span.len < 4 {
-        return Err(err(format!("{} bytes cannot hold the 4-byte rec_size", span.len)));
+        return Err(err(BlockProblem::NoRecSize { len: span.len }));
     }
-    let rec_size = r.u32(offset).map_err(|e| err(e.to_string()))?;
+    let rec_size = r.u32(offset).map_err(|e| err(BlockProblem::Read(e)))?;
     if rec_size < block.min_rec_size() {
-        return Err(err(format!("rec_size {rec_size} is smaller than the {}-byte record", block.min_rec_size())));
+        return Err(err(BlockProblem::RecSizeTooSmall { rec_size, min: block.min_rec_size() }));
     }
     if rec_size & 3 != 0 {
-        return Err(err(format!("rec_size {rec_size} is not a multiple of 4")));
+        return Err(err(BlockProblem::RecSizeUnaligned { rec_size }));
     }
     Ok(Some(BlockBytes { block, start: offset + 4, end, rec_size }))
 }
 
-/// Why a record is bad; turned into `ExtError::Record` with its position by `parse_block`.
-struct RecordProblem(String);
-
-impl From<crate::error::BtfError> for RecordProblem {
-    fn from(e: crate::error::BtfError) -> Self {
-        RecordProblem(e.to_string())
+// A record decoder's reads fail as `RecordProblem::Read`; `parse_block` adds the position.
+impl From<BtfError> for RecordProblem {
+    fn from(e: BtfError) -> Self {
+        RecordProblem::Read(e)
     }
 }
 
@@ -266,13 +263,14 @@ struct RecordCtx<'b> {
 }
 
 impl RecordCtx<'_> {
-    fn string(&self, off: u32, what: &str) -> Result<String, RecordProblem> {
-        self.btf.str_at(off).map(str::to_owned).map_err(|e| RecordProblem(format!("{what}: {e}")))
+    fn string(&self, off: u32, field: StringField) -> Result<String, RecordProblem> {
+        self.btf.str_at(off).map(str::to_owned).map_err(|error| RecordProblem::String { field, error })
     }
 
     fn check_type(&self, id: TypeId) -> Result<(), RecordProblem> {
-        if id.get() >= self.btf.count() {
-            return Err(RecordProblem(format!("type id {id} does not exist in .BTF (ids 0..{})", self.btf.count())));
+        let count = self.btf.count();
+        if id.get() >= count {
+            return Err(RecordProblem::NoSuchType { id, count });
         }
         Ok(())
     }
@@ -292,34 +290,32 @@ fn parse_block<T>(
     while pos < b.end {
         let index = out.len();
         let sec_err =
-            |section: String, reason: String| ExtError::Section { block, index, section, offset: pos, reason };
+            |section: String, reason: SectionProblem| ExtError::Section { block, index, section, offset: pos, reason };
         let left = b.end - pos;
         if left < 8 {
-            return Err(sec_err(String::new(), format!("{left} bytes left cannot hold the 8-byte section header")));
+            return Err(sec_err(String::new(), SectionProblem::NoHeader { left }));
         }
         let (name_off, num) = match (r.u32(pos), r.u32(pos + 4)) {
             (Ok(n), Ok(c)) => (n, c),
-            (Err(e), _) | (_, Err(e)) => return Err(sec_err(String::new(), e.to_string())),
+            (Err(e), _) | (_, Err(e)) => return Err(sec_err(String::new(), SectionProblem::Read(e))),
         };
-        let name = btf.str_at(name_off).map_err(|e| sec_err(String::new(), format!("section name: {e}")))?;
+        let name = btf.str_at(name_off).map_err(|e| sec_err(String::new(), SectionProblem::Name(e)))?;
         if num == 0 {
-            return Err(sec_err(name.to_owned(), "num_info is 0".into()));
+            return Err(sec_err(name.to_owned(), SectionProblem::NoRecords));
         }
         // Bound the count by the bytes that remain before allocating anything.
         let need = (num as u64) * rec_size as u64;
         if need > (left - 8) as u64 {
-            return Err(sec_err(
-                name.to_owned(),
-                format!("{num} records of {rec_size} bytes need {need} bytes, only {} remain", left - 8),
-            ));
+            let reason = SectionProblem::TooManyRecords { num_info: num, rec_size: b.rec_size, need, left: left - 8 };
+            return Err(sec_err(name.to_owned(), reason));
         }
         let mut records = Vec::with_capacity(num as usize);
         for i in 0..num as usize {
             let offset = pos + 8 + i * rec_size;
             let rec_err =
-                |reason: String| ExtError::Record { block, section: name.to_owned(), record: i, offset, reason };
-            let rec = r.sub(offset, rec_size).map_err(|e| rec_err(e.to_string()))?;
-            records.push(decode(&rec, &ctx).map_err(|RecordProblem(reason)| rec_err(reason))?);
+                |reason: RecordProblem| ExtError::Record { block, section: name.to_owned(), record: i, offset, reason };
+            let rec = r.sub(offset, rec_size).map_err(|e| rec_err(RecordProblem::Read(e)))?;
+            records.push(decode(&rec, &ctx).map_err(rec_err)?);
         }
         out.push(ExtSection { name: name.to_owned(), records });
         pos += 8 + need as usize;

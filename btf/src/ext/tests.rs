@@ -1,6 +1,8 @@
 //! `.BTF.ext` parser tests over hand-built and hostile blobs.
 
 use super::*;
+use crate::error::BtfError;
+use crate::wire::BTF_MAGIC;
 use crate::write::BtfBuilder;
 
 /// BTF with the strings the records point at; returns the blob and the string offsets.
@@ -144,21 +146,34 @@ fn err_of(blob: &[u8], btf: &Btf) -> String {
     BtfExt::parse(blob, btf).unwrap_err().to_string()
 }
 
+/// The reason of a header error, or a panic naming what came instead.
+fn header_problem(blob: &[u8], btf: &Btf) -> HeaderProblem {
+    match BtfExt::parse(blob, btf).unwrap_err() {
+        ExtError::Header { reason } => reason,
+        other => panic!("not a header error: {other:?}"),
+    }
+}
+
 #[test]
 fn header_errors_are_named() {
     let (btf, s) = object_btf(Endian::Little);
     let good = full(Endian::Little, &s).build();
-    assert!(err_of(&good[..5], &btf).contains("only 5 bytes"));
+    assert_eq!(header_problem(&good[..5], &btf), HeaderProblem::TooShort { len: 5 });
+    assert!(err_of(&good[..5], &btf).contains("only 5 bytes; the header needs at least 24"));
     let mut bad = good.clone();
     bad[0] = 0x12;
-    assert!(err_of(&bad, &btf).contains("bad magic"));
+    assert_eq!(header_problem(&bad, &btf), HeaderProblem::BadMagic { magic: 0xeb12 });
+    assert!(err_of(&bad, &btf).contains("bad magic 0xeb12 (expected 0xeb9f)"));
     let mut bad = good.clone();
     bad[2] = 2;
+    assert_eq!(header_problem(&bad, &btf), HeaderProblem::BadVersion { version: 2 });
     assert!(err_of(&bad, &btf).contains("unsupported version 2"));
     let mut bad = good.clone();
     bad[4..8].copy_from_slice(&16u32.to_le_bytes());
+    assert_eq!(header_problem(&bad, &btf), HeaderProblem::HdrLenTooSmall { hdr_len: 16 });
     assert!(err_of(&bad, &btf).contains("hdr_len 16 is smaller"));
     bad[4..8].copy_from_slice(&100_000u32.to_le_bytes());
+    assert_eq!(header_problem(&bad, &btf), HeaderProblem::HdrLenTooLarge { hdr_len: 100_000, len: good.len() });
     assert!(err_of(&bad, &btf).contains("hdr_len 100000 is larger"));
 }
 
@@ -172,16 +187,27 @@ fn block_errors_are_named() {
     assert!(matches!(e, ExtError::Block { block: Block::FuncInfo, offset: 32, .. }), "{e}");
     let mut bad = full(Endian::Little, &s).build();
     bad[8..12].copy_from_slice(&2u32.to_le_bytes());
-    assert!(err_of(&bad, &btf).contains("not 4-byte aligned"));
-    for (rec_size, want) in [(0, "rec_size 0 is smaller"), (4, "rec_size 4 is smaller"), (10, "not a multiple of 4")] {
+    let e = BtfExt::parse(&bad, &btf).unwrap_err();
+    assert!(matches!(e, ExtError::Block { reason: BlockProblem::Unaligned { off: 2 }, .. }), "{e:?}");
+    assert!(e.to_string().contains("offset 2 (from the header's end) is not 4-byte aligned"), "{e}");
+    for (rec_size, want, text) in [
+        (0, BlockProblem::RecSizeTooSmall { rec_size: 0, min: 8 }, "rec_size 0 is smaller"),
+        (4, BlockProblem::RecSizeTooSmall { rec_size: 4, min: 8 }, "rec_size 4 is smaller"),
+        (10, BlockProblem::RecSizeUnaligned { rec_size: 10 }, "not a multiple of 4"),
+    ] {
         let blob = ExtWriter::new(Endian::Little).block(0, 8, vec![(s.text, vec![vec![0, 1]])]).build();
         let mut bad = blob.clone();
         bad[32..36].copy_from_slice(&(rec_size as u32).to_le_bytes());
-        let msg = err_of(&bad, &btf);
-        assert!(msg.contains(want) && msg.contains("func_info"), "{msg}");
+        let e = BtfExt::parse(&bad, &btf).unwrap_err();
+        assert_eq!(e, ExtError::Block { block: Block::FuncInfo, offset: 32, reason: want });
+        let msg = e.to_string();
+        assert!(msg.contains(text) && msg.contains("func_info"), "{msg}");
     }
     let blob = ExtWriter::new(Endian::Little).block(1, 12, vec![(s.text, vec![vec![0, s.file, s.line]])]).build();
-    assert!(err_of(&blob, &btf).contains("line_info block at offset 32: rec_size 12 is smaller than the 16-byte"));
+    let e = BtfExt::parse(&blob, &btf).unwrap_err();
+    let want = BlockProblem::RecSizeTooSmall { rec_size: 12, min: 16 };
+    assert_eq!(e, ExtError::Block { block: Block::LineInfo, offset: 32, reason: want });
+    assert!(e.to_string().contains("line_info block at offset 32: rec_size 12 is smaller than the 16-byte"));
 }
 
 #[test]
@@ -193,19 +219,37 @@ fn huge_num_info_is_refused_before_allocating() {
     match &e {
         ExtError::Section { block: Block::FuncInfo, index: 0, section, offset: 36, reason } => {
             assert_eq!(section, ".text");
-            assert!(reason.contains("4294967295 records of 8 bytes"), "{reason}");
+            assert!(
+                matches!(reason, SectionProblem::TooManyRecords { num_info: u32::MAX, rec_size: 8, left: 8, .. }),
+                "{reason:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
+    assert!(e.to_string().contains("4294967295 records of 8 bytes need 34359738360 bytes, only 8 remain"), "{e}");
     bad[40..44].copy_from_slice(&0u32.to_le_bytes());
-    assert!(err_of(&bad, &btf).contains("num_info is 0"));
+    let e = BtfExt::parse(&bad, &btf).unwrap_err();
+    assert!(matches!(e, ExtError::Section { reason: SectionProblem::NoRecords, .. }), "{e:?}");
+    assert!(e.to_string().contains("num_info is 0"));
 }
 
 #[test]
 fn bad_string_offsets_name_the_record() {
     let (btf, s) = object_btf(Endian::Little);
     let blob = ExtWriter::new(Endian::Little).block(0, 8, vec![(9999, vec![vec![0, 1]])]).build();
-    let msg = err_of(&blob, &btf);
+    let e = BtfExt::parse(&blob, &btf).unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            ExtError::Section {
+                index: 0,
+                reason: SectionProblem::Name(BtfError::BadStringOffset { offset: 9999, .. }),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let msg = e.to_string();
     assert!(msg.contains("section #0") && msg.contains("section name") && msg.contains("9999"), "{msg}");
     let blob = ExtWriter::new(Endian::Little)
         .block(1, 16, vec![(s.text, vec![vec![0, s.file, s.line, 1 << 10], vec![8, s.file, 7777, 1 << 10]])])
@@ -213,7 +257,17 @@ fn bad_string_offsets_name_the_record() {
     match BtfExt::parse(&blob, &btf).unwrap_err() {
         ExtError::Record { block: Block::LineInfo, section, record: 1, offset, reason } => {
             assert_eq!((section.as_str(), offset), (".text", 32 + 4 + 8 + 16));
-            assert!(reason.contains("source line") && reason.contains("7777"), "{reason}");
+            assert!(
+                matches!(
+                    reason,
+                    RecordProblem::String {
+                        field: StringField::SourceLine,
+                        error: BtfError::BadStringOffset { offset: 7777, .. }
+                    }
+                ),
+                "{reason:?}"
+            );
+            assert!(reason.to_string().starts_with("source line: "), "{reason}");
         }
         other => panic!("{other:?}"),
     }
@@ -223,10 +277,16 @@ fn bad_string_offsets_name_the_record() {
 fn bad_kinds_and_type_ids_name_the_record() {
     let (btf, s) = object_btf(Endian::Little);
     let blob = ExtWriter::new(Endian::Little).block(2, 16, vec![(s.text, vec![vec![0, 2, s.access, 13]])]).build();
-    assert!(err_of(&blob, &btf)
-        .contains("core_relo record #0 of section '.text' at offset 44: unknown CO-RE relocation kind 13"));
+    let e = BtfExt::parse(&blob, &btf).unwrap_err();
+    assert!(matches!(e, ExtError::Record { reason: RecordProblem::UnknownRelocKind { kind: 13 }, .. }), "{e:?}");
+    assert!(e.to_string().contains(
+        "core_relo record #0 of section '.text' at offset 44: unknown CO-RE relocation kind 13 (known kinds are 0..=12)"
+    ));
     let blob = ExtWriter::new(Endian::Little).block(0, 8, vec![(s.text, vec![vec![0, 55]])]).build();
-    assert!(err_of(&blob, &btf).contains("type id 55 does not exist"));
+    let e = BtfExt::parse(&blob, &btf).unwrap_err();
+    let want = RecordProblem::NoSuchType { id: TypeId::new(55), count: btf.count() };
+    assert!(matches!(&e, ExtError::Record { block: Block::FuncInfo, reason, .. } if *reason == want), "{e:?}");
+    assert!(e.to_string().contains("type id 55 does not exist in .BTF (ids 0..3)"), "{e}");
 }
 
 /// What a successful parse of `bytes` may claim: every record lies within the input, the
@@ -240,7 +300,7 @@ fn assert_parse_stays_within(bytes: &[u8], btf: &Btf, ext: &BtfExt, what: &str) 
         if secs.is_empty() {
             return;
         }
-        assert!(rec_size >= block.min_rec_size() && rec_size % 4 == 0, "{what}: {block} rec_size {rec_size}");
+        assert!(rec_size >= block.min_rec_size() && rec_size.is_multiple_of(4), "{what}: {block} rec_size {rec_size}");
         let used: usize = 4 + secs.iter().map(|&(_, n)| 8 + n * rec_size as usize).sum::<usize>();
         assert!(used <= body, "{what}: {block} records need {used} bytes, the blob has {body} after its header");
         for (name, n) in secs {
@@ -298,7 +358,7 @@ fn truncations_and_corruptions_never_panic() {
             match &e {
                 ExtError::Block { block: b, offset, reason } => {
                     assert_eq!((*b, *offset), (block, start), "{len}: {e}");
-                    assert!(reason.contains("run past the end"), "{len}: {e}");
+                    assert!(matches!(reason, BlockProblem::PastEnd { data_len, .. } if *data_len == len), "{len}: {e}");
                 }
                 other => panic!("{len}: expected a {block} block error, got {other}"),
             }

@@ -134,7 +134,7 @@ fn write_out(w: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()
 }
 
 fn dump(d: &DumpArgs) -> Result<(), String> {
-    let (btf, origin) = load(d.btf.as_ref()).map_err(|e| e.to_string())?;
+    let (btf, origin) = load(d.btf.as_ref()).map_err(|e| crate::render::error::btf_source(&e))?;
     if d.all {
         return dump_all(&btf, d, &origin);
     }
@@ -150,19 +150,19 @@ fn dump(d: &DumpArgs) -> Result<(), String> {
                 if i > 0 {
                     text.push('\n');
                 }
-                text.push_str(&btf::c::describe(&btf, id).map_err(|e| e.to_string())?);
+                text.push_str(&btf::c::describe(&btf, id).map_err(|e| crate::render::error::chain(&e))?);
             }
             write_out(|w| w.write_all(text.as_bytes()))
         }
         Format::Raw => {
             let mut text = String::new();
             for &id in &ids {
-                raw::lines(&btf, id, true, &mut text).map_err(|e| e.to_string())?;
+                raw::lines(&btf, id, true, &mut text).map_err(|e| crate::render::error::chain(&e))?;
             }
             write_out(|w| w.write_all(text.as_bytes()))
         }
         Format::Json => {
-            let doc = json::document(&btf, &origin, Some(name), &ids).map_err(|e| e.to_string())?;
+            let doc = json::document(&btf, &origin, Some(name), &ids).map_err(|e| crate::render::error::chain(&e))?;
             write_out(|w| writeln!(w, "{}", doc))
         }
     }
@@ -205,7 +205,7 @@ fn dump_all(btf: &Btf, d: &DumpArgs, origin: &str) -> Result<(), String> {
         Format::C => write_out(|w| match btf::c::write_header(btf, w) {
             Ok(_) => Ok(()),
             Err(btf::c::CError::Io(e)) => Err(e),
-            Err(e) => Err(std::io::Error::other(e.to_string())),
+            Err(e) => Err(std::io::Error::other(crate::render::error::chain(&e))),
         }),
         Format::Raw => write_out(|w| {
             let mut text = String::with_capacity(1 << 20);
@@ -213,7 +213,7 @@ fn dump_all(btf: &Btf, d: &DumpArgs, origin: &str) -> Result<(), String> {
                 if !kind_matches(btf, id, d.kind) {
                     continue;
                 }
-                raw::lines(btf, id, false, &mut text).map_err(|e| std::io::Error::other(e.to_string()))?;
+                raw::lines(btf, id, false, &mut text).map_err(|e| std::io::Error::other(crate::render::error::chain(&e)))?;
                 if text.len() > 1 << 20 {
                     w.write_all(text.as_bytes())?;
                     text.clear();
@@ -223,7 +223,7 @@ fn dump_all(btf: &Btf, d: &DumpArgs, origin: &str) -> Result<(), String> {
         }),
         Format::Json => {
             let ids: Vec<TypeId> = btf.ids().filter(|&id| kind_matches(btf, id, d.kind)).collect();
-            let doc = json::document(btf, origin, None, &ids).map_err(|e| e.to_string())?;
+            let doc = json::document(btf, origin, None, &ids).map_err(|e| crate::render::error::chain(&e))?;
             write_out(|w| writeln!(w, "{}", doc))
         }
     }

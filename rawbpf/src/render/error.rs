@@ -26,6 +26,18 @@ pub fn chain(e: &(dyn Error + 'static)) -> String {
 pub fn load(e: &LoadError) -> String {
     match e {
         LoadError::ProgLoad(f) => verifier::prog_load(f),
+        LoadError::KernelBtf(b) => format!("kernel BTF: {}", btf_source(b)),
+        other => chain(other),
+    }
+}
+
+/// Reading BTF failed; for a kernel without BTF, what it means and the way out.
+pub fn btf_source(e: &btf::source::LoadError) -> String {
+    match e {
+        btf::source::LoadError::NoKernelBtf { .. } => format!(
+            "{}\n  fix: pass --btf FILE with this kernel's BTF (a vmlinux ELF with .BTF, or a BTFHub file)",
+            chain(e)
+        ),
         other => chain(other),
     }
 }
@@ -62,6 +74,13 @@ mod tests {
     fn a_tracefs_refusal_says_what_to_do() {
         let e = TracefsError { tried: vec!["/t".into()], mount_point: "/t".into(), errno: Errno::EPERM };
         assert!(tracefs(&e).ends_with("\n  fix: run as root (mounting needs CAP_SYS_ADMIN)"), "{}", tracefs(&e));
+    }
+
+    #[test]
+    fn a_kernel_without_btf_gets_the_way_out() {
+        let e = btf::source::vmlinux_at(std::path::Path::new("/nonexistent/btf/vmlinux")).unwrap_err();
+        let text = btf_source(&e);
+        assert!(text.contains("CONFIG_DEBUG_INFO_BTF") && text.contains("\n  fix: pass --btf FILE"), "{text}");
     }
 
     #[test]

@@ -103,14 +103,14 @@ fn role_text(name: &str, role: SectionRole, rel_of: Option<&str>) -> String {
 pub fn target(btf: Option<&PathBuf>) -> Result<Target, String> {
     match btf {
         Some(path) => {
-            let btf = btf::source::file(path).map_err(|e| format!("--btf {}: {e}", path.display()))?;
+            let btf = btf::source::file(path).map_err(|e| format!("--btf {}: {}", path.display(), crate::render::error::chain(&e)))?;
             Ok(Target { source: path.display().to_string(), btf: Some(btf), missing: None })
         }
         None => {
             let source = btf::source::VMLINUX_BTF.to_owned();
             match loader::vmlinux::vmlinux() {
                 Ok(btf) => Ok(Target { source, btf: Some(btf), missing: None }),
-                Err(e) => Ok(Target { source, btf: None, missing: Some(e.to_string()) }),
+                Err(e) => Ok(Target { source, btf: None, missing: Some(crate::render::error::chain(&e)) }),
             }
         }
     }
@@ -149,7 +149,7 @@ pub fn core(obj: &mut Object, target: &Target, patch: bool) -> Vec<CoreSection> 
                 }
             }
             Err(e) => {
-                fact.error = Some(e.to_string());
+                fact.error = Some(crate::render::error::chain(&e));
                 fact.unresolved = raw();
             }
         }
