@@ -377,23 +377,3 @@ fn anonymous_local_types_cannot_be_relocated() {
     assert!(e.to_string().contains("CO-RE cannot relocate anonymous types"), "{e}");
 }
 
-#[test]
-fn details_spell_out_candidates_checks_and_poison() {
-    let (l, t) = moved();
-    let r = resolve(&l, &t, FieldByteOffset, 2, "0:1");
-    assert_eq!(
-        r.details(),
-        [
-            "candidates: [3] struct sock (matches)",
-            "target: [3] struct sock = struct sock::b (0:2), bit offset 96",
-            "the instruction must hold the local value 4 before patching",
-        ]
-    );
-    let mut g = B::new();
-    let int = g.int("int", 4, true);
-    g.st("sock", 8, &[("a", int, 0), ("gone", int, 32)]);
-    let r = resolve(&g.btf(), &t, FieldByteOffset, 2, "0:1");
-    let d = r.details();
-    assert_eq!(d[0], "candidates: [3] struct sock (does not match)");
-    assert!(d.last().unwrap().contains("\"invalid func unknown#195896080\""), "{d:?}");
-}

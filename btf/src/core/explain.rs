@@ -1,4 +1,4 @@
-//! One-line human explanations of resolved relocations.
+//! The one-line form of a resolved relocation (`rawbpf` adds the longer explanations).
 
 use std::fmt;
 
@@ -50,55 +50,5 @@ impl fmt::Display for CoreResolution {
             write!(f, "; {p}")?;
         }
         Ok(())
-    }
-}
-
-impl CoreResolution {
-    /// A few indented lines that spell out how the value was found, for `--explain` output:
-    /// the candidates and which matched, the target path, what the instruction is checked
-    /// against, and what a poisoned instruction will make the verifier say.
-    pub fn details(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if self.kind == RelocKind::TypeIdLocal {
-            out.push("local type id: needs no target lookup".to_owned());
-            return out;
-        }
-        if self.candidates.is_empty() {
-            out.push(format!("no type in the target has the essential name of {}", self.local_type.name));
-        } else {
-            let list: Vec<String> = self
-                .candidates
-                .iter()
-                .map(|c| format!("{c} ({})", if self.matched.contains(&c.id) { "matches" } else { "does not match" }))
-                .collect();
-            out.push(format!("candidates: {}", list.join(", ")));
-        }
-        if let Some(t) = &self.target {
-            out.push(format!("target: {} = {} ({}), bit offset {}", t.ty, t.spec, t.raw, t.bit_offset));
-        }
-        out.push(if self.validate {
-            format!("the instruction must hold the local value {} before patching", self.local_value)
-        } else {
-            "the instruction's current value is not checked (bitfield layout or type id: the compiler may differ)"
-                .to_owned()
-        });
-        if let Some(n) = self.new_size() {
-            out.push(format!(
-                "the field's size changes from {} to {n} bytes: loads/stores change width",
-                self.local_size
-            ));
-        }
-        if let Some(p) = &self.size_problem {
-            out.push(format!("a load/store of it is poisoned: {p}"));
-        }
-        if self.is_poison() {
-            out.push(format!(
-                "the instruction becomes `call {:#x}`; if it is reachable the verifier rejects the program with \
-                 \"invalid func unknown#{}\"",
-                crate::core::patch::POISON_CALL_IMM,
-                crate::core::patch::POISON_CALL_IMM
-            ));
-        }
-        out
     }
 }

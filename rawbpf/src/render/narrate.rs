@@ -33,6 +33,11 @@ impl Observer for Narrator {
         if detail <= self.detail {
             eprintln!("rawbpf::{phase}: {text}");
         }
+        if let (Step::Core(d), Detail::Debug) = (&step, self.detail) {
+            for l in core::details(&d.resolution) {
+                eprintln!("rawbpf::core:     {l}");
+            }
+        }
     }
 }
 
