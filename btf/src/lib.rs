@@ -20,6 +20,7 @@ pub mod source;
 mod strings;
 pub mod suggest;
 pub mod types;
+pub mod value;
 pub mod wire;
 pub mod write;
 

@@ -56,6 +56,7 @@ pub mod features;
 pub mod helpers;
 pub mod insn;
 pub mod kernel_btf;
+pub mod kernel_map;
 pub mod link;
 pub mod load;
 pub mod map_ops;

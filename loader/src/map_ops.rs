@@ -19,7 +19,7 @@ pub enum Update {
 }
 
 impl Update {
-    fn flags(self) -> u64 {
+    pub(crate) fn flags(self) -> u64 {
         match self {
             Update::Any => sys::BPF_ANY,
             Update::NoExist => sys::BPF_NOEXIST,

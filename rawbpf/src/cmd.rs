@@ -5,3 +5,4 @@ pub mod disasm;
 pub mod gen;
 pub mod inspect;
 pub mod load;
+pub mod map;

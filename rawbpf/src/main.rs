@@ -12,7 +12,7 @@ mod json;
 mod logging;
 mod render;
 
-use cmd::{btf, disasm, gen as generate, inspect, load};
+use cmd::{btf, disasm, gen as generate, inspect, load, map};
 
 /// Exit code for usage errors (bad arguments), as clap uses.
 const EXIT_USAGE: u8 = 2;
@@ -35,6 +35,7 @@ enum Command {
     Inspect(inspect::InspectArgs),
     Disasm(disasm::DisasmArgs),
     Gen(generate::GenArgs),
+    Map(map::MapArgs),
 }
 
 /// Parses arguments and runs the subcommand.
@@ -54,5 +55,6 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Disasm(args) => disasm::run(args),
         Command::Gen(args) => generate::run(args),
+        Command::Map(args) => map::run(args),
     }
 }

@@ -297,6 +297,18 @@ pub fn btf_info(fd: &BtfFd) -> Result<BtfInfo, SysError> {
     })
 }
 
+/// The raw BTF a BTF object holds (what was loaded, or the kernel's own), to decode values of
+/// maps created with it.
+pub fn btf_data(fd: &BtfFd) -> Result<Vec<u8>, SysError> {
+    let size = btf_info(fd)?.btf_size;
+    let mut data = vec![0u8; size as usize];
+    let mut r = RawBtfInfo { btf: addr_mut(&mut data[..]), btf_size: size, ..Default::default() };
+    get_info(fd, &mut r, "btf data")?;
+    // The kernel reports the true size; it wrote at most what we offered.
+    data.truncate((r.btf_size as usize).min(size as usize));
+    Ok(data)
+}
+
 /// `struct bpf_link_info` with its 32-byte union as raw words.
 #[repr(C)]
 #[derive(Default)]

@@ -29,7 +29,7 @@ pub use error::{Call, PerfIoctl, SysError, ENOTSUPP};
 pub use handles::{BtfFd, BtfId, LinkFd, LinkId, MapFd, MapId, PerfEventFd, ProgFd, ProgId};
 pub use ids::*;
 pub use info::{
-    btf_info, link_info, map_info, prog_info, prog_map_ids, prog_xlated_insns, BtfInfo, LinkDetail, LinkInfo, MapInfo,
+    btf_data, btf_info, link_info, map_info, prog_info, prog_map_ids, prog_xlated_insns, BtfInfo, LinkDetail, LinkInfo, MapInfo,
     ProgInfo,
 };
 pub use link::{link_create, raw_tracepoint_open, LinkCreate};

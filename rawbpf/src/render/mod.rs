@@ -6,4 +6,5 @@ pub mod core;
 pub mod error;
 pub mod narrate;
 pub mod refusal;
+pub mod value;
 pub mod verifier;
