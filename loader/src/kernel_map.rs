@@ -6,6 +6,7 @@ use nix::errno::Errno;
 
 use btf::{Btf, BtfError, TypeId};
 
+use crate::map_ops;
 use crate::sys::{self, BtfId, MapFd, MapId, MapInfo, SysError};
 
 /// How a map is named on the command line.
@@ -137,11 +138,7 @@ impl KernelMap {
     /// The value at `key`; `None` when absent.
     pub fn lookup(&self, key: &[u8]) -> Result<Option<Vec<u8>>, SysError> {
         let mut v = vec![0u8; self.value_len()];
-        match sys::map_lookup_elem(&self.fd, key, &mut v) {
-            Ok(()) => Ok(Some(v)),
-            Err(e) if e.is(Errno::ENOENT) => Ok(None),
-            Err(e) => Err(e),
-        }
+        Ok(map_ops::lookup(&self.fd, key, &mut v)?.then_some(v))
     }
 
     /// Every key, in the kernel's order (`BPF_MAP_GET_NEXT_KEY`). Bounded by `max_entries`, so a
@@ -150,13 +147,10 @@ impl KernelMap {
         let size = self.info.key_size as usize;
         let mut keys: Vec<Vec<u8>> = Vec::new();
         let mut next = vec![0u8; size];
-        while keys.len() < self.info.max_entries as usize {
-            let at = keys.last().map(Vec::as_slice);
-            match sys::map_get_next_key(&self.fd, at, &mut next) {
-                Ok(()) => keys.push(next.clone()),
-                Err(e) if e.is(Errno::ENOENT) => break,
-                Err(e) => return Err(e),
-            }
+        while keys.len() < self.info.max_entries as usize
+            && map_ops::next_key(&self.fd, keys.last().map(Vec::as_slice), &mut next)?
+        {
+            keys.push(next.clone());
         }
         Ok(keys)
     }
@@ -179,16 +173,12 @@ impl KernelMap {
     }
 
     /// Writes `value` at `key`.
-    pub fn update(&self, key: &[u8], value: &[u8], how: crate::map_ops::Update) -> Result<(), SysError> {
+    pub fn update(&self, key: &[u8], value: &[u8], how: map_ops::Update) -> Result<(), SysError> {
         sys::map_update_elem(&self.fd, key, value, how.flags())
     }
 
     /// Deletes `key`; `false` when it was absent.
     pub fn delete(&self, key: &[u8]) -> Result<bool, SysError> {
-        match sys::map_delete_elem(&self.fd, key) {
-            Ok(()) => Ok(true),
-            Err(e) if e.is(Errno::ENOENT) => Ok(false),
-            Err(e) => Err(e),
-        }
+        map_ops::delete(&self.fd, key)
     }
 }

@@ -4,7 +4,7 @@
 use nix::errno::Errno;
 
 use crate::load::LoadedMap;
-use crate::sys::{self, SysError};
+use crate::sys::{self, MapFd, SysError};
 
 /// How an update treats an existing element.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -28,15 +28,35 @@ impl Update {
     }
 }
 
+/// Reads the value at `key` into `value`; `false` when there is no such element.
+pub fn lookup(fd: &MapFd, key: &[u8], value: &mut [u8]) -> Result<bool, SysError> {
+    absent_is_false(sys::map_lookup_elem(fd, key, value))
+}
+
+/// Deletes the element at `key`; `false` when there was none.
+pub fn delete(fd: &MapFd, key: &[u8]) -> Result<bool, SysError> {
+    absent_is_false(sys::map_delete_elem(fd, key))
+}
+
+/// The key after `key` (`None`: the first) into `next`; `false` after the last.
+pub fn next_key(fd: &MapFd, key: Option<&[u8]>, next: &mut [u8]) -> Result<bool, SysError> {
+    absent_is_false(sys::map_get_next_key(fd, key, next))
+}
+
+/// ENOENT is an answer here ("no such element"), not a failure.
+fn absent_is_false(r: Result<(), SysError>) -> Result<bool, SysError> {
+    match r {
+        Ok(()) => Ok(true),
+        Err(e) if e.is(Errno::ENOENT) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 impl LoadedMap {
     /// Reads the value at `key` into `value` (per-CPU maps: one 8-byte-aligned slot per possible
     /// CPU); `false` when there is no such element.
     pub fn lookup(&self, key: &[u8], value: &mut [u8]) -> Result<bool, SysError> {
-        match sys::map_lookup_elem(&self.fd, key, value) {
-            Ok(()) => Ok(true),
-            Err(e) if e.is(Errno::ENOENT) => Ok(false),
-            Err(e) => Err(e),
-        }
+        lookup(&self.fd, key, value)
     }
 
     /// Writes `value` at `key`.
@@ -46,19 +66,11 @@ impl LoadedMap {
 
     /// Deletes the element at `key`; `false` when there was none.
     pub fn delete(&self, key: &[u8]) -> Result<bool, SysError> {
-        match sys::map_delete_elem(&self.fd, key) {
-            Ok(()) => Ok(true),
-            Err(e) if e.is(Errno::ENOENT) => Ok(false),
-            Err(e) => Err(e),
-        }
+        delete(&self.fd, key)
     }
 
     /// The key after `key` (`None`: the first) into `next`; `false` after the last.
     pub fn next_key(&self, key: Option<&[u8]>, next: &mut [u8]) -> Result<bool, SysError> {
-        match sys::map_get_next_key(&self.fd, key, next) {
-            Ok(()) => Ok(true),
-            Err(e) if e.is(Errno::ENOENT) => Ok(false),
-            Err(e) => Err(e),
-        }
+        next_key(&self.fd, key, next)
     }
 }
