@@ -25,7 +25,9 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The kernel exposes no BTF.
-    #[error("{path} does not exist: this kernel was built without CONFIG_DEBUG_INFO_BTF, so it describes none of its types")]
+    #[error(
+        "{path} does not exist: this kernel was built without CONFIG_DEBUG_INFO_BTF, so it describes none of its types"
+    )]
     NoKernelBtf {
         /// The path that was tried.
         path: PathBuf,

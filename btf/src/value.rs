@@ -74,7 +74,11 @@ struct Decoder<'a> {
 impl Decoder<'_> {
     fn take(&self, offset: usize, need: usize) -> Result<&[u8], ValueError> {
         let have = self.bytes.len();
-        offset.checked_add(need).and_then(|end| self.bytes.get(offset..end)).ok_or(ValueError::Short { offset, need, have })
+        offset.checked_add(need).and_then(|end| self.bytes.get(offset..end)).ok_or(ValueError::Short {
+            offset,
+            need,
+            have,
+        })
     }
 
     fn value(&self, ty: TypeId, offset: usize, depth: usize) -> Result<Value, ValueError> {
@@ -147,7 +151,8 @@ impl Decoder<'_> {
                 return Ok(Value::Str(String::from_utf8_lossy(&b[..end]).into_owned()));
             }
         }
-        let items = (0..n as usize).map(|k| self.value(elem, offset + k * size, depth + 1)).collect::<Result<_, _>>()?;
+        let items =
+            (0..n as usize).map(|k| self.value(elem, offset + k * size, depth + 1)).collect::<Result<_, _>>()?;
         Ok(Value::Array(items))
     }
 
@@ -224,7 +229,10 @@ mod tests {
         assert_eq!(m[0], ("pid".into(), Value::Int(-7)));
         assert_eq!(m[1], ("comm".into(), Value::Str("nc".into())));
         assert_eq!(m[2], ("st".into(), Value::Enum { value: 1, name: Some("ON".into()) }));
-        assert_eq!(m[3], ("f".into(), Value::Struct(vec![("lo".into(), Value::Uint(5)), ("hi".into(), Value::Uint(21))])));
+        assert_eq!(
+            m[3],
+            ("f".into(), Value::Struct(vec![("lo".into(), Value::Uint(5)), ("hi".into(), Value::Uint(21))]))
+        );
     }
 
     #[test]

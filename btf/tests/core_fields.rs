@@ -376,4 +376,3 @@ fn anonymous_local_types_cannot_be_relocated() {
     assert!(matches!(e, CoreError::BadRelo { reason: ReloProblem::Anonymous, .. }), "{e:?}");
     assert!(e.to_string().contains("CO-RE cannot relocate anonymous types"), "{e}");
 }
-

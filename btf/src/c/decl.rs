@@ -10,7 +10,7 @@ use super::emitter::{Emitter, Style};
 use super::names::Namespace;
 use super::{named_aggregate, CError, Result, MAX_DEPTH};
 use crate::btf::Btf;
-use crate::types::{Body, Kind, TypeId};
+use crate::types::{Body, Kind, Param, TypeId};
 
 impl<'b> Emitter<'b> {
     /// Writes the declaration of `name` with type `id` (no trailing `;`). An empty name gives an
@@ -137,56 +137,8 @@ impl<'b> Emitter<'b> {
                 Body::Const(_) => self.push(" const"),
                 Body::Volatile(_) => self.push(" volatile"),
                 Body::Restrict(_) => self.push(" restrict"),
-                Body::Array(a) => {
-                    self.drop_mods(stack)?;
-                    let Some(&next) = stack.last() else {
-                        self.name(name, last_was_ptr);
-                        self.array_dim(a.nelems);
-                        return Ok(());
-                    };
-                    // `int a[2][3]` needs no parentheses; `int (*a)[3]` does.
-                    let multidim = self.btf.kind_of(next)? == Kind::Array;
-                    if !name.is_empty() && !last_was_ptr {
-                        self.push(" ");
-                    }
-                    if !multidim {
-                        self.push("(");
-                    }
-                    self.chain(stack, name, lvl)?;
-                    if !multidim {
-                        self.push(")");
-                    }
-                    self.array_dim(a.nelems);
-                    return Ok(());
-                }
-                Body::FuncProto(p) => {
-                    self.drop_mods(stack)?;
-                    if stack.is_empty() {
-                        self.name(name, last_was_ptr);
-                    } else {
-                        self.push(" (");
-                        self.chain(stack, name, lvl)?;
-                        self.push(")");
-                    }
-                    self.push("(");
-                    // clang writes `f(void)` as one void parameter; a trailing void means `...`.
-                    if p.params.is_empty() || (p.params.len() == 1 && p.params[0].type_id == TypeId::VOID) {
-                        self.push("void)");
-                        return Ok(());
-                    }
-                    for (i, q) in p.params.iter().enumerate() {
-                        if i > 0 {
-                            self.push(", ");
-                        }
-                        if i == p.params.len() - 1 && q.type_id == TypeId::VOID {
-                            self.push("...");
-                            break;
-                        }
-                        self.decl(q.type_id, q.name, lvl)?;
-                    }
-                    self.push(")");
-                    return Ok(());
-                }
+                Body::Array(a) => return self.array_suffix(stack, a.nelems, name, lvl, last_was_ptr),
+                Body::FuncProto(p) => return self.proto_suffix(stack, &p.params, name, lvl, last_was_ptr),
                 Body::TypeTag(_) => {}
                 Body::Func(_) | Body::Var(_) | Body::Datasec(_) | Body::DeclTag(_) => {
                     return Err(CError::NotAType { id, kind: t.kind().name() });
@@ -195,6 +147,76 @@ impl<'b> Emitter<'b> {
             last_was_ptr = t.kind() == Kind::Ptr;
         }
         self.name(name, last_was_ptr);
+        Ok(())
+    }
+
+    /// The rest of the chain inside an array declarator, then `[n]`.
+    #[inline]
+    fn array_suffix(
+        &mut self,
+        stack: &mut Vec<TypeId>,
+        n: u32,
+        name: &str,
+        lvl: usize,
+        last_was_ptr: bool,
+    ) -> Result<()> {
+        self.drop_mods(stack)?;
+        let Some(&next) = stack.last() else {
+            self.name(name, last_was_ptr);
+            self.array_dim(n);
+            return Ok(());
+        };
+        // `int a[2][3]` needs no parentheses; `int (*a)[3]` does.
+        let multidim = self.btf.kind_of(next)? == Kind::Array;
+        if !name.is_empty() && !last_was_ptr {
+            self.push(" ");
+        }
+        if !multidim {
+            self.push("(");
+        }
+        self.chain(stack, name, lvl)?;
+        if !multidim {
+            self.push(")");
+        }
+        self.array_dim(n);
+        Ok(())
+    }
+
+    /// The rest of the chain inside a function declarator, then its parameter list.
+    #[inline]
+    fn proto_suffix(
+        &mut self,
+        stack: &mut Vec<TypeId>,
+        params: &[Param<'_>],
+        name: &str,
+        lvl: usize,
+        last_was_ptr: bool,
+    ) -> Result<()> {
+        self.drop_mods(stack)?;
+        if stack.is_empty() {
+            self.name(name, last_was_ptr);
+        } else {
+            self.push(" (");
+            self.chain(stack, name, lvl)?;
+            self.push(")");
+        }
+        self.push("(");
+        // clang writes `f(void)` as one void parameter; a trailing void means `...`.
+        if params.is_empty() || (params.len() == 1 && params[0].type_id == TypeId::VOID) {
+            self.push("void)");
+            return Ok(());
+        }
+        for (i, q) in params.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            if i == params.len() - 1 && q.type_id == TypeId::VOID {
+                self.push("...");
+                break;
+            }
+            self.decl(q.type_id, q.name, lvl)?;
+        }
+        self.push(")");
         Ok(())
     }
 
