@@ -140,6 +140,7 @@ fn constants() -> Vec<Constants> {
     let outside: &[(&str, i64)] = &[
         ("BPF_F_RDONLY_PROG", crate::object::maps::BPF_F_RDONLY_PROG.into()),
         ("BPF_F_SLEEPABLE", crate::object::progtype::BPF_F_SLEEPABLE.into()),
+        ("BPF_F_XDP_HAS_FRAGS", crate::object::progtype::BPF_F_XDP_HAS_FRAGS.into()),
         ("BPF_MAP_TYPE_ARRAY", crate::object::maps::BPF_MAP_TYPE_ARRAY.into()),
         ("BPF_PSEUDO_MAP_FD", pseudo::MAP_FD.into()),
         ("BPF_PSEUDO_MAP_VALUE", pseudo::MAP_VALUE.into()),
