@@ -27,6 +27,10 @@ int off_by_default(void *ctx) { return 0; }
 SEC("?tp_btf")
 int late_target(void *ctx) { return 0; }
 
+/* The same for fentry (fentry loads only where trampolines are allowed: tests/vm). */
+SEC("?fentry")
+int late_fentry(void *ctx) { return 0; }
+
 /* A kprobe with no function: libbpf loads it and leaves attaching to the caller. */
 SEC("kprobe")
 int bare_kprobe(struct pt_regs *ctx) { return 0; }

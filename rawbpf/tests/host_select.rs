@@ -60,7 +60,7 @@ fn a_named_program_loads_whatever_its_siblings_are() {
     let (rc, out, err) = load(&obj, &["--program", "off_by_default", "--no-attach", "--json", "--explain"]);
     assert_eq!(rc, 0, "{err}");
     assert_eq!(names(&loaded(&out)), ["off_by_default"]);
-    assert!(err.contains("loading 1 of 7 programs: off_by_default"), "{err}");
+    assert!(err.contains("loading 1 of 8 programs: off_by_default"), "{err}");
     assert!(err.contains("skipped typo (its section starts with '?': off unless named)"), "{err}");
     assert!(err.contains("skipped on_sys_enter (not named)"), "{err}");
 }
