@@ -2,13 +2,13 @@
 //! a file's) and applied to a copy of the object's code sections, which linking then reads. The
 //! `Object` itself is never changed, so one object can be loaded again, against another target.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use btf::core::{relocate_section, CoreCache, CoreError, CoreResolution, PatchOutcome};
 use btf::Btf;
 
-use crate::object::{CodeSection, Object};
+use crate::object::{CodeSection, CodeSectionIndex, Object};
 use crate::progress::{Observer, Step};
 
 /// What CO-RE decided for one relocation.
@@ -65,11 +65,12 @@ pub enum CoreApplyError {
     },
 }
 
-/// The object's code sections with every CO-RE relocation applied against `target`, and what
-/// was decided for each.
+/// The object's code sections with the CO-RE relocations of `sections` applied against
+/// `target` (the others copied as they are), and what was decided for each.
 pub fn apply(
     obj: &Object,
     target: &Btf,
+    sections: &BTreeSet<CodeSectionIndex>,
     obs: &mut dyn Observer,
 ) -> Result<(Vec<CodeSection>, CoreReport), CoreApplyError> {
     let mut code = obj.code_sections.clone();
@@ -79,10 +80,14 @@ pub fn apply(
     };
     let mut cache = CoreCache::new();
     for sec in ext.core_relos.iter().filter(|s| !s.records.is_empty()) {
-        let local = obj.btf.as_ref().ok_or_else(|| CoreApplyError::NoObjectBtf { section: sec.name.clone() })?;
-        let Some(code) = code.iter_mut().find(|c| c.name == sec.name) else {
+        let Some(pos) = code.iter().position(|c| c.name == sec.name) else {
             continue;
         };
+        if !sections.contains(&CodeSectionIndex::new(pos)) {
+            continue;
+        }
+        let local = obj.btf.as_ref().ok_or_else(|| CoreApplyError::NoObjectBtf { section: sec.name.clone() })?;
+        let code = &mut code[pos];
         let r = relocate_section(local, target, &sec.records, &mut code.insns, &mut cache)
             .map_err(|source| CoreApplyError::Relocate { section: sec.name.clone(), source })?;
         for (resolution, outcome) in r.resolutions.into_iter().zip(r.outcomes) {

@@ -12,11 +12,20 @@ use crate::kernel_btf::BtfChange;
 use crate::co_re::CoreDecision;
 use crate::load::AttachTarget;
 use crate::memlock::Memlock;
+use crate::object::{Object, ProgramIndex};
 use crate::sys::{self, MapId, MapType, ProgInfo, ProgType, SysError};
 
 /// One step of a load or an attachment.
 #[derive(Debug)]
 pub enum Step<'a> {
+    /// Which programs of the object will be loaded (the named ones, or those loaded by
+    /// default); the others are left alone, their sections and relocations unprocessed.
+    Selected {
+        /// The object.
+        obj: &'a Object,
+        /// The programs to load, in order.
+        programs: &'a [ProgramIndex],
+    },
     /// What was done about `RLIMIT_MEMLOCK` before creating anything.
     Memlock(Memlock),
     /// The BTF kinds the running kernel's BTF checker accepts (probed once per process).

@@ -71,15 +71,15 @@ fn connect_has_fentry_and_fexit_on_tcp_connect() {
         .programs
         .iter()
         .map(|p| {
-            let k = &p.kind;
-            (p.name.as_str(), p.section.as_str(), k.prog_type(), k.expected_attach_type(), k.attach_target.as_deref())
+            let k = p.loadable().expect("every program of connect.o loads");
+            (p.name.as_str(), p.section.as_str(), k.prog_type(), k.expected_attach_type(), k.attach_target.clone())
         })
         .collect();
     assert_eq!(
         progs,
         [
-            ("rawbpf_fentry_connect", "fentry/tcp_connect", 26, 24, Some("tcp_connect")),
-            ("rawbpf_fexit_connect", "fexit/tcp_connect", 26, 25, Some("tcp_connect")),
+            ("rawbpf_fentry_connect", "fentry/tcp_connect", 26, 24, Some("tcp_connect".to_owned())),
+            ("rawbpf_fexit_connect", "fexit/tcp_connect", 26, 25, Some("tcp_connect".to_owned())),
         ]
     );
     let ext = obj.btf_ext_raw.as_deref().expect(".BTF.ext present");
@@ -106,7 +106,7 @@ fn other_programs_have_the_right_kinds() {
         };
         assert_eq!(obj.programs.len(), 1, "{file}");
         let p = &obj.programs[0];
-        let k = &p.kind;
+        let k = p.loadable().expect(file);
         assert_eq!((p.name.as_str(), k.prog_type(), k.expected_attach_type()), (prog, ty, eat), "{file}");
         assert_eq!(k.attach_target.as_deref(), Some(target), "{file}");
         let linked = link(&obj, &obj.code_sections, ProgramIndex::new(0), &vec![7; obj.maps.len()]).unwrap();

@@ -89,15 +89,18 @@ fn missing_attach_target_names_close_functions() {
 }
 
 #[test]
-fn unknown_section_lists_the_known_prefixes() {
+fn unknown_section_names_close_kinds() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let src = format!("{HEADER}SEC(\"fentri/tcp_connect\")\nint typo(void *ctx)\n{{\n\treturn 0;\n}}\n");
-    let Some(obj) = build("unknown_section_lists_the_known_prefixes", "badsec", &src, false) else {
+    let Some(obj) = build("unknown_section_names_close_kinds", "badsec", &src, false) else {
         return;
     };
     let (rc, stderr) = load(&obj);
     assert_eq!(rc, 1, "{stderr}");
-    assert!(stderr.contains("fentri/tcp_connect") && stderr.contains("fentry/"), "{stderr}");
+    assert!(
+        stderr.contains("program typo: section 'fentri/tcp_connect' names no program type libbpf knows (close: fentry)"),
+        "{stderr}"
+    );
 }
 
 #[test]

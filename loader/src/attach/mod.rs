@@ -73,28 +73,30 @@ pub enum AttachError {
     Unsupported {
         /// The program.
         program: String,
-        /// The section prefix that names its kind (`kprobe`).
+        /// The kind, as libbpf's section table names it (`kprobe`, `usdt`).
         section_prefix: &'static str,
     },
 }
 
-/// Attaches a program the way its kind requires; `None` for kinds rawbpf leaves to the user
-/// (sockets, XDP, tc).
+/// Attaches a program the way its kind requires; `None` for kinds libbpf does not attach on its
+/// own (sockets, XDP, tc, cgroups...), and, as libbpf, for tracepoint and probe programs whose
+/// section names no target (`SEC("kprobe")`): the caller chooses where they go.
 pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Option<Link>, AttachError> {
-    let link = match p.kind.def.attach {
+    let method = p.kind.def.attach;
+    if method == AttachMethod::Manual || (method != AttachMethod::Tracing && p.kind.attach_target.is_none()) {
+        return Ok(None);
+    }
+    let link = match method {
         AttachMethod::Tracing => tracing::attach_tracing(p, obs)?,
         AttachMethod::RawTracepoint => tracing::attach_raw_tp(p)?,
         AttachMethod::Tracepoint => tracepoint::attach(p, obs)?,
-        AttachMethod::Kprobe { .. } => {
-            return Err(AttachError::Unsupported { program: p.name.clone(), section_prefix: p.kind.def.prefix })
-        }
-        AttachMethod::Manual => return Ok(None),
+        _ => return Err(AttachError::Unsupported { program: p.name.clone(), section_prefix: p.kind.def.kind_name() }),
     };
     obs.step(crate::progress::Step::Attached(&link));
     Ok(Some(link))
 }
 
-/// The attach target as written in the section name.
+/// The attach target: as written in the section name, or as given at load time.
 fn target_of(p: &LoadedProgram) -> String {
     p.kind.attach_target.clone().unwrap_or_default()
 }

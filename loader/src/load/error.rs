@@ -1,11 +1,14 @@
 //! Why loading stopped, with the program, map or relocation it stopped at. Each variant's text
 //! names where; its `source()` says why (a caller prints the chain).
 
+use std::fmt;
+
 use crate::co_re::CoreApplyError;
 use crate::diagnose::refusal::Refusal;
 use crate::diagnose::verifier::{Diagnosis, SourceMap};
 use crate::kernel_btf::KernelBtfError;
 use crate::link::LinkError;
+use crate::object::ProgramError;
 use crate::sys::{LoggedError, SysError};
 
 /// A failure anywhere in the load pipeline.
@@ -18,6 +21,47 @@ pub enum LoadError {
         name: String,
         /// The names that exist.
         have: Vec<String>,
+    },
+    /// Nothing to load: no program was named and every program's section starts with `?`.
+    #[error("no program is loaded by default (sections starting with '?': {})", not_autoloaded.join(", "))]
+    NothingSelected {
+        /// The programs that are off by default.
+        not_autoloaded: Vec<String>,
+    },
+    /// A program selected for loading that the object reader found a problem with (an unknown
+    /// section name, a relocation rawbpf cannot handle in the code it reaches).
+    #[error("program {program}")]
+    Program {
+        /// The program.
+        program: String,
+        /// What is wrong with it.
+        #[source]
+        source: ProgramError,
+    },
+    /// An attach target was given for a program whose kind does not attach by BTF id.
+    #[error("program {program}: a {kind} program takes no BTF attach target (only fentry, fexit, fmod_ret, tp_btf, lsm, iter and freplace do)")]
+    AttachTargetNotBtf {
+        /// The program.
+        program: String,
+        /// Its kind (`kprobe`).
+        kind: &'static str,
+    },
+    /// A program that attaches by BTF id has no target: neither its section nor the options
+    /// name one (libbpf: "no BTF-based attach target is specified").
+    #[error("program {program}: section '{section}' names no attach target and none was given")]
+    NoBtfTarget {
+        /// The program.
+        program: String,
+        /// Its section (`fentry`, `tp_btf/`).
+        section: String,
+    },
+    /// A program of a kind rawbpf cannot load yet.
+    #[error("program {program}: {kind}")]
+    UnsupportedKind {
+        /// The program.
+        program: String,
+        /// Which kind, and what it would need.
+        kind: UnsupportedKind,
     },
     /// The running kernel's BTF could not be read.
     #[error("kernel BTF")]
@@ -67,6 +111,29 @@ pub enum LoadError {
     /// BPF_PROG_LOAD failed (boxed: it carries the whole verifier log).
     #[error("program {}", .0.program)]
     ProgLoad(#[source] Box<ProgLoadFailure>),
+}
+
+/// Program kinds libbpf loads with machinery rawbpf does not have yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnsupportedKind {
+    /// freplace: the target is a function of another loaded BPF program (`attach_prog_fd`).
+    Freplace,
+    /// struct_ops: the program's attach type and BTF id come from the struct_ops map that
+    /// references it.
+    StructOps,
+}
+
+impl fmt::Display for UnsupportedKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UnsupportedKind::Freplace => {
+                "freplace programs replace a function of another loaded BPF program, which rawbpf cannot be given yet"
+            }
+            UnsupportedKind::StructOps => {
+                "struct_ops programs are loaded for the struct_ops map that uses them, which rawbpf does not create yet"
+            }
+        })
+    }
 }
 
 /// Everything known about a refused `BPF_PROG_LOAD`.

@@ -8,9 +8,11 @@
 
 mod error;
 mod maps;
+mod prepare;
 mod programs;
 mod target;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -19,16 +21,25 @@ use crate::features::Features;
 use crate::kernel_btf::{self, Support};
 use crate::object::{Object, ProgKind};
 use crate::progress::{Observer, Quiet, Step};
-use crate::sys::{self, BtfFd, LogLevel, MapFd, MapId, MapType, ProgFd, ProgInfo};
+use crate::sys::{self, AttachType, BtfFd, LogLevel, MapFd, MapId, MapType, ProgFd, ProgInfo};
 
-pub use error::{LoadError, ProgLoadFailure};
+pub use error::{LoadError, ProgLoadFailure, UnsupportedKind};
+pub use prepare::uprobe_multi_links;
+pub use programs::{select, Selected};
 pub use target::{AttachTarget, KernelBtf};
 
 /// What `load` should do.
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
-    /// Load only these programs (by function name); empty means all.
+    /// Load exactly these programs (by function name), whether their section starts with `?`
+    /// or not (libbpf's `bpf_program__set_autoload(prog, true)`); empty means every program
+    /// loaded by default, those whose section does not start with `?`.
     pub programs: Vec<String>,
+    /// Attach targets chosen at run time, by program name (libbpf's
+    /// `bpf_program__set_attach_target`): the kernel function, tracepoint, LSM hook or
+    /// iterator (`name`, or `module:name`) a program that attaches by BTF id (fentry, fexit,
+    /// fmod_ret, tp_btf, lsm, iter) is loaded for, instead of its section's.
+    pub attach_targets: BTreeMap<String, String>,
     /// Target BTF for CO-RE instead of the running kernel's.
     pub target_btf: Option<PathBuf>,
     /// Ask the verifier for its log even on success (level 1 or 2).
@@ -55,8 +66,12 @@ pub struct LoadedProgram {
     pub name: String,
     /// ELF section it came from.
     pub section: String,
-    /// Type and attach target, from the section name.
+    /// Type and attach target: from the section name, the target possibly replaced by the one
+    /// given in [`LoadOptions::attach_targets`].
     pub kind: ProgKind,
+    /// The expected attach type it was loaded with (the kind's, or `BPF_TRACE_UPROBE_MULTI` for
+    /// USDT programs on kernels with uprobe-multi links, as libbpf does).
+    pub expected_attach_type: AttachType,
     /// Where it attaches in kernel BTF, for tracing programs.
     pub target: Option<AttachTarget>,
     /// What the kernel says about it (id, tag...).
@@ -87,7 +102,9 @@ pub fn load(obj: &Object, opts: &LoadOptions) -> Result<Loaded, LoadError> {
 
 /// [`load`], reporting each step to `obs` as it happens.
 pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -> Result<Loaded, LoadError> {
-    let selected = programs::select(obj, &opts.programs)?;
+    let selected = programs::select(obj, opts)?;
+    let chosen: Vec<_> = selected.iter().map(|s| s.prog).collect();
+    obs.step(Step::Selected { obj, programs: &chosen });
     obs.step(Step::Memlock(crate::memlock::raise_if_needed()));
     let features = Features::detect();
     obs.step(Step::Features(&features));
@@ -97,11 +114,16 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
         Some(path) => Arc::new(btf::source::file(path).map_err(LoadError::TargetBtf)?),
         None => kernel.vmlinux.clone(),
     };
-    let (code, core) = co_re::apply(obj, &core_target, obs)?;
+    // Like libbpf, CO-RE only touches the code of the programs being loaded.
+    let (code, core) = co_re::apply(obj, &core_target, &obj.sections_reached(&chosen), obs)?;
     let maps = maps::create_all(obj, btf_fd.as_ref(), obs)?;
     let mut loaded = Loaded { btf_fd, maps, programs: Vec::new(), core };
-    for prog in selected {
-        let p = programs::load_one(programs::Input { obj, code: &code, prog, loaded: &loaded, kernel: &kernel }, opts, obs)?;
+    for prog in &selected {
+        let p = programs::load_one(
+            programs::Input { obj, code: &code, prog, loaded: &loaded, kernel: &kernel },
+            opts,
+            obs,
+        )?;
         loaded.programs.push(p);
     }
     Ok(loaded)

@@ -4,31 +4,80 @@
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, RawFd};
 
-use super::error::ProgLoadFailure;
+use super::error::{ProgLoadFailure, UnsupportedKind};
+use super::prepare;
 use super::target::{self, KernelBtf};
 use super::{LoadError, LoadOptions, Loaded, LoadedProgram};
 use crate::diagnose::caps::Environment;
 use crate::diagnose::refusal::{self, Refusal};
 use crate::diagnose::verifier::{self, SourceMap};
 use crate::link::{self, LinkedProgram};
-use crate::object::{CodeSection, Object, ProgramIndex};
+use crate::object::{CodeSection, Object, ProgKind, ProgramIndex};
 use crate::progress::{Observer, Step};
-use crate::sys::{self, AttachType, LogLevel, LoggedError, ProgLoad, ProgType, Records};
+use crate::sys::{self, LogLevel, LoggedError, ProgLoad, ProgType, Records};
 
-/// The programs to load: those named, or all.
-pub fn select(obj: &Object, names: &[String]) -> Result<Vec<ProgramIndex>, LoadError> {
-    if names.is_empty() {
-        return Ok(obj.program_indices().collect());
+/// A program chosen for loading, with its kind as it will be loaded: the attach target given in
+/// the options replaces the section's.
+#[derive(Clone, Debug)]
+pub struct Selected {
+    /// The program.
+    pub prog: ProgramIndex,
+    /// Its kind.
+    pub kind: ProgKind,
+}
+
+/// The programs to load, as libbpf chooses them: those named (whether their section starts with
+/// `?` or not: libbpf's `set_autoload(true)`), or else every program loaded by default. Only
+/// these are checked: what is wrong with another program does not stop them.
+pub fn select(obj: &Object, opts: &LoadOptions) -> Result<Vec<Selected>, LoadError> {
+    let no_such = |name: &String| LoadError::NoSuchProgram {
+        name: name.clone(),
+        have: obj.programs.iter().map(|p| p.name.clone()).collect(),
+    };
+    if let Some(name) = opts.attach_targets.keys().find(|n| obj.program_by_name(n).is_none()) {
+        return Err(no_such(name));
     }
-    names
-        .iter()
-        .map(|n| {
-            obj.program_by_name(n).ok_or_else(|| LoadError::NoSuchProgram {
-                name: n.clone(),
-                have: obj.programs.iter().map(|p| p.name.clone()).collect(),
-            })
-        })
-        .collect()
+    let mut chosen: Vec<ProgramIndex> = Vec::new();
+    for name in &opts.programs {
+        let r = obj.program_by_name(name).ok_or_else(|| no_such(name))?;
+        if !chosen.contains(&r) {
+            chosen.push(r);
+        }
+    }
+    if opts.programs.is_empty() {
+        chosen = obj.program_indices().filter(|&r| obj.programs[r.get()].autoload).collect();
+        if chosen.is_empty() && !obj.programs.is_empty() {
+            let not_autoloaded = obj.programs.iter().map(|p| p.name.clone()).collect();
+            return Err(LoadError::NothingSelected { not_autoloaded });
+        }
+    }
+    chosen.into_iter().map(|r| selected(obj, r, opts)).collect()
+}
+
+/// One chosen program made ready: its problem raised, its attach target settled.
+fn selected(obj: &Object, r: ProgramIndex, opts: &LoadOptions) -> Result<Selected, LoadError> {
+    let p = &obj.programs[r.get()];
+    let program = || p.name.clone();
+    let mut kind = p.loadable().map_err(|source| LoadError::Program { program: program(), source })?.clone();
+    match kind.def.prog_type {
+        ProgType::EXT => {
+            return Err(LoadError::UnsupportedKind { program: program(), kind: UnsupportedKind::Freplace })
+        }
+        ProgType::STRUCT_OPS => {
+            return Err(LoadError::UnsupportedKind { program: program(), kind: UnsupportedKind::StructOps })
+        }
+        _ => {}
+    }
+    if let Some(target) = opts.attach_targets.get(&p.name) {
+        if !kind.attaches_by_btf_id() {
+            return Err(LoadError::AttachTargetNotBtf { program: program(), kind: kind.def.kind_name() });
+        }
+        kind.attach_target = Some(target.clone());
+    }
+    if kind.attaches_by_btf_id() && kind.attach_target.is_none() {
+        return Err(LoadError::NoBtfTarget { program: program(), section: p.section.clone() });
+    }
+    Ok(Selected { prog: r, kind })
 }
 
 /// `struct bpf_func_info` records in native byte order.
@@ -51,8 +100,8 @@ pub struct Input<'a> {
     pub obj: &'a Object,
     /// Its code sections after CO-RE.
     pub code: &'a [CodeSection],
-    /// The program.
-    pub prog: ProgramIndex,
+    /// The program, as selected.
+    pub prog: &'a Selected,
     /// The object's BTF and maps, already in the kernel.
     pub loaded: &'a Loaded,
     /// The running kernel's BTF, for the attach target.
@@ -61,12 +110,13 @@ pub struct Input<'a> {
 
 /// Links and loads one program.
 pub fn load_one(input: Input<'_>, opts: &LoadOptions, obs: &mut dyn Observer) -> Result<LoadedProgram, LoadError> {
-    let Input { obj, code, prog, loaded, kernel } = input;
+    let Input { obj, code, prog: Selected { prog, kind }, loaded, kernel } = input;
+    let prog = *prog;
     let p = &obj.programs[prog.get()];
     let map_fds: Vec<RawFd> = loaded.maps.iter().map(|m| m.fd.as_raw_fd()).collect();
     let linked =
         link::link(obj, code, prog, &map_fds).map_err(|source| LoadError::Link { program: p.name.clone(), source })?;
-    let target = target::resolve(kernel, &p.name, &p.kind, obs)?;
+    let target = target::resolve(kernel, &p.name, kind, obs)?;
     let btf_fd = loaded.btf_fd.as_ref();
     let (func_info, line_info) = match btf_fd {
         Some(_) => (func_info_bytes(&linked), line_info_bytes(&linked)),
@@ -75,14 +125,14 @@ pub fn load_one(input: Input<'_>, opts: &LoadOptions, obs: &mut dyn Observer) ->
     let insns = sys::encode_insns(&linked.insns);
     // A NUL inside the license cannot come from a C string literal; cut there if it does.
     let license = CString::new(obj.license.split('\0').next().unwrap_or_default()).unwrap_or_default();
-    let (prog_type, attach_type) = (ProgType(p.kind.prog_type()), AttachType(p.kind.expected_attach_type()));
+    let (prog_type, attach_type) = (ProgType(kind.prog_type()), prepare::expected_attach_type(kind));
     let request = ProgLoad {
         prog_type,
         expected_attach_type: attach_type,
         insns: &insns,
         license: &license,
         kern_version: obj.kern_version.unwrap_or(0),
-        prog_flags: p.kind.prog_flags(),
+        prog_flags: kind.prog_flags(),
         name: &p.name,
         prog_btf_fd: btf_fd,
         func_info: Records { data: &func_info, rec_size: 8 },
@@ -111,7 +161,8 @@ pub fn load_one(input: Input<'_>, opts: &LoadOptions, obs: &mut dyn Observer) ->
     Ok(LoadedProgram {
         name: p.name.clone(),
         section: p.section.clone(),
-        kind: p.kind.clone(),
+        kind: kind.clone(),
+        expected_attach_type: attach_type,
         target,
         info,
         verifier_log: done.log,

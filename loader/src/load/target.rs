@@ -7,10 +7,9 @@ use std::sync::Arc;
 use btf::{Btf, Kind, TypeId};
 
 use super::LoadError;
-use crate::object::progtype::AttachMethod;
 use crate::object::ProgKind;
 use crate::progress::{Observer, Step};
-use crate::sys::{self, BtfFd};
+use crate::sys::{self, AttachType, BtfFd};
 
 /// The running kernel's BTF, parsed once for CO-RE and attach targets.
 #[derive(Debug)]
@@ -27,17 +26,21 @@ impl KernelBtf {
         Ok(KernelBtf { vmlinux: Arc::new(vmlinux) })
     }
 
-    /// Finds `name` of `kind` in vmlinux, then in each module's BTF.
-    fn find(&self, name: &str, kind: Kind) -> Option<(TypeId, Option<String>)> {
-        if let Some(id) = self.vmlinux.find_by_name_kind(name, kind) {
-            return Some((id, None));
+    /// Finds `name` of `kind` in vmlinux, then in each module's BTF; with `module`, only there
+    /// (`vmlinux` naming the kernel's own BTF).
+    fn find(&self, module: Option<&str>, name: &str, kind: Kind) -> Option<(TypeId, Option<String>)> {
+        if module.is_none_or(|m| m == "vmlinux") {
+            if let Some(id) = self.vmlinux.find_by_name_kind(name, kind) {
+                return Some((id, None));
+            }
         }
         let dir = std::fs::read_dir("/sys/kernel/btf").ok()?;
         for entry in dir.flatten() {
-            let module = entry.file_name().to_string_lossy().into_owned();
-            if module == "vmlinux" {
+            let module_name = entry.file_name().to_string_lossy().into_owned();
+            if module_name == "vmlinux" || module.is_some_and(|m| m != module_name) {
                 continue;
             }
+            let module = module_name;
             let Ok(btf) = btf::source::module(&module, self.vmlinux.clone()) else {
                 continue;
             };
@@ -62,28 +65,39 @@ pub struct AttachTarget {
     pub module_fd: Option<BtfFd>,
 }
 
-/// The BTF name and kind a section prefix attaches to.
+/// The BTF name and kind a target is looked up as, by expected attach type (libbpf's
+/// `btf_get_kernel_prefix_kind`), and what it is called in messages.
 fn btf_name(kind: &ProgKind, target: &str) -> (String, Kind, &'static str) {
-    match kind.def.prefix {
-        p if p.starts_with("tp_btf") => (format!("btf_trace_{target}"), Kind::Typedef, "raw tracepoint"),
-        p if p.starts_with("lsm") => (format!("bpf_lsm_{target}"), Kind::Func, "LSM hook"),
+    match kind.def.expected_attach_type {
+        Some(AttachType::TRACE_RAW_TP) => (format!("btf_trace_{target}"), Kind::Typedef, "raw tracepoint"),
+        Some(AttachType::LSM_MAC | AttachType::LSM_CGROUP) => (format!("bpf_lsm_{target}"), Kind::Func, "LSM hook"),
+        Some(AttachType::TRACE_ITER) => (format!("bpf_iter_{target}"), Kind::Func, "iterator"),
         _ => (target.to_owned(), Kind::Func, "function"),
     }
 }
 
-/// Resolves the attach target of a tracing program; `None` for other kinds.
+/// A target as libbpf's `find_kernel_btf_id` reads it: `module:name` or `name`.
+fn split_module(target: &str) -> (Option<&str>, &str) {
+    match target.split_once(':') {
+        Some((module, name)) => (Some(module), name),
+        None => (None, target),
+    }
+}
+
+/// Resolves the attach target of a program that attaches by BTF id (its section's, or the one
+/// given at load time); `None` for other kinds.
 pub fn resolve(
     kernel: &KernelBtf,
     program: &str,
     kind: &ProgKind,
     obs: &mut dyn Observer,
 ) -> Result<Option<AttachTarget>, LoadError> {
-    if kind.def.attach != AttachMethod::Tracing {
+    if !kind.attaches_by_btf_id() {
         return Ok(None);
     }
-    let target = kind.attach_target.as_deref().unwrap_or_default();
+    let (module, target) = split_module(kind.attach_target.as_deref().unwrap_or_default());
     let (name, btf_kind, what) = btf_name(kind, target);
-    let Some((btf_id, module)) = kernel.find(&name, btf_kind) else {
+    let Some((btf_id, module)) = kernel.find(module, &name, btf_kind) else {
         let close = btf::suggest::closest_names(&kernel.vmlinux, &name, Some(btf_kind), 5);
         return Err(LoadError::NoAttachTarget {
             program: program.to_owned(),

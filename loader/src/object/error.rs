@@ -8,10 +8,10 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use btf::{Kind, TypeId};
 
-use super::progtype::known_prefixes;
 use super::SectionIndex;
 
 /// An error while reading a BPF ELF object into rawbpf's model.
@@ -91,27 +91,6 @@ pub enum ObjectError {
         /// What is wrong.
         problem: SymbolProblem,
     },
-    /// A program section whose name matches no known prefix (the prefixes are `SEC_DEFS`).
-    #[error(
-        "section '{section}' (program '{program}'): unknown program type prefix; known prefixes: {}",
-        known_prefixes()
-    )]
-    UnknownSection {
-        /// The section name.
-        section: String,
-        /// The program in it.
-        program: String,
-    },
-    /// A known prefix that needs an attach target (`fentry/<function>`) but has none.
-    #[error("section '{section}': '{prefix}' needs an attach target after the prefix, e.g. '{prefix}{example}'")]
-    MissingTarget {
-        /// The section name.
-        section: String,
-        /// The matched prefix.
-        prefix: &'static str,
-        /// An example target.
-        example: &'static str,
-    },
     /// A BTF-defined map in `.maps` could not be understood.
     #[error("map '{map}': {problem}")]
     BadMap {
@@ -163,6 +142,37 @@ pub enum ObjectError {
     /// `.BTF.ext` is malformed (its errors name `.BTF.ext` and the block themselves).
     #[error(transparent)]
     BtfExt(#[from] btf::ext::ExtError),
+}
+
+/// Why one program of an object cannot be loaded, found while reading the object. Reading does
+/// not fail for it: like libbpf, which only processes the programs it loads, rawbpf can still
+/// load the object's other programs; loading this one raises it.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum ProgramError {
+    /// The section name matches no row of libbpf's section table (`progtype::SEC_DEFS`).
+    #[error(
+        "section '{section}' names no program type libbpf knows{}",
+        if close.is_empty() { String::new() } else { format!(" (close: {})", close.join(", ")) }
+    )]
+    UnknownSection {
+        /// The section name, as in the ELF file.
+        section: String,
+        /// Known kinds spelled closely (`fentry` for `fentri/...`).
+        close: Vec<&'static str>,
+    },
+    /// A relocation in the program's own function, or in a subprogram it calls, that rawbpf
+    /// cannot handle (unsupported, or malformed).
+    #[error("{} {function}", if *subprogram { "subprogram" } else { "function" })]
+    Relocation {
+        /// The function holding the relocated instruction.
+        function: String,
+        /// The function is a subprogram the program reaches, not the program itself.
+        subprogram: bool,
+        /// The relocation's error (shared: one bad relocation in `.text` may concern many
+        /// programs).
+        #[source]
+        source: Arc<ObjectError>,
+    },
 }
 
 /// The parts of an ELF file read before any section.

@@ -16,14 +16,16 @@ pub mod error;
 pub mod globals;
 pub mod maps;
 pub mod progtype;
+pub mod reach;
 pub mod relocs;
 pub mod sections;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use btf::insn::Insn;
 use btf::wire::Endian;
@@ -34,7 +36,7 @@ use btf::ext::BtfExt;
 use crate::kernel_btf::{ElfLayout, VarPlacement};
 use crate::link::{FuncInfoRec, LineInfoRec, SectionExtInfo};
 
-pub use error::{ObjectError, Result};
+pub use error::{ObjectError, ProgramError, Result};
 
 use error::{SectionProblem, SymbolProblem};
 pub use maps::{MapDef, MapKind};
@@ -155,18 +157,36 @@ impl CodeSection {
 }
 
 /// A program: an entry function in a non-`.text` code section.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Program {
     /// Function name (the kernel keeps the first 15 characters).
     pub name: String,
-    /// Section name.
+    /// Section name, as in the ELF file (with its leading `?`, if any).
     pub section: String,
     /// Its code section.
     pub code_section: CodeSectionIndex,
     /// Index into that section's `funcs`.
     pub func: usize,
-    /// Type, expected attach type, flags and attach target, from the section name.
-    pub kind: ProgKind,
+    /// Loaded by default: false when the section name starts with `?` (libbpf's convention
+    /// for programs a loader turns on by name).
+    pub autoload: bool,
+    /// Type, expected attach type, flags and attach target, from the section name without its
+    /// `?`; `None` when libbpf's table has no such kind (then `problem` says so).
+    pub kind: Option<ProgKind>,
+    /// Why this program cannot be loaded, if something in its section name or in the code it
+    /// reaches is not supported; raised only when it is selected for loading.
+    pub problem: Option<ProgramError>,
+}
+
+impl Program {
+    /// Its kind, or why it cannot be loaded.
+    pub fn loadable(&self) -> std::result::Result<&ProgKind, ProgramError> {
+        if let Some(problem) = &self.problem {
+            return Err(problem.clone());
+        }
+        let unknown = || ProgramError::UnknownSection { section: self.section.clone(), close: Vec::new() };
+        self.kind.as_ref().ok_or_else(unknown)
+    }
 }
 
 /// A parsed BPF object.
@@ -237,8 +257,8 @@ impl Object {
             .map(|s| code_section(&elf, s))
             .collect::<Result<Vec<_>>>()?;
         let maps = collect_maps(&elf, name, btf.as_ref())?;
-        attach_relocs(&elf, &maps, &mut code_sections)?;
-        let programs = collect_programs(&code_sections)?;
+        let deferred = attach_relocs(&elf, &maps, &mut code_sections)?;
+        let programs = collect_programs(&code_sections, &deferred);
         let btf_ext = match (&btf_ext_raw, &btf) {
             (Some(raw), Some(btf)) => Some(BtfExt::parse(raw, btf)?),
             _ => None,
@@ -303,6 +323,13 @@ impl Object {
         let p = self.program(r)?;
         let sec = self.code_section(p.code_section)?;
         Some((sec, sec.funcs.get(p.func)?))
+    }
+
+    /// The code sections the linked streams of these programs take instructions from: their
+    /// own sections and those of every subprogram they reach. Only these need CO-RE.
+    pub fn sections_reached(&self, programs: &[ProgramIndex]) -> BTreeSet<CodeSectionIndex> {
+        let starts = programs.iter().filter_map(|&r| self.program(r)).map(|p| (p.code_section, p.func));
+        starts.flat_map(|start| reach::reachable(&self.code_sections, start)).map(|(s, _)| s).collect()
     }
 }
 
@@ -411,35 +438,83 @@ fn collect_maps(elf: &RawElf<'_>, name: &str, btf: Option<&Btf>) -> Result<Vec<M
     Ok(maps)
 }
 
-/// Classifies each code section's `.rel` entries.
-fn attach_relocs(elf: &RawElf<'_>, maps: &[MapDef], code: &mut [CodeSection]) -> Result<()> {
+/// A relocation that could not be classified, kept for the programs that reach it.
+struct Deferred {
+    section: CodeSectionIndex,
+    insn: usize,
+    error: Arc<ObjectError>,
+}
+
+/// Classifies each code section's `.rel` entries. A relocation rawbpf cannot handle inside a
+/// function is deferred to the programs whose code reaches that function; one outside every
+/// function belongs to no program and fails the object.
+fn attach_relocs(elf: &RawElf<'_>, maps: &[MapDef], code: &mut [CodeSection]) -> Result<Vec<Deferred>> {
     let index: Vec<(SectionIndex, usize)> = code.iter().map(|c| (c.index, c.insns.len())).collect();
     let lookup = |elf_idx: SectionIndex| {
         let pos = index.iter().position(|&(i, _)| i == elf_idx)?;
         Some((CodeSectionIndex(pos), index[pos].1))
     };
     let ctx = RelocCtx { elf, maps, code_index: &lookup };
+    let mut deferred = Vec::new();
     for rel in elf.sections.iter().filter(|s| s.role == SectionRole::Rel) {
         let Some(pos) = index.iter().position(|&(i, _)| i.get() as u64 == u64::from(rel.info)) else {
             continue; // relocations of .BTF, .debug_*: not ours
         };
         let raw = elf.rels(rel.index)?;
         let sec = &mut code[pos];
-        let mut relocs = ctx.classify_all(&sec.name, &sec.insns, &raw)?;
-        sec.relocs.append(&mut relocs);
-    }
-    Ok(())
-}
-
-/// Every function of every non-`.text` code section is a program.
-fn collect_programs(code: &[CodeSection]) -> Result<Vec<Program>> {
-    let mut out = Vec::new();
-    for (ci, sec) in code.iter().enumerate().filter(|(_, s)| s.name != ".text") {
-        for (fi, f) in sec.funcs.iter().enumerate() {
-            let kind = progtype::classify(&sec.name, &f.name)?;
-            let code_section = CodeSectionIndex(ci);
-            out.push(Program { name: f.name.clone(), section: sec.name.clone(), code_section, func: fi, kind });
+        for (r, classified) in raw.iter().zip(ctx.classify_all(&sec.name, &sec.insns, &raw)) {
+            match classified {
+                Ok(reloc) => sec.relocs.push(reloc),
+                Err(error) => {
+                    let insn = usize::try_from(r.offset / Insn::SIZE as u64).unwrap_or(usize::MAX);
+                    if sec.func_containing(insn).is_none() {
+                        return Err(error);
+                    }
+                    deferred.push(Deferred { section: CodeSectionIndex(pos), insn, error: Arc::new(error) });
+                }
+            }
         }
     }
-    Ok(out)
+    Ok(deferred)
+}
+
+/// Every function of every non-`.text` code section is a program; each gets its kind from the
+/// section name and any problem that would stop it from loading.
+fn collect_programs(code: &[CodeSection], deferred: &[Deferred]) -> Vec<Program> {
+    let mut out = Vec::new();
+    for (ci, sec) in code.iter().enumerate().filter(|(_, s)| s.name != ".text") {
+        let (autoload, kind_name) = progtype::split_autoload(&sec.name);
+        let kind = progtype::classify(kind_name);
+        for (fi, f) in sec.funcs.iter().enumerate() {
+            let code_section = CodeSectionIndex(ci);
+            let problem = match &kind {
+                None => Some(ProgramError::UnknownSection {
+                    section: sec.name.clone(),
+                    close: progtype::close_kinds(kind_name, 3),
+                }),
+                Some(_) => reloc_problem(code, deferred, (code_section, fi)),
+            };
+            out.push(Program {
+                name: f.name.clone(),
+                section: sec.name.clone(),
+                code_section,
+                func: fi,
+                autoload,
+                kind: kind.clone(),
+                problem,
+            });
+        }
+    }
+    out
+}
+
+/// The first deferred relocation in the code a program reaches, its own function first.
+fn reloc_problem(code: &[CodeSection], deferred: &[Deferred], start: reach::FuncRef) -> Option<ProgramError> {
+    reach::reachable(code, start).into_iter().find_map(|(s, fi)| {
+        let f = &code[s.0].funcs[fi];
+        let d =
+            deferred.iter().find(|d| d.section == s && (f.start_insn..f.start_insn + f.len_insns).contains(&d.insn))?;
+        let subprogram = (s, fi) != start;
+        Some(ProgramError::Relocation { function: f.name.clone(), subprogram, source: d.error.clone() })
+    })
 }

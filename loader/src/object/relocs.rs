@@ -67,8 +67,9 @@ pub(crate) struct RelocCtx<'o, 'a> {
 }
 
 impl RelocCtx<'_, '_> {
-    /// Classifies the relocations `rels` that apply to code section `section` (`insns`).
-    pub fn classify_all(&self, section: &str, insns: &[Insn], rels: &[RawRel]) -> Result<Vec<Reloc>> {
+    /// Classifies the relocations `rels` that apply to code section `section` (`insns`), one
+    /// result per relocation: the caller decides which programs a failure concerns.
+    pub fn classify_all(&self, section: &str, insns: &[Insn], rels: &[RawRel]) -> Vec<Result<Reloc>> {
         rels.iter().enumerate().map(|(number, r)| self.classify(section, insns, number, r)).collect()
     }
 

@@ -222,7 +222,8 @@ fn fixture_parses_into_the_model() {
     assert_eq!(obj.license, "GPL");
     assert_eq!(obj.programs.len(), 1);
     let p = &obj.programs[0];
-    assert_eq!((p.name.as_str(), p.section.as_str(), p.kind.prog_type()), ("prog", "socket", 1));
+    assert_eq!((p.name.as_str(), p.section.as_str(), p.kind.as_ref().unwrap().prog_type()), ("prog", "socket", 1));
+    assert!(p.autoload && p.problem.is_none());
     let text = obj.code_section_by_name(".text").unwrap();
     let names: Vec<_> = text.funcs.iter().map(|f| (f.name.as_str(), f.start_insn, f.len_insns, f.global)).collect();
     assert_eq!(names, [("sub_a", 0, 2, false), ("sub_b", 2, 4, false)]);
@@ -307,6 +308,16 @@ fn parse_err(f: &Fixture) -> ObjectError {
     f.parse().unwrap_err()
 }
 
+/// The relocation error the object reader deferred to the fixture's program: the object parses,
+/// the program cannot be loaded.
+fn deferred(f: &Fixture) -> std::sync::Arc<ObjectError> {
+    let obj = f.parse().expect("the object parses; only the program has a problem");
+    match obj.programs[0].loadable() {
+        Err(ProgramError::Relocation { source, .. }) => source,
+        other => panic!("not a deferred relocation: {other:?}"),
+    }
+}
+
 /// The relocation problem of a `BadReloc`, with its relocation number and instruction.
 fn reloc_problem(e: &ObjectError) -> (usize, u64, &str, &RelocProblem) {
     match e {
@@ -328,20 +339,20 @@ fn relocation_errors_name_section_number_insn_and_symbol() {
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(0, 99, 1);
-    let e = parse_err(&f);
+    let e = deferred(&f);
     assert_eq!(reloc_problem(&e), (0, 0, "#99", &RelocProblem::NoSuchSymbol { symbol: 99, count: 8 }));
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(32, 5, 1); // a global reference on `r0 = 0`
-    let e = parse_err(&f);
+    let e = deferred(&f);
     let problem = RelocProblem::NotLdImm64 { reference: Reference::GlobalVariable, opcode: 0xb7 };
     assert_eq!(reloc_problem(&e), (0, 4, "counter", &problem));
     assert!(e.to_string().ends_with("a global variable reference must be on an ld_imm64, found opcode 0xb7"), "{e}");
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(0, 6, 1);
-    let e = parse_err(&f);
-    let ObjectError::Unsupported { number: 0, insn: 0, feature: UnsupportedFeature::Extern { name }, .. } = &e else {
+    let e = deferred(&f);
+    let ObjectError::Unsupported { number: 0, insn: 0, feature: UnsupportedFeature::Extern { name }, .. } = &*e else {
         panic!("{e}");
     };
     assert_eq!(name, "ext_v");
@@ -351,7 +362,7 @@ fn relocation_errors_name_section_number_insn_and_symbol() {
     f.syms[5] = sym(18, STT_OBJECT_GLOBAL, S_TEXT, u64::MAX - 3, 4);
     f.rel_socket[0] = rel(0, 1, 1);
     f.rel_socket[1] = rel(16, 5, 10);
-    let e = parse_err(&f);
+    let e = deferred(&f);
     let (_, insn, _, problem) = reloc_problem(&e);
     assert!(
         insn == 2 && matches!(problem, RelocProblem::NotAnInstruction { section, insns: 6, .. } if section == ".text"),
@@ -360,7 +371,50 @@ fn relocation_errors_name_section_number_insn_and_symbol() {
 
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(4, 5, 1);
-    assert_eq!(reloc_problem(&parse_err(&f)).3, &RelocProblem::Misaligned { offset: 4 });
+    assert_eq!(reloc_problem(&deferred(&f)).3, &RelocProblem::Misaligned { offset: 4 });
+}
+
+#[test]
+fn a_bad_relocation_in_a_subprogram_stops_the_programs_that_call_it_and_no_other() {
+    // sub_b's global reference becomes an extern: prog calls sub_b, so prog cannot load.
+    let mut f = Fixture::new();
+    f.rel_text[0] = rel(16, 6, 1);
+    let obj = f.parse().expect("the object parses");
+    let Err(ProgramError::Relocation { function, subprogram: true, source }) = obj.programs[0].loadable() else {
+        panic!("{:?}", obj.programs[0].problem);
+    };
+    assert_eq!(function, "sub_b");
+    assert!(matches!(&*source, ObjectError::Unsupported { section, insn: 2, .. } if section == ".text"), "{source}");
+    let e = LoadErrorChain(&obj.programs[0].loadable().unwrap_err()).to_string();
+    assert_eq!(e, "subprogram sub_b: section '.text' relocation #0 (insn 2): not supported yet: extern ext_v (kconfig/ksym externs are not resolved by rawbpf)");
+
+    // The same relocation, but prog no longer calls into .text: nothing reaches sub_b.
+    let mut f = Fixture::new();
+    f.rel_text[0] = rel(16, 6, 1);
+    f.rel_socket.truncate(1);
+    f.socket[2] = mov0();
+    f.socket[3] = mov0();
+    let obj = f.parse().unwrap();
+    assert!(obj.programs[0].loadable().is_ok(), "{:?}", obj.programs[0].problem);
+    assert_eq!(
+        obj.sections_reached(&[ProgramIndex::new(0)]).into_iter().collect::<Vec<_>>(),
+        [CodeSectionIndex::new(0)]
+    );
+}
+
+/// `e` and its sources joined by ": ", as the binary prints errors.
+pub(crate) struct LoadErrorChain<'a>(&'a dyn std::error::Error);
+
+impl std::fmt::Display for LoadErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cur = self.0.source();
+        while let Some(c) = cur {
+            write!(f, ": {c}")?;
+            cur = c.source();
+        }
+        Ok(())
+    }
 }
 
 #[test]
@@ -416,13 +470,29 @@ fn malformed_sections_and_symbols_are_typed_errors() {
 }
 
 #[test]
-fn unknown_program_sections_list_the_known_prefixes() {
+fn an_unknown_section_is_a_problem_of_its_programs_not_of_the_object() {
     let mut f = Fixture::new();
     f.section_name = "sockit";
-    let e = parse_err(&f);
-    assert!(matches!(&e, ObjectError::UnknownSection { section, program } if section == "sockit" && program == "prog"));
-    let e = e.to_string();
-    assert!(e.contains("'sockit'") && e.contains("program 'prog'") && e.contains("tp_btf/"), "{e}");
+    let obj = f.parse().expect("the object parses");
+    let p = &obj.programs[0];
+    assert!(p.kind.is_none());
+    let Err(ProgramError::UnknownSection { section, close }) = p.loadable() else { panic!("{:?}", p.problem) };
+    assert_eq!((section.as_str(), close.as_slice()), ("sockit", &["socket"][..]));
+    assert_eq!(
+        p.problem.as_ref().unwrap().to_string(),
+        "section 'sockit' names no program type libbpf knows (close: socket)"
+    );
+}
+
+#[test]
+fn a_question_mark_section_is_not_loaded_by_default() {
+    let mut f = Fixture::new();
+    f.section_name = "?socket";
+    let obj = f.parse().unwrap();
+    let p = &obj.programs[0];
+    assert!(!p.autoload);
+    assert_eq!(p.section, "?socket", "the ELF name stays (.BTF.ext records are keyed by it)");
+    assert_eq!(p.loadable().unwrap().def.name, "socket");
 }
 
 /// What a parse of (possibly corrupted) `bytes` may claim: every program names a function of a
@@ -432,6 +502,7 @@ fn assert_model_stays_within(obj: &Object, bytes: &[u8], what: &str) {
     for p in &obj.programs {
         let sec = obj.code_section(p.code_section).unwrap_or_else(|| panic!("{what}: {p:?}"));
         assert!(p.func < sec.funcs.len() && sec.name == p.section, "{what}: {p:?}");
+        assert!(p.kind.is_some() || p.problem.is_some(), "{what}: {p:?}");
     }
     for sec in &obj.code_sections {
         assert!(
@@ -490,6 +561,9 @@ fn truncated_and_corrupted_files_never_panic() {
                     assert!(!(18..20).contains(&i), "{what}: another e_machine must not parse");
                     assert_model_stays_within(&obj, &b, &what);
                     for p in 0..obj.programs.len() {
+                        if obj.programs[p].loadable().is_err() {
+                            continue; // what the loader refuses before linking
+                        }
                         if let Ok(l) = link(&obj, &obj.code_sections, ProgramIndex::new(p), &[3, 4, 5]) {
                             let main = &obj.code_sections[obj.programs[p].code_section.get()];
                             assert!(l.insns.len() >= main.funcs[obj.programs[p].func].len_insns, "{what}");
@@ -517,4 +591,74 @@ fn truncated_and_corrupted_files_never_panic() {
         }
     }
     assert!(parsed > 0 && refused > 0 && linked > 0, "parsed {parsed}, refused {refused}, linked {linked}");
+}
+
+mod selection {
+    //! Which programs the loader picks (`load::select`), on the fixture: nothing here touches
+    //! the kernel.
+    use super::*;
+    use crate::load::{select, LoadError, LoadOptions};
+
+    fn opts(programs: &[&str], targets: &[(&str, &str)]) -> LoadOptions {
+        LoadOptions {
+            programs: programs.iter().map(|s| s.to_string()).collect(),
+            attach_targets: targets.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn with_section(name: &'static str) -> Object {
+        let mut f = Fixture::new();
+        f.section_name = name;
+        f.parse().unwrap()
+    }
+
+    #[test]
+    fn an_autoloaded_program_with_a_problem_fails_the_default_selection_as_in_libbpf() {
+        let e = select(&with_section("sockit"), &LoadOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, LoadError::Program { program, source: ProgramError::UnknownSection { .. } } if program == "prog")
+        );
+        assert_eq!(
+            crate::object::tests::LoadErrorChain(&e).to_string(),
+            "program prog: section 'sockit' names no program type libbpf knows (close: socket)"
+        );
+    }
+
+    #[test]
+    fn question_mark_programs_load_only_when_named() {
+        let obj = with_section("?socket");
+        let e = select(&obj, &LoadOptions::default()).unwrap_err();
+        assert!(matches!(&e, LoadError::NothingSelected { not_autoloaded } if not_autoloaded == &["prog"]), "{e}");
+        let chosen = select(&obj, &opts(&["prog", "prog"], &[])).unwrap();
+        assert_eq!(chosen.iter().map(|s| s.prog.get()).collect::<Vec<_>>(), [0], "named twice, loaded once");
+        assert!(matches!(select(&obj, &opts(&["nope"], &[])), Err(LoadError::NoSuchProgram { .. })));
+    }
+
+    #[test]
+    fn btf_attached_kinds_need_a_target_from_the_section_or_the_options() {
+        let obj = with_section("fentry");
+        let e = select(&obj, &LoadOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, LoadError::NoBtfTarget { program, section } if program == "prog" && section == "fentry"),
+            "{e}"
+        );
+        let chosen = select(&obj, &opts(&[], &[("prog", "tcp_connect")])).unwrap();
+        assert_eq!(chosen[0].kind.attach_target.as_deref(), Some("tcp_connect"));
+        // The section's target is replaced, as bpf_program__set_attach_target does.
+        let chosen = select(&with_section("fexit/old"), &opts(&[], &[("prog", "vmlinux:new")])).unwrap();
+        assert_eq!(chosen[0].kind.attach_target.as_deref(), Some("vmlinux:new"));
+        let e = select(&with_section("socket"), &opts(&[], &[("prog", "x")])).unwrap_err();
+        assert!(matches!(e, LoadError::AttachTargetNotBtf { kind: "socket", .. }), "{e}");
+        let e = select(&with_section("socket"), &opts(&[], &[("other", "x")])).unwrap_err();
+        assert!(matches!(e, LoadError::NoSuchProgram { .. }), "{e}");
+    }
+
+    #[test]
+    fn freplace_and_struct_ops_are_refused_by_name() {
+        let e = select(&with_section("freplace/handler"), &LoadOptions::default()).unwrap_err();
+        assert!(matches!(e, LoadError::UnsupportedKind { kind: crate::load::UnsupportedKind::Freplace, .. }), "{e}");
+        let e = select(&with_section("struct_ops/init"), &LoadOptions::default()).unwrap_err();
+        assert!(matches!(e, LoadError::UnsupportedKind { kind: crate::load::UnsupportedKind::StructOps, .. }), "{e}");
+    }
 }

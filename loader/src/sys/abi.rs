@@ -140,6 +140,7 @@ fn constants() -> Vec<Constants> {
     let outside: &[(&str, i64)] = &[
         ("BPF_F_RDONLY_PROG", crate::object::maps::BPF_F_RDONLY_PROG.into()),
         ("BPF_F_SLEEPABLE", crate::object::progtype::BPF_F_SLEEPABLE.into()),
+        ("BPF_F_XDP_HAS_FRAGS", crate::object::progtype::BPF_F_XDP_HAS_FRAGS.into()),
         ("BPF_MAP_TYPE_ARRAY", crate::object::maps::BPF_MAP_TYPE_ARRAY.into()),
         ("BPF_PSEUDO_MAP_FD", pseudo::MAP_FD.into()),
         ("BPF_PSEUDO_MAP_VALUE", pseudo::MAP_VALUE.into()),
@@ -431,7 +432,25 @@ fn check_layout(l: &Layout, agg: &Aggregate, p: &Probe, out: &mut Outcome) {
         }
     }
     // A member the header lacks must be newer: it cannot sit on bytes the header gives to another
-    // member of the same command (that would be a misspelt name, or a wrong offset).
+    // member of the same command (that would be a misspelt name, or a wrong offset), unless that
+    // member is inside a union, where a newer alternative takes the same bytes
+    // (`link_create.uprobe_multi` beside `link_create.kprobe_multi`).
+    let related = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}.")) || b.starts_with(&format!("{a}."));
+    let in_union = |path: &str| {
+        let mut ancestor = path;
+        loop {
+            let Some((mo, ms)) = header(ancestor) else { return false };
+            let alternative = agg.members.iter().filter(|o| !related(&o.path, ancestor)).any(|o| {
+                header(&o.path).is_some_and(|(oo, os)| oo < mo + ms && mo < oo + os)
+                    && agg.members.iter().any(|m| m.path == ancestor && m.group == o.group)
+            });
+            match ancestor.rsplit_once('.') {
+                _ if alternative => return true,
+                Some((parent, _)) => ancestor = parent,
+                None => return false,
+            }
+        }
+    };
     for c in &l.claims {
         let C::M(d) = c.c else { continue };
         if header(d).is_some() {
@@ -440,6 +459,9 @@ fn check_layout(l: &Layout, agg: &Aggregate, p: &Probe, out: &mut Outcome) {
         let (s, e) = c.range();
         let own = |path: &str| l.claims.iter().any(|o| o.field == c.field && matches!(o.c, C::M(d) if d == path));
         for m in agg.members.iter().filter(|m| touched.contains(&m.group) && !m.nested && !own(&m.path)) {
+            if in_union(&m.path) {
+                continue;
+            }
             if let Some((mo, ms)) = header(&m.path) {
                 if s < mo + ms && mo < e {
                     out.failures.push(format!(

@@ -113,6 +113,59 @@ fn create<T: Attr>(a: &mut T, l: &LinkCreate<'_>) -> Result<LinkFd, SysError> {
     .map(LinkFd::from_owned)
 }
 
+/// BPF_LINK_CREATE with the `uprobe_multi` member (6.6+).
+#[repr(C)]
+#[derive(Default)]
+struct UprobeMultiAttr {
+    prog_fd: u32,
+    target_fd: u32,
+    attach_type: u32,
+    flags: u32,
+    path: u64,
+    offsets: u64,
+    ref_ctr_offsets: u64,
+    cookies: u64,
+    cnt: u32,
+    uprobe_flags: u32,
+    pid: u32,
+    _pad: u32,
+}
+// SAFETY: repr(C), only integers, padding is an explicit field.
+unsafe impl Attr for UprobeMultiAttr {}
+const _: () = assert!(offset_of!(UprobeMultiAttr, path) == 16 && size_of::<UprobeMultiAttr>() == 64);
+
+/// Where a uprobe-multi link attaches: function offsets in one binary.
+#[derive(Clone, Copy, Debug)]
+pub struct UprobeMulti<'a> {
+    /// The binary.
+    pub path: &'a CStr,
+    /// File offsets of the probed instructions.
+    pub offsets: &'a [u64],
+    /// Only this process (0: every process running the binary).
+    pub pid: u32,
+}
+
+/// Creates a `BPF_TRACE_UPROBE_MULTI` link (6.6+) for a kprobe-type program loaded with that
+/// expected attach type. Without cookies or reference counter offsets.
+pub fn link_create_uprobe_multi(prog_fd: &ProgFd, u: &UprobeMulti<'_>) -> Result<LinkFd, SysError> {
+    let mut a = UprobeMultiAttr {
+        prog_fd: prog_fd.as_raw_fd() as u32,
+        attach_type: AttachType::TRACE_UPROBE_MULTI.0,
+        path: u.path.as_ptr() as u64,
+        offsets: u.offsets.as_ptr() as u64,
+        cnt: u.offsets.len() as u32,
+        pid: u.pid,
+        ..Default::default()
+    };
+    let (fd, cnt) = (a.prog_fd, a.cnt);
+    call_fd(
+        Cmd::LinkCreate,
+        &mut a,
+        format_args!("prog_fd={fd} uprobe_multi path={:?} cnt={cnt} pid={}", u.path, u.pid),
+    )
+    .map(LinkFd::from_owned)
+}
+
 /// The `raw_tracepoint` member of `union bpf_attr`.
 #[repr(C)]
 #[derive(Default)]
@@ -151,6 +204,20 @@ pub(super) fn abi_layouts() -> Vec<super::abi::Layout> {
             target_btf_id => M("link_create.tracing.target_btf_id");
             _pad => Pad;
             cookie => M("link_create.tracing.cookie");
+        }),
+        layout!(UprobeMultiAttr in "union bpf_attr" {
+            prog_fd => M("link_create.prog_fd");
+            target_fd => M("link_create.target_fd");
+            attach_type => M("link_create.attach_type");
+            flags => M("link_create.flags");
+            path => M("link_create.uprobe_multi.path");
+            offsets => M("link_create.uprobe_multi.offsets");
+            ref_ctr_offsets => M("link_create.uprobe_multi.ref_ctr_offsets");
+            cookies => M("link_create.uprobe_multi.cookies");
+            cnt => M("link_create.uprobe_multi.cnt");
+            uprobe_flags => M("link_create.uprobe_multi.flags");
+            pid => M("link_create.uprobe_multi.pid");
+            _pad => Pad;
         }),
         layout!(RawTpAttr in "union bpf_attr" {
             name => M("raw_tracepoint.name");

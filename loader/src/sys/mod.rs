@@ -32,7 +32,7 @@ pub use info::{
     btf_data, btf_info, link_info, map_info, prog_info, prog_map_ids, prog_xlated_insns, BtfInfo, LinkDetail, LinkInfo, MapInfo,
     ProgInfo,
 };
-pub use link::{link_create, raw_tracepoint_open, LinkCreate};
+pub use link::{link_create, link_create_uprobe_multi, raw_tracepoint_open, LinkCreate, UprobeMulti};
 pub use log::{Loaded, LogLevel, LoggedError, LOG_MAX, LOG_START};
 pub use map::{
     map_create, map_delete_elem, map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, parse_cpu_list,

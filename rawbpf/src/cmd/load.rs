@@ -34,14 +34,25 @@ use crate::render::{error as words, narrate::mechanism};
 ///   sudo rawbpf load progs/connect.o
 ///   sudo rawbpf load progs/tp_btf.o --duration 5 --json
 ///   sudo rawbpf load progs/maps_globals.o --no-attach
+///   sudo rawbpf load fsdist.bpf.o --program file_read_entry --attach-target file_read_entry=ext4_file_read_iter --no-attach
+///
+/// Which programs: by default every program whose section does not start with '?' (libbpf's
+/// autoload); with --program, exactly the ones named, '?' or not. Only those are processed: a
+/// sibling in an unknown section, or using something rawbpf does not support, does not stop them.
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct LoadArgs {
     /// The clang-built BPF object (clang -target bpf -g -O2 -c).
     pub object: PathBuf,
-    /// Load only this program (function name); repeat for several.
+    /// Load only this program (function name), even if its section starts with '?'; repeat
+    /// for several.
     #[arg(long = "program", value_name = "NAME")]
     pub programs: Vec<String>,
+    /// Load program PROG for this kernel function (or MODULE:FUNC, or tracepoint for tp_btf)
+    /// instead of its section's target, like libbpf's bpf_program__set_attach_target; for
+    /// fentry, fexit, fmod_ret, tp_btf, lsm and iter programs. Repeat for several programs.
+    #[arg(long = "attach-target", value_name = "PROG=FUNC", value_parser = words::parse_attach_target)]
+    pub attach_targets: Vec<(String, String)>,
     /// Target BTF for CO-RE (raw BTF or an ELF with .BTF) instead of the running kernel's.
     #[arg(long, value_name = "FILE")]
     pub btf: Option<PathBuf>,
@@ -83,8 +94,12 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
     }
     sys::install_stop_handler().map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
     let obj = Object::open(&args.object).map_err(|e| format!("{}: {}", args.object.display(), words::chain(&e)))?;
-    let opts =
-        LoadOptions { programs: args.programs.clone(), target_btf: args.btf.clone(), verifier_log: args.verifier_log };
+    let opts = LoadOptions {
+        programs: args.programs.clone(),
+        target_btf: args.btf.clone(),
+        verifier_log: args.verifier_log,
+        attach_targets: args.attach_targets.iter().cloned().collect(),
+    };
     let loaded = load::load_observed(&obj, &opts, narrator).map_err(|e| words::load(&e))?;
     for p in &loaded.programs {
         if let Some(log) = &p.verifier_log {
@@ -120,7 +135,7 @@ fn attach_all(loaded: &Loaded, obs: &mut dyn Observer) -> Result<Vec<Link>, Stri
                 links.push(l);
             }
             None => {
-                eprintln!("rawbpf: {} ({}) is loaded but not attached: attach it yourself", p.name, p.kind.def.prefix)
+                eprintln!("rawbpf: {}", words::not_attached(p))
             }
         }
     }

@@ -4,7 +4,9 @@
 use std::error::Error;
 
 use loader::attach::AttachError;
-use loader::load::LoadError;
+use loader::load::{LoadError, LoadedProgram};
+use loader::object::progtype::AttachMethod;
+use loader::object::ProgramError;
 use loader::trace_pipe::TracefsError;
 use nix::errno::Errno;
 
@@ -22,11 +24,29 @@ pub fn chain(e: &(dyn Error + 'static)) -> String {
     s
 }
 
-/// A load failure: verifier rejections with their log and diagnosis, the rest as a chain.
+/// A load failure: verifier rejections with their log and diagnosis, the rest as a chain, with
+/// the flag that fixes it where there is one.
 pub fn load(e: &LoadError) -> String {
     match e {
         LoadError::ProgLoad(f) => verifier::prog_load(f),
         LoadError::KernelBtf(b) => format!("kernel BTF: {}", btf_source(b)),
+        LoadError::NothingSelected { not_autoloaded } => {
+            let first = not_autoloaded.first().map_or("NAME", String::as_str);
+            format!("{}\n  fix: name the ones to load: --program {first}", chain(e))
+        }
+        LoadError::NoBtfTarget { program, .. } => format!(
+            "{}\n  fix: this program's target is chosen at run time (libbpf: bpf_program__set_attach_target): \
+             --attach-target {program}=FUNC",
+            chain(e)
+        ),
+        LoadError::Program { source: ProgramError::UnknownSection { .. }, .. } => format!(
+            "{}\n  the section name is the program's kind, spelled as libbpf does (SEC(\"kprobe/FUNC\"), \
+             SEC(\"tp_btf/EVENT\"), ...); the object's other programs load with --program NAME",
+            chain(e)
+        ),
+        LoadError::Program { .. } => {
+            format!("{}\n  the object's other programs load with --program NAME", chain(e))
+        }
         other => chain(other),
     }
 }
@@ -39,6 +59,24 @@ pub fn btf_source(e: &btf::source::LoadError) -> String {
             chain(e)
         ),
         other => chain(other),
+    }
+}
+
+/// A program `rawbpf load` leaves for the user to attach: one of the kinds libbpf does not
+/// attach on its own, or one whose section names no target.
+pub fn not_attached(p: &LoadedProgram) -> String {
+    let why = match p.kind.def.attach {
+        AttachMethod::Manual => "rawbpf does not attach this kind",
+        _ => "its section names no target",
+    };
+    format!("{} ({}) is loaded but not attached ({why}): attach it yourself", p.name, p.kind.def.kind_name())
+}
+
+/// Parses `--attach-target PROG=FUNC`.
+pub fn parse_attach_target(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((prog, func)) if !prog.is_empty() && !func.is_empty() => Ok((prog.to_owned(), func.to_owned())),
+        _ => Err(format!("'{s}' is not PROG=FUNC (a program of the object, then the kernel function to load it for)")),
     }
 }
 
@@ -81,6 +119,13 @@ mod tests {
         let e = btf::source::vmlinux_at(std::path::Path::new("/nonexistent/btf/vmlinux")).unwrap_err();
         let text = btf_source(&e);
         assert!(text.contains("CONFIG_DEBUG_INFO_BTF") && text.contains("\n  fix: pass --btf FILE"), "{text}");
+    }
+
+    #[test]
+    fn attach_targets_are_prog_equals_func() {
+        assert_eq!(parse_attach_target("a=b:c"), Ok(("a".into(), "b:c".into())));
+        assert!(parse_attach_target("a").unwrap_err().contains("PROG=FUNC"));
+        assert!(parse_attach_target("=f").is_err() && parse_attach_target("p=").is_err());
     }
 
     #[test]

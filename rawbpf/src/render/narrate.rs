@@ -6,6 +6,7 @@ use loader::attach::{Link, Mechanism};
 use loader::features::Features;
 use loader::memlock::Memlock;
 use loader::object::progtype::AttachMethod;
+use loader::object::{Object, ProgramIndex};
 use loader::progress::{Observer, Step};
 
 use super::{btf_change, core};
@@ -45,6 +46,7 @@ impl Observer for Narrator {
 fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
     use Detail::*;
     match step {
+        Step::Selected { obj, programs } => (Phases, "load", selected(obj, programs)),
         Step::Memlock(m) => memlock(*m),
         Step::Features(f) => (Phases, "load", format!("kernel BTF features: {}", features(f))),
         Step::NoObjectBtf => (Phases, "load", "object has no .BTF: maps get no BTF types, programs no line info".into()),
@@ -70,6 +72,17 @@ fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
         Step::Attached(link) => (Phases, "attach", attached(link)),
         Step::TracefsMounted(path) => (Phases, "load", format!("mounted tracefs at {}", path.display())),
     }
+}
+
+/// Which programs will be loaded, and why the others will not.
+fn selected(obj: &Object, programs: &[ProgramIndex]) -> String {
+    let names: Vec<&str> = programs.iter().filter_map(|&r| obj.program(r)).map(|p| p.name.as_str()).collect();
+    let mut text = format!("loading {} of {} programs: {}", names.len(), obj.programs.len(), names.join(", "));
+    for (_, p) in obj.program_indices().zip(&obj.programs).filter(|(r, _)| !programs.contains(r)) {
+        let why = if p.autoload { "not named" } else { "its section starts with '?': off unless named" };
+        text.push_str(&format!("\n  skipped {} ({why})", p.name));
+    }
+    text
 }
 
 fn memlock(m: Memlock) -> (Detail, &'static str, String) {

@@ -199,12 +199,11 @@ pub fn classify(error: &str, map_kind: &dyn Fn(&str) -> Option<String>, memlock_
     if let Some(c) = rule(r"extern (\w+) \(").captures(error) {
         return format!("extern {} not resolved", &c[1]);
     }
-    if let Some(c) = rule(r"'([\w.]+/?)' needs an attach target").captures(error) {
-        return format!("section '{}' without attach target", &c[1]);
+    if let Some(c) = rule(r"section '\??([\w.]+)[^']*' names no program type libbpf knows").captures(error) {
+        return format!("unknown section kind '{}'", &c[1]);
     }
-    if let Some(c) = rule(r"section '([\w.]+/?)[^']*' \(program '[^']*'\): unknown program type prefix").captures(error)
-    {
-        return format!("unknown section prefix '{}'", &c[1]);
+    if rule(r"names no attach target and none was given").is_match(error) {
+        return "no BTF attach target in the section (chosen at run time)".into();
     }
     if rule(r"has no function \S+ in its BTF").is_match(error) {
         return "attach target not in the kernel's BTF".into();
@@ -249,8 +248,10 @@ mod tests {
         assert!(classify("map x: BPF_MAP_CREATE failed: EPERM (x)", &none, true).starts_with("memlock"));
         let ext = "/c/biolatency.bpf.o: section '.text' relocation #7 (insn 3): not supported yet: extern LINUX_KERNEL_VERSION (kconfig/ksym externs are not resolved by rawbpf)";
         assert_eq!(classify(ext, &none, false), "extern LINUX_KERNEL_VERSION not resolved");
-        let prefix = "bashreadline.bpf.o: section 'uretprobe/readline' (program 'printret'): unknown program type prefix; known prefixes: fentry/";
-        assert_eq!(classify(prefix, &none, false), "unknown section prefix 'uretprobe/'");
+        let unknown = "program p: section 'uretprobe.x/readline' names no program type libbpf knows (close: uretprobe)";
+        assert_eq!(classify(unknown, &none, false), "unknown section kind 'uretprobe.x'");
+        let no_target = "program p: section 'fentry' names no attach target and none was given";
+        assert_eq!(classify(no_target, &none, false), "no BTF attach target in the section (chosen at run time)");
         assert_eq!(
             classify("program p: BPF_PROG_LOAD failed: EINVAL (Invalid argument) | verifier: R1 invalid mem access 'scalar' at 12", &none, false),
             "program X: BPF_PROG_LOAD failed: EINVAL (Invalid argument) | verifier: RN invalid mem access 'X' at N"

@@ -1,8 +1,10 @@
 /* loadone: the libbpf side of the differential test (rawbpf/tests/libbpf_tools, VM scenario libbpf-tools).
  * A test-only oracle, never part of the product.
  *   loadone list OBJ        one line per program, as libbpf sees it: "NAME SECTION"
- *   loadone load OBJ NAME   loads NAME alone (every other program's autoload off), no attach; prints
- *                           "ok id=ID tag=HEX" and exits 0, or "error errno=ENAME: MESSAGE" and exits 1
+ *   loadone load OBJ NAME [TARGET]
+ *                           loads NAME alone (every other program's autoload off), no attach; prints
+ *                           "ok id=ID tag=HEX" and exits 0, or "error errno=ENAME: MESSAGE" and exits 1.
+ *                           TARGET: bpf_program__set_attach_target(NAME, 0, TARGET) first (fentry & co.)
  * MESSAGE is libbpf's first warning, plus the verifier's last meaningful line when the kernel refused the
  * program: the two lines a person reads first. The caller provides the bpffs (objects may pin maps by name). */
 #define _GNU_SOURCE
@@ -69,8 +71,8 @@ static int fail(int err) {
 
 int main(int argc, char **argv) {
     int list = argc == 3 && !strcmp(argv[1], "list");
-    if (!list && !(argc == 4 && !strcmp(argv[1], "load"))) {
-        fprintf(stderr, "usage: %s list OBJ | load OBJ PROGRAM\n", argv[0]);
+    if (!list && !((argc == 4 || argc == 5) && !strcmp(argv[1], "load"))) {
+        fprintf(stderr, "usage: %s list OBJ | load OBJ PROGRAM [ATTACH_TARGET]\n", argv[0]);
         return 2;
     }
     libbpf_set_print(collect);
@@ -78,6 +80,7 @@ int main(int argc, char **argv) {
     if (!obj) return fail(errno);
 
     struct bpf_program *p, *want = NULL;
+    int err;
     bpf_object__for_each_program(p, obj) {
         if (list) printf("%s %s\n", bpf_program__name(p), bpf_program__section_name(p));
         else if (!strcmp(bpf_program__name(p), argv[3])) want = p;
@@ -89,8 +92,9 @@ int main(int argc, char **argv) {
     }
     /* Sections starting with '?' are off by default: without the explicit true, libbpf would load nothing. */
     bpf_object__for_each_program(p, obj) bpf_program__set_autoload(p, p == want);
+    if (argc == 5 && (err = bpf_program__set_attach_target(want, 0, argv[4]))) return fail(-err);
 
-    int err = bpf_object__load(obj);
+    err = bpf_object__load(obj);
     if (err) return fail(-err);
     struct bpf_prog_info info = {0};
     __u32 len = sizeof info;

@@ -164,12 +164,20 @@ fn raw_relo(local: &Btf, i: usize, r: &btf::core::CoreRelo) -> String {
     format!("#{i} {}  insn {}  {} [{}] ({})", r.kind, r.insn_off / 8, ty, r.type_id, r.access)
 }
 
-/// A program's kind in words: type, expected attach type, target.
+/// A program's kind in words: type (`unknown` when libbpf's table has no such section),
+/// expected attach type, target.
 pub fn kind_words(obj: &Object, r: ProgramIndex) -> (String, Option<String>, Option<String>) {
-    let p = &obj.programs[r.get()];
-    let t = prog_type_name(p.kind.prog_type()).to_owned();
-    let at = p.kind.def.expected_attach_type.map(|a| attach_type_name(a).to_owned());
-    (t, at, p.kind.attach_target.clone())
+    let Some(kind) = &obj.programs[r.get()].kind else {
+        return ("unknown".into(), None, None);
+    };
+    let t = prog_type_name(kind.prog_type()).to_owned();
+    let at = kind.def.expected_attach_type.map(|a| attach_type_name(a.0).to_owned());
+    (t, at, kind.attach_target.clone())
+}
+
+/// Why a program cannot be loaded, as one line; `None` when nothing stops it.
+pub fn problem_words(obj: &Object, r: ProgramIndex) -> Option<String> {
+    obj.programs[r.get()].problem.as_ref().map(|e| crate::render::error::chain(e))
 }
 
 /// Links a program with fake map fds (fd = map index); nothing is created in the kernel.

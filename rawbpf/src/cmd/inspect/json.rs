@@ -42,6 +42,8 @@ pub fn render(r: &Report<'_>) -> Json {
                 ("insns", n(p.insns as u64)),
                 ("subprograms", calls),
                 ("link_error", link_error),
+                ("autoload", Json::Bool(p.autoload)),
+                ("problem", opt(p.problem)),
             ])
         })
         .collect();

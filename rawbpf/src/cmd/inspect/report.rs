@@ -31,6 +31,10 @@ pub struct ProgramRow {
     pub insns: usize,
     /// Subprograms linked in, or why linking failed.
     pub calls: Result<Vec<String>, String>,
+    /// Loaded by default (its section does not start with `?`).
+    pub autoload: bool,
+    /// Why it cannot be loaded (then it is not linked either).
+    pub problem: Option<String>,
 }
 
 impl Report<'_> {
@@ -42,7 +46,11 @@ impl Report<'_> {
                 let p = &obj.programs[r.get()];
                 let (prog_type, attach_type, target) = facts::kind_words(obj, r);
                 let insns = obj.program_func(r).map_or(0, |(_, f)| f.len_insns);
-                let calls = facts::link_offline(obj, r).map(|l| l.subprogs.into_iter().map(|s| s.0).collect());
+                let problem = facts::problem_words(obj, r);
+                let calls = match problem {
+                    Some(_) => Ok(Vec::new()),
+                    None => facts::link_offline(obj, r).map(|l| l.subprogs.into_iter().map(|s| s.0).collect()),
+                };
                 ProgramRow {
                     name: p.name.clone(),
                     section: p.section.clone(),
@@ -51,6 +59,8 @@ impl Report<'_> {
                     target,
                     insns,
                     calls,
+                    autoload: p.autoload,
+                    problem,
                 }
             })
             .collect()
@@ -81,13 +91,17 @@ impl Report<'_> {
         let rows = self.programs();
         let _ = writeln!(o, "\nPrograms ({})", rows.len());
         for p in rows {
-            let _ = writeln!(o, "  {}  (section {})", p.name, p.section);
+            let off = if p.autoload { "" } else { ", not loaded unless named" };
+            let _ = writeln!(o, "  {}  (section {}{off})", p.name, p.section);
             let at = p.attach_type.as_deref().unwrap_or("-");
             let _ = writeln!(o, "      type {}  expected attach type {at}", p.prog_type);
             if let Some(t) = &p.target {
                 let _ = writeln!(o, "      attach target {t}");
             }
             let _ = writeln!(o, "      {} instructions", p.insns);
+            if let Some(why) = &p.problem {
+                let _ = writeln!(o, "      cannot be loaded: {why}");
+            }
             match &p.calls {
                 Ok(c) if c.is_empty() => {}
                 Ok(c) => {
