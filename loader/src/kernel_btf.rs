@@ -7,6 +7,8 @@
 //!    does, one type for one type, so every type id stays the same and func_info, CO-RE and map
 //!    BTF ids need no remapping.
 
+mod externs;
+
 use std::collections::HashMap;
 
 use btf::types::{Body, Composite, Int, IntEncoding, Linkage, Type, TypeId};
@@ -51,6 +53,10 @@ pub struct ElfLayout {
     pub section_sizes: HashMap<String, u32>,
     /// `(section, symbol)` → placement.
     pub vars: HashMap<(String, String), VarPlacement>,
+    /// `__kconfig` extern → its offset in the `.kconfig` map (`object::externs`).
+    pub kconfig: HashMap<String, u32>,
+    /// The `__ksym` externs' names.
+    pub ksyms: Vec<String>,
 }
 
 /// One change made to the object's BTF.
@@ -87,6 +93,29 @@ pub enum BtfChange {
         id: TypeId,
         /// Its name.
         name: String,
+    },
+    /// A `__kconfig` extern VAR made a global variable at its offset in the `.kconfig` map: the
+    /// kernel accepts no extern VARs.
+    KconfigVarPlaced {
+        /// The variable.
+        var: String,
+        /// Its offset in `.kconfig`.
+        offset: u32,
+    },
+    /// A `__ksym` extern in `.ksyms` (a VAR, or a kfunc's FUNC) given a 4-byte int placeholder
+    /// slot: the kernel accepts no extern VARs, and no FUNC in a DATASEC.
+    KsymPlaceholder {
+        /// The extern.
+        name: String,
+        /// VAR or FUNC.
+        kind: Kind,
+        /// Its slot's offset in `.ksyms`.
+        offset: u32,
+    },
+    /// The `dummy_ksym` VAR added for the placeholders of kfuncs (libbpf adds the same).
+    DummyKsymVar {
+        /// Its id, after every type of the object.
+        id: TypeId,
     },
     /// A signed ENUM made unsigned: the kernel lacks the signed flag.
     EnumSignCleared {
@@ -149,6 +178,7 @@ pub fn prepare(btf: &Btf, elf: &ElfLayout, support: Support) -> Result<(Vec<u8>,
         types.push(btf.type_by_id(id)?);
     }
     fix_datasecs(btf, &mut types, elf, &mut report)?;
+    externs::fix(btf, &mut types, elf, &mut report)?;
     for (i, t) in types.iter_mut().enumerate() {
         sanitize(t, TypeId::new(i as u32 + 1), support, &mut report);
     }
@@ -172,6 +202,9 @@ fn fix_datasecs<'a>(
         let Body::Datasec(sec) = &types[i].body else {
             continue;
         };
+        if externs::is_extern_datasec(types[i].name) {
+            continue;
+        }
         let section = types[i].name.to_owned();
         let size = *elf
             .section_sizes

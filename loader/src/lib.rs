@@ -1,8 +1,9 @@
 //! rawbpf's loader: from a clang-built BPF object to programs running in the kernel, over
 //! raw `bpf()` syscalls, with no libbpf. The modules follow the data flow, top to bottom:
 //!
-//! `object` (ELF → programs, maps, relocations) → `kernel_btf` (fixups, sanitizing) →
-//! `co_re` (CO-RE on a copy of the code) → `link` (subprograms, map references) →
+//! `object` (ELF → programs, maps, relocations, externs) → `externs` (resolved for this
+//! kernel) → `kernel_btf` (fixups, sanitizing) → `co_re` (CO-RE on a copy of the code) →
+//! `link` (subprograms, map and extern references) →
 //! `load` (maps, programs) → `attach` (links) → `trace_pipe` (output).
 //!
 //! `sys` holds every `unsafe` block: the syscalls and their attribute structs. The library
@@ -52,6 +53,7 @@ pub mod co_re;
 pub mod diagnose;
 pub mod disasm;
 pub mod dwarf;
+pub mod externs;
 pub mod features;
 pub mod helpers;
 pub mod insn;

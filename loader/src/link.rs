@@ -9,13 +9,51 @@
 //!    to `callee - (call + 1)`,
 //! 3. puts map fds into map references (`src=BPF_PSEUDO_MAP_FD`) and global-variable
 //!    references (`src=BPF_PSEUDO_MAP_VALUE`, offset in the second slot),
-//! 4. carries func_info and line_info along, re-indexed to the final stream.
+//! 4. rewrites extern references as libbpf's `bpf_object__relocate_data` does: a `__kconfig`
+//!    value is a `.kconfig` map value address, a `__ksym` what `crate::externs` resolved it to,
+//! 5. carries func_info and line_info along, re-indexed to the final stream.
 
 use std::os::fd::RawFd;
 
 use btf::insn::{pseudo, Insn};
 
-use crate::object::{CodeSection, CodeSectionIndex, MapIndex, Object, ProgramIndex, RelocTarget};
+use crate::object::{
+    CodeSection, CodeSectionIndex, ExternIndex, ExternKind, MapIndex, Object, ProgramIndex, RelocTarget,
+};
+
+/// libbpf's `POISON_CALL_KFUNC_BASE`: a call of a missing weak kfunc becomes a call of helper
+/// `2002000000 + extern index`, which the verifier names if the call is reachable.
+pub const POISON_CALL_KFUNC_BASE: i32 = 2_002_000_000;
+
+/// What a `__ksym` extern resolved to, as the linker writes it (see `crate::externs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KsymValue {
+    /// An address (a typeless ksym, from /proc/kallsyms): ld_imm64 of the 64-bit value.
+    Address(u64),
+    /// A kernel BTF VAR or FUNC: ld_imm64 `src=BPF_PSEUDO_BTF_ID, imm=id` with the BTF's fd
+    /// in the second slot (0: vmlinux); a kfunc call `src=BPF_PSEUDO_KFUNC_CALL, imm=id` with
+    /// `off` the BTF's index in the program's `fd_array` (0: vmlinux).
+    Btf {
+        /// The kernel type id.
+        id: u32,
+        /// The module BTF's fd, 0 for vmlinux.
+        btf_fd: RawFd,
+        /// The module BTF's index in `fd_array`, 0 for vmlinux.
+        fd_index: i16,
+    },
+    /// A `__weak` ksym this kernel lacks: ld_imm64 of 0; a call of it is poisoned.
+    Missing,
+}
+
+/// The kernel objects a link refers to: map fds by `MapIndex`, ksym values by `ExternIndex`
+/// (`None` for `__kconfig` externs, which are `.kconfig` map values).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Symbols<'a> {
+    /// `map_fds[i]` is the fd of `obj.maps[i]`.
+    pub map_fds: &'a [RawFd],
+    /// `ksyms[i]` is what `obj.externs[i]` resolved to, for `__ksym` externs.
+    pub ksyms: &'a [Option<KsymValue>],
+}
 
 /// A func_info record of one code section, as `.BTF.ext` gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +143,14 @@ pub enum LinkError {
         /// How many fds were given.
         have: usize,
     },
+    /// An extern is referenced but was not resolved (none was given for it).
+    #[error("program '{program}': extern '{name}' is referenced but was not resolved")]
+    UnresolvedExtern {
+        /// The program.
+        program: String,
+        /// The extern.
+        name: String,
+    },
     /// A call or function address points somewhere that is not the start of a function.
     #[error("section '{section}' insn {insn}: call target {target_section}+{target_insn} {problem}")]
     BadCallTarget {
@@ -157,6 +203,7 @@ struct Linker<'o> {
     obj: &'o Object,
     code: &'o [CodeSection],
     map_fds: &'o [RawFd],
+    ksyms: &'o [Option<KsymValue>],
     program: String,
     out: Vec<Insn>,
     placed: Vec<Placed>,
@@ -164,19 +211,31 @@ struct Linker<'o> {
 
 /// Links program `prog` of `obj` out of `code` — the object's code sections, as in the file or
 /// as CO-RE relocated them (same sections, same order); `map_fds[i]` is the fd of `obj.maps[i]`.
+/// A program using a `__ksym` extern needs [`link_with`].
 pub fn link(
     obj: &Object,
     code: &[CodeSection],
     prog: ProgramIndex,
     map_fds: &[RawFd],
 ) -> Result<LinkedProgram, LinkError> {
+    link_with(obj, code, prog, Symbols { map_fds, ksyms: &[] })
+}
+
+/// [`link`], with the values of the object's `__ksym` externs.
+pub fn link_with(
+    obj: &Object,
+    code: &[CodeSection],
+    prog: ProgramIndex,
+    symbols: Symbols<'_>,
+) -> Result<LinkedProgram, LinkError> {
+    let Symbols { map_fds, ksyms } = symbols;
     let same_shape = |(a, b): (&CodeSection, &CodeSection)| a.insns.len() == b.insns.len();
     if code.len() != obj.code_sections.len() || !code.iter().zip(&obj.code_sections).all(same_shape) {
         return Err(LinkError::CodeMismatch { have: code.len(), want: obj.code_sections.len() });
     }
     let p = obj.program(prog).ok_or(LinkError::NoSuchProgram { program: prog })?;
     let (_, f) = obj.program_func(prog).ok_or(LinkError::NoSuchProgram { program: prog })?;
-    let mut l = Linker { obj, code, map_fds, program: p.name.clone(), out: Vec::new(), placed: Vec::new() };
+    let mut l = Linker { obj, code, map_fds, ksyms, program: p.name.clone(), out: Vec::new(), placed: Vec::new() };
     l.place(p.code_section, f.start_insn, f.len_insns, &f.name);
     // Depth-first, like libbpf: a subprogram is appended when first called and fixed before the
     // caller's next instruction, so both loaders produce the same stream (and program tag).
@@ -264,6 +323,7 @@ impl Linker<'_> {
                 self.fix_call(p, src_idx, out_idx, section, insn as i64)?;
                 self.out[out_idx].src = pseudo::FUNC;
             }
+            Some(RelocTarget::Extern { index }) => self.fix_extern(p, j, index)?,
             None if ins.is_pseudo_call() || ins.is_pseudo_func() => {
                 let (section, target) = local(&ins);
                 self.fix_call(p, src_idx, out_idx, section, target)?;
@@ -285,6 +345,57 @@ impl Linker<'_> {
         let t = self.ensure_placed(p, src_idx, section, target)?;
         self.out[out_idx].imm = (t as i64 - (out_idx as i64 + 1)) as i32;
         Ok(())
+    }
+
+    /// Rewrites the extern reference at instruction `j` of `p` (libbpf's RELO_EXTERN_LD64 and
+    /// RELO_EXTERN_CALL).
+    fn fix_extern(&mut self, p: &Placed, j: usize, index: ExternIndex) -> Result<(), LinkError> {
+        let out_idx = p.out_start + j;
+        let Some(ext) = self.obj.extern_at(index) else {
+            return Err(self.unresolved(&index.to_string()));
+        };
+        if self.out[out_idx].is_ld_imm64() && j + 1 >= p.len {
+            let (section, func) = (self.code[p.section.get()].name.clone(), p.name.clone());
+            return Err(LinkError::SplitLdImm64 { section, insn: p.start + j, func });
+        }
+        if let ExternKind::Kconfig(v) = ext.kind {
+            let map = self.obj.kconfig_map().ok_or_else(|| self.unresolved(&ext.name))?;
+            let fd = self.fd(map)?;
+            let ins = &mut self.out[out_idx];
+            (ins.src, ins.imm) = (pseudo::MAP_VALUE, fd);
+            self.out[out_idx + 1].imm = v.offset as i32;
+            return Ok(());
+        }
+        let value = self.ksyms.get(index.get()).copied().flatten().ok_or_else(|| self.unresolved(&ext.name))?;
+        let ins = &mut self.out[out_idx];
+        if ins.is_ld_imm64() {
+            let (lo, hi) = match value {
+                KsymValue::Address(a) => (a as u32 as i32, (a >> 32) as u32 as i32),
+                KsymValue::Btf { id, btf_fd, .. } => {
+                    ins.src = pseudo::BTF_ID;
+                    (id as i32, btf_fd)
+                }
+                KsymValue::Missing => (0, 0),
+            };
+            ins.imm = lo;
+            self.out[out_idx + 1].imm = hi;
+            return Ok(());
+        }
+        match value {
+            KsymValue::Btf { id, fd_index, .. } => {
+                (ins.src, ins.imm, ins.off) = (pseudo::KFUNC_CALL, id as i32, fd_index)
+            }
+            // Turned into a call of an unknown helper the verifier reports if it is reachable.
+            _ => {
+                let imm = POISON_CALL_KFUNC_BASE + index.get() as i32;
+                *ins = Insn { code: btf::insn::CALL, imm, ..Insn::default() }
+            }
+        }
+        Ok(())
+    }
+
+    fn unresolved(&self, name: &str) -> LinkError {
+        LinkError::UnresolvedExtern { program: self.program.clone(), name: name.to_owned() }
     }
 
     fn fd(&self, map_idx: MapIndex) -> Result<i32, LinkError> {

@@ -10,9 +10,10 @@ use crate::attach::Mechanism;
 use crate::features::Features;
 use crate::kernel_btf::BtfChange;
 use crate::co_re::CoreDecision;
+use crate::externs::Value;
 use crate::load::AttachTarget;
 use crate::memlock::Memlock;
-use crate::object::{Object, ProgramIndex};
+use crate::object::{Extern, ExternIndex, Object, ProgramIndex};
 use crate::sys::{self, MapId, MapType, ProgInfo, ProgType, SysError};
 
 /// One step of a load or an attachment.
@@ -42,6 +43,15 @@ pub enum Step<'a> {
         types: u32,
         /// Where it was read.
         path: &'a Path,
+    },
+    /// An extern (`__kconfig`, `__ksym`) resolved for the running kernel.
+    Extern {
+        /// Its position in `Object::externs`.
+        index: ExternIndex,
+        /// The extern.
+        ext: &'a Extern,
+        /// What it resolved to.
+        value: &'a Value,
     },
     /// One CO-RE relocation resolved and applied (or poisoned).
     Core(&'a CoreDecision),

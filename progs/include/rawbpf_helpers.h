@@ -36,6 +36,32 @@ static __u64 (*bpf_ktime_get_ns)(void) = (void *)5;
 static long (*bpf_trace_printk)(const char *fmt, __u32 fmt_size, ...) = (void *)6;
 static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;
 static long (*bpf_probe_read_kernel)(void *dst, __u32 size, const void *unsafe_ptr) = (void *)113;
+static __u32 (*bpf_get_smp_processor_id)(void) = (void *)8;
+static void *(*bpf_this_cpu_ptr)(const void *percpu_ptr) = (void *)154;
+
+/*
+ * Externs the loader resolves for the running kernel (loader/src/externs/), as libbpf's
+ * bpf_helpers.h declares them: `__kconfig` values land in the DATASEC ".kconfig" (the loader's
+ * `.kconfig` map), `__ksym` kernel symbols and kfuncs in ".ksyms". A `__weak` extern may be
+ * missing from the kernel: it is zero then, which bpf_ksym_exists() tests.
+ */
+#define __kconfig __attribute__((section(".kconfig")))
+#define __ksym __attribute__((section(".ksyms")))
+#define __weak __attribute__((weak))
+
+/* A __kconfig extern of this type takes y/n/m. */
+enum libbpf_tristate {
+	TRI_NO = 0,
+	TRI_YES = 1,
+	TRI_MODULE = 2,
+};
+
+/* True when a __weak ksym or kfunc exists in this kernel (the loader made its address 0 if not). */
+#define bpf_ksym_exists(sym)                                                                   \
+	({                                                                                     \
+		_Static_assert(!__builtin_constant_p(!!sym), #sym " should be marked as __weak"); \
+		!!sym;                                                                         \
+	})
 
 /*
  * bpf_printk: bpf_trace_printk with the format in a static array (it ends up in .rodata,

@@ -79,6 +79,12 @@ pub enum Cause {
     NoAttachTarget,
     /// ENOENT elsewhere: no such tracepoint, function or object.
     NoTarget,
+    /// ENOENT from PROG_LOAD for a typed `__ksym` variable: the kernel has it in BTF but no
+    /// address for it in kallsyms (`CONFIG_KALLSYMS_ALL=n`).
+    KsymWithoutAddress {
+        /// The variable.
+        symbol: String,
+    },
     /// EBUSY/EEXIST: the target already has a program that excludes this one.
     Busy,
     /// ENOMEM/EAGAIN: out of (locked) memory.

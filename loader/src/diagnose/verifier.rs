@@ -96,6 +96,25 @@ pub enum HintClass {
     HelperNotAllowed,
     /// An fmod_ret target the kernel does not let programs change the result of.
     NotModifiable,
+    /// A typed `__ksym` variable the kernel has in BTF but not in kallsyms, so has no address
+    /// for (`CONFIG_KALLSYMS_ALL=n`).
+    KsymWithoutAddress,
+    /// A reachable call of a `__weak` kfunc this kernel lacks (the loader poisoned it).
+    MissingKfunc,
+}
+
+/// The kernel symbol a typed ksym was refused for: `ldimm64 failed to find the address for
+/// kernel symbol 'NAME'.`
+pub fn ksym_without_address(message: &str) -> Option<&str> {
+    let rest = message.split("failed to find the address for kernel symbol '").nth(1)?;
+    rest.split('\'').next()
+}
+
+/// The extern index of a poisoned kfunc call in `invalid func unknown#N`, if N is one.
+pub fn poisoned_kfunc(message: &str) -> Option<usize> {
+    let n: i64 = message.split("unknown#").nth(1)?.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
+    let base = i64::from(crate::link::POISON_CALL_KFUNC_BASE);
+    (base..base + 65536).contains(&n).then(|| (n - base) as usize)
 }
 
 /// What rawbpf understood of a rejection.
@@ -145,6 +164,10 @@ fn classify(message: &str) -> Option<HintClass> {
         Some(HintClass::HelperNotAllowed)
     } else if m.contains("is not modifiable") {
         Some(HintClass::NotModifiable)
+    } else if ksym_without_address(m).is_some() {
+        Some(HintClass::KsymWithoutAddress)
+    } else if poisoned_kfunc(m).is_some() {
+        Some(HintClass::MissingKfunc)
     } else {
         None
     }
@@ -246,5 +269,10 @@ mod tests {
         assert_eq!(classify("Unreleased reference id=2 alloc_insn=5"), Some(HintClass::UnreleasedReference));
         assert_eq!(classify("unknown func bpf_skb_load_bytes#26"), Some(HintClass::HelperNotAllowed));
         assert_eq!(classify("R0 !read_ok"), None);
+        let ksym = "ldimm64 failed to find the address for kernel symbol 'runqueues'.";
+        assert_eq!((classify(ksym), ksym_without_address(ksym)), (Some(HintClass::KsymWithoutAddress), Some("runqueues")));
+        let kfunc = "invalid func unknown#2002000006";
+        assert_eq!((classify(kfunc), poisoned_kfunc(kfunc)), (Some(HintClass::MissingKfunc), Some(6)));
+        assert_eq!(poisoned_kfunc("invalid func unknown#195896080"), None);
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use crate::co_re::CoreApplyError;
 use crate::diagnose::refusal::Refusal;
 use crate::diagnose::verifier::{Diagnosis, SourceMap};
+use crate::externs::ExternError;
 use crate::kernel_btf::KernelBtfError;
 use crate::link::LinkError;
 use crate::object::ProgramError;
@@ -69,6 +70,9 @@ pub enum LoadError {
     /// The CO-RE target BTF given instead of the kernel's could not be read.
     #[error("target BTF")]
     TargetBtf(#[source] btf::source::LoadError),
+    /// An extern could not be resolved for the running kernel (its errors name it).
+    #[error(transparent)]
+    Extern(#[from] ExternError),
     /// The object's BTF could not be prepared for the kernel.
     #[error("object BTF")]
     ObjectBtf(#[from] KernelBtfError),

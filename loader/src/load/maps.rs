@@ -4,16 +4,33 @@
 use btf::TypeId;
 
 use super::{LoadError, LoadedMap};
-use crate::object::{MapDef, Object};
+use crate::object::{MapDef, MapKind, Object};
 use crate::progress::{Observer, Step};
 use crate::sys::{self, BtfFd, MapCreate, MapType};
 
-/// Creates every map of the object, in order.
-pub fn create_all(obj: &Object, btf_fd: Option<&BtfFd>, obs: &mut dyn Observer) -> Result<Vec<LoadedMap>, LoadError> {
-    obj.maps.iter().map(|m| create(m, btf_fd, obs)).collect()
+/// Creates every map of the object, in order; `kconfig` is the `.kconfig` map's value, which
+/// `crate::externs` resolved for this kernel.
+pub fn create_all(
+    obj: &Object,
+    btf_fd: Option<&BtfFd>,
+    kconfig: Option<&[u8]>,
+    obs: &mut dyn Observer,
+) -> Result<Vec<LoadedMap>, LoadError> {
+    obj.maps
+        .iter()
+        .map(|m| {
+            let data = if m.kind == MapKind::Kconfig { kconfig } else { m.initial_data.as_deref() };
+            create(m, data, btf_fd, obs)
+        })
+        .collect()
 }
 
-fn create(def: &MapDef, btf_fd: Option<&BtfFd>, obs: &mut dyn Observer) -> Result<LoadedMap, LoadError> {
+fn create(
+    def: &MapDef,
+    data: Option<&[u8]>,
+    btf_fd: Option<&BtfFd>,
+    obs: &mut dyn Observer,
+) -> Result<LoadedMap, LoadError> {
     let err = |source| LoadError::Map { map: def.name.clone(), source };
     // BTF ids only mean something in the object's BTF, and only when the kernel took it.
     let (btf, key_id, value_id) = match btf_fd {
@@ -37,7 +54,7 @@ fn create(def: &MapDef, btf_fd: Option<&BtfFd>, obs: &mut dyn Observer) -> Resul
         ..Default::default()
     })
     .map_err(err)?;
-    if let Some(data) = &def.initial_data {
+    if let Some(data) = data {
         sys::map_update_elem(&fd, &0u32.to_ne_bytes(), data, sys::BPF_ANY).map_err(err)?;
     }
     if def.freeze {

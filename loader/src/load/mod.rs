@@ -1,6 +1,8 @@
 //! The pipeline from an `Object` to loaded maps and programs, in the order the kernel needs:
-//! object BTF (fixed up, sanitized, `BPF_BTF_LOAD`) → CO-RE (a relocated copy of the code) →
-//! maps (`BPF_MAP_CREATE`, global data written and frozen) → programs (link, `BPF_PROG_LOAD`).
+//! externs (resolved for this kernel, as libbpf does before anything is created) → object BTF
+//! (fixed up, sanitized, `BPF_BTF_LOAD`) → CO-RE (a relocated copy of the code) → maps
+//! (`BPF_MAP_CREATE`, global data and `.kconfig` written and frozen) → programs (link,
+//! `BPF_PROG_LOAD`).
 //!
 //! The object is only read: the same `Object` can be loaded again. Everything loaded is held as
 //! a typed fd: when a `Loaded` (or a half-built one on error) is dropped, the kernel frees it all.
@@ -26,7 +28,7 @@ use crate::sys::{self, AttachType, BtfFd, LogLevel, MapFd, MapId, MapType, ProgF
 pub use error::{LoadError, ProgLoadFailure, UnsupportedKind};
 pub use prepare::uprobe_multi_links;
 pub use programs::{select, Selected};
-pub use target::{AttachTarget, KernelBtf};
+pub use target::{AttachTarget, KernelBtf, KernelBtfHit};
 
 /// What `load` should do.
 #[derive(Clone, Debug, Default)]
@@ -93,6 +95,8 @@ pub struct Loaded {
     pub programs: Vec<LoadedProgram>,
     /// What CO-RE decided, per relocation.
     pub core: CoreReport,
+    /// What each of the object's externs resolved to, in `Object::externs` order.
+    pub externs: Vec<crate::externs::Value>,
 }
 
 /// Runs the whole pipeline on `obj`. On error nothing stays loaded.
@@ -109,6 +113,7 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
     let features = Features::detect();
     obs.step(Step::Features(&features));
     let kernel = KernelBtf::open(obs)?;
+    let externs = crate::externs::resolve(obj, &kernel, obs)?;
     let btf_fd = load_object_btf(obj, support(&features), obs)?;
     let core_target = match &opts.target_btf {
         Some(path) => Arc::new(btf::source::file(path).map_err(LoadError::TargetBtf)?),
@@ -116,14 +121,12 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
     };
     // Like libbpf, CO-RE only touches the code of the programs being loaded.
     let (code, core) = co_re::apply(obj, &core_target, &obj.sections_reached(&chosen), obs)?;
-    let maps = maps::create_all(obj, btf_fd.as_ref(), obs)?;
-    let mut loaded = Loaded { btf_fd, maps, programs: Vec::new(), core };
+    let maps = maps::create_all(obj, btf_fd.as_ref(), externs.kconfig.as_deref(), obs)?;
+    let values = externs.values.clone();
+    let mut loaded = Loaded { btf_fd, maps, programs: Vec::new(), core, externs: values };
     for prog in &selected {
-        let p = programs::load_one(
-            programs::Input { obj, code: &code, prog, loaded: &loaded, kernel: &kernel },
-            opts,
-            obs,
-        )?;
+        let input = programs::Input { obj, code: &code, prog, loaded: &loaded, kernel: &kernel, externs: &externs };
+        let p = programs::load_one(input, opts, obs)?;
         loaded.programs.push(p);
     }
     Ok(loaded)

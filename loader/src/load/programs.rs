@@ -9,8 +9,9 @@ use super::prepare;
 use super::target::{self, KernelBtf};
 use super::{LoadError, LoadOptions, Loaded, LoadedProgram};
 use crate::diagnose::caps::Environment;
-use crate::diagnose::refusal::{self, Refusal};
+use crate::diagnose::refusal::{self, Cause, Refusal};
 use crate::diagnose::verifier::{self, SourceMap};
+use crate::externs::Resolved;
 use crate::link::{self, LinkedProgram};
 use crate::object::{CodeSection, Object, ProgKind, ProgramIndex};
 use crate::progress::{Observer, Step};
@@ -106,16 +107,20 @@ pub struct Input<'a> {
     pub loaded: &'a Loaded,
     /// The running kernel's BTF, for the attach target.
     pub kernel: &'a KernelBtf,
+    /// The object's externs, resolved.
+    pub externs: &'a Resolved,
 }
 
 /// Links and loads one program.
 pub fn load_one(input: Input<'_>, opts: &LoadOptions, obs: &mut dyn Observer) -> Result<LoadedProgram, LoadError> {
-    let Input { obj, code, prog: Selected { prog, kind }, loaded, kernel } = input;
+    let Input { obj, code, prog: Selected { prog, kind }, loaded, kernel, externs } = input;
     let prog = *prog;
     let p = &obj.programs[prog.get()];
     let map_fds: Vec<RawFd> = loaded.maps.iter().map(|m| m.fd.as_raw_fd()).collect();
-    let linked =
-        link::link(obj, code, prog, &map_fds).map_err(|source| LoadError::Link { program: p.name.clone(), source })?;
+    let symbols = link::Symbols { map_fds: &map_fds, ksyms: &externs.ksyms };
+    let linked = link::link_with(obj, code, prog, symbols)
+        .map_err(|source| LoadError::Link { program: p.name.clone(), source })?;
+    let fd_array = externs.fd_array();
     let target = target::resolve(kernel, &p.name, kind, obs)?;
     let btf_fd = loaded.btf_fd.as_ref();
     let (func_info, line_info) = match btf_fd {
@@ -139,6 +144,7 @@ pub fn load_one(input: Input<'_>, opts: &LoadOptions, obs: &mut dyn Observer) ->
         line_info: Records { data: &line_info, rec_size: 16 },
         attach_btf_id: target.as_ref().map_or(0, |t| t.btf_id.get()),
         attach_btf_obj_fd: target.as_ref().and_then(|t| t.module_fd.as_ref()),
+        fd_array: &fd_array,
         ..Default::default()
     };
     let level = opts.verifier_log.map_or(LogLevel::OnFailure, LogLevel::Always);
@@ -151,7 +157,13 @@ pub fn load_one(input: Input<'_>, opts: &LoadOptions, obs: &mut dyn Observer) ->
             });
             verifier::diagnose(&load.log, &sources, &poisoned.unwrap_or_default())
         });
-        failure(&p.name, refusal(&load.sys), load, diagnosis, sources)
+        let mut refused = refusal(&load.sys);
+        // ENOENT is not always the attach target: the verifier log says when it is a ksym.
+        let ksym = diagnosis.as_ref().and_then(|d| verifier::ksym_without_address(&d.message));
+        if let Some(symbol) = ksym.filter(|_| refused.cause == Cause::NoAttachTarget) {
+            refused.cause = Cause::KsymWithoutAddress { symbol: symbol.to_owned() };
+        }
+        failure(&p.name, refused, load, diagnosis, sources)
     })?;
     let info = sys::prog_info(&done.fd).map_err(|e| {
         let load = LoggedError { sys: e, log: String::new(), truncated: false };

@@ -29,9 +29,20 @@ impl KernelBtf {
     /// Finds `name` of `kind` in vmlinux, then in each module's BTF; with `module`, only there
     /// (`vmlinux` naming the kernel's own BTF).
     fn find(&self, module: Option<&str>, name: &str, kind: Kind) -> Option<(TypeId, Option<String>)> {
+        self.find_in(module, name, kind).map(|hit| (hit.id, hit.module))
+    }
+
+    /// Finds `name` of `kind` in vmlinux, then in each module's own types (libbpf's
+    /// `find_ksym_btf_id`), with the BTF it was found in.
+    pub fn find_with_btf(&self, name: &str, kind: Kind) -> Option<KernelBtfHit> {
+        self.find_in(None, name, kind)
+    }
+
+    /// [`Self::find_with_btf`], only in `module` when one is named.
+    fn find_in(&self, module: Option<&str>, name: &str, kind: Kind) -> Option<KernelBtfHit> {
         if module.is_none_or(|m| m == "vmlinux") {
             if let Some(id) = self.vmlinux.find_by_name_kind(name, kind) {
-                return Some((id, None));
+                return Some(KernelBtfHit { id, module: None, btf: self.vmlinux.clone() });
             }
         }
         let dir = std::fs::read_dir("/sys/kernel/btf").ok()?;
@@ -44,12 +55,25 @@ impl KernelBtf {
             let Ok(btf) = btf::source::module(&module, self.vmlinux.clone()) else {
                 continue;
             };
-            if let Some(id) = btf.find_by_name_kind(name, kind) {
-                return Some((id, Some(module)));
+            let own =
+                btf.ids_by_name(name).find(|&id| id >= btf.first_id() && btf.kind_of(id).is_ok_and(|k| k == kind));
+            if let Some(id) = own {
+                return Some(KernelBtfHit { id, module: Some(module), btf: Arc::new(btf) });
             }
         }
         None
     }
+}
+
+/// A type found in the kernel's BTF.
+#[derive(Clone, Debug)]
+pub struct KernelBtfHit {
+    /// Its id (in the module's split BTF, ids continue vmlinux's).
+    pub id: TypeId,
+    /// The module, or `None` for vmlinux.
+    pub module: Option<String>,
+    /// The BTF it is in (a module's is split on vmlinux).
+    pub btf: Arc<Btf>,
 }
 
 /// A resolved attach target.

@@ -38,6 +38,8 @@ pub(crate) struct RawSymbol {
     pub bind: u8,
     /// Defining section, `None` for undefined (extern) and special (ABS, COMMON) symbols.
     pub section: Option<SectionIndex>,
+    /// `st_shndx` is `SHN_UNDEF`: defined in no section of this file (an extern).
+    pub undefined: bool,
     pub value: u64,
     pub size: u64,
     /// STV_* visibility (low bits of st_other).
@@ -126,6 +128,7 @@ impl<'a> RawElf<'a> {
                 st_type: sym.st_type(),
                 bind: sym.st_bind(),
                 section,
+                undefined: sym.st_shndx(e) == object::elf::SHN_UNDEF,
                 value: sym.st_value(e),
                 size: sym.st_size(e),
                 visibility: sym.st_other() & 0x3,

@@ -136,6 +136,25 @@ pub enum ObjectError {
         /// What is not supported.
         feature: UnsupportedFeature,
     },
+    /// An extern symbol (`__kconfig`, `__ksym`) that cannot be described.
+    #[error("extern '{name}' (symbol {symbol}): {problem}")]
+    BadExtern {
+        /// The symbol's name.
+        name: String,
+        /// Its index in `.symtab`.
+        symbol: usize,
+        /// What is wrong.
+        problem: ExternProblem,
+    },
+    /// The BTF describing an extern could not be followed.
+    #[error("extern '{name}'")]
+    ExternBtf {
+        /// The extern's name.
+        name: String,
+        /// What the BTF reader said.
+        #[source]
+        source: btf::BtfError,
+    },
     /// `.BTF` is present but does not parse.
     #[error(".BTF")]
     Btf(#[from] btf::BtfError),
@@ -499,6 +518,21 @@ pub enum RelocProblem {
         /// The data section.
         section: String,
     },
+    /// An undefined symbol that is not a `__kconfig`/`__ksym` extern (a local or typed one).
+    #[error("symbol is undefined here and is not a __kconfig or __ksym extern")]
+    NotAnExtern,
+    /// An extern used by an instruction that cannot use it.
+    #[error(
+        "{} used by opcode {opcode:#04x}; expected ld_imm64{}",
+        if *kfunc { "a kfunc is" } else { "an extern variable is" },
+        if *kfunc { " or a call" } else { "" }
+    )]
+    ExternUse {
+        /// The extern is a kfunc (which may also be called).
+        kfunc: bool,
+        /// The instruction's opcode.
+        opcode: u8,
+    },
     /// A symbol in a section a program cannot refer to.
     #[error("symbol is in section '{section}', which is neither code, .maps nor global data")]
     WrongSection {
@@ -507,15 +541,67 @@ pub enum RelocProblem {
     },
 }
 
+/// What is wrong with an extern's declaration.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExternProblem {
+    /// The object has no `.BTF`, and only BTF says what an extern is.
+    #[error("the object has no .BTF to describe it; build with clang -g")]
+    NoBtf,
+    /// `.BTF` has no VAR or FUNC of the symbol's name.
+    #[error("no VAR or FUNC of this name in .BTF")]
+    NoBtfDecl,
+    /// The VAR or FUNC is not declared `extern`.
+    #[error("[{type_id}] {kind} has {} linkage, not extern", linkage.name())]
+    NotExtern {
+        /// The VAR or FUNC.
+        type_id: TypeId,
+        /// Its kind.
+        kind: Kind,
+        /// Its linkage.
+        linkage: btf::types::Linkage,
+    },
+    /// The VAR or FUNC is in no DATASEC, so neither `__kconfig` nor `__ksym`.
+    #[error("[{type_id}] is in no DATASEC; declare it __kconfig or __ksym")]
+    NoDatasec {
+        /// The VAR or FUNC.
+        type_id: TypeId,
+    },
+    /// Declared in a section other than `.kconfig` and `.ksyms`.
+    #[error("declared in section '{section}'; externs are __kconfig (.kconfig) or __ksym (.ksyms)")]
+    UnknownSection {
+        /// The DATASEC's name.
+        section: String,
+    },
+    /// A function declared `__kconfig`.
+    #[error("a function cannot be __kconfig (.kconfig holds values); declare a kfunc __ksym")]
+    KconfigFunction,
+    /// `__kconfig` values larger, together, than any map value the kernel creates.
+    #[error("the __kconfig values need {size} bytes, more than the {max} of the largest map value")]
+    KconfigTooBig {
+        /// The `.kconfig` map's value size they need.
+        size: u32,
+        /// The limit.
+        max: u32,
+    },
+    /// A `__kconfig` variable of a type the loader cannot fill.
+    #[error(
+        "__kconfig type [{type_id}] {kind}{} is not supported; use bool, char, an integer of 2, 4 or 8 bytes, \
+         enum libbpf_tristate or a char array",
+        if name.is_empty() { String::new() } else { format!(" '{name}'") }
+    )]
+    KconfigType {
+        /// The type (modifiers and typedefs skipped).
+        type_id: TypeId,
+        /// Its kind.
+        kind: Kind,
+        /// Its name (empty when anonymous).
+        name: String,
+    },
+}
+
 /// What rawbpf does not support (yet) in a relocation.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum UnsupportedFeature {
-    /// A reference to an undefined symbol: `extern` kconfig or ksym variables.
-    #[error("extern {name} (kconfig/ksym externs are not resolved by rawbpf)")]
-    Extern {
-        /// The symbol.
-        name: String,
-    },
     /// A map in the legacy `maps` section (`struct bpf_map_def`).
     #[error("legacy 'maps' section map {name}; use BTF-defined maps in .maps")]
     LegacyMap {

@@ -29,6 +29,8 @@ pub enum MapKind {
         /// The ELF section name (`.rodata`, `.data.counters`, `.bss`).
         section: String,
     },
+    /// The values of the `__kconfig` externs (`object::externs`), filled in at load time.
+    Kconfig,
 }
 
 /// A map to create, with everything BPF_MAP_CREATE needs.

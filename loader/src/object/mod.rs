@@ -13,6 +13,7 @@
 
 mod elf;
 pub mod error;
+pub mod externs;
 pub mod globals;
 pub mod maps;
 pub mod progtype;
@@ -37,6 +38,7 @@ use crate::kernel_btf::{ElfLayout, VarPlacement};
 use crate::link::{FuncInfoRec, LineInfoRec, SectionExtInfo};
 
 pub use error::{ObjectError, ProgramError, Result};
+pub use externs::{Extern, ExternKind, KconfigType, KconfigVar};
 
 use error::{SectionProblem, SymbolProblem};
 pub use maps::{MapDef, MapKind};
@@ -99,6 +101,12 @@ index_type!(
     /// the position of the map's fd in what `link` is given.
     MapIndex,
     "the map at this position of `Object::maps`"
+);
+
+index_type!(
+    /// An extern's position in `Object::externs` (libbpf's order: see `externs::collect`).
+    ExternIndex,
+    "the extern at this position of `Object::externs`"
 );
 
 /// One ELF section as the object model sees it.
@@ -216,8 +224,11 @@ pub struct Object {
     pub code_sections: Vec<CodeSection>,
     /// Programs, in ELF section order then by position.
     pub programs: Vec<Program>,
-    /// Maps: BTF-defined (by offset in `.maps`) then global data (in section order).
+    /// Maps: BTF-defined (by offset in `.maps`), global data (in section order), then
+    /// `.kconfig` when there are `__kconfig` externs.
     pub maps: Vec<MapDef>,
+    /// `__kconfig` and `__ksym` externs, in libbpf's order.
+    pub externs: Vec<Extern>,
 }
 
 impl Object {
@@ -256,15 +267,18 @@ impl Object {
             .filter(|s| s.role == SectionRole::Code)
             .map(|s| code_section(&elf, s))
             .collect::<Result<Vec<_>>>()?;
-        let maps = collect_maps(&elf, name, btf.as_ref())?;
-        let deferred = attach_relocs(&elf, &maps, &mut code_sections)?;
+        let externs = externs::collect(&elf, btf.as_ref())?;
+        let mut maps = collect_maps(&elf, name, btf.as_ref())?;
+        let symtab = elf.section_by_role(SectionRole::Symtab).map_or(SectionIndex(0), |s| s.index);
+        maps.extend(externs::kconfig_map(name, &externs, btf.as_ref(), symtab));
+        let deferred = attach_relocs(&elf, &maps, &externs, &mut code_sections)?;
         let programs = collect_programs(&code_sections, &deferred);
         let btf_ext = match (&btf_ext_raw, &btf) {
             (Some(raw), Some(btf)) => Some(BtfExt::parse(raw, btf)?),
             _ => None,
         };
         let ext_info = btf_ext.as_ref().map(ext_info_by_section).unwrap_or_default();
-        let elf_layout = elf_layout(&elf);
+        let elf_layout = elf_layout(&elf, &externs);
         let sections = elf.sections.iter().map(section_info).collect();
         Ok(Object {
             name: name.to_owned(),
@@ -280,6 +294,7 @@ impl Object {
             code_sections,
             programs,
             maps,
+            externs,
         })
     }
 
@@ -306,6 +321,16 @@ impl Object {
     /// The map at this index.
     pub fn map(&self, m: MapIndex) -> Option<&MapDef> {
         self.maps.get(m.0)
+    }
+
+    /// The extern at this index.
+    pub fn extern_at(&self, e: ExternIndex) -> Option<&Extern> {
+        self.externs.get(e.0)
+    }
+
+    /// The `.kconfig` map, when the object has `__kconfig` externs.
+    pub fn kconfig_map(&self) -> Option<MapIndex> {
+        self.maps.iter().position(|m| m.kind == MapKind::Kconfig).map(MapIndex)
     }
 
     /// The code section at this index.
@@ -357,8 +382,8 @@ fn ext_info_by_section(ext: &BtfExt) -> BTreeMap<String, SectionExtInfo> {
     out
 }
 
-/// Section sizes and data-symbol placements for the kernel BTF fixups.
-fn elf_layout(elf: &RawElf<'_>) -> ElfLayout {
+/// Section sizes, data-symbol placements and `.kconfig` offsets for the kernel BTF fixups.
+fn elf_layout(elf: &RawElf<'_>, externs: &[Extern]) -> ElfLayout {
     const STB_LOCAL: u8 = 0;
     const STV_HIDDEN: u8 = 2;
     const STT_OBJECT: u8 = 1;
@@ -376,6 +401,13 @@ fn elf_layout(elf: &RawElf<'_>) -> ElfLayout {
         };
         layout.vars.insert((sec.name.clone(), sym.name.clone()), place);
     }
+    for e in externs {
+        if let ExternKind::Kconfig(v) = e.kind {
+            layout.kconfig.insert(e.name.clone(), v.offset);
+        }
+    }
+    layout.ksyms =
+        externs.iter().filter(|e| !matches!(e.kind, ExternKind::Kconfig(_))).map(|e| e.name.clone()).collect();
     layout
 }
 
@@ -448,13 +480,18 @@ struct Deferred {
 /// Classifies each code section's `.rel` entries. A relocation rawbpf cannot handle inside a
 /// function is deferred to the programs whose code reaches that function; one outside every
 /// function belongs to no program and fails the object.
-fn attach_relocs(elf: &RawElf<'_>, maps: &[MapDef], code: &mut [CodeSection]) -> Result<Vec<Deferred>> {
+fn attach_relocs(
+    elf: &RawElf<'_>,
+    maps: &[MapDef],
+    externs: &[Extern],
+    code: &mut [CodeSection],
+) -> Result<Vec<Deferred>> {
     let index: Vec<(SectionIndex, usize)> = code.iter().map(|c| (c.index, c.insns.len())).collect();
     let lookup = |elf_idx: SectionIndex| {
         let pos = index.iter().position(|&(i, _)| i == elf_idx)?;
         Some((CodeSectionIndex(pos), index[pos].1))
     };
-    let ctx = RelocCtx { elf, maps, code_index: &lookup };
+    let ctx = RelocCtx { elf, maps, externs, code_index: &lookup };
     let mut deferred = Vec::new();
     for rel in elf.sections.iter().filter(|s| s.role == SectionRole::Rel) {
         let Some(pos) = index.iter().position(|&(i, _)| i.get() as u64 == u64::from(rel.info)) else {

@@ -7,9 +7,10 @@ use btf::insn::Insn;
 
 use super::elf::{RawElf, RawRel, RawSymbol};
 use super::error::{ObjectError, Reference, RelocProblem, Result, UnsupportedFeature};
+use super::externs::{self, Extern};
 use super::maps::{MapDef, MapKind};
 use super::sections::SectionRole;
-use super::{CodeSectionIndex, MapIndex, SectionIndex};
+use super::{CodeSectionIndex, ExternIndex, MapIndex, SectionIndex};
 
 /// What a relocated instruction refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +42,12 @@ pub enum RelocTarget {
         /// Instruction index of the function within that section.
         insn: usize,
     },
+    /// An extern (`__kconfig`, `__ksym`): a `.kconfig` value's address, a kernel symbol's, or a
+    /// kfunc call, rewritten once the extern is resolved (see `crate::externs`).
+    Extern {
+        /// The extern.
+        index: ExternIndex,
+    },
 }
 
 /// One classified relocation of a code section.
@@ -62,6 +69,7 @@ pub struct Reloc {
 pub(crate) struct RelocCtx<'o, 'a> {
     pub elf: &'o RawElf<'a>,
     pub maps: &'o [MapDef],
+    pub externs: &'o [Extern],
     /// ELF section index → position in `Object::code_sections`, with instruction counts.
     pub code_index: &'o dyn Fn(SectionIndex) -> Option<(CodeSectionIndex, usize)>,
 }
@@ -96,7 +104,8 @@ impl RelocCtx<'_, '_> {
             return Err(err(RelocProblem::NoSuchSymbol { symbol: r.sym, count: self.elf.symbols.len() }));
         };
         let Some(sec_idx) = sym.section else {
-            return Err(unsupported(UnsupportedFeature::Extern { name: sym.name.clone() }));
+            let target = externs::reloc_target(self.externs, r.sym, insns, idx).map_err(err)?;
+            return Ok(Reloc { number, insn_idx: idx, symbol: sym_name, r_type: r.r_type, target });
         };
         let ins = insns[idx];
         let target_sec = self.elf.section(sec_idx);

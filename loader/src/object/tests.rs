@@ -4,7 +4,7 @@
 use btf::insn::{pseudo, Insn, CALL, EXIT, LD_IMM64};
 use btf::wire::Endian;
 
-use super::error::{Reference, RelocProblem, SectionPart, SectionProblem, SymbolProblem, UnsupportedFeature};
+use super::error::{ExternProblem, Reference, RelocProblem, SectionPart, SectionProblem, SymbolProblem};
 use super::*;
 use crate::link::{link, CallTargetProblem, FuncInfoRec, LineInfoRec, LinkError, SectionExtInfo};
 
@@ -349,13 +349,19 @@ fn relocation_errors_name_section_number_insn_and_symbol() {
     assert_eq!(reloc_problem(&e), (0, 4, "counter", &problem));
     assert!(e.to_string().ends_with("a global variable reference must be on an ld_imm64, found opcode 0xb7"), "{e}");
 
+    // An undefined STT_OBJECT symbol is no __kconfig/__ksym extern (those are NOTYPE).
     let mut f = Fixture::new();
     f.rel_socket[0] = rel(0, 6, 1);
     let e = deferred(&f);
-    let ObjectError::Unsupported { number: 0, insn: 0, feature: UnsupportedFeature::Extern { name }, .. } = &*e else {
-        panic!("{e}");
-    };
+    assert_eq!(reloc_problem(&e), (0, 0, "ext_v", &RelocProblem::NotAnExtern));
+
+    // A NOTYPE one is an extern, and only BTF can say what it is.
+    let mut f = Fixture::new();
+    f.syms[6] = sym(26, object::elf::STB_GLOBAL << 4, 0, 0, 0);
+    let e = parse_err(&f);
+    let ObjectError::BadExtern { name, symbol: 6, problem: ExternProblem::NoBtf } = &e else { panic!("{e}") };
     assert_eq!(name, "ext_v");
+    assert_eq!(e.to_string(), "extern 'ext_v' (symbol 6): the object has no .BTF to describe it; build with clang -g");
 
     // A call against a symbol with an absurd value: checked arithmetic, a typed error.
     let mut f = Fixture::new();
@@ -376,21 +382,21 @@ fn relocation_errors_name_section_number_insn_and_symbol() {
 
 #[test]
 fn a_bad_relocation_in_a_subprogram_stops_the_programs_that_call_it_and_no_other() {
-    // sub_b's global reference becomes an extern: prog calls sub_b, so prog cannot load.
+    // sub_b's global reference is misaligned: prog calls sub_b, so prog cannot load.
     let mut f = Fixture::new();
-    f.rel_text[0] = rel(16, 6, 1);
+    f.rel_text[0] = rel(20, 1, 1);
     let obj = f.parse().expect("the object parses");
     let Err(ProgramError::Relocation { function, subprogram: true, source }) = obj.programs[0].loadable() else {
         panic!("{:?}", obj.programs[0].problem);
     };
     assert_eq!(function, "sub_b");
-    assert!(matches!(&*source, ObjectError::Unsupported { section, insn: 2, .. } if section == ".text"), "{source}");
+    assert_eq!(reloc_problem(&source).3, &RelocProblem::Misaligned { offset: 20 });
     let e = LoadErrorChain(&obj.programs[0].loadable().unwrap_err()).to_string();
-    assert_eq!(e, "subprogram sub_b: section '.text' relocation #0 (insn 2): not supported yet: extern ext_v (kconfig/ksym externs are not resolved by rawbpf)");
+    assert!(e.starts_with("subprogram sub_b: section '.text' relocation #0"), "{e}");
 
     // The same relocation, but prog no longer calls into .text: nothing reaches sub_b.
     let mut f = Fixture::new();
-    f.rel_text[0] = rel(16, 6, 1);
+    f.rel_text[0] = rel(20, 1, 1);
     f.rel_socket.truncate(1);
     f.socket[2] = mov0();
     f.socket[3] = mov0();
@@ -524,6 +530,7 @@ fn assert_model_stays_within(obj: &Object, bytes: &[u8], what: &str) {
                     let target = obj.code_section(section).unwrap_or_else(|| panic!("{what}: {r:?}"));
                     assert!(insn < target.insns.len(), "{what}: {r:?}");
                 }
+                RelocTarget::Extern { index } => assert!(obj.extern_at(index).is_some(), "{what}: {r:?}"),
             }
         }
     }

@@ -40,7 +40,8 @@ pub use map::{
 };
 pub use mmap::SysfsMapping;
 pub use perf::{
-    perf_event_disable, perf_event_enable, perf_event_open_tracepoint, perf_event_set_bpf, tracefs_root, tracepoint_id,
+    perf_event_disable, perf_event_enable, perf_event_open_kprobe, perf_event_open_tracepoint, perf_event_set_bpf,
+    tracefs_root, tracepoint_id,
 };
 pub use prog::{encode_insns, prog_load, prog_load_with_log, ProgLoad, Records};
 pub use signal::{install_stop_handler, STOP};

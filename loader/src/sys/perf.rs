@@ -1,5 +1,6 @@
 //! perf_event_open() for tracepoints and the ioctls that hang a BPF program on the event.
 
+use std::ffi::CStr;
 use std::io;
 use std::mem::offset_of;
 use std::os::fd::AsRawFd;
@@ -85,6 +86,30 @@ pub fn perf_event_open_tracepoint(id: u64) -> Result<PerfEventFd, SysError> {
     };
     let r = if r >= 0 { Ok(r as i64) } else { Err(last_errno()) };
     trace_result("perf_event_open", format_args!("type=tracepoint config={id} pid={pid} cpu={cpu}"), r);
+    r.map(|fd| PerfEventFd::from_owned(owned(fd))).map_err(|e| SysError::new(Call::PerfEventOpen, e))
+}
+
+/// Opens a kprobe perf event on kernel function `func` (offset 0, not a return probe) through
+/// the kprobe PMU whose perf type is `pmu_type` (`/sys/bus/event_source/devices/kprobe/type`),
+/// for this process on any CPU, as libbpf's `perf_event_open_probe` does.
+pub fn perf_event_open_kprobe(pmu_type: u32, func: &CStr) -> Result<PerfEventFd, SysError> {
+    // config1 is `kprobe_func`, a pointer to the name; config2 (the offset) stays 0, which the
+    // kernel assumes for a VER0-sized attribute.
+    let attr = PerfEventAttr {
+        type_: pmu_type,
+        size: size_of::<PerfEventAttr>() as u32,
+        config1: func.as_ptr() as u64,
+        ..Default::default()
+    };
+    let (pid, cpu, group): (libc::pid_t, libc::c_int, libc::c_int) = (std::process::id() as libc::pid_t, -1, -1);
+    // SAFETY: `attr` is a live, fully initialized perf_event_attr prefix whose `size` says how
+    // many bytes the kernel may read; `config1` points at `func`, a NUL-terminated string that
+    // outlives the call; the remaining arguments are plain integers.
+    let r = unsafe {
+        libc::syscall(libc::SYS_perf_event_open, &attr as *const PerfEventAttr, pid, cpu, group, PERF_FLAG_FD_CLOEXEC)
+    };
+    let r = if r >= 0 { Ok(r as i64) } else { Err(last_errno()) };
+    trace_result("perf_event_open", format_args!("type={pmu_type} (kprobe) func={func:?} pid={pid} cpu={cpu}"), r);
     r.map(|fd| PerfEventFd::from_owned(owned(fd))).map_err(|e| SysError::new(Call::PerfEventOpen, e))
 }
 

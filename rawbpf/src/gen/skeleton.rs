@@ -85,6 +85,7 @@ fn map_fields(obj: &Object, mut types: Option<&mut RustTypes<'_>>) -> Result<Vec
         let field = match &m.kind {
             MapKind::BtfDefined { .. } => ident(&m.name),
             MapKind::Global { section } => ident(&section.trim_start_matches('.').replace('.', "_")),
+            MapKind::Kconfig => "kconfig".into(),
         };
         let ty = match types.as_deref_mut() {
             Some(t) if typed(m) => {

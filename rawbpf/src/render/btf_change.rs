@@ -13,6 +13,14 @@ pub fn text(c: &BtfChange) -> String {
         }
         BtfChange::EnumSignCleared { id, name } => format!("[{id}] ENUM {name}: signed flag cleared (kernel lacks it)"),
         BtfChange::KindRewritten { id, name, from, to } => format!("[{id}] {from} {name} → {to} (kernel lacks {from})"),
+        BtfChange::KconfigVarPlaced { var, offset } => {
+            format!("DATASEC .kconfig: extern {var} made a global at offset {offset} (the kernel takes no extern VARs)")
+        }
+        BtfChange::KsymPlaceholder { name, kind, offset } => format!(
+            "DATASEC .ksyms: extern {kind} {name} → a 4-byte int placeholder at offset {offset} (the kernel takes no \
+             extern VARs, nor FUNCs in a DATASEC)"
+        ),
+        BtfChange::DummyKsymVar { id } => format!("[{id}] VAR dummy_ksym added: the placeholder kfuncs point at"),
     }
 }
 

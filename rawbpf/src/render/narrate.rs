@@ -9,7 +9,7 @@ use loader::object::progtype::AttachMethod;
 use loader::object::{Object, ProgramIndex};
 use loader::progress::{Observer, Step};
 
-use super::{btf_change, core};
+use super::{btf_change, core, externs};
 
 /// How much to say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,6 +55,7 @@ fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
             (Quiet, "load", format!("kernel refused the object's BTF ({}); loading without it\n{}", e.sys, e.log))
         }
         Step::KernelBtf { types, path } => (Phases, "load", format!("kernel BTF: {types} types from {}", path.display())),
+        Step::Extern { index, ext, value } => (Phases, "load", externs::resolved(*index, ext, value)),
         Step::Core(d) => (Phases, "core", core::decision(d)),
         Step::MapCreated { name, map_type, id } => (Phases, "load", format!("map {name} ({map_type}) created: id {id}")),
         Step::AttachTarget { program, target } => {

@@ -79,6 +79,14 @@ fn plain(cause: &Cause, what: &str, err: &str, cmd: &str) -> (String, String) {
             format!("the attach target of the {what} is not in this kernel (ENOENT)"),
             "check the function or tracepoint name against /sys/kernel/btf/vmlinux or tracefs",
         ),
+        Cause::KsymWithoutAddress { symbol } => (
+            format!(
+                "{cmd}: this kernel's BTF has the __ksym variable {symbol} but kallsyms has no address for it \
+                 (the kernel was built with CONFIG_KALLSYMS_ALL=n)"
+            ),
+            "typed __ksym variables need a kernel with CONFIG_KALLSYMS_ALL=y; here read the value with a helper or \
+             a kfunc instead",
+        ),
         Cause::NoTarget => (
             format!("{cmd}: the target does not exist (no such tracepoint, function or object)"),
             "check the name against tracefs events/ or /sys/kernel/btf/vmlinux",

@@ -29,6 +29,14 @@ pub fn advice(hint: HintClass) -> &'static str {
             "this helper is not available to this program type (or this kernel): pick another helper or \
              another program type"
         }
+        HintClass::KsymWithoutAddress => {
+            "the kernel could not give this typed __ksym an address: its symbol is not in /proc/kallsyms \
+             (CONFIG_KALLSYMS_ALL=n)"
+        }
+        HintClass::MissingKfunc => {
+            "a call of a __weak kfunc this kernel lacks is reachable (the loader turned it into call \
+             2002000000+N, N its extern's index; --explain lists them): guard it with if (bpf_ksym_exists(f))"
+        }
         HintClass::NotModifiable => {
             "fmod_ret may only change functions named security_* or marked ALLOW_ERROR_INJECTION (which \
              needs CONFIG_FUNCTION_ERROR_INJECTION): attach to a security_ hook, or use fexit to observe"

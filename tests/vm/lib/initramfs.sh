@@ -12,6 +12,18 @@ copy_with_libs() { # copy_with_libs ROOT BINARY DEST_IN_ROOT
     done
 }
 
+# add_kernel_configs ROOT: each booted kernel's configuration as ROOT/boot/config-RELEASE, where libbpf and rawbpf
+# read CONFIG_* values for __kconfig externs (uses run's kernels and image arrays).
+add_kernel_configs() {
+    local k dir
+    mkdir -p "$1/boot"
+    for k in "${kernels[@]}"; do
+        dir=$(dirname "${image[$k]}")
+        [ -s "$dir/config" ] && [ -s "$dir/release" ] && cp "$dir/config" "$1/boot/config-$(cat "$dir/release")"
+    done
+    return 0
+}
+
 # build_initramfs OUT RAWBPF: writes a gzip'd newc cpio to OUT.
 build_initramfs() {
     local out="$1" rawbpf="$2" root applet busybox
@@ -32,6 +44,7 @@ build_initramfs() {
     install -m 644 "$VM_DIR"/scenarios/*.sh "$root/scenarios/"
     install -m 755 "$rawbpf" "$root/bin/rawbpf"
     cp "$(progs_dir)"/*.o "$root/progs/" 2>/dev/null || true
+    add_kernel_configs "$root"
     copy_with_libs "$root" "$(command -v bpftool)" /usr/sbin/bpftool
     add_differential "$root"
     (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) > "$out" \

@@ -62,6 +62,8 @@ download_kernel() { # download_kernel DEST CANDIDATES APT_OPTS
         if (cd "$tmp" && apt-get $opts download "$pkg" >/dev/null 2>&1); then
             dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/x" || die "could not unpack $pkg"
             cp "$tmp"/x/boot/vmlinuz-* "$dest/vmlinuz" || die "$pkg holds no boot/vmlinuz-*"
+            # The kernel's configuration, for __kconfig externs (CONFIG_*) in the guest.
+            cp "$tmp"/x/boot/config-* "$dest/config" 2>/dev/null || true
             basename "$tmp"/x/boot/vmlinuz-* | sed 's/^vmlinuz-//' > "$dest/release"
             echo "$pkg" > "$dest/package"
             rm -rf "$tmp"
@@ -73,6 +75,27 @@ download_kernel() { # download_kernel DEST CANDIDATES APT_OPTS
     return 1
 }
 
+# fetch_kernel_config DEST SUITES: adds boot/config-* of the cached package DEST/package as DEST/config (caches made
+# before the config was kept). Never fatal: without it, scenarios that need CONFIG_* values SKIP.
+fetch_kernel_config() {
+    local dest="$1" pkg tmp name opts
+    pkg=$(cat "$dest/package" 2>/dev/null) || return 0
+    tmp=$(mktemp -d)
+    name=$(echo "$2" | awk '{print $1}')
+    log "fetching the configuration of $pkg…"
+    for opts in "" "private"; do
+        if [ "$opts" = private ]; then private_apt_setup "$name" "$2"; opts=$(private_apt_opts "$name"); fi
+        # shellcheck disable=SC2086
+        if (cd "$tmp" && apt-get $opts download "$pkg" >/dev/null 2>&1); then
+            dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/x" && cp "$tmp"/x/boot/config-* "$dest/config" 2>/dev/null
+            break
+        fi
+    done
+    [ -s "$dest/config" ] || log "  note: no configuration for $pkg; CONFIG_* externs will SKIP in the guest"
+    rm -rf "$tmp"
+    return 0
+}
+
 # Prints the path of VERSION's vmlinuz, fetching it into the cache on first use.
 kernel_image() { # kernel_image VERSION
     local v="$1" glob suites dest cands name
@@ -80,6 +103,7 @@ kernel_image() { # kernel_image VERSION
     suites=$(kernel_field "$v" 3)
     dest="$VM_CACHE/kernels/$v"
     if [ -s "$dest/vmlinuz" ] && [ -z "${RAWBPF_VM_REFRESH:-}" ]; then
+        [ -s "$dest/config" ] || fetch_kernel_config "$dest" "$suites"
         echo "$dest/vmlinuz"; return 0
     fi
     log "fetching $v kernel…"

@@ -68,7 +68,8 @@ print_details() {
             failed=1; echo; echo "vm-failed: $k: the guest never reached /init"; boot_failure_hint "$logs/$k.log" "${boot_rc[$k]}"
             continue
         fi
-        grep -a '^@@RAWBPF-NOTE ' "$logs/$k.log" | sed "s/^@@RAWBPF-NOTE /-- $k /"
+        # No note is not an error (pipefail would end the report here).
+        { grep -a '^@@RAWBPF-NOTE ' "$logs/$k.log" || true; } | sed "s/^@@RAWBPF-NOTE /-- $k /"
         if [ "${boot_rc[$k]}" = 124 ]; then
             echo; echo "vm-failed: $k: guest timed out after ${BOOT_TIMEOUT}s (qemu killed)"; failed=1
         fi

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use btf::core::{relocate_section, CoreCache, CoreResolution};
 use btf::Btf;
 
-use loader::link::{link, LinkedProgram};
+use loader::link::{link_with, KsymValue, LinkedProgram, Symbols};
 use loader::object::sections::{DataKind, SectionRole};
-use loader::object::{CodeSectionIndex, MapIndex, Object, ProgramIndex, RelocTarget};
+use loader::object::{CodeSectionIndex, ExternKind, MapIndex, Object, ProgramIndex, RelocTarget};
 use loader::sys::{attach_type_name, prog_type_name};
 
 /// One ELF section as `inspect` lists it.
@@ -180,10 +180,13 @@ pub fn problem_words(obj: &Object, r: ProgramIndex) -> Option<String> {
     obj.programs[r.get()].problem.as_ref().map(|e| crate::render::error::chain(e))
 }
 
-/// Links a program with fake map fds (fd = map index); nothing is created in the kernel.
+/// Links a program with fake map fds (fd = map index) and every `__ksym` extern as if missing
+/// (zero; kfunc calls poisoned); nothing is created in the kernel.
 pub fn link_offline(obj: &Object, r: ProgramIndex) -> Result<LinkedProgram, String> {
     let fds: Vec<i32> = (0..obj.maps.len() as i32).collect();
-    link(obj, &obj.code_sections, r, &fds).map_err(|e| crate::render::error::chain(&e))
+    let ksyms: Vec<Option<KsymValue>> = obj.externs.iter().map(|_| Some(KsymValue::Missing)).collect();
+    link_with(obj, &obj.code_sections, r, Symbols { map_fds: &fds, ksyms: &ksyms })
+        .map_err(|e| crate::render::error::chain(&e))
 }
 
 /// What a relocation refers to, in words (`map counts`, `call helper_fn`).
@@ -201,6 +204,15 @@ pub fn reloc_words(obj: &Object, t: &RelocTarget) -> String {
         }
         RelocTarget::Call { section, insn } => format!("call {}", func(section, insn)),
         RelocTarget::FuncAddr { section, insn } => format!("func address {}", func(section, insn)),
+        RelocTarget::Extern { index } => match obj.extern_at(index) {
+            Some(e) => match e.kind {
+                ExternKind::Kconfig(v) => format!("extern {} (.kconfig+{})", e.name, v.offset),
+                ExternKind::Ksym { type_id: None } => format!("extern {} (typeless ksym)", e.name),
+                ExternKind::Ksym { .. } => format!("extern {} (ksym)", e.name),
+                ExternKind::Kfunc { .. } => format!("extern {} (kfunc)", e.name),
+            },
+            None => format!("extern #{index}"),
+        },
     }
 }
 

@@ -207,6 +207,7 @@ pub fn map_origin(k: &MapKind) -> String {
     match k {
         MapKind::BtfDefined { .. } => ".maps".to_owned(),
         MapKind::Global { section } => section.clone(),
+        MapKind::Kconfig => "__kconfig externs".to_owned(),
     }
 }
 
