@@ -53,6 +53,7 @@ pub mod co_re;
 pub mod diagnose;
 pub mod disasm;
 pub mod dwarf;
+pub mod events;
 pub mod externs;
 pub mod features;
 pub mod helpers;

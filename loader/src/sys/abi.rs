@@ -108,7 +108,8 @@ pub(super) use consts;
 fn layouts() -> Vec<Layout> {
     [super::btf_load::abi_layouts(), super::ids::abi_layouts(), super::info::abi_layouts(), super::link::abi_layouts()]
         .into_iter()
-        .chain([super::map::abi_layouts(), super::perf::abi_layouts(), super::prog::abi_layouts()])
+        .chain([super::map::abi_layouts(), super::perf::abi_layouts(), super::perf_ring::abi_layouts()])
+        .chain([super::prog::abi_layouts()])
         .flatten()
         .collect()
 }
@@ -180,6 +181,8 @@ fn constants() -> Vec<Constants> {
         table(LinkType::C_ENUM, LinkType::C_NAMES),
         loose(super::map::ABI_CONSTANTS),
         loose(super::perf::ABI_CONSTANTS),
+        loose(super::perf_ring::ABI_CONSTANTS),
+        loose(super::ringbuf::ABI_CONSTANTS),
         loose(outside),
     ]
 }

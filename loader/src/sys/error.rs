@@ -30,6 +30,14 @@ pub enum Call {
     PerfIoctl(PerfIoctl),
     /// `dup()` of an fd rawbpf holds.
     Dup,
+    /// `mmap()` of a perf ring or a BPF ring buffer.
+    Mmap,
+    /// `epoll_create1()`.
+    EpollCreate,
+    /// `epoll_ctl()`.
+    EpollCtl,
+    /// `epoll_wait()`.
+    EpollWait,
 }
 
 impl Call {
@@ -42,6 +50,10 @@ impl Call {
             Call::PerfIoctl(PerfIoctl::Enable) => "PERF_EVENT_IOC_ENABLE",
             Call::PerfIoctl(PerfIoctl::Disable) => "PERF_EVENT_IOC_DISABLE",
             Call::Dup => "dup",
+            Call::Mmap => "mmap",
+            Call::EpollCreate => "epoll_create1",
+            Call::EpollCtl => "epoll_ctl",
+            Call::EpollWait => "epoll_wait",
         }
     }
 }

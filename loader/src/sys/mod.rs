@@ -1,5 +1,6 @@
 //! The only `unsafe` in rawbpf: bpf(), perf_event_open() and ioctl() with their attribute structs,
-//! and the read-only mapping of sysfs BTF.
+//! the read-only mapping of sysfs BTF, and the shared mappings of perf rings and BPF ring
+//! buffers (with epoll to wait on them).
 //!
 //! Each command has its own `#[repr(C)]` attribute struct covering only the `union bpf_attr`
 //! members it fills, zero-initialized with no implicit padding, and passes `size_of` that struct:
@@ -10,6 +11,7 @@
 mod abi;
 mod bpf;
 mod btf_load;
+mod epoll;
 mod error;
 mod handles;
 mod ids;
@@ -19,18 +21,22 @@ mod log;
 mod map;
 mod mmap;
 mod perf;
+mod perf_ring;
 mod prog;
+mod ring_mmap;
+mod ringbuf;
 mod signal;
 mod types;
 
-pub use btf_load::btf_load;
 pub use bpf::Cmd;
+pub use btf_load::btf_load;
+pub use epoll::Epoll;
 pub use error::{Call, PerfIoctl, SysError, ENOTSUPP};
 pub use handles::{BtfFd, BtfId, LinkFd, LinkId, MapFd, MapId, PerfEventFd, ProgFd, ProgId};
 pub use ids::*;
 pub use info::{
-    btf_data, btf_info, link_info, map_info, prog_info, prog_map_ids, prog_xlated_insns, BtfInfo, LinkDetail, LinkInfo, MapInfo,
-    ProgInfo,
+    btf_data, btf_info, link_info, map_info, prog_info, prog_map_ids, prog_xlated_insns, BtfInfo, LinkDetail, LinkInfo,
+    MapInfo, ProgInfo,
 };
 pub use link::{link_create, link_create_uprobe_multi, raw_tracepoint_open, LinkCreate, UprobeMulti};
 pub use log::{Loaded, LogLevel, LoggedError, LOG_MAX, LOG_START};
@@ -43,6 +49,9 @@ pub use perf::{
     perf_event_disable, perf_event_enable, perf_event_open_kprobe, perf_event_open_tracepoint, perf_event_set_bpf,
     tracefs_root, tracepoint_id,
 };
+pub use perf_ring::{perf_event_open_bpf_output, PerfMmap, PERF_RECORD_LOST, PERF_RECORD_SAMPLE};
 pub use prog::{encode_insns, prog_load, prog_load_with_log, ProgLoad, Records};
+pub use ring_mmap::page_size;
+pub use ringbuf::{RingbufMmap, Slot, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
 pub use signal::{install_stop_handler, STOP};
 pub use types::{attach_type_name, map_type_name, prog_type_name, AttachType, LinkType, MapType, ProgType};

@@ -103,6 +103,27 @@ impl TracePipe {
         }
     }
 
+    /// Delivers the lines that can be read now without waiting, for a caller that waits on
+    /// [`AsFd::as_fd`] itself (with other fds: `loader::events::Events::watch`). Returns
+    /// `Eof` when the file reports end of data, `Done` when `on_line` breaks, else `Deadline`
+    /// (nothing more to read now).
+    pub fn read_available(&mut self, mut on_line: impl FnMut(TraceLine) -> ControlFlow<()>) -> io::Result<StreamEnd> {
+        loop {
+            while let Some(text) = self.lines.next_line() {
+                if on_line(TraceLine::parse(&text)).is_break() {
+                    return Ok(StreamEnd::Done);
+                }
+            }
+            match self.file.read(&mut self.chunk) {
+                Ok(0) => return Ok(StreamEnd::Eof),
+                Ok(n) => self.lines.push(&self.chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(StreamEnd::Deadline),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io::Error::new(e.kind(), format!("reading {}: {e}", self.path.display()))),
+            }
+        }
+    }
+
     /// Waits up to `wait` for data. A wakeup that trace_pipe misses only costs one slice: the
     /// caller reads again regardless.
     fn wait_readable(&self, wait: Duration) -> io::Result<()> {
@@ -112,6 +133,12 @@ impl TracePipe {
             Ok(_) | Err(Errno::EINTR) => Ok(()),
             Err(e) => Err(io::Error::new(io::Error::from(e).kind(), format!("poll on {}: {e}", self.path.display()))),
         }
+    }
+}
+
+impl AsFd for TracePipe {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.file.as_fd()
     }
 }
 

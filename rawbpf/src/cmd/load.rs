@@ -1,39 +1,42 @@
 //! `rawbpf load`: the whole pipeline, then the trace output until Ctrl-C or `--duration`.
 
+mod stream;
 mod trace;
 
-use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use clap::Args;
 
 use loader::attach::{self, Link};
 use loader::diagnose::caps::Caps;
+use loader::events::{EventOptions, EventType, Events};
 use loader::load::{self, LoadOptions, Loaded};
 use loader::object::Object;
 use loader::progress::Observer;
 use loader::sys;
-use loader::trace_pipe::{Origin, TraceLine, TracePipe, Tracefs};
+use loader::trace_pipe::{Origin, TracePipe, Tracefs};
 
 use crate::json::{obj, Json};
 use crate::render::narrate::{Detail, Narrator};
 use crate::render::{error as words, narrate::mechanism};
 
-/// Load a BPF object, attach its programs and stream their bpf_printk output.
+/// Load a BPF object, attach its programs and stream their bpf_printk output and events.
 ///
 /// The steps, each visible with --explain: read the ELF (programs by section name, maps, global
 /// data, relocations); rewrite the object's BTF for this kernel and load it (BPF_BTF_LOAD); apply
 /// CO-RE relocations against /sys/kernel/btf/vmlinux; create maps (BPF_MAP_CREATE); link each
 /// program (subprograms, map fds) and load it (BPF_PROG_LOAD); attach it (BPF_LINK_CREATE or the
-/// kind's own mechanism); then read /sys/kernel/tracing/trace_pipe until Ctrl-C or --duration.
+/// kind's own mechanism); then read /sys/kernel/tracing/trace_pipe and every perf event array
+/// and ring buffer map of the object (bpf_perf_event_output, bpf_ringbuf_output) until Ctrl-C
+/// or --duration, and sum up what the rings delivered and lost.
 /// Exiting closes every fd, and the kernel frees everything rawbpf created.
 ///
 /// Examples:
 ///   sudo rawbpf load progs/connect.o
 ///   sudo rawbpf load progs/tp_btf.o --duration 5 --json
 ///   sudo rawbpf load progs/maps_globals.o --no-attach
+///   sudo rawbpf load progs/ringbuf_output.o --event-type event --json
 ///   sudo rawbpf load fsdist.bpf.o --program file_read_entry --attach-target file_read_entry=ext4_file_read_iter --no-attach
 ///
 /// Which programs: by default every program whose section does not start with '?' (libbpf's
@@ -62,7 +65,11 @@ pub struct LoadArgs {
     /// Stop after this many seconds (default: until Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
-    /// One JSON object per trace line (and a JSON document for --no-attach).
+    /// Decode each perf event array / ring buffer record as this struct of the object's BTF
+    /// (e.g. `event`); without it records print as hex.
+    #[arg(long, value_name = "NAME")]
+    pub event_type: Option<String>,
+    /// One JSON object per trace line and record (and a JSON document for --no-attach).
     #[arg(long)]
     pub json: bool,
     /// Narrate each phase, CO-RE decision and bpf() command as it happens.
@@ -116,11 +123,19 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
         narrator.step(loader::progress::Step::TracefsMounted(&tracefs.root));
     }
     let mut pipe = TracePipe::open(&tracefs).map_err(|e| format!("{}: {e}", tracefs.trace_pipe().display()))?;
+    let event_type = match &args.event_type {
+        Some(name) => Some(EventType::find(obj.btf.as_ref(), name).map_err(|e| words::chain(&e))?),
+        None => None,
+    };
+    // The rings too are set up before attaching.
+    let mut events = Events::open(&loaded.maps, &EventOptions::default()).map_err(|e| words::chain(&e))?;
     let links = attach_all(&loaded, narrator)?;
-    stream(&mut pipe, args)?;
-    // Links first, then programs and maps: the reverse of creation.
+    let printer = stream::Printer { event_type, json: args.json };
+    stream::run(&mut pipe, &mut events, &printer, args.duration)?;
+    // Links first, then rings, programs and maps: the reverse of creation.
     let n = links.len();
     drop(links);
+    drop(events);
     drop(loaded);
     eprintln!("rawbpf: detached {n} link(s); everything rawbpf created is released");
     Ok(())
@@ -143,28 +158,6 @@ fn attach_all(loaded: &Loaded, obs: &mut dyn Observer) -> Result<Vec<Link>, Stri
         return Err("no program could be attached by rawbpf; use --no-attach to only load".into());
     }
     Ok(links)
-}
-
-fn stream(pipe: &mut TracePipe, args: &LoadArgs) -> Result<(), String> {
-    let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    match args.duration {
-        Some(s) => eprintln!("rawbpf: streaming trace_pipe for {s} s (Ctrl-C stops)"),
-        None => eprintln!("rawbpf: streaming trace_pipe (Ctrl-C stops)"),
-    }
-    pipe.stream(&sys::STOP, deadline, |line| {
-        print_line(&line, args.json);
-        ControlFlow::Continue(())
-    })
-    .map_err(|e| format!("reading trace_pipe: {e}"))?;
-    Ok(())
-}
-
-fn print_line(line: &TraceLine, json: bool) {
-    if json {
-        println!("{}", trace::json(line));
-    } else {
-        println!("{}", trace::text(line));
-    }
 }
 
 fn print_loaded(loaded: &Loaded, json: bool) {

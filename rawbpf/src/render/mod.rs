@@ -4,6 +4,7 @@
 pub mod btf_change;
 pub mod core;
 pub mod error;
+pub mod events;
 pub mod externs;
 pub mod narrate;
 pub mod refusal;

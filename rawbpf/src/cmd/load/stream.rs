@@ -1,0 +1,115 @@
+//! The wait of `rawbpf load` once attached: one epoll over the object's perf rings, ring
+//! buffers and trace_pipe, printing each record and trace line as it comes, until Ctrl-C or
+//! `--duration`; then a summary of what the rings delivered and lost.
+
+use std::io::{BufWriter, Write};
+use std::ops::ControlFlow;
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use loader::events::{Event, EventType, Events};
+use loader::sys;
+use loader::trace_pipe::{StreamEnd, TracePipe};
+
+use super::trace;
+use crate::render::{error as words, events as render};
+
+/// Longest wait between checks of the stop flag and the deadline.
+const SLICE: Duration = Duration::from_millis(100);
+
+/// How records are printed.
+pub struct Printer<'b> {
+    /// Decode records as this type (`--event-type`); hex without it.
+    pub event_type: Option<EventType<'b>>,
+    /// One JSON object per line.
+    pub json: bool,
+}
+
+/// Streams until the stop flag, the deadline or the end of trace_pipe.
+pub fn run(
+    pipe: &mut TracePipe,
+    events: &mut Events,
+    printer: &Printer<'_>,
+    duration: Option<f64>,
+) -> Result<(), String> {
+    let deadline = duration.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let what = if events.is_empty() {
+        "trace_pipe".to_owned()
+    } else {
+        let names: Vec<&str> = events.totals().iter().map(|t| t.map.as_str()).collect();
+        format!("trace_pipe and events from {}", names.join(", "))
+    };
+    match duration {
+        Some(s) => eprintln!("rawbpf: streaming {what} for {s} s (Ctrl-C stops)"),
+        None => eprintln!("rawbpf: streaming {what} (Ctrl-C stops)"),
+    }
+    events.watch(pipe.as_fd()).map_err(|e| words::chain(&e))?;
+    // Many records per wakeup: buffered, flushed once per wakeup rather than once per line.
+    let mut out = BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    loop {
+        if sys::STOP.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
+        }
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            break;
+        }
+        let wait = deadline.map_or(SLICE, |d| (d - now).min(SLICE));
+        let polled = events.poll(Some(wait), |e| print_event(&mut out, printer, e));
+        if let Err(e) = polled {
+            eprintln!("rawbpf: {}", words::chain(&e));
+        }
+        // Read trace_pipe every slice, not only when epoll says so: its wakeups can lag.
+        let end = pipe
+            .read_available(|line| {
+                let _ =
+                    writeln!(out, "{}", if printer.json { trace::json(&line).to_string() } else { trace::text(&line) });
+                ControlFlow::Continue(())
+            })
+            .map_err(|e| format!("reading trace_pipe: {e}"))?;
+        let _ = out.flush();
+        if end == StreamEnd::Eof {
+            break;
+        }
+    }
+    // What arrived before the programs were detached is still worth printing.
+    if let Err(e) = events.drain(|e| print_event(&mut out, printer, e)) {
+        eprintln!("rawbpf: {}", words::chain(&e));
+    }
+    let _ = out.flush();
+    if !events.is_empty() {
+        eprintln!("{}", render::summary(events.totals()));
+    }
+    Ok(())
+}
+
+fn print_event(out: &mut impl Write, printer: &Printer<'_>, e: Event<'_>) {
+    match e {
+        Event::Record(r) => {
+            let decoded = match &printer.event_type {
+                Some(t) => match t.decode(r.data) {
+                    Ok(v) => Some(v),
+                    Err(err) => {
+                        eprintln!("rawbpf: {}: {}", r.map, words::chain(&err));
+                        return;
+                    }
+                },
+                None => None,
+            };
+            let line = if printer.json {
+                render::json(&r, decoded.as_ref()).to_string()
+            } else {
+                render::text(&r, decoded.as_ref())
+            };
+            let _ = writeln!(out, "{line}");
+        }
+        Event::Lost { map, cpu, count } if printer.json => {
+            let _ = writeln!(out, "{}", render::lost_json(map, cpu, count));
+        }
+        Event::Lost { map, cpu, count } => eprintln!("{}", render::lost_text(map, cpu, count)),
+        Event::Discarded { map, len } if printer.json => {
+            let _ = writeln!(out, "{}", render::discarded_json(map, len));
+        }
+        Event::Discarded { map, len } => eprintln!("{}", render::discarded_text(map, len)),
+    }
+}
