@@ -55,6 +55,7 @@ pub mod disasm;
 pub mod dwarf;
 pub mod externs;
 pub mod features;
+pub mod globals;
 pub mod helpers;
 pub mod insn;
 pub mod kernel_btf;

@@ -5,6 +5,7 @@ pub mod btf_change;
 pub mod core;
 pub mod error;
 pub mod externs;
+pub mod globals;
 pub mod narrate;
 pub mod refusal;
 pub mod value;
