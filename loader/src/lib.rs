@@ -56,6 +56,7 @@ pub mod dwarf;
 pub mod events;
 pub mod externs;
 pub mod features;
+pub mod globals;
 pub mod helpers;
 pub mod insn;
 pub mod kernel_btf;

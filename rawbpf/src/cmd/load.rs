@@ -11,6 +11,7 @@ use clap::Args;
 use loader::attach::{self, Link};
 use loader::diagnose::caps::Caps;
 use loader::events::{EventOptions, EventType, Events};
+use loader::globals;
 use loader::load::{self, LoadOptions, Loaded};
 use loader::object::Object;
 use loader::progress::Observer;
@@ -19,7 +20,7 @@ use loader::trace_pipe::{Origin, TracePipe, Tracefs};
 
 use crate::json::{obj, Json};
 use crate::render::narrate::{Detail, Narrator};
-use crate::render::{error as words, narrate::mechanism};
+use crate::render::{error as words, globals as global_words, narrate::mechanism};
 
 /// Load a BPF object, attach its programs and stream their bpf_printk output and events.
 ///
@@ -38,10 +39,17 @@ use crate::render::{error as words, narrate::mechanism};
 ///   sudo rawbpf load progs/maps_globals.o --no-attach
 ///   sudo rawbpf load progs/ringbuf_output.o --event-type event --json
 ///   sudo rawbpf load fsdist.bpf.o --program file_read_entry --attach-target file_read_entry=ext4_file_read_iter --no-attach
+///   sudo rawbpf load progs/globals.o --set target_pid=1234 --set greeting=hi --set level=RAWBPF_LOUD
 ///
 /// Which programs: by default every program whose section does not start with '?' (libbpf's
 /// autoload); with --program, exactly the ones named, '?' or not. Only those are processed: a
 /// sibling in an unknown section, or using something rawbpf does not support, does not stop them.
+///
+/// Global variables: --set NAME=VALUE writes a global variable of .rodata, .data or .bss
+/// before anything is loaded, typed by the object's BTF (what a libbpf skeleton does between
+/// open and load): integers in decimal or 0x hex, enums by enumerator name, true/false, one
+/// character, a string for a char array, comma-separated elements for other arrays. A .rodata
+/// (const volatile) value is a constant to the verifier. `rawbpf inspect` lists the globals.
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct LoadArgs {
@@ -56,6 +64,10 @@ pub struct LoadArgs {
     /// fentry, fexit, fmod_ret, tp_btf, lsm and iter programs. Repeat for several programs.
     #[arg(long = "attach-target", value_name = "PROG=FUNC", value_parser = words::parse_attach_target)]
     pub attach_targets: Vec<(String, String)>,
+    /// Set global variable NAME (in .rodata, .data or .bss) to VALUE before loading; repeat
+    /// for several.
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub sets: Vec<(String, String)>,
     /// Target BTF for CO-RE (raw BTF or an ELF with .BTF) instead of the running kernel's.
     #[arg(long, value_name = "FILE")]
     pub btf: Option<PathBuf>,
@@ -101,6 +113,7 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
     }
     sys::install_stop_handler().map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
     let obj = Object::open(&args.object).map_err(|e| format!("{}: {}", args.object.display(), words::chain(&e)))?;
+    let obj = set_globals(&obj, &args.sets, narrator)?;
     let opts = LoadOptions {
         programs: args.programs.clone(),
         target_btf: args.btf.clone(),
@@ -139,6 +152,33 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
     drop(loaded);
     eprintln!("rawbpf: detached {n} link(s); everything rawbpf created is released");
     Ok(())
+}
+
+/// A copy of `obj` with the `--set` values written into its global-data maps; on any error
+/// nothing is loaded.
+fn set_globals(obj: &Object, sets: &[(String, String)], narrator: &Narrator) -> Result<Object, String> {
+    if sets.is_empty() {
+        return Ok(obj.clone());
+    }
+    let vars = globals::list(obj).map_err(|e| words::chain(&e))?;
+    let mut assignments = Vec::new();
+    for (name, value) in sets {
+        let a = globals::assignment(obj, &vars, name, value)
+            .map_err(|e| format!("--set {name}={value}: {}", global_words::set_error(&e)))?;
+        if narrator.detail >= Detail::Phases {
+            eprintln!("rawbpf: globals  {name} = {value}  ({} bytes at {}+{})", a.bytes.len(), obj.maps[a.map.get()].name, a.offset);
+        }
+        assignments.push(a);
+    }
+    Ok(globals::apply(obj, &assignments))
+}
+
+/// `NAME=VALUE` for --set.
+fn parse_set(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("'{s}' is not NAME=VALUE (a global variable of the object, then its value)")),
+    }
 }
 
 fn attach_all(loaded: &Loaded, obs: &mut dyn Observer) -> Result<Vec<Link>, String> {

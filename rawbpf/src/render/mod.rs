@@ -6,6 +6,7 @@ pub mod core;
 pub mod error;
 pub mod events;
 pub mod externs;
+pub mod globals;
 pub mod narrate;
 pub mod refusal;
 pub mod value;
