@@ -9,9 +9,9 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::Duration;
 
-use loader::sys::{kernel_ids, KernelIds};
+use loader::sys::kernel_ids;
 
-use common::{build_progs, cannot_load_programs, root};
+use common::{assert_nothing_left, build_progs, cannot_load_programs, root};
 
 static LOCK: Mutex<()> = Mutex::new(());
 
@@ -52,17 +52,6 @@ fn own_records(stdout: &str) -> Vec<serde_json::Value> {
 /// each test's thread after the test).
 fn comm() -> String {
     std::fs::read_to_string("/proc/thread-self/comm").unwrap().trim().to_owned()
-}
-
-fn assert_nothing_left(before: &KernelIds) {
-    for _ in 0..30 {
-        let left = kernel_ids().unwrap().added_since(before);
-        if left.progs.is_empty() && left.links.is_empty() && left.maps.is_empty() {
-            return;
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
-    panic!("left in the kernel: {:?}", kernel_ids().unwrap().added_since(before));
 }
 
 fn check(test: &str, obj: &str) -> Option<(Vec<serde_json::Value>, String)> {

@@ -12,9 +12,9 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::Duration;
 
-use loader::sys::{kernel_ids, KernelIds};
+use loader::sys::kernel_ids;
 
-use common::{build_progs, cannot_load_programs, root};
+use common::{assert_nothing_left, build_progs, cannot_load_programs, root};
 
 static LOCK: Mutex<()> = Mutex::new(());
 
@@ -53,17 +53,6 @@ fn load_while_getpid(obj: &Path, args: &[&str]) -> Output {
 
 fn text(o: &Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
-}
-
-fn assert_nothing_left(before: &KernelIds) {
-    for _ in 0..30 {
-        let left = kernel_ids().unwrap().added_since(before);
-        if left.progs.is_empty() && left.links.is_empty() && left.maps.is_empty() {
-            return;
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
-    panic!("left in the kernel: {:?}", kernel_ids().unwrap().added_since(before));
 }
 
 /// `LINUX_KERNEL_VERSION` as libbpf defines it, computed here from uname independently.

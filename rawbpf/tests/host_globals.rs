@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use loader::sys::kernel_ids;
 
-use common::{build_progs, cannot_load_programs, root};
+use common::{assert_nothing_left, build_progs, cannot_load_programs, root};
 
 static LOCK: Mutex<()> = Mutex::new(());
 
@@ -106,6 +106,5 @@ fn refused_values_name_the_variable_and_load_nothing() {
         assert!(!out.status.success(), "--set {set} was accepted");
         assert!(stderr.contains(&format!("--set {set}: ")) && stderr.contains(want), "--set {set}:\n{stderr}\nwant: {want}");
     }
-    let left = kernel_ids().expect("kernel ids").added_since(&before);
-    assert!(left.progs.is_empty() && left.maps.is_empty(), "loaded despite refusals: {left:?}");
+    assert_nothing_left(&before);
 }

@@ -10,11 +10,11 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::Duration;
 
-use loader::sys::{kernel_ids, KernelIds};
+use loader::sys::kernel_ids;
 
 static LOCK: Mutex<()> = Mutex::new(());
 
-use common::{build_progs, cannot_load_programs, root};
+use common::{assert_nothing_left, build_progs, cannot_load_programs, root};
 
 /// The object, built by progs-build; `None` when it cannot be, or the test cannot run here,
 /// after printing the one `SKIP: <test>: <reason>` line of `test` (call it once per test).
@@ -48,20 +48,6 @@ fn load_while(obj: &Path, args: &[&str], trigger: impl Fn()) -> Output {
 
 fn text(o: &Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
-}
-
-/// Nothing rawbpf created may still exist (other programs may come and go meanwhile, so only
-/// ids that appeared since `before` count, and only those still present).
-fn assert_nothing_left(before: &KernelIds) {
-    // Maps are freed by an RCU callback after the last fd closes: give it a moment.
-    for _ in 0..30 {
-        let left = kernel_ids().unwrap().added_since(before);
-        if left.progs.is_empty() && left.links.is_empty() && left.maps.is_empty() {
-            return;
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
-    panic!("left in the kernel: {:?}", kernel_ids().unwrap().added_since(before));
 }
 
 fn getpid_syscall() {

@@ -108,7 +108,7 @@ pub(super) use consts;
 fn layouts() -> Vec<Layout> {
     [super::btf_load::abi_layouts(), super::ids::abi_layouts(), super::info::abi_layouts(), super::link::abi_layouts()]
         .into_iter()
-        .chain([super::map::abi_layouts(), super::perf::abi_layouts(), super::perf_ring::abi_layouts()])
+        .chain([super::map::abi_layouts(), super::perf::abi_layouts()])
         .chain([super::prog::abi_layouts()])
         .flatten()
         .collect()

@@ -13,7 +13,7 @@ use super::handles::{PerfEventFd, ProgFd};
 /// `PERF_TYPE_TRACEPOINT`.
 const PERF_TYPE_TRACEPOINT: u32 = 2;
 /// `PERF_FLAG_FD_CLOEXEC`.
-const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
+pub(super) const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
 /// `PERF_EVENT_IOC_ENABLE` = `_IO('$', 0)`.
 const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
 /// `PERF_EVENT_IOC_DISABLE` = `_IO('$', 1)`.
@@ -22,20 +22,21 @@ const PERF_EVENT_IOC_DISABLE: libc::c_ulong = 0x2401;
 const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
 
 /// `struct perf_event_attr` up to `config1`: `PERF_ATTR_SIZE_VER0`, which every kernel accepts.
+/// Shared with the BPF output events of `perf_ring`.
 #[repr(C)]
 #[derive(Default)]
-struct PerfEventAttr {
-    type_: u32,
-    size: u32,
-    config: u64,
-    sample_period: u64,
-    sample_type: u64,
-    read_format: u64,
+pub(super) struct PerfEventAttr {
+    pub(super) type_: u32,
+    pub(super) size: u32,
+    pub(super) config: u64,
+    pub(super) sample_period: u64,
+    pub(super) sample_type: u64,
+    pub(super) read_format: u64,
     /// The `disabled:1, inherit:1, ...` bitfield word.
-    flags: u64,
-    wakeup_events: u32,
-    bp_type: u32,
-    config1: u64,
+    pub(super) flags: u64,
+    pub(super) wakeup_events: u32,
+    pub(super) bp_type: u32,
+    pub(super) config1: u64,
 }
 const _: () = assert!(offset_of!(PerfEventAttr, flags) == 40 && size_of::<PerfEventAttr>() == 64);
 

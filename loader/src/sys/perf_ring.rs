@@ -2,13 +2,13 @@
 //! one `PERF_COUNT_SW_BPF_OUTPUT` event per CPU and its mapping (a control page, then 2^n data
 //! pages the kernel fills from `data_head` while the reader frees from `data_tail`).
 
-use std::mem::offset_of;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::bpf::{owned, trace_result};
 use super::error::{Call, SysError};
 use super::handles::PerfEventFd;
+use super::perf::{PerfEventAttr, PERF_FLAG_FD_CLOEXEC};
 use super::ring_mmap::{last_errno, map_shared, page_size, unmap};
 
 /// `PERF_TYPE_SOFTWARE`.
@@ -17,8 +17,6 @@ const PERF_TYPE_SOFTWARE: u32 = 1;
 const PERF_COUNT_SW_BPF_OUTPUT: u64 = 10;
 /// `PERF_SAMPLE_RAW`: each sample carries the program's bytes.
 const PERF_SAMPLE_RAW: u64 = 1 << 10;
-/// `PERF_FLAG_FD_CLOEXEC`.
-const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
 /// `PERF_RECORD_LOST`: the kernel dropped samples because the ring was full.
 pub const PERF_RECORD_LOST: u32 = 2;
 /// `PERF_RECORD_SAMPLE`: one sample.
@@ -32,42 +30,7 @@ const DATA_OFFSET: usize = 1040;
 /// `offsetof(struct perf_event_mmap_page, data_size)`.
 const DATA_SIZE: usize = 1048;
 
-/// `struct perf_event_attr` up to `config1` (`PERF_ATTR_SIZE_VER0`), as a BPF output event
-/// needs it; `flags` is the bitfield word (`disabled:1` ... ; all zero here).
-#[repr(C)]
-#[derive(Default)]
-struct OutputAttr {
-    type_: u32,
-    size: u32,
-    config: u64,
-    sample_period: u64,
-    sample_type: u64,
-    read_format: u64,
-    flags: u64,
-    wakeup_events: u32,
-    bp_type: u32,
-    config1: u64,
-}
-const _: () = assert!(offset_of!(OutputAttr, flags) == 40 && size_of::<OutputAttr>() == 64);
-
-/// What each field is in C, and the constants, for the ABI check (sys/abi.rs).
-#[cfg(test)]
-pub(super) fn abi_layouts() -> Vec<super::abi::Layout> {
-    vec![super::abi::layout!(OutputAttr in "struct perf_event_attr" {
-        type_ => M("type");
-        size;
-        config;
-        sample_period;
-        sample_type;
-        read_format;
-        flags => Between("read_format", "wakeup_events");
-        wakeup_events;
-        bp_type;
-        config1;
-    })]
-}
-
-/// See [`abi_layouts`].
+/// The constants, for the ABI check (sys/abi.rs); the attr struct is `perf`'s.
 #[cfg(test)]
 pub(super) const ABI_CONSTANTS: &[(&str, i64)] = super::abi::consts![
     PERF_TYPE_SOFTWARE,
@@ -80,9 +43,9 @@ pub(super) const ABI_CONSTANTS: &[(&str, i64)] = super::abi::consts![
 /// Opens the BPF output event of `cpu` for every process (pid -1), one sample per output
 /// (`sample_period` 1) and a wakeup every `wakeup_events` samples, as libbpf's `perf_buffer__new`.
 pub fn perf_event_open_bpf_output(cpu: u32, wakeup_events: u32) -> Result<PerfEventFd, SysError> {
-    let attr = OutputAttr {
+    let attr = PerfEventAttr {
         type_: PERF_TYPE_SOFTWARE,
-        size: size_of::<OutputAttr>() as u32,
+        size: size_of::<PerfEventAttr>() as u32,
         config: PERF_COUNT_SW_BPF_OUTPUT,
         sample_period: 1,
         sample_type: PERF_SAMPLE_RAW,
@@ -95,7 +58,7 @@ pub fn perf_event_open_bpf_output(cpu: u32, wakeup_events: u32) -> Result<PerfEv
     let r = unsafe {
         libc::syscall(
             libc::SYS_perf_event_open,
-            &attr as *const OutputAttr,
+            &attr as *const PerfEventAttr,
             pid,
             cpu as libc::c_int,
             group,

@@ -29,3 +29,18 @@ pub fn build_progs() {
     let out = Command::new(root().join("progs-build/build")).output().expect("run progs-build/build");
     assert!(out.status.success(), "progs-build/build failed:\n{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Nothing rawbpf created may still exist: only ids that appeared since `before` and are still
+/// present count (other programs may come and go meanwhile). Maps are freed by an RCU callback
+/// after the last fd closes, so this waits up to 3 s.
+#[allow(dead_code)] // not every test binary checks for leftovers
+pub fn assert_nothing_left(before: &loader::sys::KernelIds) {
+    for _ in 0..30 {
+        let left = loader::sys::kernel_ids().unwrap().added_since(before);
+        if left.progs.is_empty() && left.links.is_empty() && left.maps.is_empty() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("left in the kernel: {:?}", loader::sys::kernel_ids().unwrap().added_since(before));
+}
