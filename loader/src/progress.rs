@@ -11,7 +11,7 @@ use crate::features::Features;
 use crate::kernel_btf::BtfChange;
 use crate::co_re::CoreDecision;
 use crate::externs::Value;
-use crate::load::AttachTarget;
+use crate::load::{AttachTarget, MapAdjustment};
 use crate::memlock::Memlock;
 use crate::object::{Extern, ExternIndex, Object, ProgramIndex};
 use crate::sys::{self, MapId, MapType, ProgInfo, ProgType, SysError};
@@ -55,6 +55,20 @@ pub enum Step<'a> {
     },
     /// One CO-RE relocation resolved and applied (or poisoned).
     Core(&'a CoreDecision),
+    /// A map's declaration was adjusted before creating it, as libbpf adjusts it.
+    MapAdjusted {
+        /// Its name in the object.
+        name: &'a str,
+        /// What changed.
+        adjustment: &'a MapAdjustment,
+    },
+    /// The kernel refused a map with BTF key/value types; it is created once more without.
+    MapBtfRetry {
+        /// Its name in the object.
+        name: &'a str,
+        /// Why the first creation failed.
+        error: &'a SysError,
+    },
     /// A map was created.
     MapCreated {
         /// Its name in the object.

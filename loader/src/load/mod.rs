@@ -26,6 +26,7 @@ use crate::progress::{Observer, Quiet, Step};
 use crate::sys::{self, AttachType, BtfFd, LogLevel, MapFd, MapId, MapType, ProgFd, ProgInfo};
 
 pub use error::{LoadError, ProgLoadFailure, UnsupportedKind};
+pub use maps::MapAdjustment;
 pub use prepare::uprobe_multi_links;
 pub use programs::{select, Selected};
 pub use target::{AttachTarget, KernelBtf, KernelBtfHit};

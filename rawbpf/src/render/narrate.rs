@@ -5,6 +5,7 @@
 use loader::attach::{Link, Mechanism};
 use loader::features::Features;
 use loader::memlock::Memlock;
+use loader::load::MapAdjustment;
 use loader::object::progtype::AttachMethod;
 use loader::object::{Object, ProgramIndex};
 use loader::progress::{Observer, Step};
@@ -57,6 +58,10 @@ fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
         Step::KernelBtf { types, path } => (Phases, "load", format!("kernel BTF: {types} types from {}", path.display())),
         Step::Extern { index, ext, value } => (Phases, "load", externs::resolved(*index, ext, value)),
         Step::Core(d) => (Phases, "core", core::decision(d)),
+        Step::MapAdjusted { name, adjustment } => (Phases, "load", format!("map {name}: {}", map_adjustment(adjustment))),
+        Step::MapBtfRetry { name, error } => {
+            (Quiet, "load", format!("map {name}: {error} with BTF key/value types; retrying without BTF, as libbpf does"))
+        }
         Step::MapCreated { name, map_type, id } => (Phases, "load", format!("map {name} ({map_type}) created: id {id}")),
         Step::AttachTarget { program, target } => {
             let module = target.module.as_deref().unwrap_or("vmlinux");
@@ -141,5 +146,17 @@ fn attached(l: &Link) -> String {
             format!("{} attached to tracepoint {} (id {id}) with {how}", l.program, l.target)
         }
         _ => format!("{} attached to {} with {how}", l.program, l.target),
+    }
+}
+
+fn map_adjustment(a: &MapAdjustment) -> String {
+    match a {
+        MapAdjustment::SizedToCpus { cpus } => {
+            format!("perf_event_array declared without max_entries: one slot per possible CPU, {cpus}")
+        }
+        MapAdjustment::RingbufRounded { from, to } => {
+            format!("ring buffer size {from} rounded up to {to} (a power-of-two number of pages)")
+        }
+        MapAdjustment::BtfLeftOff => "created without BTF key/value types (this map type takes none)".into(),
     }
 }
