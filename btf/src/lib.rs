@@ -12,6 +12,7 @@ pub mod core;
 mod decode;
 pub mod error;
 pub mod ext;
+pub mod flavors;
 pub mod insn;
 pub mod layout;
 pub mod names;
