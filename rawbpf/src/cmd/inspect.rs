@@ -1,6 +1,7 @@
 //! `rawbpf inspect`: everything a loader would learn from a BPF object, without loading it.
 
 pub(crate) mod facts;
+mod globals;
 mod json;
 mod report;
 
@@ -20,6 +21,8 @@ anything (no root needed, no bpf() syscalls):
                 instruction count, and the subprograms it calls (after linking)
   Maps          name, type, key/value size, max_entries, flags, and where it is defined
                 (.maps, or a global-data section such as .rodata that becomes an array map)
+  Globals       each global variable as C, its section and offset, and its initial value
+                decoded by BTF (what `load --set NAME=VALUE` changes)
   Relocations   per code section: instruction index, symbol, and what it refers to
   Line info     func_info / line_info / CO-RE record counts per section
   CO-RE         each relocation in words, resolved against the target BTF:

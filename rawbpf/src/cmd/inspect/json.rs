@@ -126,6 +126,7 @@ pub fn render(r: &Report<'_>) -> Json {
         ("sections", Json::Array(sections)),
         ("programs", Json::Array(programs)),
         ("maps", Json::Array(maps)),
+        ("globals", super::globals::json(object)),
         ("relocations", Json::Array(relocations)),
         ("ext_info", Json::Array(ext)),
         (

@@ -74,6 +74,7 @@ impl Report<'_> {
         self.sections(&mut o);
         self.programs_text(&mut o);
         self.maps(&mut o);
+        super::globals::text(obj, &mut o);
         self.relocations(&mut o);
         self.ext_counts(&mut o);
         self.core_text(&mut o);
