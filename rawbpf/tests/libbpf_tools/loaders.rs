@@ -49,6 +49,9 @@ pub struct Loaders {
     pub scratch: PathBuf,
     pub timeout: Duration,
     pub settle: Option<Baseline>,
+    /// CO-RE target BTF for both loaders instead of the kernel's (libbpf's `btf_custom_path`,
+    /// rawbpf's `--btf`); attach targets still come from the kernel's BTF in both.
+    pub btf: Option<PathBuf>,
 }
 
 /// The program and map ids that existed before the run: settling waits until only these remain.
@@ -116,6 +119,9 @@ impl Loaders {
     pub fn libbpf(&self, obj: &Path, prog: &str, slot: usize) -> Verdict {
         let mut cmd = Command::new(&self.oracle);
         cmd.arg("load").arg(obj).arg(prog);
+        if let Some(btf) = &self.btf {
+            cmd.env("LOADONE_BTF", btf);
+        }
         let (status, stdout, stderr) = match self.run_isolated(cmd, slot) {
             Ok(r) => r,
             Err(why) => return Verdict::Refused(why),
@@ -135,6 +141,9 @@ impl Loaders {
     pub fn rawbpf(&self, obj: &Path, prog: &str, slot: usize) -> Verdict {
         let mut cmd = Command::new(&self.rawbpf);
         cmd.arg("load").arg(obj).args(["--program", prog, "--no-attach", "--json"]);
+        if let Some(btf) = &self.btf {
+            cmd.arg("--btf").arg(btf);
+        }
         let (status, stdout, stderr) = match self.run_isolated(cmd, slot) {
             Ok(r) => r,
             Err(why) => return Verdict::Refused(why),
