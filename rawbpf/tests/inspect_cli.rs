@@ -276,3 +276,17 @@ fn inspect_lists_globals_with_their_initial_values() {
     assert_eq!((ports["offset"].as_u64(), ports["initial"].clone()), (Some(32), serde_json::json!([22, 80, 0, 0])));
     assert_eq!(ports["decl"], "volatile const __u16 ports[4]");
 }
+
+#[test]
+fn inspect_shows_map_in_map_templates_and_initial_slots() {
+    if !progs_or_skip("inspect_shows_map_in_map_templates_and_initial_slots") {
+        return;
+    }
+    let text = ok(&["inspect", &obj("map_in_map.o")]);
+    assert!(text.contains("      inner maps like: type array  key 4 B  value 8 B  max_entries 1\n"), "{text}");
+    assert!(text.contains("      initial slots: [0] map rawbpf_inner_a, [2] map rawbpf_inner_b\n"), "{text}");
+    assert!(text.contains("      initial slots: [1] program rawbpf_mim_tail\n"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&ok(&["inspect", &obj("map_in_map.o"), "--json"])).unwrap();
+    let jump = json["maps"].as_array().unwrap().iter().find(|m| m["name"] == "rawbpf_jump").expect("rawbpf_jump");
+    assert_eq!(jump["initial_slots"], serde_json::json!([{ "index": 1, "program": "rawbpf_mim_tail" }]));
+}

@@ -123,6 +123,7 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
     // Like libbpf, CO-RE only touches the code of the programs being loaded.
     let (code, core) = co_re::apply(obj, &core_target, &obj.sections_reached(&chosen), obs)?;
     let maps = maps::create_all(obj, btf_fd.as_ref(), externs.kconfig.as_deref(), obs)?;
+    maps::slots::fill_maps(obj, &maps, obs)?;
     let values = externs.values.clone();
     let mut loaded = Loaded { btf_fd, maps, programs: Vec::new(), core, externs: values };
     for prog in &selected {
@@ -130,6 +131,7 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
         let p = programs::load_one(input, opts, obs)?;
         loaded.programs.push(p);
     }
+    maps::slots::fill_programs(obj, &loaded.maps, &loaded.programs, obs)?;
     Ok(loaded)
 }
 

@@ -15,6 +15,7 @@ mod elf;
 pub mod error;
 pub mod externs;
 pub mod globals;
+pub mod map_values;
 pub mod maps;
 pub mod progtype;
 pub mod reach;
@@ -41,6 +42,7 @@ pub use error::{ObjectError, ProgramError, Result};
 pub use externs::{Extern, ExternKind, KconfigType, KconfigVar};
 
 use error::{SectionProblem, SymbolProblem};
+pub use map_values::{MapSlot, MapValues, SlotTarget};
 pub use maps::{MapDef, MapKind};
 pub use progtype::{ProgKind, SecDef, SEC_DEFS};
 pub use relocs::{Reloc, RelocTarget};

@@ -83,7 +83,7 @@ fn map_fields(obj: &Object, mut types: Option<&mut RustTypes<'_>>) -> Result<Vec
     let mut out = Vec::new();
     for (index, m) in obj.maps.iter().enumerate() {
         let field = match &m.kind {
-            MapKind::BtfDefined { .. } => ident(&m.name),
+            MapKind::BtfDefined { .. } | MapKind::Inner => ident(&m.name),
             MapKind::Global { section } => ident(&section.trim_start_matches('.').replace('.', "_")),
             MapKind::Kconfig => "kconfig".into(),
         };

@@ -9,5 +9,6 @@ pub mod externs;
 pub mod globals;
 pub mod narrate;
 pub mod refusal;
+pub mod slots;
 pub mod value;
 pub mod verifier;

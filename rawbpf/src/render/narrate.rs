@@ -62,6 +62,10 @@ fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
         Step::MapBtfRetry { name, error } => {
             (Quiet, "load", format!("map {name}: {error} with BTF key/value types; retrying without BTF, as libbpf does"))
         }
+        Step::SlotFilled { map, index, target } => (Phases, "load", format!("map {map}: slot [{index}] = {}", super::slots::slot_words(target))),
+        Step::SlotLeftEmpty { map, index, program } => {
+            (Phases, "load", format!("map {map}: slot [{index}] left empty: program {program} is not loaded"))
+        }
         Step::MapCreated { name, map_type, id } => (Phases, "load", format!("map {name} ({map_type}) created: id {id}")),
         Step::AttachTarget { program, target } => {
             let module = target.module.as_deref().unwrap_or("vmlinux");

@@ -3,6 +3,7 @@
 //! adjustments (`plan`).
 
 mod plan;
+pub(super) mod slots;
 
 pub use plan::MapAdjustment;
 
@@ -42,6 +43,11 @@ fn create(
         obs.step(Step::MapAdjusted { name: &def.name, adjustment });
     }
     let map_type = MapType(def.map_type);
+    // A map-in-map is created against a template of its inner maps, closed once it exists.
+    let inner = match def.values.as_ref().and_then(|v| v.inner.as_deref()) {
+        Some(template) => Some(create(template, None, btf_fd, machine, obs)?),
+        None => None,
+    };
     let attrs = |btf_ids: Option<(u32, u32)>| {
         let (key, value) = btf_ids.unwrap_or((0, 0));
         MapCreate {
@@ -55,6 +61,7 @@ fn create(
             btf_key_type_id: key,
             btf_value_type_id: value,
             map_extra: def.map_extra,
+            inner_map_fd: inner.as_ref().map(|m| &m.fd),
             ..Default::default()
         }
     };
