@@ -552,6 +552,9 @@ pub enum RelocProblem {
         /// The data section.
         section: String,
     },
+    /// An `__arena` global (`.addr_space.1`) in an object that declares no ARENA map.
+    #[error("__arena globals need an ARENA map declared in .maps (__uint(type, BPF_MAP_TYPE_ARENA))")]
+    NoArenaMap,
     /// A global variable reference outside its section.
     #[error("offset {offset} is outside the {size}-byte section '{section}'")]
     OutsideData {

@@ -74,8 +74,14 @@ fn create(
         created => created,
     }
     .map_err(err)?;
-    if let Some(data) = data {
-        sys::map_update_elem(&fd, &0u32.to_ne_bytes(), data, sys::BPF_ANY).map_err(err)?;
+    match data {
+        // An arena's pages are its value: the `__arena` globals go in through a mapping.
+        Some(data) if map_type == MapType::ARENA => {
+            let len = plan.max_entries as usize * machine.page as usize;
+            sys::write_arena(&fd, def.map_extra, len, data).map_err(err)?;
+        }
+        Some(data) => sys::map_update_elem(&fd, &0u32.to_ne_bytes(), data, sys::BPF_ANY).map_err(err)?,
+        None => {}
     }
     if def.freeze {
         sys::map_freeze(&fd).map_err(err)?;

@@ -90,6 +90,7 @@ fn role_text(name: &str, role: SectionRole, rel_of: Option<&str>) -> String {
         SectionRole::Data(DataKind::Data) => "global data (writable) → array map".into(),
         SectionRole::Data(DataKind::Rodata) => "global data (read-only, frozen) → array map".into(),
         SectionRole::Data(DataKind::Bss) => "global data (zeroed) → array map".into(),
+        SectionRole::Arena => "__arena globals → the ARENA map's first pages".into(),
         SectionRole::Btf => "BTF: types".into(),
         SectionRole::BtfExt => "BTF.ext: func/line info, CO-RE relocations".into(),
         SectionRole::Rel => format!("relocations of {}", rel_of.unwrap_or("?")),
