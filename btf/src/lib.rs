@@ -13,6 +13,7 @@ mod decode;
 pub mod error;
 pub mod ext;
 pub mod insn;
+pub mod kernel_image;
 pub mod layout;
 pub mod names;
 mod scan;
