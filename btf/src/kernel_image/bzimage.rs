@@ -43,9 +43,13 @@ pub(super) fn payload(data: &[u8]) -> Result<Payload<'_>, ImageError> {
     let payload_offset = c.le32()? as usize;
     let payload_length = c.le32()? as usize;
     let offset = (setup_sects + 1) * 512 + payload_offset;
-    let mut p = Cursor::new(data, Layer::BzImage);
-    p.take(offset)?;
-    let payload = p.take(payload_length)?;
+    let payload =
+        offset.checked_add(payload_length).and_then(|end| data.get(offset..end)).ok_or(ImageError::Truncated {
+            layer: Layer::BzImage,
+            offset: offset as u64,
+            need: payload_length as u64,
+            have: data.len() as u64,
+        })?;
     if payload_length < 4 {
         let what = "payload_length below the 4-byte length trailer";
         return Err(ImageError::Malformed { layer: Layer::BzImage, offset: PAYLOAD_OFFSET_AT as u64 + 4, what });

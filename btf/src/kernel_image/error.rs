@@ -110,7 +110,7 @@ pub enum ImageError {
         max: u32,
     },
     /// A layer's output (or the input itself) is none of the formats this module reads.
-    #[error("{after}: output not recognized (first bytes {head:02x?})")]
+    #[error("{after}: holds no format this reads (first bytes {head:02x?})")]
     Unrecognized {
         /// The layer whose output this is ([`Layer::Input`] for the file itself).
         after: Layer,

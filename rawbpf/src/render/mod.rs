@@ -7,6 +7,7 @@ pub mod error;
 pub mod events;
 pub mod externs;
 pub mod globals;
+pub mod kernel_image;
 pub mod narrate;
 pub mod refusal;
 pub mod value;
