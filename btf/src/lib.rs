@@ -10,6 +10,7 @@ pub mod bytes;
 pub mod c;
 pub mod core;
 mod decode;
+pub mod diff;
 pub mod error;
 pub mod ext;
 pub mod insn;
