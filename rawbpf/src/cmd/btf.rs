@@ -1,6 +1,7 @@
 //! `rawbpf btf dump`: show a type from BTF as C, as raw records, or as JSON; or write all of
 //! it as a vmlinux.h header.
 
+mod diff;
 mod extract;
 mod json;
 mod raw;
@@ -64,6 +65,9 @@ enum BtfCommand {
     /// Write the raw BTF of a vmlinuz, vmlinux or linux-image .deb to a file.
     #[command(long_about = extract::EXTRACT_LONG_ABOUT)]
     Extract(extract::ExtractArgs),
+    /// Show how a struct, union, enum or function differs between two BTFs.
+    #[command(long_about = diff::DIFF_LONG_ABOUT)]
+    Diff(diff::DiffArgs),
 }
 
 /// Output formats of `btf dump`.
@@ -110,6 +114,7 @@ pub fn run(args: BtfArgs) -> ExitCode {
     let result = match args.command {
         BtfCommand::Dump(d) => dump(&d),
         BtfCommand::Extract(e) => extract::run(&e),
+        BtfCommand::Diff(d) => diff::run(&d),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! BTF fixups, CO-RE decisions, the `--explain` narration, and error chains.
 
 pub mod btf_change;
+pub mod btf_diff;
 pub mod core;
 pub mod error;
 pub mod events;
