@@ -103,7 +103,7 @@ fn object_relocations_through_moved_members_are_listed() {
     assert!(!touched.is_empty(), "{doc}");
     for t in touched {
         assert_eq!(t["access"], "struct task_struct::pid", "{doc}");
-        assert_eq!(t["reason"], "through ~ pid                      offset 0 -> 8", "{doc}");
+        assert_eq!(t["reason"], "pid: offset 0 -> 8", "{doc}");
     }
     // Only comm moves: nothing the object reads.
     let c = btf_file("c4", 0, 4, 16, 2);

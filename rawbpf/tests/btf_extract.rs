@@ -92,7 +92,7 @@ fn deb_gives_the_btf_and_json_lists_the_layers() {
     assert_eq!(std::fs::read(&out).unwrap(), sample_btf());
     let layers: Vec<&str> = doc["layers"].as_array().unwrap().iter().map(|l| l["layer"].as_str().unwrap()).collect();
     assert_eq!(layers, ["deb", "bzImage", "gzip", "BTF"]);
-    assert_eq!(doc["layers"][0]["detail"], "data.tar.gz:./boot/vmlinuz-9.9.9-test");
+    assert_eq!(doc["layers"][0]["detail"], "data.tar.gz:boot/vmlinuz-9.9.9-test");
     assert_eq!(doc["types"], 2);
     // Every btf command reads it through --btf.
     let o = rawbpf(&["btf", "dump", "pair", "--btf", pkg.to_str().unwrap()]);

@@ -128,7 +128,9 @@ fn param_change(ch: &ParamChange) -> String {
 
 fn reason(r: &TouchReason) -> String {
     match r {
-        TouchReason::Member(ch) => format!("through {}", member_change(ch).trim_end()),
+        TouchReason::Member(MemberChange::Changed { old, new }) => format!("{}: {}", new.name, changed(old, new)),
+        TouchReason::Member(MemberChange::Removed(m)) => format!("{}: removed (was at {})", m.name, placed(m)),
+        TouchReason::Member(MemberChange::Added(m)) => format!("{}: added at {}", m.name, placed(m)),
         TouchReason::Type { old_size, new_size } => format!("the type itself: size {old_size} -> {new_size}"),
         TouchReason::Enumerator(ch) => format!("the enumerator: {}", enumerator_change(ch)),
     }
