@@ -1,9 +1,10 @@
 //! `rawbpf btf diff` end to end over BTF files made here: the text and JSON reports, the errors, and with
 //! `--object`, which of core_move.o's CO-RE relocations (task_struct's pid and tgid) a change touches.
 
+#[allow(dead_code)] // only build_progs and root are used here
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use btf::BtfBuilder;
@@ -33,7 +34,7 @@ fn btf_file(tag: &str, pid: u32, tgid: u32, comm: u32, dead: u64) -> PathBuf {
     path
 }
 
-fn diff(name: &str, a: &PathBuf, b: &PathBuf, extra: &[&str]) -> Output {
+fn diff(name: &str, a: &Path, b: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["btf", "diff", name, "--btf", a.to_str().unwrap(), "--btf", b.to_str().unwrap()];
     args.extend_from_slice(extra);
     rawbpf(&args)

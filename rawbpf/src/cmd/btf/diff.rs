@@ -73,7 +73,10 @@ pub(super) fn run(a: &DiffArgs) -> Result<(), String> {
 }
 
 /// The object's name, its CO-RE relocation count, and those the diff touches.
-fn relocations(path: &PathBuf, d: &btf::diff::TypeDiff) -> Result<(String, usize, Vec<btf::diff::Touch>), String> {
+fn relocations(
+    path: &std::path::Path,
+    d: &btf::diff::TypeDiff,
+) -> Result<(String, usize, Vec<btf::diff::Touch>), String> {
     let name = path.display().to_string();
     let obj = loader::object::Object::open(path).map_err(|e| format!("{name}: {}", crate::render::error::chain(&e)))?;
     let (Some(local), Some(ext)) = (obj.btf.as_ref(), obj.btf_ext.as_ref()) else {
