@@ -34,7 +34,8 @@ what rawbpf would pass to BPF_PROG_LOAD: CO-RE applied against the target BTF, s
 appended after the program (each labelled), map references as map[idx:N] (N = the map's index
 in `rawbpf inspect`). Nothing is loaded; no root needed.
 
-The CO-RE target is /sys/kernel/btf/vmlinux unless --btf names a file (raw BTF or an ELF with .BTF).
+The CO-RE target is /sys/kernel/btf/vmlinux unless --btf names a file (raw BTF, an ELF with .BTF, or a
+vmlinuz / linux-image .deb).
 
 Examples:
   rawbpf disasm progs/connect.o
