@@ -18,8 +18,8 @@ use std::time::Instant;
 
 use loader::attach::attach;
 use loader::load::{load, LoadOptions};
-use loader::progress::Quiet;
 use loader::object::Object;
+use loader::progress::Quiet;
 
 #[path = "../../rawbpf/tests/libbpf_tools/carve.rs"]
 #[allow(dead_code)]

@@ -31,7 +31,7 @@ anything (no root needed, no bpf() syscalls):
                 not be resolved and the instruction will fail verification if reached.
 
 The CO-RE target is the running kernel's BTF (/sys/kernel/btf/vmlinux) unless --btf names a
-file (raw BTF, or an ELF object with .BTF). Without kernel BTF the relocations are listed
+file (raw BTF, an ELF object with .BTF, a vmlinuz or a linux-image .deb). Without kernel BTF the relocations are listed
 unresolved.
 
 Examples:
@@ -47,7 +47,8 @@ Exit status: 0 on success, 1 when the object or the BTF cannot be read, 2 on bad
 pub struct InspectArgs {
     /// The BPF object (clang -target bpf -g -O2 -c).
     pub object: PathBuf,
-    /// Resolve CO-RE against this BTF (raw BTF or an ELF with .BTF) instead of the kernel's.
+    /// Resolve CO-RE against this BTF (raw BTF, an ELF with .BTF, a vmlinuz or linux-image .deb) instead of
+    /// the kernel's.
     #[arg(long, value_name = "FILE")]
     pub btf: Option<PathBuf>,
     /// One JSON document instead of the human layout.
