@@ -60,6 +60,16 @@ fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
         Step::KernelBtf { types, path } => {
             (Phases, "load", format!("kernel BTF: {types} types from {}", path.display()))
         }
+        Step::KernelBtfStandIn { types, path } => (
+            Quiet,
+            "load",
+            format!(
+                "this kernel exposes no BTF ({} is missing): {} ({types} types) stands in for CO-RE and typed \
+                 externs; programs that attach by BTF id (fentry, fexit, tp_btf, lsm, iter) cannot load",
+                btf::source::VMLINUX_BTF,
+                path.display()
+            ),
+        ),
         Step::Extern { index, ext, value } => (Phases, "load", externs::resolved(*index, ext, value)),
         Step::Core(d) => (Phases, "core", core::decision(d)),
         Step::MapAdjusted { name, adjustment } => {
