@@ -1,8 +1,19 @@
 //! Attaching loaded programs: the mechanism follows the program kind, with fallbacks for older
 //! kernels. Every attachment is an fd rawbpf owns: dropping a `Link` detaches.
 
+pub mod elf_offset;
+mod kprobe;
+mod kprobe_multi;
+mod ksyms;
+mod probe_event;
 mod tracepoint;
 mod tracing;
+mod uprobe;
+
+pub use kprobe::{parse_target as parse_kprobe_target, KprobeTarget};
+pub use ksyms::glob_match;
+pub use probe_event::{pmu, DynamicEvent, Pmu, ProbeFamily, ProbeVia};
+pub use uprobe::{parse_target as parse_uprobe_target, UprobeTarget};
 
 use crate::diagnose::caps::Environment;
 use crate::diagnose::refusal::{self, Refusal};
@@ -23,6 +34,51 @@ pub enum Mechanism {
     PerfEventLink,
     /// `perf_event_open`, then `PERF_EVENT_IOC_SET_BPF` (the pre-link way).
     PerfEventIoctl,
+    /// `BPF_LINK_CREATE` of a `BPF_TRACE_KPROBE_MULTI` link on many kernel functions (5.18+).
+    KprobeMulti,
+}
+
+/// A kprobe's or uprobe's event: where it is and how it was made.
+#[derive(Debug)]
+pub struct Probe {
+    /// Kernel or user space.
+    pub family: ProbeFamily,
+    /// On the function's return.
+    pub retprobe: bool,
+    /// The kernel function (the syscall wrapper for ksyscall; the first of a kprobe.multi's) or
+    /// the binary's path.
+    pub location: String,
+    /// For uprobes: the function in the binary (`None` for a raw file offset).
+    pub symbol: Option<String>,
+    /// Bytes into the kernel function, or the file offset of a uprobe.
+    pub offset: u64,
+    /// PMU, tracefs dynamic event (removed when the link is dropped) or kprobe.multi link.
+    pub via: ProbeVia,
+}
+
+/// What is wrong with a probe section's target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetProblem {
+    /// The function name is empty or has characters no symbol has.
+    BadFunction,
+    /// The `+offset` is not a number.
+    BadOffset,
+    /// A kretprobe with an offset: the kernel probes function returns only.
+    RetprobeOffset,
+    /// A ksyscall with an offset.
+    SyscallOffset,
+    /// A uprobe target without `BINARY:`.
+    NoBinary,
+    /// The binary is not in the library directories or `PATH`.
+    NoSuchBinary,
+}
+
+/// Choices for attaching that the section name cannot express.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AttachOptions {
+    /// kretprobe instances (tracefs `r<N>:`, which the kprobe PMU cannot express): for
+    /// functions that many tasks are inside at once. `None`: the kernel's default.
+    pub kretprobe_maxactive: Option<u32>,
 }
 
 /// An attached program.
@@ -40,8 +96,11 @@ pub struct Link {
     pub tracepoint_id: Option<u64>,
     /// The attachment.
     pub fd: LinkFd,
-    /// For tracepoints: the perf event the program hangs on; closed after the link.
+    /// For tracepoints and probes: the perf event the program hangs on; closed after the link.
     pub perf_event: Option<PerfEventFd>,
+    /// For kprobes and uprobes: the probe; a tracefs event in it is removed after the perf
+    /// event is closed (fields drop in order).
+    pub probe: Option<Probe>,
 }
 
 /// Why a program could not be attached.
@@ -68,6 +127,69 @@ pub enum AttachError {
         #[source]
         source: std::io::Error,
     },
+    /// A probe section's target cannot be read.
+    #[error("program {program}: probe target {target:?}: {}", problem_words(*problem))]
+    BadProbeTarget {
+        /// The program.
+        program: String,
+        /// The target as written.
+        target: String,
+        /// What is wrong.
+        problem: TargetProblem,
+    },
+    /// The kernel has no such symbol (kallsyms agrees with the kernel's refusal).
+    #[error("program {program}: {symbol} is not a kernel symbol")]
+    NoKernelSymbol {
+        /// The program.
+        program: String,
+        /// The function asked for.
+        symbol: String,
+        /// For `sys_NAME`: the architecture's wrapper `__x64_sys_NAME`, when the kernel has it.
+        wrapper: Option<String>,
+    },
+    /// tracefs is needed (no probe PMU) and not mounted.
+    #[error("program {program}: this kernel has no probe PMU and tracefs is not mounted")]
+    NoTracefs {
+        /// The program.
+        program: String,
+    },
+    /// A tracefs probe event was created but its id could not be read.
+    #[error("program {program}: reading the new tracefs probe event's id failed")]
+    ProbeEventId {
+        /// The program.
+        program: String,
+        /// The read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The uprobe's function could not be found in the binary.
+    #[error("program {program}: {}", path.display())]
+    BinarySymbol {
+        /// The program.
+        program: String,
+        /// The binary.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: elf_offset::ElfSymbolError,
+    },
+    /// Reading tracefs `available_filter_functions` for a kprobe.multi glob.
+    #[error("program {program}: reading available_filter_functions failed")]
+    FilterFunctions {
+        /// The program.
+        program: String,
+        /// The read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A kprobe.multi glob matched no traceable function.
+    #[error("program {program}: no traceable kernel function matches {pattern:?}")]
+    NoFunctionMatches {
+        /// The program.
+        program: String,
+        /// The glob.
+        pattern: String,
+    },
     /// rawbpf does not attach this kind yet.
     #[error("program {program}: rawbpf cannot attach {section_prefix} programs yet")]
     Unsupported {
@@ -82,6 +204,15 @@ pub enum AttachError {
 /// own (sockets, XDP, tc, cgroups...), and, as libbpf, for tracepoint and probe programs whose
 /// section names no target (`SEC("kprobe")`): the caller chooses where they go.
 pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Option<Link>, AttachError> {
+    attach_with(p, &AttachOptions::default(), obs)
+}
+
+/// [`attach`] with options.
+pub fn attach_with(
+    p: &LoadedProgram,
+    opts: &AttachOptions,
+    obs: &mut dyn Observer,
+) -> Result<Option<Link>, AttachError> {
     let method = p.kind.def.attach;
     if method == AttachMethod::Manual || (method != AttachMethod::Tracing && p.kind.attach_target.is_none()) {
         return Ok(None);
@@ -90,6 +221,14 @@ pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Option<Link>,
         AttachMethod::Tracing => tracing::attach_tracing(p, obs)?,
         AttachMethod::RawTracepoint => tracing::attach_raw_tp(p)?,
         AttachMethod::Tracepoint => tracepoint::attach(p, obs)?,
+        AttachMethod::Kprobe { retprobe } => {
+            kprobe::attach(p, retprobe, false, opts.kretprobe_maxactive.filter(|_| retprobe), obs)?
+        }
+        AttachMethod::Ksyscall { retprobe } => {
+            kprobe::attach(p, retprobe, true, opts.kretprobe_maxactive.filter(|_| retprobe), obs)?
+        }
+        AttachMethod::KprobeMulti { retprobe } => kprobe_multi::attach(p, retprobe)?,
+        AttachMethod::Uprobe { retprobe } => uprobe::attach(p, retprobe, obs)?,
         _ => return Err(AttachError::Unsupported { program: p.name.clone(), section_prefix: p.kind.def.kind_name() }),
     };
     obs.step(crate::progress::Step::Attached(&link));
@@ -99,6 +238,17 @@ pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Option<Link>,
 /// The attach target: as written in the section name, or as given at load time.
 fn target_of(p: &LoadedProgram) -> String {
     p.kind.attach_target.clone().unwrap_or_default()
+}
+
+fn problem_words(p: TargetProblem) -> &'static str {
+    match p {
+        TargetProblem::BadFunction => "not a function name",
+        TargetProblem::BadOffset => "the offset after '+' is not a number",
+        TargetProblem::RetprobeOffset => "a return probe cannot have an offset",
+        TargetProblem::SyscallOffset => "a syscall probe cannot have an offset",
+        TargetProblem::NoBinary => "expected BINARY:FUNCTION",
+        TargetProblem::NoSuchBinary => "the binary is not in the library directories or PATH",
+    }
 }
 
 fn refused(p: &LoadedProgram, target: &str, e: SysError) -> AttachError {

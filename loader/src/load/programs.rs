@@ -13,6 +13,7 @@ use crate::diagnose::refusal::{self, Cause, Refusal};
 use crate::diagnose::verifier::{self, SourceMap};
 use crate::externs::Resolved;
 use crate::link::{self, LinkedProgram};
+use crate::object::progtype::AttachMethod;
 use crate::object::{CodeSection, Object, ProgKind, ProgramIndex};
 use crate::progress::{Observer, Step};
 use crate::sys::{self, LogLevel, LoggedError, ProgLoad, ProgType, Records};
@@ -70,7 +71,15 @@ fn selected(obj: &Object, r: ProgramIndex, opts: &LoadOptions) -> Result<Selecte
         _ => {}
     }
     if let Some(target) = opts.attach_targets.get(&p.name) {
-        if !kind.attaches_by_btf_id() {
+        // Probes take theirs at attach time: a kernel function, a glob or `BINARY:FUNC`.
+        let probe = matches!(
+            kind.def.attach,
+            AttachMethod::Kprobe { .. }
+                | AttachMethod::Ksyscall { .. }
+                | AttachMethod::KprobeMulti { .. }
+                | AttachMethod::Uprobe { .. }
+        );
+        if !kind.attaches_by_btf_id() && !probe {
             return Err(LoadError::AttachTargetNotBtf { program: program(), kind: kind.def.kind_name() });
         }
         kind.attach_target = Some(target.clone());
@@ -152,9 +161,9 @@ pub fn load_one(input: Input<'_>, opts: &LoadOptions, obs: &mut dyn Observer) ->
     let done = sys::prog_load_with_log(&request, level).map_err(|load| {
         let sources = obj.btf.as_ref().map(|b| SourceMap::from_line_info(b, &linked.line_info)).unwrap_or_default();
         let diagnosis = (!load.log.is_empty()).then(|| {
-            let poisoned = obj.program_func(prog).map(|(sec, f)| {
-                loaded.core.poisoned_in(&sec.name, f.start_insn..f.start_insn + f.len_insns)
-            });
+            let poisoned = obj
+                .program_func(prog)
+                .map(|(sec, f)| loaded.core.poisoned_in(&sec.name, f.start_insn..f.start_insn + f.len_insns));
             verifier::diagnose(&load.log, &sources, &poisoned.unwrap_or_default())
         });
         let mut refused = refusal(&load.sys);

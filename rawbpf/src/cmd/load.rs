@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use loader::attach::{self, Link};
+use loader::attach::{self, AttachOptions, Link};
 use loader::diagnose::caps::Caps;
 use loader::events::{EventOptions, EventType, Events};
 use loader::globals;
@@ -20,7 +20,7 @@ use loader::trace_pipe::{Origin, TracePipe, Tracefs};
 
 use crate::json::{obj, Json};
 use crate::render::narrate::{Detail, Narrator};
-use crate::render::{error as words, globals as global_words, narrate::mechanism};
+use crate::render::{error as words, globals as global_words, narrate, narrate::mechanism};
 
 /// Load a BPF object, attach its programs and stream their bpf_printk output and events.
 ///
@@ -61,9 +61,16 @@ pub struct LoadArgs {
     pub programs: Vec<String>,
     /// Load program PROG for this kernel function (or MODULE:FUNC, or tracepoint for tp_btf)
     /// instead of its section's target, like libbpf's bpf_program__set_attach_target; for
-    /// fentry, fexit, fmod_ret, tp_btf, lsm and iter programs. Repeat for several programs.
+    /// fentry, fexit, fmod_ret, tp_btf, lsm and iter programs. For kprobe, ksyscall and
+    /// kprobe.multi programs: the function (FUNC+OFFSET, syscall name, glob) to probe; for
+    /// uprobes BINARY:FUNC. Repeat for several programs.
     #[arg(long = "attach-target", value_name = "PROG=FUNC", value_parser = words::parse_attach_target)]
     pub attach_targets: Vec<(String, String)>,
+    /// kretprobes and kretsyscalls: let N instances of the probed function return through the
+    /// probe at once (the kernel's default is a few per CPU: more tasks inside the function
+    /// miss the probe). Made through tracefs kprobe_events, since the kprobe PMU cannot say it.
+    #[arg(long = "kretprobe-maxactive", value_name = "N")]
+    pub kretprobe_maxactive: Option<u32>,
     /// Set global variable NAME (in .rodata, .data or .bss) to VALUE before loading; repeat
     /// for several.
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
@@ -142,7 +149,8 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
     };
     // The rings too are set up before attaching.
     let mut events = Events::open(&loaded.maps, &EventOptions::default()).map_err(|e| words::chain(&e))?;
-    let links = attach_all(&loaded, narrator)?;
+    let attach_opts = AttachOptions { kretprobe_maxactive: args.kretprobe_maxactive };
+    let links = attach_all(&loaded, &attach_opts, narrator)?;
     let printer = stream::Printer { event_type, json: args.json };
     stream::run(&mut pipe, &mut events, &printer, args.duration)?;
     // Links first, then rings, programs and maps: the reverse of creation.
@@ -166,7 +174,12 @@ fn set_globals(obj: &Object, sets: &[(String, String)], narrator: &Narrator) -> 
         let a = globals::assignment(obj, &vars, name, value)
             .map_err(|e| format!("--set {name}={value}: {}", global_words::set_error(&e)))?;
         if narrator.detail >= Detail::Phases {
-            eprintln!("rawbpf: globals  {name} = {value}  ({} bytes at {}+{})", a.bytes.len(), obj.maps[a.map.get()].name, a.offset);
+            eprintln!(
+                "rawbpf: globals  {name} = {value}  ({} bytes at {}+{})",
+                a.bytes.len(),
+                obj.maps[a.map.get()].name,
+                a.offset
+            );
         }
         assignments.push(a);
     }
@@ -181,12 +194,20 @@ fn parse_set(s: &str) -> Result<(String, String), String> {
     }
 }
 
-fn attach_all(loaded: &Loaded, obs: &mut dyn Observer) -> Result<Vec<Link>, String> {
+fn attach_all(loaded: &Loaded, opts: &AttachOptions, obs: &mut dyn Observer) -> Result<Vec<Link>, String> {
     let mut links = Vec::new();
     for p in &loaded.programs {
-        match attach::attach(p, obs).map_err(|e| words::attach(&e))? {
+        match attach::attach_with(p, opts, obs).map_err(|e| words::attach(&e))? {
             Some(l) => {
-                eprintln!("rawbpf: attached {} to {} ({})", l.program, l.target, mechanism(l.mechanism));
+                match &l.probe {
+                    Some(probe) => eprintln!(
+                        "rawbpf: attached {} to {} ({})",
+                        l.program,
+                        narrate::probe(&l, probe),
+                        mechanism(l.mechanism)
+                    ),
+                    None => eprintln!("rawbpf: attached {} to {} ({})", l.program, l.target, mechanism(l.mechanism)),
+                }
                 links.push(l);
             }
             None => {

@@ -2,7 +2,7 @@
 //! on stderr, headed by the phase (`rawbpf::load:`, `rawbpf::core:`, `rawbpf::attach:`) like
 //! the syscall lines `tracing` prints beside them.
 
-use loader::attach::{Link, Mechanism};
+use loader::attach::{Link, Mechanism, Probe, ProbeFamily, ProbeVia};
 use loader::features::Features;
 use loader::memlock::Memlock;
 use loader::object::progtype::AttachMethod;
@@ -49,18 +49,28 @@ fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
         Step::Selected { obj, programs } => (Phases, "load", selected(obj, programs)),
         Step::Memlock(m) => memlock(*m),
         Step::Features(f) => (Phases, "load", format!("kernel BTF features: {}", features(f))),
-        Step::NoObjectBtf => (Phases, "load", "object has no .BTF: maps get no BTF types, programs no line info".into()),
+        Step::NoObjectBtf => {
+            (Phases, "load", "object has no .BTF: maps get no BTF types, programs no line info".into())
+        }
         Step::BtfChange(c) => (Phases, "load", format!("BTF fixup: {}", btf_change::text(c))),
         Step::ObjectBtfRefused(e) => {
             (Quiet, "load", format!("kernel refused the object's BTF ({}); loading without it\n{}", e.sys, e.log))
         }
-        Step::KernelBtf { types, path } => (Phases, "load", format!("kernel BTF: {types} types from {}", path.display())),
+        Step::KernelBtf { types, path } => {
+            (Phases, "load", format!("kernel BTF: {types} types from {}", path.display()))
+        }
         Step::Extern { index, ext, value } => (Phases, "load", externs::resolved(*index, ext, value)),
         Step::Core(d) => (Phases, "core", core::decision(d)),
-        Step::MapCreated { name, map_type, id } => (Phases, "load", format!("map {name} ({map_type}) created: id {id}")),
+        Step::MapCreated { name, map_type, id } => {
+            (Phases, "load", format!("map {name} ({map_type}) created: id {id}"))
+        }
         Step::AttachTarget { program, target } => {
             let module = target.module.as_deref().unwrap_or("vmlinux");
-            (Phases, "load", format!("{program}: attach target {} is BTF id {} in {module}", target.btf_name, target.btf_id))
+            (
+                Phases,
+                "load",
+                format!("{program}: attach target {} is BTF id {} in {module}", target.btf_name, target.btf_id),
+            )
         }
         Step::ProgramLoaded { name, prog_type, info, insns } => (
             Phases,
@@ -89,12 +99,19 @@ fn selected(obj: &Object, programs: &[ProgramIndex]) -> String {
 fn memlock(m: Memlock) -> (Detail, &'static str, String) {
     let kib = |b: u64| b / 1024;
     match m {
-        Memlock::Memcg => (Detail::Phases, "load", "BPF memory is charged to the memory cgroup (5.11+): RLIMIT_MEMLOCK left as it is".into()),
+        Memlock::Memcg => (
+            Detail::Phases,
+            "load",
+            "BPF memory is charged to the memory cgroup (5.11+): RLIMIT_MEMLOCK left as it is".into(),
+        ),
         Memlock::Unlimited => (Detail::Phases, "load", "RLIMIT_MEMLOCK: already unlimited".into()),
         Memlock::Raised { from } => (
             Detail::Phases,
             "load",
-            format!("this kernel charges BPF memory to RLIMIT_MEMLOCK (before 5.11): raised it from {} KiB to unlimited", kib(from)),
+            format!(
+                "this kernel charges BPF memory to RLIMIT_MEMLOCK (before 5.11): raised it from {} KiB to unlimited",
+                kib(from)
+            ),
         ),
         Memlock::Stuck { limit, errno } => (
             Detail::Quiet,
@@ -130,16 +147,59 @@ pub fn mechanism(m: Mechanism) -> &'static str {
         Mechanism::RawTracepointOpen => "BPF_RAW_TRACEPOINT_OPEN",
         Mechanism::PerfEventLink => "perf_event_open + BPF_LINK_CREATE",
         Mechanism::PerfEventIoctl => "perf_event_open + PERF_EVENT_IOC_SET_BPF",
+        Mechanism::KprobeMulti => "BPF_LINK_CREATE (kprobe_multi)",
     }
 }
 
 fn attached(l: &Link) -> String {
     let how = mechanism(l.mechanism);
+    if let Some(p) = &l.probe {
+        return format!("{} attached to {} with {how}", l.program, probe(l, p));
+    }
     match (l.method, l.tracepoint_id) {
         (AttachMethod::RawTracepoint, _) => format!("{} attached to raw tracepoint {}", l.program, l.target),
         (AttachMethod::Tracepoint, Some(id)) => {
             format!("{} attached to tracepoint {} (id {id}) with {how}", l.program, l.target)
         }
         _ => format!("{} attached to {} with {how}", l.program, l.target),
+    }
+}
+
+/// Where a probe is and how its event was made: `kprobe __x64_sys_clone (ksyscall/clone) through
+/// the kprobe PMU (perf type 6)`.
+pub fn probe(l: &Link, p: &Probe) -> String {
+    let kind = match (p.family, p.retprobe) {
+        (ProbeFamily::Kernel, false) => "kprobe",
+        (ProbeFamily::Kernel, true) => "kretprobe",
+        (ProbeFamily::User, false) => "uprobe",
+        (ProbeFamily::User, true) => "uretprobe",
+    };
+    let place = match (&p.symbol, p.family) {
+        (_, ProbeFamily::Kernel) if p.offset != 0 => format!("{}+{:#x}", p.location, p.offset),
+        (_, ProbeFamily::Kernel) => p.location.clone(),
+        (Some(sym), ProbeFamily::User) => format!("{}:{sym} (file offset {:#x})", p.location, p.offset),
+        (None, ProbeFamily::User) => format!("{}:{:#x}", p.location, p.offset),
+    };
+    let asked = match l.method {
+        AttachMethod::Ksyscall { retprobe } => {
+            format!(" ({}/{})", if retprobe { "kretsyscall" } else { "ksyscall" }, l.target)
+        }
+        _ => String::new(),
+    };
+    let pmu = match p.family {
+        ProbeFamily::Kernel => "kprobe",
+        ProbeFamily::User => "uprobe",
+    };
+    match &p.via {
+        ProbeVia::Pmu { perf_type } => format!("{kind} {place}{asked} through the {pmu} PMU (perf type {perf_type})"),
+        ProbeVia::Tracefs(ev) => format!(
+            "{kind} {place}{asked} through tracefs {} (event {}, id {}; no {pmu} PMU)",
+            p.family.events_file(),
+            ev.event,
+            ev.id
+        ),
+        ProbeVia::Multi { functions } => {
+            format!("{kind} on {functions} kernel functions matching {:?} (first {place})", l.target)
+        }
     }
 }
