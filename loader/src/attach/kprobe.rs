@@ -3,8 +3,8 @@
 
 use nix::errno::Errno;
 
-use super::probe_event::{self, DynamicEventError, ProbeFamily, ProbeSpec};
-use super::{ksyms, refused, target_of, AttachError, Link, Probe, TargetProblem};
+use super::probe_event::{self, DynamicEventError, ProbeAttachMode, ProbeFamily, ProbeSpec};
+use super::{ksyms, probe_open_error, refused, target_of, AttachError, AttachOptions, Link, Probe, TargetProblem};
 use crate::load::LoadedProgram;
 use crate::progress::Observer;
 use crate::sys::SysError;
@@ -70,9 +70,10 @@ pub fn attach(
     p: &LoadedProgram,
     retprobe: bool,
     syscall: bool,
-    maxactive: Option<u32>,
+    opts: &AttachOptions,
     obs: &mut dyn Observer,
 ) -> Result<Link, AttachError> {
+    let maxactive = opts.kretprobe_maxactive.filter(|_| retprobe);
     let target = target_of(p);
     let bad = |problem| AttachError::BadProbeTarget { program: p.name.clone(), target: target.clone(), problem };
     let t = parse_target(&target).map_err(bad)?;
@@ -83,9 +84,10 @@ pub fn attach(
         return Err(bad(TargetProblem::SyscallOffset));
     }
     let func = if syscall { syscall_symbol(&t.func) } else { t.func.clone() };
-    let spec = ProbeSpec { family: ProbeFamily::Kernel, retprobe, name: &func, offset: t.offset, maxactive };
+    let mode = if maxactive.is_some() { ProbeAttachMode::Legacy } else { opts.probe_mode };
+    let spec = ProbeSpec { family: ProbeFamily::Kernel, retprobe, name: &func, offset: t.offset, maxactive, mode };
     let (perf, via) = probe_event::open(&spec).map_err(|e| open_failed(p, &target, &func, e))?;
-    let (fd, mechanism) = probe_event::hang(p, &perf, obs).map_err(|e| refused(p, &target, e))?;
+    let (fd, mechanism) = probe_event::hang(p, &perf, mode, obs).map_err(|e| refused(p, &target, e))?;
     let probe = Probe { family: ProbeFamily::Kernel, retprobe, location: func, symbol: None, offset: t.offset, via };
     Ok(Link {
         program: p.name.clone(),
@@ -102,10 +104,9 @@ pub fn attach(
 /// The error for a probe the kernel would not open: an unknown symbol is said as such (with
 /// the syscall wrapper that exists, for `kprobe/sys_clone`), anything else is a refusal.
 fn open_failed(p: &LoadedProgram, target: &str, func: &str, e: DynamicEventError) -> AttachError {
-    let e = match e {
-        DynamicEventError::Define(e) => e,
-        DynamicEventError::NoTracefs => return AttachError::NoTracefs { program: p.name.clone() },
-        DynamicEventError::Id(source) => return AttachError::ProbeEventId { program: p.name.clone(), source },
+    let e = match probe_open_error(p, ProbeFamily::Kernel, e) {
+        Ok(e) => e,
+        Err(err) => return err,
     };
     if unknown_symbol(&e) && !ksyms::kallsyms_has(func).unwrap_or(true) {
         let wrapper =

@@ -12,7 +12,7 @@ mod uprobe;
 
 pub use kprobe::{parse_target as parse_kprobe_target, KprobeTarget};
 pub use ksyms::glob_match;
-pub use probe_event::{pmu, DynamicEvent, Pmu, ProbeFamily, ProbeVia};
+pub use probe_event::{pmu, DynamicEvent, Pmu, ProbeAttachMode, ProbeFamily, ProbeVia};
 pub use uprobe::{parse_target as parse_uprobe_target, UprobeTarget};
 
 use crate::diagnose::caps::Environment;
@@ -79,6 +79,8 @@ pub struct AttachOptions {
     /// kretprobe instances (tracefs `r<N>:`, which the kprobe PMU cannot express): for
     /// functions that many tasks are inside at once. `None`: the kernel's default.
     pub kretprobe_maxactive: Option<u32>,
+    /// How kprobes and uprobes are made (libbpf's `attach_mode`).
+    pub probe_mode: ProbeAttachMode,
 }
 
 /// An attached program.
@@ -146,6 +148,17 @@ pub enum AttachError {
         symbol: String,
         /// For `sys_NAME`: the architecture's wrapper `__x64_sys_NAME`, when the kernel has it.
         wrapper: Option<String>,
+    },
+    /// The kernel has neither the probe PMU nor the tracefs file (`CONFIG_KPROBE_EVENTS` /
+    /// `CONFIG_UPROBE_EVENTS` off), or the PMU was required and is missing.
+    #[error("program {program}: this kernel has no {} (no {} PMU{})", family_words(*family), family_pmu(*family), if *pmu_required { ", which --probe-attach-mode asked for" } else { ", no tracefs file for them" })]
+    NoProbeSupport {
+        /// The program.
+        program: String,
+        /// kprobes or uprobes.
+        family: ProbeFamily,
+        /// The attach mode asked for the PMU.
+        pmu_required: bool,
     },
     /// tracefs is needed (no probe PMU) and not mounted.
     #[error("program {program}: this kernel has no probe PMU and tracefs is not mounted")]
@@ -221,14 +234,10 @@ pub fn attach_with(
         AttachMethod::Tracing => tracing::attach_tracing(p, obs)?,
         AttachMethod::RawTracepoint => tracing::attach_raw_tp(p)?,
         AttachMethod::Tracepoint => tracepoint::attach(p, obs)?,
-        AttachMethod::Kprobe { retprobe } => {
-            kprobe::attach(p, retprobe, false, opts.kretprobe_maxactive.filter(|_| retprobe), obs)?
-        }
-        AttachMethod::Ksyscall { retprobe } => {
-            kprobe::attach(p, retprobe, true, opts.kretprobe_maxactive.filter(|_| retprobe), obs)?
-        }
+        AttachMethod::Kprobe { retprobe } => kprobe::attach(p, retprobe, false, opts, obs)?,
+        AttachMethod::Ksyscall { retprobe } => kprobe::attach(p, retprobe, true, opts, obs)?,
         AttachMethod::KprobeMulti { retprobe } => kprobe_multi::attach(p, retprobe)?,
-        AttachMethod::Uprobe { retprobe } => uprobe::attach(p, retprobe, obs)?,
+        AttachMethod::Uprobe { retprobe } => uprobe::attach(p, retprobe, opts.probe_mode, obs)?,
         _ => return Err(AttachError::Unsupported { program: p.name.clone(), section_prefix: p.kind.def.kind_name() }),
     };
     obs.step(crate::progress::Step::Attached(&link));
@@ -238,6 +247,38 @@ pub fn attach_with(
 /// The attach target: as written in the section name, or as given at load time.
 fn target_of(p: &LoadedProgram) -> String {
     p.kind.attach_target.clone().unwrap_or_default()
+}
+
+fn family_words(f: ProbeFamily) -> &'static str {
+    match f {
+        ProbeFamily::Kernel => "kprobes",
+        ProbeFamily::User => "uprobes",
+    }
+}
+
+fn family_pmu(f: ProbeFamily) -> &'static str {
+    match f {
+        ProbeFamily::Kernel => "kprobe",
+        ProbeFamily::User => "uprobe",
+    }
+}
+
+/// A probe that would not open: the kernel's refusal, for the caller to word with what it
+/// knows, or the error itself.
+fn probe_open_error(
+    p: &LoadedProgram,
+    family: ProbeFamily,
+    e: probe_event::DynamicEventError,
+) -> Result<SysError, AttachError> {
+    use probe_event::DynamicEventError as E;
+    let program = p.name.clone();
+    Err(match e {
+        E::Define(e) => return Ok(e),
+        E::NoTracefs => AttachError::NoTracefs { program },
+        E::NoEventsFile => AttachError::NoProbeSupport { program, family, pmu_required: false },
+        E::NoPmu => AttachError::NoProbeSupport { program, family, pmu_required: true },
+        E::Id(source) => AttachError::ProbeEventId { program, source },
+    })
 }
 
 fn problem_words(p: TargetProblem) -> &'static str {

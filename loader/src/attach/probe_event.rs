@@ -92,6 +92,10 @@ pub struct DynamicEvent {
 pub enum DynamicEventError {
     /// tracefs is not mounted.
     NoTracefs,
+    /// tracefs has no `kprobe_events` / `uprobe_events`: the kernel has no such probes.
+    NoEventsFile,
+    /// The PMU was asked for and the kernel has none.
+    NoPmu,
     /// Writing the definition (the kernel's answer: ENOENT for an unknown symbol...).
     Define(SysError),
     /// Reading the new event's id.
@@ -112,6 +116,9 @@ impl DynamicEvent {
     /// `/path:0x1234`.
     pub fn create(family: ProbeFamily, kind: &str, location: &str) -> Result<DynamicEvent, DynamicEventError> {
         let root = sys::tracefs_root().ok_or(DynamicEventError::NoTracefs)?;
+        if !root.join(family.events_file()).exists() {
+            return Err(DynamicEventError::NoEventsFile);
+        }
         let name = format!("rawbpf_{}_{}", std::process::id(), NEXT_EVENT.fetch_add(1, Ordering::Relaxed));
         let event = format!("{}/{name}", family.group());
         let definition = format!("{kind}:{event} {location}");
@@ -164,6 +171,20 @@ pub enum ProbeVia {
     },
 }
 
+/// How probes are made, as libbpf's `enum probe_attach_mode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProbeAttachMode {
+    /// The PMU and a perf link where the kernel has them, else what it has.
+    #[default]
+    Default,
+    /// tracefs dynamic events, even when the kernel has the PMU.
+    Legacy,
+    /// The PMU, and `PERF_EVENT_IOC_SET_BPF` rather than a perf link.
+    Perf,
+    /// The PMU and a perf link, nothing else.
+    Link,
+}
+
 /// A probe to open.
 #[derive(Clone, Copy, Debug)]
 pub struct ProbeSpec<'a> {
@@ -177,12 +198,19 @@ pub struct ProbeSpec<'a> {
     pub offset: u64,
     /// kretprobe instances (tracefs `r<N>:`); `None`: the kernel's default.
     pub maxactive: Option<u32>,
+    /// PMU or tracefs.
+    pub mode: ProbeAttachMode,
 }
 
 /// Opens the probe's perf event: through the PMU when the kernel has one (and no maxactive is
 /// asked for), else through a tracefs dynamic event, as libbpf does.
 pub fn open(spec: &ProbeSpec<'_>) -> Result<(PerfEventFd, ProbeVia), DynamicEventError> {
-    if let Some(pmu) = pmu(spec.family).filter(|_| spec.maxactive.is_none()) {
+    let legacy = spec.maxactive.is_some() || spec.mode == ProbeAttachMode::Legacy;
+    let pmu = pmu(spec.family);
+    if pmu.is_none() && matches!(spec.mode, ProbeAttachMode::Perf | ProbeAttachMode::Link) {
+        return Err(DynamicEventError::NoPmu);
+    }
+    if let Some(pmu) = pmu.filter(|_| !legacy) {
         // A NUL inside the name cannot name anything: the kernel's ENOENT is the honest answer.
         let name = std::ffi::CString::new(spec.name).map_err(|_| SysError::new(Call::PerfEventOpen, libc::ENOENT))?;
         let config = if spec.retprobe { 1u64 << pmu.retprobe_bit } else { 0 };
@@ -214,21 +242,35 @@ fn append(path: &std::path::Path, line: &str) -> io::Result<()> {
 /// Hangs program `p` on perf event `perf`: a perf link (5.15+), else `PERF_EVENT_IOC_SET_BPF`
 /// and `PERF_EVENT_IOC_ENABLE`, the fallback announced to `obs`. In the second case the link
 /// fd is a duplicate of the perf event.
-pub fn hang(p: &LoadedProgram, perf: &PerfEventFd, obs: &mut dyn Observer) -> Result<(LinkFd, Mechanism), SysError> {
+pub fn hang(
+    p: &LoadedProgram,
+    perf: &PerfEventFd,
+    mode: ProbeAttachMode,
+    obs: &mut dyn Observer,
+) -> Result<(LinkFd, Mechanism), SysError> {
     let mut req = LinkCreate::new(&p.fd, AttachType::PERF_EVENT);
     req.target_fd = Some(perf);
-    match sys::link_create(&req) {
-        Ok(fd) => Ok((fd, Mechanism::PerfEventLink)),
-        Err(e) => {
+    // libbpf's legacy mode hangs the program with the ioctl too.
+    let ioctl = matches!(mode, ProbeAttachMode::Perf | ProbeAttachMode::Legacy);
+    let link = if ioctl { None } else { Some(sys::link_create(&req)) };
+    match link {
+        Some(Ok(fd)) => Ok((fd, Mechanism::PerfEventLink)),
+        Some(Err(e)) if mode == ProbeAttachMode::Link => Err(e),
+        Some(Err(e)) => {
             let to = Mechanism::PerfEventIoctl;
             obs.step(Step::AttachFallback { program: &p.name, from: Mechanism::PerfEventLink, to, error: &e });
-            sys::perf_event_set_bpf(perf, &p.fd)?;
-            sys::perf_event_enable(perf)?;
-            let dup =
-                perf.try_clone().map_err(|e| SysError::new(Call::Dup, e.raw_os_error().unwrap_or(libc::EBADF)))?;
-            Ok((LinkFd::from_owned(dup.into_owned()), to))
+            ioctl_attach(p, perf)
         }
+        None => ioctl_attach(p, perf),
     }
+}
+
+/// `PERF_EVENT_IOC_SET_BPF` and `PERF_EVENT_IOC_ENABLE`; the link fd is a duplicate of the event.
+fn ioctl_attach(p: &LoadedProgram, perf: &PerfEventFd) -> Result<(LinkFd, Mechanism), SysError> {
+    sys::perf_event_set_bpf(perf, &p.fd)?;
+    sys::perf_event_enable(perf)?;
+    let dup = perf.try_clone().map_err(|e| SysError::new(Call::Dup, e.raw_os_error().unwrap_or(libc::EBADF)))?;
+    Ok((LinkFd::from_owned(dup.into_owned()), Mechanism::PerfEventIoctl))
 }
 
 #[cfg(test)]

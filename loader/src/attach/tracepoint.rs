@@ -30,7 +30,7 @@ pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Link, AttachE
         }
         err
     };
-    let (fd, mechanism) = super::probe_event::hang(p, &perf, obs).map_err(refused)?;
+    let (fd, mechanism) = super::probe_event::hang(p, &perf, super::ProbeAttachMode::Default, obs).map_err(refused)?;
     Ok(Link {
         program: p.name.clone(),
         method: p.kind.def.attach,

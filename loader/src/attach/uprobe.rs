@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use super::elf_offset::{self, resolve_binary};
 use super::kprobe::parse_offset;
-use super::probe_event::{self, DynamicEventError, ProbeFamily, ProbeSpec};
-use super::{refused, target_of, AttachError, Link, Probe, TargetProblem};
+use super::probe_event::{self, ProbeAttachMode, ProbeFamily, ProbeSpec};
+use super::{probe_open_error, refused, target_of, AttachError, Link, Probe, TargetProblem};
 use crate::load::LoadedProgram;
 use crate::progress::Observer;
 
@@ -45,7 +45,12 @@ pub fn parse_target(s: &str) -> Result<UprobeTarget, TargetProblem> {
 }
 
 /// Attaches a uprobe / uretprobe program.
-pub fn attach(p: &LoadedProgram, retprobe: bool, obs: &mut dyn Observer) -> Result<Link, AttachError> {
+pub fn attach(
+    p: &LoadedProgram,
+    retprobe: bool,
+    mode: ProbeAttachMode,
+    obs: &mut dyn Observer,
+) -> Result<Link, AttachError> {
     let target = target_of(p);
     let bad = |problem| AttachError::BadProbeTarget { program: p.name.clone(), target: target.clone(), problem };
     let t = parse_target(&target).map_err(bad)?;
@@ -62,13 +67,12 @@ pub fn attach(p: &LoadedProgram, retprobe: bool, obs: &mut dyn Observer) -> Resu
         None => t.offset,
     };
     let name = path.to_string_lossy().into_owned();
-    let spec = ProbeSpec { family: ProbeFamily::User, retprobe, name: &name, offset, maxactive: None };
-    let (perf, via) = probe_event::open(&spec).map_err(|e| match e {
-        DynamicEventError::Define(e) => refused(p, &target, e),
-        DynamicEventError::NoTracefs => AttachError::NoTracefs { program: p.name.clone() },
-        DynamicEventError::Id(source) => AttachError::ProbeEventId { program: p.name.clone(), source },
+    let spec = ProbeSpec { family: ProbeFamily::User, retprobe, name: &name, offset, maxactive: None, mode };
+    let (perf, via) = probe_event::open(&spec).map_err(|e| match probe_open_error(p, ProbeFamily::User, e) {
+        Ok(e) => refused(p, &target, e),
+        Err(err) => err,
     })?;
-    let (fd, mechanism) = probe_event::hang(p, &perf, obs).map_err(|e| refused(p, &target, e))?;
+    let (fd, mechanism) = probe_event::hang(p, &perf, mode, obs).map_err(|e| refused(p, &target, e))?;
     let probe = Probe { family: ProbeFamily::User, retprobe, location: name, symbol: t.func, offset, via };
     Ok(Link {
         program: p.name.clone(),

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use loader::attach::{self, AttachOptions, Link};
+use loader::attach::{self, AttachOptions, Link, ProbeAttachMode};
 use loader::diagnose::caps::Caps;
 use loader::events::{EventOptions, EventType, Events};
 use loader::globals;
@@ -71,6 +71,11 @@ pub struct LoadArgs {
     /// miss the probe). Made through tracefs kprobe_events, since the kprobe PMU cannot say it.
     #[arg(long = "kretprobe-maxactive", value_name = "N")]
     pub kretprobe_maxactive: Option<u32>,
+    /// How kprobes and uprobes are made, as libbpf's attach_mode: the PMU with a perf link where
+    /// the kernel has them (default), tracefs kprobe_events/uprobe_events (legacy), the PMU
+    /// with PERF_EVENT_IOC_SET_BPF (perf), or the PMU with a perf link only (link).
+    #[arg(long = "probe-attach-mode", value_name = "MODE", value_enum, default_value_t = ProbeMode::Default)]
+    pub probe_attach_mode: ProbeMode,
     /// Set global variable NAME (in .rodata, .data or .bss) to VALUE before loading; repeat
     /// for several.
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
@@ -149,7 +154,8 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
     };
     // The rings too are set up before attaching.
     let mut events = Events::open(&loaded.maps, &EventOptions::default()).map_err(|e| words::chain(&e))?;
-    let attach_opts = AttachOptions { kretprobe_maxactive: args.kretprobe_maxactive };
+    let attach_opts =
+        AttachOptions { kretprobe_maxactive: args.kretprobe_maxactive, probe_mode: args.probe_attach_mode.into() };
     let links = attach_all(&loaded, &attach_opts, narrator)?;
     let printer = stream::Printer { event_type, json: args.json };
     stream::run(&mut pipe, &mut events, &printer, args.duration)?;
@@ -184,6 +190,30 @@ fn set_globals(obj: &Object, sets: &[(String, String)], narrator: &Narrator) -> 
         assignments.push(a);
     }
     Ok(globals::apply(obj, &assignments))
+}
+
+/// `--probe-attach-mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProbeMode {
+    /// The PMU and a perf link where the kernel has them, else what it has.
+    Default,
+    /// tracefs dynamic events.
+    Legacy,
+    /// The PMU and PERF_EVENT_IOC_SET_BPF.
+    Perf,
+    /// The PMU and a perf link.
+    Link,
+}
+
+impl From<ProbeMode> for ProbeAttachMode {
+    fn from(m: ProbeMode) -> Self {
+        match m {
+            ProbeMode::Default => ProbeAttachMode::Default,
+            ProbeMode::Legacy => ProbeAttachMode::Legacy,
+            ProbeMode::Perf => ProbeAttachMode::Perf,
+            ProbeMode::Link => ProbeAttachMode::Link,
+        }
+    }
 }
 
 /// `NAME=VALUE` for --set.

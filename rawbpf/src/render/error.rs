@@ -3,7 +3,7 @@
 
 use std::error::Error;
 
-use loader::attach::AttachError;
+use loader::attach::{AttachError, ProbeFamily};
 use loader::load::{LoadError, LoadedProgram};
 use loader::object::progtype::AttachMethod;
 use loader::object::ProgramError;
@@ -123,6 +123,17 @@ pub fn attach(e: &AttachError) -> String {
                 chain(e),
                 path.display()
             )
+        }
+        AttachError::NoProbeSupport { family: ProbeFamily::Kernel, pmu_required: false, .. } => format!(
+            "{}\n  fix: kprobes need a kernel built with CONFIG_KPROBES and CONFIG_KPROBE_EVENTS; fentry/fexit \
+             (CONFIG_DEBUG_INFO_BTF) or tracepoints reach most of the same places",
+            chain(e)
+        ),
+        AttachError::NoProbeSupport { pmu_required: true, .. } => {
+            format!("{}\n  fix: --probe-attach-mode legacy (tracefs), or the default", chain(e))
+        }
+        AttachError::NoProbeSupport { .. } => {
+            format!("{}\n  fix: uprobes need a kernel built with CONFIG_UPROBE_EVENTS", chain(e))
         }
         AttachError::NoTracefs { .. } => {
             format!("{}\n  fix: mount -t tracefs tracefs /sys/kernel/tracing", chain(e))
