@@ -80,4 +80,40 @@ mod tests {
         }
         assert_eq!(resolve_binary("no-such-binary-rawbpf"), None);
     }
+
+    /// `nm -D`'s address of `func` in `path` and readelf's `.text` address and offset: what the
+    /// file offset must be, computed by the binutils; `None` when they or the symbol are missing.
+    fn binutils_offset(path: &Path, func: &str) -> Option<u64> {
+        let run = |cmd: &str, args: &[&str]| {
+            let out = std::process::Command::new(cmd).args(args).arg(path).output().ok()?;
+            out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        };
+        let nm = run("nm", &["-D", "--defined-only"])?;
+        let addr = nm.lines().find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 3 && f[1] == "T" && f[2].split('@').next() == Some(func)).then(|| f[0].to_owned())
+        })?;
+        let sections = run("readelf", &["-SW"])?;
+        let text = sections.lines().find(|l| l.contains(" .text "))?;
+        let f: Vec<&str> = text.split(']').nth(1)?.split_whitespace().collect();
+        let hex = |s: &str| u64::from_str_radix(s, 16).ok();
+        Some(hex(&addr)? - hex(f[2])? + hex(f[3])?)
+    }
+
+    #[test]
+    fn offsets_agree_with_nm_and_readelf_on_real_binaries() {
+        let cases = [("/bin/bash", "readline"), ("libc.so.6", "malloc")];
+        let mut checked = 0;
+        for (bin, func) in cases {
+            let Some(path) = resolve_binary(bin) else { continue };
+            let Some(want) = binutils_offset(&path, func) else { continue };
+            assert_eq!(function_offset_in(&path, func).unwrap(), want, "{bin}:{func}");
+            checked += 1;
+        }
+        if checked == 0 {
+            println!("SKIP: offsets_agree_with_nm_and_readelf_on_real_binaries: no bash/libc or no binutils here");
+        }
+        let missing = function_offset_in(Path::new("/bin/sh"), "rawbpf_no_such_function");
+        assert!(matches!(missing, Err(ElfSymbolError::NoSymbol(_)) | Err(ElfSymbolError::Read(_))), "{missing:?}");
+    }
 }
