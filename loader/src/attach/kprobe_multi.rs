@@ -3,6 +3,8 @@
 
 use std::ffi::CString;
 
+use nix::errno::Errno;
+
 use super::probe_event::{ProbeFamily, ProbeVia};
 use super::{ksyms, refused, target_of, AttachError, Link, Mechanism, Probe};
 use crate::load::LoadedProgram;
@@ -18,7 +20,15 @@ pub fn attach(p: &LoadedProgram, retprobe: bool) -> Result<Link, AttachError> {
     }
     // Names come from a text file's whitespace-split words: they hold no NUL.
     let syms: Vec<CString> = names.iter().filter_map(|n| CString::new(n.as_str()).ok()).collect();
-    let fd = sys::link_create_kprobe_multi(&p.fd, &syms, retprobe).map_err(|e| refused(p, &target, e))?;
+    let fd = sys::link_create_kprobe_multi(&p.fd, &syms, retprobe).map_err(|e| {
+        // 5.18+ kernels built without CONFIG_FPROBE have the attach type and refuse it so.
+        let since = crate::diagnose::caps::Environment::detect().kernel.is_some_and(|k| k >= (5, 18));
+        if since && (e.is(Errno::EOPNOTSUPP) || e.is_enotsupp()) {
+            AttachError::NoKprobeMulti { program: p.name.clone(), error: e }
+        } else {
+            refused(p, &target, e)
+        }
+    })?;
     let via = ProbeVia::Multi { functions: syms.len() };
     let first = names.into_iter().next().unwrap_or_default();
     let probe = Probe { family: ProbeFamily::Kernel, retprobe, location: first, symbol: None, offset: 0, via };

@@ -195,6 +195,14 @@ pub enum AttachError {
         #[source]
         source: std::io::Error,
     },
+    /// The kernel knows kprobe.multi links but was built without them (`CONFIG_FPROBE` off).
+    #[error("program {program}: this kernel has no kprobe.multi links ({error}: built without CONFIG_FPROBE)")]
+    NoKprobeMulti {
+        /// The program.
+        program: String,
+        /// The refused BPF_LINK_CREATE.
+        error: SysError,
+    },
     /// A kprobe.multi glob matched no traceable function.
     #[error("program {program}: no traceable kernel function matches {pattern:?}")]
     NoFunctionMatches {

@@ -114,6 +114,9 @@ pub fn attach(e: &AttachError) -> String {
              /sys/kernel/tracing/available_filter_functions)",
             chain(e)
         ),
+        AttachError::NoKprobeMulti { .. } => {
+            format!("{}\n  fix: one kprobe/FUNC program per function instead", chain(e))
+        }
         AttachError::NoFunctionMatches { .. } => {
             format!("{}\n  fix: the names are in /sys/kernel/tracing/available_filter_functions", chain(e))
         }

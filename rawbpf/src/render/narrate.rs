@@ -193,7 +193,7 @@ pub fn probe(l: &Link, p: &Probe) -> String {
     match &p.via {
         ProbeVia::Pmu { perf_type } => format!("{kind} {place}{asked} through the {pmu} PMU (perf type {perf_type})"),
         ProbeVia::Tracefs(ev) => format!(
-            "{kind} {place}{asked} through tracefs {} (event {}, id {}; no {pmu} PMU)",
+            "{kind} {place}{asked} through tracefs {} (event {}, id {})",
             p.family.events_file(),
             ev.event,
             ev.id

@@ -86,11 +86,18 @@ done
 echo "ok: kprobe at kernel_clone+$offset_ok"
 
 release=$(uname -r); major=${release%%.*}; minor=${release#*.}; minor=${minor%%.*}
-if [ "$major" -gt 5 ] || { [ "$major" = 5 ] && [ "$minor" -ge 18 ]; }; then
+# Debian's 6.1 is built without CONFIG_FPROBE: it knows the link type and refuses it (EOPNOTSUPP).
+if grep -q '^CONFIG_FPROBE=y' /boot/config-"$release" 2>/dev/null; then
     run multi --program rawbpf_kprobe_multi_clone
     grep -q 'kernel functions matching "kernel_clon\*"' multi.err || fail "kprobe.multi not narrated"
     expect multi "rawbpf-kprobe: multi pid=$me\$"
     echo "ok: kprobe.multi on kernel_clon*"
+elif [ "$major" -gt 5 ] || { [ "$major" = 5 ] && [ "$minor" -ge 18 ]; }; then
+    rawbpf load /progs/kprobe.o --program rawbpf_kprobe_multi_clone --duration 1 > multi.out 2> multi.err && fail "kprobe.multi attached without CONFIG_FPROBE"
+    cat multi.err
+    grep -q 'this kernel has no kprobe.multi links (BPF_LINK_CREATE failed: EOPNOTSUPP' multi.err \
+        && grep -q 'built without CONFIG_FPROBE' multi.err || fail "kprobe.multi refusal does not name CONFIG_FPROBE"
+    echo "ok: kprobe.multi refused: no CONFIG_FPROBE"
 else
     rawbpf load /progs/kprobe.o --program rawbpf_kprobe_multi_clone --duration 1 > multi.out 2> multi.err && fail "kprobe.multi attached before 5.18"
     cat multi.err
