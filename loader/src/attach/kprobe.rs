@@ -86,8 +86,16 @@ pub fn attach(
     let func = if syscall { syscall_symbol(&t.func) } else { t.func.clone() };
     let mode = if maxactive.is_some() { ProbeAttachMode::Legacy } else { opts.probe_mode };
     let spec = ProbeSpec { family: ProbeFamily::Kernel, retprobe, name: &func, offset: t.offset, maxactive, mode };
-    let (perf, via) = probe_event::open(&spec).map_err(|e| open_failed(p, &target, &func, e))?;
-    let (fd, mechanism) = probe_event::hang(p, &perf, mode, obs).map_err(|e| refused(p, &target, e))?;
+    let (perf, via) = probe_event::open(&spec).map_err(|e| open_failed(p, &target, &func, t.offset, e))?;
+    let (fd, mechanism) = match probe_event::hang(p, &perf, mode, obs) {
+        Ok(hung) => hung,
+        Err(e) => {
+            // The perf event first: a tracefs event in use cannot be removed.
+            drop(perf);
+            drop(via);
+            return Err(refused(p, &target, e));
+        }
+    };
     let probe = Probe { family: ProbeFamily::Kernel, retprobe, location: func, symbol: None, offset: t.offset, via };
     Ok(Link {
         program: p.name.clone(),
@@ -103,11 +111,16 @@ pub fn attach(
 
 /// The error for a probe the kernel would not open: an unknown symbol is said as such (with
 /// the syscall wrapper that exists, for `kprobe/sys_clone`), anything else is a refusal.
-fn open_failed(p: &LoadedProgram, target: &str, func: &str, e: DynamicEventError) -> AttachError {
+fn open_failed(p: &LoadedProgram, target: &str, func: &str, offset: u64, e: DynamicEventError) -> AttachError {
     let e = match probe_open_error(p, ProbeFamily::Kernel, e) {
         Ok(e) => e,
         Err(err) => return err,
     };
+    // The kernel decodes the function up to the offset: EILSEQ when it lands inside an instruction.
+    if offset != 0 && e.is(Errno::EILSEQ) {
+        let problem = TargetProblem::NotInstructionBoundary;
+        return AttachError::BadProbeTarget { program: p.name.clone(), target: target.to_owned(), problem };
+    }
     if unknown_symbol(&e) && !ksyms::kallsyms_has(func).unwrap_or(true) {
         let wrapper =
             func.strip_prefix("sys_").and_then(wrapper_of).filter(|w| ksyms::kallsyms_has(w).unwrap_or(false));

@@ -67,6 +67,8 @@ pub enum TargetProblem {
     RetprobeOffset,
     /// A ksyscall with an offset.
     SyscallOffset,
+    /// The kernel refused the offset (EILSEQ): it is not the start of an instruction.
+    NotInstructionBoundary,
     /// A uprobe target without `BINARY:`.
     NoBinary,
     /// The binary is not in the library directories or `PATH`.
@@ -295,6 +297,9 @@ fn problem_words(p: TargetProblem) -> &'static str {
         TargetProblem::BadOffset => "the offset after '+' is not a number",
         TargetProblem::RetprobeOffset => "a return probe cannot have an offset",
         TargetProblem::SyscallOffset => "a syscall probe cannot have an offset",
+        TargetProblem::NotInstructionBoundary => {
+            "the kernel refused the offset (EILSEQ): it is not the start of an instruction"
+        }
         TargetProblem::NoBinary => "expected BINARY:FUNCTION",
         TargetProblem::NoSuchBinary => "the binary is not in the library directories or PATH",
     }

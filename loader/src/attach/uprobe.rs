@@ -72,7 +72,15 @@ pub fn attach(
         Ok(e) => refused(p, &target, e),
         Err(err) => err,
     })?;
-    let (fd, mechanism) = probe_event::hang(p, &perf, mode, obs).map_err(|e| refused(p, &target, e))?;
+    let (fd, mechanism) = match probe_event::hang(p, &perf, mode, obs) {
+        Ok(hung) => hung,
+        Err(e) => {
+            // The perf event first: a tracefs event in use cannot be removed.
+            drop(perf);
+            drop(via);
+            return Err(refused(p, &target, e));
+        }
+    };
     let probe = Probe { family: ProbeFamily::User, retprobe, location: name, symbol: t.func, offset, via };
     Ok(Link {
         program: p.name.clone(),
