@@ -199,7 +199,7 @@ pub fn probe(l: &Link, p: &Probe) -> String {
             ev.id
         ),
         ProbeVia::Multi { functions } => {
-            format!("{kind} on {functions} kernel functions matching {:?} (first {place})", l.target)
+            format!("{kind} on {functions} kernel function(s) matching {:?} (first {place})", l.target)
         }
     }
 }

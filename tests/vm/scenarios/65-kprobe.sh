@@ -81,6 +81,8 @@ for off in 0x5 0x9 0x4; do
         offset_ok=$off; break
     fi
     wait_exit "$rb" 30; cat offset.err
+    grep -q "kernel_clone+$off: the kernel refused the offset (EILSEQ): it is not the start of an instruction" offset.err \
+        || fail "offset $off: refused without saying why"
 done
 [ -n "$offset_ok" ] || fail "no offset into kernel_clone attached"
 echo "ok: kprobe at kernel_clone+$offset_ok"
@@ -89,7 +91,7 @@ release=$(uname -r); major=${release%%.*}; minor=${release#*.}; minor=${minor%%.
 # Debian's 6.1 is built without CONFIG_FPROBE: it knows the link type and refuses it (EOPNOTSUPP).
 if grep -q '^CONFIG_FPROBE=y' /boot/config-"$release" 2>/dev/null; then
     run multi --program rawbpf_kprobe_multi_clone
-    grep -q 'kernel functions matching "kernel_clon\*"' multi.err || fail "kprobe.multi not narrated"
+    grep -q 'kernel function(s) matching "kernel_clon\*"' multi.err || fail "kprobe.multi not narrated"
     expect multi "rawbpf-kprobe: multi pid=$me\$"
     echo "ok: kprobe.multi on kernel_clon*"
 elif [ "$major" -gt 5 ] || { [ "$major" = 5 ] && [ "$minor" -ge 18 ]; }; then
