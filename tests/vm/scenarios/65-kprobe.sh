@@ -81,7 +81,7 @@ for off in 0x5 0x9 0x4; do
         offset_ok=$off; break
     fi
     wait_exit "$rb" 30; cat offset.err
-    grep -q "kernel_clone+$off: the kernel refused the offset (EILSEQ): it is not the start of an instruction" offset.err \
+    grep -q "probe target \"kernel_clone+$off\": the kernel refused the offset (EILSEQ): it is not the start of an instruction" offset.err \
         || fail "offset $off: refused without saying why"
 done
 [ -n "$offset_ok" ] || fail "no offset into kernel_clone attached"
