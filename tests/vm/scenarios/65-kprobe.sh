@@ -86,6 +86,17 @@ for off in 0x5 0x9 0x4; do
 done
 [ -n "$offset_ok" ] || fail "no offset into kernel_clone attached"
 echo "ok: kprobe at kernel_clone+$offset_ok"
+rawbpf load /progs/kprobe.o --program rawbpf_kprobe_any --attach-target rawbpf_kprobe_any=kernel_clone+$offset_ok \
+    --probe-attach-mode legacy --duration 4 > offset.out 2> offset.err &
+rb=$!
+wait_for_line offset.err 'rawbpf: streaming' 60 "$rb" || { cat offset.err; fail "legacy offset: rawbpf did not attach"; }
+cat /sys/kernel/tracing/kprobe_events > offset.events
+true & kid=$!; wait $kid
+wait_exit "$rb" 60 || { kill -9 "$rb"; fail "legacy offset: rawbpf still running"; }
+cat offset.err offset.events
+grep -q "^p:kprobes/rawbpf_[0-9]*_[0-9]* kernel_clone+$((offset_ok))\$" offset.events || fail "legacy offset: no p: entry at kernel_clone+$offset_ok"
+expect offset "rawbpf-kprobe: probe hit pid=$me ip="
+echo "ok: kprobe at kernel_clone+$offset_ok through kprobe_events"
 
 release=$(uname -r); major=${release%%.*}; minor=${release#*.}; minor=${minor%%.*}
 # Debian's 6.1 is built without CONFIG_FPROBE: it knows the link type and refuses it (EOPNOTSUPP).
