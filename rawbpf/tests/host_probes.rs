@@ -71,7 +71,7 @@ fn trace_target(bin: &Path, extra: &[&str]) -> (String, String, u32) {
         all
     });
     let streaming = rx.recv_timeout(Duration::from_secs(20)).is_ok();
-    let target = streaming.then(|| Command::new(bin).arg("3").spawn().expect("run the target"));
+    let target = streaming.then(|| Command::new(bin).arg("3").stdout(Stdio::null()).spawn().expect("run the target"));
     let pid = target.as_ref().map_or(0, |t| t.id());
     if let Some(mut t) = target {
         t.wait().unwrap();
