@@ -128,6 +128,17 @@ for mode in default legacy; do
 done
 echo "ok: the tutorial's kprobe/sys_clone gets an error naming __x64_sys_clone and ksyscall/clone"
 
+# Ctrl-C (SIGINT) while attached through tracefs: the definitions must go too.
+rawbpf load /progs/kprobe.o --probe-attach-mode legacy --duration 60 > sigint.out 2> sigint.err &
+rb=$!
+wait_for_line sigint.err 'rawbpf: streaming' 60 "$rb" || { cat sigint.err; fail "sigint: rawbpf did not attach"; }
+[ "$(grep -c rawbpf_ /sys/kernel/tracing/kprobe_events)" = 3 ] || { cat /sys/kernel/tracing/kprobe_events; fail "sigint: not 3 definitions"; }
+kill -INT "$rb"
+wait_exit "$rb" 30 || { kill -9 "$rb"; fail "sigint: rawbpf still running after SIGINT"; }
+cat sigint.err
+[ "$WAIT_RC" = 0 ] || fail "sigint: rawbpf exited with $WAIT_RC"
+echo "ok: SIGINT while attached through kprobe_events"
+
 [ ! -s /sys/kernel/tracing/kprobe_events ] || { cat /sys/kernel/tracing/kprobe_events; fail "kprobe_events not empty"; }
 check_nothing_left before.ids "after the kprobe runs"
 echo "ok: kprobe_events empty"
