@@ -67,8 +67,9 @@ pub struct LoadArgs {
     #[arg(long = "attach-target", value_name = "PROG=FUNC", value_parser = words::parse_attach_target)]
     pub attach_targets: Vec<(String, String)>,
     /// kretprobes and kretsyscalls: let N instances of the probed function return through the
-    /// probe at once (the kernel's default is a few per CPU: more tasks inside the function
-    /// miss the probe). Made through tracefs kprobe_events, since the kprobe PMU cannot say it.
+    /// probe at once (the kernel's default is max(10, 2 per CPU): returns of more tasks inside
+    /// the function at once are missed). Made through tracefs kprobe_events, since the kprobe
+    /// PMU cannot say it.
     #[arg(long = "kretprobe-maxactive", value_name = "N")]
     pub kretprobe_maxactive: Option<u32>,
     /// How kprobes and uprobes are made, as libbpf's attach_mode: the PMU with a perf link where
