@@ -7,13 +7,13 @@ use std::path::Path;
 
 use crate::attach::Link;
 use crate::attach::Mechanism;
-use crate::features::Features;
-use crate::kernel_btf::BtfChange;
 use crate::co_re::CoreDecision;
 use crate::externs::Value;
-use crate::load::AttachTarget;
+use crate::features::Features;
+use crate::kernel_btf::BtfChange;
+use crate::load::{AttachTarget, MapAdjustment};
 use crate::memlock::Memlock;
-use crate::object::{Extern, ExternIndex, Object, ProgramIndex};
+use crate::object::{Extern, ExternIndex, Object, ProgramIndex, SlotTarget};
 use crate::sys::{self, MapId, MapType, ProgInfo, ProgType, SysError};
 
 /// One step of a load or an attachment.
@@ -44,6 +44,14 @@ pub enum Step<'a> {
         /// Where it was read.
         path: &'a Path,
     },
+    /// The kernel exposes no BTF: the `--btf` file stands in for it (CO-RE, typed externs);
+    /// programs that attach by kernel BTF id cannot load.
+    KernelBtfStandIn {
+        /// Its number of types.
+        types: u32,
+        /// The file.
+        path: &'a Path,
+    },
     /// An extern (`__kconfig`, `__ksym`) resolved for the running kernel.
     Extern {
         /// Its position in `Object::externs`.
@@ -55,6 +63,38 @@ pub enum Step<'a> {
     },
     /// One CO-RE relocation resolved and applied (or poisoned).
     Core(&'a CoreDecision),
+    /// A map's declaration was adjusted before creating it, as libbpf adjusts it.
+    MapAdjusted {
+        /// Its name in the object.
+        name: &'a str,
+        /// What changed.
+        adjustment: &'a MapAdjustment,
+    },
+    /// The kernel refused a map with BTF key/value types; it is created once more without.
+    MapBtfRetry {
+        /// Its name in the object.
+        name: &'a str,
+        /// Why the first creation failed.
+        error: &'a SysError,
+    },
+    /// An initial slot of a map-in-map or prog array was filled.
+    SlotFilled {
+        /// The map-in-map or prog array.
+        map: &'a str,
+        /// The slot (key).
+        index: u32,
+        /// What went there.
+        target: &'a SlotTarget,
+    },
+    /// A prog-array slot names a program that was not loaded: it stays empty.
+    SlotLeftEmpty {
+        /// The prog array.
+        map: &'a str,
+        /// The slot.
+        index: u32,
+        /// The program not loaded.
+        program: &'a str,
+    },
     /// A map was created.
     MapCreated {
         /// Its name in the object.

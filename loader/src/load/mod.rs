@@ -26,6 +26,7 @@ use crate::progress::{Observer, Quiet, Step};
 use crate::sys::{self, AttachType, BtfFd, LogLevel, MapFd, MapId, MapType, ProgFd, ProgInfo};
 
 pub use error::{LoadError, ProgLoadFailure, UnsupportedKind};
+pub use maps::MapAdjustment;
 pub use prepare::uprobe_multi_links;
 pub use programs::{select, Selected};
 pub use target::{AttachTarget, KernelBtf, KernelBtfHit};
@@ -112,7 +113,9 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
     obs.step(Step::Memlock(crate::memlock::raise_if_needed()));
     let features = Features::detect();
     obs.step(Step::Features(&features));
-    let kernel = KernelBtf::open(obs)?;
+    let reached = obj.sections_reached(&chosen);
+    let needed = target::needs_kernel_btf(obj, &selected, &reached);
+    let kernel = KernelBtf::open(opts.target_btf.as_deref(), needed, obs)?;
     let externs = crate::externs::resolve(obj, &kernel, obs)?;
     let btf_fd = load_object_btf(obj, support(&features), obs)?;
     let core_target = match &opts.target_btf {
@@ -120,8 +123,9 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
         None => kernel.vmlinux.clone(),
     };
     // Like libbpf, CO-RE only touches the code of the programs being loaded.
-    let (code, core) = co_re::apply(obj, &core_target, &obj.sections_reached(&chosen), obs)?;
+    let (code, core) = co_re::apply(obj, &core_target, &reached, obs)?;
     let maps = maps::create_all(obj, btf_fd.as_ref(), externs.kconfig.as_deref(), obs)?;
+    maps::slots::fill_maps(obj, &maps, obs)?;
     let values = externs.values.clone();
     let mut loaded = Loaded { btf_fd, maps, programs: Vec::new(), core, externs: values };
     for prog in &selected {
@@ -129,6 +133,7 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
         let p = programs::load_one(input, opts, obs)?;
         loaded.programs.push(p);
     }
+    maps::slots::fill_programs(obj, &loaded.maps, &loaded.programs, obs)?;
     Ok(loaded)
 }
 

@@ -9,6 +9,7 @@
 
 #[cfg(test)]
 mod abi;
+mod arena;
 mod bpf;
 mod btf_load;
 mod epoll;
@@ -28,6 +29,7 @@ mod ringbuf;
 mod signal;
 mod types;
 
+pub use arena::write_arena;
 pub use bpf::Cmd;
 pub use btf_load::btf_load;
 pub use epoll::Epoll;

@@ -1,0 +1,108 @@
+//! Maps: `BPF_MAP_CREATE` for each, global data written into its single element, `.rodata`
+//! frozen so the verifier can treat it as constant. Sizes and BTF ids follow libbpf's
+//! adjustments (`plan`).
+
+mod plan;
+pub(super) mod slots;
+
+pub use plan::MapAdjustment;
+
+use super::{LoadError, LoadedMap};
+use crate::object::{MapDef, MapKind, Object};
+use crate::progress::{Observer, Step};
+use crate::sys::{self, BtfFd, MapCreate, MapType};
+
+/// Creates every map of the object, in order; `kconfig` is the `.kconfig` map's value, which
+/// `crate::externs` resolved for this kernel.
+pub fn create_all(
+    obj: &Object,
+    btf_fd: Option<&BtfFd>,
+    kconfig: Option<&[u8]>,
+    obs: &mut dyn Observer,
+) -> Result<Vec<LoadedMap>, LoadError> {
+    let machine = Machine::read();
+    obj.maps
+        .iter()
+        .map(|m| {
+            let data = if m.kind == MapKind::Kconfig { kconfig } else { m.initial_data.as_deref() };
+            create(m, data, btf_fd, machine, obs)
+        })
+        .collect()
+}
+
+fn create(
+    def: &MapDef,
+    data: Option<&[u8]>,
+    btf_fd: Option<&BtfFd>,
+    machine: Machine,
+    obs: &mut dyn Observer,
+) -> Result<LoadedMap, LoadError> {
+    let err = |source| LoadError::Map { map: def.name.clone(), source };
+    let plan = plan::plan(def, btf_fd.is_some(), machine.cpus, machine.page);
+    for adjustment in &plan.adjustments {
+        obs.step(Step::MapAdjusted { name: &def.name, adjustment });
+    }
+    let map_type = MapType(def.map_type);
+    // A map-in-map is created against a template of its inner maps, closed once it exists.
+    let inner = match def.values.as_ref().and_then(|v| v.inner.as_deref()) {
+        Some(template) => Some(create(template, None, btf_fd, machine, obs)?),
+        None => None,
+    };
+    let attrs = |btf_ids: Option<(u32, u32)>| {
+        let (key, value) = btf_ids.unwrap_or((0, 0));
+        MapCreate {
+            map_type,
+            key_size: def.key_size,
+            value_size: def.value_size,
+            max_entries: plan.max_entries,
+            map_flags: def.map_flags,
+            name: &def.name,
+            btf_fd: btf_ids.and(btf_fd),
+            btf_key_type_id: key,
+            btf_value_type_id: value,
+            map_extra: def.map_extra,
+            inner_map_fd: inner.as_ref().map(|m| &m.fd),
+            ..Default::default()
+        }
+    };
+    let fd = match sys::map_create(&attrs(plan.btf_ids)) {
+        // libbpf's rule: a kernel that refuses a map's BTF gets one more try without it.
+        Err(error) if plan.btf_ids.is_some() => {
+            obs.step(Step::MapBtfRetry { name: &def.name, error: &error });
+            sys::map_create(&attrs(None))
+        }
+        created => created,
+    }
+    .map_err(err)?;
+    match data {
+        // An arena's pages are its value: the `__arena` globals go in through a mapping.
+        Some(data) if map_type == MapType::ARENA => {
+            let len = plan.max_entries as usize * machine.page as usize;
+            sys::write_arena(&fd, def.map_extra, len, data).map_err(err)?;
+        }
+        Some(data) => sys::map_update_elem(&fd, &0u32.to_ne_bytes(), data, sys::BPF_ANY).map_err(err)?,
+        None => {}
+    }
+    if def.freeze {
+        sys::map_freeze(&fd).map_err(err)?;
+    }
+    let id = sys::map_info(&fd).map_err(err)?.id;
+    obs.step(Step::MapCreated { name: &def.name, map_type, id });
+    Ok(LoadedMap { name: def.name.clone(), map_type, id, fd })
+}
+
+/// What map sizes depend on: possible CPUs and the page size, read once per load.
+#[derive(Clone, Copy)]
+struct Machine {
+    cpus: u32,
+    page: u32,
+}
+
+impl Machine {
+    fn read() -> Machine {
+        // Unreadable CPU list: 0 slots, and the kernel's EINVAL names the map, as libbpf's
+        // error would.
+        let cpus = sys::possible_cpus().ok().and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+        Machine { cpus, page: u32::try_from(sys::page_size()).unwrap_or(4096) }
+    }
+}
