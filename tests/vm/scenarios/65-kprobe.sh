@@ -19,6 +19,7 @@ me=$$
 run() {
     local name=$1 rb i
     shift
+    : > $name.err
     rawbpf load /progs/kprobe.o "$@" --duration 5 > $name.out 2> $name.err &
     rb=$!
     wait_for_line $name.err 'rawbpf: streaming' 60 "$rb" || { cat $name.err; fail "$name: rawbpf did not attach"; }
@@ -69,6 +70,7 @@ echo "ok: kretprobe with maxactive 20"
 # An offset into kernel_clone: an instruction boundary after the ftrace call (nop5 at +0, or endbr64 + nop5 with IBT).
 offset_ok=""
 for off in 0x5 0x9 0x4; do
+    : > offset.err
     rawbpf load /progs/kprobe.o --program rawbpf_kprobe_any --attach-target rawbpf_kprobe_any=kernel_clone+$off \
         --duration 4 > offset.out 2> offset.err &
     rb=$!
@@ -86,16 +88,19 @@ for off in 0x5 0x9 0x4; do
 done
 [ -n "$offset_ok" ] || fail "no offset into kernel_clone attached"
 echo "ok: kprobe at kernel_clone+$offset_ok"
+# Own file names, created empty first: waiting on a file an earlier run wrote would not wait.
+: > offset_legacy.err
 rawbpf load /progs/kprobe.o --program rawbpf_kprobe_any --attach-target rawbpf_kprobe_any=kernel_clone+$offset_ok \
-    --probe-attach-mode legacy --duration 4 > offset.out 2> offset.err &
+    --probe-attach-mode legacy --duration 4 > offset_legacy.out 2> offset_legacy.err &
 rb=$!
-wait_for_line offset.err 'rawbpf: streaming' 60 "$rb" || { cat offset.err; fail "legacy offset: rawbpf did not attach"; }
-cat /sys/kernel/tracing/kprobe_events > offset.events
+wait_for_line offset_legacy.err 'rawbpf: streaming' 60 "$rb" || { cat offset_legacy.err; fail "legacy offset: rawbpf did not attach"; }
+cat /sys/kernel/tracing/kprobe_events > offset_legacy.events
 true & kid=$!; wait $kid
 wait_exit "$rb" 60 || { kill -9 "$rb"; fail "legacy offset: rawbpf still running"; }
-cat offset.err offset.events
-grep -q "^p:kprobes/rawbpf_[0-9]*_[0-9]* kernel_clone+$((offset_ok))\$" offset.events || fail "legacy offset: no p: entry at kernel_clone+$offset_ok"
-expect offset "rawbpf-kprobe: probe hit pid=$me ip="
+cat offset_legacy.err offset_legacy.events
+grep -q "^p:kprobes/rawbpf_[0-9]*_[0-9]* kernel_clone+$((offset_ok))\$" offset_legacy.events \
+    || fail "legacy offset: no p: entry at kernel_clone+$offset_ok"
+expect offset_legacy "rawbpf-kprobe: probe hit pid=$me ip="
 echo "ok: kprobe at kernel_clone+$offset_ok through kprobe_events"
 
 release=$(uname -r); major=${release%%.*}; minor=${release#*.}; minor=${minor%%.*}
@@ -129,6 +134,7 @@ done
 echo "ok: the tutorial's kprobe/sys_clone gets an error naming __x64_sys_clone and ksyscall/clone"
 
 # Ctrl-C (SIGINT) while attached through tracefs: the definitions must go too.
+: > sigint.err
 rawbpf load /progs/kprobe.o --probe-attach-mode legacy --duration 60 > sigint.out 2> sigint.err &
 rb=$!
 wait_for_line sigint.err 'rawbpf: streaming' 60 "$rb" || { cat sigint.err; fail "sigint: rawbpf did not attach"; }

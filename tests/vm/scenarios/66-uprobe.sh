@@ -11,6 +11,7 @@ require_rawbpf_cmd load
 bpf_ids > before.ids
 
 for mode in default legacy; do
+    : > $mode.err
     rawbpf load /progs/uprobe.o --probe-attach-mode $mode --duration 4 > $mode.out 2> $mode.err &
     rb=$!
     wait_for_line $mode.err 'rawbpf: streaming' 60 "$rb" || { cat $mode.err; fail "$mode: rawbpf did not attach"; }
