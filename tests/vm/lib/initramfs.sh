@@ -58,6 +58,9 @@ build_initramfs() {
     install -m 644 "$VM_DIR"/scenarios/*.sh "$root/scenarios/"
     install -m 755 "$rawbpf" "$root/bin/rawbpf"
     cp "$(progs_dir)"/*.o "$root/progs/" 2>/dev/null || true
+    local target
+    target=$(build_uprobe_target)
+    [ -n "$target" ] && install -m 755 "$target" "$root/bin/rawbpf_uprobe_target"
     add_kernel_configs "$root"
     add_kernel_images "$root"
     copy_with_libs "$root" "$(command -v bpftool)" /usr/sbin/bpftool
