@@ -4,7 +4,7 @@
 # minimal BTF `rawbpf btf min` writes from it, it loads, fires on do_nanosleep, and the pid/tgid it reads through
 # the relocated task_struct offsets are the sleeping process's;
 # (c) fentry (progs/connect.o) says why --btf cannot stand in for the kernel's own BTF ids. Nothing is left.
-# guest-timeout: 150
+# guest-timeout: 200
 . /lib/rawbpf/lib.sh
 require_prog core_kprobe.o
 require_prog connect.o
