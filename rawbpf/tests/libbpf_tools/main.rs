@@ -23,6 +23,7 @@
 //!
 //! Needs root, `cc`, libbpf-dev and libbpf-tools (tests/setup installs them); else SKIP.
 
+mod agreement;
 mod carve;
 mod flavored;
 mod loaders;
@@ -119,6 +120,11 @@ fn libbpf_tools_load_like_libbpf() {
         );
     }
     assert!(outcome.failures.is_empty(), "the libbpf-tools ratchet failed:\n{}", outcome.failures.join("\n"));
+    let vmlinux = Path::new("/sys/kernel/btf/vmlinux");
+    let agreement = agreement::compare(&rows, &objects, &loaders.rawbpf, vmlinux);
+    println!("{}", agreement.summary());
+    agreement.disagreements.iter().for_each(|d| println!("  {d}"));
+    assert!(agreement.percent() >= 99.0, "rawbpf check disagrees with the loads too often: {}", agreement.summary());
 }
 
 /// The same comparison with a target BTF whose every type carries a flavor (`task_struct___flavored`,
