@@ -1,0 +1,46 @@
+//! `rawbpf check` on progs/select.o against the host kernel's BTF and against a minimal BTF that
+//! lacks what most programs need: each program's verdict and reason, text and JSON. No root.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+fn rawbpf(args: &[&str]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_rawbpf")).args(args).current_dir(root()).output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+    )
+}
+
+#[test]
+fn check_predicts_each_program_with_its_reason() {
+    const TEST: &str = "check_predicts_each_program_with_its_reason";
+    if Command::new("clang-19").arg("--version").output().is_err() || !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        println!("SKIP: {TEST}: needs clang-19 (progs/) and /sys/kernel/btf/vmlinux");
+        return;
+    }
+    assert!(Command::new(root().join("progs-build/build")).status().unwrap().success());
+    let (code, json) = rawbpf(&["check", "progs/select.o", "--btf", "/sys/kernel/btf/vmlinux", "--json"]);
+    assert_eq!(code, 1, "some programs of select.o cannot load: {json}");
+    let verdicts: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let get = |name: &str| verdicts.iter().find(|v| v["program"] == name).unwrap_or_else(|| panic!("{name}: {json}"));
+    assert_eq!(get("on_sys_enter")["loads"], true);
+    assert_eq!(get("on_sys_enter")["kernel"], "/sys/kernel/btf/vmlinux");
+    assert_eq!(get("late_fentry")["loads"], false);
+    assert!(get("late_fentry")["reasons"][0].as_str().unwrap().contains("names no attach target"), "{json}");
+    assert!(get("typo")["reasons"][0].as_str().unwrap().contains("names no program type libbpf knows"), "{json}");
+    assert!(get("uses_legacy_map")["reasons"][0].as_str().unwrap().contains("legacy 'maps' section"), "{json}");
+    // Against a BTF without do_nanosleep (core_move's minimal BTF), the fentry on it fails by name.
+    let min = std::env::temp_dir().join(format!("rawbpf-check-cli-{}.btf", std::process::id()));
+    let min = min.display().to_string();
+    let (c, out) = rawbpf(&["btf", "min", "progs/core_move.o", "--btf", "/sys/kernel/btf/vmlinux", "-o", &min]);
+    assert_eq!(c, 0, "{out}");
+    let (_, text) = rawbpf(&["check", "progs/core_move.o", "--btf", "/sys/kernel/btf/vmlinux", "--btf", &min]);
+    assert!(text.lines().any(|l| l.starts_with("rawbpf_core_move") && l.contains("loads   FAILS")), "{text}");
+    assert!(text.contains("raw tracepoint btf_trace_sched_process_exec is not in this kernel's BTF"), "{text}");
+    std::fs::remove_file(&min).ok();
+}
