@@ -122,16 +122,18 @@ fn matrix(table: &[(String, Vec<Verdict>)]) -> String {
     let mut o = String::new();
     let Some((_, first)) = table.first() else { return o };
     let width = first.iter().map(|v| v.program.len()).max().unwrap_or(7).max(7);
-    o.push_str(&format!("{:<width$}", "program"));
+    let mut head = format!("{:<width$}", "program");
     for i in 0..table.len() {
-        o.push_str(&format!("  {:<6}", format!("[{}]", i + 1)));
+        head.push_str(&format!("  {:<6}", format!("[{}]", i + 1)));
     }
+    o.push_str(head.trim_end());
     o.push('\n');
     for (row, v) in first.iter().enumerate() {
-        o.push_str(&format!("{:<width$}", v.program));
+        let mut line = format!("{:<width$}", v.program);
         for (_, verdicts) in table {
-            o.push_str(&format!("  {:<6}", if verdicts[row].loads() { "loads" } else { "FAILS" }));
+            line.push_str(&format!("  {:<6}", if verdicts[row].loads() { "loads" } else { "FAILS" }));
         }
+        o.push_str(line.trim_end());
         o.push('\n');
     }
     for (i, (kernel, verdicts)) in table.iter().enumerate() {
