@@ -47,7 +47,13 @@ pub struct LoadOptions {
     pub target_btf: Option<PathBuf>,
     /// Ask the verifier for its log even on success (level 1 or 2).
     pub verifier_log: Option<u32>,
+    /// Where maps declared `__uint(pinning, LIBBPF_PIN_BY_NAME)` are pinned as
+    /// `<pin_root>/<map name>` and reused from; `None`: [`DEFAULT_PIN_ROOT`], as libbpf.
+    pub pin_root: Option<PathBuf>,
 }
+
+/// libbpf's pin root for `LIBBPF_PIN_BY_NAME` maps.
+pub const DEFAULT_PIN_ROOT: &str = "/sys/fs/bpf";
 
 /// A created map.
 #[derive(Debug)]

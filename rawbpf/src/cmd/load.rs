@@ -1,5 +1,6 @@
 //! `rawbpf load`: the whole pipeline, then the trace output until Ctrl-C or `--duration`.
 
+mod show_maps;
 mod stream;
 mod trace;
 
@@ -90,6 +91,22 @@ pub struct LoadArgs {
     /// Show the verifier's log for each program even when it loads (1: normal, 2: every state).
     #[arg(long, value_name = "LEVEL")]
     pub verifier_log: Option<u32>,
+    /// Pin every map of the object as DIR/<map name> (DIR on a bpffs, created if missing) so
+    /// another shell can read them (`rawbpf map dump pinned DIR/NAME`); removed at exit.
+    #[arg(long, value_name = "DIR")]
+    pub pin: Option<PathBuf>,
+    /// With --pin: leave the pins in place at exit.
+    #[arg(long, requires = "pin")]
+    pub keep_pins: bool,
+    /// Where maps declared with `__uint(pinning, LIBBPF_PIN_BY_NAME)` are pinned and reused
+    /// (default /sys/fs/bpf, as libbpf). A compatible map pinned there is reused; a map the load
+    /// pins there stays pinned after exit.
+    #[arg(long, value_name = "DIR")]
+    pub pin_root: Option<PathBuf>,
+    /// Print the object's maps (BTF-defined maps, .data and .bss), decoded as `rawbpf map dump`
+    /// prints them, every SECS seconds (default 1) while the programs run, and once at exit.
+    #[arg(long, value_name = "SECS", num_args = 0..=1, require_equals = true, default_missing_value = "1")]
+    pub show_maps: Option<f64>,
 }
 
 /// Runs `rawbpf load`; `detail` is how much of the pipeline to narrate on stderr.
@@ -119,6 +136,7 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
         target_btf: args.btf.clone(),
         verifier_log: args.verifier_log,
         attach_targets: args.attach_targets.iter().cloned().collect(),
+        pin_root: args.pin_root.clone(),
     };
     let loaded = load::load_observed(&obj, &opts, narrator).map_err(|e| words::load(&e))?;
     for p in &loaded.programs {
@@ -126,8 +144,17 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
             eprintln!("verifier log for {}:\n{log}", p.name);
         }
     }
+    // Declared before the links, so the pins go after them on every return path.
+    let pins = pin_maps(args, &loaded, narrator)?;
+    let mut show = match args.show_maps {
+        Some(secs) => Some(show_maps::ShowMaps::new(&obj, &loaded.maps, secs, args.json)?),
+        None => None,
+    };
     if args.no_attach {
         print_loaded(&loaded, args.json);
+        if let Some(show) = &show {
+            show.print(&mut std::io::stdout().lock(), std::time::Instant::now());
+        }
         return Ok(());
     }
     // Open trace_pipe before attaching so the first events are not missed.
@@ -144,14 +171,33 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
     let mut events = Events::open(&loaded.maps, &EventOptions::default()).map_err(|e| words::chain(&e))?;
     let links = attach_all(&loaded, narrator)?;
     let printer = stream::Printer { event_type, json: args.json };
-    stream::run(&mut pipe, &mut events, &printer, args.duration)?;
-    // Links first, then rings, programs and maps: the reverse of creation.
+    stream::run(&mut pipe, &mut events, &printer, args.duration, show.as_mut())?;
+    // Links first, then rings, programs, maps and their pins: the reverse of creation.
     let n = links.len();
     drop(links);
     drop(events);
+    drop(show);
     drop(loaded);
+    drop(pins);
     eprintln!("rawbpf: detached {n} link(s); everything rawbpf created is released");
     Ok(())
+}
+
+/// `--pin DIR`: every map pinned, to be unpinned when the result drops (unless --keep-pins).
+fn pin_maps(args: &LoadArgs, loaded: &Loaded, narrator: &Narrator) -> Result<Option<loader::pins::Pins>, String> {
+    let Some(dir) = &args.pin else { return Ok(None) };
+    let mut pins = loader::pins::pin_all(&loaded.maps, dir).map_err(|e| words::pin(&e))?;
+    if args.keep_pins {
+        pins.keep();
+    }
+    let fate = if args.keep_pins { "kept after exit (--keep-pins)" } else { "removed at exit" };
+    eprintln!("rawbpf: pinned {} map(s) in {}, {fate}", pins.paths().len(), dir.display());
+    if narrator.detail >= Detail::Phases {
+        for p in pins.paths() {
+            eprintln!("rawbpf: pin      {}", p.display());
+        }
+    }
+    Ok(Some(pins))
 }
 
 /// A copy of `obj` with the `--set` values written into its global-data maps; on any error
@@ -166,7 +212,12 @@ fn set_globals(obj: &Object, sets: &[(String, String)], narrator: &Narrator) -> 
         let a = globals::assignment(obj, &vars, name, value)
             .map_err(|e| format!("--set {name}={value}: {}", global_words::set_error(&e)))?;
         if narrator.detail >= Detail::Phases {
-            eprintln!("rawbpf: globals  {name} = {value}  ({} bytes at {}+{})", a.bytes.len(), obj.maps[a.map.get()].name, a.offset);
+            eprintln!(
+                "rawbpf: globals  {name} = {value}  ({} bytes at {}+{})",
+                a.bytes.len(),
+                obj.maps[a.map.get()].name,
+                a.offset
+            );
         }
         assignments.push(a);
     }

@@ -24,6 +24,22 @@ pub fn chain(e: &(dyn Error + 'static)) -> String {
     s
 }
 
+/// A `--pin` failure, with what to do about a directory that is not on a bpffs.
+pub fn pin(e: &loader::pins::PinError) -> String {
+    use loader::pins::PinError;
+    match e {
+        PinError::NotBpffs { .. } => format!(
+            "--pin: {}\n  fix: pin under /sys/fs/bpf (mount it: mount -t bpf bpf /sys/fs/bpf), or mount a bpffs \
+             on the directory: mount -t bpf bpf DIR",
+            chain(e)
+        ),
+        PinError::Pin { source, .. } if source.is(Errno::EEXIST) => {
+            format!("--pin: {}\n  fix: remove the old pin (rm it) or pin elsewhere", chain(e))
+        }
+        _ => format!("--pin: {}", chain(e)),
+    }
+}
+
 /// A load failure: verifier rejections with their log and diagnosis, the rest as a chain, with
 /// the flag that fixes it where there is one.
 pub fn load(e: &LoadError) -> String {

@@ -40,7 +40,8 @@ impl Action {
 /// Reads the words; the error says what was expected.
 pub fn parse(words: &[String]) -> Result<Action, String> {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
-    let (verb, rest) = w.split_first().ok_or("expected a subcommand: list, show, dump, lookup, update, delete, count")?;
+    let (verb, rest) =
+        w.split_first().ok_or("expected a subcommand: list, show, dump, lookup, update, delete, count")?;
     if *verb == "list" || *verb == "ls" {
         return if rest.is_empty() { Ok(Action::List) } else { Err(format!("list takes no arguments, got {rest:?}")) };
     }
@@ -80,7 +81,8 @@ fn map_spec<'a>(w: &'a [&'a str]) -> Result<(MapSpec, &'a [&'a str]), String> {
             Ok((MapSpec::Id(MapId::new(id)), rest))
         }
         ["name", n, rest @ ..] => Ok((MapSpec::Name(n.to_string()), rest)),
-        _ => Err("expected MAP: `id N` or `name NAME`".into()),
+        ["pinned", p, rest @ ..] => Ok((MapSpec::Pinned(p.into()), rest)),
+        _ => Err("expected MAP: `id N`, `name NAME` or `pinned PATH`".into()),
     }
 }
 
@@ -148,10 +150,13 @@ mod tests {
     fn bpftool_spellings_parse() {
         assert!(matches!(parse(&words("list")), Ok(Action::List)));
         assert!(matches!(parse(&words("dump id 5")), Ok(Action::Dump(MapSpec::Id(id))) if id.get() == 5));
-        let Ok(Action::Update(MapSpec::Name(n), k, v, how)) = parse(&words("update name counts key 7 value 1 noexist")) else {
+        let Ok(Action::Update(MapSpec::Name(n), k, v, how)) = parse(&words("update name counts key 7 value 1 noexist"))
+        else {
             panic!()
         };
         assert_eq!((n.as_str(), k, v, how), ("counts", words("7"), words("1"), Update::NoExist));
+        let Ok(Action::Dump(MapSpec::Pinned(p))) = parse(&words("dump pinned /sys/fs/bpf/counts")) else { panic!() };
+        assert_eq!(p, std::path::Path::new("/sys/fs/bpf/counts"));
         assert!(parse(&words("lookup id 5")).unwrap_err().contains("key DATA"));
         assert!(parse(&words("dump 5")).unwrap_err().contains("id N"));
         assert!(parse(&words("frob id 5")).unwrap_err().contains("unknown subcommand"));
