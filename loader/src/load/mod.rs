@@ -26,7 +26,7 @@ use crate::progress::{Observer, Quiet, Step};
 use crate::sys::{self, AttachType, BtfFd, LogLevel, MapFd, MapId, MapType, ProgFd, ProgInfo};
 
 pub use error::{LoadError, ProgLoadFailure, UnsupportedKind};
-pub use maps::MapAdjustment;
+pub use maps::{MapAdjustment, MapAttribute, MapPinError, PinMismatch};
 pub use prepare::uprobe_multi_links;
 pub use programs::{select, Selected};
 pub use target::{AttachTarget, KernelBtf, KernelBtfHit};
@@ -128,7 +128,11 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
     };
     // Like libbpf, CO-RE only touches the code of the programs being loaded.
     let (code, core) = co_re::apply(obj, &core_target, &obj.sections_reached(&chosen), obs)?;
-    let maps = maps::create_all(obj, btf_fd.as_ref(), externs.kconfig.as_deref(), obs)?;
+    let pin_root = opts.pin_root.as_deref().unwrap_or(std::path::Path::new(DEFAULT_PIN_ROOT));
+    let cx = maps::Context { btf_fd: btf_fd.as_ref(), kconfig: externs.kconfig.as_deref(), pin_root };
+    // Pins this load makes are removed again if a later step fails.
+    let mut new_pins = maps::NewPins::default();
+    let maps = maps::create_all(obj, &cx, &mut new_pins, obs)?;
     let values = externs.values.clone();
     let mut loaded = Loaded { btf_fd, maps, programs: Vec::new(), core, externs: values };
     for prog in &selected {
@@ -136,6 +140,7 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
         let p = programs::load_one(input, opts, obs)?;
         loaded.programs.push(p);
     }
+    new_pins.keep();
     Ok(loaded)
 }
 

@@ -34,6 +34,11 @@ use crate::render::{error as words, globals as global_words, narrate::mechanism}
 /// or --duration, and sum up what the rings delivered and lost.
 /// Exiting closes every fd, and the kernel frees everything rawbpf created.
 ///
+/// Pinning: maps declared `__uint(pinning, LIBBPF_PIN_BY_NAME)` are reused from
+/// --pin-root DIR (default /sys/fs/bpf) when a compatible map is pinned there (same type, sizes,
+/// max_entries, flags), refused when an incompatible one is, and otherwise created and pinned
+/// there; such a pin stays after exit, as with libbpf. --pin DIR pins every map for the run only.
+///
 /// Examples:
 ///   sudo rawbpf load progs/connect.o
 ///   sudo rawbpf load progs/tp_btf.o --duration 5 --json
@@ -41,6 +46,8 @@ use crate::render::{error as words, globals as global_words, narrate::mechanism}
 ///   sudo rawbpf load progs/ringbuf_output.o --event-type event --json
 ///   sudo rawbpf load fsdist.bpf.o --program file_read_entry --attach-target file_read_entry=ext4_file_read_iter --no-attach
 ///   sudo rawbpf load progs/globals.o --set target_pid=1234 --set greeting=hi --set level=RAWBPF_LOUD
+///   sudo rawbpf load progs/pin_counts.o --show-maps=2
+///   sudo rawbpf load progs/maps_globals.o --pin /sys/fs/bpf/mg   (another shell: rawbpf map dump pinned /sys/fs/bpf/mg/rawbpf_counts)
 ///
 /// Which programs: by default every program whose section does not start with '?' (libbpf's
 /// autoload); with --program, exactly the ones named, '?' or not. Only those are processed: a

@@ -4,7 +4,7 @@
 use std::error::Error;
 
 use loader::attach::AttachError;
-use loader::load::{LoadError, LoadedProgram};
+use loader::load::{LoadError, LoadedProgram, MapAttribute, MapPinError, PinMismatch};
 use loader::object::progtype::AttachMethod;
 use loader::object::ProgramError;
 use loader::trace_pipe::TracefsError;
@@ -21,6 +21,32 @@ pub fn chain(e: &(dyn Error + 'static)) -> String {
         s.push_str(&c.to_string());
         cur = c.source();
     }
+    s
+}
+
+/// A pinned map that is not the one the object declares: each attribute, declared vs pinned.
+fn incompatible_pin(map: &str, path: &std::path::Path, diffs: &[PinMismatch]) -> String {
+    let value = |a: MapAttribute, v: u64| match a {
+        MapAttribute::Type => loader::sys::MapType(v as u32).to_string(),
+        MapAttribute::MapFlags => format!("{v:#x}"),
+        _ => v.to_string(),
+    };
+    let mut s = format!(
+        "map {map}: the map pinned at {} differs from the object's declaration (LIBBPF_PIN_BY_NAME reuses only an identical one):",
+        path.display()
+    );
+    for d in diffs {
+        s += &format!(
+            "\n  {:<12} declared {}, pinned {}",
+            d.attribute.name(),
+            value(d.attribute, d.declared),
+            value(d.attribute, d.pinned)
+        );
+    }
+    s += &format!(
+        "\n  fix: remove the old pin if nothing uses it (rm {}), or load with another --pin-root DIR",
+        path.display()
+    );
     s
 }
 
@@ -44,6 +70,7 @@ pub fn pin(e: &loader::pins::PinError) -> String {
 /// the flag that fixes it where there is one.
 pub fn load(e: &LoadError) -> String {
     match e {
+        LoadError::MapPin { map, path, source: MapPinError::Incompatible(diffs) } => incompatible_pin(map, path, diffs),
         LoadError::ProgLoad(f) => verifier::prog_load(f),
         LoadError::KernelBtf(b) => format!("kernel BTF: {}", btf_source(b)),
         LoadError::NothingSelected { not_autoloaded } => {

@@ -1,30 +1,45 @@
 //! Maps: `BPF_MAP_CREATE` for each, global data written into its single element, `.rodata`
 //! frozen so the verifier can treat it as constant. Sizes and BTF ids follow libbpf's
-//! adjustments (`plan`).
+//! adjustments (`plan`). `LIBBPF_PIN_BY_NAME` maps are reused from, or pinned at, the pin root
+//! (`pin`).
 
+mod pin;
 mod plan;
 
+use std::path::Path;
+
+pub use pin::{MapAttribute, MapPinError, NewPins, PinMismatch};
 pub use plan::MapAdjustment;
 
 use super::{LoadError, LoadedMap};
 use crate::object::{MapDef, MapKind, Object};
 use crate::progress::{Observer, Step};
-use crate::sys::{self, BtfFd, MapCreate, MapType};
+use crate::sys::{self, BtfFd, MapCreate, MapFd, MapType};
 
-/// Creates every map of the object, in order; `kconfig` is the `.kconfig` map's value, which
-/// `crate::externs` resolved for this kernel.
+/// What every map of one load shares.
+pub struct Context<'a> {
+    /// The object's BTF in the kernel.
+    pub btf_fd: Option<&'a BtfFd>,
+    /// The `.kconfig` map's value, which `crate::externs` resolved for this kernel.
+    pub kconfig: Option<&'a [u8]>,
+    /// Where `LIBBPF_PIN_BY_NAME` maps are pinned.
+    pub pin_root: &'a Path,
+}
+
+/// Creates (or reuses, for pinned maps) every map of the object, in order; the maps it pins
+/// are added to `new_pins`.
 pub fn create_all(
     obj: &Object,
-    btf_fd: Option<&BtfFd>,
-    kconfig: Option<&[u8]>,
+    cx: &Context<'_>,
+    new_pins: &mut NewPins,
     obs: &mut dyn Observer,
 ) -> Result<Vec<LoadedMap>, LoadError> {
     let machine = Machine::read();
     obj.maps
         .iter()
         .map(|m| {
-            let data = if m.kind == MapKind::Kconfig { kconfig } else { m.initial_data.as_deref() };
-            create(m, data, btf_fd, machine, obs)
+            let data = if m.kind == MapKind::Kconfig { cx.kconfig } else { m.initial_data.as_deref() };
+            create(m, data, cx, machine, new_pins, obs)
         })
         .collect()
 }
@@ -32,11 +47,14 @@ pub fn create_all(
 fn create(
     def: &MapDef,
     data: Option<&[u8]>,
-    btf_fd: Option<&BtfFd>,
+    cx: &Context<'_>,
     machine: Machine,
+    new_pins: &mut NewPins,
     obs: &mut dyn Observer,
 ) -> Result<LoadedMap, LoadError> {
+    let btf_fd = cx.btf_fd;
     let err = |source| LoadError::Map { map: def.name.clone(), source };
+    let pin_path = pin::path(def, cx.pin_root).map_err(|source| pin_error(def, cx.pin_root, source))?;
     let plan = plan::plan(def, btf_fd.is_some(), machine.cpus, machine.page);
     for adjustment in &plan.adjustments {
         obs.step(Step::MapAdjusted { name: &def.name, adjustment });
@@ -58,6 +76,12 @@ fn create(
             ..Default::default()
         }
     };
+    if let Some(path) = &pin_path {
+        if let Some(m) = pin::reuse(path, &attrs(None)).map_err(|source| pin_error(def, path, source))? {
+            obs.step(Step::MapReused { name: &def.name, path, id: m.info.id });
+            return Ok(LoadedMap { name: def.name.clone(), map_type, id: m.info.id, fd: m.fd });
+        }
+    }
     let fd = match sys::map_create(&attrs(plan.btf_ids)) {
         // libbpf's rule: a kernel that refuses a map's BTF gets one more try without it.
         Err(error) if plan.btf_ids.is_some() => {
@@ -75,7 +99,45 @@ fn create(
     }
     let id = sys::map_info(&fd).map_err(err)?.id;
     obs.step(Step::MapCreated { name: &def.name, map_type, id });
-    Ok(LoadedMap { name: def.name.clone(), map_type, id, fd })
+    let Some(path) = pin_path else {
+        return Ok(LoadedMap { name: def.name.clone(), map_type, id, fd });
+    };
+    pin_created(def, fd, id, &path, &attrs(None), new_pins, obs)
+}
+
+/// Pins a map just created at `path`. Someone else pinning there first (EEXIST) is libbpf's one
+/// retry: their map is reused when compatible, and ours is dropped.
+fn pin_created(
+    def: &MapDef,
+    fd: MapFd,
+    id: sys::MapId,
+    path: &Path,
+    want: &MapCreate<'_>,
+    new_pins: &mut NewPins,
+    obs: &mut dyn Observer,
+) -> Result<LoadedMap, LoadError> {
+    let map_type = MapType(def.map_type);
+    match pin::pin(&fd, path) {
+        Ok(()) => {
+            new_pins.push(path.to_owned());
+            obs.step(Step::MapPinned { name: &def.name, path, id });
+            Ok(LoadedMap { name: def.name.clone(), map_type, id, fd })
+        }
+        Err(MapPinError::Pin(e)) if e.is(nix::errno::Errno::EEXIST) => {
+            match pin::reuse(path, want).map_err(|source| pin_error(def, path, source))? {
+                Some(m) => {
+                    obs.step(Step::MapReused { name: &def.name, path, id: m.info.id });
+                    Ok(LoadedMap { name: def.name.clone(), map_type, id: m.info.id, fd: m.fd })
+                }
+                None => Err(pin_error(def, path, MapPinError::Pin(e))),
+            }
+        }
+        Err(source) => Err(pin_error(def, path, source)),
+    }
+}
+
+fn pin_error(def: &MapDef, path: &Path, source: MapPinError) -> LoadError {
+    LoadError::MapPin { map: def.name.clone(), path: path.to_owned(), source }
 }
 
 /// What map sizes depend on: possible CPUs and the page size, read once per load.
