@@ -60,6 +60,13 @@ pub fn render(r: &Report<'_>) -> Json {
                 ("max_entries", n(m.max_entries)),
                 ("flags", n(m.map_flags)),
                 ("defined_in", s(map_origin(&m.kind))),
+                (
+                    "layout",
+                    match (&object.btf, &m.kind) {
+                        (Some(btf), loader::object::MapKind::BtfDefined { .. }) => super::layout::json(btf, m),
+                        _ => Json::Null,
+                    },
+                ),
             ])
         })
         .collect();

@@ -130,6 +130,11 @@ impl Report<'_> {
                 m.map_flags,
                 map_origin(&m.kind)
             );
+            if let (Some(btf), MapKind::BtfDefined { .. }) = (&obj.btf, &m.kind) {
+                for line in super::layout::text(btf, m) {
+                    let _ = writeln!(o, "      {line}");
+                }
+            }
         }
     }
 
