@@ -98,7 +98,7 @@ pub struct LoadArgs {
     /// Show the verifier's log for each program even when it loads (1: normal, 2: every state).
     #[arg(long, value_name = "LEVEL")]
     pub verifier_log: Option<u32>,
-    /// Pin every map of the object as DIR/<map name> (DIR on a bpffs, created if missing) so
+    /// Pin every map of the object as DIR/MAP_NAME (DIR on a bpffs, created if missing) so
     /// another shell can read them (`rawbpf map dump pinned DIR/NAME`); removed at exit.
     #[arg(long, value_name = "DIR")]
     pub pin: Option<PathBuf>,
