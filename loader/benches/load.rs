@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use loader::attach::attach;
 use loader::load::{load, LoadOptions};
-use loader::object::Object;
 use loader::progress::Quiet;
+use loader::object::Object;
 
 /// Objects measured, one row each.
 const OBJECTS: &[&str] = &["core_move", "tp_btf"];

@@ -363,10 +363,7 @@ mod tests {
             (Kind::Enum64, Kind::Union),
         ];
         assert_eq!(rewritten, want, "{report:?}");
-        assert!(
-            report.changes.iter().any(|c| matches!(c, BtfChange::EnumSignCleared { id, .. } if id.get() == 9)),
-            "{report:?}"
-        );
+        assert!(report.changes.iter().any(|c| matches!(c, BtfChange::EnumSignCleared { id, .. } if id.get() == 9)), "{report:?}");
     }
 
     #[test]

@@ -7,10 +7,10 @@ use std::path::Path;
 
 use crate::attach::Link;
 use crate::attach::Mechanism;
-use crate::co_re::CoreDecision;
-use crate::externs::Value;
 use crate::features::Features;
 use crate::kernel_btf::BtfChange;
+use crate::co_re::CoreDecision;
+use crate::externs::Value;
 use crate::load::{AttachTarget, MapAdjustment};
 use crate::memlock::Memlock;
 use crate::object::{Extern, ExternIndex, Object, ProgramIndex};

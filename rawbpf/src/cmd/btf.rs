@@ -213,8 +213,7 @@ fn dump_all(btf: &Btf, d: &DumpArgs, origin: &str) -> Result<(), String> {
                 if !kind_matches(btf, id, d.kind) {
                     continue;
                 }
-                raw::lines(btf, id, false, &mut text)
-                    .map_err(|e| std::io::Error::other(crate::render::error::chain(&e)))?;
+                raw::lines(btf, id, false, &mut text).map_err(|e| std::io::Error::other(crate::render::error::chain(&e)))?;
                 if text.len() > 1 << 20 {
                     w.write_all(text.as_bytes())?;
                     text.clear();

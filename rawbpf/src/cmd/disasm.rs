@@ -9,12 +9,12 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::inspect::facts::{self, CoreSection, Target};
-use loader::diagnose::verifier::SourceMap;
 use loader::disasm::{format_program, Annotations, SourceLine, Symbols};
 use loader::dwarf::DwarfLines;
 use loader::insn::{pseudo, Insn};
 use loader::link::{LineInfoRecord, LinkedProgram};
 use loader::object::{CodeSectionIndex, Object, ProgramIndex, SectionIndex};
+use loader::diagnose::verifier::SourceMap;
 
 const ABOUT: &str = "Disassemble a BPF object's programs in the verifier's syntax, with source lines";
 

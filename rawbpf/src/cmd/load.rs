@@ -219,12 +219,7 @@ fn set_globals(obj: &Object, sets: &[(String, String)], narrator: &Narrator) -> 
         let a = globals::assignment(obj, &vars, name, value)
             .map_err(|e| format!("--set {name}={value}: {}", global_words::set_error(&e)))?;
         if narrator.detail >= Detail::Phases {
-            eprintln!(
-                "rawbpf: globals  {name} = {value}  ({} bytes at {}+{})",
-                a.bytes.len(),
-                obj.maps[a.map.get()].name,
-                a.offset
-            );
+            eprintln!("rawbpf: globals  {name} = {value}  ({} bytes at {}+{})", a.bytes.len(), obj.maps[a.map.get()].name, a.offset);
         }
         assignments.push(a);
     }

@@ -15,6 +15,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+
 /// What one loader made of one program.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
@@ -67,10 +68,11 @@ impl Baseline {
     pub fn if_memlock_charged(release: &str) -> Option<Baseline> {
         let mut v = release.split(['.', '-']).map(|n| n.parse::<u32>().unwrap_or(0));
         let (major, minor) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
-        ((major, minor) < (5, 11)).then(|| {
-            let (progs, maps) = kernel_ids();
-            Baseline { progs, maps }
-        })
+        ((major, minor) < (5, 11))
+            .then(|| {
+                let (progs, maps) = kernel_ids();
+                Baseline { progs, maps }
+            })
     }
 
     /// Waits (up to 10 s) until no program or map beyond the baseline exists, then a little more:

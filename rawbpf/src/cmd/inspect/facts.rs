@@ -60,8 +60,7 @@ pub struct Opened {
 pub fn open(path: &Path) -> Result<Opened, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let obj =
-        Object::parse(&bytes, &name).map_err(|e| format!("{}: {}", path.display(), crate::render::error::chain(&e)))?;
+    let obj = Object::parse(&bytes, &name).map_err(|e| format!("{}: {}", path.display(), crate::render::error::chain(&e)))?;
     let sections = sections(&obj);
     Ok(Opened { obj, sections, bytes })
 }
@@ -104,8 +103,7 @@ fn role_text(name: &str, role: SectionRole, rel_of: Option<&str>) -> String {
 pub fn target(btf: Option<&PathBuf>) -> Result<Target, String> {
     match btf {
         Some(path) => {
-            let btf = btf::source::file(path)
-                .map_err(|e| format!("--btf {}: {}", path.display(), crate::render::error::chain(&e)))?;
+            let btf = btf::source::file(path).map_err(|e| format!("--btf {}: {}", path.display(), crate::render::error::chain(&e)))?;
             Ok(Target { source: path.display().to_string(), btf: Some(btf), missing: None })
         }
         None => {
