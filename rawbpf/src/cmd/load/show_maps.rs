@@ -49,11 +49,11 @@ impl ShowMaps {
             if !shown(&def.kind, m.map_type) {
                 continue;
             }
-            let what = |e: &dyn std::error::Error| format!("--show-maps: map {}: {e}", m.name);
+            let what = |e: &(dyn std::error::Error + 'static)| format!("--show-maps: map {}: {}", m.name, chain(e));
             let fd = m.fd.try_clone().map_err(|e| what(&e))?;
-            let info = sys::map_info(&fd).map_err(|e| format!("--show-maps: map {}: {}", m.name, chain(&e)))?;
+            let info = sys::map_info(&fd).map_err(|e| what(&e))?;
             let map = KernelMap { fd, info };
-            let types = map.types().map_err(|e| format!("--show-maps: map {}: {}", m.name, chain(&e)))?;
+            let types = map.types().map_err(|e| what(&e))?;
             maps.push(Watched { name: m.name.clone(), map, types });
         }
         let every = Duration::from_secs_f64(every.max(0.01));
