@@ -15,7 +15,7 @@ use crate::json::{obj, Json};
 
 /// `byte` or `byte.bit` (bit-fields off a byte boundary).
 fn at(bit_offset: u32) -> String {
-    if bit_offset % 8 == 0 {
+    if bit_offset.is_multiple_of(8) {
         (bit_offset / 8).to_string()
     } else {
         format!("{}.{}", bit_offset / 8, bit_offset % 8)
@@ -24,7 +24,7 @@ fn at(bit_offset: u32) -> String {
 
 /// `N` bytes, or `N bits` when not whole bytes.
 fn span(bits: u32) -> String {
-    if bits % 8 == 0 {
+    if bits.is_multiple_of(8) {
         format!("{} B", bits / 8)
     } else {
         format!("{bits} bit{}", if bits == 1 { "" } else { "s" })
