@@ -289,7 +289,15 @@ pub struct BtfInfo {
 pub fn btf_info(fd: &BtfFd) -> Result<BtfInfo, SysError> {
     let mut name = [0u8; 64];
     let mut r = RawBtfInfo { name: addr_mut(&mut name[..]), name_len: name.len() as u32, ..Default::default() };
-    get_info(fd, &mut r, "btf")?;
+    if let Err(e) = get_info(fd, &mut r, "btf") {
+        // Before 5.11 `bpf_btf_info` ends after `id`: a non-zero `name` past it is E2BIG. Ask
+        // again for what that kernel has (no name; nor is any BTF object a kernel's there).
+        if !e.is(nix::errno::Errno::E2BIG) {
+            return Err(e);
+        }
+        r = RawBtfInfo::default();
+        get_info(fd, &mut r, "btf")?;
+    }
     let name_len = (r.name_len as usize).min(name.len());
     name[name.len() - 1] = 0;
     Ok(BtfInfo {
