@@ -7,6 +7,7 @@ use crate::decode::Record;
 use crate::error::{BtfError, HeaderProblem, Result, StrContext};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
 use crate::scan::scan_types;
+use crate::flavors::{essential, LazyFlavors};
 use crate::strings::{text_at, LazyText};
 use crate::types::*;
 use crate::wire::{Endian, Header, Reader};
@@ -31,6 +32,8 @@ pub struct Btf {
     names: LazyNameIndex,
     /// The string section checked as UTF-8, once lookups are frequent (see [`LazyText`]).
     text: LazyText,
+    /// The flavored names of the string section, found on the first lookup by essential name.
+    flavors: LazyFlavors,
 }
 
 impl Btf {
@@ -78,6 +81,7 @@ impl Btf {
             base,
             names: LazyNameIndex::default(),
             text: LazyText::default(),
+            flavors: LazyFlavors::default(),
         })
     }
 
@@ -234,6 +238,29 @@ impl Btf {
         self.collect_by_name(name, hash_str(name.as_bytes()), &mut out);
         out.sort_unstable();
         out.into_iter()
+    }
+
+    /// Ids of the types whose essential name (see [`crate::flavors`]) is `essential`: those
+    /// named exactly so and those named `essential___FLAVOR`, ascending — what CO-RE looks
+    /// for in a target BTF.
+    pub fn ids_by_essential_name(&self, essential: &str) -> Vec<TypeId> {
+        let mut out: Vec<TypeId> = Vec::new();
+        self.collect_by_essential_name(essential, &mut out);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    fn collect_by_essential_name(&self, want: &str, out: &mut Vec<TypeId>) {
+        self.collect_by_name(want, hash_str(want.as_bytes()), out);
+        // A split blob's types may be named by its own strings or by its base's.
+        let mut btf = Some(self);
+        while let Some(b) = btf {
+            for name in b.flavors.get(b.strings_raw()).iter().filter(|n| essential(n) == want) {
+                self.collect_by_name(name, hash_str(name.as_bytes()), out);
+            }
+            btf = b.base.as_deref();
+        }
     }
 
     fn collect_by_name(&self, name: &str, hash: u32, out: &mut Vec<TypeId>) {

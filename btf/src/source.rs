@@ -32,6 +32,14 @@ pub enum LoadError {
         /// The path that was tried.
         path: PathBuf,
     },
+    /// The file is a kernel image (vmlinuz, .deb, compressed) whose BTF could not be extracted.
+    #[error("{path}")]
+    Image {
+        /// The path.
+        path: PathBuf,
+        /// Which layer failed, and how.
+        source: crate::kernel_image::ImageError,
+    },
     /// The bytes are not valid BTF.
     #[error("{path}")]
     Parse {
@@ -67,15 +75,31 @@ pub fn module(name: &str, base: Arc<Btf>) -> Result<Btf, LoadError> {
     Btf::parse_split(data, base).map_err(|source| LoadError::Parse { path, source })
 }
 
-/// Loads BTF from a file holding either raw BTF or an ELF object with a `.BTF` section.
+/// Loads BTF from a file holding raw BTF, an ELF object with a `.BTF` section, or a kernel image that
+/// [`crate::kernel_image`] peels (a vmlinuz, a linux-image .deb, a compressed vmlinux).
 pub fn file(path: &Path) -> Result<Btf, LoadError> {
     let data = read(path)?;
-    parse_raw_or_elf(data).map_err(|source| LoadError::Parse { path: path.to_owned(), source })
+    let parse_err = |source| LoadError::Parse { path: path.to_owned(), source };
+    if is_raw_btf(&data) || data.starts_with(b"\x7fELF") {
+        return parse_raw_or_elf(data).map_err(parse_err);
+    }
+    match crate::kernel_image::extract(&data, &crate::kernel_image::Limits::default()) {
+        Ok(x) => Btf::parse(x.btf).map_err(parse_err),
+        // Not an image either: the raw-or-ELF error says what was expected.
+        Err(crate::kernel_image::ImageError::Unrecognized { after: crate::kernel_image::Layer::Input, .. }) => {
+            parse_raw_or_elf(data).map_err(parse_err)
+        }
+        Err(source) => Err(LoadError::Image { path: path.to_owned(), source }),
+    }
+}
+
+fn is_raw_btf(data: &[u8]) -> bool {
+    data.len() >= 2 && Endian::from_magic([data[0], data[1]]).is_some()
 }
 
 /// Parses bytes that are raw BTF or an ELF object carrying `.BTF`.
 pub fn parse_raw_or_elf(data: Vec<u8>) -> Result<Btf> {
-    if data.len() >= 2 && Endian::from_magic([data[0], data[1]]).is_some() {
+    if is_raw_btf(&data) {
         return Btf::parse(data);
     }
     Btf::parse(elf_section(&data, ".BTF")?)

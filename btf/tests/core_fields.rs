@@ -83,6 +83,35 @@ fn flavored_local_type_matches_the_plain_target() {
 }
 
 #[test]
+fn flavored_target_types_are_candidates_like_libbpf() {
+    // Names compare without flavors on both sides: local sock___v2 finds target sock___2,
+    // while sockets (another essential name) and sock___ (no flavor: Y missing) do not match.
+    let mut l = B::new();
+    let int = l.int("int", 4, true);
+    l.st("sock___v2", 8, &[("a", int, 0), ("b", int, 32)]);
+    let mut t = B::new();
+    let long = t.int("long", 8, true);
+    let int = t.int("int", 4, true);
+    t.st("sockets", 8, &[("a", int, 0), ("b", int, 32)]);
+    t.st("sock___2", 16, &[("x", long, 0), ("a", int, 64), ("b", int, 96)]);
+    t.st("sock___", 8, &[("a", int, 0), ("b", int, 32)]);
+    let r = resolve(&l.btf(), &t.btf(), FieldByteOffset, 2, "0:1");
+    assert_eq!(values(&r), (4, Some(12)));
+    assert_eq!(r.candidates.len(), 1);
+    assert_eq!((r.candidates[0].id, r.candidates[0].name.as_str()), (id(4), "struct sock___2"));
+    // A plain and a flavored target that disagree: refused, both named.
+    let mut t = B::new();
+    let int = t.int("int", 4, true);
+    t.st("sock", 8, &[("a", int, 0), ("b", int, 32)]);
+    t.st("sock___old", 12, &[("a", int, 0), ("pad", int, 32), ("b", int, 64)]);
+    let e = try_resolve(&l.btf(), &t.btf(), FieldByteOffset, 2, "0:1").unwrap_err();
+    assert!(
+        e.to_string().contains("candidate [2] struct sock gives bit offset 32 but candidate [3] struct sock___old"),
+        "{e}"
+    );
+}
+
+#[test]
 fn nested_named_fields_print_like_c() {
     // struct sock { struct sock_common __sk_common; }  with skc_dport moved in the target.
     let build = |dport_bits: u32| {

@@ -15,7 +15,9 @@ fn cannot_run(test: &str) -> bool {
 
 /// The value after `label = ` in the output.
 fn value<'a>(out: &'a str, label: &str) -> &'a str {
-    out.lines().find_map(|l| l.strip_prefix(label)?.strip_prefix(" = ")).unwrap_or_else(|| panic!("no {label} in:\n{out}"))
+    out.lines()
+        .find_map(|l| l.strip_prefix(label)?.strip_prefix(" = "))
+        .unwrap_or_else(|| panic!("no {label} in:\n{out}"))
 }
 
 #[test]

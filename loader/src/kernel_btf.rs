@@ -363,7 +363,10 @@ mod tests {
             (Kind::Enum64, Kind::Union),
         ];
         assert_eq!(rewritten, want, "{report:?}");
-        assert!(report.changes.iter().any(|c| matches!(c, BtfChange::EnumSignCleared { id, .. } if id.get() == 9)), "{report:?}");
+        assert!(
+            report.changes.iter().any(|c| matches!(c, BtfChange::EnumSignCleared { id, .. } if id.get() == 9)),
+            "{report:?}"
+        );
     }
 
     #[test]

@@ -119,7 +119,10 @@ pub fn open(spec: &MapSpec) -> Result<KernelMap, KernelMapError> {
             match found.len() {
                 0 => Err(KernelMapError::NotFound(spec.clone())),
                 1 => Ok(found.remove(0)),
-                _ => Err(KernelMapError::Ambiguous { name: name.clone(), ids: found.iter().map(|m| m.info.id).collect() }),
+                _ => Err(KernelMapError::Ambiguous {
+                    name: name.clone(),
+                    ids: found.iter().map(|m| m.info.id).collect(),
+                }),
             }
         }
     }

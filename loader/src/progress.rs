@@ -7,13 +7,13 @@ use std::path::Path;
 
 use crate::attach::Link;
 use crate::attach::Mechanism;
-use crate::features::Features;
-use crate::kernel_btf::BtfChange;
 use crate::co_re::CoreDecision;
 use crate::externs::Value;
+use crate::features::Features;
+use crate::kernel_btf::BtfChange;
 use crate::load::{AttachTarget, MapAdjustment};
 use crate::memlock::Memlock;
-use crate::object::{Extern, ExternIndex, Object, ProgramIndex};
+use crate::object::{Extern, ExternIndex, Object, ProgramIndex, SlotTarget};
 use crate::sys::{self, MapId, MapType, ProgInfo, ProgType, SysError};
 
 /// One step of a load or an attachment.
@@ -87,6 +87,24 @@ pub enum Step<'a> {
         path: &'a Path,
         /// Its kernel id.
         id: MapId,
+    },
+    /// An initial slot of a map-in-map or prog array was filled.
+    SlotFilled {
+        /// The map-in-map or prog array.
+        map: &'a str,
+        /// The slot (key).
+        index: u32,
+        /// What went there.
+        target: &'a SlotTarget,
+    },
+    /// A prog-array slot names a program that was not loaded: it stays empty.
+    SlotLeftEmpty {
+        /// The prog array.
+        map: &'a str,
+        /// The slot.
+        index: u32,
+        /// The program not loaded.
+        program: &'a str,
     },
     /// A map was created.
     MapCreated {

@@ -7,9 +7,9 @@ use std::sync::{Mutex, MutexGuard};
 use btf::insn::Insn;
 use loader::diagnose::caps::Environment;
 use loader::diagnose::refusal::{explain, Cause};
-use nix::errno::Errno;
 use loader::features::{BtfFeature, Features};
 use loader::sys::*;
+use nix::errno::Errno;
 
 static LOCK: Mutex<()> = Mutex::new(());
 

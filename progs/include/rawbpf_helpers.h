@@ -38,6 +38,7 @@ static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;
 static long (*bpf_probe_read_kernel)(void *dst, __u32 size, const void *unsafe_ptr) = (void *)113;
 static __u32 (*bpf_get_smp_processor_id)(void) = (void *)8;
 static void *(*bpf_this_cpu_ptr)(const void *percpu_ptr) = (void *)154;
+static long (*bpf_tail_call)(void *ctx, void *prog_array_map, __u32 index) = (void *)12;
 
 /*
  * Externs the loader resolves for the running kernel (loader/src/externs/), as libbpf's

@@ -98,7 +98,8 @@ fn unknown_section_names_close_kinds() {
     let (rc, stderr) = load(&obj);
     assert_eq!(rc, 1, "{stderr}");
     assert!(
-        stderr.contains("program typo: section 'fentri/tcp_connect' names no program type libbpf knows (close: fentry)"),
+        stderr
+            .contains("program typo: section 'fentri/tcp_connect' names no program type libbpf knows (close: fentry)"),
         "{stderr}"
     );
 }

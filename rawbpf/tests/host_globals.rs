@@ -63,8 +63,16 @@ fn set_values_reach_the_program() {
     let me = std::process::id().to_string();
     let pid = format!("target_pid={me}");
     let sets = [
-        pid.as_str(), "greeting=hi", "level=RAWBPF_LOUD", "verbose=true", "small=0xff", "shift=-5",
-        "ports=443,8080", "letter=z", "hits=100", "last_pid=7",
+        pid.as_str(),
+        "greeting=hi",
+        "level=RAWBPF_LOUD",
+        "verbose=true",
+        "small=0xff",
+        "shift=-5",
+        "ports=443,8080",
+        "letter=z",
+        "hits=100",
+        "last_pid=7",
     ];
     let mut args: Vec<&str> = sets.iter().flat_map(|s| ["--set", *s]).collect();
     args.extend(["--duration", "4"]);
@@ -78,7 +86,15 @@ fn set_values_reach_the_program() {
     assert!(pids.iter().all(|p| *p == me), "a line from another pid: {pids:?}");
     // .bss's hits started at 100: the first call makes it 101.
     assert_eq!(field(&lines, "hits").first(), Some(&"101"), "{stdout}");
-    for (key, want) in [("level", "2"), ("greeting", "hi"), ("verbose", "1"), ("small", "255"), ("shift", "-5"), ("port0", "443"), ("letter", "z")] {
+    for (key, want) in [
+        ("level", "2"),
+        ("greeting", "hi"),
+        ("verbose", "1"),
+        ("small", "255"),
+        ("shift", "-5"),
+        ("port0", "443"),
+        ("letter", "z"),
+    ] {
         assert_eq!(field(&lines, key).first(), Some(&want), "{key} in:\n{stdout}");
     }
 }
@@ -104,7 +120,10 @@ fn refused_values_name_the_variable_and_load_nothing() {
         let out = load(&obj, &["--set", set, "--no-attach"]).output().expect("run rawbpf");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "--set {set} was accepted");
-        assert!(stderr.contains(&format!("--set {set}: ")) && stderr.contains(want), "--set {set}:\n{stderr}\nwant: {want}");
+        assert!(
+            stderr.contains(&format!("--set {set}: ")) && stderr.contains(want),
+            "--set {set}:\n{stderr}\nwant: {want}"
+        );
     }
     assert_nothing_left(&before);
 }

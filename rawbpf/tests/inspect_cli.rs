@@ -295,3 +295,50 @@ Maps (3)
     assert_eq!(doc["maps"][1]["layout"]["value"]["members"][2]["bit_offset"], 65);
     assert_eq!(doc["maps"][2]["layout"], serde_json::Value::Null);
 }
+
+#[test]
+fn inspect_lists_globals_with_their_initial_values() {
+    if !progs_or_skip("inspect_lists_globals_with_their_initial_values") {
+        return;
+    }
+    let text = ok(&["inspect", &obj("globals.o")]);
+    let section = text.split("\nGlobals (").nth(1).expect("a Globals part");
+    assert!(section.starts_with("10; "), "{section}");
+    let row = |name: &str| {
+        section
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")) || l.contains(&format!(" {name}[")))
+            .unwrap_or_else(|| panic!("no {name} in\n{section}"))
+            .to_owned()
+    };
+    for (name, at, value) in [
+        ("target_pid", ".rodata+0 (4 B)", "= 0"),
+        ("greeting", ".rodata+4 (8 B)", "= \"hello\""),
+        ("level", ".rodata+12 (4 B)", "= RAWBPF_NORMAL"),
+        ("shift", ".rodata+24 (8 B)", "= -1"),
+        ("ports", ".rodata+32 (8 B)", "= [22, 80, 0, 0]"),
+        ("hits", ".bss+0 (8 B)", "= 0"),
+    ] {
+        let r = row(name);
+        assert!(r.contains(at) && r.trim_end().ends_with(value), "{name}: {r}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&ok(&["inspect", &obj("globals.o"), "--json"])).unwrap();
+    let g = json["globals"].as_array().expect("globals array");
+    let ports = g.iter().find(|v| v["name"] == "ports").expect("ports");
+    assert_eq!((ports["offset"].as_u64(), ports["initial"].clone()), (Some(32), serde_json::json!([22, 80, 0, 0])));
+    assert_eq!(ports["decl"], "volatile const __u16 ports[4]");
+}
+
+#[test]
+fn inspect_shows_map_in_map_templates_and_initial_slots() {
+    if !progs_or_skip("inspect_shows_map_in_map_templates_and_initial_slots") {
+        return;
+    }
+    let text = ok(&["inspect", &obj("map_in_map.o")]);
+    assert!(text.contains("      inner maps like: type array  key 4 B  value 8 B  max_entries 1\n"), "{text}");
+    assert!(text.contains("      initial slots: [0] map rawbpf_inner_a, [2] map rawbpf_inner_b\n"), "{text}");
+    assert!(text.contains("      initial slots: [1] program rawbpf_mim_tail\n"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&ok(&["inspect", &obj("map_in_map.o"), "--json"])).unwrap();
+    let jump = json["maps"].as_array().unwrap().iter().find(|m| m["name"] == "rawbpf_jump").expect("rawbpf_jump");
+    assert_eq!(jump["initial_slots"], serde_json::json!([{ "index": 1, "program": "rawbpf_mim_tail" }]));
+}

@@ -52,7 +52,10 @@ fn maps_are_listed_read_written_and_counted() {
 
     // A struct value, by name, as C and as JSON.
     let (ok, dump) = rawbpf(&["dump", "name", "rawbpf_stats"]);
-    assert!(ok && dump.contains("key: 0  value: { .count = 0, .last_ns = 0 }") && dump.ends_with("Found 4 element(s)\n"), "{dump}");
+    assert!(
+        ok && dump.contains("key: 0  value: { .count = 0, .last_ns = 0 }") && dump.ends_with("Found 4 element(s)\n"),
+        "{dump}"
+    );
     let (ok, json) = rawbpf(&["dump", "id", &stats, "--json"]);
     assert!(ok && json.starts_with("[{\"key\":0,\"value\":{\"count\":0,\"last_ns\":0}}"), "{json}");
     let (ok, bad) = rawbpf(&["dump", "id", "4294967295"]);

@@ -58,8 +58,9 @@ impl CoreCache {
 /// with the local type's (as written: a typedef looks for typedefs). Ids ascend, so vmlinux
 /// candidates come before a module's.
 ///
-/// Looked up by the exact essential name, so a target type that itself carries a flavor
-/// suffix (`foo___2`) is not found; kernel BTF has none.
+/// Names are compared without flavors on both sides, as libbpf compares them: a local
+/// `task_struct___old` finds a target `task_struct___2` (BTF made of flavored types, like
+/// reduced or hand-made target BTF).
 pub(crate) fn find_candidates(local: &Btf, local_id: TypeId, target: &Btf) -> Result<Vec<TypeId>, Why> {
     let lt = local.type_by_id(local_id)?;
     if lt.name.is_empty() {
@@ -67,9 +68,8 @@ pub(crate) fn find_candidates(local: &Btf, local_id: TypeId, target: &Btf) -> Re
     }
     let want = essential(lt.name);
     let mut out = Vec::new();
-    for id in target.ids_by_name(want) {
-        let name = target.name_of(id)?;
-        if essential(name) == want && kinds_compatible(target.kind_of(id)?, lt.kind()) {
+    for id in target.ids_by_essential_name(want) {
+        if kinds_compatible(target.kind_of(id)?, lt.kind()) {
             out.push(id);
         }
     }

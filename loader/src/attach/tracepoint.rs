@@ -40,9 +40,9 @@ pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Link, AttachE
             sys::perf_event_set_bpf(&perf, &p.fd).map_err(refused)?;
             sys::perf_event_enable(&perf).map_err(refused)?;
             // The perf event itself is the attachment; keep a duplicate as the link fd.
-            let dup = perf.try_clone().map_err(|e| {
-                refused(SysError::new(Call::Dup, e.raw_os_error().unwrap_or(libc::EBADF)))
-            })?;
+            let dup = perf
+                .try_clone()
+                .map_err(|e| refused(SysError::new(Call::Dup, e.raw_os_error().unwrap_or(libc::EBADF))))?;
             (LinkFd::from_owned(dup.into_owned()), to)
         }
     };

@@ -270,7 +270,10 @@ mod tests {
         assert_eq!(classify("unknown func bpf_skb_load_bytes#26"), Some(HintClass::HelperNotAllowed));
         assert_eq!(classify("R0 !read_ok"), None);
         let ksym = "ldimm64 failed to find the address for kernel symbol 'runqueues'.";
-        assert_eq!((classify(ksym), ksym_without_address(ksym)), (Some(HintClass::KsymWithoutAddress), Some("runqueues")));
+        assert_eq!(
+            (classify(ksym), ksym_without_address(ksym)),
+            (Some(HintClass::KsymWithoutAddress), Some("runqueues"))
+        );
         let kfunc = "invalid func unknown#2002000006";
         assert_eq!((classify(kfunc), poisoned_kfunc(kfunc)), (Some(HintClass::MissingKfunc), Some(6)));
         assert_eq!(poisoned_kfunc("invalid func unknown#195896080"), None);

@@ -148,8 +148,7 @@ fn array(btf: &Btf, elem: TypeId, nelems: u32, text: &str, endian: Endian) -> Re
     let elem_size = btf.size_of(elem).map_err(ValueProblem::Btf)? as usize;
     let mut out = Vec::with_capacity(elem_size * nelems as usize);
     for (index, item) in items.iter().enumerate() {
-        let v = value(btf, elem, item, endian)
-            .map_err(|p| ValueProblem::Element { index, problem: Box::new(p) })?;
+        let v = value(btf, elem, item, endian).map_err(|p| ValueProblem::Element { index, problem: Box::new(p) })?;
         out.extend_from_slice(&v);
     }
     out.resize(elem_size * nelems as usize, 0);

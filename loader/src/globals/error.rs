@@ -113,7 +113,9 @@ pub enum ValueProblem {
         problem: Box<ValueProblem>,
     },
     /// A kind of type that is not set from text: structs, unions, pointers.
-    #[error("a {kind} cannot be set from the command line (integers, enums, bools, chars, floats and arrays of them can)")]
+    #[error(
+        "a {kind} cannot be set from the command line (integers, enums, bools, chars, floats and arrays of them can)"
+    )]
     NotSettable {
         /// The kind.
         kind: Kind,

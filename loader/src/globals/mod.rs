@@ -103,7 +103,8 @@ pub fn assignment(obj: &Object, vars: &[GlobalVar], name: &str, text: &str) -> R
         return Err(unknown(btf, vars, name));
     };
     let ty = btf::c::decl::type_name(btf, var.type_id).unwrap_or_else(|_| format!("type {}", var.type_id));
-    let fail = |problem| SetError::Value { name: name.to_string(), ty: ty.clone(), section: var.section.clone(), problem };
+    let fail =
+        |problem| SetError::Value { name: name.to_string(), ty: ty.clone(), section: var.section.clone(), problem };
     let bytes = encode::value(btf, var.type_id, text, obj.endian).map_err(fail)?;
     if bytes.len() != var.size as usize {
         return Err(fail(ValueProblem::SizeMismatch { encoded: bytes.len(), size: var.size }));
@@ -113,9 +114,9 @@ pub fn assignment(obj: &Object, vars: &[GlobalVar], name: &str, text: &str) -> R
 
 /// Why `name` is not settable: a static variable, or no variable at all (with close names).
 fn unknown(btf: &Btf, vars: &[GlobalVar], name: &str) -> SetError {
-    let is_static = btf.ids_by_name(name).any(|id| {
-        matches!(btf.type_by_id(id).map(|t| t.body), Ok(Body::Var(v)) if v.linkage == Linkage::Static)
-    });
+    let is_static = btf
+        .ids_by_name(name)
+        .any(|id| matches!(btf.type_by_id(id).map(|t| t.body), Ok(Body::Var(v)) if v.linkage == Linkage::Static));
     if is_static {
         return SetError::Static { name: name.to_string() };
     }

@@ -99,6 +99,19 @@ pub enum LoadError {
         #[source]
         source: SysError,
     },
+    /// Writing an initial slot of a map-in-map or prog array failed.
+    #[error("map {map}: initial slot [{index}] ({target:?})")]
+    Slot {
+        /// The map-in-map or prog array.
+        map: String,
+        /// The slot.
+        index: u32,
+        /// What was to go there.
+        target: crate::object::SlotTarget,
+        /// The syscall error.
+        #[source]
+        source: SysError,
+    },
     /// Linking a program failed.
     #[error("program {program}")]
     Link {

@@ -133,6 +133,7 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
     // Pins this load makes are removed again if a later step fails.
     let mut new_pins = maps::NewPins::default();
     let maps = maps::create_all(obj, &cx, &mut new_pins, obs)?;
+    maps::slots::fill_maps(obj, &maps, obs)?;
     let values = externs.values.clone();
     let mut loaded = Loaded { btf_fd, maps, programs: Vec::new(), core, externs: values };
     for prog in &selected {
@@ -140,6 +141,7 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
         let p = programs::load_one(input, opts, obs)?;
         loaded.programs.push(p);
     }
+    maps::slots::fill_programs(obj, &loaded.maps, &loaded.programs, obs)?;
     new_pins.keep();
     Ok(loaded)
 }

@@ -152,9 +152,9 @@ pub fn load_one(input: Input<'_>, opts: &LoadOptions, obs: &mut dyn Observer) ->
     let done = sys::prog_load_with_log(&request, level).map_err(|load| {
         let sources = obj.btf.as_ref().map(|b| SourceMap::from_line_info(b, &linked.line_info)).unwrap_or_default();
         let diagnosis = (!load.log.is_empty()).then(|| {
-            let poisoned = obj.program_func(prog).map(|(sec, f)| {
-                loaded.core.poisoned_in(&sec.name, f.start_insn..f.start_insn + f.len_insns)
-            });
+            let poisoned = obj
+                .program_func(prog)
+                .map(|(sec, f)| loaded.core.poisoned_in(&sec.name, f.start_insn..f.start_insn + f.len_insns));
             verifier::diagnose(&load.log, &sources, &poisoned.unwrap_or_default())
         });
         let mut refused = refusal(&load.sys);

@@ -91,6 +91,16 @@ pub enum ObjectError {
         /// What is wrong.
         problem: SymbolProblem,
     },
+    /// A `.maps` relocation (an initial slot of a map-in-map or prog array) that fits no map.
+    #[error(".maps relocation at offset {offset} to '{symbol}': {problem}")]
+    BadSlot {
+        /// The relocation's offset in `.maps`.
+        offset: u64,
+        /// The symbol it refers to.
+        symbol: String,
+        /// What is wrong.
+        problem: SlotProblem,
+    },
     /// A BTF-defined map in `.maps` could not be understood.
     #[error("map '{map}': {problem}")]
     BadMap {
@@ -374,9 +384,42 @@ pub enum MemberProblem {
         /// The size given second.
         second: u32,
     },
-    /// `__array(values, ...)`: initial values of map-in-map and prog-array maps.
-    #[error("map-in-map and prog-array initial values (__array(values, ...)) are not supported yet")]
-    InitialValues,
+    /// `__array(values, ...)` on a map that is neither map-in-map nor a prog array.
+    #[error("__array(values, ...) is for map-in-map and prog-array maps, not map type {map_type}")]
+    ValuesOnWrongType {
+        /// The map's type (`bpf_map_type`).
+        map_type: u32,
+    },
+    /// `values` is not the struct's last member (its slots run past the struct).
+    #[error("__array(values, ...) must be the last member")]
+    ValuesNotLast,
+    /// An inner map's definition has a `values` member of its own.
+    #[error("an inner map cannot have initial values (multi-level map-in-map)")]
+    NestedValues,
+    /// `values` is not a zero-length array of pointers.
+    #[error("type id {type_id} is not a zero-length array of pointers; expected __array(values, T)")]
+    ValuesNotPointerArray {
+        /// The member's type.
+        type_id: TypeId,
+    },
+    /// The pointee of `values` is not what the map type needs (a struct for map-in-map, a
+    /// function prototype for a prog array).
+    #[error("values point to a {kind}, expected {expected}")]
+    ValuesPointee {
+        /// What they point to.
+        kind: Kind,
+        /// What the map type needs.
+        expected: &'static str,
+    },
+    /// A value size other than 4 (an fd) given for a map with `values`.
+    #[error("value size {value_size} given, but map-in-map and prog-array values are 4-byte fds")]
+    ValueSizeNotFd {
+        /// The size given.
+        value_size: u32,
+    },
+    /// The inner map's definition is wrong.
+    #[error("inner map: {0}")]
+    Inner(Box<MapProblem>),
     /// A member name libbpf's convention does not define.
     #[error("unknown map attribute (known: {})", MAP_ATTRIBUTES.join(", "))]
     UnknownAttribute,
@@ -394,6 +437,7 @@ pub const MAP_ATTRIBUTES: &[&str] = &[
     "pinning",
     "map_extra",
     "numa_node",
+    "values",
 ];
 
 /// A map's key or its value.
@@ -508,6 +552,9 @@ pub enum RelocProblem {
         /// The data section.
         section: String,
     },
+    /// An `__arena` global (`.addr_space.1`) in an object that declares no ARENA map.
+    #[error("__arena globals need an ARENA map declared in .maps (__uint(type, BPF_MAP_TYPE_ARENA))")]
+    NoArenaMap,
     /// A global variable reference outside its section.
     #[error("offset {offset} is outside the {size}-byte section '{section}'")]
     OutsideData {
@@ -612,3 +659,34 @@ pub enum UnsupportedFeature {
 
 /// Shorthand for results of the object reader.
 pub type Result<T, E = ObjectError> = std::result::Result<T, E>;
+
+/// Why a `.maps` relocation is not an initial slot rawbpf can fill.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SlotProblem {
+    /// No map's `values` array covers the offset.
+    #[error("no map's __array(values, ...) covers this offset")]
+    NoValues,
+    /// The offset is not at a slot boundary (8-byte pointers).
+    #[error("not at an 8-byte slot of the values array")]
+    Misaligned,
+    /// A map-in-map slot naming something that is not a map of `.maps`.
+    #[error("map '{map}' is map-in-map, but this is not a BTF-defined map")]
+    NotAMap {
+        /// The outer map.
+        map: String,
+    },
+    /// A prog-array slot naming something that is not a program's entry point.
+    #[error("map '{map}' is a prog array, but this is not a program's entry point")]
+    NotAProgram {
+        /// The prog array.
+        map: String,
+    },
+    /// A hash of maps whose key is not a 4-byte integer, so slots cannot be keys.
+    #[error("hash-of-maps '{map}' has key size {key_size}; initial slots need 4-byte keys")]
+    HashKeySize {
+        /// The map.
+        map: String,
+        /// Its key size.
+        key_size: u32,
+    },
+}

@@ -287,6 +287,7 @@ pub(crate) fn kconfig_map(object: &str, externs: &[Extern], btf: Option<&Btf>, s
         // The values depend on the running kernel: `crate::externs` supplies them at load time.
         initial_data: Some(vec![0; size as usize]),
         freeze: true,
+        values: None,
     })
 }
 

@@ -60,6 +60,7 @@ pub(crate) fn global_map(object: &str, sec: &RawSection<'_>, btf: Option<&Btf>) 
         numa_node: 0,
         initial_data: (kind != DataKind::Bss).then(|| sec.data.to_vec()),
         freeze: rodata,
+        values: None,
     }))
 }
 

@@ -9,6 +9,7 @@ use btf::{Btf, BtfError, Kind, TypeId};
 
 use super::elf::{RawElf, RawSection};
 use super::error::{KeyOrValue, MapProblem, MemberProblem, ObjectError, Result};
+use super::map_values::{self, MapValues};
 use super::SectionIndex;
 
 /// `BPF_F_RDONLY_PROG`: the program may only read the map (set on `.rodata` maps).
@@ -31,6 +32,9 @@ pub enum MapKind {
     },
     /// The values of the `__kconfig` externs (`object::externs`), filled in at load time.
     Kconfig,
+    /// A map-in-map's inner map template (`__array(values, struct {...})`): created only to
+    /// create the outer map, then closed. Never referenced by instructions.
+    Inner,
 }
 
 /// A map to create, with everything BPF_MAP_CREATE needs.
@@ -69,6 +73,32 @@ pub struct MapDef {
     /// Freeze (BPF_MAP_FREEZE) after writing `initial_data`, so user space cannot change it
     /// either and the verifier can treat the contents as constants (`.rodata`).
     pub freeze: bool,
+    /// `__array(values, ...)` of a map-in-map or prog array: inner template and initial slots.
+    pub values: Option<MapValues>,
+}
+
+impl MapDef {
+    /// A definition with only its name and origin; every attribute zero.
+    pub(crate) fn empty(name: String, kind: MapKind, section_index: SectionIndex) -> MapDef {
+        MapDef {
+            name,
+            kind,
+            section_index,
+            map_type: 0,
+            key_size: 0,
+            value_size: 0,
+            max_entries: 0,
+            map_flags: 0,
+            btf_key_type_id: TypeId::VOID,
+            btf_value_type_id: TypeId::VOID,
+            pinning: 0,
+            map_extra: 0,
+            numa_node: 0,
+            initial_data: None,
+            freeze: false,
+            values: None,
+        }
+    }
 }
 
 /// Reads the BTF-defined maps of `.maps`, ordered by their offset in the section.
@@ -96,40 +126,77 @@ pub(crate) fn btf_defined(elf: &RawElf<'_>, maps: &RawSection<'_>, btf: Option<&
             return Err(bad(MapProblem::PastEnd { offset: sym.value, size: maps.size }));
         }
         let var = find_var(btf, &sym.name).ok_or_else(|| bad(MapProblem::NoVar))?;
-        let mut def = MapDef {
-            name: sym.name.clone(),
-            kind: MapKind::BtfDefined { offset: sym.value },
-            section_index: maps.index,
-            map_type: 0,
-            key_size: 0,
-            value_size: 0,
-            max_entries: 0,
-            map_flags: 0,
-            btf_key_type_id: TypeId::VOID,
-            btf_value_type_id: TypeId::VOID,
-            pinning: 0,
-            map_extra: 0,
-            numa_node: 0,
-            initial_data: None,
-            freeze: false,
-        };
-        let st = btf.skip_mods_and_typedefs(var).map_err(bad_btf(None))?;
-        let ty = btf.type_by_id(st).map_err(bad_btf(None))?;
-        let Body::Struct(c) = &ty.body else {
-            return Err(bad(MapProblem::NotAStruct { type_id: st, kind: ty.kind() }));
-        };
-        for m in &c.members {
-            apply_member(btf, &mut def, m).map_err(|e| match e {
-                MemberError::Problem(problem) => bad(MapProblem::Member { member: m.name.to_owned(), problem }),
-                MemberError::Btf(source) => bad_btf(Some(m.name))(source),
-            })?;
-        }
-        if def.map_type == 0 {
-            return Err(bad(MapProblem::NoType));
-        }
+        let def = MapDef::empty(sym.name.clone(), MapKind::BtfDefined { offset: sym.value }, maps.index);
+        let def = read_def(btf, def, var, false).map_err(|e| match e {
+            DefError::Map(problem) => bad(problem),
+            DefError::Btf(member, source) => bad_btf(member.as_deref())(source),
+        })?;
         out.push(def);
     }
+    map_values::collect_slots(elf, maps, &mut out)?;
     Ok(out)
+}
+
+/// Why a definition struct could not be read.
+enum DefError {
+    Map(MapProblem),
+    /// Unreadable BTF, under this member if any.
+    Btf(Option<String>, BtfError),
+}
+
+/// Reads the definition struct `var_type` into `def`; `inner`: it is an inner map's.
+fn read_def(btf: &Btf, mut def: MapDef, var_type: TypeId, inner: bool) -> std::result::Result<MapDef, DefError> {
+    let st = btf.skip_mods_and_typedefs(var_type).map_err(|e| DefError::Btf(None, e))?;
+    let ty = btf.type_by_id(st).map_err(|e| DefError::Btf(None, e))?;
+    let Body::Struct(c) = &ty.body else {
+        return Err(DefError::Map(MapProblem::NotAStruct { type_id: st, kind: ty.kind() }));
+    };
+    for (i, m) in c.members.iter().enumerate() {
+        let last = i + 1 == c.members.len();
+        member(btf, &mut def, m, last, inner).map_err(|e| match e {
+            MemberError::Problem(problem) => DefError::Map(MapProblem::Member { member: m.name.to_owned(), problem }),
+            MemberError::Btf(source) => DefError::Btf(Some(m.name.to_owned()), source),
+        })?;
+    }
+    if def.map_type == 0 {
+        return Err(DefError::Map(MapProblem::NoType));
+    }
+    Ok(def)
+}
+
+/// Decodes one member into `def`: `values` (which must be `last`, and not in an `inner` map's
+/// definition) or one of the plain attributes.
+fn member(btf: &Btf, def: &mut MapDef, m: &Member<'_>, last: bool, inner: bool) -> std::result::Result<(), MemberError> {
+    if m.name == "values" {
+        values_member(btf, def, m, last, inner)
+    } else {
+        apply_member(btf, def, m)
+    }
+}
+
+/// `__array(values, ...)`: the inner map's template (read like a map, named `<outer>.inner`)
+/// or a prog array's prototype; values are 4-byte fds.
+fn values_member(
+    btf: &Btf,
+    def: &mut MapDef,
+    m: &Member<'_>,
+    last: bool,
+    inner: bool,
+) -> std::result::Result<(), MemberError> {
+    if inner {
+        return Err(MemberProblem::NestedValues.into());
+    }
+    let template = |struct_id: TypeId| {
+        let empty = MapDef::empty(format!("{}.inner", def.name), MapKind::Inner, def.section_index);
+        read_def(btf, empty, struct_id, true).map_err(|e| match e {
+            DefError::Map(problem) => MemberError::Problem(MemberProblem::Inner(Box::new(problem))),
+            DefError::Btf(_, source) => MemberError::Btf(source),
+        })
+    };
+    let values = map_values::parse(btf, def, m, last, template)?;
+    def.value_size = 4;
+    def.values = Some(values);
+    Ok(())
 }
 
 /// The type id of the VAR named `name` in the `.maps` DATASEC (or anywhere, as a fallback).
@@ -152,7 +219,7 @@ fn find_var(btf: &Btf, name: &str) -> Option<TypeId> {
 
 /// Why one member could not be read: a known problem, or the BTF under it.
 #[derive(Debug)]
-enum MemberError {
+pub(crate) enum MemberError {
     Problem(MemberProblem),
     Btf(BtfError),
 }
@@ -190,7 +257,6 @@ fn apply_member(btf: &Btf, def: &mut MapDef, m: &Member<'_>) -> Result<(), Membe
             set_size(&mut def.value_size, size, KeyOrValue::Value)?;
             def.btf_value_type_id = id;
         }
-        "values" => return Err(MemberProblem::InitialValues.into()),
         _ => return Err(MemberProblem::UnknownAttribute.into()),
     }
     Ok(())
@@ -268,11 +334,12 @@ mod tests {
             numa_node: 0,
             initial_data: None,
             freeze: false,
+            values: None,
         }
     }
 
     fn apply(btf: &Btf, def: &mut MapDef, name: &str, type_id: TypeId) -> Result<(), MemberError> {
-        apply_member(btf, def, &Member { name, type_id, bit_offset: 0, bitfield_size: 0 })
+        member(btf, def, &Member { name, type_id, bit_offset: 0, bitfield_size: 0 }, true, false)
     }
 
     fn problem(r: Result<(), MemberError>) -> MemberProblem {
@@ -297,7 +364,11 @@ mod tests {
         assert_eq!(problem(apply(&btf, &mut d, "max_entries", int_ptr)), MemberProblem::UintNotArray { type_id: int });
         assert_eq!(problem(apply(&btf, &mut d, "max_entries", int)), MemberProblem::UintNotPointer { type_id: int });
         assert_eq!(problem(apply(&btf, &mut d, "value", int)), MemberProblem::TypeNotPointer { type_id: int });
-        assert_eq!(problem(apply(&btf, &mut d, "values", uint2)), MemberProblem::InitialValues);
+        // __array(values, ...) belongs to map-in-map and prog arrays, as a zero-length array.
+        assert_eq!(problem(apply(&btf, &mut d, "values", uint2)), MemberProblem::ValuesOnWrongType { map_type: 2 });
+        let mut mim = def();
+        mim.map_type = 12;
+        assert_eq!(problem(apply(&btf, &mut mim, "values", uint2)), MemberProblem::ValuesNotPointerArray { type_id: uint2 });
         let unknown = problem(apply(&btf, &mut d, "flags", uint2));
         assert_eq!(unknown, MemberProblem::UnknownAttribute);
         assert!(unknown.to_string().contains("max_entries, map_flags"), "{unknown}");

@@ -15,6 +15,7 @@ mod elf;
 pub mod error;
 pub mod externs;
 pub mod globals;
+pub mod map_values;
 pub mod maps;
 pub mod progtype;
 pub mod reach;
@@ -41,6 +42,7 @@ pub use error::{ObjectError, ProgramError, Result};
 pub use externs::{Extern, ExternKind, KconfigType, KconfigVar};
 
 use error::{SectionProblem, SymbolProblem};
+pub use map_values::{MapSlot, MapValues, SlotTarget};
 pub use maps::{MapDef, MapKind};
 pub use progtype::{ProgKind, SecDef, SEC_DEFS};
 pub use relocs::{Reloc, RelocTarget};
@@ -466,6 +468,12 @@ fn collect_maps(elf: &RawElf<'_>, name: &str, btf: Option<&Btf>) -> Result<Vec<M
     };
     for sec in elf.sections.iter().filter(|s| matches!(s.role, SectionRole::Data(_))) {
         maps.extend(globals::global_map(name, sec, btf)?);
+    }
+    // `__arena` globals are the ARENA map's initial contents (written through an mmap at load).
+    if let Some(arena) = elf.section_by_role(SectionRole::Arena) {
+        if let Some(m) = maps.iter_mut().find(|m| m.map_type == crate::sys::MapType::ARENA.0) {
+            m.initial_data = Some(arena.data.to_vec());
+        }
     }
     Ok(maps)
 }

@@ -5,6 +5,7 @@
 
 use btf::insn::Insn;
 
+use crate::sys::MapType;
 use super::elf::{RawElf, RawRel, RawSymbol};
 use super::error::{ObjectError, Reference, RelocProblem, Result, UnsupportedFeature};
 use super::externs::{self, Extern};
@@ -162,6 +163,22 @@ impl RelocCtx<'_, '_> {
                     .ok_or_else(|| err(RelocProblem::NoDataMap { section: target_sec.name.clone() }))?;
                 let offset = i128::from(sym.value) + i128::from(ins.imm);
                 let size = self.maps[map_idx].value_size;
+                if offset < 0 || offset >= i128::from(size) {
+                    let section = target_sec.name.clone();
+                    return Err(err(RelocProblem::OutsideData { offset, size, section }));
+                }
+                RelocTarget::Global { map_idx: MapIndex::new(map_idx), offset: offset as u32 }
+            }
+            SectionRole::Arena => {
+                need_ld_imm64(Reference::GlobalVariable)?;
+                // libbpf 1.5 places the section at the start of the arena: offsets are as is.
+                let map_idx = self
+                    .maps
+                    .iter()
+                    .position(|m| m.map_type == MapType::ARENA.0 && matches!(m.kind, MapKind::BtfDefined { .. }))
+                    .ok_or_else(|| err(RelocProblem::NoArenaMap))?;
+                let offset = i128::from(sym.value) + i128::from(ins.imm);
+                let size = u32::try_from(target_sec.size).unwrap_or(u32::MAX);
                 if offset < 0 || offset >= i128::from(size) {
                     let section = target_sec.name.clone();
                     return Err(err(RelocProblem::OutsideData { offset, size, section }));

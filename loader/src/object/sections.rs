@@ -17,6 +17,8 @@ pub enum SectionRole {
     LegacyMaps,
     /// Global variables that become an array map.
     Data(DataKind),
+    /// `.addr_space.1`: `__arena` globals, the initial contents of the object's ARENA map.
+    Arena,
     /// `.BTF`.
     Btf,
     /// `.BTF.ext`.
@@ -58,6 +60,7 @@ pub fn classify(name: &str, sh_type: u32, sh_flags: u64) -> SectionRole {
         ".BTF" => SectionRole::Btf,
         ".BTF.ext" => SectionRole::BtfExt,
         ".bss" => SectionRole::Data(DataKind::Bss),
+        ".addr_space.1" => SectionRole::Arena,
         _ if is_family(name, ".data") => SectionRole::Data(DataKind::Data),
         _ if is_family(name, ".rodata") => SectionRole::Data(DataKind::Rodata),
         _ => SectionRole::Other,

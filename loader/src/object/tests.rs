@@ -137,6 +137,7 @@ struct Fixture {
     rel_text: Vec<Vec<u8>>,
     syms: Vec<Vec<u8>>,
     section_name: &'static str,
+    data_name: &'static str,
 }
 
 // Section indices of the fixture.
@@ -165,6 +166,7 @@ impl Fixture {
                 sym(0, STT_SECTION_LOCAL, S_TEXT, 0, 0),
             ],
             section_name: "socket",
+            data_name: ".data",
         }
     }
 
@@ -176,7 +178,7 @@ impl Fixture {
             sec(".strtab", object::elf::SHT_STRTAB, 0, Vec::new()),
             sec(self.section_name, object::elf::SHT_PROGBITS, SHF_AX, insns(&self.socket)),
             sec(".text", object::elf::SHT_PROGBITS, SHF_AX, insns(&self.text)),
-            sec(".data", object::elf::SHT_PROGBITS, SHF_WA, vec![1, 2, 3, 4, 5, 6, 7, 8]),
+            sec(self.data_name, object::elf::SHT_PROGBITS, SHF_WA, vec![1, 2, 3, 4, 5, 6, 7, 8]),
             sec("license", object::elf::SHT_PROGBITS, SHF_WA, b"GPL\0".to_vec()),
             sec(".relx", object::elf::SHT_REL, 0, self.rel_socket.concat()),
             sec(".rel.text", object::elf::SHT_REL, 0, self.rel_text.concat()),
@@ -324,6 +326,15 @@ fn reloc_problem(e: &ObjectError) -> (usize, u64, &str, &RelocProblem) {
         ObjectError::BadReloc { number, insn, symbol, problem, .. } => (*number, *insn, symbol.as_str(), problem),
         other => panic!("not a relocation error: {other}"),
     }
+}
+
+#[test]
+fn arena_globals_without_an_arena_map_are_refused_for_the_programs_using_them() {
+    let mut f = Fixture::new();
+    f.data_name = ".addr_space.1";
+    let e = deferred(&f);
+    assert_eq!(reloc_problem(&e).3, &RelocProblem::NoArenaMap);
+    assert!(e.to_string().contains("__arena globals need an ARENA map declared in .maps"), "{e}");
 }
 
 #[test]

@@ -9,6 +9,7 @@
 
 #[cfg(test)]
 mod abi;
+mod arena;
 mod bpf;
 mod btf_load;
 mod epoll;
@@ -53,6 +54,7 @@ pub use perf::{
 pub use perf_ring::{perf_event_open_bpf_output, PerfMmap, PERF_RECORD_LOST, PERF_RECORD_SAMPLE};
 pub use pin::{obj_get, obj_pin, BPF_FS_MAGIC};
 pub use prog::{encode_insns, prog_load, prog_load_with_log, ProgLoad, Records};
+pub use arena::write_arena;
 pub use ring_mmap::page_size;
 pub use ringbuf::{RingbufMmap, Slot, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
 pub use signal::{install_stop_handler, STOP};

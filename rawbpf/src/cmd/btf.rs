@@ -1,6 +1,8 @@
 //! `rawbpf btf dump`: show a type from BTF as C, as raw records, or as JSON; or write all of
 //! it as a vmlinux.h header.
 
+mod diff;
+mod extract;
 mod json;
 mod raw;
 
@@ -34,7 +36,8 @@ duplicates). With --all --format c the output is a vmlinux.h for BPF programs.
 
 BTF (BPF Type Format) is the kernel's compact description of its own C types. Kernels built with
 CONFIG_DEBUG_INFO_BTF=y expose it at /sys/kernel/btf/vmlinux, which is read by default; --btf
-reads raw BTF from a file, or the .BTF section clang -g writes into BPF objects.
+reads raw BTF from a file, the .BTF section clang -g writes into BPF objects, or a kernel image as
+distributions ship it (vmlinuz, linux-image .deb; see `rawbpf btf extract`).
 
 Examples:
   rawbpf btf dump tcp_connect                  the prototype of tcp_connect()
@@ -59,6 +62,12 @@ enum BtfCommand {
     /// Show a type by name as C, raw records or JSON, or every type as a C header.
     #[command(long_about = DUMP_LONG_ABOUT)]
     Dump(DumpArgs),
+    /// Write the raw BTF of a vmlinuz, vmlinux or linux-image .deb to a file.
+    #[command(long_about = extract::EXTRACT_LONG_ABOUT)]
+    Extract(extract::ExtractArgs),
+    /// Show how a struct, union, enum or function differs between two BTFs.
+    #[command(long_about = diff::DIFF_LONG_ABOUT)]
+    Diff(diff::DiffArgs),
 }
 
 /// Output formats of `btf dump`.
@@ -80,8 +89,8 @@ struct DumpArgs {
     /// Show every type instead of one name (with --format c: a vmlinux.h header).
     #[arg(long)]
     all: bool,
-    /// Read BTF from FILE (raw BTF, or an ELF object with a .BTF section) instead of the
-    /// running kernel's /sys/kernel/btf/vmlinux.
+    /// Read BTF from FILE (raw BTF, an ELF object with a .BTF section, or a kernel image: vmlinuz,
+    /// linux-image .deb) instead of the running kernel's /sys/kernel/btf/vmlinux.
     #[arg(long, value_name = "FILE")]
     btf: Option<PathBuf>,
     /// Only types of this kind: struct, union, enum, enum64, typedef, func, func_proto, var,
@@ -104,6 +113,8 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
 pub fn run(args: BtfArgs) -> ExitCode {
     let result = match args.command {
         BtfCommand::Dump(d) => dump(&d),
+        BtfCommand::Extract(e) => extract::run(&e),
+        BtfCommand::Diff(d) => diff::run(&d),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -213,7 +224,8 @@ fn dump_all(btf: &Btf, d: &DumpArgs, origin: &str) -> Result<(), String> {
                 if !kind_matches(btf, id, d.kind) {
                     continue;
                 }
-                raw::lines(btf, id, false, &mut text).map_err(|e| std::io::Error::other(crate::render::error::chain(&e)))?;
+                raw::lines(btf, id, false, &mut text)
+                    .map_err(|e| std::io::Error::other(crate::render::error::chain(&e)))?;
                 if text.len() > 1 << 20 {
                     w.write_all(text.as_bytes())?;
                     text.clear();

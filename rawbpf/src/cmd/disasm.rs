@@ -9,12 +9,12 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::inspect::facts::{self, CoreSection, Target};
+use loader::diagnose::verifier::SourceMap;
 use loader::disasm::{format_program, Annotations, SourceLine, Symbols};
 use loader::dwarf::DwarfLines;
 use loader::insn::{pseudo, Insn};
 use loader::link::{LineInfoRecord, LinkedProgram};
 use loader::object::{CodeSectionIndex, Object, ProgramIndex, SectionIndex};
-use loader::diagnose::verifier::SourceMap;
 
 const ABOUT: &str = "Disassemble a BPF object's programs in the verifier's syntax, with source lines";
 
@@ -34,7 +34,8 @@ what rawbpf would pass to BPF_PROG_LOAD: CO-RE applied against the target BTF, s
 appended after the program (each labelled), map references as map[idx:N] (N = the map's index
 in `rawbpf inspect`). Nothing is loaded; no root needed.
 
-The CO-RE target is /sys/kernel/btf/vmlinux unless --btf names a file (raw BTF or an ELF with .BTF).
+The CO-RE target is /sys/kernel/btf/vmlinux unless --btf names a file (raw BTF, an ELF with .BTF, or a
+vmlinuz / linux-image .deb).
 
 Examples:
   rawbpf disasm progs/connect.o

@@ -74,7 +74,8 @@ fn skeleton_file(object: &Path, output: Option<&Path>) -> Result<(), String> {
         None => format!("rawbpf gen skeleton {}", object.display()),
     };
     let names = Names { object_name: &obj.name, include_path: &include, command: &command };
-    let text = skeleton::generate(&obj, &names).map_err(|e| format!("{}: BTF: {}", object.display(), crate::render::error::chain(&e)))?;
+    let text = skeleton::generate(&obj, &names)
+        .map_err(|e| format!("{}: BTF: {}", object.display(), crate::render::error::chain(&e)))?;
     match output {
         Some(out) => std::fs::write(out, text).map_err(|e| format!("{}: {e}", out.display())),
         None => {

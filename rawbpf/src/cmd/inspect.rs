@@ -1,6 +1,7 @@
 //! `rawbpf inspect`: everything a loader would learn from a BPF object, without loading it.
 
 pub(crate) mod facts;
+mod globals;
 mod json;
 mod layout;
 mod report;
@@ -24,6 +25,8 @@ anything (no root needed, no bpf() syscalls):
                 under it the key and value types: each member's offset and size, holes,
                 tail padding, bit-fields, and notes where user space must take care (a
                 packed struct, padding in a hash key)
+  Globals       each global variable as C, its section and offset, and its initial value
+                decoded by BTF (what `load --set NAME=VALUE` changes)
   Relocations   per code section: instruction index, symbol, and what it refers to
   Line info     func_info / line_info / CO-RE record counts per section
   CO-RE         each relocation in words, resolved against the target BTF:
@@ -32,7 +35,7 @@ anything (no root needed, no bpf() syscalls):
                 not be resolved and the instruction will fail verification if reached.
 
 The CO-RE target is the running kernel's BTF (/sys/kernel/btf/vmlinux) unless --btf names a
-file (raw BTF, or an ELF object with .BTF). Without kernel BTF the relocations are listed
+file (raw BTF, an ELF object with .BTF, a vmlinuz or a linux-image .deb). Without kernel BTF the relocations are listed
 unresolved.
 
 Examples:
@@ -48,7 +51,8 @@ Exit status: 0 on success, 1 when the object or the BTF cannot be read, 2 on bad
 pub struct InspectArgs {
     /// The BPF object (clang -target bpf -g -O2 -c).
     pub object: PathBuf,
-    /// Resolve CO-RE against this BTF (raw BTF or an ELF with .BTF) instead of the kernel's.
+    /// Resolve CO-RE against this BTF (raw BTF, an ELF with .BTF, a vmlinuz or linux-image .deb) instead of
+    /// the kernel's.
     #[arg(long, value_name = "FILE")]
     pub btf: Option<PathBuf>,
     /// One JSON document instead of the human layout.

@@ -76,7 +76,8 @@ pub struct LoadArgs {
     /// for several.
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     pub sets: Vec<(String, String)>,
-    /// Target BTF for CO-RE (raw BTF or an ELF with .BTF) instead of the running kernel's.
+    /// Target BTF for CO-RE (raw BTF, an ELF with .BTF, a vmlinuz or linux-image .deb) instead of the running
+    /// kernel's.
     #[arg(long, value_name = "FILE")]
     pub btf: Option<PathBuf>,
     /// Load only: print each program's id and tag (like `bpftool prog show`) and exit.
@@ -219,7 +220,12 @@ fn set_globals(obj: &Object, sets: &[(String, String)], narrator: &Narrator) -> 
         let a = globals::assignment(obj, &vars, name, value)
             .map_err(|e| format!("--set {name}={value}: {}", global_words::set_error(&e)))?;
         if narrator.detail >= Detail::Phases {
-            eprintln!("rawbpf: globals  {name} = {value}  ({} bytes at {}+{})", a.bytes.len(), obj.maps[a.map.get()].name, a.offset);
+            eprintln!(
+                "rawbpf: globals  {name} = {value}  ({} bytes at {}+{})",
+                a.bytes.len(),
+                obj.maps[a.map.get()].name,
+                a.offset
+            );
         }
         assignments.push(a);
     }

@@ -226,7 +226,9 @@ impl View<'_> {
     /// One element as `dump --json` prints it: `{"key": K, "value": V}`.
     pub(crate) fn entry_json(&self, k: &[u8], v: &[u8]) -> Json {
         let as_json = |bytes: &[u8], ty: Option<btf::TypeId>| match (self.types, ty) {
-            (Some(t), Some(ty)) => decode(&t.btf, ty, bytes).map_or_else(|_| Json::from(value::hex(bytes)), |v| value::json(&v)),
+            (Some(t), Some(ty)) => {
+                decode(&t.btf, ty, bytes).map_or_else(|_| Json::from(value::hex(bytes)), |v| value::json(&v))
+            }
             _ => Json::from(value::hex(bytes)),
         };
         let key = as_json(k, self.types.map(|t| t.key));

@@ -71,7 +71,13 @@ impl<'b> RustTypes<'b> {
     }
 
     /// A struct standing for a global-data section: one field per variable at its offset.
-    pub fn datasec(&mut self, rust_name: &str, section: &str, size: u32, vars: &[(String, TypeId, u32)]) -> Result<(), BtfError> {
+    pub fn datasec(
+        &mut self,
+        rust_name: &str,
+        section: &str,
+        size: u32,
+        vars: &[(String, TypeId, u32)],
+    ) -> Result<(), BtfError> {
         let mut fields = Vec::new();
         let mut at = 0u32;
         for (i, (var, ty, off)) in vars.iter().enumerate() {
@@ -130,8 +136,8 @@ pub fn ident(c: &str) -> String {
     const KEYWORDS: &[&str] = &[
         "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
         "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
-        "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "yield", "box",
-        "try", "gen",
+        "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "yield", "box", "try",
+        "gen",
     ];
     if KEYWORDS.contains(&c) {
         format!("r#{c}")

@@ -83,7 +83,7 @@ fn map_fields(obj: &Object, mut types: Option<&mut RustTypes<'_>>) -> Result<Vec
     let mut out = Vec::new();
     for (index, m) in obj.maps.iter().enumerate() {
         let field = match &m.kind {
-            MapKind::BtfDefined { .. } => ident(&m.name),
+            MapKind::BtfDefined { .. } | MapKind::Inner => ident(&m.name),
             MapKind::Global { section } => ident(&section.trim_start_matches('.').replace('.', "_")),
             MapKind::Kconfig => "kconfig".into(),
         };
@@ -108,7 +108,11 @@ fn typed(m: &MapDef) -> bool {
 }
 
 /// A struct per global-data section with BTF: `(section, struct name, map index, frozen)`.
-fn global_structs(obj: &Object, btf: &Btf, types: &mut RustTypes<'_>) -> Result<Vec<(String, String, usize, bool)>, BtfError> {
+fn global_structs(
+    obj: &Object,
+    btf: &Btf,
+    types: &mut RustTypes<'_>,
+) -> Result<Vec<(String, String, usize, bool)>, BtfError> {
     let mut out = Vec::new();
     for (index, m) in obj.maps.iter().enumerate() {
         let MapKind::Global { section } = &m.kind else { continue };
@@ -189,7 +193,13 @@ fn skeleton_impl(skel: &str, obj: &Object, maps: &[MapField], globals: &[(String
 fn progs_struct(obj: &Object) -> String {
     let mut s = "/// The object's programs.\npub struct Progs<'a> {\n".to_string();
     for p in &obj.programs {
-        let _ = writeln!(s, "    /// `{}` in section `{}`.\n    pub {}: Option<&'a LoadedProgram>,", p.name, p.section, ident(&p.name));
+        let _ = writeln!(
+            s,
+            "    /// `{}` in section `{}`.\n    pub {}: Option<&'a LoadedProgram>,",
+            p.name,
+            p.section,
+            ident(&p.name)
+        );
     }
     s.push_str("    life: std::marker::PhantomData<&'a ()>,\n}\n\n");
     s

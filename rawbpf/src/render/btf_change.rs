@@ -32,7 +32,8 @@ mod tests {
 
     #[test]
     fn each_change_reads_as_before() {
-        let c = BtfChange::KindRewritten { id: btf::TypeId::new(5), name: "f".into(), from: Kind::Float, to: Kind::Struct };
+        let c =
+            BtfChange::KindRewritten { id: btf::TypeId::new(5), name: "f".into(), from: Kind::Float, to: Kind::Struct };
         assert_eq!(text(&c), "[5] FLOAT f → STRUCT (kernel lacks FLOAT)");
         let c = BtfChange::DatasecSize { section: ".bss".into(), from: 0, to: 8 };
         assert_eq!(text(&c), "DATASEC .bss: size 0 → 8");

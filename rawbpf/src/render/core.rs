@@ -43,10 +43,7 @@ pub fn details(r: &CoreResolution) -> Vec<String> {
             .to_owned()
     });
     if let Some(n) = r.new_size() {
-        out.push(format!(
-            "the field's size changes from {} to {n} bytes: loads/stores change width",
-            r.local_size
-        ));
+        out.push(format!("the field's size changes from {} to {n} bytes: loads/stores change width", r.local_size));
     }
     if let Some(p) = &r.size_problem {
         out.push(format!("a load/store of it is poisoned: {p}"));
@@ -55,8 +52,7 @@ pub fn details(r: &CoreResolution) -> Vec<String> {
         out.push(format!(
             "the instruction becomes `call {:#x}`; if it is reachable the verifier rejects the program with \
              \"invalid func unknown#{}\"",
-            POISON_CALL_IMM,
-            POISON_CALL_IMM
+            POISON_CALL_IMM, POISON_CALL_IMM
         ));
     }
     out

@@ -98,9 +98,13 @@ pub fn load(e: &LoadError) -> String {
 pub fn btf_source(e: &btf::source::LoadError) -> String {
     match e {
         btf::source::LoadError::NoKernelBtf { .. } => format!(
-            "{}\n  fix: pass --btf FILE with this kernel's BTF (a vmlinux ELF with .BTF, or a BTFHub file)",
+            "{}\n  fix: pass --btf FILE with this kernel's BTF (a vmlinux ELF with .BTF, its vmlinuz or \
+             linux-image .deb, or a BTFHub file)",
             chain(e)
         ),
+        btf::source::LoadError::Image { path, source } => {
+            super::kernel_image::error(&path.display().to_string(), source)
+        }
         other => chain(other),
     }
 }

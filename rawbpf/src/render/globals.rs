@@ -32,7 +32,10 @@ mod tests {
             close: vec!["target_pid".into()],
             known: vec!["target_pid".into(), "level".into()],
         };
-        assert_eq!(set_error(&e), "no global variable 'target_pdi'; did you mean 'target_pid'? (settable: target_pid, level)");
+        assert_eq!(
+            set_error(&e),
+            "no global variable 'target_pdi'; did you mean 'target_pid'? (settable: target_pid, level)"
+        );
         let e = SetError::UnknownVariable { name: "x".into(), close: vec![], known: vec![] };
         assert_eq!(set_error(&e), "no global variable 'x': this object has no global variables to set");
     }

@@ -2,12 +2,15 @@
 //! BTF fixups, CO-RE decisions, the `--explain` narration, and error chains.
 
 pub mod btf_change;
+pub mod btf_diff;
 pub mod core;
 pub mod error;
 pub mod events;
 pub mod externs;
 pub mod globals;
+pub mod kernel_image;
 pub mod narrate;
 pub mod refusal;
+pub mod slots;
 pub mod value;
 pub mod verifier;

@@ -50,22 +50,34 @@ fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
         Step::Selected { obj, programs } => (Phases, "load", selected(obj, programs)),
         Step::Memlock(m) => memlock(*m),
         Step::Features(f) => (Phases, "load", format!("kernel BTF features: {}", features(f))),
-        Step::NoObjectBtf => (Phases, "load", "object has no .BTF: maps get no BTF types, programs no line info".into()),
+        Step::NoObjectBtf => {
+            (Phases, "load", "object has no .BTF: maps get no BTF types, programs no line info".into())
+        }
         Step::BtfChange(c) => (Phases, "load", format!("BTF fixup: {}", btf_change::text(c))),
         Step::ObjectBtfRefused(e) => {
             (Quiet, "load", format!("kernel refused the object's BTF ({}); loading without it\n{}", e.sys, e.log))
         }
-        Step::KernelBtf { types, path } => (Phases, "load", format!("kernel BTF: {types} types from {}", path.display())),
+        Step::KernelBtf { types, path } => {
+            (Phases, "load", format!("kernel BTF: {types} types from {}", path.display()))
+        }
         Step::Extern { index, ext, value } => (Phases, "load", externs::resolved(*index, ext, value)),
         Step::Core(d) => (Phases, "core", core::decision(d)),
         Step::MapAdjusted { name, adjustment } => (Phases, "load", format!("map {name}: {}", map_adjustment(adjustment))),
         Step::MapBtfRetry { name, error } => {
             (Quiet, "load", format!("map {name}: {error} with BTF key/value types; retrying without BTF, as libbpf does"))
         }
+        Step::SlotFilled { map, index, target } => (Phases, "load", format!("map {map}: slot [{index}] = {}", super::slots::slot_words(target))),
+        Step::SlotLeftEmpty { map, index, program } => {
+            (Phases, "load", format!("map {map}: slot [{index}] left empty: program {program} is not loaded"))
+        }
         Step::MapCreated { name, map_type, id } => (Phases, "load", format!("map {name} ({map_type}) created: id {id}")),
         Step::AttachTarget { program, target } => {
             let module = target.module.as_deref().unwrap_or("vmlinux");
-            (Phases, "load", format!("{program}: attach target {} is BTF id {} in {module}", target.btf_name, target.btf_id))
+            (
+                Phases,
+                "load",
+                format!("{program}: attach target {} is BTF id {} in {module}", target.btf_name, target.btf_id),
+            )
         }
         Step::ProgramLoaded { name, prog_type, info, insns } => (
             Phases,
@@ -108,12 +120,19 @@ fn selected(obj: &Object, programs: &[ProgramIndex]) -> String {
 fn memlock(m: Memlock) -> (Detail, &'static str, String) {
     let kib = |b: u64| b / 1024;
     match m {
-        Memlock::Memcg => (Detail::Phases, "load", "BPF memory is charged to the memory cgroup (5.11+): RLIMIT_MEMLOCK left as it is".into()),
+        Memlock::Memcg => (
+            Detail::Phases,
+            "load",
+            "BPF memory is charged to the memory cgroup (5.11+): RLIMIT_MEMLOCK left as it is".into(),
+        ),
         Memlock::Unlimited => (Detail::Phases, "load", "RLIMIT_MEMLOCK: already unlimited".into()),
         Memlock::Raised { from } => (
             Detail::Phases,
             "load",
-            format!("this kernel charges BPF memory to RLIMIT_MEMLOCK (before 5.11): raised it from {} KiB to unlimited", kib(from)),
+            format!(
+                "this kernel charges BPF memory to RLIMIT_MEMLOCK (before 5.11): raised it from {} KiB to unlimited",
+                kib(from)
+            ),
         ),
         Memlock::Stuck { limit, errno } => (
             Detail::Quiet,

@@ -68,7 +68,9 @@ fn plain(cause: &Cause, what: &str, err: &str, cmd: &str) -> (String, String) {
             "use a newer kernel, or drop the feature (cookies, token, newer flags)",
         ),
         Cause::NoTrampoline => (
-            format!("this kernel cannot build a BPF trampoline for the {what} (no ftrace direct calls on this arch/config)"),
+            format!(
+                "this kernel cannot build a BPF trampoline for the {what} (no ftrace direct calls on this arch/config)"
+            ),
             "use a tp_btf or raw_tp program instead, or another kernel; try tests/vm/run demo",
         ),
         Cause::Unsupported => (
@@ -105,7 +107,9 @@ fn plain(cause: &Cause, what: &str, err: &str, cmd: &str) -> (String, String) {
         Cause::ContextTooLarge { tracepoint } => {
             return (
                 format!("the program reads past the end of the {tracepoint} record (its context struct is too large)"),
-                format!("declare the context from /sys/kernel/tracing/events/{tracepoint}/format and read only its fields"),
+                format!(
+                    "declare the context from /sys/kernel/tracing/events/{tracepoint}/format and read only its fields"
+                ),
             )
         }
         _ => (format!("{err} for the {what}"), "run with --verbose to see the attributes sent and the kernel's log"),
@@ -153,7 +157,12 @@ mod tests {
 
     #[test]
     fn eperm_without_caps_says_sudo() {
-        let r = explain(&SysError::new(Cmd::ProgLoad, nix::libc::EPERM), ProgType::TRACING, AttachType::TRACE_FENTRY, &env(0, false, None));
+        let r = explain(
+            &SysError::new(Cmd::ProgLoad, nix::libc::EPERM),
+            ProgType::TRACING,
+            AttachType::TRACE_FENTRY,
+            &env(0, false, None),
+        );
         let (cause, fix) = words(&r);
         assert_eq!(
             cause,
@@ -168,7 +177,11 @@ mod tests {
         let e = SysError::new(Cmd::ProgLoad, nix::libc::EPERM);
         let r = explain(&e, ProgType::TRACING, AttachType::TRACE_FENTRY, &env(all, true, Some(LockdownMode::None)));
         let (cause, fix) = words(&r);
-        assert!(cause.contains("security policy") && cause.ends_with("; lockdown=none, so the policy is an LSM or the hypervisor"), "{cause}");
+        assert!(
+            cause.contains("security policy")
+                && cause.ends_with("; lockdown=none, so the policy is an LSM or the hypervisor"),
+            "{cause}"
+        );
         assert!(fix.contains("tests/vm/run demo"), "{fix}");
         let r = explain(&e, ProgType::KPROBE, AttachType(0), &env(all, true, Some(LockdownMode::Confidentiality)));
         let (cause, fix) = words(&r);

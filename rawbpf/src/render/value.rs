@@ -40,9 +40,10 @@ pub fn json(v: &Value) -> Json {
         Value::Ptr(p) => Json::from(format!("{p:#x}")),
         Value::Str(s) => Json::from(s.as_str()),
         Value::Array(items) => Json::Array(items.iter().map(json).collect()),
-        Value::Struct(members) => {
-            obj(members.iter().enumerate().map(|(i, (n, v))| (if n.is_empty() { format!("anon{i}") } else { n.clone() }, json(v))))
-        }
+        Value::Struct(members) => obj(members
+            .iter()
+            .enumerate()
+            .map(|(i, (n, v))| (if n.is_empty() { format!("anon{i}") } else { n.clone() }, json(v)))),
         Value::Bytes(b) => Json::from(hex(b)),
     }
 }

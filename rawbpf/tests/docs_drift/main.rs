@@ -95,7 +95,11 @@ fn compare(quoted: &[String], want_exit: i32, got_exit: i32, actual: &[String], 
         normalize::drop_foreign_trace_lines(quoted, actual).iter().map(|l| normalize::line(l, scope)).collect();
     let actual: Vec<&str> = actual.iter().map(String::as_str).collect();
     excerpt::matches(&expected, &actual).map_err(|why| {
-        format!("{why}\n--- quoted (normalized)\n{}\n--- actual (normalized)\n{}\n", expected.join("\n"), actual.join("\n"))
+        format!(
+            "{why}\n--- quoted (normalized)\n{}\n--- actual (normalized)\n{}\n",
+            expected.join("\n"),
+            actual.join("\n")
+        )
     })
 }
 

@@ -107,8 +107,11 @@ mod tests {
         assert!(same("BPF_BTF_LOAD size=45 log_level=0", "BPF_BTF_LOAD size=1045 log_level=0", run));
         // A kernel-type quote hides the kernel's offsets and member paths too.
         let k = Scope::KernelBuild;
-        assert!(same("struct task_struct::pid (0:92) local 1264 → target 1264 (unchanged)",
-                     "struct task_struct::pid (0:95) local 1280 → target 1280 (unchanged)", k));
+        assert!(same(
+            "struct task_struct::pid (0:92) local 1264 → target 1264 (unchanged)",
+            "struct task_struct::pid (0:95) local 1280 → target 1280 (unchanged)",
+            k
+        ));
         assert!(same("__be32 skc_daddr; /* 0 4 */", "__be32 skc_daddr; /* 8 4 */", k));
     }
 

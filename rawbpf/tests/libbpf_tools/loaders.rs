@@ -15,7 +15,6 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-
 /// What one loader made of one program.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
@@ -49,6 +48,9 @@ pub struct Loaders {
     pub scratch: PathBuf,
     pub timeout: Duration,
     pub settle: Option<Baseline>,
+    /// CO-RE target BTF for both loaders instead of the kernel's (libbpf's `btf_custom_path`,
+    /// rawbpf's `--btf`); attach targets still come from the kernel's BTF in both.
+    pub btf: Option<PathBuf>,
 }
 
 /// The program and map ids that existed before the run: settling waits until only these remain.
@@ -68,11 +70,10 @@ impl Baseline {
     pub fn if_memlock_charged(release: &str) -> Option<Baseline> {
         let mut v = release.split(['.', '-']).map(|n| n.parse::<u32>().unwrap_or(0));
         let (major, minor) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
-        ((major, minor) < (5, 11))
-            .then(|| {
-                let (progs, maps) = kernel_ids();
-                Baseline { progs, maps }
-            })
+        ((major, minor) < (5, 11)).then(|| {
+            let (progs, maps) = kernel_ids();
+            Baseline { progs, maps }
+        })
     }
 
     /// Waits (up to 10 s) until no program or map beyond the baseline exists, then a little more:
@@ -116,6 +117,9 @@ impl Loaders {
     pub fn libbpf(&self, obj: &Path, prog: &str, slot: usize) -> Verdict {
         let mut cmd = Command::new(&self.oracle);
         cmd.arg("load").arg(obj).arg(prog);
+        if let Some(btf) = &self.btf {
+            cmd.env("LOADONE_BTF", btf);
+        }
         let (status, stdout, stderr) = match self.run_isolated(cmd, slot) {
             Ok(r) => r,
             Err(why) => return Verdict::Refused(why),
@@ -135,6 +139,9 @@ impl Loaders {
     pub fn rawbpf(&self, obj: &Path, prog: &str, slot: usize) -> Verdict {
         let mut cmd = Command::new(&self.rawbpf);
         cmd.arg("load").arg(obj).args(["--program", prog, "--no-attach", "--json"]);
+        if let Some(btf) = &self.btf {
+            cmd.arg("--btf").arg(btf);
+        }
         let (status, stdout, stderr) = match self.run_isolated(cmd, slot) {
             Ok(r) => r,
             Err(why) => return Verdict::Refused(why),

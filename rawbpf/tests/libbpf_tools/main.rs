@@ -24,6 +24,7 @@
 //! Needs root, `cc`, libbpf-dev and libbpf-tools (tests/setup installs them); else SKIP.
 
 mod carve;
+mod flavored;
 mod loaders;
 mod ratchet;
 mod run;
@@ -91,6 +92,7 @@ fn libbpf_tools_load_like_libbpf() {
         scratch: work.join("scratch"),
         timeout: Duration::from_secs(60),
         settle: loaders::Baseline::if_memlock_charged(&release),
+        btf: None,
     };
     let started = Instant::now();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -117,4 +119,48 @@ fn libbpf_tools_load_like_libbpf() {
         );
     }
     assert!(outcome.failures.is_empty(), "the libbpf-tools ratchet failed:\n{}", outcome.failures.join("\n"));
+}
+
+/// The same comparison with a target BTF whose every type carries a flavor (`task_struct___flavored`,
+/// see `flavored`): libbpf matches essential names on both sides, so it must find the same
+/// candidates and produce the same programs as against the kernel. Strict: no gap is allowed.
+#[test]
+fn libbpf_tools_against_flavored_btf_like_libbpf() {
+    const NAME: &str = "libbpf_tools_against_flavored_btf_like_libbpf";
+    if let Some(why) = cannot_run() {
+        println!("SKIP: {NAME}: {why}");
+        return;
+    }
+    let exes = match carve::libbpf_tools_executables() {
+        Ok(e) => e,
+        Err(why) => {
+            println!("SKIP: {NAME}: {why}");
+            return;
+        }
+    };
+    let release = run::kernel_release();
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("libbpf_tools_flavored");
+    let (objects, _) = carve::carve_into(&work.join("corpus"), &exes).expect("carve the corpus");
+    fs::create_dir_all(work.join("scratch")).unwrap();
+    let kernel = btf::source::file(Path::new("/sys/kernel/btf/vmlinux")).expect("read the kernel's BTF");
+    let target = work.join("vmlinux-flavored.btf");
+    let renamed = flavored::write(&kernel, &target).expect("write the flavored BTF");
+    let loaders = Loaders {
+        oracle: build_oracle(&work),
+        rawbpf: PathBuf::from(env!("CARGO_BIN_EXE_rawbpf")),
+        scratch: work.join("scratch"),
+        timeout: Duration::from_secs(60),
+        settle: loaders::Baseline::if_memlock_charged(&release),
+        btf: Some(target),
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (rows, _, _) = run::run(&objects, &loaders, workers);
+    let no_gaps = ratchet::parse_expected("");
+    let outcome = ratchet::compare(&rows, Some(&no_gaps), &release);
+    println!("target: the kernel's BTF with {renamed} types renamed NAME___flavored");
+    print!("{}", outcome.report);
+    println!("{NAME} on {release}: {}; {} failures", outcome.summary, outcome.failures.len());
+    let both = rows.iter().filter(|r| r.libbpf.loaded() && r.rawbpf.loaded()).count();
+    assert!(both > 0, "no program loaded with both loaders: the comparison would prove nothing");
+    assert!(outcome.failures.is_empty(), "rawbpf differs from libbpf on flavored BTF:\n{}", outcome.failures.join("\n"));
 }

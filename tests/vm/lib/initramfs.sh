@@ -24,6 +24,20 @@ add_kernel_configs() {
     return 0
 }
 
+# add_kernel_images ROOT: each booted kernel's own vmlinuz as ROOT/boot/vmlinuz-RELEASE, for the btf-extract scenario
+# (rawbpf extracts its BTF in the guest and compares it with /sys/kernel/btf/vmlinux). ~12 MB each, already
+# compressed: added only when that scenario runs (uses run's kernels, image and scenarios arrays).
+add_kernel_images() {
+    local k dir
+    printf '%s\n' "${scenarios[@]}" | grep -qx btf-extract || return 0
+    mkdir -p "$1/boot"
+    for k in "${kernels[@]}"; do
+        dir=$(dirname "${image[$k]}")
+        [ -s "$dir/release" ] && cp "${image[$k]}" "$1/boot/vmlinuz-$(cat "$dir/release")"
+    done
+    return 0
+}
+
 # build_initramfs OUT RAWBPF: writes a gzip'd newc cpio to OUT.
 build_initramfs() {
     local out="$1" rawbpf="$2" root applet busybox
@@ -45,6 +59,7 @@ build_initramfs() {
     install -m 755 "$rawbpf" "$root/bin/rawbpf"
     cp "$(progs_dir)"/*.o "$root/progs/" 2>/dev/null || true
     add_kernel_configs "$root"
+    add_kernel_images "$root"
     copy_with_libs "$root" "$(command -v bpftool)" /usr/sbin/bpftool
     add_differential "$root"
     (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) > "$out" \

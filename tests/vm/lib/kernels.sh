@@ -66,6 +66,8 @@ download_kernel() { # download_kernel DEST CANDIDATES APT_OPTS
             cp "$tmp"/x/boot/config-* "$dest/config" 2>/dev/null || true
             basename "$tmp"/x/boot/vmlinuz-* | sed 's/^vmlinuz-//' > "$dest/release"
             echo "$pkg" > "$dest/package"
+            # The package itself, for rawbpf's host test of `btf extract` on a .deb (rawbpf/tests/btf_extract.rs).
+            cp "$tmp"/"$pkg"_*.deb "$dest/package.deb" 2>/dev/null || true
             rm -rf "$tmp"
             return 0
         fi

@@ -5,6 +5,7 @@
  *                           loads NAME alone (every other program's autoload off), no attach; prints
  *                           "ok id=ID tag=HEX" and exits 0, or "error errno=ENAME: MESSAGE" and exits 1.
  *                           TARGET: bpf_program__set_attach_target(NAME, 0, TARGET) first (fentry & co.)
+ * LOADONE_BTF=PATH in the environment: CO-RE relocates against that BTF (btf_custom_path), as rawbpf --btf.
  * MESSAGE is libbpf's first warning, plus the verifier's last meaningful line when the kernel refused the
  * program: the two lines a person reads first. The caller provides the bpffs (objects may pin maps by name). */
 #define _GNU_SOURCE
@@ -76,7 +77,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     libbpf_set_print(collect);
-    struct bpf_object *obj = bpf_object__open_file(argv[2], NULL);
+    LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = getenv("LOADONE_BTF"));
+    struct bpf_object *obj = bpf_object__open_file(argv[2], &opts);
     if (!obj) return fail(errno);
 
     struct bpf_program *p, *want = NULL;

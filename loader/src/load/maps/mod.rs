@@ -5,6 +5,7 @@
 
 mod pin;
 mod plan;
+pub(super) mod slots;
 
 use std::path::Path;
 
@@ -60,6 +61,11 @@ fn create(
         obs.step(Step::MapAdjusted { name: &def.name, adjustment });
     }
     let map_type = MapType(def.map_type);
+    // A map-in-map is created against a template of its inner maps, closed once it exists.
+    let inner = match def.values.as_ref().and_then(|v| v.inner.as_deref()) {
+        Some(template) => Some(create(template, None, cx, machine, new_pins, obs)?),
+        None => None,
+    };
     let attrs = |btf_ids: Option<(u32, u32)>| {
         let (key, value) = btf_ids.unwrap_or((0, 0));
         MapCreate {
@@ -73,6 +79,7 @@ fn create(
             btf_key_type_id: key,
             btf_value_type_id: value,
             map_extra: def.map_extra,
+            inner_map_fd: inner.as_ref().map(|m| &m.fd),
             ..Default::default()
         }
     };
@@ -91,8 +98,14 @@ fn create(
         created => created,
     }
     .map_err(err)?;
-    if let Some(data) = data {
-        sys::map_update_elem(&fd, &0u32.to_ne_bytes(), data, sys::BPF_ANY).map_err(err)?;
+    match data {
+        // An arena's pages are its value: the `__arena` globals go in through a mapping.
+        Some(data) if map_type == MapType::ARENA => {
+            let len = plan.max_entries as usize * machine.page as usize;
+            sys::write_arena(&fd, def.map_extra, len, data).map_err(err)?;
+        }
+        Some(data) => sys::map_update_elem(&fd, &0u32.to_ne_bytes(), data, sys::BPF_ANY).map_err(err)?,
+        None => {}
     }
     if def.freeze {
         sys::map_freeze(&fd).map_err(err)?;

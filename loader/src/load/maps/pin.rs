@@ -208,23 +208,11 @@ mod tests {
 
     #[test]
     fn only_pin_by_name_gets_a_path() {
-        let mut def = crate::object::MapDef {
-            name: "counts".into(),
-            kind: crate::object::MapKind::BtfDefined { offset: 0 },
-            section_index: crate::object::SectionIndex::new(0),
-            map_type: 1,
-            key_size: 4,
-            value_size: 8,
-            max_entries: 1,
-            map_flags: 0,
-            btf_key_type_id: btf::TypeId::VOID,
-            btf_value_type_id: btf::TypeId::VOID,
-            pinning: 0,
-            map_extra: 0,
-            numa_node: 0,
-            initial_data: None,
-            freeze: false,
-        };
+        let mut def = crate::object::MapDef::empty(
+            "counts".into(),
+            crate::object::MapKind::BtfDefined { offset: 0 },
+            crate::object::SectionIndex::new(0),
+        );
         assert_eq!(path(&def, Path::new("/sys/fs/bpf")).unwrap(), None);
         def.pinning = 1;
         assert_eq!(path(&def, Path::new("/x")).unwrap(), Some(PathBuf::from("/x/counts")));

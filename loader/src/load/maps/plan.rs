@@ -129,6 +129,7 @@ mod tests {
             numa_node: 0,
             initial_data: None,
             freeze: false,
+            values: None,
         }
     }
 

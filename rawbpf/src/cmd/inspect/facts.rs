@@ -60,7 +60,8 @@ pub struct Opened {
 pub fn open(path: &Path) -> Result<Opened, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let obj = Object::parse(&bytes, &name).map_err(|e| format!("{}: {}", path.display(), crate::render::error::chain(&e)))?;
+    let obj =
+        Object::parse(&bytes, &name).map_err(|e| format!("{}: {}", path.display(), crate::render::error::chain(&e)))?;
     let sections = sections(&obj);
     Ok(Opened { obj, sections, bytes })
 }
@@ -90,6 +91,7 @@ fn role_text(name: &str, role: SectionRole, rel_of: Option<&str>) -> String {
         SectionRole::Data(DataKind::Data) => "global data (writable) → array map".into(),
         SectionRole::Data(DataKind::Rodata) => "global data (read-only, frozen) → array map".into(),
         SectionRole::Data(DataKind::Bss) => "global data (zeroed) → array map".into(),
+        SectionRole::Arena => "__arena globals → the ARENA map's first pages".into(),
         SectionRole::Btf => "BTF: types".into(),
         SectionRole::BtfExt => "BTF.ext: func/line info, CO-RE relocations".into(),
         SectionRole::Rel => format!("relocations of {}", rel_of.unwrap_or("?")),
@@ -103,7 +105,8 @@ fn role_text(name: &str, role: SectionRole, rel_of: Option<&str>) -> String {
 pub fn target(btf: Option<&PathBuf>) -> Result<Target, String> {
     match btf {
         Some(path) => {
-            let btf = btf::source::file(path).map_err(|e| format!("--btf {}: {}", path.display(), crate::render::error::chain(&e)))?;
+            let btf = btf::source::file(path)
+                .map_err(|e| format!("--btf {}: {}", path.display(), crate::render::error::chain(&e)))?;
             Ok(Target { source: path.display().to_string(), btf: Some(btf), missing: None })
         }
         None => {

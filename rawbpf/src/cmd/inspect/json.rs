@@ -15,6 +15,16 @@ fn opt(v: Option<String>) -> Json {
     crate::json::opt(v)
 }
 
+/// `__array(values, ...)` slots as `[{"index": 0, "map": NAME}, {"index": 1, "program": NAME}]`.
+fn slots(m: &loader::object::MapDef) -> Json {
+    let Some(v) = &m.values else { return Json::Array(Vec::new()) };
+    let slot = |sl: &loader::object::MapSlot| match &sl.target {
+        loader::object::SlotTarget::Map(name) => obj([("index", n(sl.index)), ("map", s(name))]),
+        loader::object::SlotTarget::Program(name) => obj([("index", n(sl.index)), ("program", s(name))]),
+    };
+    Json::Array(v.slots.iter().map(slot).collect())
+}
+
 /// The whole report as JSON.
 pub fn render(r: &Report<'_>) -> Json {
     let object = &r.opened.obj;
@@ -60,6 +70,7 @@ pub fn render(r: &Report<'_>) -> Json {
                 ("max_entries", n(m.max_entries)),
                 ("flags", n(m.map_flags)),
                 ("defined_in", s(map_origin(&m.kind))),
+                ("initial_slots", slots(m)),
                 (
                     "layout",
                     match (&object.btf, &m.kind) {
@@ -133,6 +144,7 @@ pub fn render(r: &Report<'_>) -> Json {
         ("sections", Json::Array(sections)),
         ("programs", Json::Array(programs)),
         ("maps", Json::Array(maps)),
+        ("globals", super::globals::json(object)),
         ("relocations", Json::Array(relocations)),
         ("ext_info", Json::Array(ext)),
         (

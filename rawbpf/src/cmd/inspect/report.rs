@@ -74,6 +74,7 @@ impl Report<'_> {
         self.sections(&mut o);
         self.programs_text(&mut o);
         self.maps(&mut o);
+        super::globals::text(obj, &mut o);
         self.relocations(&mut o);
         self.ext_counts(&mut o);
         self.core_text(&mut o);
@@ -130,6 +131,9 @@ impl Report<'_> {
                 m.map_flags,
                 map_origin(&m.kind)
             );
+            for line in values_lines(m) {
+                let _ = writeln!(o, "      {line}");
+            }
             if let (Some(btf), MapKind::BtfDefined { .. }) = (&obj.btf, &m.kind) {
                 for line in super::layout::text(btf, m) {
                     let _ = writeln!(o, "      {line}");
@@ -207,12 +211,31 @@ pub fn ext_counts(obj: &loader::object::Object) -> Vec<(String, usize, usize, us
         .collect()
 }
 
+/// A map-in-map's inner template and the initial slots of `__array(values, ...)`, in words.
+pub fn values_lines(m: &loader::object::MapDef) -> Vec<String> {
+    let Some(v) = &m.values else { return Vec::new() };
+    let mut out = Vec::new();
+    if let Some(t) = &v.inner {
+        out.push(format!(
+            "inner maps like: type {}  key {} B  value {} B  max_entries {}",
+            map_type_name(t.map_type),
+            t.key_size,
+            t.value_size,
+            t.max_entries
+        ));
+    }
+    let slots: Vec<String> = v.slots.iter().map(|s| format!("[{}] {}", s.index, crate::render::slots::slot_words(&s.target))).collect();
+    out.push(format!("initial slots: {}", if slots.is_empty() { "none".into() } else { slots.join(", ") }));
+    out
+}
+
 /// Where a map is defined.
 pub fn map_origin(k: &MapKind) -> String {
     match k {
         MapKind::BtfDefined { .. } => ".maps".to_owned(),
         MapKind::Global { section } => section.clone(),
         MapKind::Kconfig => "__kconfig externs".to_owned(),
+        MapKind::Inner => "a map-in-map's __array(values, ...)".to_owned(),
     }
 }
 

@@ -37,7 +37,7 @@ fn shown(kind: &MapKind, map_type: MapType) -> bool {
     match kind {
         MapKind::BtfDefined { .. } => !rings,
         MapKind::Global { section } => !section.starts_with(".rodata"),
-        MapKind::Kconfig => false,
+        MapKind::Kconfig | MapKind::Inner => false,
     }
 }
 

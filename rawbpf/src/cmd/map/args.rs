@@ -40,7 +40,8 @@ impl Action {
 /// Reads the words; the error says what was expected.
 pub fn parse(words: &[String]) -> Result<Action, String> {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
-    let (verb, rest) = w.split_first().ok_or("expected a subcommand: list, show, dump, lookup, update, delete, count")?;
+    let (verb, rest) =
+        w.split_first().ok_or("expected a subcommand: list, show, dump, lookup, update, delete, count")?;
     if *verb == "list" || *verb == "ls" {
         return if rest.is_empty() { Ok(Action::List) } else { Err(format!("list takes no arguments, got {rest:?}")) };
     }
@@ -149,7 +150,8 @@ mod tests {
     fn bpftool_spellings_parse() {
         assert!(matches!(parse(&words("list")), Ok(Action::List)));
         assert!(matches!(parse(&words("dump id 5")), Ok(Action::Dump(MapSpec::Id(id))) if id.get() == 5));
-        let Ok(Action::Update(MapSpec::Name(n), k, v, how)) = parse(&words("update name counts key 7 value 1 noexist")) else {
+        let Ok(Action::Update(MapSpec::Name(n), k, v, how)) = parse(&words("update name counts key 7 value 1 noexist"))
+        else {
             panic!()
         };
         assert_eq!((n.as_str(), k, v, how), ("counts", words("7"), words("1"), Update::NoExist));
