@@ -161,7 +161,7 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
     if args.no_attach {
         print_loaded(&loaded, args.json);
         if let Some(show) = &show {
-            show.print(&mut std::io::stdout().lock(), std::time::Instant::now());
+            show.print_initial(&mut std::io::stdout().lock());
         }
         return Ok(());
     }

@@ -77,6 +77,11 @@ impl ShowMaps {
         }
     }
 
+    /// Prints every map as just opened (`--no-attach`: nothing ran yet), at time 0.
+    pub fn print_initial(&self, out: &mut impl Write) {
+        self.print(out, self.start);
+    }
+
     /// Prints every map now (the last print, at exit).
     pub fn print(&self, out: &mut impl Write, now: Instant) {
         let t = now.duration_since(self.start).as_secs_f64();
