@@ -131,9 +131,9 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
     let pin_root = opts.pin_root.as_deref().unwrap_or(std::path::Path::new(DEFAULT_PIN_ROOT));
     let cx = maps::Context { btf_fd: btf_fd.as_ref(), kconfig: externs.kconfig.as_deref(), pin_root };
     // Pins this load makes are removed again if a later step fails.
-    let mut new_pins = maps::NewPins::default();
-    let maps = maps::create_all(obj, &cx, &mut new_pins, obs)?;
-    maps::slots::fill_maps(obj, &maps, obs)?;
+    let mut pins = maps::LoadPins::default();
+    let maps = maps::create_all(obj, &cx, &mut pins, obs)?;
+    maps::slots::fill_maps(obj, &maps, &pins, obs)?;
     let values = externs.values.clone();
     let mut loaded = Loaded { btf_fd, maps, programs: Vec::new(), core, externs: values };
     for prog in &selected {
@@ -142,7 +142,7 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
         loaded.programs.push(p);
     }
     maps::slots::fill_programs(obj, &loaded.maps, &loaded.programs, obs)?;
-    new_pins.keep();
+    pins.keep();
     Ok(loaded)
 }
 

@@ -9,7 +9,7 @@ pub(super) mod slots;
 
 use std::path::Path;
 
-pub use pin::{MapAttribute, MapPinError, NewPins, PinMismatch};
+pub use pin::{LoadPins, MapAttribute, MapPinError, PinMismatch};
 pub use plan::MapAdjustment;
 
 use super::{LoadError, LoadedMap};
@@ -27,12 +27,12 @@ pub struct Context<'a> {
     pub pin_root: &'a Path,
 }
 
-/// Creates (or reuses, for pinned maps) every map of the object, in order; the maps it pins
-/// are added to `new_pins`.
+/// Creates (or reuses, for pinned maps) every map of the object, in order; what it pins and
+/// reuses is recorded in `pins`.
 pub fn create_all(
     obj: &Object,
     cx: &Context<'_>,
-    new_pins: &mut NewPins,
+    pins: &mut LoadPins,
     obs: &mut dyn Observer,
 ) -> Result<Vec<LoadedMap>, LoadError> {
     let machine = Machine::read();
@@ -40,7 +40,7 @@ pub fn create_all(
         .iter()
         .map(|m| {
             let data = if m.kind == MapKind::Kconfig { cx.kconfig } else { m.initial_data.as_deref() };
-            create(m, data, cx, machine, new_pins, obs)
+            create(m, data, cx, machine, pins, obs)
         })
         .collect()
 }
@@ -50,7 +50,7 @@ fn create(
     data: Option<&[u8]>,
     cx: &Context<'_>,
     machine: Machine,
-    new_pins: &mut NewPins,
+    pins: &mut LoadPins,
     obs: &mut dyn Observer,
 ) -> Result<LoadedMap, LoadError> {
     let btf_fd = cx.btf_fd;
@@ -63,7 +63,7 @@ fn create(
     let map_type = MapType(def.map_type);
     // A map-in-map is created against a template of its inner maps, closed once it exists.
     let inner = match def.values.as_ref().and_then(|v| v.inner.as_deref()) {
-        Some(template) => Some(create(template, None, cx, machine, new_pins, obs)?),
+        Some(template) => Some(create(template, None, cx, machine, pins, obs)?),
         None => None,
     };
     let attrs = |btf_ids: Option<(u32, u32)>| {
@@ -85,6 +85,7 @@ fn create(
     };
     if let Some(path) = &pin_path {
         if let Some(m) = pin::reuse(path, &attrs(None)).map_err(|source| pin_error(def, path, source))? {
+            pins.reused(&def.name);
             obs.step(Step::MapReused { name: &def.name, path, id: m.info.id });
             return Ok(LoadedMap { name: def.name.clone(), map_type, id: m.info.id, fd: m.fd });
         }
@@ -115,7 +116,7 @@ fn create(
     let Some(path) = pin_path else {
         return Ok(LoadedMap { name: def.name.clone(), map_type, id, fd });
     };
-    pin_created(def, fd, id, &path, &attrs(None), new_pins, obs)
+    pin_created(def, fd, id, &path, &attrs(None), pins, obs)
 }
 
 /// Pins a map just created at `path`. Someone else pinning there first (EEXIST) is libbpf's one
@@ -126,19 +127,20 @@ fn pin_created(
     id: sys::MapId,
     path: &Path,
     want: &MapCreate<'_>,
-    new_pins: &mut NewPins,
+    pins: &mut LoadPins,
     obs: &mut dyn Observer,
 ) -> Result<LoadedMap, LoadError> {
     let map_type = MapType(def.map_type);
     match pin::pin(&fd, path) {
         Ok(()) => {
-            new_pins.push(path.to_owned());
+            pins.made(path.to_owned());
             obs.step(Step::MapPinned { name: &def.name, path, id });
             Ok(LoadedMap { name: def.name.clone(), map_type, id, fd })
         }
         Err(MapPinError::Pin(e)) if e.is(nix::errno::Errno::EEXIST) => {
             match pin::reuse(path, want).map_err(|source| pin_error(def, path, source))? {
                 Some(m) => {
+                    pins.reused(&def.name);
                     obs.step(Step::MapReused { name: &def.name, path, id: m.info.id });
                     Ok(LoadedMap { name: def.name.clone(), map_type, id: m.info.id, fd: m.fd })
                 }

@@ -137,24 +137,38 @@ pub(super) fn pin(fd: &MapFd, path: &Path) -> Result<(), MapPinError> {
     sys::obj_pin(std::os::fd::AsFd::as_fd(fd), path).map_err(MapPinError::Pin)
 }
 
-/// Pins made by a load still under way: removed if the load fails, kept once it succeeds.
+/// What pinning did in a load still under way: the pins it made (removed if the load fails,
+/// kept once it succeeds) and the maps it reused (their initial slots are not filled again, as
+/// libbpf leaves a reused map's contents alone).
 #[derive(Debug, Default)]
-pub struct NewPins(Vec<PathBuf>);
+pub struct LoadPins {
+    made: Vec<PathBuf>,
+    reused: Vec<String>,
+}
 
-impl NewPins {
-    pub(super) fn push(&mut self, path: PathBuf) {
-        self.0.push(path);
+impl LoadPins {
+    pub(super) fn made(&mut self, path: PathBuf) {
+        self.made.push(path);
+    }
+
+    pub(super) fn reused(&mut self, map: &str) {
+        self.reused.push(map.to_owned());
+    }
+
+    /// Whether the map named `map` was reused from a pin.
+    pub fn is_reused(&self, map: &str) -> bool {
+        self.reused.iter().any(|m| m == map)
     }
 
     /// The load succeeded: the pins stay (libbpf semantics: they outlive the process).
     pub fn keep(mut self) {
-        self.0.clear();
+        self.made.clear();
     }
 }
 
-impl Drop for NewPins {
+impl Drop for LoadPins {
     fn drop(&mut self) {
-        for p in &self.0 {
+        for p in &self.made {
             let _ = std::fs::remove_file(p);
         }
     }
