@@ -53,7 +53,10 @@ impl MapsGlobals {
 
     /// The programs (`None` for those not loaded).
     pub fn progs(&self) -> Progs<'_> {
-        Progs { rawbpf_maps_globals: self.program("rawbpf_maps_globals"), life: std::marker::PhantomData }
+        Progs {
+            rawbpf_maps_globals: self.program("rawbpf_maps_globals"),
+            life: std::marker::PhantomData,
+        }
     }
 
     /// The maps.
@@ -139,7 +142,10 @@ impl Pod for RawbpfStat {
     const SIZE: usize = 16;
 
     fn read(b: &[u8]) -> Self {
-        Self { count: Pod::read(&b[0..]), last_ns: Pod::read(&b[8..]) }
+        Self {
+            count: Pod::read(&b[0..]),
+            last_ns: Pod::read(&b[8..]),
+        }
     }
 
     fn write(&self, b: &mut [u8]) {
@@ -161,7 +167,10 @@ impl Pod for Rodata {
     const SIZE: usize = 52;
 
     fn read(b: &[u8]) -> Self {
-        Self { rawbpf_magic: Pod::read(&b[0..]), _tail: Pod::read(&b[4..]) }
+        Self {
+            rawbpf_magic: Pod::read(&b[0..]),
+            _tail: Pod::read(&b[4..]),
+        }
     }
 
     fn write(&self, b: &mut [u8]) {
@@ -181,7 +190,9 @@ impl Pod for Data {
     const SIZE: usize = 8;
 
     fn read(b: &[u8]) -> Self {
-        Self { rawbpf_calls: Pod::read(&b[0..]) }
+        Self {
+            rawbpf_calls: Pod::read(&b[0..]),
+        }
     }
 
     fn write(&self, b: &mut [u8]) {
@@ -200,7 +211,9 @@ impl Pod for Bss {
     const SIZE: usize = 4;
 
     fn read(b: &[u8]) -> Self {
-        Self { rawbpf_last_pid: Pod::read(&b[0..]) }
+        Self {
+            rawbpf_last_pid: Pod::read(&b[0..]),
+        }
     }
 
     fn write(&self, b: &mut [u8]) {

@@ -151,9 +151,9 @@ fn libbpf_median(exe: &Path, row: &Row, iters: usize, warmup: usize) -> Result<f
 /// The version of the libbpf the reference links, from its package.
 fn libbpf_version() -> String {
     let out = Command::new("dpkg-query").args(["-W", "-f", "${Version}", "libbpf-dev"]).output();
-    out.ok().filter(|o| o.status.success()).map_or("(version unknown)".into(), |o| {
-        String::from_utf8_lossy(&o.stdout).trim().to_owned()
-    })
+    out.ok()
+        .filter(|o| o.status.success())
+        .map_or("(version unknown)".into(), |o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
 }
 
 fn median(mut t: Vec<f64>) -> f64 {

@@ -44,6 +44,14 @@ pub enum Step<'a> {
         /// Where it was read.
         path: &'a Path,
     },
+    /// The kernel exposes no BTF: the `--btf` file stands in for it (CO-RE, typed externs);
+    /// programs that attach by kernel BTF id cannot load.
+    KernelBtfStandIn {
+        /// Its number of types.
+        types: u32,
+        /// The file.
+        path: &'a Path,
+    },
     /// An extern (`__kconfig`, `__ksym`) resolved for the running kernel.
     Extern {
         /// Its position in `Object::externs`.

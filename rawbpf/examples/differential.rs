@@ -78,7 +78,8 @@ fn run_cmd(opts: &HashMap<String, String>) -> ExitCode {
     };
     let release = run::kernel_release();
     let settle = loaders::Baseline::if_memlock_charged(&release);
-    let loaders = loaders::Loaders { oracle, rawbpf, scratch, timeout: Duration::from_secs(timeout), settle, btf: None };
+    let loaders =
+        loaders::Loaders { oracle, rawbpf, scratch, timeout: Duration::from_secs(timeout), settle, btf: None };
     let started = Instant::now();
     let (rows, notes, workers) = run::run(&objects, &loaders, workers as usize);
     let key = run::major_minor(&release);

@@ -28,8 +28,7 @@ fn slot_value(key: &str) -> Option<u32> {
     if !ok {
         return None;
     }
-    let bytes: Vec<u8> =
-        json(&out)["value"].as_str()?.split(' ').map(|b| u8::from_str_radix(b, 16).unwrap()).collect();
+    let bytes: Vec<u8> = json(&out)["value"].as_str()?.split(' ').map(|b| u8::from_str_radix(b, 16).unwrap()).collect();
     Some(u32::from_le_bytes(bytes.try_into().ok()?))
 }
 
@@ -56,7 +55,8 @@ fn map_in_map_and_prog_array_slots_are_filled_from_the_initializer() {
     while slot_value("0").is_none() && start.elapsed() < Duration::from_secs(3) {
         thread::sleep(Duration::from_millis(50));
     }
-    let inner_id = |name: &str| json(&rawbpf(&["map", "show", "name", name, "--json"]).1)["id"].as_u64().unwrap() as u32;
+    let inner_id =
+        |name: &str| json(&rawbpf(&["map", "show", "name", name, "--json"]).1)["id"].as_u64().unwrap() as u32;
     let (a, b) = (inner_id("rawbpf_inner_a"), inner_id("rawbpf_inner_b"));
     assert_eq!((slot_value("0"), slot_value("1"), slot_value("2")), (Some(a), None, Some(b)));
     while child.try_wait().unwrap().is_none() {

@@ -99,6 +99,18 @@ pub enum LoadError {
         #[source]
         source: SysError,
     },
+    /// A program that attaches by kernel BTF id (fentry, fexit, tp_btf, lsm, iter...) on a kernel
+    /// that exposes no BTF: a `--btf` file describes types, not the running kernel's ids.
+    #[error(
+        "program {program}: {} programs attach by the kernel's own BTF ids, and this kernel exposes no BTF",
+        section.trim_end_matches('+')
+    )]
+    AttachNeedsKernelBtf {
+        /// The program.
+        program: String,
+        /// Its section kind, as libbpf's table names it (`fentry+`).
+        section: &'static str,
+    },
     /// Writing an initial slot of a map-in-map or prog array failed.
     #[error("map {map}: initial slot [{index}] ({target:?})")]
     Slot {

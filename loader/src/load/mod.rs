@@ -119,7 +119,9 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
     obs.step(Step::Memlock(crate::memlock::raise_if_needed()));
     let features = Features::detect();
     obs.step(Step::Features(&features));
-    let kernel = KernelBtf::open(obs)?;
+    let reached = obj.sections_reached(&chosen);
+    let needed = target::needs_kernel_btf(obj, &selected, &reached);
+    let kernel = KernelBtf::open(opts.target_btf.as_deref(), needed, obs)?;
     let externs = crate::externs::resolve(obj, &kernel, obs)?;
     let btf_fd = load_object_btf(obj, support(&features), obs)?;
     let core_target = match &opts.target_btf {
@@ -127,7 +129,7 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
         None => kernel.vmlinux.clone(),
     };
     // Like libbpf, CO-RE only touches the code of the programs being loaded.
-    let (code, core) = co_re::apply(obj, &core_target, &obj.sections_reached(&chosen), obs)?;
+    let (code, core) = co_re::apply(obj, &core_target, &reached, obs)?;
     let pin_root = opts.pin_root.as_deref().unwrap_or(std::path::Path::new(DEFAULT_PIN_ROOT));
     let cx = maps::Context { btf_fd: btf_fd.as_ref(), kconfig: externs.kconfig.as_deref(), pin_root };
     // Pins this load makes are removed again if a later step fails.

@@ -7,23 +7,50 @@ use std::sync::Arc;
 use btf::{Btf, Kind, TypeId};
 
 use super::LoadError;
-use crate::object::ProgKind;
+use std::collections::BTreeSet;
+
+use crate::object::{CodeSectionIndex, ExternKind, Object, ProgKind};
 use crate::progress::{Observer, Step};
 use crate::sys::{self, AttachType, BtfFd};
 
 /// The running kernel's BTF, parsed once for CO-RE and attach targets.
 #[derive(Debug)]
 pub struct KernelBtf {
-    /// `/sys/kernel/btf/vmlinux`.
+    /// `/sys/kernel/btf/vmlinux`, or the `--btf` file standing in for it on a kernel that
+    /// exposes none.
     pub vmlinux: Arc<Btf>,
+    /// False when `vmlinux` is the stand-in: its types serve CO-RE and typed externs, but its ids
+    /// are not the kernel's, so nothing may be attached by BTF id.
+    pub exposed: bool,
 }
 
 impl KernelBtf {
-    /// Maps (or reads) `/sys/kernel/btf/vmlinux`.
-    pub fn open(obs: &mut dyn Observer) -> Result<KernelBtf, LoadError> {
-        let vmlinux = crate::vmlinux::vmlinux().map_err(LoadError::KernelBtf)?;
-        obs.step(Step::KernelBtf { types: vmlinux.count(), path: Path::new(btf::source::VMLINUX_BTF) });
-        Ok(KernelBtf { vmlinux: Arc::new(vmlinux) })
+    /// Maps (or reads) `/sys/kernel/btf/vmlinux`. On a kernel without it (built without
+    /// `CONFIG_DEBUG_INFO_BTF`, or hidden), `stand_in` — the `--btf` file — takes its place, as
+    /// libbpf's `btf_custom_path` does for CO-RE: programs that need no kernel BTF ids still load.
+    /// `needed`: whether the programs being loaded use kernel BTF at all (CO-RE relocations,
+    /// attach targets by BTF id, typed ksyms, kfuncs); like libbpf, a load that uses none goes
+    /// ahead on a kernel without BTF.
+    pub fn open(stand_in: Option<&Path>, needed: bool, obs: &mut dyn Observer) -> Result<KernelBtf, LoadError> {
+        let path = Path::new(btf::source::VMLINUX_BTF);
+        match (crate::vmlinux::vmlinux(), stand_in) {
+            (Ok(vmlinux), _) => {
+                obs.step(Step::KernelBtf { types: vmlinux.count(), path });
+                Ok(KernelBtf { vmlinux: Arc::new(vmlinux), exposed: true })
+            }
+            (Err(btf::source::LoadError::NoKernelBtf { .. }), Some(file)) => {
+                let btf = btf::source::file(file).map_err(LoadError::TargetBtf)?;
+                obs.step(Step::KernelBtfStandIn { types: btf.count(), path: file });
+                Ok(KernelBtf { vmlinux: Arc::new(btf), exposed: false })
+            }
+            (Err(btf::source::LoadError::NoKernelBtf { .. }), None) if !needed => {
+                let empty = Btf::parse(btf::BtfBuilder::new().build()).map_err(|source| {
+                    LoadError::KernelBtf(btf::source::LoadError::Parse { path: path.to_owned(), source })
+                })?;
+                Ok(KernelBtf { vmlinux: Arc::new(empty), exposed: false })
+            }
+            (Err(e), _) => Err(LoadError::KernelBtf(e)),
+        }
     }
 
     /// Finds `name` of `kind` in vmlinux, then in each module's BTF; with `module`, only there
@@ -119,6 +146,9 @@ pub fn resolve(
     if !kind.attaches_by_btf_id() {
         return Ok(None);
     }
+    if !kernel.exposed {
+        return Err(LoadError::AttachNeedsKernelBtf { program: program.to_owned(), section: kind.def.name });
+    }
     let (module, target) = split_module(kind.attach_target.as_deref().unwrap_or_default());
     let (name, btf_kind, what) = btf_name(kind, target);
     let Some((btf_id, module)) = kernel.find(module, &name, btf_kind) else {
@@ -137,4 +167,21 @@ pub fn resolve(
     let target = AttachTarget { btf_name: name, btf_id, module, module_fd };
     obs.step(Step::AttachTarget { program, target: &target });
     Ok(Some(target))
+}
+
+/// Whether loading `selected` of `obj` uses kernel BTF: a CO-RE relocation in code they reach,
+/// a program attaching by BTF id, or a typed ksym or kfunc extern.
+pub fn needs_kernel_btf(obj: &Object, selected: &[super::Selected], reached: &BTreeSet<CodeSectionIndex>) -> bool {
+    let core = obj.btf_ext.as_ref().is_some_and(|ext| {
+        ext.core_relos.iter().filter(|s| !s.records.is_empty()).any(|s| {
+            obj.code_sections
+                .iter()
+                .position(|c| c.name == s.name)
+                .is_some_and(|i| reached.contains(&CodeSectionIndex::new(i)))
+        })
+    });
+    let by_id = selected.iter().any(|s| s.kind.attaches_by_btf_id());
+    let externs =
+        obj.externs.iter().any(|e| matches!(e.kind, ExternKind::Ksym { type_id: Some(_) } | ExternKind::Kfunc { .. }));
+    core || by_id || externs
 }

@@ -82,7 +82,8 @@ pub(crate) fn parse(
 
 /// Reads `.rel.maps` into the slots of the maps whose `values` its relocations fall in.
 pub(crate) fn collect_slots(elf: &RawElf<'_>, maps_sec: &RawSection<'_>, maps: &mut [MapDef]) -> Result<()> {
-    let is_rel_of_maps = |s: &&RawSection<'_>| s.role == SectionRole::Rel && u64::from(s.info) == maps_sec.index.get() as u64;
+    let is_rel_of_maps =
+        |s: &&RawSection<'_>| s.role == SectionRole::Rel && u64::from(s.info) == maps_sec.index.get() as u64;
     let Some(rel) = elf.sections.iter().find(is_rel_of_maps) else { return Ok(()) };
     for r in elf.rels(rel.index)? {
         let sym = elf.symbols.get(r.sym as usize);

@@ -166,7 +166,13 @@ fn read_def(btf: &Btf, mut def: MapDef, var_type: TypeId, inner: bool) -> std::r
 
 /// Decodes one member into `def`: `values` (which must be `last`, and not in an `inner` map's
 /// definition) or one of the plain attributes.
-fn member(btf: &Btf, def: &mut MapDef, m: &Member<'_>, last: bool, inner: bool) -> std::result::Result<(), MemberError> {
+fn member(
+    btf: &Btf,
+    def: &mut MapDef,
+    m: &Member<'_>,
+    last: bool,
+    inner: bool,
+) -> std::result::Result<(), MemberError> {
     if m.name == "values" {
         values_member(btf, def, m, last, inner)
     } else {
@@ -368,7 +374,10 @@ mod tests {
         assert_eq!(problem(apply(&btf, &mut d, "values", uint2)), MemberProblem::ValuesOnWrongType { map_type: 2 });
         let mut mim = def();
         mim.map_type = 12;
-        assert_eq!(problem(apply(&btf, &mut mim, "values", uint2)), MemberProblem::ValuesNotPointerArray { type_id: uint2 });
+        assert_eq!(
+            problem(apply(&btf, &mut mim, "values", uint2)),
+            MemberProblem::ValuesNotPointerArray { type_id: uint2 }
+        );
         let unknown = problem(apply(&btf, &mut d, "flags", uint2));
         assert_eq!(unknown, MemberProblem::UnknownAttribute);
         assert!(unknown.to_string().contains("max_entries, map_flags"), "{unknown}");

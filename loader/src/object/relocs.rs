@@ -5,13 +5,13 @@
 
 use btf::insn::Insn;
 
-use crate::sys::MapType;
 use super::elf::{RawElf, RawRel, RawSymbol};
 use super::error::{ObjectError, Reference, RelocProblem, Result, UnsupportedFeature};
 use super::externs::{self, Extern};
 use super::maps::{MapDef, MapKind};
 use super::sections::SectionRole;
 use super::{CodeSectionIndex, ExternIndex, MapIndex, SectionIndex};
+use crate::sys::MapType;
 
 /// What a relocated instruction refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -26,7 +26,9 @@ pub fn write_arena(fd: &MapFd, addr: u64, len: usize, data: &[u8]) -> Result<(),
         return Err(e);
     }
     tracing::debug!(target: "rawbpf::sys", cmd = "mmap", "mmap({addr:#x}, {len}, PROT_READ|PROT_WRITE, MAP_SHARED, arena fd={raw}) = mapped; {} bytes of __arena globals copied", data.len());
-    let Some(base) = std::ptr::NonNull::new(p.cast::<u8>()) else { return Err(SysError::new(Call::Mmap, libc::EINVAL)) };
+    let Some(base) = std::ptr::NonNull::new(p.cast::<u8>()) else {
+        return Err(SysError::new(Call::Mmap, libc::EINVAL));
+    };
     // SAFETY: `base` is a fresh writable mapping of `len >= data.len()` bytes that nothing else
     // references; the copy stays inside it.
     unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), base.as_ptr(), data.len()) };

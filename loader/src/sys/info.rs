@@ -290,11 +290,12 @@ pub fn btf_info(fd: &BtfFd) -> Result<BtfInfo, SysError> {
     let mut name = [0u8; 64];
     let mut r = RawBtfInfo { name: addr_mut(&mut name[..]), name_len: name.len() as u32, ..Default::default() };
     if let Err(e) = get_info(fd, &mut r, "btf") {
-        // Before 5.11 `bpf_btf_info` ends after `id`: a non-zero `name` past it is E2BIG. Ask
-        // again for what that kernel has (no name; nor is any BTF object a kernel's there).
-        if !e.is(nix::errno::Errno::E2BIG) {
+        // Before 5.11 bpf_btf_info ends at `id`: asking for the name is a non-zero tail (E2BIG).
+        // Ask again without it; such kernels have no module BTF, so the name would be empty.
+        if e.errno() != nix::errno::Errno::E2BIG {
             return Err(e);
         }
+        name = [0u8; 64];
         r = RawBtfInfo::default();
         get_info(fd, &mut r, "btf")?;
     }

@@ -30,6 +30,7 @@ mod ringbuf;
 mod signal;
 mod types;
 
+pub use arena::write_arena;
 pub use bpf::Cmd;
 pub use btf_load::btf_load;
 pub use epoll::Epoll;
@@ -54,7 +55,6 @@ pub use perf::{
 pub use perf_ring::{perf_event_open_bpf_output, PerfMmap, PERF_RECORD_LOST, PERF_RECORD_SAMPLE};
 pub use pin::{obj_get, obj_pin, BPF_FS_MAGIC};
 pub use prog::{encode_insns, prog_load, prog_load_with_log, ProgLoad, Records};
-pub use arena::write_arena;
 pub use ring_mmap::page_size;
 pub use ringbuf::{RingbufMmap, Slot, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
 pub use signal::{install_stop_handler, STOP};

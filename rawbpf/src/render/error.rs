@@ -73,6 +73,12 @@ pub fn load(e: &LoadError) -> String {
         LoadError::MapPin { map, path, source: MapPinError::Incompatible(diffs) } => incompatible_pin(map, path, diffs),
         LoadError::ProgLoad(f) => verifier::prog_load(f),
         LoadError::KernelBtf(b) => format!("kernel BTF: {}", btf_source(b)),
+        LoadError::AttachNeedsKernelBtf { .. } => format!(
+            "{}\n  the kernel checks these programs against its own BTF, by id, and without \
+             CONFIG_DEBUG_INFO_BTF (or with /sys/kernel/btf hidden) it has none to offer: --btf only \
+             describes types for CO-RE. kprobes, tracepoints and raw_tp programs load without kernel BTF",
+            chain(e)
+        ),
         LoadError::NothingSelected { not_autoloaded } => {
             let first = not_autoloaded.first().map_or("NAME", String::as_str);
             format!("{}\n  fix: name the ones to load: --program {first}", chain(e))
@@ -98,8 +104,11 @@ pub fn load(e: &LoadError) -> String {
 pub fn btf_source(e: &btf::source::LoadError) -> String {
     match e {
         btf::source::LoadError::NoKernelBtf { .. } => format!(
-            "{}\n  fix: pass --btf FILE with this kernel's BTF (a vmlinux ELF with .BTF, its vmlinuz or \
-             linux-image .deb, or a BTFHub file)",
+            "{}\n  CONFIG_DEBUG_INFO_BTF=y is the build option that makes a kernel carry BTF, the description of \
+             its own types (pahole writes it from the kernel's DWARF); CO-RE relocates against it.\n  fix: pass \
+             --btf FILE with this kernel's BTF (a vmlinux ELF with .BTF, its vmlinuz or linux-image .deb, or a \
+             BTFHub file): CO-RE, kprobes, tracepoints and raw_tp then work; fentry/fexit/tp_btf still need the \
+             kernel's own",
             chain(e)
         ),
         btf::source::LoadError::Image { path, source } => {

@@ -4,8 +4,8 @@
 
 use loader::attach::{Link, Mechanism};
 use loader::features::Features;
-use loader::memlock::Memlock;
 use loader::load::MapAdjustment;
+use loader::memlock::Memlock;
 use loader::object::progtype::AttachMethod;
 use loader::object::{Object, ProgramIndex};
 use loader::progress::{Observer, Step};
@@ -60,17 +60,35 @@ fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
         Step::KernelBtf { types, path } => {
             (Phases, "load", format!("kernel BTF: {types} types from {}", path.display()))
         }
+        Step::KernelBtfStandIn { types, path } => (
+            Quiet,
+            "load",
+            format!(
+                "this kernel exposes no BTF ({} is missing): {} ({types} types) stands in for CO-RE and typed \
+                 externs; programs that attach by BTF id (fentry, fexit, tp_btf, lsm, iter) cannot load",
+                btf::source::VMLINUX_BTF,
+                path.display()
+            ),
+        ),
         Step::Extern { index, ext, value } => (Phases, "load", externs::resolved(*index, ext, value)),
         Step::Core(d) => (Phases, "core", core::decision(d)),
-        Step::MapAdjusted { name, adjustment } => (Phases, "load", format!("map {name}: {}", map_adjustment(adjustment))),
-        Step::MapBtfRetry { name, error } => {
-            (Quiet, "load", format!("map {name}: {error} with BTF key/value types; retrying without BTF, as libbpf does"))
+        Step::MapAdjusted { name, adjustment } => {
+            (Phases, "load", format!("map {name}: {}", map_adjustment(adjustment)))
         }
-        Step::SlotFilled { map, index, target } => (Phases, "load", format!("map {map}: slot [{index}] = {}", super::slots::slot_words(target))),
+        Step::MapBtfRetry { name, error } => (
+            Quiet,
+            "load",
+            format!("map {name}: {error} with BTF key/value types; retrying without BTF, as libbpf does"),
+        ),
+        Step::SlotFilled { map, index, target } => {
+            (Phases, "load", format!("map {map}: slot [{index}] = {}", super::slots::slot_words(target)))
+        }
         Step::SlotLeftEmpty { map, index, program } => {
             (Phases, "load", format!("map {map}: slot [{index}] left empty: program {program} is not loaded"))
         }
-        Step::MapCreated { name, map_type, id } => (Phases, "load", format!("map {name} ({map_type}) created: id {id}")),
+        Step::MapCreated { name, map_type, id } => {
+            (Phases, "load", format!("map {name} ({map_type}) created: id {id}"))
+        }
         Step::AttachTarget { program, target } => {
             let module = target.module.as_deref().unwrap_or("vmlinux");
             (

@@ -162,5 +162,9 @@ fn libbpf_tools_against_flavored_btf_like_libbpf() {
     println!("{NAME} on {release}: {}; {} failures", outcome.summary, outcome.failures.len());
     let both = rows.iter().filter(|r| r.libbpf.loaded() && r.rawbpf.loaded()).count();
     assert!(both > 0, "no program loaded with both loaders: the comparison would prove nothing");
-    assert!(outcome.failures.is_empty(), "rawbpf differs from libbpf on flavored BTF:\n{}", outcome.failures.join("\n"));
+    assert!(
+        outcome.failures.is_empty(),
+        "rawbpf differs from libbpf on flavored BTF:\n{}",
+        outcome.failures.join("\n")
+    );
 }

@@ -30,7 +30,11 @@ wait_exit "$rb" 30 || { kill -9 "$rb"; cat set.err; fail "rawbpf still running";
 grep 'rawbpf-globals:' set.out
 grep -q "rawbpf-globals: pid=$child hits=101 level=2" set.out || fail "no line for pid $child with hits=101 level=2"
 grep -q 'rawbpf-globals: greeting=vm verbose=1 small=255' set.out || fail "greeting/verbose/small not as set"
-grep -q 'rawbpf-globals: shift=-5 port0=443 letter=z' set.out || fail "shift/ports/letter not as set"
+# bpf_trace_printk takes %c only since 5.13 (the printf helpers' common checker): before, that line is refused.
+case $(uname -r) in
+5.[0-9].* | 5.1[0-2].*) echo "note: $(uname -r) has no %c in bpf_trace_printk: shift/ports/letter line not printed" ;;
+*) grep -q 'rawbpf-globals: shift=-5 port0=443 letter=z' set.out || fail "shift/ports/letter not as set" ;;
+esac
 [ "$(grep -c 'rawbpf-globals: pid=' set.out)" = 1 ] || fail "target_pid let more than one getpid through"
 check_nothing_left before.ids "after rawbpf load of globals.o"
 echo "ok: every --set value reached the program; only pid $child passed the filter"

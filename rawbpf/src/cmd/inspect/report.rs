@@ -224,7 +224,8 @@ pub fn values_lines(m: &loader::object::MapDef) -> Vec<String> {
             t.max_entries
         ));
     }
-    let slots: Vec<String> = v.slots.iter().map(|s| format!("[{}] {}", s.index, crate::render::slots::slot_words(&s.target))).collect();
+    let slots: Vec<String> =
+        v.slots.iter().map(|s| format!("[{}] {}", s.index, crate::render::slots::slot_words(&s.target))).collect();
     out.push(format!("initial slots: {}", if slots.is_empty() { "none".into() } else { slots.join(", ") }));
     out
 }
