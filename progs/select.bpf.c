@@ -31,13 +31,17 @@ int late_target(void *ctx) { return 0; }
 SEC("?fentry")
 int late_fentry(void *ctx) { return 0; }
 
-/* A kprobe with no function: libbpf loads it and leaves attaching to the caller. */
+/* A kprobe with no function: libbpf loads it and leaves attaching to the caller (or --attach-target). */
 SEC("kprobe")
 int bare_kprobe(struct pt_regs *ctx) { return 0; }
 
-/* A kprobe on a function: loads, but rawbpf cannot attach kprobes yet. */
+/* A kprobe on a function. */
 SEC("kprobe/do_nanosleep")
 int on_nanosleep(struct pt_regs *ctx) { return 0; }
+
+/* A USDT probe: loads, but rawbpf cannot attach USDT probes yet. */
+SEC("?usdt/rawbpf_no_binary:rawbpf:probe")
+int on_usdt(void *ctx) { return 0; }
 
 /* A typo: libbpf knows no "fentri". Off by default, so the default selection still works. */
 SEC("?fentri/do_nanosleep")

@@ -17,6 +17,7 @@ pub mod flavors;
 pub mod insn;
 pub mod kernel_image;
 pub mod layout;
+pub mod min;
 pub mod names;
 mod scan;
 pub mod source;

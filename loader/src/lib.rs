@@ -49,6 +49,7 @@
 //! ```
 
 pub mod attach;
+pub mod check;
 pub mod co_re;
 pub mod diagnose;
 pub mod disasm;

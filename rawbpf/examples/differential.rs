@@ -13,6 +13,8 @@
 //!       counts (the VM report shows it); exit 0 when the ratchet holds,
 //!       1 when it fails, 77 when FILE does not exist (and nothing else failed), 2 on bad usage.
 
+#[path = "../tests/libbpf_tools/agreement.rs"]
+mod agreement;
 #[path = "../tests/libbpf_tools/carve.rs"]
 mod carve;
 #[path = "../tests/libbpf_tools/loaders.rs"]
@@ -78,8 +80,14 @@ fn run_cmd(opts: &HashMap<String, String>) -> ExitCode {
     };
     let release = run::kernel_release();
     let settle = loaders::Baseline::if_memlock_charged(&release);
-    let loaders =
-        loaders::Loaders { oracle, rawbpf, scratch, timeout: Duration::from_secs(timeout), settle, btf: None };
+    let loaders = loaders::Loaders {
+        oracle,
+        rawbpf: rawbpf.clone(),
+        scratch,
+        timeout: Duration::from_secs(timeout),
+        settle,
+        btf: None,
+    };
     let started = Instant::now();
     let (rows, notes, workers) = run::run(&objects, &loaders, workers as usize);
     let key = run::major_minor(&release);
@@ -102,7 +110,11 @@ fn run_cmd(opts: &HashMap<String, String>) -> ExitCode {
         outcome.summary,
         started.elapsed().as_secs_f64()
     );
-    if !outcome.failures.is_empty() {
+    // rawbpf check's offline verdicts against these loads (issue: >= 99% of pairs must agree).
+    let agreement = agreement::compare(&rows, &objects, &rawbpf, Path::new("/sys/kernel/btf/vmlinux"));
+    agreement.disagreements.iter().for_each(|d| println!("check: {d}"));
+    println!("@@RAWBPF-NOTE libbpf-tools: {}", agreement.summary());
+    if !outcome.failures.is_empty() || agreement.percent() < 99.0 {
         ExitCode::FAILURE
     } else if expected.is_none() {
         println!("SKIP: no {}: gaps not checked here (RAWBPF_DIFF_BLESS=1 creates it)", file.display());

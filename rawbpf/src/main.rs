@@ -12,7 +12,7 @@ mod json;
 mod logging;
 mod render;
 
-use cmd::{btf, disasm, gen as generate, inspect, load, map};
+use cmd::{btf, check, disasm, gen as generate, inspect, load, map};
 
 /// Exit code for usage errors (bad arguments), as clap uses.
 const EXIT_USAGE: u8 = 2;
@@ -33,6 +33,7 @@ enum Command {
     Btf(btf::BtfArgs),
     Load(load::LoadArgs),
     Inspect(inspect::InspectArgs),
+    Check(check::CheckArgs),
     Disasm(disasm::DisasmArgs),
     Gen(generate::GenArgs),
     Map(map::MapArgs),
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         Command::Btf(args) => btf::run(args),
         Command::Load(args) => load::run(args, logging::detail(cli.verbose)),
         Command::Inspect(args) => inspect::run(args),
+        Command::Check(args) => check::run(args),
         Command::Disasm(args) => disasm::run(args),
         Command::Gen(args) => generate::run(args),
         Command::Map(args) => map::run(args),

@@ -60,7 +60,7 @@ fn a_named_program_loads_whatever_its_siblings_are() {
     let (rc, out, err) = load(&obj, &["--program", "off_by_default", "--no-attach", "--json", "--explain"]);
     assert_eq!(rc, 0, "{err}");
     assert_eq!(names(&loaded(&out)), ["off_by_default"]);
-    assert!(err.contains("loading 1 of 8 programs: off_by_default"), "{err}");
+    assert!(err.contains("loading 1 of 9 programs: off_by_default"), "{err}");
     assert!(err.contains("skipped typo (its section starts with '?': off unless named)"), "{err}");
     assert!(err.contains("skipped on_sys_enter (not named)"), "{err}");
 }
@@ -110,9 +110,9 @@ fn attach_target_gives_a_bare_tp_btf_its_tracepoint() {
     assert_eq!(names(&progs), ["late_target"]);
     assert_eq!(progs[0]["attach_btf_id"], sched_switch_btf_id(), "{out}");
 
-    let (rc, _, err) = load(&obj, &["--program", "bare_kprobe", "--attach-target", "bare_kprobe=x", "--no-attach"]);
+    let (rc, _, err) = load(&obj, &["--program", "on_sys_enter", "--attach-target", "on_sys_enter=x", "--no-attach"]);
     assert_eq!(rc, 1);
-    assert!(err.contains("program bare_kprobe: a kprobe program takes no BTF attach target"), "{err}");
+    assert!(err.contains("program on_sys_enter: a raw_tp program takes no attach target"), "{err}");
     let (rc, _, err) = load(&obj, &["--attach-target", "nosuch=x", "--no-attach"]);
     assert_eq!(rc, 1);
     assert!(err.contains("no program named nosuch"), "{err}");
@@ -123,17 +123,17 @@ fn kinds_rawbpf_cannot_attach_load_with_no_attach_and_are_refused_without() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let Some(obj) = object("kinds_rawbpf_cannot_attach_load_with_no_attach_and_are_refused_without") else { return };
     let before = loader::sys::kernel_ids().unwrap();
-    let (rc, _, err) = load(&obj, &["--program", "on_nanosleep", "--duration", "1"]);
+    let (rc, _, err) = load(&obj, &["--program", "on_usdt", "--duration", "1"]);
     assert_eq!(rc, 1, "{err}");
     assert!(
-        err.contains(
-            "rawbpf: program on_nanosleep: rawbpf cannot attach kprobe programs yet (load it with --no-attach)"
-        ),
+        err.contains("rawbpf: program on_usdt: rawbpf cannot attach usdt programs yet (load it with --no-attach)"),
         "{err}"
     );
     let (rc, _, err) = load(&obj, &["--program", "bare_kprobe", "--duration", "1"]);
     assert_eq!(rc, 1, "{err}");
-    assert!(err.contains("bare_kprobe (kprobe) is loaded but not attached (its section names no target)"), "{err}");
+    let want = "bare_kprobe (kprobe) is loaded but not attached (its section names no target): give it one with \
+                --attach-target bare_kprobe=TARGET";
+    assert!(err.contains(want), "{err}");
     assert!(err.contains("no program could be attached by rawbpf"), "{err}");
     let left = loader::sys::kernel_ids().unwrap().added_since(&before);
     assert!(left.progs.is_empty() && left.links.is_empty(), "{left:?}");

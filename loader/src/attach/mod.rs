@@ -1,11 +1,24 @@
 //! Attaching loaded programs: the mechanism follows the program kind, with fallbacks for older
 //! kernels. Every attachment is an fd rawbpf owns: dropping a `Link` detaches.
 
+pub mod elf_offset;
+mod error;
+mod kprobe;
+mod kprobe_multi;
+mod ksyms;
+mod probe_event;
 mod tracepoint;
 mod tracing;
+mod uprobe;
+
+pub use error::{AttachError, TargetProblem};
+pub use kprobe::{parse_target as parse_kprobe_target, KprobeTarget};
+pub use ksyms::glob_match;
+pub use probe_event::{pmu, DynamicEvent, Pmu, ProbeAttachMode, ProbeFamily, ProbeVia};
+pub use uprobe::{parse_target as parse_uprobe_target, UprobeTarget};
 
 use crate::diagnose::caps::Environment;
-use crate::diagnose::refusal::{self, Refusal};
+use crate::diagnose::refusal;
 use crate::load::LoadedProgram;
 use crate::object::progtype::AttachMethod;
 use crate::progress::Observer;
@@ -23,6 +36,36 @@ pub enum Mechanism {
     PerfEventLink,
     /// `perf_event_open`, then `PERF_EVENT_IOC_SET_BPF` (the pre-link way).
     PerfEventIoctl,
+    /// `BPF_LINK_CREATE` of a `BPF_TRACE_KPROBE_MULTI` link on many kernel functions (5.18+).
+    KprobeMulti,
+}
+
+/// A kprobe's or uprobe's event: where it is and how it was made.
+#[derive(Debug)]
+pub struct Probe {
+    /// Kernel or user space.
+    pub family: ProbeFamily,
+    /// On the function's return.
+    pub retprobe: bool,
+    /// The kernel function (the syscall wrapper for ksyscall; the first of a kprobe.multi's) or
+    /// the binary's path.
+    pub location: String,
+    /// For uprobes: the function in the binary (`None` for a raw file offset).
+    pub symbol: Option<String>,
+    /// Bytes into the kernel function, or the file offset of a uprobe.
+    pub offset: u64,
+    /// PMU, tracefs dynamic event (removed when the link is dropped) or kprobe.multi link.
+    pub via: ProbeVia,
+}
+
+/// Choices for attaching that the section name cannot express.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AttachOptions {
+    /// kretprobe instances (tracefs `r<N>:`, which the kprobe PMU cannot express): for
+    /// functions that many tasks are inside at once. `None`: the kernel's default.
+    pub kretprobe_maxactive: Option<u32>,
+    /// How kprobes and uprobes are made (libbpf's `attach_mode`).
+    pub probe_mode: ProbeAttachMode,
 }
 
 /// An attached program.
@@ -40,48 +83,26 @@ pub struct Link {
     pub tracepoint_id: Option<u64>,
     /// The attachment.
     pub fd: LinkFd,
-    /// For tracepoints: the perf event the program hangs on; closed after the link.
+    /// For tracepoints and probes: the perf event the program hangs on; closed after the link.
     pub perf_event: Option<PerfEventFd>,
-}
-
-/// Why a program could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum AttachError {
-    /// The kernel refused.
-    #[error("program {program}: attaching to {target} failed: {}", refusal.error)]
-    Refused {
-        /// The program.
-        program: String,
-        /// The target.
-        target: String,
-        /// The refused call and what it means.
-        refusal: Refusal,
-    },
-    /// The tracepoint has no event id in tracefs.
-    #[error("program {program}: tracepoint {target} not found in tracefs")]
-    NoTracepoint {
-        /// The program.
-        program: String,
-        /// `category/name`.
-        target: String,
-        /// Reading `events/<category>/<name>/id`.
-        #[source]
-        source: std::io::Error,
-    },
-    /// rawbpf does not attach this kind yet.
-    #[error("program {program}: rawbpf cannot attach {section_prefix} programs yet")]
-    Unsupported {
-        /// The program.
-        program: String,
-        /// The kind, as libbpf's section table names it (`kprobe`, `usdt`).
-        section_prefix: &'static str,
-    },
+    /// For kprobes and uprobes: the probe; a tracefs event in it is removed after the perf
+    /// event is closed (fields drop in order).
+    pub probe: Option<Probe>,
 }
 
 /// Attaches a program the way its kind requires; `None` for kinds libbpf does not attach on its
 /// own (sockets, XDP, tc, cgroups...), and, as libbpf, for tracepoint and probe programs whose
 /// section names no target (`SEC("kprobe")`): the caller chooses where they go.
 pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Option<Link>, AttachError> {
+    attach_with(p, &AttachOptions::default(), obs)
+}
+
+/// [`attach`] with options.
+pub fn attach_with(
+    p: &LoadedProgram,
+    opts: &AttachOptions,
+    obs: &mut dyn Observer,
+) -> Result<Option<Link>, AttachError> {
     let method = p.kind.def.attach;
     if method == AttachMethod::Manual || (method != AttachMethod::Tracing && p.kind.attach_target.is_none()) {
         return Ok(None);
@@ -90,6 +111,10 @@ pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Option<Link>,
         AttachMethod::Tracing => tracing::attach_tracing(p, obs)?,
         AttachMethod::RawTracepoint => tracing::attach_raw_tp(p)?,
         AttachMethod::Tracepoint => tracepoint::attach(p, obs)?,
+        AttachMethod::Kprobe { retprobe } => kprobe::attach(p, retprobe, false, opts, obs)?,
+        AttachMethod::Ksyscall { retprobe } => kprobe::attach(p, retprobe, true, opts, obs)?,
+        AttachMethod::KprobeMulti { retprobe } => kprobe_multi::attach(p, retprobe)?,
+        AttachMethod::Uprobe { retprobe } => uprobe::attach(p, retprobe, opts.probe_mode, obs)?,
         _ => return Err(AttachError::Unsupported { program: p.name.clone(), section_prefix: p.kind.def.kind_name() }),
     };
     obs.step(crate::progress::Step::Attached(&link));
@@ -99,6 +124,24 @@ pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Option<Link>,
 /// The attach target: as written in the section name, or as given at load time.
 fn target_of(p: &LoadedProgram) -> String {
     p.kind.attach_target.clone().unwrap_or_default()
+}
+
+/// A probe that would not open: the kernel's refusal, for the caller to word with what it
+/// knows, or the error itself.
+fn probe_open_error(
+    p: &LoadedProgram,
+    family: ProbeFamily,
+    e: probe_event::DynamicEventError,
+) -> Result<SysError, AttachError> {
+    use probe_event::DynamicEventError as E;
+    let program = p.name.clone();
+    Err(match e {
+        E::Define(e) => return Ok(e),
+        E::NoTracefs => AttachError::NoTracefs { program },
+        E::NoEventsFile => AttachError::NoProbeSupport { program, family, pmu_required: false },
+        E::NoPmu => AttachError::NoProbeSupport { program, family, pmu_required: true },
+        E::Id(source) => AttachError::ProbeEventId { program, source },
+    })
 }
 
 fn refused(p: &LoadedProgram, target: &str, e: SysError) -> AttachError {

@@ -3,11 +3,11 @@
 
 use nix::errno::Errno;
 
-use super::{refused, target_of, AttachError, Link, Mechanism};
+use super::{refused, target_of, AttachError, Link};
 use crate::diagnose::refusal::Cause;
 use crate::load::LoadedProgram;
-use crate::progress::{Observer, Step};
-use crate::sys::{self, AttachType, Call, LinkCreate, LinkFd, SysError};
+use crate::progress::Observer;
+use crate::sys::{self, SysError};
 
 /// Attaches a tracepoint program.
 pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Link, AttachError> {
@@ -30,22 +30,7 @@ pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Link, AttachE
         }
         err
     };
-    let mut req = LinkCreate::new(&p.fd, AttachType::PERF_EVENT);
-    req.target_fd = Some(&perf);
-    let (fd, mechanism) = match sys::link_create(&req) {
-        Ok(fd) => (fd, Mechanism::PerfEventLink),
-        Err(e) => {
-            let to = Mechanism::PerfEventIoctl;
-            obs.step(Step::AttachFallback { program: &p.name, from: Mechanism::PerfEventLink, to, error: &e });
-            sys::perf_event_set_bpf(&perf, &p.fd).map_err(refused)?;
-            sys::perf_event_enable(&perf).map_err(refused)?;
-            // The perf event itself is the attachment; keep a duplicate as the link fd.
-            let dup = perf
-                .try_clone()
-                .map_err(|e| refused(SysError::new(Call::Dup, e.raw_os_error().unwrap_or(libc::EBADF))))?;
-            (LinkFd::from_owned(dup.into_owned()), to)
-        }
-    };
+    let (fd, mechanism) = super::probe_event::hang(p, &perf, super::ProbeAttachMode::Default, obs).map_err(refused)?;
     Ok(Link {
         program: p.name.clone(),
         method: p.kind.def.attach,
@@ -54,5 +39,6 @@ pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Link, AttachE
         tracepoint_id: Some(id),
         fd,
         perf_event: Some(perf),
+        probe: None,
     })
 }

@@ -31,6 +31,7 @@ pub fn attach_tracing(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Link,
         tracepoint_id: None,
         fd,
         perf_event: None,
+        probe: None,
     })
 }
 
@@ -47,5 +48,6 @@ pub fn attach_raw_tp(p: &LoadedProgram) -> Result<Link, AttachError> {
         tracepoint_id: None,
         fd,
         perf_event: None,
+        probe: None,
     })
 }

@@ -18,6 +18,8 @@ pub enum NewerKind {
     FmodRet,
     /// tp_btf (5.5).
     TpBtf,
+    /// kprobe.multi / kretprobe.multi links (5.18).
+    KprobeMulti,
 }
 
 impl NewerKind {
@@ -30,6 +32,7 @@ impl NewerKind {
             AttachType::TRACE_FENTRY | AttachType::TRACE_FEXIT => Some(NewerKind::FentryFexit),
             AttachType::MODIFY_RETURN => Some(NewerKind::FmodRet),
             AttachType::TRACE_RAW_TP if prog_type == ProgType::TRACING => Some(NewerKind::TpBtf),
+            AttachType::TRACE_KPROBE_MULTI => Some(NewerKind::KprobeMulti),
             _ => None,
         }
     }
@@ -39,6 +42,7 @@ impl NewerKind {
         match self {
             NewerKind::Lsm | NewerKind::FmodRet => (5, 7),
             NewerKind::FentryFexit | NewerKind::TpBtf => (5, 5),
+            NewerKind::KprobeMulti => (5, 18),
         }
     }
 }

@@ -15,7 +15,7 @@
 
 pub mod kconfig;
 mod ksyms;
-mod probes;
+pub(crate) mod probes;
 pub mod system;
 
 use std::os::fd::{AsFd, BorrowedFd};

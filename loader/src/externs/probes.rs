@@ -31,7 +31,7 @@ pub fn bpf_cookie() -> bool {
 }
 
 /// The prefix of syscall wrappers on this architecture (libbpf's `arch_specific_syscall_pfx`).
-fn syscall_prefix() -> Option<&'static str> {
+pub(crate) fn syscall_prefix() -> Option<&'static str> {
     Some(match std::env::consts::ARCH {
         "x86_64" => "x64",
         "x86" => "ia32",

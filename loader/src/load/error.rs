@@ -50,8 +50,9 @@ pub enum LoadError {
         #[source]
         source: ProgramError,
     },
-    /// An attach target was given for a program whose kind does not attach by BTF id.
-    #[error("program {program}: a {kind} program takes no BTF attach target (only fentry, fexit, fmod_ret, tp_btf, lsm, iter and freplace do)")]
+    /// An attach target was given for a program whose kind neither attaches by BTF id nor is a
+    /// probe.
+    #[error("program {program}: a {kind} program takes no attach target (only fentry, fexit, fmod_ret, tp_btf, lsm, iter, freplace, kprobe, ksyscall, kprobe.multi and uprobe programs do)")]
     AttachTargetNotBtf {
         /// The program.
         program: String,

@@ -12,7 +12,7 @@ mod error;
 mod maps;
 mod prepare;
 mod programs;
-mod target;
+pub(crate) mod target;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

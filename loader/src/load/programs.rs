@@ -13,6 +13,7 @@ use crate::diagnose::refusal::{self, Cause, Refusal};
 use crate::diagnose::verifier::{self, SourceMap};
 use crate::externs::Resolved;
 use crate::link::{self, LinkedProgram};
+use crate::object::progtype::AttachMethod;
 use crate::object::{CodeSection, Object, ProgKind, ProgramIndex};
 use crate::progress::{Observer, Step};
 use crate::sys::{self, LogLevel, LoggedError, ProgLoad, ProgType, Records};
@@ -70,7 +71,15 @@ fn selected(obj: &Object, r: ProgramIndex, opts: &LoadOptions) -> Result<Selecte
         _ => {}
     }
     if let Some(target) = opts.attach_targets.get(&p.name) {
-        if !kind.attaches_by_btf_id() {
+        // Probes take theirs at attach time: a kernel function, a glob or `BINARY:FUNC`.
+        let probe = matches!(
+            kind.def.attach,
+            AttachMethod::Kprobe { .. }
+                | AttachMethod::Ksyscall { .. }
+                | AttachMethod::KprobeMulti { .. }
+                | AttachMethod::Uprobe { .. }
+        );
+        if !kind.attaches_by_btf_id() && !probe {
             return Err(LoadError::AttachTargetNotBtf { program: program(), kind: kind.def.kind_name() });
         }
         kind.attach_target = Some(target.clone());

@@ -118,7 +118,7 @@ pub struct AttachTarget {
 
 /// The BTF name and kind a target is looked up as, by expected attach type (libbpf's
 /// `btf_get_kernel_prefix_kind`), and what it is called in messages.
-fn btf_name(kind: &ProgKind, target: &str) -> (String, Kind, &'static str) {
+pub(crate) fn btf_name(kind: &ProgKind, target: &str) -> (String, Kind, &'static str) {
     match kind.def.expected_attach_type {
         Some(AttachType::TRACE_RAW_TP) => (format!("btf_trace_{target}"), Kind::Typedef, "raw tracepoint"),
         Some(AttachType::LSM_MAC | AttachType::LSM_CGROUP) => (format!("bpf_lsm_{target}"), Kind::Func, "LSM hook"),
@@ -128,7 +128,7 @@ fn btf_name(kind: &ProgKind, target: &str) -> (String, Kind, &'static str) {
 }
 
 /// A target as libbpf's `find_kernel_btf_id` reads it: `module:name` or `name`.
-fn split_module(target: &str) -> (Option<&str>, &str) {
+pub(crate) fn split_module(target: &str) -> (Option<&str>, &str) {
     match target.split_once(':') {
         Some((module, name)) => (Some(module), name),
         None => (None, target),

@@ -5,7 +5,7 @@
 
 use btf::insn::Insn;
 
-use super::elf::{RawElf, RawRel, RawSymbol};
+use super::elf::{RawElf, RawRel, RawSection, RawSymbol};
 use super::error::{ObjectError, Reference, RelocProblem, Result, UnsupportedFeature};
 use super::externs::{self, Extern};
 use super::maps::{MapDef, MapKind};
@@ -154,36 +154,9 @@ impl RelocCtx<'_, '_> {
                     .ok_or_else(|| err(RelocProblem::NoMapAt { offset: sym.value }))?;
                 RelocTarget::Map { map_idx: MapIndex::new(map_idx) }
             }
-            SectionRole::Data(_) => {
+            SectionRole::Data(_) | SectionRole::Arena => {
                 need_ld_imm64(Reference::GlobalVariable)?;
-                let map_idx = self
-                    .maps
-                    .iter()
-                    .position(|m| matches!(m.kind, MapKind::Global { .. }) && m.section_index == sec_idx)
-                    .ok_or_else(|| err(RelocProblem::NoDataMap { section: target_sec.name.clone() }))?;
-                let offset = i128::from(sym.value) + i128::from(ins.imm);
-                let size = self.maps[map_idx].value_size;
-                if offset < 0 || offset >= i128::from(size) {
-                    let section = target_sec.name.clone();
-                    return Err(err(RelocProblem::OutsideData { offset, size, section }));
-                }
-                RelocTarget::Global { map_idx: MapIndex::new(map_idx), offset: offset as u32 }
-            }
-            SectionRole::Arena => {
-                need_ld_imm64(Reference::GlobalVariable)?;
-                // libbpf 1.5 places the section at the start of the arena: offsets are as is.
-                let map_idx = self
-                    .maps
-                    .iter()
-                    .position(|m| m.map_type == MapType::ARENA.0 && matches!(m.kind, MapKind::BtfDefined { .. }))
-                    .ok_or_else(|| err(RelocProblem::NoArenaMap))?;
-                let offset = i128::from(sym.value) + i128::from(ins.imm);
-                let size = u32::try_from(target_sec.size).unwrap_or(u32::MAX);
-                if offset < 0 || offset >= i128::from(size) {
-                    let section = target_sec.name.clone();
-                    return Err(err(RelocProblem::OutsideData { offset, size, section }));
-                }
-                RelocTarget::Global { map_idx: MapIndex::new(map_idx), offset: offset as u32 }
+                self.global_target(sym.value, ins.imm, target_sec).map_err(err)?
             }
             SectionRole::LegacyMaps => {
                 return Err(unsupported(UnsupportedFeature::LegacyMap { name: sym.name.clone() }))
@@ -191,6 +164,33 @@ impl RelocCtx<'_, '_> {
             _ => return Err(err(RelocProblem::WrongSection { section: target_sec.name.clone() })),
         };
         Ok(Reloc { number, insn_idx: idx, symbol: sym_name, r_type: r.r_type, target })
+    }
+}
+
+impl RelocCtx<'_, '_> {
+    /// A global variable at `value + imm` of `sec`: in its data section's array map, or, for
+    /// `.addr_space.1`, in the ARENA map (libbpf 1.5 places the section at the arena's start,
+    /// so offsets stay as they are).
+    fn global_target(
+        &self,
+        value: u64,
+        imm: i32,
+        sec: &RawSection<'_>,
+    ) -> std::result::Result<RelocTarget, RelocProblem> {
+        let arena = sec.role == SectionRole::Arena;
+        let map_idx = if arena {
+            let is_arena = |m: &MapDef| m.map_type == MapType::ARENA.0 && matches!(m.kind, MapKind::BtfDefined { .. });
+            self.maps.iter().position(is_arena).ok_or(RelocProblem::NoArenaMap)?
+        } else {
+            let is_data = |m: &MapDef| matches!(m.kind, MapKind::Global { .. }) && m.section_index == sec.index;
+            self.maps.iter().position(is_data).ok_or_else(|| RelocProblem::NoDataMap { section: sec.name.clone() })?
+        };
+        let size = if arena { u32::try_from(sec.size).unwrap_or(u32::MAX) } else { self.maps[map_idx].value_size };
+        let offset = i128::from(value) + i128::from(imm);
+        if offset < 0 || offset >= i128::from(size) {
+            return Err(RelocProblem::OutsideData { offset, size, section: sec.name.clone() });
+        }
+        Ok(RelocTarget::Global { map_idx: MapIndex::new(map_idx), offset: offset as u32 })
     }
 }
 

@@ -38,6 +38,10 @@ pub enum Call {
     EpollCtl,
     /// `epoll_wait()`.
     EpollWait,
+    /// A `write()` defining or removing a kprobe in tracefs `kprobe_events`.
+    KprobeEventsWrite,
+    /// A `write()` defining or removing a uprobe in tracefs `uprobe_events`.
+    UprobeEventsWrite,
 }
 
 impl Call {
@@ -54,6 +58,8 @@ impl Call {
             Call::EpollCreate => "epoll_create1",
             Call::EpollCtl => "epoll_ctl",
             Call::EpollWait => "epoll_wait",
+            Call::KprobeEventsWrite => "write(kprobe_events)",
+            Call::UprobeEventsWrite => "write(uprobe_events)",
         }
     }
 }

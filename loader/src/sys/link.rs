@@ -1,6 +1,6 @@
 //! Attaching: BPF_LINK_CREATE and the older BPF_RAW_TRACEPOINT_OPEN.
 
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::mem::offset_of;
 use std::os::fd::AsRawFd;
 
@@ -166,6 +166,51 @@ pub fn link_create_uprobe_multi(prog_fd: &ProgFd, u: &UprobeMulti<'_>) -> Result
     .map(LinkFd::from_owned)
 }
 
+/// BPF_LINK_CREATE with the `kprobe_multi` member (5.18+).
+#[repr(C)]
+#[derive(Default)]
+struct KprobeMultiAttr {
+    prog_fd: u32,
+    target_fd: u32,
+    attach_type: u32,
+    flags: u32,
+    kprobe_flags: u32,
+    cnt: u32,
+    syms: u64,
+    addrs: u64,
+    cookies: u64,
+}
+// SAFETY: repr(C), only integers, no padding.
+unsafe impl Attr for KprobeMultiAttr {}
+const _: () = assert!(offset_of!(KprobeMultiAttr, syms) == 24 && size_of::<KprobeMultiAttr>() == 48);
+
+/// `BPF_F_KPROBE_MULTI_RETURN`: the link probes the functions' returns.
+const BPF_F_KPROBE_MULTI_RETURN: u32 = 1;
+
+/// Creates a `BPF_TRACE_KPROBE_MULTI` link (5.18+) on kernel functions `syms` for a kprobe
+/// program loaded with that expected attach type; on their returns when `retprobe`.
+pub fn link_create_kprobe_multi(prog_fd: &ProgFd, syms: &[CString], retprobe: bool) -> Result<LinkFd, SysError> {
+    // The kernel reads `cnt` pointers from `syms`, each to a NUL-terminated name: both the
+    // array and the strings it points at are borrowed for the whole call.
+    let ptrs: Vec<u64> = syms.iter().map(|s| s.as_ptr() as u64).collect();
+    let mut a = KprobeMultiAttr {
+        prog_fd: prog_fd.as_raw_fd() as u32,
+        attach_type: AttachType::TRACE_KPROBE_MULTI.0,
+        kprobe_flags: if retprobe { BPF_F_KPROBE_MULTI_RETURN } else { 0 },
+        cnt: ptrs.len() as u32,
+        syms: ptrs.as_ptr() as u64,
+        ..Default::default()
+    };
+    let (fd, cnt, flags) = (a.prog_fd, a.cnt, a.kprobe_flags);
+    let first = syms.first().map(|s| s.to_string_lossy()).unwrap_or_default();
+    call_fd(
+        Cmd::LinkCreate,
+        &mut a,
+        format_args!("prog_fd={fd} kprobe_multi cnt={cnt} flags={flags:#x} first={first:?}"),
+    )
+    .map(LinkFd::from_owned)
+}
+
 /// The `raw_tracepoint` member of `union bpf_attr`.
 #[repr(C)]
 #[derive(Default)]
@@ -218,6 +263,17 @@ pub(super) fn abi_layouts() -> Vec<super::abi::Layout> {
             uprobe_flags => M("link_create.uprobe_multi.flags");
             pid => M("link_create.uprobe_multi.pid");
             _pad => Pad;
+        }),
+        layout!(KprobeMultiAttr in "union bpf_attr" {
+            prog_fd => M("link_create.prog_fd");
+            target_fd => M("link_create.target_fd");
+            attach_type => M("link_create.attach_type");
+            flags => M("link_create.flags");
+            kprobe_flags => M("link_create.kprobe_multi.flags");
+            cnt => M("link_create.kprobe_multi.cnt");
+            syms => M("link_create.kprobe_multi.syms");
+            addrs => M("link_create.kprobe_multi.addrs");
+            cookies => M("link_create.kprobe_multi.cookies");
         }),
         layout!(RawTpAttr in "union bpf_attr" {
             name => M("raw_tracepoint.name");

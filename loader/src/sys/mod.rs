@@ -41,7 +41,9 @@ pub use info::{
     btf_data, btf_info, link_info, map_info, prog_info, prog_map_ids, prog_xlated_insns, BtfInfo, LinkDetail, LinkInfo,
     MapInfo, ProgInfo,
 };
-pub use link::{link_create, link_create_uprobe_multi, raw_tracepoint_open, LinkCreate, UprobeMulti};
+pub use link::{
+    link_create, link_create_kprobe_multi, link_create_uprobe_multi, raw_tracepoint_open, LinkCreate, UprobeMulti,
+};
 pub use log::{Loaded, LogLevel, LoggedError, LOG_MAX, LOG_START};
 pub use map::{
     map_create, map_delete_elem, map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, parse_cpu_list,
@@ -49,8 +51,8 @@ pub use map::{
 };
 pub use mmap::SysfsMapping;
 pub use perf::{
-    perf_event_disable, perf_event_enable, perf_event_open_kprobe, perf_event_open_tracepoint, perf_event_set_bpf,
-    tracefs_root, tracepoint_id,
+    perf_event_disable, perf_event_enable, perf_event_open_kprobe, perf_event_open_probe, perf_event_open_tracepoint,
+    perf_event_set_bpf, tracefs_root, tracepoint_id, ProbeOpen,
 };
 pub use perf_ring::{perf_event_open_bpf_output, PerfMmap, PERF_RECORD_LOST, PERF_RECORD_SAMPLE};
 pub use pin::{obj_get, obj_pin, BPF_FS_MAGIC};

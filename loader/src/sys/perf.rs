@@ -21,8 +21,9 @@ const PERF_EVENT_IOC_DISABLE: libc::c_ulong = 0x2401;
 /// `PERF_EVENT_IOC_SET_BPF` = `_IOW('$', 8, __u32)`.
 const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
 
-/// `struct perf_event_attr` up to `config1`: `PERF_ATTR_SIZE_VER0`, which every kernel accepts.
-/// Shared with the BPF output events of `perf_ring`.
+/// `struct perf_event_attr` up to `config2`: `PERF_ATTR_SIZE_VER1` (2.6.39), which every kernel
+/// BPF runs on accepts; `config2` is the probe offset of the kprobe and uprobe PMUs. Shared with
+/// the BPF output events of `perf_ring`.
 #[repr(C)]
 #[derive(Default)]
 pub(super) struct PerfEventAttr {
@@ -37,8 +38,9 @@ pub(super) struct PerfEventAttr {
     pub(super) wakeup_events: u32,
     pub(super) bp_type: u32,
     pub(super) config1: u64,
+    pub(super) config2: u64,
 }
-const _: () = assert!(offset_of!(PerfEventAttr, flags) == 40 && size_of::<PerfEventAttr>() == 64);
+const _: () = assert!(offset_of!(PerfEventAttr, flags) == 40 && size_of::<PerfEventAttr>() == 72);
 
 /// What each field is in C, and the constants, for the ABI check (sys/abi.rs).
 #[cfg(test)]
@@ -54,10 +56,11 @@ pub(super) fn abi_layouts() -> Vec<super::abi::Layout> {
         wakeup_events;
         bp_type;
         config1;
+        config2;
     })]
 }
 
-/// See [`abi_layouts`]. The size rawbpf passes is the first published one, which every kernel takes.
+/// See [`abi_layouts`]. The size rawbpf passes is the second published one, which every kernel takes.
 #[cfg(test)]
 pub(super) const ABI_CONSTANTS: &[(&str, i64)] = super::abi::consts![
     PERF_TYPE_TRACEPOINT,
@@ -65,7 +68,7 @@ pub(super) const ABI_CONSTANTS: &[(&str, i64)] = super::abi::consts![
     PERF_EVENT_IOC_ENABLE,
     PERF_EVENT_IOC_DISABLE,
     PERF_EVENT_IOC_SET_BPF,
-    PERF_ATTR_SIZE_VER0 = size_of::<PerfEventAttr>(),
+    PERF_ATTR_SIZE_VER1 = size_of::<PerfEventAttr>(),
 ];
 
 /// Opens a perf event on tracepoint `id` (from tracefs `events/<category>/<name>/id`) for all
@@ -90,28 +93,58 @@ pub fn perf_event_open_tracepoint(id: u64) -> Result<PerfEventFd, SysError> {
     r.map(|fd| PerfEventFd::from_owned(owned(fd))).map_err(|e| SysError::new(Call::PerfEventOpen, e))
 }
 
-/// Opens a kprobe perf event on kernel function `func` (offset 0, not a return probe) through
-/// the kprobe PMU whose perf type is `pmu_type` (`/sys/bus/event_source/devices/kprobe/type`),
-/// for this process on any CPU, as libbpf's `perf_event_open_probe` does.
-pub fn perf_event_open_kprobe(pmu_type: u32, func: &CStr) -> Result<PerfEventFd, SysError> {
-    // config1 is `kprobe_func`, a pointer to the name; config2 (the offset) stays 0, which the
-    // kernel assumes for a VER0-sized attribute.
+/// A kprobe or uprobe perf event to open through the probe's PMU
+/// (`/sys/bus/event_source/devices/{kprobe,uprobe}/type`).
+#[derive(Clone, Copy, Debug)]
+pub struct ProbeOpen<'a> {
+    /// The PMU's perf type.
+    pub pmu_type: u32,
+    /// `config`: the PMU's `format/retprobe` bit set for a return probe, else 0.
+    pub config: u64,
+    /// `config1`: the kernel function (kprobe) or the binary's path (uprobe).
+    pub name: &'a CStr,
+    /// `config2`: the offset into the function (kprobe) or into the file (uprobe).
+    pub offset: u64,
+    /// The process to probe: -1 for all (then on CPU 0, as libbpf does; a probe event fires on
+    /// every CPU regardless), else that process on any CPU.
+    pub pid: libc::pid_t,
+}
+
+/// Opens a kprobe or uprobe perf event through its PMU, as libbpf's `perf_event_open_probe`.
+pub fn perf_event_open_probe(p: &ProbeOpen<'_>) -> Result<PerfEventFd, SysError> {
     let attr = PerfEventAttr {
-        type_: pmu_type,
+        type_: p.pmu_type,
         size: size_of::<PerfEventAttr>() as u32,
-        config1: func.as_ptr() as u64,
+        config: p.config,
+        config1: p.name.as_ptr() as u64,
+        config2: p.offset,
         ..Default::default()
     };
-    let (pid, cpu, group): (libc::pid_t, libc::c_int, libc::c_int) = (std::process::id() as libc::pid_t, -1, -1);
+    let (pid, cpu, group): (libc::pid_t, libc::c_int, libc::c_int) = (p.pid, if p.pid == -1 { 0 } else { -1 }, -1);
     // SAFETY: `attr` is a live, fully initialized perf_event_attr prefix whose `size` says how
-    // many bytes the kernel may read; `config1` points at `func`, a NUL-terminated string that
-    // outlives the call; the remaining arguments are plain integers.
+    // many bytes the kernel may read; `config1` points at `p.name`, a NUL-terminated string
+    // borrowed for the whole call; the remaining arguments are plain integers.
     let r = unsafe {
         libc::syscall(libc::SYS_perf_event_open, &attr as *const PerfEventAttr, pid, cpu, group, PERF_FLAG_FD_CLOEXEC)
     };
     let r = if r >= 0 { Ok(r as i64) } else { Err(last_errno()) };
-    trace_result("perf_event_open", format_args!("type={pmu_type} (kprobe) func={func:?} pid={pid} cpu={cpu}"), r);
+    trace_result(
+        "perf_event_open",
+        format_args!(
+            "type={} config={:#x} name={:?} offset={:#x} pid={pid} cpu={cpu}",
+            p.pmu_type, p.config, p.name, p.offset
+        ),
+        r,
+    );
     r.map(|fd| PerfEventFd::from_owned(owned(fd))).map_err(|e| SysError::new(Call::PerfEventOpen, e))
+}
+
+/// Opens a kprobe perf event on kernel function `func` (offset 0, not a return probe) through
+/// the kprobe PMU whose perf type is `pmu_type`, for this process on any CPU: the feature probe
+/// of `LINUX_HAS_SYSCALL_WRAPPER`.
+pub fn perf_event_open_kprobe(pmu_type: u32, func: &CStr) -> Result<PerfEventFd, SysError> {
+    let pid = std::process::id() as libc::pid_t;
+    perf_event_open_probe(&ProbeOpen { pmu_type, config: 0, name: func, offset: 0, pid })
 }
 
 fn last_errno() -> i32 {

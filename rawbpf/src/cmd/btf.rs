@@ -4,6 +4,7 @@
 mod diff;
 mod extract;
 mod json;
+mod min;
 mod raw;
 
 use std::io::Write;
@@ -68,6 +69,9 @@ enum BtfCommand {
     /// Show how a struct, union, enum or function differs between two BTFs.
     #[command(long_about = diff::DIFF_LONG_ABOUT)]
     Diff(diff::DiffArgs),
+    /// Write the smallest BTF an object's CO-RE relocations need (bpftool gen min_core_btf).
+    #[command(long_about = min::MIN_LONG_ABOUT)]
+    Min(min::MinArgs),
 }
 
 /// Output formats of `btf dump`.
@@ -115,6 +119,7 @@ pub fn run(args: BtfArgs) -> ExitCode {
         BtfCommand::Dump(d) => dump(&d),
         BtfCommand::Extract(e) => extract::run(&e),
         BtfCommand::Diff(d) => diff::run(&d),
+        BtfCommand::Min(m) => min::run(&m),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

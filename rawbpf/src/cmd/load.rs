@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use loader::attach::{self, Link};
+use loader::attach::{self, AttachOptions, Link, ProbeAttachMode};
 use loader::diagnose::caps::Caps;
 use loader::events::{EventOptions, EventType, Events};
 use loader::globals;
@@ -21,7 +21,7 @@ use loader::trace_pipe::{Origin, TracePipe, Tracefs};
 
 use crate::json::{obj, Json};
 use crate::render::narrate::{Detail, Narrator};
-use crate::render::{error as words, globals as global_words, narrate::mechanism};
+use crate::render::{error as words, globals as global_words, narrate, narrate::mechanism};
 
 /// Load a BPF object, attach its programs and stream their bpf_printk output and events.
 ///
@@ -69,9 +69,22 @@ pub struct LoadArgs {
     pub programs: Vec<String>,
     /// Load program PROG for this kernel function (or MODULE:FUNC, or tracepoint for tp_btf)
     /// instead of its section's target, like libbpf's bpf_program__set_attach_target; for
-    /// fentry, fexit, fmod_ret, tp_btf, lsm and iter programs. Repeat for several programs.
+    /// fentry, fexit, fmod_ret, tp_btf, lsm and iter programs. For kprobe, ksyscall and
+    /// kprobe.multi programs: the function (FUNC+OFFSET, syscall name, glob) to probe; for
+    /// uprobes BINARY:FUNC. Repeat for several programs.
     #[arg(long = "attach-target", value_name = "PROG=FUNC", value_parser = words::parse_attach_target)]
     pub attach_targets: Vec<(String, String)>,
+    /// kretprobes and kretsyscalls: let N instances of the probed function return through the
+    /// probe at once (the kernel's default is max(10, 2 per CPU): returns of more tasks inside
+    /// the function at once are missed). Made through tracefs kprobe_events, since the kprobe
+    /// PMU cannot say it.
+    #[arg(long = "kretprobe-maxactive", value_name = "N")]
+    pub kretprobe_maxactive: Option<u32>,
+    /// How kprobes and uprobes are made, as libbpf's attach_mode: the PMU with a perf link where
+    /// the kernel has them (default), tracefs kprobe_events/uprobe_events (legacy), the PMU
+    /// with PERF_EVENT_IOC_SET_BPF (perf), or the PMU with a perf link only (link).
+    #[arg(long = "probe-attach-mode", value_name = "MODE", value_enum, default_value_t = ProbeMode::Default)]
+    pub probe_attach_mode: ProbeMode,
     /// Set global variable NAME (in .rodata, .data or .bss) to VALUE before loading; repeat
     /// for several.
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
@@ -177,7 +190,9 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
     };
     // The rings too are set up before attaching.
     let mut events = Events::open(&loaded.maps, &EventOptions::default()).map_err(|e| words::chain(&e))?;
-    let links = attach_all(&loaded, narrator)?;
+    let attach_opts =
+        AttachOptions { kretprobe_maxactive: args.kretprobe_maxactive, probe_mode: args.probe_attach_mode.into() };
+    let links = attach_all(&loaded, &attach_opts, narrator)?;
     let printer = stream::Printer { event_type, json: args.json };
     stream::run(&mut pipe, &mut events, &printer, args.duration, show.as_mut())?;
     // Links first, then rings, programs, maps and their pins: the reverse of creation.
@@ -232,6 +247,30 @@ fn set_globals(obj: &Object, sets: &[(String, String)], narrator: &Narrator) -> 
     Ok(globals::apply(obj, &assignments))
 }
 
+/// `--probe-attach-mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProbeMode {
+    /// The PMU and a perf link where the kernel has them, else what it has.
+    Default,
+    /// tracefs dynamic events.
+    Legacy,
+    /// The PMU and PERF_EVENT_IOC_SET_BPF.
+    Perf,
+    /// The PMU and a perf link.
+    Link,
+}
+
+impl From<ProbeMode> for ProbeAttachMode {
+    fn from(m: ProbeMode) -> Self {
+        match m {
+            ProbeMode::Default => ProbeAttachMode::Default,
+            ProbeMode::Legacy => ProbeAttachMode::Legacy,
+            ProbeMode::Perf => ProbeAttachMode::Perf,
+            ProbeMode::Link => ProbeAttachMode::Link,
+        }
+    }
+}
+
 /// `NAME=VALUE` for --set.
 fn parse_set(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -240,12 +279,20 @@ fn parse_set(s: &str) -> Result<(String, String), String> {
     }
 }
 
-fn attach_all(loaded: &Loaded, obs: &mut dyn Observer) -> Result<Vec<Link>, String> {
+fn attach_all(loaded: &Loaded, opts: &AttachOptions, obs: &mut dyn Observer) -> Result<Vec<Link>, String> {
     let mut links = Vec::new();
     for p in &loaded.programs {
-        match attach::attach(p, obs).map_err(|e| words::attach(&e))? {
+        match attach::attach_with(p, opts, obs).map_err(|e| words::attach(&e))? {
             Some(l) => {
-                eprintln!("rawbpf: attached {} to {} ({})", l.program, l.target, mechanism(l.mechanism));
+                match &l.probe {
+                    Some(probe) => eprintln!(
+                        "rawbpf: attached {} to {} ({})",
+                        l.program,
+                        narrate::probe(&l, probe),
+                        mechanism(l.mechanism)
+                    ),
+                    None => eprintln!("rawbpf: attached {} to {} ({})", l.program, l.target, mechanism(l.mechanism)),
+                }
                 links.push(l);
             }
             None => {

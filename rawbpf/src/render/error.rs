@@ -3,7 +3,7 @@
 
 use std::error::Error;
 
-use loader::attach::AttachError;
+use loader::attach::{AttachError, ProbeFamily};
 use loader::load::{LoadError, LoadedProgram, MapAttribute, MapPinError, PinMismatch};
 use loader::object::progtype::AttachMethod;
 use loader::object::ProgramError;
@@ -125,6 +125,21 @@ pub fn not_attached(p: &LoadedProgram) -> String {
         AttachMethod::Manual => "rawbpf does not attach this kind",
         _ => "its section names no target",
     };
+    let probe = matches!(
+        p.kind.def.attach,
+        AttachMethod::Kprobe { .. }
+            | AttachMethod::Ksyscall { .. }
+            | AttachMethod::KprobeMulti { .. }
+            | AttachMethod::Uprobe { .. }
+    );
+    if probe {
+        return format!(
+            "{} ({}) is loaded but not attached ({why}): give it one with --attach-target {}=TARGET",
+            p.name,
+            p.kind.def.kind_name(),
+            p.name
+        );
+    }
     format!("{} ({}) is loaded but not attached ({why}): attach it yourself", p.name, p.kind.def.kind_name())
 }
 
@@ -142,6 +157,49 @@ pub fn attach(e: &AttachError) -> String {
         AttachError::Refused { refusal: r, .. } => format!("{}\n  {}", chain(e), refusal::text(r)),
         AttachError::NoTracepoint { .. } => format!("{}; list them in /sys/kernel/tracing/events", chain(e)),
         AttachError::Unsupported { .. } => format!("{} (load it with --no-attach)", chain(e)),
+        AttachError::NoKernelSymbol { wrapper: Some(w), symbol, .. } => {
+            let name = symbol.strip_prefix("sys_").unwrap_or(symbol);
+            format!(
+                "{}; this kernel has {w}, the architecture's wrapper of the {name} syscall\n  fix: write \
+                 SEC(\"ksyscall/{name}\") (rawbpf finds the wrapper, as libbpf does), or SEC(\"kprobe/{w}\")",
+                chain(e)
+            )
+        }
+        AttachError::NoKernelSymbol { .. } => format!(
+            "{}\n  fix: a kprobe needs a function in /proc/kallsyms (traceable ones are in \
+             /sys/kernel/tracing/available_filter_functions)",
+            chain(e)
+        ),
+        AttachError::NoKprobeMulti { .. } => {
+            format!("{}\n  fix: one kprobe/FUNC program per function instead", chain(e))
+        }
+        AttachError::NoFunctionMatches { .. } => {
+            format!("{}\n  fix: the names are in /sys/kernel/tracing/available_filter_functions", chain(e))
+        }
+        AttachError::BinarySymbol { path, .. } => {
+            format!(
+                "{}\n  fix: list its functions with nm -D {} (or nm, if it is not stripped)",
+                chain(e),
+                path.display()
+            )
+        }
+        AttachError::NoProbeSupport { family: ProbeFamily::Kernel, pmu_required: false, .. } => format!(
+            "{}\n  fix: kprobes need a kernel built with CONFIG_KPROBES and CONFIG_KPROBE_EVENTS; fentry/fexit \
+             (CONFIG_DEBUG_INFO_BTF) or tracepoints reach most of the same places",
+            chain(e)
+        ),
+        AttachError::NoProbeSupport { pmu_required: true, .. } => {
+            format!("{}\n  fix: --probe-attach-mode legacy (tracefs), or the default", chain(e))
+        }
+        AttachError::NoProbeSupport { .. } => {
+            format!("{}\n  fix: uprobes need a kernel built with CONFIG_UPROBE_EVENTS", chain(e))
+        }
+        AttachError::NoTracefs { .. } => {
+            format!("{}\n  fix: mount -t tracefs tracefs /sys/kernel/tracing", chain(e))
+        }
+        AttachError::BadProbeTarget { .. } | AttachError::ProbeEventId { .. } | AttachError::FilterFunctions { .. } => {
+            chain(e)
+        }
     }
 }
 

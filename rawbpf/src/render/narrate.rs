@@ -2,7 +2,7 @@
 //! on stderr, headed by the phase (`rawbpf::load:`, `rawbpf::core:`, `rawbpf::attach:`) like
 //! the syscall lines `tracing` prints beside them.
 
-use loader::attach::{Link, Mechanism};
+use loader::attach::{Link, Mechanism, Probe, ProbeFamily, ProbeVia};
 use loader::features::Features;
 use loader::load::MapAdjustment;
 use loader::memlock::Memlock;
@@ -186,17 +186,60 @@ pub fn mechanism(m: Mechanism) -> &'static str {
         Mechanism::RawTracepointOpen => "BPF_RAW_TRACEPOINT_OPEN",
         Mechanism::PerfEventLink => "perf_event_open + BPF_LINK_CREATE",
         Mechanism::PerfEventIoctl => "perf_event_open + PERF_EVENT_IOC_SET_BPF",
+        Mechanism::KprobeMulti => "BPF_LINK_CREATE (kprobe_multi)",
     }
 }
 
 fn attached(l: &Link) -> String {
     let how = mechanism(l.mechanism);
+    if let Some(p) = &l.probe {
+        return format!("{} attached to {} with {how}", l.program, probe(l, p));
+    }
     match (l.method, l.tracepoint_id) {
         (AttachMethod::RawTracepoint, _) => format!("{} attached to raw tracepoint {}", l.program, l.target),
         (AttachMethod::Tracepoint, Some(id)) => {
             format!("{} attached to tracepoint {} (id {id}) with {how}", l.program, l.target)
         }
         _ => format!("{} attached to {} with {how}", l.program, l.target),
+    }
+}
+
+/// Where a probe is and how its event was made: `kprobe __x64_sys_clone (ksyscall/clone) through
+/// the kprobe PMU (perf type 6)`.
+pub fn probe(l: &Link, p: &Probe) -> String {
+    let kind = match (p.family, p.retprobe) {
+        (ProbeFamily::Kernel, false) => "kprobe",
+        (ProbeFamily::Kernel, true) => "kretprobe",
+        (ProbeFamily::User, false) => "uprobe",
+        (ProbeFamily::User, true) => "uretprobe",
+    };
+    let place = match (&p.symbol, p.family) {
+        (_, ProbeFamily::Kernel) if p.offset != 0 => format!("{}+{:#x}", p.location, p.offset),
+        (_, ProbeFamily::Kernel) => p.location.clone(),
+        (Some(sym), ProbeFamily::User) => format!("{}:{sym} (file offset {:#x})", p.location, p.offset),
+        (None, ProbeFamily::User) => format!("{}:{:#x}", p.location, p.offset),
+    };
+    let asked = match l.method {
+        AttachMethod::Ksyscall { retprobe } => {
+            format!(" ({}/{})", if retprobe { "kretsyscall" } else { "ksyscall" }, l.target)
+        }
+        _ => String::new(),
+    };
+    let pmu = match p.family {
+        ProbeFamily::Kernel => "kprobe",
+        ProbeFamily::User => "uprobe",
+    };
+    match &p.via {
+        ProbeVia::Pmu { perf_type } => format!("{kind} {place}{asked} through the {pmu} PMU (perf type {perf_type})"),
+        ProbeVia::Tracefs(ev) => format!(
+            "{kind} {place}{asked} through tracefs {} (event {}, id {})",
+            p.family.events_file(),
+            ev.event,
+            ev.id
+        ),
+        ProbeVia::Multi { functions } => {
+            format!("{kind} on {functions} kernel function(s) matching {:?} (first {place})", l.target)
+        }
     }
 }
 

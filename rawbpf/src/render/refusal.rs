@@ -134,6 +134,7 @@ fn kind_words(kind: NewerKind) -> &'static str {
         NewerKind::FentryFexit => "fentry/fexit programs",
         NewerKind::FmodRet => "fmod_ret programs",
         NewerKind::TpBtf => "tp_btf programs",
+        NewerKind::KprobeMulti => "kprobe.multi links",
     }
 }
 

@@ -49,7 +49,8 @@ pub struct Loaders {
     pub timeout: Duration,
     pub settle: Option<Baseline>,
     /// CO-RE target BTF for both loaders instead of the kernel's (libbpf's `btf_custom_path`,
-    /// rawbpf's `--btf`); attach targets still come from the kernel's BTF in both.
+    /// rawbpf's `--btf`); attach targets still come from the kernel's BTF in both. A directory
+    /// holds one per object, `<object file name>.btf` (minimal BTFs).
     pub btf: Option<PathBuf>,
 }
 
@@ -117,7 +118,7 @@ impl Loaders {
     pub fn libbpf(&self, obj: &Path, prog: &str, slot: usize) -> Verdict {
         let mut cmd = Command::new(&self.oracle);
         cmd.arg("load").arg(obj).arg(prog);
-        if let Some(btf) = &self.btf {
+        if let Some(btf) = self.btf_for(obj) {
             cmd.env("LOADONE_BTF", btf);
         }
         let (status, stdout, stderr) = match self.run_isolated(cmd, slot) {
@@ -139,7 +140,7 @@ impl Loaders {
     pub fn rawbpf(&self, obj: &Path, prog: &str, slot: usize) -> Verdict {
         let mut cmd = Command::new(&self.rawbpf);
         cmd.arg("load").arg(obj).args(["--program", prog, "--no-attach", "--json"]);
-        if let Some(btf) = &self.btf {
+        if let Some(btf) = self.btf_for(obj) {
             cmd.arg("--btf").arg(btf);
         }
         let (status, stdout, stderr) = match self.run_isolated(cmd, slot) {
@@ -162,6 +163,13 @@ impl Loaders {
             },
             None => Verdict::Refused(format!("exit 0 but {prog} is not among the JSON's programs")),
         }
+    }
+
+    /// The target BTF for `obj`: the one file, or the object's own in a directory of them.
+    fn btf_for(&self, obj: &Path) -> Option<PathBuf> {
+        let btf = self.btf.as_ref()?;
+        let name = obj.file_name().map(|n| format!("{}.btf", n.to_string_lossy())).unwrap_or_default();
+        Some(if btf.is_dir() { btf.join(name) } else { btf.clone() })
     }
 
     /// Runs `cmd` in a private mount namespace with a fresh bpffs, output to scratch files (a

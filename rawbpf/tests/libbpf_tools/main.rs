@@ -23,6 +23,7 @@
 //!
 //! Needs root, `cc`, libbpf-dev and libbpf-tools (tests/setup installs them); else SKIP.
 
+mod agreement;
 mod carve;
 mod flavored;
 mod loaders;
@@ -119,6 +120,11 @@ fn libbpf_tools_load_like_libbpf() {
         );
     }
     assert!(outcome.failures.is_empty(), "the libbpf-tools ratchet failed:\n{}", outcome.failures.join("\n"));
+    let vmlinux = Path::new("/sys/kernel/btf/vmlinux");
+    let agreement = agreement::compare(&rows, &objects, &loaders.rawbpf, vmlinux);
+    println!("{}", agreement.summary());
+    agreement.disagreements.iter().for_each(|d| println!("  {d}"));
+    assert!(agreement.percent() >= 99.0, "rawbpf check disagrees with the loads too often: {}", agreement.summary());
 }
 
 /// The same comparison with a target BTF whose every type carries a flavor (`task_struct___flavored`,
@@ -167,4 +173,78 @@ fn libbpf_tools_against_flavored_btf_like_libbpf() {
         "rawbpf differs from libbpf on flavored BTF:\n{}",
         outcome.failures.join("\n")
     );
+}
+
+/// `rawbpf btf min` of every object against the kernel's BTF, and both loaders relocating
+/// against each object's minimal BTF: rawbpf must load every program libbpf loads against the
+/// full kernel BTF, with the same tag (the same relocated instructions), and agree with libbpf
+/// given the same minimal BTF. Prints the sizes.
+#[test]
+fn libbpf_tools_against_min_btf_like_full() {
+    const NAME: &str = "libbpf_tools_against_min_btf_like_full";
+    if let Some(why) = cannot_run() {
+        println!("SKIP: {NAME}: {why}");
+        return;
+    }
+    let exes = match carve::libbpf_tools_executables() {
+        Ok(e) => e,
+        Err(why) => {
+            println!("SKIP: {NAME}: {why}");
+            return;
+        }
+    };
+    let release = run::kernel_release();
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("libbpf_tools_min");
+    let (objects, _) = carve::carve_into(&work.join("corpus"), &exes).expect("carve the corpus");
+    let mins = work.join("min");
+    fs::create_dir_all(&mins).unwrap();
+    fs::create_dir_all(work.join("scratch")).unwrap();
+    let rawbpf = PathBuf::from(env!("CARGO_BIN_EXE_rawbpf"));
+    let mut total = 0;
+    for o in &objects {
+        let out = mins.join(format!("{}.btf", o.path.file_name().unwrap().to_string_lossy()));
+        let r = Command::new(&rawbpf)
+            .args(["btf", "min"])
+            .arg(&o.path)
+            .args(["--btf", "/sys/kernel/btf/vmlinux", "-o"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "btf min {}: {}", o.name, String::from_utf8_lossy(&r.stderr));
+        total += fs::metadata(&out).unwrap().len();
+    }
+    let mut loaders = Loaders {
+        oracle: build_oracle(&work),
+        rawbpf,
+        scratch: work.join("scratch"),
+        timeout: Duration::from_secs(60),
+        settle: loaders::Baseline::if_memlock_charged(&release),
+        btf: None,
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (full_rows, _, _) = run::run(&objects, &loaders, workers);
+    loaders.btf = Some(mins);
+    let (min_rows, _, _) = run::run(&objects, &loaders, workers);
+    let kernel = fs::metadata("/sys/kernel/btf/vmlinux").map_or(0, |m| m.len());
+    println!("{} minimal BTFs: {total} bytes in all, against {kernel} bytes of kernel BTF", objects.len());
+    let mut failures = Vec::new();
+    for (full, min) in full_rows.iter().zip(&min_rows) {
+        assert_eq!((&full.object, &full.program), (&min.object, &min.program));
+        if full.libbpf.loaded() && min.rawbpf != full.libbpf {
+            failures.push(format!(
+                "{} {}: libbpf (full BTF) {}; rawbpf (min BTF) {}",
+                full.object, full.program, full.libbpf, min.rawbpf
+            ));
+        }
+    }
+    let outcome = ratchet::compare(&min_rows, Some(&ratchet::parse_expected("")), &release);
+    print!("{}", outcome.report);
+    let same = full_rows.iter().filter(|r| r.libbpf.loaded()).count() - failures.len();
+    println!(
+        "{NAME} on {release}: {same} programs load from their minimal BTF with libbpf's full-BTF tag; {} differ",
+        failures.len()
+    );
+    failures.extend(outcome.failures);
+    assert!(same > 0, "nothing loaded: the comparison would prove nothing");
+    assert!(failures.is_empty(), "minimal BTF changed programs:\n{}", failures.join("\n"));
 }

@@ -47,3 +47,11 @@ build_progs() {
     fi
     compgen -G "$REPO/progs/*.o" >/dev/null || log "note: no progs/*.o (no progs-build/build yet?); scenarios needing them will SKIP"
 }
+
+# The uprobe scenarios' target (tests/vm/guest/uprobe_target.c), static like everything in the guest.
+# Prints its path, or nothing when gcc cannot link statically (the uprobe scenario then SKIPs).
+build_uprobe_target() {
+    local bin="$REPO/target/vm/rawbpf_uprobe_target"
+    mkdir -p "$REPO/target/vm"
+    if gcc -O2 -static -o "$bin" "$VM_DIR/guest/uprobe_target.c" >&2; then echo "$bin"; else log "note: could not build $bin"; fi
+}

@@ -24,12 +24,12 @@ add_kernel_configs() {
     return 0
 }
 
-# add_kernel_images ROOT: each booted kernel's own vmlinuz as ROOT/boot/vmlinuz-RELEASE, for the btf-extract scenario
+# add_kernel_images ROOT: each booted kernel's own vmlinuz as ROOT/boot/vmlinuz-RELEASE, for the btf-extract and no-btf scenarios
 # (rawbpf extracts its BTF in the guest and compares it with /sys/kernel/btf/vmlinux). ~12 MB each, already
 # compressed: added only when that scenario runs (uses run's kernels, image and scenarios arrays).
 add_kernel_images() {
     local k dir
-    printf '%s\n' "${scenarios[@]}" | grep -qx btf-extract || return 0
+    printf '%s\n' "${scenarios[@]}" | grep -qxE 'btf-extract|no-btf' || return 0
     mkdir -p "$1/boot"
     for k in "${kernels[@]}"; do
         dir=$(dirname "${image[$k]}")
@@ -58,6 +58,9 @@ build_initramfs() {
     install -m 644 "$VM_DIR"/scenarios/*.sh "$root/scenarios/"
     install -m 755 "$rawbpf" "$root/bin/rawbpf"
     cp "$(progs_dir)"/*.o "$root/progs/" 2>/dev/null || true
+    local target
+    target=$(build_uprobe_target)
+    [ -n "$target" ] && install -m 755 "$target" "$root/bin/rawbpf_uprobe_target"
     add_kernel_configs "$root"
     add_kernel_images "$root"
     copy_with_libs "$root" "$(command -v bpftool)" /usr/sbin/bpftool

@@ -1,0 +1,272 @@
+//! Offline verdicts: would each program of an object load on the kernel a BTF describes? The
+//! load pipeline's own steps, run against that BTF with the kernel's answers predicted: the
+//! program's section, its attach target (for programs that attach by BTF id), CO-RE against
+//! the BTF, typed externs and kfuncs present, and — on the linked, relocated program — no
+//! reachable poisoned instruction (`reach`), helpers, map types and the program type within
+//! what the kernel's own enums (`bpf_func_id`, `bpf_map_type`, `bpf_prog_type`) list. No
+//! root, no syscalls: `rawbpf check`.
+
+mod reach;
+
+use std::collections::BTreeSet;
+
+use btf::insn::CALL;
+use btf::{Btf, Kind};
+
+use crate::co_re::{self, CoreApplyError};
+use crate::link::{link_with, KsymValue, LinkError, Symbols};
+use crate::load::target::{btf_name, split_module};
+use crate::object::{ExternKind, Object, ProgramError, ProgramIndex};
+use crate::progress::Quiet;
+
+pub use reach::reachable;
+
+/// Why a program would not load.
+#[derive(Debug, thiserror::Error)]
+pub enum Reason {
+    /// Its section or a relocation it reaches is not one rawbpf (and libbpf) can load.
+    #[error(transparent)]
+    Program(ProgramError),
+    /// The section names no attach target, and none was given (libbpf's
+    /// `bpf_program__set_attach_target`, rawbpf's `--attach-target`).
+    #[error("the section names no attach target: it is chosen at run time")]
+    NoTarget,
+    /// The attach target is not in the kernel's BTF.
+    #[error("{what} {name} is not in this kernel's BTF")]
+    NoAttachTarget {
+        /// What kind of target (`function`, `raw tracepoint`...).
+        what: &'static str,
+        /// The name looked up.
+        name: String,
+    },
+    /// CO-RE could not be applied (an ambiguous relocation, a malformed one).
+    #[error(transparent)]
+    Core(CoreApplyError),
+    /// A non-`__weak` `__ksym` extern or kfunc the kernel's BTF lacks.
+    #[error("extern {name} is not in this kernel's BTF")]
+    Extern {
+        /// The extern.
+        name: String,
+    },
+    /// The program cannot be linked.
+    #[error(transparent)]
+    Link(LinkError),
+    /// A CO-RE relocation the kernel cannot satisfy, or a call of a `__weak` kfunc it lacks,
+    /// in code the verifier reaches.
+    #[error(
+        "{count} poisoned instruction(s) reachable, the first at {first} (a CO-RE relocation this kernel cannot \
+         satisfy, or a call of a __weak kfunc it lacks)"
+    )]
+    PoisonReached {
+        /// The first such instruction of the linked program.
+        first: usize,
+        /// How many.
+        count: usize,
+    },
+    /// A helper this kernel does not have.
+    #[error("helper #{id} is not among this kernel's {count} helpers (enum bpf_func_id)")]
+    Helper {
+        /// The helper id called.
+        id: i32,
+        /// How many this kernel lists.
+        count: u64,
+    },
+    /// A map type this kernel does not know.
+    #[error("map {map}: map type {map_type} is not among this kernel's {count} (enum bpf_map_type)")]
+    MapType {
+        /// The map.
+        map: String,
+        /// Its type.
+        map_type: u32,
+        /// How many this kernel lists.
+        count: u64,
+    },
+    /// A map whose size the object leaves to run time (its tool sets it before loading):
+    /// created as declared, the kernel refuses it.
+    #[error(
+        "map {map}: {attribute} is 0 in the object (set at run time by its loader): BPF_MAP_CREATE would refuse it"
+    )]
+    MapSize {
+        /// The map.
+        map: String,
+        /// `max_entries` or `value_size`.
+        attribute: &'static str,
+    },
+    /// A program type this kernel does not know.
+    #[error("program type {prog_type} is not among this kernel's {count} (enum bpf_prog_type)")]
+    ProgType {
+        /// The program's type.
+        prog_type: u32,
+        /// How many this kernel lists.
+        count: u64,
+    },
+}
+
+/// The verdict on one program against one kernel's BTF.
+#[derive(Debug)]
+pub struct Verdict {
+    /// The program.
+    pub program: String,
+    /// Why it would not load; empty when it would.
+    pub reasons: Vec<Reason>,
+}
+
+impl Verdict {
+    /// True when nothing predicts a refusal.
+    pub fn loads(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+/// How many helpers, map types and program types a kernel knows, from its BTF's enums.
+#[derive(Clone, Copy, Debug, Default)]
+struct Limits {
+    helpers: Option<u64>,
+    map_types: Option<u64>,
+    prog_types: Option<u64>,
+}
+
+impl Limits {
+    fn of(target: &Btf) -> Limits {
+        let max = |enum_name: &str, max_name: &str| -> Option<u64> {
+            let id = target.find_by_name_kind(enum_name, Kind::Enum)?;
+            match target.type_by_id(id).ok()?.body {
+                btf::Body::Enum(e) => e.values.iter().find(|v| v.name == max_name).map(|v| v.value as u64),
+                _ => None,
+            }
+        };
+        Limits {
+            helpers: max("bpf_func_id", "__BPF_FUNC_MAX_ID"),
+            map_types: max("bpf_map_type", "__MAX_BPF_MAP_TYPE"),
+            prog_types: max("bpf_prog_type", "__MAX_BPF_PROG_TYPE"),
+        }
+    }
+}
+
+/// The verdict on each program of `obj` loaded alone (as `rawbpf load --program NAME`), against
+/// the kernel `target` describes.
+pub fn check(obj: &Object, target: &Btf) -> Vec<Verdict> {
+    let limits = Limits::of(target);
+    obj.program_indices().map(|p| check_one(obj, p, target, limits)).collect()
+}
+
+fn check_one(obj: &Object, p: ProgramIndex, target: &Btf, limits: Limits) -> Verdict {
+    let program = obj.programs[p.get()].name.clone();
+    let mut reasons = Vec::new();
+    let kind = match obj.programs[p.get()].loadable() {
+        Ok(k) => k.clone(),
+        Err(e) => return Verdict { program, reasons: vec![Reason::Program(e)] },
+    };
+    if kind.attaches_by_btf_id() {
+        match kind.attach_target.as_deref().filter(|t| !t.is_empty()) {
+            None => reasons.push(Reason::NoTarget),
+            Some(t) => {
+                let (name, btf_kind, what) = btf_name(&kind, split_module(t).1);
+                if target.find_by_name_kind(&name, btf_kind).is_none() {
+                    reasons.push(Reason::NoAttachTarget { what, name });
+                }
+            }
+        }
+    }
+    if let (Some(count), t) = (limits.prog_types, kind.prog_type()) {
+        if u64::from(t) >= count {
+            reasons.push(Reason::ProgType { prog_type: t, count });
+        }
+    }
+    // libbpf creates every map of the object, whichever programs load.
+    for m in &obj.maps {
+        if limits.map_types.is_some_and(|count| u64::from(m.map_type) >= count) {
+            let count = limits.map_types.unwrap_or(0);
+            reasons.push(Reason::MapType { map: m.name.clone(), map_type: m.map_type, count });
+        }
+        if let Some(attribute) = size_left_open(m) {
+            reasons.push(Reason::MapSize { map: m.name.clone(), attribute });
+        }
+    }
+    let ksyms = externs(obj, target, &mut reasons);
+    let reached: BTreeSet<_> = obj.sections_reached(&[p]);
+    let code = match co_re::apply(obj, target, &reached, &mut Quiet) {
+        Ok((code, _)) => code,
+        Err(e) => {
+            reasons.push(Reason::Core(e));
+            return Verdict { program, reasons };
+        }
+    };
+    let fds: Vec<i32> = (0..obj.maps.len() as i32).collect();
+    match link_with(obj, &code, p, Symbols { map_fds: &fds, ksyms: &ksyms }) {
+        Ok(linked) => reasons.extend(code_reasons(&linked.insns, limits)),
+        Err(e) => reasons.push(Reason::Link(e)),
+    }
+    Verdict { program, reasons }
+}
+
+/// The size attribute a map leaves at 0 where its type needs one (`PERF_EVENT_ARRAY`'s
+/// `max_entries` the loader fills in; local storage has none; ring buffers and arenas no value).
+fn size_left_open(m: &crate::object::MapDef) -> Option<&'static str> {
+    use crate::sys::MapType as T;
+    let t = T(m.map_type);
+    let no_entries = matches!(
+        t,
+        T::PERF_EVENT_ARRAY
+            | T::CGROUP_STORAGE
+            | T::PERCPU_CGROUP_STORAGE
+            | T::SK_STORAGE
+            | T::INODE_STORAGE
+            | T::TASK_STORAGE
+            | T::CGRP_STORAGE
+    );
+    let no_value = matches!(t, T::RINGBUF | T::USER_RINGBUF | T::ARENA);
+    if m.max_entries == 0 && !no_entries {
+        Some("max_entries")
+    } else if m.value_size == 0 && !no_value {
+        Some("value_size")
+    } else {
+        None
+    }
+}
+
+/// What each extern would resolve to: typed ksyms and kfuncs through `target`; a strong one
+/// it lacks is a reason. Typeless ksyms come from /proc/kallsyms, unknown offline: assumed there.
+fn externs(obj: &Object, target: &Btf, reasons: &mut Vec<Reason>) -> Vec<Option<KsymValue>> {
+    obj.externs
+        .iter()
+        .map(|e| {
+            let kind = match e.kind {
+                ExternKind::Kfunc { .. } => Kind::Func,
+                ExternKind::Ksym { type_id: Some(_) } => Kind::Var,
+                ExternKind::Ksym { type_id: None } => return Some(KsymValue::Address(0)),
+                ExternKind::Kconfig(_) => return None,
+            };
+            match target.find_by_name_kind(&e.name, kind) {
+                Some(id) => Some(KsymValue::Btf { id: id.get(), btf_fd: 0, fd_index: 0 }),
+                None => {
+                    if !e.weak {
+                        reasons.push(Reason::Extern { name: e.name.clone() });
+                    }
+                    Some(KsymValue::Missing)
+                }
+            }
+        })
+        .collect()
+}
+
+/// Reasons in the relocated program itself: a reachable poison, an unknown helper.
+fn code_reasons(insns: &[btf::insn::Insn], limits: Limits) -> Vec<Reason> {
+    let live = reachable(insns);
+    let mut out = Vec::new();
+    let mut poisoned = Vec::new();
+    for (i, ins) in insns.iter().enumerate().filter(|(i, _)| live[*i]) {
+        if ins.code != CALL {
+            continue;
+        }
+        if ins.imm == btf::core::POISON_CALL_IMM || (ins.src == 0 && ins.imm >= crate::link::POISON_CALL_KFUNC_BASE) {
+            poisoned.push(i);
+        } else if ins.src == 0 && limits.helpers.is_some_and(|n| ins.imm < 0 || ins.imm as u64 >= n) {
+            out.push(Reason::Helper { id: ins.imm, count: limits.helpers.unwrap_or(0) });
+        }
+    }
+    if let Some(&first) = poisoned.first() {
+        out.insert(0, Reason::PoisonReached { first, count: poisoned.len() });
+    }
+    out
+}
