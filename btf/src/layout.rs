@@ -1,4 +1,6 @@
-//! Layout questions CO-RE and the CLI ask: skip modifiers, sizes, alignments, essential names.
+//! Layout questions CO-RE and the CLI ask: skip modifiers, sizes, alignments, essential names,
+//! and a struct's layout member by member with its holes and tail padding ([`StructLayout`]),
+//! compared with where the C compiler would put each member unpacked.
 
 use crate::btf::{Btf, MAX_REF_CHAIN};
 use crate::error::{BtfError, InvalidType, Result};
@@ -140,6 +142,184 @@ impl Btf {
     }
 }
 
+/// One member of a struct or union, where it sits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberLayout<'a> {
+    /// Its name (empty for an anonymous struct or union member).
+    pub name: &'a str,
+    /// Its type.
+    pub type_id: TypeId,
+    /// Offset in bits from the start of the struct.
+    pub bit_offset: u32,
+    /// Size in bits: the bitfield's width, or 8 × its type's size.
+    pub bits: u32,
+    /// A bitfield (`bits` is its declared width).
+    pub bitfield: bool,
+    /// Its type's natural alignment in bytes.
+    pub align: u32,
+}
+
+/// Where a struct's layout departs from the natural C layout of the same members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayoutNote {
+    /// Member `index` sits at an offset that is not a multiple of its alignment (a packed
+    /// struct, `__attribute__((packed))`).
+    Misaligned {
+        /// The member's index.
+        index: usize,
+        /// Its byte offset.
+        offset: u32,
+        /// Its natural alignment.
+        align: u32,
+    },
+    /// Member `index` sits after where natural alignment would put it (`__attribute__((aligned(N)))`
+    /// on it, or explicit padding the compiler did not need).
+    Placed {
+        /// The member's index.
+        index: usize,
+        /// Its byte offset.
+        offset: u32,
+        /// Where the compiler would put it.
+        natural: u32,
+    },
+    /// The struct's size differs from the natural one (packed: smaller; aligned: larger).
+    Size {
+        /// Its size.
+        size: u32,
+        /// The natural size.
+        natural: u32,
+    },
+}
+
+/// A gap no member covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hole {
+    /// Where it starts, in bits.
+    pub bit_offset: u32,
+    /// How many bits.
+    pub bits: u32,
+    /// The member it follows (`None`: before the first member).
+    pub after: Option<usize>,
+}
+
+/// The layout of a struct or union: members, holes, tail padding, and whether it is natural.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StructLayout<'a> {
+    /// The struct (after typedefs and modifiers).
+    pub id: TypeId,
+    /// A union (members overlap; no holes).
+    pub union: bool,
+    /// `sizeof`.
+    pub size: u32,
+    /// Natural alignment of the struct (its largest member's).
+    pub align: u32,
+    /// The members in order.
+    pub members: Vec<MemberLayout<'a>>,
+    /// Gaps between members.
+    pub holes: Vec<Hole>,
+    /// Bits after the last member, up to `size`.
+    pub tail_padding_bits: u32,
+    /// Where the layout differs from the natural one (empty: natural).
+    pub notes: Vec<LayoutNote>,
+}
+
+impl StructLayout<'_> {
+    /// Whether the compiler, given the members alone, lays them out the same way.
+    pub fn is_natural(&self) -> bool {
+        self.notes.is_empty()
+    }
+
+    /// Bytes no member covers: holes plus tail padding (rounded up to whole bytes).
+    pub fn padding_bytes(&self) -> u32 {
+        (self.holes.iter().map(|h| h.bits).sum::<u32>() + self.tail_padding_bits).div_ceil(8)
+    }
+}
+
+impl Btf {
+    /// The layout of struct or union `id` (through typedefs and modifiers); `None` for other
+    /// kinds.
+    pub fn struct_layout(&self, id: TypeId) -> Result<Option<StructLayout<'_>>> {
+        let id = self.skip_mods_and_typedefs(id)?;
+        let (c, union) = match &self.type_by_id(id)?.body {
+            Body::Struct(c) => (c.clone(), false),
+            Body::Union(c) => (c.clone(), true),
+            _ => return Ok(None),
+        };
+        let mut members = Vec::with_capacity(c.members.len());
+        for m in &c.members {
+            let bitfield = m.bitfield_size > 0;
+            let bits = if bitfield { u32::from(m.bitfield_size) } else { self.size_of(m.type_id)?.saturating_mul(8) };
+            let align = self.align_of(m.type_id)?;
+            members.push(MemberLayout {
+                name: m.name,
+                type_id: m.type_id,
+                bit_offset: m.bit_offset,
+                bits,
+                bitfield,
+                align,
+            });
+        }
+        let align = members.iter().map(|m| m.align).max().unwrap_or(1);
+        let (holes, end) = if union { (Vec::new(), union_end(&members)) } else { holes(&members) };
+        let tail_padding_bits = c.size.saturating_mul(8).saturating_sub(end);
+        let notes = natural_notes(&members, union, c.size, align);
+        Ok(Some(StructLayout { id, union, size: c.size, align, members, holes, tail_padding_bits, notes }))
+    }
+}
+
+fn union_end(members: &[MemberLayout<'_>]) -> u32 {
+    members.iter().map(|m| m.bit_offset.saturating_add(m.bits)).max().unwrap_or(0)
+}
+
+/// The gaps between consecutive members, and the bit where the last one ends.
+fn holes(members: &[MemberLayout<'_>]) -> (Vec<Hole>, u32) {
+    let mut holes = Vec::new();
+    let mut end = 0u32;
+    for (i, m) in members.iter().enumerate() {
+        if m.bit_offset > end {
+            let after = i.checked_sub(1);
+            holes.push(Hole { bit_offset: end, bits: m.bit_offset - end, after });
+        }
+        end = end.max(m.bit_offset.saturating_add(m.bits));
+    }
+    (holes, end)
+}
+
+/// Where each member would be in a natural (unpacked, unaligned-attribute) layout, compared
+/// with where it is. Bitfields are left out: their placement follows the storage unit rules,
+/// which BTF does not record.
+fn natural_notes(members: &[MemberLayout<'_>], union: bool, size: u32, align: u32) -> Vec<LayoutNote> {
+    let mut notes = Vec::new();
+    // `cursor`: where the previous member actually ends (a member is judged against that, so
+    // one misplaced member does not flag every later one); `natural_end`: where a natural
+    // layout of every member ends, for the size.
+    let (mut cursor, mut natural_end) = (0u32, 0u32);
+    for (index, m) in members.iter().enumerate() {
+        let (offset, a) = (m.bit_offset / 8, m.align.max(1));
+        if m.bitfield || m.bit_offset % 8 != 0 {
+            let end = m.bit_offset.saturating_add(m.bits).div_ceil(8);
+            cursor = cursor.max(end);
+            natural_end = natural_end.max(end);
+            continue;
+        }
+        let natural = if union { 0 } else { cursor.next_multiple_of(a) };
+        if offset % a != 0 {
+            notes.push(LayoutNote::Misaligned { index, offset, align: m.align });
+        } else if offset > natural {
+            notes.push(LayoutNote::Placed { index, offset, natural });
+        }
+        let bytes = m.bits / 8;
+        cursor = cursor.max(offset.saturating_add(bytes));
+        let start = if union { 0 } else { natural_end.next_multiple_of(a) };
+        natural_end = natural_end.max(start.saturating_add(bytes));
+    }
+    let natural = natural_end.next_multiple_of(align.max(1));
+    if size != natural {
+        notes.push(LayoutNote::Size { size, natural });
+    }
+    notes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +356,69 @@ mod tests {
         let btf = sample();
         assert_eq!(btf.find_member(TypeId::new(7), "y").unwrap(), Some((vec![1, 1], 96)));
         assert_eq!(btf.find_member(TypeId::new(5), "nope").unwrap(), None);
+    }
+
+    #[test]
+    fn a_struct_with_a_hole_and_tail_padding_is_natural() {
+        // struct { char c; /* 3-byte hole */ int i; long l; short s; /* 6 bytes */ }
+        let mut b = BtfBuilder::new();
+        let ch = b.int("char", 1, true);
+        let int = b.int("int", 4, true);
+        let long = b.int("long", 8, true);
+        let short = b.int("short", 2, true);
+        let s = b.struct_("padded", 24, &[("c", ch, 0), ("i", int, 32), ("l", long, 64), ("s", short, 128)]);
+        let btf = Btf::parse(b.build()).unwrap();
+        let l = btf.struct_layout(s).unwrap().unwrap();
+        assert_eq!((l.size, l.align, l.union), (24, 8, false));
+        assert_eq!(l.holes, [Hole { bit_offset: 8, bits: 24, after: Some(0) }]);
+        assert_eq!(l.tail_padding_bits, 48);
+        assert_eq!(l.padding_bytes(), 9);
+        assert!(l.is_natural(), "{:?}", l.notes);
+        assert_eq!(l.members[3].bits, 16);
+    }
+
+    #[test]
+    fn a_packed_struct_is_flagged() {
+        // struct __attribute__((packed)) { char c; int i; short s; }: 7 bytes, i at 1.
+        let mut b = BtfBuilder::new();
+        let ch = b.int("char", 1, true);
+        let int = b.int("int", 4, true);
+        let short = b.int("short", 2, true);
+        let s = b.struct_("packed", 7, &[("c", ch, 0), ("i", int, 8), ("s", short, 40)]);
+        let btf = Btf::parse(b.build()).unwrap();
+        let l = btf.struct_layout(s).unwrap().unwrap();
+        assert!(l.holes.is_empty() && l.tail_padding_bits == 0);
+        assert_eq!(
+            l.notes,
+            [
+                LayoutNote::Misaligned { index: 1, offset: 1, align: 4 },
+                LayoutNote::Misaligned { index: 2, offset: 5, align: 2 },
+                LayoutNote::Size { size: 7, natural: 12 },
+            ]
+        );
+    }
+
+    #[test]
+    fn bitfields_have_bit_holes_and_over_aligned_members_are_noted() {
+        // struct { unsigned a:3; /* 5 bits */ unsigned b:4 (at bit 8); /* hole to 16 bytes */ long x aligned(16); }
+        let mut b = BtfBuilder::new();
+        let uint = b.int("unsigned int", 4, false);
+        let long = b.int("long", 8, true);
+        let s = b.composite("bits", false, 32, &[("a", uint, 0, 3), ("b", uint, 8, 4), ("x", long, 128, 0)]);
+        let btf = Btf::parse(b.build()).unwrap();
+        let l = btf.struct_layout(s).unwrap().unwrap();
+        assert!(l.members[0].bitfield && l.members[0].bits == 3);
+        assert_eq!(
+            l.holes,
+            [Hole { bit_offset: 3, bits: 5, after: Some(0) }, Hole { bit_offset: 12, bits: 116, after: Some(1) }]
+        );
+        assert_eq!(l.tail_padding_bits, 64);
+        assert_eq!(
+            l.notes,
+            [LayoutNote::Placed { index: 2, offset: 16, natural: 8 }, LayoutNote::Size { size: 32, natural: 16 }]
+        );
+        // Not a struct: no layout.
+        assert_eq!(btf.struct_layout(uint).unwrap(), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Bytes read through a BTF type: a map's key or value, a ring buffer record, a global
 //! variable, decoded into a tree of values a caller can print or serialize.
 
-use crate::types::{Body, Composite, Enum, Int};
+use crate::types::{Body, Composite, Datasec, Enum, Int};
 use crate::{Btf, BtfError, TypeId};
 
 /// How deep types may nest before decoding gives up (a cycle in hostile BTF, or absurd types).
@@ -94,6 +94,8 @@ impl Decoder<'_> {
             Body::Ptr(_) => Value::Ptr(u64::from_ne_bytes(self.take(offset, 8)?.try_into().unwrap_or_default())),
             Body::Array(a) => self.array(a.elem, a.nelems, offset, depth)?,
             Body::Struct(c) | Body::Union(c) => self.composite(c, offset, depth)?,
+            Body::Var(v) => self.value(v.type_id, offset, depth + 1)?,
+            Body::Datasec(ds) => self.datasec(ds, offset, depth)?,
             _ => {
                 let size = self.btf.size_of(id).unwrap_or(0) as usize;
                 Value::Bytes(self.take(offset, size)?.to_vec())
@@ -170,6 +172,16 @@ impl Decoder<'_> {
         Ok(Value::Struct(members))
     }
 
+    /// A global data section (`.data`, `.bss`): each variable at its offset, by name.
+    fn datasec(&self, ds: &Datasec, offset: usize, depth: usize) -> Result<Value, ValueError> {
+        let mut vars = Vec::with_capacity(ds.vars.len());
+        for v in &ds.vars {
+            let name = self.btf.name_of(v.type_id)?.to_owned();
+            vars.push((name, self.value(v.type_id, offset + v.offset as usize, depth + 1)?));
+        }
+        Ok(Value::Struct(vars))
+    }
+
     /// A bitfield: `bits` bits starting `bit_offset` bits into the struct at `offset`.
     fn bitfield(&self, ty: TypeId, offset: usize, bit_offset: u32, bits: u8) -> Result<Value, ValueError> {
         let first = offset + (bit_offset / 8) as usize;
@@ -233,6 +245,24 @@ mod tests {
             m[3],
             ("f".into(), Value::Struct(vec![("lo".into(), Value::Uint(5)), ("hi".into(), Value::Uint(21))]))
         );
+    }
+
+    #[test]
+    fn a_data_section_decodes_variable_by_variable() {
+        use crate::types::{Linkage, Var, VarSecInfo};
+        let mut b = BtfBuilder::new();
+        let u32_ = b.int("unsigned int", 4, false);
+        let u64_ = b.int("unsigned long long", 8, false);
+        let calls = b.add(&Type { name: "calls", body: Body::Var(Var { type_id: u64_, linkage: Linkage::Global }) });
+        let pid = b.add(&Type { name: "pid", body: Body::Var(Var { type_id: u32_, linkage: Linkage::Global }) });
+        let vars =
+            vec![VarSecInfo { type_id: calls, offset: 0, size: 8 }, VarSecInfo { type_id: pid, offset: 8, size: 4 }];
+        let ds = b.add(&Type { name: ".data", body: Body::Datasec(Datasec { size: 12, vars }) });
+        let btf = Btf::parse(b.build()).unwrap();
+        let mut bytes = 6u64.to_ne_bytes().to_vec();
+        bytes.extend(77u32.to_ne_bytes());
+        let v = decode(&btf, ds, &bytes).unwrap();
+        assert_eq!(v, Value::Struct(vec![("calls".into(), Value::Uint(6)), ("pid".into(), Value::Uint(77))]));
     }
 
     #[test]

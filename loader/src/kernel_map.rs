@@ -1,6 +1,10 @@
-//! Maps already in the kernel, found the way bpftool spells them (`id N`, `name NAME`), with
+//! Maps already in the kernel, found the way bpftool spells them (`id N`, `name NAME`,
+//! `pinned PATH`), with
 //! their BTF when they have some: what `rawbpf map list|show|dump|lookup|update|delete|count`
 //! read and write.
+
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 
@@ -16,6 +20,8 @@ pub enum MapSpec {
     Id(MapId),
     /// `name NAME`: the (at most 15-character) name the kernel keeps.
     Name(String),
+    /// `pinned PATH`: a map pinned on a bpffs.
+    Pinned(PathBuf),
 }
 
 /// A map opened from the kernel.
@@ -41,6 +47,14 @@ pub enum KernelMapError {
         /// The maps that have it.
         ids: Vec<MapId>,
     },
+    /// What is pinned at the path is not a map (a program, a link...).
+    #[error("{} is not a pinned map (it holds a {kind})", path.display())]
+    NotAMap {
+        /// The path.
+        path: PathBuf,
+        /// What the kernel calls the object (`bpf-prog`, `bpf-link`...).
+        kind: String,
+    },
     /// A syscall failed.
     #[error("reading maps")]
     Sys(#[from] SysError),
@@ -60,6 +74,7 @@ impl std::fmt::Display for MapSpec {
         match self {
             MapSpec::Id(id) => write!(f, "id {id}"),
             MapSpec::Name(n) => write!(f, "name {n}"),
+            MapSpec::Pinned(p) => write!(f, "pinned {}", p.display()),
         }
     }
 }
@@ -95,6 +110,10 @@ pub fn open(spec: &MapSpec) -> Result<KernelMap, KernelMapError> {
                 KernelMapError::Sys(e)
             }
         }),
+        MapSpec::Pinned(path) => open_pinned(path).map_err(|e| match e {
+            KernelMapError::Sys(s) if s.is(Errno::ENOENT) => KernelMapError::NotFound(spec.clone()),
+            e => e,
+        }),
         MapSpec::Name(name) => {
             let mut found: Vec<KernelMap> = list()?.into_iter().filter(|m| &m.info.name == name).collect();
             match found.len() {
@@ -107,6 +126,22 @@ pub fn open(spec: &MapSpec) -> Result<KernelMap, KernelMapError> {
             }
         }
     }
+}
+
+/// Opens the map pinned at `path`, refusing anything else pinned there.
+pub fn open_pinned(path: &Path) -> Result<KernelMap, KernelMapError> {
+    let fd = sys::obj_get(path)?;
+    // Every bpf object fd is an anon inode named by its kind: only a map's info is a map's.
+    // Without /proc to ask, the map info call is trusted.
+    if let Ok(link) = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())) {
+        let kind = link.to_string_lossy().trim_start_matches("anon_inode:").to_owned();
+        if kind != "bpf-map" {
+            return Err(KernelMapError::NotAMap { path: path.to_owned(), kind });
+        }
+    }
+    let fd = MapFd::from_owned(fd);
+    let info = sys::map_info(&fd)?;
+    Ok(KernelMap { fd, info })
 }
 
 /// A map's key and value types, in the BTF it was created with.

@@ -67,6 +67,7 @@ pub mod load;
 pub mod map_ops;
 pub mod memlock;
 pub mod object;
+pub mod pins;
 pub mod progress;
 #[allow(unsafe_code)] // the one place for it: every block has a SAFETY line
 pub mod sys;

@@ -77,6 +77,25 @@ pub enum Step<'a> {
         /// Why the first creation failed.
         error: &'a SysError,
     },
+    /// A `LIBBPF_PIN_BY_NAME` map was found pinned and compatible: its fd is used, nothing is
+    /// created and no initial data written.
+    MapReused {
+        /// Its name in the object.
+        name: &'a str,
+        /// The pin.
+        path: &'a Path,
+        /// The pinned map's kernel id.
+        id: MapId,
+    },
+    /// A `LIBBPF_PIN_BY_NAME` map was created and pinned; the pin outlives the process.
+    MapPinned {
+        /// Its name in the object.
+        name: &'a str,
+        /// The pin.
+        path: &'a Path,
+        /// Its kernel id.
+        id: MapId,
+    },
     /// An initial slot of a map-in-map or prog array was filled.
     SlotFilled {
         /// The map-in-map or prog array.

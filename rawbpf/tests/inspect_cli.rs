@@ -245,6 +245,58 @@ fn help_explains_output_and_gives_examples() {
 }
 
 #[test]
+fn inspect_shows_map_layouts_with_holes_padding_bitfields_and_packing() {
+    if !progs_or_skip("inspect_shows_map_layouts_with_holes_padding_bitfields_and_packing") {
+        return;
+    }
+    let o = obj("map_layout.o");
+    let out = ok(&["inspect", &o, "--btf", &o]);
+    let maps = &out[out.find("\nMaps (3)\n").expect("Maps heading")..];
+    let maps = &maps[..maps.find("\n\n").map_or(maps.len(), |e| e + 1)];
+    let want = "
+Maps (3)
+  [0] rawbpf_last_hdr  type array (2)  key 4 B  value 7 B  max_entries 1  flags 0x0  defined in .maps
+      key __u32: 4 B
+      value struct rawbpf_wire_hdr: 7 B, align 1 (packed)
+             0      1 B  __u8 version
+             1      4 B  __u32 length
+             5      2 B  __u16 kind
+        note: length sits at 1, off its 4-byte alignment: the struct is packed; declare it __attribute__((packed)) in user space too, or its members land at other offsets
+        note: kind sits at 5, off its 2-byte alignment: the struct is packed; declare it __attribute__((packed)) in user space too, or its members land at other offsets
+        note: sizeof is 7, a natural layout of these members is 12
+  [1] rawbpf_flows  type hash (1)  key 12 B  value 24 B  max_entries 64  flags 0x0  defined in .maps
+      key struct rawbpf_flow_key: 12 B, align 4
+             0      1 B  __u8 proto
+             1      3 B  (hole)
+             4      4 B  __u32 addr
+             8      2 B  __u16 port
+            10      2 B  (tail padding)
+        note: 5 padding byte(s) in a hash key: the map hashes every byte, so zero the whole key (memset) before filling it in, here and in the BPF program
+      value struct rawbpf_flow_stats: 24 B, align 8
+             0      8 B  __u64 packets
+             8    1 bit  __u32 syn : 1
+           8.1    1 bit  __u32 fin : 1
+           8.2   6 bits  __u32 flags : 6
+             9      7 B  (hole)
+            16      8 B  __u64 last_ns
+  [2] map_layo.rodata  type array (2)  key 4 B  value 24 B  max_entries 1  flags 0x80  defined in .rodata
+";
+    assert_eq!(maps, want);
+    // The same facts in JSON, in bits.
+    let doc: serde_json::Value = serde_json::from_str(&ok(&["inspect", &o, "--json", "--btf", &o])).unwrap();
+    let key = &doc["maps"][1]["layout"]["key"];
+    assert_eq!(key["type"], "struct rawbpf_flow_key");
+    assert_eq!(key["holes"], serde_json::json!([{ "bit_offset": 8, "bits": 24 }]));
+    assert_eq!(key["tail_padding_bits"], 16);
+    assert_eq!(key["natural"], true);
+    let hdr = &doc["maps"][0]["layout"]["value"];
+    assert_eq!(hdr["natural"], false);
+    assert_eq!(hdr["notes"][2], serde_json::json!({ "size": 7, "natural": 12 }));
+    assert_eq!(doc["maps"][1]["layout"]["value"]["members"][2]["bit_offset"], 65);
+    assert_eq!(doc["maps"][2]["layout"], serde_json::Value::Null);
+}
+
+#[test]
 fn inspect_lists_globals_with_their_initial_values() {
     if !progs_or_skip("inspect_lists_globals_with_their_initial_values") {
         return;

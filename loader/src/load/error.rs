@@ -15,6 +15,17 @@ use crate::sys::{LoggedError, SysError};
 /// A failure anywhere in the load pipeline.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// A `LIBBPF_PIN_BY_NAME` map could not be reused from, or pinned at, its path.
+    #[error("map {map} (LIBBPF_PIN_BY_NAME at {})", path.display())]
+    MapPin {
+        /// The map.
+        map: String,
+        /// Its pin path.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        #[source]
+        source: super::maps::MapPinError,
+    },
     /// A program asked for by name is not in the object.
     #[error("no program named {name} in the object (it has: {})", have.join(", "))]
     NoSuchProgram {

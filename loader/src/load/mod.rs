@@ -26,7 +26,7 @@ use crate::progress::{Observer, Quiet, Step};
 use crate::sys::{self, AttachType, BtfFd, LogLevel, MapFd, MapId, MapType, ProgFd, ProgInfo};
 
 pub use error::{LoadError, ProgLoadFailure, UnsupportedKind};
-pub use maps::MapAdjustment;
+pub use maps::{MapAdjustment, MapAttribute, MapPinError, PinMismatch};
 pub use prepare::uprobe_multi_links;
 pub use programs::{select, Selected};
 pub use target::{AttachTarget, KernelBtf, KernelBtfHit};
@@ -47,7 +47,13 @@ pub struct LoadOptions {
     pub target_btf: Option<PathBuf>,
     /// Ask the verifier for its log even on success (level 1 or 2).
     pub verifier_log: Option<u32>,
+    /// Where maps declared `__uint(pinning, LIBBPF_PIN_BY_NAME)` are pinned as
+    /// `<pin_root>/<map name>` and reused from; `None`: [`DEFAULT_PIN_ROOT`], as libbpf.
+    pub pin_root: Option<PathBuf>,
 }
+
+/// libbpf's pin root for `LIBBPF_PIN_BY_NAME` maps.
+pub const DEFAULT_PIN_ROOT: &str = "/sys/fs/bpf";
 
 /// A created map.
 #[derive(Debug)]
@@ -124,8 +130,12 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
     };
     // Like libbpf, CO-RE only touches the code of the programs being loaded.
     let (code, core) = co_re::apply(obj, &core_target, &reached, obs)?;
-    let maps = maps::create_all(obj, btf_fd.as_ref(), externs.kconfig.as_deref(), obs)?;
-    maps::slots::fill_maps(obj, &maps, obs)?;
+    let pin_root = opts.pin_root.as_deref().unwrap_or(std::path::Path::new(DEFAULT_PIN_ROOT));
+    let cx = maps::Context { btf_fd: btf_fd.as_ref(), kconfig: externs.kconfig.as_deref(), pin_root };
+    // Pins this load makes are removed again if a later step fails.
+    let mut pins = maps::LoadPins::default();
+    let maps = maps::create_all(obj, &cx, &mut pins, obs)?;
+    maps::slots::fill_maps(obj, &maps, &pins, obs)?;
     let values = externs.values.clone();
     let mut loaded = Loaded { btf_fd, maps, programs: Vec::new(), core, externs: values };
     for prog in &selected {
@@ -134,6 +144,7 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
         loaded.programs.push(p);
     }
     maps::slots::fill_programs(obj, &loaded.maps, &loaded.programs, obs)?;
+    pins.keep();
     Ok(loaded)
 }
 

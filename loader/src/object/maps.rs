@@ -61,7 +61,7 @@ pub struct MapDef {
     pub btf_key_type_id: TypeId,
     /// BTF id of the value type (0: none). For global data: the section's DATASEC.
     pub btf_value_type_id: TypeId,
-    /// `pinning` (LIBBPF_PIN_*): 0 none, 1 by name. Recorded; pinning is not implemented.
+    /// `pinning` (LIBBPF_PIN_*): 0 none, 1 by name (pinned and reused at the load's pin root).
     pub pinning: u32,
     /// `map_extra` (bloom filter hashes, arena address).
     pub map_extra: u64,

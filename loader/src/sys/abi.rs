@@ -109,7 +109,7 @@ fn layouts() -> Vec<Layout> {
     [super::btf_load::abi_layouts(), super::ids::abi_layouts(), super::info::abi_layouts(), super::link::abi_layouts()]
         .into_iter()
         .chain([super::map::abi_layouts(), super::perf::abi_layouts()])
-        .chain([super::prog::abi_layouts()])
+        .chain([super::pin::abi_layouts(), super::prog::abi_layouts()])
         .flatten()
         .collect()
 }
@@ -182,6 +182,7 @@ fn constants() -> Vec<Constants> {
         loose(super::map::ABI_CONSTANTS),
         loose(super::perf::ABI_CONSTANTS),
         loose(super::perf_ring::ABI_CONSTANTS),
+        loose(super::pin::ABI_CONSTANTS),
         loose(super::ringbuf::ABI_CONSTANTS),
         loose(outside),
     ]
@@ -195,7 +196,7 @@ struct Header {
 }
 
 /// The headers the check reads (bpf_common.h only for its names: bpf.h includes it).
-const HEADERS: [&str; 2] = ["linux/bpf.h", "linux/perf_event.h"];
+const HEADERS: [&str; 3] = ["linux/bpf.h", "linux/perf_event.h", "linux/magic.h"];
 
 impl Header {
     /// Reads the headers, or says why the check cannot run here.
@@ -232,7 +233,7 @@ struct Probe {
 /// `aggs` and the value of every constant in `consts`.
 fn probe(h: &Header, aggs: &BTreeMap<&str, Aggregate>, consts: &BTreeSet<&str>) -> Result<Probe, String> {
     let mut c = String::from(
-        "#include <stddef.h>\n#include <stdio.h>\n#include <linux/bpf.h>\n#include <linux/perf_event.h>\n\
+        "#include <stddef.h>\n#include <stdio.h>\n#include <linux/bpf.h>\n#include <linux/perf_event.h>\n#include <linux/magic.h>\n\
          #define F(T, m) printf(\"F\\t%s\\t%s\\t%zu\\t%zu\\n\", #T, #m, offsetof(T, m), sizeof(((T *)0)->m))\n\
          #define K(k) printf(\"K\\t%s\\t%lld\\n\", #k, (long long)(k))\nint main(void)\n{\n",
     );

@@ -45,6 +45,10 @@ commands! {
     MapGetNextKey = 4 => BPF_MAP_GET_NEXT_KEY,
     /// Verify and load a program.
     ProgLoad = 5 => BPF_PROG_LOAD,
+    /// Pin an object at a path of a bpffs.
+    ObjPin = 6 => BPF_OBJ_PIN,
+    /// Open a pinned object.
+    ObjGet = 7 => BPF_OBJ_GET,
     /// Next loaded program id.
     ProgGetNextId = 11 => BPF_PROG_GET_NEXT_ID,
     /// Next map id.

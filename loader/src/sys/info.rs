@@ -234,6 +234,8 @@ pub struct MapInfo {
     pub btf_key_type_id: u32,
     /// Value type id in that BTF.
     pub btf_value_type_id: u32,
+    /// Per-type extra (bloom filter hash count, arena address); 0 before 5.16.
+    pub map_extra: u64,
 }
 
 /// Reads a map's info.
@@ -251,6 +253,7 @@ pub fn map_info(fd: &MapFd) -> Result<MapInfo, SysError> {
         btf_id: BtfId::new(r.btf_id),
         btf_key_type_id: r.btf_key_type_id,
         btf_value_type_id: r.btf_value_type_id,
+        map_extra: r.map_extra,
     })
 }
 

@@ -23,6 +23,7 @@ mod map;
 mod mmap;
 mod perf;
 mod perf_ring;
+mod pin;
 mod prog;
 mod ring_mmap;
 mod ringbuf;
@@ -54,6 +55,7 @@ pub use perf::{
     perf_event_set_bpf, tracefs_root, tracepoint_id, ProbeOpen,
 };
 pub use perf_ring::{perf_event_open_bpf_output, PerfMmap, PERF_RECORD_LOST, PERF_RECORD_SAMPLE};
+pub use pin::{obj_get, obj_pin, BPF_FS_MAGIC};
 pub use prog::{encode_insns, prog_load, prog_load_with_log, ProgLoad, Records};
 pub use ring_mmap::page_size;
 pub use ringbuf::{RingbufMmap, Slot, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};

@@ -3,6 +3,7 @@
 pub(crate) mod facts;
 mod globals;
 mod json;
+mod layout;
 mod report;
 
 use std::path::PathBuf;
@@ -20,7 +21,10 @@ anything (no root needed, no bpf() syscalls):
   Programs      name, section, program type, expected attach type, attach target,
                 instruction count, and the subprograms it calls (after linking)
   Maps          name, type, key/value size, max_entries, flags, and where it is defined
-                (.maps, or a global-data section such as .rodata that becomes an array map)
+                (.maps, or a global-data section such as .rodata that becomes an array map);
+                under it the key and value types: each member's offset and size, holes,
+                tail padding, bit-fields, and notes where user space must take care (a
+                packed struct, padding in a hash key)
   Globals       each global variable as C, its section and offset, and its initial value
                 decoded by BTF (what `load --set NAME=VALUE` changes)
   Relocations   per code section: instruction index, symbol, and what it refers to

@@ -1,5 +1,6 @@
 //! `rawbpf load`: the whole pipeline, then the trace output until Ctrl-C or `--duration`.
 
+mod show_maps;
 mod stream;
 mod trace;
 
@@ -33,6 +34,11 @@ use crate::render::{error as words, globals as global_words, narrate, narrate::m
 /// or --duration, and sum up what the rings delivered and lost.
 /// Exiting closes every fd, and the kernel frees everything rawbpf created.
 ///
+/// Pinning: maps declared `__uint(pinning, LIBBPF_PIN_BY_NAME)` are reused from
+/// --pin-root DIR (default /sys/fs/bpf) when a compatible map is pinned there (same type, sizes,
+/// max_entries, flags), refused when an incompatible one is, and otherwise created and pinned
+/// there; such a pin stays after exit, as with libbpf. --pin DIR pins every map for the run only.
+///
 /// Examples:
 ///   sudo rawbpf load progs/connect.o
 ///   sudo rawbpf load progs/tp_btf.o --duration 5 --json
@@ -40,6 +46,8 @@ use crate::render::{error as words, globals as global_words, narrate, narrate::m
 ///   sudo rawbpf load progs/ringbuf_output.o --event-type event --json
 ///   sudo rawbpf load fsdist.bpf.o --program file_read_entry --attach-target file_read_entry=ext4_file_read_iter --no-attach
 ///   sudo rawbpf load progs/globals.o --set target_pid=1234 --set greeting=hi --set level=RAWBPF_LOUD
+///   sudo rawbpf load progs/pin_counts.o --show-maps=2
+///   sudo rawbpf load progs/maps_globals.o --pin /sys/fs/bpf/mg   (another shell: rawbpf map dump pinned /sys/fs/bpf/mg/rawbpf_counts)
 ///
 /// Which programs: by default every program whose section does not start with '?' (libbpf's
 /// autoload); with --program, exactly the ones named, '?' or not. Only those are processed: a
@@ -104,6 +112,22 @@ pub struct LoadArgs {
     /// Show the verifier's log for each program even when it loads (1: normal, 2: every state).
     #[arg(long, value_name = "LEVEL")]
     pub verifier_log: Option<u32>,
+    /// Pin every map of the object as DIR/MAP_NAME (DIR on a bpffs, created if missing) so
+    /// another shell can read them (`rawbpf map dump pinned DIR/NAME`); removed at exit.
+    #[arg(long, value_name = "DIR")]
+    pub pin: Option<PathBuf>,
+    /// With --pin: leave the pins in place at exit.
+    #[arg(long, requires = "pin")]
+    pub keep_pins: bool,
+    /// Where maps declared with `__uint(pinning, LIBBPF_PIN_BY_NAME)` are pinned and reused
+    /// (default /sys/fs/bpf, as libbpf). A compatible map pinned there is reused; a map the load
+    /// pins there stays pinned after exit.
+    #[arg(long, value_name = "DIR")]
+    pub pin_root: Option<PathBuf>,
+    /// Print the object's maps (BTF-defined maps, .data and .bss), decoded as `rawbpf map dump`
+    /// prints them, every SECS seconds (default 1) while the programs run, and once at exit.
+    #[arg(long, value_name = "SECS", num_args = 0..=1, require_equals = true, default_missing_value = "1")]
+    pub show_maps: Option<f64>,
 }
 
 /// Runs `rawbpf load`; `detail` is how much of the pipeline to narrate on stderr.
@@ -133,6 +157,7 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
         target_btf: args.btf.clone(),
         verifier_log: args.verifier_log,
         attach_targets: args.attach_targets.iter().cloned().collect(),
+        pin_root: args.pin_root.clone(),
     };
     let loaded = load::load_observed(&obj, &opts, narrator).map_err(|e| words::load(&e))?;
     for p in &loaded.programs {
@@ -140,8 +165,17 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
             eprintln!("verifier log for {}:\n{log}", p.name);
         }
     }
+    // Declared before the links, so the pins go after them on every return path.
+    let pins = pin_maps(args, &loaded, narrator)?;
+    let mut show = match args.show_maps {
+        Some(secs) => Some(show_maps::ShowMaps::new(&obj, &loaded.maps, secs, args.json)?),
+        None => None,
+    };
     if args.no_attach {
         print_loaded(&loaded, args.json);
+        if let Some(show) = &show {
+            show.print_initial(&mut std::io::stdout().lock());
+        }
         return Ok(());
     }
     // Open trace_pipe before attaching so the first events are not missed.
@@ -160,14 +194,33 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
         AttachOptions { kretprobe_maxactive: args.kretprobe_maxactive, probe_mode: args.probe_attach_mode.into() };
     let links = attach_all(&loaded, &attach_opts, narrator)?;
     let printer = stream::Printer { event_type, json: args.json };
-    stream::run(&mut pipe, &mut events, &printer, args.duration)?;
-    // Links first, then rings, programs and maps: the reverse of creation.
+    stream::run(&mut pipe, &mut events, &printer, args.duration, show.as_mut())?;
+    // Links first, then rings, programs, maps and their pins: the reverse of creation.
     let n = links.len();
     drop(links);
     drop(events);
+    drop(show);
     drop(loaded);
+    drop(pins);
     eprintln!("rawbpf: detached {n} link(s); everything rawbpf created is released");
     Ok(())
+}
+
+/// `--pin DIR`: every map pinned, to be unpinned when the result drops (unless --keep-pins).
+fn pin_maps(args: &LoadArgs, loaded: &Loaded, narrator: &Narrator) -> Result<Option<loader::pins::Pins>, String> {
+    let Some(dir) = &args.pin else { return Ok(None) };
+    let mut pins = loader::pins::pin_all(&loaded.maps, dir).map_err(|e| words::pin(&e))?;
+    if args.keep_pins {
+        pins.keep();
+    }
+    let fate = if args.keep_pins { "kept after exit (--keep-pins)" } else { "removed at exit" };
+    eprintln!("rawbpf: pinned {} map(s) in {}, {fate}", pins.paths().len(), dir.display());
+    if narrator.detail >= Detail::Phases {
+        for p in pins.paths() {
+            eprintln!("rawbpf: pin      {}", p.display());
+        }
+    }
+    Ok(Some(pins))
 }
 
 /// A copy of `obj` with the `--set` values written into its global-data maps; on any error

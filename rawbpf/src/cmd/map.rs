@@ -25,7 +25,7 @@ Read and write the kernel's BPF maps, decoded by their BTF.
   rawbpf map delete MAP key DATA
   rawbpf map count MAP                            how many elements it holds
 
-MAP is `id N` or `name NAME` (as bpftool spells them). DATA is the key's or value's bytes, as
+MAP is `id N`, `name NAME` or `pinned PATH` (as bpftool spells them). DATA is the key's or value's bytes, as
 bpftool takes them (`0x0a 0 0 0`, one token per byte), or, when the map has BTF and the type
 is an integer or an enum, one number or enumerator name (`key 10`). Keys and values print as
 C initializers (`{ .count = 3, .last_ns = 1234 }`) when the map has BTF, else as hex bytes;
@@ -34,7 +34,8 @@ per-CPU maps print one value per possible CPU. --json prints JSON documents inst
 Examples:
   sudo rawbpf map list
   sudo rawbpf map dump name rawbpf_counts
-  sudo rawbpf map lookup id 42 key 7 --json";
+  sudo rawbpf map lookup id 42 key 7 --json
+  sudo rawbpf map dump pinned /sys/fs/bpf/counts";
 
 /// `rawbpf map ...`
 #[derive(Args, Debug)]
@@ -131,10 +132,13 @@ fn print_list(maps: &[KernelMap], json: bool) {
     }
 }
 
-/// A map and its BTF types, for decoding and encoding its elements.
-struct View<'a> {
-    map: &'a KernelMap,
-    types: Option<&'a MapTypes>,
+/// A map and its BTF types, for decoding and encoding its elements (also what
+/// `rawbpf load --show-maps` prints with).
+pub(crate) struct View<'a> {
+    /// The map.
+    pub map: &'a KernelMap,
+    /// Its key and value types, when it has BTF.
+    pub types: Option<&'a MapTypes>,
 }
 
 impl View<'_> {
@@ -178,15 +182,20 @@ impl View<'_> {
             println!("{}", self.entry_json(k, v));
             return;
         }
+        for line in self.entry_lines(k, v) {
+            println!("{line}");
+        }
+    }
+
+    /// One element as `dump` prints it: `key: K  value: V`, or a line per CPU.
+    pub(crate) fn entry_lines(&self, k: &[u8], v: &[u8]) -> Vec<String> {
         let values = self.values(v);
         if values.len() == 1 {
-            println!("key: {}  value: {}", self.key_text(k), values[0].1);
-        } else {
-            println!("key: {}", self.key_text(k));
-            for (cpu, text) in values {
-                println!("  cpu {cpu}: {text}");
-            }
+            return vec![format!("key: {}  value: {}", self.key_text(k), values[0].1)];
         }
+        let mut lines = vec![format!("key: {}", self.key_text(k))];
+        lines.extend(values.into_iter().map(|(cpu, text)| format!("  cpu {cpu}: {text}")));
+        lines
     }
 
     fn key_text(&self, k: &[u8]) -> String {
@@ -214,7 +223,8 @@ impl View<'_> {
         }
     }
 
-    fn entry_json(&self, k: &[u8], v: &[u8]) -> Json {
+    /// One element as `dump --json` prints it: `{"key": K, "value": V}`.
+    pub(crate) fn entry_json(&self, k: &[u8], v: &[u8]) -> Json {
         let as_json = |bytes: &[u8], ty: Option<btf::TypeId>| match (self.types, ty) {
             (Some(t), Some(ty)) => {
                 decode(&t.btf, ty, bytes).map_or_else(|_| Json::from(value::hex(bytes)), |v| value::json(&v))

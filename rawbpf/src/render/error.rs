@@ -4,7 +4,7 @@
 use std::error::Error;
 
 use loader::attach::{AttachError, ProbeFamily};
-use loader::load::{LoadError, LoadedProgram};
+use loader::load::{LoadError, LoadedProgram, MapAttribute, MapPinError, PinMismatch};
 use loader::object::progtype::AttachMethod;
 use loader::object::ProgramError;
 use loader::trace_pipe::TracefsError;
@@ -24,10 +24,53 @@ pub fn chain(e: &(dyn Error + 'static)) -> String {
     s
 }
 
+/// A pinned map that is not the one the object declares: each attribute, declared vs pinned.
+fn incompatible_pin(map: &str, path: &std::path::Path, diffs: &[PinMismatch]) -> String {
+    let value = |a: MapAttribute, v: u64| match a {
+        MapAttribute::Type => loader::sys::MapType(v as u32).to_string(),
+        MapAttribute::MapFlags => format!("{v:#x}"),
+        _ => v.to_string(),
+    };
+    let mut s = format!(
+        "map {map}: the map pinned at {} differs from the object's declaration (LIBBPF_PIN_BY_NAME reuses only an identical one):",
+        path.display()
+    );
+    for d in diffs {
+        s += &format!(
+            "\n  {:<12} declared {}, pinned {}",
+            d.attribute.name(),
+            value(d.attribute, d.declared),
+            value(d.attribute, d.pinned)
+        );
+    }
+    s += &format!(
+        "\n  fix: remove the old pin if nothing uses it (rm {}), or load with another --pin-root DIR",
+        path.display()
+    );
+    s
+}
+
+/// A `--pin` failure, with what to do about a directory that is not on a bpffs.
+pub fn pin(e: &loader::pins::PinError) -> String {
+    use loader::pins::PinError;
+    match e {
+        PinError::NotBpffs { .. } => format!(
+            "--pin: {}\n  fix: pin under /sys/fs/bpf (mount it: mount -t bpf bpf /sys/fs/bpf), or mount a bpffs \
+             on the directory: mount -t bpf bpf DIR",
+            chain(e)
+        ),
+        PinError::Pin { source, .. } if source.is(Errno::EEXIST) => {
+            format!("--pin: {}\n  fix: remove the old pin (rm it) or pin elsewhere", chain(e))
+        }
+        _ => format!("--pin: {}", chain(e)),
+    }
+}
+
 /// A load failure: verifier rejections with their log and diagnosis, the rest as a chain, with
 /// the flag that fixes it where there is one.
 pub fn load(e: &LoadError) -> String {
     match e {
+        LoadError::MapPin { map, path, source: MapPinError::Incompatible(diffs) } => incompatible_pin(map, path, diffs),
         LoadError::ProgLoad(f) => verifier::prog_load(f),
         LoadError::KernelBtf(b) => format!("kernel BTF: {}", btf_source(b)),
         LoadError::AttachNeedsKernelBtf { .. } => format!(

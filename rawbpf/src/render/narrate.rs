@@ -106,6 +106,20 @@ fn line(step: &Step<'_>) -> (Detail, &'static str, String) {
             (Debug, "attach", format!("{error}: falling back to {}", fallback_words(*to)))
         }
         Step::Attached(link) => (Phases, "attach", attached(link)),
+        Step::MapReused { name, path, id } => (
+            Phases,
+            "load",
+            format!("map {name}: reusing the map pinned at {} (id {id}): compatible, so nothing is created and no initial data written", path.display()),
+        ),
+        Step::MapPinned { name, path, id } => (
+            Phases,
+            "load",
+            format!(
+                "map {name} (id {id}) pinned at {} (LIBBPF_PIN_BY_NAME): the pin stays after rawbpf exits, for the next load to reuse; rm {} removes it",
+                path.display(),
+                path.display()
+            ),
+        ),
         Step::TracefsMounted(path) => (Phases, "load", format!("mounted tracefs at {}", path.display())),
     }
 }

@@ -1,31 +1,46 @@
 //! Maps: `BPF_MAP_CREATE` for each, global data written into its single element, `.rodata`
 //! frozen so the verifier can treat it as constant. Sizes and BTF ids follow libbpf's
-//! adjustments (`plan`).
+//! adjustments (`plan`). `LIBBPF_PIN_BY_NAME` maps are reused from, or pinned at, the pin root
+//! (`pin`).
 
+mod pin;
 mod plan;
 pub(super) mod slots;
 
+use std::path::Path;
+
+pub use pin::{LoadPins, MapAttribute, MapPinError, PinMismatch};
 pub use plan::MapAdjustment;
 
 use super::{LoadError, LoadedMap};
 use crate::object::{MapDef, MapKind, Object};
 use crate::progress::{Observer, Step};
-use crate::sys::{self, BtfFd, MapCreate, MapType};
+use crate::sys::{self, BtfFd, MapCreate, MapFd, MapType};
 
-/// Creates every map of the object, in order; `kconfig` is the `.kconfig` map's value, which
-/// `crate::externs` resolved for this kernel.
+/// What every map of one load shares.
+pub struct Context<'a> {
+    /// The object's BTF in the kernel.
+    pub btf_fd: Option<&'a BtfFd>,
+    /// The `.kconfig` map's value, which `crate::externs` resolved for this kernel.
+    pub kconfig: Option<&'a [u8]>,
+    /// Where `LIBBPF_PIN_BY_NAME` maps are pinned.
+    pub pin_root: &'a Path,
+}
+
+/// Creates (or reuses, for pinned maps) every map of the object, in order; what it pins and
+/// reuses is recorded in `pins`.
 pub fn create_all(
     obj: &Object,
-    btf_fd: Option<&BtfFd>,
-    kconfig: Option<&[u8]>,
+    cx: &Context<'_>,
+    pins: &mut LoadPins,
     obs: &mut dyn Observer,
 ) -> Result<Vec<LoadedMap>, LoadError> {
     let machine = Machine::read();
     obj.maps
         .iter()
         .map(|m| {
-            let data = if m.kind == MapKind::Kconfig { kconfig } else { m.initial_data.as_deref() };
-            create(m, data, btf_fd, machine, obs)
+            let data = if m.kind == MapKind::Kconfig { cx.kconfig } else { m.initial_data.as_deref() };
+            create(m, data, cx, machine, pins, obs)
         })
         .collect()
 }
@@ -33,11 +48,14 @@ pub fn create_all(
 fn create(
     def: &MapDef,
     data: Option<&[u8]>,
-    btf_fd: Option<&BtfFd>,
+    cx: &Context<'_>,
     machine: Machine,
+    pins: &mut LoadPins,
     obs: &mut dyn Observer,
 ) -> Result<LoadedMap, LoadError> {
+    let btf_fd = cx.btf_fd;
     let err = |source| LoadError::Map { map: def.name.clone(), source };
+    let pin_path = pin::path(def, cx.pin_root).map_err(|source| pin_error(def, cx.pin_root, source))?;
     let plan = plan::plan(def, btf_fd.is_some(), machine.cpus, machine.page);
     for adjustment in &plan.adjustments {
         obs.step(Step::MapAdjusted { name: &def.name, adjustment });
@@ -45,7 +63,7 @@ fn create(
     let map_type = MapType(def.map_type);
     // A map-in-map is created against a template of its inner maps, closed once it exists.
     let inner = match def.values.as_ref().and_then(|v| v.inner.as_deref()) {
-        Some(template) => Some(create(template, None, btf_fd, machine, obs)?),
+        Some(template) => Some(create(template, None, cx, machine, pins, obs)?),
         None => None,
     };
     let attrs = |btf_ids: Option<(u32, u32)>| {
@@ -65,6 +83,13 @@ fn create(
             ..Default::default()
         }
     };
+    if let Some(path) = &pin_path {
+        if let Some(m) = pin::reuse(path, &attrs(None)).map_err(|source| pin_error(def, path, source))? {
+            pins.reused(&def.name);
+            obs.step(Step::MapReused { name: &def.name, path, id: m.info.id });
+            return Ok(LoadedMap { name: def.name.clone(), map_type, id: m.info.id, fd: m.fd });
+        }
+    }
     let fd = match sys::map_create(&attrs(plan.btf_ids)) {
         // libbpf's rule: a kernel that refuses a map's BTF gets one more try without it.
         Err(error) if plan.btf_ids.is_some() => {
@@ -88,7 +113,46 @@ fn create(
     }
     let id = sys::map_info(&fd).map_err(err)?.id;
     obs.step(Step::MapCreated { name: &def.name, map_type, id });
-    Ok(LoadedMap { name: def.name.clone(), map_type, id, fd })
+    let Some(path) = pin_path else {
+        return Ok(LoadedMap { name: def.name.clone(), map_type, id, fd });
+    };
+    pin_created(def, fd, id, &path, &attrs(None), pins, obs)
+}
+
+/// Pins a map just created at `path`. Someone else pinning there first (EEXIST) is libbpf's one
+/// retry: their map is reused when compatible, and ours is dropped.
+fn pin_created(
+    def: &MapDef,
+    fd: MapFd,
+    id: sys::MapId,
+    path: &Path,
+    want: &MapCreate<'_>,
+    pins: &mut LoadPins,
+    obs: &mut dyn Observer,
+) -> Result<LoadedMap, LoadError> {
+    let map_type = MapType(def.map_type);
+    match pin::pin(&fd, path) {
+        Ok(()) => {
+            pins.made(path.to_owned());
+            obs.step(Step::MapPinned { name: &def.name, path, id });
+            Ok(LoadedMap { name: def.name.clone(), map_type, id, fd })
+        }
+        Err(MapPinError::Pin(e)) if e.is(nix::errno::Errno::EEXIST) => {
+            match pin::reuse(path, want).map_err(|source| pin_error(def, path, source))? {
+                Some(m) => {
+                    pins.reused(&def.name);
+                    obs.step(Step::MapReused { name: &def.name, path, id: m.info.id });
+                    Ok(LoadedMap { name: def.name.clone(), map_type, id: m.info.id, fd: m.fd })
+                }
+                None => Err(pin_error(def, path, MapPinError::Pin(e))),
+            }
+        }
+        Err(source) => Err(pin_error(def, path, source)),
+    }
+}
+
+fn pin_error(def: &MapDef, path: &Path, source: MapPinError) -> LoadError {
+    LoadError::MapPin { map: def.name.clone(), path: path.to_owned(), source }
 }
 
 /// What map sizes depend on: possible CPUs and the page size, read once per load.

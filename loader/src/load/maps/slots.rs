@@ -5,14 +5,17 @@
 
 use std::os::fd::AsRawFd;
 
+use super::LoadPins;
 use crate::load::{LoadError, LoadedMap, LoadedProgram};
 use crate::object::{MapDef, Object, SlotTarget};
 use crate::progress::{Observer, Step};
 use crate::sys;
 
-/// Fills every map-in-map slot of `obj` with the fd of the map it names.
-pub fn fill_maps(obj: &Object, maps: &[LoadedMap], obs: &mut dyn Observer) -> Result<(), LoadError> {
-    for (def, outer) in obj.maps.iter().zip(maps) {
+/// Fills every map-in-map slot of `obj` with the fd of the map it names, except in maps reused
+/// from a pin.
+pub fn fill_maps(obj: &Object, maps: &[LoadedMap], pins: &LoadPins, obs: &mut dyn Observer) -> Result<(), LoadError> {
+    // A map reused from a pin keeps the slots it has (libbpf fills only maps it created).
+    for (def, outer) in obj.maps.iter().zip(maps).filter(|(_, m)| !pins.is_reused(&m.name)) {
         for (index, target) in slots(def).filter(|(_, t)| matches!(t, SlotTarget::Map(_))) {
             let SlotTarget::Map(name) = target else { continue };
             // The object model checked the name is one of its maps, and every map exists now.

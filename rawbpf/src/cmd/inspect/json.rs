@@ -89,6 +89,13 @@ fn maps(object: &loader::object::Object) -> Json {
             ("flags", n(m.map_flags)),
             ("defined_in", s(map_origin(&m.kind))),
             ("initial_slots", slots(m)),
+            (
+                "layout",
+                match (&object.btf, &m.kind) {
+                    (Some(btf), loader::object::MapKind::BtfDefined { .. }) => super::layout::json(btf, m),
+                    _ => Json::Null,
+                },
+            ),
         ])
     };
     Json::Array(object.maps.iter().map(one).collect())

@@ -134,6 +134,11 @@ impl Report<'_> {
             for line in values_lines(m) {
                 let _ = writeln!(o, "      {line}");
             }
+            if let (Some(btf), MapKind::BtfDefined { .. }) = (&obj.btf, &m.kind) {
+                for line in super::layout::text(btf, m) {
+                    let _ = writeln!(o, "      {line}");
+                }
+            }
         }
     }
 

@@ -11,6 +11,7 @@ use loader::events::{Event, EventType, Events};
 use loader::sys;
 use loader::trace_pipe::{StreamEnd, TracePipe};
 
+use super::show_maps::ShowMaps;
 use super::trace;
 use crate::render::{error as words, events as render};
 
@@ -31,6 +32,7 @@ pub fn run(
     events: &mut Events,
     printer: &Printer<'_>,
     duration: Option<f64>,
+    mut show: Option<&mut ShowMaps>,
 ) -> Result<(), String> {
     let deadline = duration.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     let what = if events.is_empty() {
@@ -54,7 +56,13 @@ pub fn run(
         if deadline.is_some_and(|d| now >= d) {
             break;
         }
-        let wait = deadline.map_or(SLICE, |d| (d - now).min(SLICE));
+        if let Some(show) = show.as_deref_mut() {
+            show.tick(&mut out, now);
+        }
+        let mut wait = deadline.map_or(SLICE, |d| (d - now).min(SLICE));
+        if let Some(show) = &show {
+            wait = wait.min(show.until_due(now));
+        }
         let polled = events.poll(Some(wait), |e| print_event(&mut out, printer, e));
         if let Err(e) = polled {
             eprintln!("rawbpf: {}", words::chain(&e));
@@ -75,6 +83,9 @@ pub fn run(
     // What arrived before the programs were detached is still worth printing.
     if let Err(e) = events.drain(|e| print_event(&mut out, printer, e)) {
         eprintln!("rawbpf: {}", words::chain(&e));
+    }
+    if let Some(show) = show {
+        show.print(&mut out, Instant::now());
     }
     let _ = out.flush();
     if !events.is_empty() {

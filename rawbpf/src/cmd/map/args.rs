@@ -81,7 +81,8 @@ fn map_spec<'a>(w: &'a [&'a str]) -> Result<(MapSpec, &'a [&'a str]), String> {
             Ok((MapSpec::Id(MapId::new(id)), rest))
         }
         ["name", n, rest @ ..] => Ok((MapSpec::Name(n.to_string()), rest)),
-        _ => Err("expected MAP: `id N` or `name NAME`".into()),
+        ["pinned", p, rest @ ..] => Ok((MapSpec::Pinned(p.into()), rest)),
+        _ => Err("expected MAP: `id N`, `name NAME` or `pinned PATH`".into()),
     }
 }
 
@@ -154,6 +155,8 @@ mod tests {
             panic!()
         };
         assert_eq!((n.as_str(), k, v, how), ("counts", words("7"), words("1"), Update::NoExist));
+        let Ok(Action::Dump(MapSpec::Pinned(p))) = parse(&words("dump pinned /sys/fs/bpf/counts")) else { panic!() };
+        assert_eq!(p, std::path::Path::new("/sys/fs/bpf/counts"));
         assert!(parse(&words("lookup id 5")).unwrap_err().contains("key DATA"));
         assert!(parse(&words("dump 5")).unwrap_err().contains("id N"));
         assert!(parse(&words("frob id 5")).unwrap_err().contains("unknown subcommand"));
