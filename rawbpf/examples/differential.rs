@@ -80,10 +80,10 @@ fn run_cmd(opts: &HashMap<String, String>) -> ExitCode {
     };
     let release = run::kernel_release();
     let settle = loaders::Baseline::if_memlock_charged(&release);
-    let loaders = loaders::Loaders {
+    let mut loaders = loaders::Loaders {
         oracle,
         rawbpf: rawbpf.clone(),
-        scratch,
+        scratch: scratch.clone(),
         timeout: Duration::from_secs(timeout),
         settle,
         btf: None,
@@ -118,7 +118,9 @@ fn run_cmd(opts: &HashMap<String, String>) -> ExitCode {
     agreement.disagreements.iter().for_each(|d| println!("check: {d}"));
     agreement.failures.iter().for_each(|f| println!("  FAIL check: {f}"));
     println!("@@RAWBPF-NOTE libbpf-tools: {}", agreement.summary());
-    if !outcome.failures.is_empty() || !agreement.failures.is_empty() {
+    let min_failures = min_btf_pass(&rows, &objects, &mut loaders, &scratch.join("min"), workers);
+    min_failures.iter().for_each(|f| println!("  FAIL min: {f}"));
+    if !outcome.failures.is_empty() || !agreement.failures.is_empty() || !min_failures.is_empty() {
         ExitCode::FAILURE
     } else if expected.is_none() {
         println!("SKIP: no {}: gaps not checked here (RAWBPF_DIFF_BLESS=1 creates it)", file.display());
@@ -126,6 +128,62 @@ fn run_cmd(opts: &HashMap<String, String>) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `rawbpf btf min` of every object against this kernel's BTF, then every program loaded by
+/// rawbpf against its object's minimal BTF: each program libbpf loaded with the full kernel BTF
+/// must load with the same tag. Prints the sizes; returns the failures.
+fn min_btf_pass(
+    rows: &[ratchet::Row],
+    objects: &[carve::Object],
+    loaders: &mut loaders::Loaders,
+    dir: &Path,
+    workers: usize,
+) -> Vec<String> {
+    let vmlinux = "/sys/kernel/btf/vmlinux";
+    let mut failures = Vec::new();
+    let mut bytes = 0;
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return vec![format!("{}: {e}", dir.display())];
+    }
+    for o in objects {
+        let out = dir.join(format!("{}.btf", o.path.file_name().unwrap_or_default().to_string_lossy()));
+        let r = std::process::Command::new(&loaders.rawbpf)
+            .args(["btf", "min"])
+            .arg(&o.path)
+            .args(["--btf", vmlinux, "-o"])
+            .arg(&out)
+            .output();
+        match r {
+            Ok(r) if r.status.success() => bytes += std::fs::metadata(&out).map_or(0, |m| m.len()),
+            Ok(r) => failures.push(format!("btf min {}: {}", o.name, String::from_utf8_lossy(&r.stderr).trim())),
+            Err(e) => failures.push(format!("btf min {}: {e}", o.name)),
+        }
+    }
+    loaders.btf = Some(dir.to_owned());
+    let (min_rows, _, _) = run::run(objects, loaders, workers);
+    loaders.btf = None;
+    let mut same = 0;
+    for (full, min) in rows.iter().zip(&min_rows) {
+        if !full.libbpf.loaded() {
+            continue;
+        }
+        if min.rawbpf == full.libbpf {
+            same += 1;
+        } else {
+            failures.push(format!(
+                "{} {}: libbpf (full BTF) {}; rawbpf (min BTF) {}",
+                full.object, full.program, full.libbpf, min.rawbpf
+            ));
+        }
+    }
+    let kernel = std::fs::metadata(vmlinux).map_or(0, |m| m.len());
+    println!(
+        "@@RAWBPF-NOTE libbpf-tools: minimal BTF: {} objects, {bytes} bytes in all (kernel BTF {kernel} bytes); {same} programs load from it with libbpf's full-BTF tag, {} do not",
+        objects.len(),
+        failures.len()
+    );
+    failures
 }
 
 fn main() -> ExitCode {

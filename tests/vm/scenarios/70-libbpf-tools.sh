@@ -4,7 +4,7 @@
 # (a ratchet: see rawbpf/tests/libbpf_tools/main.rs). The runner is rawbpf/examples/differential.rs.
 # 240 programs x 2 loaders under TCG take 150-180 s (5.10: one load at a time, see loaders.rs), hence a limit of its
 # own (and the boot's limit grows by as much):
-# guest-timeout: 600
+# guest-timeout: 900
 . /lib/rawbpf/lib.sh
 [ -x /bin/differential ] && [ -x /bin/loadone ] \
     || skip "no differential payload in the initramfs (libbpf-tools or libbpf-dev unavailable on the host?)"
