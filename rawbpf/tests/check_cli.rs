@@ -42,5 +42,14 @@ fn check_predicts_each_program_with_its_reason() {
     let (_, text) = rawbpf(&["check", "progs/core_move.o", "--btf", "/sys/kernel/btf/vmlinux", "--btf", &min]);
     assert!(text.lines().any(|l| l.starts_with("rawbpf_core_move") && l.contains("loads   FAILS")), "{text}");
     assert!(text.contains("raw tracepoint btf_trace_sched_process_exec is not in this kernel's BTF"), "{text}");
+    // Each relocation's result, and the BTF kinds a kernel's BTF lacks (the minimal BTF has none of the newer ones).
+    let (_, json) = rawbpf(&["check", "progs/core_move.o", "--btf", "/sys/kernel/btf/vmlinux", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    let core = v["core"].as_array().unwrap();
+    assert_eq!(core.len(), 3, "{json}");
+    assert!(core.iter().all(|c| c.as_str().unwrap().contains("field byte offset  struct task_struct::")), "{json}");
+    let (_, json) = rawbpf(&["check", "progs/sanitize.o", "--btf", &min, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(v["sanitized"], serde_json::json!(["FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64"]), "{json}");
     std::fs::remove_file(&min).ok();
 }

@@ -109,6 +109,11 @@ pub struct Verdict {
     pub program: String,
     /// Why it would not load; empty when it would.
     pub reasons: Vec<Reason>,
+    /// What CO-RE decided for each relocation in the code it reaches, in order.
+    pub core: Vec<btf::core::CoreResolution>,
+    /// BTF kinds the object's BTF uses that this kernel's BTF has none of: rawbpf rewrites
+    /// them for the kernel (sanitizing), as it would when loading there.
+    pub sanitized: Vec<Kind>,
 }
 
 impl Verdict {
@@ -147,15 +152,17 @@ impl Limits {
 /// the kernel `target` describes.
 pub fn check(obj: &Object, target: &Btf) -> Vec<Verdict> {
     let limits = Limits::of(target);
-    obj.program_indices().map(|p| check_one(obj, p, target, limits)).collect()
+    let sanitized = sanitized_kinds(obj, target);
+    obj.program_indices().map(|p| check_one(obj, p, target, limits, &sanitized)).collect()
 }
 
-fn check_one(obj: &Object, p: ProgramIndex, target: &Btf, limits: Limits) -> Verdict {
+fn check_one(obj: &Object, p: ProgramIndex, target: &Btf, limits: Limits, sanitized: &[Kind]) -> Verdict {
     let program = obj.programs[p.get()].name.clone();
     let mut reasons = Vec::new();
+    let sanitized = sanitized.to_vec();
     let kind = match obj.programs[p.get()].loadable() {
         Ok(k) => k.clone(),
-        Err(e) => return Verdict { program, reasons: vec![Reason::Program(e)] },
+        Err(e) => return Verdict { program, reasons: vec![Reason::Program(e)], core: Vec::new(), sanitized },
     };
     if kind.attaches_by_btf_id() {
         match kind.attach_target.as_deref().filter(|t| !t.is_empty()) {
@@ -185,11 +192,11 @@ fn check_one(obj: &Object, p: ProgramIndex, target: &Btf, limits: Limits) -> Ver
     }
     let ksyms = externs(obj, target, &mut reasons);
     let reached: BTreeSet<_> = obj.sections_reached(&[p]);
-    let code = match co_re::apply(obj, target, &reached, &mut Quiet) {
-        Ok((code, _)) => code,
+    let (code, core) = match co_re::apply(obj, target, &reached, &mut Quiet) {
+        Ok((code, report)) => (code, report.decisions.into_iter().map(|d| d.resolution).collect()),
         Err(e) => {
             reasons.push(Reason::Core(e));
-            return Verdict { program, reasons };
+            return Verdict { program, reasons, core: Vec::new(), sanitized };
         }
     };
     let fds: Vec<i32> = (0..obj.maps.len() as i32).collect();
@@ -197,7 +204,18 @@ fn check_one(obj: &Object, p: ProgramIndex, target: &Btf, limits: Limits) -> Ver
         Ok(linked) => reasons.extend(code_reasons(&linked.insns, limits)),
         Err(e) => reasons.push(Reason::Link(e)),
     }
-    Verdict { program, reasons }
+    Verdict { program, reasons, core, sanitized }
+}
+
+/// The kinds newer than the first BTF (FLOAT, DECL_TAG, TYPE_TAG, ENUM64) that the object's
+/// BTF uses and `target` has no type of: a kernel that describes none of them does not accept
+/// them either, so loading there rewrites them.
+fn sanitized_kinds(obj: &Object, target: &Btf) -> Vec<Kind> {
+    let newer = [Kind::Float, Kind::DeclTag, Kind::TypeTag, Kind::Enum64];
+    let kinds_of = |b: &Btf| -> BTreeSet<u8> { b.ids().filter_map(|id| b.kind_of(id).ok()).map(|k| k as u8).collect() };
+    let Some(local) = &obj.btf else { return Vec::new() };
+    let (used, known) = (kinds_of(local), kinds_of(target));
+    newer.into_iter().filter(|k| used.contains(&(*k as u8)) && !known.contains(&(*k as u8))).collect()
 }
 
 /// The size attribute a map leaves at 0 where its type needs one (`PERF_EVENT_ARRAY`'s

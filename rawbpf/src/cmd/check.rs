@@ -31,7 +31,8 @@ directory of them (one kernel per file). Each program is checked alone, as `rawb
 
 What BTF cannot tell — the verifier's limits, a security policy, kprobe targets that exist in
 kallsyms only — is not predicted. The text output is a kernels × programs matrix with the
-reasons; --json prints one object per line: {\"program\", \"kernel\", \"loads\", \"reasons\"}.
+reasons; --json prints one object per line: {\"program\", \"kernel\", \"loads\", \"reasons\",
+\"core\" (each CO-RE relocation's result), \"sanitized\" (BTF kinds rewritten for that kernel)}.
 Each BTF is parsed once.
 
 Examples:
@@ -80,11 +81,15 @@ fn run_checks(args: &CheckArgs) -> Result<bool, String> {
         if args.json {
             for v in &verdicts {
                 let reasons = v.reasons.iter().map(|r| chain(r).into()).collect();
+                let core = v.core.iter().map(|c| c.to_string().into()).collect();
+                let sanitized = v.sanitized.iter().map(|k| k.name().into()).collect();
                 let line = obj([
                     ("program", v.program.clone().into()),
                     ("kernel", kernel.clone().into()),
                     ("loads", v.loads().into()),
                     ("reasons", serde_json::Value::Array(reasons)),
+                    ("core", serde_json::Value::Array(core)),
+                    ("sanitized", serde_json::Value::Array(sanitized)),
                 ]);
                 println!("{line}");
             }
@@ -138,6 +143,10 @@ fn matrix(table: &[(String, Vec<Verdict>)]) -> String {
     }
     for (i, (kernel, verdicts)) in table.iter().enumerate() {
         o.push_str(&format!("\n[{}] {kernel}\n", i + 1));
+        if let Some(v) = verdicts.first().filter(|v| !v.sanitized.is_empty()) {
+            let kinds: Vec<&str> = v.sanitized.iter().map(|k| k.name()).collect();
+            o.push_str(&format!("  BTF kinds rewritten for this kernel: {}\n", kinds.join(", ")));
+        }
         for v in verdicts.iter().filter(|v| !v.loads()) {
             for r in &v.reasons {
                 o.push_str(&format!("  {}: {}\n", v.program, chain(r)));
