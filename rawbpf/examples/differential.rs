@@ -19,6 +19,8 @@ mod agreement;
 mod carve;
 #[path = "../tests/libbpf_tools/loaders.rs"]
 mod loaders;
+#[path = "../tests/libbpf_tools/min.rs"]
+mod min;
 #[path = "../tests/libbpf_tools/ratchet.rs"]
 mod ratchet;
 #[path = "../tests/libbpf_tools/run.rs"]
@@ -130,9 +132,9 @@ fn run_cmd(opts: &HashMap<String, String>) -> ExitCode {
     }
 }
 
-/// `rawbpf btf min` of every object against this kernel's BTF, then every program loaded by
-/// rawbpf against its object's minimal BTF: each program libbpf loaded with the full kernel BTF
-/// must load with the same tag. Prints the sizes; returns the failures.
+/// The minimal-BTF pass (`min.rs`) in the guest: each program libbpf loaded with the full
+/// kernel BTF must load in rawbpf from its object's minimal BTF with the same tag. Prints the
+/// sizes; returns the failures.
 fn min_btf_pass(
     rows: &[ratchet::Row],
     objects: &[carve::Object],
@@ -140,44 +142,15 @@ fn min_btf_pass(
     dir: &Path,
     workers: usize,
 ) -> Vec<String> {
-    let vmlinux = "/sys/kernel/btf/vmlinux";
-    let mut failures = Vec::new();
-    let mut bytes = 0;
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        return vec![format!("{}: {e}", dir.display())];
-    }
-    for o in objects {
-        let out = dir.join(format!("{}.btf", o.path.file_name().unwrap_or_default().to_string_lossy()));
-        let r = std::process::Command::new(&loaders.rawbpf)
-            .args(["btf", "min"])
-            .arg(&o.path)
-            .args(["--btf", vmlinux, "-o"])
-            .arg(&out)
-            .output();
-        match r {
-            Ok(r) if r.status.success() => bytes += std::fs::metadata(&out).map_or(0, |m| m.len()),
-            Ok(r) => failures.push(format!("btf min {}: {}", o.name, String::from_utf8_lossy(&r.stderr).trim())),
-            Err(e) => failures.push(format!("btf min {}: {e}", o.name)),
-        }
-    }
+    let bytes = match min::write_all(&loaders.rawbpf, objects, dir) {
+        Ok(b) => b,
+        Err(failures) => return failures,
+    };
     loaders.btf = Some(dir.to_owned());
     let (min_rows, _, _) = run::run(objects, loaders, workers);
     loaders.btf = None;
-    let mut same = 0;
-    for (full, min) in rows.iter().zip(&min_rows) {
-        if !full.libbpf.loaded() {
-            continue;
-        }
-        if min.rawbpf == full.libbpf {
-            same += 1;
-        } else {
-            failures.push(format!(
-                "{} {}: libbpf (full BTF) {}; rawbpf (min BTF) {}",
-                full.object, full.program, full.libbpf, min.rawbpf
-            ));
-        }
-    }
-    let kernel = std::fs::metadata(vmlinux).map_or(0, |m| m.len());
+    let (same, failures) = min::compare(rows, &min_rows);
+    let kernel = std::fs::metadata(min::VMLINUX).map_or(0, |m| m.len());
     println!(
         "@@RAWBPF-NOTE libbpf-tools: minimal BTF: {} objects, {bytes} bytes in all (kernel BTF {kernel} bytes); {same} programs load from it with libbpf's full-BTF tag, {} do not",
         objects.len(),

@@ -324,24 +324,7 @@ mod tests {
     }
 
     fn def() -> MapDef {
-        MapDef {
-            name: "m".into(),
-            kind: MapKind::BtfDefined { offset: 0 },
-            section_index: SectionIndex::new(0),
-            map_type: 0,
-            key_size: 0,
-            value_size: 0,
-            max_entries: 0,
-            map_flags: 0,
-            btf_key_type_id: TypeId::VOID,
-            btf_value_type_id: TypeId::VOID,
-            pinning: 0,
-            map_extra: 0,
-            numa_node: 0,
-            initial_data: None,
-            freeze: false,
-            values: None,
-        }
+        MapDef::empty("m".into(), MapKind::BtfDefined { offset: 0 }, SectionIndex::new(0))
     }
 
     fn apply(btf: &Btf, def: &mut MapDef, name: &str, type_id: TypeId) -> Result<(), MemberError> {

@@ -27,6 +27,7 @@ mod agreement;
 mod carve;
 mod flavored;
 mod loaders;
+mod min;
 mod ratchet;
 mod run;
 
@@ -70,21 +71,32 @@ fn build_oracle(dir: &Path) -> PathBuf {
     bin
 }
 
-#[test]
-fn libbpf_tools_load_like_libbpf() {
+/// What every comparison here starts from: the corpus carved into `work`, the oracle built,
+/// both loaders (against the kernel's BTF).
+struct Setup {
+    release: String,
+    work: PathBuf,
+    executables: usize,
+    objects: Vec<carve::Object>,
+    notes: Vec<String>,
+    loaders: Loaders,
+}
+
+/// The setup in `CARGO_TARGET_TMPDIR/<dir>`, or `None` after printing why `test` is skipped.
+fn setup(test: &str, dir: &str) -> Option<Setup> {
     if let Some(why) = cannot_run() {
-        println!("SKIP: {TEST}: {why}");
-        return;
+        println!("SKIP: {test}: {why}");
+        return None;
     }
     let exes = match carve::libbpf_tools_executables() {
         Ok(e) => e,
         Err(why) => {
-            println!("SKIP: {TEST}: {why}");
-            return;
+            println!("SKIP: {test}: {why}");
+            return None;
         }
     };
     let release = run::kernel_release();
-    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("libbpf_tools");
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join(dir);
     let (objects, notes) = carve::carve_into(&work.join("corpus"), &exes).expect("carve the corpus");
     fs::create_dir_all(work.join("scratch")).unwrap();
     let loaders = Loaders {
@@ -95,9 +107,20 @@ fn libbpf_tools_load_like_libbpf() {
         settle: loaders::Baseline::if_memlock_charged(&release),
         btf: None,
     };
+    Some(Setup { release, work, executables: exes.len(), objects, notes, loaders })
+}
+
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[test]
+fn libbpf_tools_load_like_libbpf() {
+    let Some(Setup { release, executables, objects, notes, loaders, .. }) = setup(TEST, "libbpf_tools") else {
+        return;
+    };
     let started = Instant::now();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (rows, open_notes, workers) = run::run(&objects, &loaders, workers);
+    let (rows, open_notes, workers) = run::run(&objects, &loaders, workers());
 
     let key = format!("host-{}", run::major_minor(&release));
     let file = root().join("tests/differential/expected").join(format!("{key}.txt"));
@@ -108,7 +131,7 @@ fn libbpf_tools_load_like_libbpf() {
     }
     let expected = fs::read_to_string(&file).ok().map(|t| ratchet::parse_expected(&t));
     let outcome = ratchet::compare(&rows, expected.as_ref(), &release);
-    println!("{} executables carved into {} objects", exes.len(), objects.len());
+    println!("{executables} executables carved into {} objects", objects.len());
     notes.iter().chain(&open_notes).for_each(|n| println!("note: {n}"));
     print!("{}", outcome.report);
     println!("run time {:.1} s with {workers} workers", started.elapsed().as_secs_f64());
@@ -135,34 +158,14 @@ fn libbpf_tools_load_like_libbpf() {
 #[test]
 fn libbpf_tools_against_flavored_btf_like_libbpf() {
     const NAME: &str = "libbpf_tools_against_flavored_btf_like_libbpf";
-    if let Some(why) = cannot_run() {
-        println!("SKIP: {NAME}: {why}");
+    let Some(Setup { release, work, objects, mut loaders, .. }) = setup(NAME, "libbpf_tools_flavored") else {
         return;
-    }
-    let exes = match carve::libbpf_tools_executables() {
-        Ok(e) => e,
-        Err(why) => {
-            println!("SKIP: {NAME}: {why}");
-            return;
-        }
     };
-    let release = run::kernel_release();
-    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("libbpf_tools_flavored");
-    let (objects, _) = carve::carve_into(&work.join("corpus"), &exes).expect("carve the corpus");
-    fs::create_dir_all(work.join("scratch")).unwrap();
     let kernel = btf::source::file(Path::new("/sys/kernel/btf/vmlinux")).expect("read the kernel's BTF");
     let target = work.join("vmlinux-flavored.btf");
     let renamed = flavored::write(&kernel, &target).expect("write the flavored BTF");
-    let loaders = Loaders {
-        oracle: build_oracle(&work),
-        rawbpf: PathBuf::from(env!("CARGO_BIN_EXE_rawbpf")),
-        scratch: work.join("scratch"),
-        timeout: Duration::from_secs(60),
-        settle: loaders::Baseline::if_memlock_charged(&release),
-        btf: Some(target),
-    };
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (rows, _, _) = run::run(&objects, &loaders, workers);
+    loaders.btf = Some(target);
+    let (rows, _, _) = run::run(&objects, &loaders, workers());
     let no_gaps = ratchet::parse_expected("");
     let outcome = ratchet::compare(&rows, Some(&no_gaps), &release);
     println!("target: the kernel's BTF with {renamed} types renamed NAME___flavored");
@@ -184,64 +187,19 @@ fn libbpf_tools_against_flavored_btf_like_libbpf() {
 #[test]
 fn libbpf_tools_against_min_btf_like_full() {
     const NAME: &str = "libbpf_tools_against_min_btf_like_full";
-    if let Some(why) = cannot_run() {
-        println!("SKIP: {NAME}: {why}");
+    let Some(Setup { release, work, objects, mut loaders, .. }) = setup(NAME, "libbpf_tools_min") else {
         return;
-    }
-    let exes = match carve::libbpf_tools_executables() {
-        Ok(e) => e,
-        Err(why) => {
-            println!("SKIP: {NAME}: {why}");
-            return;
-        }
     };
-    let release = run::kernel_release();
-    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("libbpf_tools_min");
-    let (objects, _) = carve::carve_into(&work.join("corpus"), &exes).expect("carve the corpus");
     let mins = work.join("min");
-    fs::create_dir_all(&mins).unwrap();
-    fs::create_dir_all(work.join("scratch")).unwrap();
-    let rawbpf = PathBuf::from(env!("CARGO_BIN_EXE_rawbpf"));
-    let mut total = 0;
-    for o in &objects {
-        let out = mins.join(format!("{}.btf", o.path.file_name().unwrap().to_string_lossy()));
-        let r = Command::new(&rawbpf)
-            .args(["btf", "min"])
-            .arg(&o.path)
-            .args(["--btf", "/sys/kernel/btf/vmlinux", "-o"])
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(r.status.success(), "btf min {}: {}", o.name, String::from_utf8_lossy(&r.stderr));
-        total += fs::metadata(&out).unwrap().len();
-    }
-    let mut loaders = Loaders {
-        oracle: build_oracle(&work),
-        rawbpf,
-        scratch: work.join("scratch"),
-        timeout: Duration::from_secs(60),
-        settle: loaders::Baseline::if_memlock_charged(&release),
-        btf: None,
-    };
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (full_rows, _, _) = run::run(&objects, &loaders, workers);
+    let total = min::write_all(&loaders.rawbpf, &objects, &mins).unwrap_or_else(|f| panic!("{}", f.join("\n")));
+    let (full_rows, _, _) = run::run(&objects, &loaders, workers());
     loaders.btf = Some(mins);
-    let (min_rows, _, _) = run::run(&objects, &loaders, workers);
-    let kernel = fs::metadata("/sys/kernel/btf/vmlinux").map_or(0, |m| m.len());
+    let (min_rows, _, _) = run::run(&objects, &loaders, workers());
+    let kernel = fs::metadata(min::VMLINUX).map_or(0, |m| m.len());
     println!("{} minimal BTFs: {total} bytes in all, against {kernel} bytes of kernel BTF", objects.len());
-    let mut failures = Vec::new();
-    for (full, min) in full_rows.iter().zip(&min_rows) {
-        assert_eq!((&full.object, &full.program), (&min.object, &min.program));
-        if full.libbpf.loaded() && min.rawbpf != full.libbpf {
-            failures.push(format!(
-                "{} {}: libbpf (full BTF) {}; rawbpf (min BTF) {}",
-                full.object, full.program, full.libbpf, min.rawbpf
-            ));
-        }
-    }
+    let (same, mut failures) = min::compare(&full_rows, &min_rows);
     let outcome = ratchet::compare(&min_rows, Some(&ratchet::parse_expected("")), &release);
     print!("{}", outcome.report);
-    let same = full_rows.iter().filter(|r| r.libbpf.loaded()).count() - failures.len();
     println!(
         "{NAME} on {release}: {same} programs load from their minimal BTF with libbpf's full-BTF tag; {} differ",
         failures.len()

@@ -114,22 +114,13 @@ mod tests {
 
     fn def(map_type: MapType, max_entries: u32, btf: bool) -> MapDef {
         MapDef {
-            name: "m".into(),
-            kind: MapKind::BtfDefined { offset: 0 },
-            section_index: SectionIndex::new(0),
             map_type: map_type.0,
             key_size: 4,
             value_size: 4,
             max_entries,
-            map_flags: 0,
             btf_key_type_id: TypeId::new(if btf { 3 } else { 0 }),
             btf_value_type_id: TypeId::new(if btf { 4 } else { 0 }),
-            pinning: 0,
-            map_extra: 0,
-            numa_node: 0,
-            initial_data: None,
-            freeze: false,
-            values: None,
+            ..MapDef::empty("m".into(), MapKind::BtfDefined { offset: 0 }, SectionIndex::new(0))
         }
     }
 
