@@ -124,9 +124,10 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
     let kernel = KernelBtf::open(opts.target_btf.as_deref(), needed, obs)?;
     let externs = crate::externs::resolve(obj, &kernel, obs)?;
     let btf_fd = load_object_btf(obj, support(&features), obs)?;
+    // On a kernel without BTF the --btf file already stands in as `kernel.vmlinux`: parsed once.
     let core_target = match &opts.target_btf {
-        Some(path) => Arc::new(btf::source::file(path).map_err(LoadError::TargetBtf)?),
-        None => kernel.vmlinux.clone(),
+        Some(path) if kernel.exposed => Arc::new(btf::source::file(path).map_err(LoadError::TargetBtf)?),
+        _ => kernel.vmlinux.clone(),
     };
     // Like libbpf, CO-RE only touches the code of the programs being loaded.
     let (code, core) = co_re::apply(obj, &core_target, &reached, obs)?;
