@@ -78,16 +78,23 @@ pub fn module(name: &str, base: Arc<Btf>) -> Result<Btf, LoadError> {
 /// Loads BTF from a file holding raw BTF, an ELF object with a `.BTF` section, or a kernel image that
 /// [`crate::kernel_image`] peels (a vmlinuz, a linux-image .deb, a compressed vmlinux).
 pub fn file(path: &Path) -> Result<Btf, LoadError> {
+    file_with_version(path).map(|(btf, _)| btf)
+}
+
+/// [`file`], with the kernel's version string when the file carries one (a vmlinuz's setup header, a
+/// vmlinux's `linux_banner`; see [`crate::kernel_image::Extracted::version`]). Raw BTF carries none.
+pub fn file_with_version(path: &Path) -> Result<(Btf, Option<String>), LoadError> {
     let data = read(path)?;
     let parse_err = |source| LoadError::Parse { path: path.to_owned(), source };
     if is_raw_btf(&data) || data.starts_with(b"\x7fELF") {
-        return parse_raw_or_elf(data).map_err(parse_err);
+        let version = if is_raw_btf(&data) { None } else { crate::kernel_image::elf_version(&data) };
+        return parse_raw_or_elf(data).map(|b| (b, version)).map_err(parse_err);
     }
     match crate::kernel_image::extract(&data, &crate::kernel_image::Limits::default()) {
-        Ok(x) => Btf::parse(x.btf).map_err(parse_err),
+        Ok(x) => Btf::parse(x.btf).map(|b| (b, x.version)).map_err(parse_err),
         // Not an image either: the raw-or-ELF error says what was expected.
         Err(crate::kernel_image::ImageError::Unrecognized { after: crate::kernel_image::Layer::Input, .. }) => {
-            parse_raw_or_elf(data).map_err(parse_err)
+            parse_raw_or_elf(data).map(|b| (b, None)).map_err(parse_err)
         }
         Err(source) => Err(LoadError::Image { path: path.to_owned(), source }),
     }

@@ -44,7 +44,7 @@ fn main() {
         for _ in 0..iters {
             let start = Instant::now();
             let btf = btf::source::file(&copy).expect("parse the BTF");
-            let verdicts = check(&obj, &btf);
+            let verdicts = check(&obj, &btf, None);
             std::hint::black_box(&verdicts);
             t.push(start.elapsed().as_secs_f64() * 1e3);
         }

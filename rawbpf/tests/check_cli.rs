@@ -53,3 +53,49 @@ fn check_predicts_each_program_with_its_reason() {
     assert_eq!(v["sanitized"], serde_json::json!(["FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64"]), "{json}");
     std::fs::remove_file(&min).ok();
 }
+
+#[test]
+fn check_follows_the_kernel_version_into_context_accesses() {
+    const TEST: &str = "check_follows_the_kernel_version_into_context_accesses";
+    if Command::new("clang-19").arg("--version").output().is_err() || !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        println!("SKIP: {TEST}: needs clang-19 (progs/) and /sys/kernel/btf/vmlinux");
+        return;
+    }
+    assert!(Command::new(root().join("progs-build/build")).status().unwrap().success());
+    // The same BTF under three names: the file name is all that tells the version.
+    let dir = std::env::temp_dir().join(format!("rawbpf-check-version-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let names = ["5.10.0-1-amd64.btf", "6.1.0-1-amd64.btf", "kernel.btf"];
+    for n in names {
+        std::fs::copy("/sys/kernel/btf/vmlinux", dir.join(n)).unwrap();
+    }
+    let mut args = vec!["check", "progs/kernel_version.o", "--json", "--btf", "/sys/kernel/btf/vmlinux"];
+    let paths: Vec<String> = names.iter().map(|n| dir.join(n).display().to_string()).collect();
+    paths.iter().for_each(|p| args.extend(["--btf", p.as_str()]));
+    let (_, json) = rawbpf(&args);
+    std::fs::remove_dir_all(&dir).ok();
+    let rows: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let get = |kernel: &str, program: &str| {
+        let k = |r: &&serde_json::Value| r["kernel"].as_str().unwrap().ends_with(kernel) && r["program"] == program;
+        rows.iter().find(k).unwrap_or_else(|| panic!("{kernel} {program}: {json}")).clone()
+    };
+    let (select, branch) = ("rawbpf_by_version", "rawbpf_by_version_branch");
+    // The running kernel (6.x) and a 6.1 take the ctx[0] / ctx[1] side.
+    for k in ["/sys/kernel/btf/vmlinux", "6.1.0-1-amd64.btf"] {
+        assert_eq!(get(k, select)["loads"], true, "{json}");
+        assert_eq!(get(k, branch)["loads"], true, "{json}");
+    }
+    assert!(get("/sys/kernel/btf/vmlinux", select)["kernel_version_from"].as_str().unwrap().starts_with("the running"));
+    assert_eq!(get("6.1.0-1-amd64.btf", select)["kernel_version"], "6.1.0");
+    // A 5.10 takes the other: the selected pointer is moved, the branch reads past the 3 arguments.
+    let reason = |k: &str, p: &str| get(k, p)["reasons"][0].as_str().unwrap().to_owned();
+    assert_eq!(get("5.10.0-1-amd64.btf", select)["loads"], false);
+    assert!(reason("5.10.0-1-amd64.btf", select).contains("context pointer moved by 24 bytes"), "{json}");
+    assert!(
+        reason("5.10.0-1-amd64.btf", branch).contains("reads ctx+24 (argument 4), but sched_process_exec takes 3"),
+        "{json}"
+    );
+    // Unknown: both sides followed, and the reason says why.
+    assert_eq!(get("kernel.btf", branch)["kernel_version"], serde_json::Value::Null);
+    assert!(reason("kernel.btf", branch).contains("LINUX_KERNEL_VERSION, not known for this kernel"), "{json}");
+}

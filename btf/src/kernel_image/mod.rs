@@ -7,6 +7,7 @@
 //! /sys/kernel/btf/vmlinux. [`Limits`] caps what each layer may decompress and how deep layers nest, so
 //! hostile input costs bounded memory and time; every failure is an [`ImageError`] naming the layer.
 
+mod banner;
 mod bzimage;
 mod cursor;
 mod deb;
@@ -60,17 +61,33 @@ pub struct Extracted {
     pub btf: Vec<u8>,
     /// The layers, outermost first.
     pub steps: Vec<Step>,
+    /// The kernel's version string, when a layer carries one: the bzImage header's, else the
+    /// vmlinux's `linux_banner` without "Linux version " (`6.1.0-18-amd64 (...) #1 SMP ... Debian 6.1.76-1`).
+    pub version: Option<String>,
 }
 
 /// Extracts the raw BTF from `data`, a kernel image or anything this module peels (see the module doc).
 pub fn extract(data: &[u8], limits: &Limits) -> Result<Extracted, ImageError> {
     let mut steps = Vec::new();
-    let btf = peel(data, Layer::Input, limits, &mut steps)?;
-    Ok(Extracted { btf, steps })
+    let mut version = None;
+    let btf = peel(data, Layer::Input, limits, &mut steps, &mut version)?;
+    Ok(Extracted { btf, steps, version })
 }
 
-/// Recognizes `data` (the output of layer `after`) and peels it down to BTF, recording each layer.
-fn peel(data: &[u8], after: Layer, limits: &Limits, steps: &mut Vec<Step>) -> Result<Vec<u8>, ImageError> {
+/// The version string of an image, if `data` is a vmlinux ELF (its `linux_banner`).
+pub fn elf_version(data: &[u8]) -> Option<String> {
+    banner::of_vmlinux(data)
+}
+
+/// Recognizes `data` (the output of layer `after`) and peels it down to BTF, recording each layer
+/// and the first version string one carries.
+fn peel(
+    data: &[u8],
+    after: Layer,
+    limits: &Limits,
+    steps: &mut Vec<Step>,
+    version: &mut Option<String>,
+) -> Result<Vec<u8>, ImageError> {
     if steps.len() as u32 >= limits.max_depth {
         return Err(ImageError::TooDeep { max: limits.max_depth });
     }
@@ -91,24 +108,35 @@ fn peel(data: &[u8], after: Layer, limits: &Limits, steps: &mut Vec<Step>) -> Re
         Layer::Elf => {
             let (offset, btf) = elf::btf_section(data)?;
             steps.push(step(offset, btf.len(), None));
-            peel(btf, layer, limits, steps)
+            if version.is_none() {
+                *version = banner::of_vmlinux(data);
+            }
+            peel(btf, layer, limits, steps, version)
         }
-        Layer::BzImage => peel_bzimage(data, limits, steps),
+        Layer::BzImage => {
+            *version = version.take().or_else(|| banner::of_bzimage(data));
+            peel_bzimage(data, limits, steps, version)
+        }
         Layer::Deb => {
             let found = deb::kernel(data, limits)?;
             steps.push(step(0, found.bytes.len(), Some(format!("{}:{}", found.member, found.path))));
-            peel(&found.bytes, layer, limits, steps)
+            peel(&found.bytes, layer, limits, steps, version)
         }
         codec => {
             let out = decompress::decompress(codec, data, limits.max_output)?;
             steps.push(step(0, out.len(), None));
-            peel(&out, layer, limits, steps)
+            peel(&out, layer, limits, steps, version)
         }
     }
 }
 
 /// A bzImage: its payload, decoded with the codec its first bytes name, checked against the declared length.
-fn peel_bzimage(data: &[u8], limits: &Limits, steps: &mut Vec<Step>) -> Result<Vec<u8>, ImageError> {
+fn peel_bzimage(
+    data: &[u8],
+    limits: &Limits,
+    steps: &mut Vec<Step>,
+    version: &mut Option<String>,
+) -> Result<Vec<u8>, ImageError> {
     let payload = bzimage::payload(data)?;
     let codec = detect::detect(payload.data).filter(|&l| detect::is_codec(l)).ok_or_else(|| {
         ImageError::Unrecognized { after: Layer::BzImage, head: payload.data[..payload.data.len().min(8)].to_vec() }
@@ -140,5 +168,5 @@ fn peel_bzimage(data: &[u8], limits: &Limits, steps: &mut Vec<Step>) -> Result<V
         output_len: out.len() as u64,
         detail: None,
     });
-    peel(&out, codec, limits, steps)
+    peel(&out, codec, limits, steps, version)
 }

@@ -6,7 +6,10 @@
 //! what the kernel's own enums (`bpf_func_id`, `bpf_map_type`, `bpf_prog_type`) list. No
 //! root, no syscalls: `rawbpf check`.
 
+mod consts;
+pub mod ctx;
 mod reach;
+pub mod version;
 
 use std::collections::BTreeSet;
 
@@ -16,10 +19,12 @@ use btf::{Btf, Kind};
 use crate::co_re::{self, CoreApplyError};
 use crate::link::{link_with, KsymValue, LinkError, Symbols};
 use crate::load::target::{btf_name, split_module};
-use crate::object::{ExternKind, Object, ProgramError, ProgramIndex};
+use crate::object::{ExternKind, Object, ProgKind, ProgramError, ProgramIndex};
 use crate::progress::Quiet;
 
-pub use reach::reachable;
+pub use consts::Consts;
+pub use ctx::{Prototype, Violation};
+pub use reach::{analyze, reachable, Val};
 
 /// Why a program would not load.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +97,17 @@ pub enum Reason {
         /// `max_entries` or `value_size`.
         attribute: &'static str,
     },
+    /// A context access the verifier refuses when the program loads.
+    #[error("{}", context_message(violation, target.as_ref(), *version_unknown))]
+    Context {
+        /// What the access does wrong.
+        violation: Violation,
+        /// The attach target's prototype, for programs typed by it.
+        target: Option<Prototype>,
+        /// The object reads `LINUX_KERNEL_VERSION`, which is not known for this kernel: both
+        /// sides of a branch on it were followed.
+        version_unknown: bool,
+    },
     /// A program type this kernel does not know.
     #[error("program type {prog_type} is not among this kernel's {count} (enum bpf_prog_type)")]
     ProgType {
@@ -148,33 +164,40 @@ impl Limits {
     }
 }
 
-/// The verdict on each program of `obj` loaded alone (as `rawbpf load --program NAME`), against
-/// the kernel `target` describes.
-pub fn check(obj: &Object, target: &Btf) -> Vec<Verdict> {
-    let limits = Limits::of(target);
-    let sanitized = sanitized_kinds(obj, target);
-    obj.program_indices().map(|p| check_one(obj, p, target, limits, &sanitized)).collect()
+/// What one check knows of the kernel: its BTF, its limits, the constants its verifier sees.
+struct Kernel<'a> {
+    btf: &'a Btf,
+    limits: Limits,
+    consts: Consts,
+    sanitized: Vec<Kind>,
+    version_unknown: bool,
 }
 
-fn check_one(obj: &Object, p: ProgramIndex, target: &Btf, limits: Limits, sanitized: &[Kind]) -> Verdict {
+/// The verdict on each program of `obj` loaded alone (as `rawbpf load --program NAME`), against
+/// the kernel `target` describes, whose `LINUX_KERNEL_VERSION` is `version` when known
+/// ([`version::of`]).
+pub fn check(obj: &Object, target: &Btf, version: Option<u32>) -> Vec<Verdict> {
+    let reads_version = obj.externs.iter().any(|e| e.name == "LINUX_KERNEL_VERSION");
+    let kernel = Kernel {
+        btf: target,
+        limits: Limits::of(target),
+        consts: Consts::of(obj, target, version),
+        sanitized: sanitized_kinds(obj, target),
+        version_unknown: reads_version && version.is_none(),
+    };
+    obj.program_indices().map(|p| check_one(obj, p, &kernel)).collect()
+}
+
+fn check_one(obj: &Object, p: ProgramIndex, k: &Kernel) -> Verdict {
+    let (target, limits) = (k.btf, k.limits);
     let program = obj.programs[p.get()].name.clone();
     let mut reasons = Vec::new();
-    let sanitized = sanitized.to_vec();
+    let sanitized = k.sanitized.clone();
     let kind = match obj.programs[p.get()].loadable() {
         Ok(k) => k.clone(),
         Err(e) => return Verdict { program, reasons: vec![Reason::Program(e)], core: Vec::new(), sanitized },
     };
-    if kind.attaches_by_btf_id() {
-        match kind.attach_target.as_deref().filter(|t| !t.is_empty()) {
-            None => reasons.push(Reason::NoTarget),
-            Some(t) => {
-                let (name, btf_kind, what) = btf_name(&kind, split_module(t).1);
-                if target.find_by_name_kind(&name, btf_kind).is_none() {
-                    reasons.push(Reason::NoAttachTarget { what, name });
-                }
-            }
-        }
-    }
+    let proto = attach_prototype(&kind, target, &mut reasons);
     if let (Some(count), t) = (limits.prog_types, kind.prog_type()) {
         if u64::from(t) >= count {
             reasons.push(Reason::ProgType { prog_type: t, count });
@@ -201,7 +224,7 @@ fn check_one(obj: &Object, p: ProgramIndex, target: &Btf, limits: Limits, saniti
     };
     let fds: Vec<i32> = (0..obj.maps.len() as i32).collect();
     match link_with(obj, &code, p, Symbols { map_fds: &fds, ksyms: &ksyms }) {
-        Ok(linked) => reasons.extend(code_reasons(&linked.insns, limits)),
+        Ok(linked) => reasons.extend(code_reasons(&linked.insns, k, proto)),
         Err(e) => reasons.push(Reason::Link(e)),
     }
     Verdict { program, reasons, core, sanitized }
@@ -268,12 +291,35 @@ fn externs(obj: &Object, target: &Btf, reasons: &mut Vec<Reason>) -> Vec<Option<
         .collect()
 }
 
-/// Reasons in the relocated program itself: a reachable poison, an unknown helper.
-fn code_reasons(insns: &[btf::insn::Insn], limits: Limits) -> Vec<Reason> {
-    let live = reachable(insns);
+/// For a program that attaches by BTF id, its target's prototype in `target`; a missing target
+/// is a reason.
+fn attach_prototype(kind: &ProgKind, target: &Btf, reasons: &mut Vec<Reason>) -> Option<Prototype> {
+    if !kind.attaches_by_btf_id() {
+        return None;
+    }
+    let Some(t) = kind.attach_target.as_deref().filter(|t| !t.is_empty()) else {
+        reasons.push(Reason::NoTarget);
+        return None;
+    };
+    let short = split_module(t).1;
+    let (name, btf_kind, what) = btf_name(kind, short);
+    match target.find_by_name_kind(&name, btf_kind) {
+        Some(id) => Prototype::of(target, id, short, kind),
+        None => {
+            reasons.push(Reason::NoAttachTarget { what, name });
+            None
+        }
+    }
+}
+
+/// Reasons in the relocated program itself: a reachable poison, an unknown helper, a context
+/// access the verifier refuses.
+fn code_reasons(insns: &[btf::insn::Insn], k: &Kernel, proto: Option<Prototype>) -> Vec<Reason> {
+    let limits = k.limits;
+    let state = analyze(insns, &k.consts);
     let mut out = Vec::new();
     let mut poisoned = Vec::new();
-    for (i, ins) in insns.iter().enumerate().filter(|(i, _)| live[*i]) {
+    for (i, ins) in insns.iter().enumerate().filter(|(i, _)| state[*i].is_some()) {
         if ins.code != CALL {
             continue;
         }
@@ -286,5 +332,41 @@ fn code_reasons(insns: &[btf::insn::Insn], limits: Limits) -> Vec<Reason> {
     if let Some(&first) = poisoned.first() {
         out.insert(0, Reason::PoisonReached { first, count: poisoned.len() });
     }
+    out.extend(ctx::violations(insns, &state, proto.as_ref()).into_iter().map(|violation| Reason::Context {
+        violation,
+        target: proto.clone(),
+        version_unknown: k.version_unknown,
+    }));
     out
+}
+
+/// A refused context access in words, with the verifier's own phrase.
+fn context_message(v: &Violation, target: Option<&Prototype>, version_unknown: bool) -> String {
+    let mut m = match (v, target) {
+        (Violation::Modified { insn, off }, _) => format!(
+            "instruction {insn} dereferences the context pointer moved by {off} bytes, which the verifier refuses \
+             (dereference of modified ctx ptr)"
+        ),
+        (Violation::PastArguments { insn, off }, Some(p)) => format!(
+            "instruction {insn} reads ctx+{off} (argument {}), but {} takes {} argument(s){} in this kernel's BTF \
+             (the verifier: func '{}' doesn't have {}-th argument)",
+            off / 8 + 1,
+            p.name,
+            p.args,
+            if p.ret_slot { " and its return value" } else { "" },
+            p.name,
+            off / 8 + 1
+        ),
+        (Violation::PastArguments { insn, off }, None) => format!("instruction {insn} reads ctx+{off}, no argument"),
+        (Violation::Write { insn, off }, _) => {
+            format!("instruction {insn} writes ctx+{off}: this program's context is read-only")
+        }
+    };
+    if version_unknown {
+        m.push_str(
+            "; the object branches on LINUX_KERNEL_VERSION, not known for this kernel, so both sides were \
+             followed (name the BTF file after the kernel release, e.g. 5.10.0-26-amd64.btf)",
+        );
+    }
+    m
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use loader::check::version::{self, VersionFrom};
 use loader::check::{check, Verdict};
 use loader::object::Object;
 
@@ -28,11 +29,21 @@ directory of them (one kernel per file). Each program is checked alone, as `rawb
                  if its call is reachable)
   helpers        every helper called is in that kernel's enum bpf_func_id
   types          its program type and the object's map types in enum bpf_prog_type / bpf_map_type
+  context        no dereference of a moved context pointer; fentry/fexit/fmod_ret/tp_btf/lsm read
+                 only the arguments of their target's prototype in that kernel's BTF (a
+                 tracepoint that lost an argument shows here)
 
-What BTF cannot tell — the verifier's limits, a security policy, kprobe targets that exist in
-kallsyms only — is not predicted. The text output is a kernels × programs matrix with the
+Branches are followed as the verifier follows them: CO-RE's constants, .rodata's initial values
+and LINUX_KERNEL_VERSION decide them. The version is the running kernel's for its own
+/sys/kernel/btf/vmlinux, the image's version string for a vmlinuz/vmlinux/.deb, else the file
+name's when it starts with a release (BTFHub's 5.10.0-26-cloud-amd64.btf); when none tells, both
+sides are followed and the reasons say so.
+
+What BTF cannot tell — the verifier's limits and register types, a security policy, kprobe
+targets that exist in kallsyms only — is not predicted. The text output is a kernels × programs matrix with the
 reasons; --json prints one object per line: {\"program\", \"kernel\", \"loads\", \"reasons\",
-\"core\" (each CO-RE relocation's result), \"sanitized\" (BTF kinds rewritten for that kernel)}.
+\"core\" (each CO-RE relocation's result), \"sanitized\" (BTF kinds rewritten for that kernel),
+\"kernel_version\" (a.b.c or null), \"kernel_version_from\"}.
 Each BTF is parsed once.
 
 Examples:
@@ -72,13 +83,19 @@ pub fn run(args: CheckArgs) -> ExitCode {
 fn run_checks(args: &CheckArgs) -> Result<bool, String> {
     let object = Object::open(&args.object).map_err(|e| chain(&e))?;
     let mut all = true;
-    let mut table: Vec<(String, Vec<Verdict>)> = Vec::new();
+    let mut table: Vec<Kernel> = Vec::new();
     for path in kernels(&args.btf)? {
-        let btf = btf::source::file(&path).map_err(|e| format!("{}: {}", path.display(), chain(&e)))?;
-        let verdicts = check(&object, &btf);
+        let (btf, image_version) =
+            btf::source::file_with_version(&path).map_err(|e| format!("{}: {}", path.display(), chain(&e)))?;
+        let version = version::of(&path, image_version.as_deref());
+        let verdicts = check(&object, &btf, version.as_ref().map(|(v, _)| *v));
         all &= verdicts.iter().all(Verdict::loads);
         let kernel = path.display().to_string();
         if args.json {
+            let (number, from) = match &version {
+                Some((v, from)) => (version_text(*v).into(), from.to_string().into()),
+                None => (serde_json::Value::Null, serde_json::Value::Null),
+            };
             for v in &verdicts {
                 let reasons = v.reasons.iter().map(|r| chain(r).into()).collect();
                 let core = v.core.iter().map(|c| c.to_string().into()).collect();
@@ -90,16 +107,31 @@ fn run_checks(args: &CheckArgs) -> Result<bool, String> {
                     ("reasons", serde_json::Value::Array(reasons)),
                     ("core", serde_json::Value::Array(core)),
                     ("sanitized", serde_json::Value::Array(sanitized)),
+                    ("kernel_version", number.clone()),
+                    ("kernel_version_from", from.clone()),
                 ]);
                 println!("{line}");
             }
         }
-        table.push((kernel, verdicts));
+        table.push(Kernel { name: kernel, version, verdicts });
     }
     if !args.json {
-        print!("{}", matrix(&table));
+        let reads_version = object.externs.iter().any(|e| e.name == "LINUX_KERNEL_VERSION");
+        print!("{}", matrix(&table, reads_version));
     }
     Ok(all)
+}
+
+/// One kernel's column: its name as given, its version when known, the verdicts.
+struct Kernel {
+    name: String,
+    version: Option<(u32, VersionFrom)>,
+    verdicts: Vec<Verdict>,
+}
+
+/// `KERNEL_VERSION(a, b, c)` as `a.b.c`.
+fn version_text(v: u32) -> String {
+    format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff)
 }
 
 /// The paths given, with each directory replaced by its files in name order.
@@ -122,10 +154,11 @@ fn kernels(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// Programs down, kernels across (numbered, named below), then every refusal's reasons.
-fn matrix(table: &[(String, Vec<Verdict>)]) -> String {
+/// Programs down, kernels across (numbered, named below), then every refusal's reasons; with
+/// each kernel's `LINUX_KERNEL_VERSION` when the object reads it.
+fn matrix(table: &[Kernel], reads_version: bool) -> String {
     let mut o = String::new();
-    let Some((_, first)) = table.first() else { return o };
+    let Some(first) = table.first().map(|k| &k.verdicts) else { return o };
     let width = first.iter().map(|v| v.program.len()).max().unwrap_or(7).max(7);
     let mut head = format!("{:<width$}", "program");
     for i in 0..table.len() {
@@ -135,14 +168,20 @@ fn matrix(table: &[(String, Vec<Verdict>)]) -> String {
     o.push('\n');
     for (row, v) in first.iter().enumerate() {
         let mut line = format!("{:<width$}", v.program);
-        for (_, verdicts) in table {
+        for Kernel { verdicts, .. } in table {
             line.push_str(&format!("  {:<6}", if verdicts[row].loads() { "loads" } else { "FAILS" }));
         }
         o.push_str(line.trim_end());
         o.push('\n');
     }
-    for (i, (kernel, verdicts)) in table.iter().enumerate() {
-        o.push_str(&format!("\n[{}] {kernel}\n", i + 1));
+    for (i, Kernel { name, version, verdicts }) in table.iter().enumerate() {
+        o.push_str(&format!("\n[{}] {name}\n", i + 1));
+        if reads_version {
+            o.push_str(&match version {
+                Some((v, from)) => format!("  LINUX_KERNEL_VERSION {} (from {from})\n", version_text(*v)),
+                None => "  LINUX_KERNEL_VERSION unknown: neither the file nor its name tells\n".to_owned(),
+            });
+        }
         if let Some(v) = verdicts.first().filter(|v| !v.sanitized.is_empty()) {
             let kinds: Vec<&str> = v.sanitized.iter().map(|k| k.name()).collect();
             o.push_str(&format!("  BTF kinds rewritten for this kernel: {}\n", kinds.join(", ")));
