@@ -356,9 +356,21 @@ fn check(h: &Header, layouts: &[Layout], constants: &[Constants]) -> Result<Outc
     Ok(out)
 }
 
-/// One struct: its fields tile it (no implicit padding, none left out), and each claim matches.
+/// One struct: its fields tile it (no implicit padding, none left out), each claim matches, and
+/// what the header lacks is newer.
 fn check_layout(l: &Layout, agg: &Aggregate, p: &Probe, out: &mut Outcome) {
-    let header = |d: &str| p.fields.get(&(l.c.to_owned(), d.to_owned())).copied();
+    check_tiling(l, out);
+    let touched = check_claims(l, agg, p, out);
+    check_lacking_claims(l, agg, p, &touched, out);
+}
+
+/// The header's (offset, size) of member `d` of `l`'s struct.
+fn header_field(p: &Probe, l: &Layout, d: &str) -> Option<(usize, usize)> {
+    p.fields.get(&(l.c.to_owned(), d.to_owned())).copied()
+}
+
+/// The fields cover the struct without gaps; padding, and only padding, is named `_…`.
+fn check_tiling(l: &Layout, out: &mut Outcome) {
     let mut fields: Vec<(usize, usize, &str)> = l.claims.iter().map(|c| (c.offset, c.size, c.field)).collect();
     fields.sort();
     fields.dedup();
@@ -380,7 +392,12 @@ fn check_layout(l: &Layout, agg: &Aggregate, p: &Probe, out: &mut Outcome) {
             out.failures.push(format!("{}: padding, and only padding, is named `_…`", claim_name(l, c)));
         }
     }
-    // The groups (top-level members) this struct is about: where a newer member would go.
+}
+
+/// Each claim against the header; returns the groups (top-level members) the struct is about,
+/// which is where a newer member would go.
+fn check_claims(l: &Layout, agg: &Aggregate, p: &Probe, out: &mut Outcome) -> BTreeSet<usize> {
+    let header = |d: &str| header_field(p, l, d);
     let mut touched = BTreeSet::new();
     for c in &l.claims {
         let want = match c.c {
@@ -435,10 +452,15 @@ fn check_layout(l: &Layout, agg: &Aggregate, p: &Probe, out: &mut Outcome) {
             ));
         }
     }
-    // A member the header lacks must be newer: it cannot sit on bytes the header gives to another
-    // member of the same command (that would be a misspelt name, or a wrong offset), unless that
-    // member is inside a union, where a newer alternative takes the same bytes
-    // (`link_create.uprobe_multi` beside `link_create.kprobe_multi`).
+    touched
+}
+
+//// A member the header lacks must be newer: it cannot sit on bytes the header gives to another
+/// member of the same command (that would be a misspelt name, or a wrong offset), unless that
+/// member is inside a union, where a newer alternative takes the same bytes
+/// (`link_create.uprobe_multi` beside `link_create.kprobe_multi`).
+fn check_lacking_claims(l: &Layout, agg: &Aggregate, p: &Probe, touched: &BTreeSet<usize>, out: &mut Outcome) {
+    let header = |d: &str| header_field(p, l, d);
     let related = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}.")) || b.starts_with(&format!("{a}."));
     let in_union = |path: &str| {
         let mut ancestor = path;

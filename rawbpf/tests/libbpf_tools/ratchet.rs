@@ -78,22 +78,8 @@ pub struct Outcome {
 pub fn compare(rows: &[Row], expected: Option<&Expected>, kernel: &str) -> Outcome {
     let mut r = String::new();
     let mut failures = Vec::new();
-    let count = |f: &dyn Fn(&Row) -> bool| rows.iter().filter(|r| f(r)).count();
-    let objects: BTreeSet<&str> = rows.iter().map(|r| r.object.as_str()).collect();
-    let both = count(&|r| r.libbpf.loaded() && r.rawbpf.loaded());
+    let summary = counts(rows);
     let _ = writeln!(r, "libbpf-tools differential, kernel {kernel}");
-    let summary = format!(
-        "objects {}, programs {}: libbpf loads {}, rawbpf loads {}, both {}, identical tags {}, both refuse {}",
-        objects.len(),
-        rows.len(),
-        count(&|r| r.libbpf.loaded()),
-        count(&|r| r.rawbpf.loaded()),
-        both,
-        count(
-            &|r| matches!((&r.libbpf, &r.rawbpf), (Verdict::Loaded { tag: a }, Verdict::Loaded { tag: b }) if a == b)
-        ),
-        count(&|r| !r.libbpf.loaded() && !r.rawbpf.loaded()),
-    );
     let _ = writeln!(r, "{summary}");
 
     // (a) and (c): wrong whatever the expectations say.
@@ -102,22 +88,7 @@ pub fn compare(rows: &[Row], expected: Option<&Expected>, kernel: &str) -> Outco
     let only_rawbpf: Vec<&Row> = rows.iter().filter(|r| !r.libbpf.loaded() && r.rawbpf.loaded()).collect();
     let gaps: Vec<&Row> = rows.iter().filter(|r| r.libbpf.loaded() && !r.rawbpf.loaded()).collect();
     let _ = writeln!(r, "differences: {}", tag_differs.len() + only_rawbpf.len() + gaps.len());
-
-    // The gaps grouped by rawbpf's error class, largest first: the work list.
-    let mut classes: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
-    for g in &gaps {
-        classes.entry(g.class.as_deref().unwrap_or("?")).or_default().push(g);
-    }
-    let mut by_size: Vec<(&str, Vec<&Row>)> = classes.into_iter().collect();
-    by_size.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
-    let _ = writeln!(r, "\nlibbpf loads, rawbpf refuses: {} programs, by rawbpf's error class", gaps.len());
-    for (class, rows) in &by_size {
-        let _ = writeln!(r, "  {:4}  {class}", rows.len());
-    }
-    for (class, rows) in &by_size {
-        let _ = writeln!(r, "\n== {class} ({})", rows.len());
-        rows.iter().for_each(|row| r.push_str(&row.line()));
-    }
+    report_gaps(&mut r, &gaps);
     for (title, list) in [("rawbpf loads, libbpf refuses", &only_rawbpf), ("both load, tags differ", &tag_differs)] {
         if !list.is_empty() {
             let _ = writeln!(r, "\n== {title} ({})", list.len());
@@ -136,40 +107,7 @@ pub fn compare(rows: &[Row], expected: Option<&Expected>, kernel: &str) -> Outco
         None => {
             let _ = writeln!(r, "\nno expectations for this kernel: the {} gaps above are not checked", gaps.len());
         }
-        Some(expected) => {
-            let current: BTreeMap<(String, String), &Row> = gaps.iter().map(|g| (g.key(), *g)).collect();
-            for (key, row) in &current {
-                match expected.get(key) {
-                    None => failures.push(format!(
-                        "new gap, not in expected: {} {} [{}]: {}",
-                        row.object,
-                        row.program,
-                        row.class.as_deref().unwrap_or("?"),
-                        row.rawbpf
-                    )),
-                    Some(was) if Some(was.as_str()) != row.class.as_deref() => {
-                        let _ = writeln!(
-                            r,
-                            "note: {} {}: class now '{}' (expected file: '{was}')",
-                            key.0,
-                            key.1,
-                            row.class.as_deref().unwrap_or("?")
-                        );
-                    }
-                    Some(_) => {}
-                }
-            }
-            let by_key: BTreeMap<(String, String), &Row> = rows.iter().map(|r| (r.key(), r)).collect();
-            for key in expected.keys().filter(|k| !current.contains_key(*k)) {
-                failures.push(match by_key.get(key) {
-                    Some(row) if row.rawbpf.loaded() => format!("now loads, remove from expected: {} {}", key.0, key.1),
-                    Some(row) => {
-                        format!("no longer a gap (libbpf {}), remove from expected: {} {}", row.libbpf, key.0, key.1)
-                    }
-                    None => format!("not in the corpus, remove from expected: {} {}", key.0, key.1),
-                });
-            }
-        }
+        Some(expected) => check_expected(&mut r, &mut failures, rows, &gaps, expected),
     }
     let _ = writeln!(
         r,
@@ -180,6 +118,77 @@ pub fn compare(rows: &[Row], expected: Option<&Expected>, kernel: &str) -> Outco
         let _ = writeln!(r, "  FAIL {f}");
     }
     Outcome { report: r, summary, failures }
+}
+
+/// The line of counts: objects, programs, what each loader loads, tags, refusals.
+fn counts(rows: &[Row]) -> String {
+    let count = |f: &dyn Fn(&Row) -> bool| rows.iter().filter(|r| f(r)).count();
+    let objects: BTreeSet<&str> = rows.iter().map(|r| r.object.as_str()).collect();
+    format!(
+        "objects {}, programs {}: libbpf loads {}, rawbpf loads {}, both {}, identical tags {}, both refuse {}",
+        objects.len(),
+        rows.len(),
+        count(&|r| r.libbpf.loaded()),
+        count(&|r| r.rawbpf.loaded()),
+        count(&|r| r.libbpf.loaded() && r.rawbpf.loaded()),
+        count(
+            &|r| matches!((&r.libbpf, &r.rawbpf), (Verdict::Loaded { tag: a }, Verdict::Loaded { tag: b }) if a == b)
+        ),
+        count(&|r| !r.libbpf.loaded() && !r.rawbpf.loaded()),
+    )
+}
+
+/// The gaps grouped by rawbpf's error class, largest first: the work list.
+fn report_gaps(r: &mut String, gaps: &[&Row]) {
+    let mut classes: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+    for g in gaps {
+        classes.entry(g.class.as_deref().unwrap_or("?")).or_default().push(g);
+    }
+    let mut by_size: Vec<(&str, Vec<&Row>)> = classes.into_iter().collect();
+    by_size.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    let _ = writeln!(r, "\nlibbpf loads, rawbpf refuses: {} programs, by rawbpf's error class", gaps.len());
+    for (class, rows) in &by_size {
+        let _ = writeln!(r, "  {:4}  {class}", rows.len());
+    }
+    for (class, rows) in &by_size {
+        let _ = writeln!(r, "\n== {class} ({})", rows.len());
+        rows.iter().for_each(|row| r.push_str(&row.line()));
+    }
+}
+
+/// The ratchet proper: every gap is expected (a changed class is a note), and every expected gap
+/// is still one.
+fn check_expected(r: &mut String, failures: &mut Vec<String>, rows: &[Row], gaps: &[&Row], expected: &Expected) {
+    let current: BTreeMap<(String, String), &Row> = gaps.iter().map(|g| (g.key(), *g)).collect();
+    for (key, row) in &current {
+        match expected.get(key) {
+            None => failures.push(format!(
+                "new gap, not in expected: {} {} [{}]: {}",
+                row.object,
+                row.program,
+                row.class.as_deref().unwrap_or("?"),
+                row.rawbpf
+            )),
+            Some(was) if Some(was.as_str()) != row.class.as_deref() => {
+                let _ = writeln!(
+                    r,
+                    "note: {} {}: class now '{}' (expected file: '{was}')",
+                    key.0,
+                    key.1,
+                    row.class.as_deref().unwrap_or("?")
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    let by_key: BTreeMap<(String, String), &Row> = rows.iter().map(|r| (r.key(), r)).collect();
+    for key in expected.keys().filter(|k| !current.contains_key(*k)) {
+        failures.push(match by_key.get(key) {
+            Some(row) if row.rawbpf.loaded() => format!("now loads, remove from expected: {} {}", key.0, key.1),
+            Some(row) => format!("no longer a gap (libbpf {}), remove from expected: {} {}", row.libbpf, key.0, key.1),
+            None => format!("not in the corpus, remove from expected: {} {}", key.0, key.1),
+        });
+    }
 }
 
 /// rawbpf's error, reduced to a class that groups the same cause across programs and objects:
