@@ -37,6 +37,10 @@ const RUN_RULES: &[Rule] = &[
     // The kernel's BTF: its type count and size change with every build.
     Rule(r"\b\d+ types\b", "N types"),
     Rule(r"\b\d+ bytes\b", "N bytes"),
+    // The running kernel's release and its local version (`6.18.44-fc-v1045`) differ between builds.
+    Rule(r"kernel release [^\s)]+", "kernel release RELEASE"),
+    Rule(r"(LINUX_KERNEL_VERSION \(.*\) = )\d+", "${1}N"),
+    Rule(r#"(CONFIG_LOCALVERSION \(.*\) = )"[^"]*""#, "$1\"LOCALVERSION\""),
     // An object's BTF holds the source paths clang recorded, so its size depends on the checkout.
     Rule(r"BPF_BTF_LOAD size=\d+", "BPF_BTF_LOAD size=N"),
 ];
@@ -105,6 +109,18 @@ mod tests {
             run
         ));
         assert!(same("BPF_BTF_LOAD size=45 log_level=0", "BPF_BTF_LOAD size=1045 log_level=0", run));
+        // The kernel build's release and local version.
+        assert!(same(
+            "VERSION (int) = 397868 (kernel release 6.18.44-fc-v1)",
+            "VERSION (int) = 397868 (kernel release 6.18.4)",
+            run
+        ));
+        assert!(same(
+            "CONFIG_LOCALVERSION (char array, .kconfig+18, __weak) = \"-fc-v1045\" (/proc/config.gz line 37)",
+            "CONFIG_LOCALVERSION (char array, .kconfig+18, __weak) = \"\" (/proc/config.gz line 37)",
+            run
+        ));
+        assert!(same("LINUX_KERNEL_VERSION (int) = 397868 (", "LINUX_KERNEL_VERSION (int) = 397870 (", run));
         // A kernel-type quote hides the kernel's offsets and member paths too.
         let k = Scope::KernelBuild;
         assert!(same(
