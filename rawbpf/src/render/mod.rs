@@ -5,6 +5,7 @@ pub mod btf_change;
 pub mod btf_diff;
 pub mod core;
 pub mod error;
+pub mod event_line;
 pub mod events;
 pub mod externs;
 pub mod globals;

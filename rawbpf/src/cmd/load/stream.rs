@@ -13,6 +13,7 @@ use loader::trace_pipe::{StreamEnd, TracePipe};
 
 use super::show_maps::ShowMaps;
 use super::trace;
+use crate::render::event_line::LineWriter;
 use crate::render::{error as words, events as render};
 
 /// Longest wait between checks of the stop flag and the deadline.
@@ -48,6 +49,7 @@ pub fn run(
     events.watch(pipe.as_fd()).map_err(|e| words::chain(&e))?;
     // Many records per wakeup: buffered, flushed once per wakeup rather than once per line.
     let mut out = BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let mut lines = LineWriter::new(printer.event_type.as_ref(), printer.json);
     loop {
         if sys::STOP.load(std::sync::atomic::Ordering::Relaxed) {
             break;
@@ -63,7 +65,7 @@ pub fn run(
         if let Some(show) = &show {
             wait = wait.min(show.until_due(now));
         }
-        let polled = events.poll(Some(wait), |e| print_event(&mut out, printer, e));
+        let polled = events.poll(Some(wait), |e| print_event(&mut out, &mut lines, printer.json, e));
         if let Err(e) = polled {
             eprintln!("rawbpf: {}", words::chain(&e));
         }
@@ -81,7 +83,7 @@ pub fn run(
         }
     }
     // What arrived before the programs were detached is still worth printing.
-    if let Err(e) = events.drain(|e| print_event(&mut out, printer, e)) {
+    if let Err(e) = events.drain(|e| print_event(&mut out, &mut lines, printer.json, e)) {
         eprintln!("rawbpf: {}", words::chain(&e));
     }
     if let Some(show) = show {
@@ -94,31 +96,26 @@ pub fn run(
     Ok(())
 }
 
-fn print_event(out: &mut impl Write, printer: &Printer<'_>, e: Event<'_>) {
+fn print_event(out: &mut impl Write, lines: &mut LineWriter<'_, '_>, json: bool, e: Event<'_>) {
     match e {
-        Event::Record(r) => {
-            let decoded = match &printer.event_type {
-                Some(t) => match t.decode(r.data) {
-                    Ok(v) => Some(v),
-                    Err(err) => {
-                        eprintln!("rawbpf: {}: {}", r.map, words::chain(&err));
-                        return;
-                    }
-                },
-                None => None,
-            };
-            let line = if printer.json {
-                render::json(&r, decoded.as_ref()).to_string()
-            } else {
-                render::text(&r, decoded.as_ref())
-            };
-            let _ = writeln!(out, "{line}");
-        }
-        Event::Lost { map, cpu, count } if printer.json => {
+        Event::Record(r) if !lines.json_by_visit() => match lines.event_type().map(|t| t.decode(r.data)) {
+            Some(Ok(v)) => {
+                let _ = writeln!(out, "{}", render::json(&r, Some(&v)));
+            }
+            Some(Err(err)) => eprintln!("rawbpf: {}: {}", r.map, words::chain(&err)),
+            None => {}
+        },
+        Event::Record(r) => match lines.line(&r) {
+            Ok(line) => {
+                let _ = out.write_all(line);
+            }
+            Err(err) => eprintln!("rawbpf: {}: {}", r.map, words::chain(&err)),
+        },
+        Event::Lost { map, cpu, count } if json => {
             let _ = writeln!(out, "{}", render::lost_json(map, cpu, count));
         }
         Event::Lost { map, cpu, count } => eprintln!("{}", render::lost_text(map, cpu, count)),
-        Event::Discarded { map, len } if printer.json => {
+        Event::Discarded { map, len } if json => {
             let _ = writeln!(out, "{}", render::discarded_json(map, len));
         }
         Event::Discarded { map, len } => eprintln!("{}", render::discarded_text(map, len)),
