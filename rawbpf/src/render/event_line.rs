@@ -4,7 +4,7 @@
 //! record once the buffer has grown to a line.
 //!
 //! Self-contained (only `loader` and `serde_json`): benches/events.rs includes this file to
-//! measure exactly what `rawbpf load` does per record.
+//! measure exactly what `rawbpf load` does per record. Its tests are `render::event_line_tests`.
 
 use std::io::Write as _;
 
@@ -109,8 +109,8 @@ fn unique_keys(members: &[&str]) -> bool {
 }
 
 /// `render::value::text`, as a visitor (separators come from the member and element indexes).
-struct Text<'a> {
-    b: &'a mut Vec<u8>,
+pub(crate) struct Text<'a> {
+    pub(crate) b: &'a mut Vec<u8>,
 }
 
 impl Visit for Text<'_> {
@@ -177,7 +177,7 @@ impl Visit for Text<'_> {
 }
 
 /// `render::value::json` (serde_json's output of it), as a visitor.
-struct Json<'a>(&'a mut Vec<u8>);
+pub(crate) struct Json<'a>(pub(crate) &'a mut Vec<u8>);
 
 impl Visit for Json<'_> {
     fn begin_struct(&mut self) {
@@ -312,6 +312,3 @@ fn signed(b: &mut Vec<u8>, v: i128) {
     }
     unsigned(b, v.unsigned_abs());
 }
-
-#[cfg(test)]
-mod tests;

@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-use loader::events::{Event, EventType, Events};
+use loader::events::{Event, EventType, Events, Wake};
 use loader::sys;
 use loader::trace_pipe::{StreamEnd, TracePipe};
 
@@ -47,9 +47,12 @@ pub fn run(
         None => eprintln!("rawbpf: streaming {what} (Ctrl-C stops)"),
     }
     events.watch(pipe.as_fd()).map_err(|e| words::chain(&e))?;
-    // Many records per wakeup: buffered, flushed once per wakeup rather than once per line.
+    // Buffered: flushed when the rings go quiet, and at least once a slice while they are busy,
+    // so a line waits at most a slice and a busy stream costs a write per slice or per 64 KiB,
+    // not one per wakeup.
     let mut out = BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let mut lines = LineWriter::new(printer.event_type.as_ref(), printer.json);
+    let (mut flushed, mut piped) = (Instant::now(), Instant::now().checked_sub(SLICE).unwrap_or_else(Instant::now));
     loop {
         if sys::STOP.load(std::sync::atomic::Ordering::Relaxed) {
             break;
@@ -65,21 +68,29 @@ pub fn run(
         if let Some(show) = &show {
             wait = wait.min(show.until_due(now));
         }
-        let polled = events.poll(Some(wait), |e| print_event(&mut out, &mut lines, printer.json, e));
-        if let Err(e) = polled {
-            eprintln!("rawbpf: {}", words::chain(&e));
+        let wake =
+            events.poll(Some(wait), |e| print_event(&mut out, &mut lines, printer.json, e)).unwrap_or_else(|e| {
+                eprintln!("rawbpf: {}", words::chain(&e));
+                Wake::default()
+            });
+        let now = Instant::now();
+        // Read trace_pipe when epoll says so, and every slice regardless: its wakeups can lag.
+        if wake.watched || now - piped >= SLICE {
+            piped = now;
+            let end = pipe
+                .read_available(|line| {
+                    let text = if printer.json { trace::json(&line).to_string() } else { trace::text(&line) };
+                    let _ = writeln!(out, "{text}");
+                    ControlFlow::Continue(())
+                })
+                .map_err(|e| format!("reading trace_pipe: {e}"))?;
+            if end == StreamEnd::Eof {
+                break;
+            }
         }
-        // Read trace_pipe every slice, not only when epoll says so: its wakeups can lag.
-        let end = pipe
-            .read_available(|line| {
-                let _ =
-                    writeln!(out, "{}", if printer.json { trace::json(&line).to_string() } else { trace::text(&line) });
-                ControlFlow::Continue(())
-            })
-            .map_err(|e| format!("reading trace_pipe: {e}"))?;
-        let _ = out.flush();
-        if end == StreamEnd::Eof {
-            break;
+        if wake.records == 0 || now - flushed >= SLICE {
+            flushed = now;
+            let _ = out.flush();
         }
     }
     // What arrived before the programs were detached is still worth printing.

@@ -6,7 +6,7 @@ use btf::value::Value;
 use btf::{Btf, BtfBuilder};
 use loader::events::{EventType, Record, Visit};
 
-use super::{Json, LineWriter, Text};
+use super::event_line::{Json, LineWriter, Text};
 use crate::render::{events, value};
 
 fn replay(value: &Value, v: &mut impl Visit) {
