@@ -10,6 +10,7 @@ use nix::errno::Errno;
 
 use btf::{Btf, BtfError, TypeId};
 
+use crate::map_count::{self, CountOptions, MapCount};
 use crate::map_ops;
 use crate::sys::{self, BtfId, MapFd, MapId, MapInfo, SysError};
 
@@ -205,9 +206,15 @@ impl KernelMap {
         Ok(out)
     }
 
-    /// How many elements the map holds.
-    pub fn count(&self) -> Result<usize, SysError> {
-        Ok(self.keys()?.len())
+    /// How many elements the map holds: by batches where the kernel has them, else key by key
+    /// (the result says which).
+    pub fn count(&self) -> Result<MapCount, SysError> {
+        self.count_with(CountOptions::default())
+    }
+
+    /// [`Self::count`] with a method or batch size chosen.
+    pub fn count_with(&self, opts: CountOptions) -> Result<MapCount, SysError> {
+        map_count::count(&self.fd, &self.info, opts)
     }
 
     /// Writes `value` at `key`.

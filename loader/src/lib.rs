@@ -64,6 +64,7 @@ pub mod kernel_btf;
 pub mod kernel_map;
 pub mod link;
 pub mod load;
+pub mod map_count;
 pub mod map_ops;
 pub mod memlock;
 pub mod object;

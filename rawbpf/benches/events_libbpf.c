@@ -1,6 +1,14 @@
 /* The reference reader of benches/events.rs: libbpf's ring_buffer__poll or perf_buffer__poll on
- * a map rawbpf created (given by id), counting records for SECONDS; prints
- * "records N lost L cpu_ns C" (C: this process's CPU time while reading). */
+ * a map rawbpf created (given by id) for SECONDS, its callback either counting records
+ * ("count") or also formatting each one as the text line rawbpf load prints, with snprintf
+ * over the fields of struct event (progs/include/rawbpf_events.h), and fwriting it to
+ * /dev/null through a 64 KiB stdio buffer ("print"). Prints
+ * "records N lost L cpu_ns C" (C: this process's CPU time while reading).
+ * "events_libbpf format N" formats N records from memory the same way, without a ring (the
+ * formatting cost alone), and prints "records N lost 0 cpu_ns C".
+ *
+ * usage: events_libbpf ringbuf|perf count|print MAP_ID SECONDS
+ *        events_libbpf format N */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <stdio.h>
@@ -9,10 +17,51 @@
 #include <sys/resource.h>
 #include <time.h>
 
-static unsigned long long records, lost;
+struct event {
+	__u32 pid;
+	__u32 tid;
+	char comm[16];
+	__u64 ktime_ns;
+};
 
-static int on_ringbuf(void *ctx, void *data, size_t size) { records++; return 0; }
-static void on_perf(void *ctx, int cpu, void *data, __u32 size) { records++; }
+static unsigned long long records, lost;
+static FILE *out;
+static int print;
+
+static void line(int cpu, const void *data, size_t size)
+{
+	const struct event *e = data;
+	char buf[256];
+	int n;
+
+	if (size < sizeof(*e))
+		return;
+	if (cpu >= 0)
+		n = snprintf(buf, sizeof(buf),
+			     "events cpu=%d size=%zu { .pid = %u, .tid = %u, .comm = \"%.16s\", .ktime_ns = %llu }\n",
+			     cpu, size, e->pid, e->tid, e->comm, (unsigned long long)e->ktime_ns);
+	else
+		n = snprintf(buf, sizeof(buf),
+			     "events size=%zu { .pid = %u, .tid = %u, .comm = \"%.16s\", .ktime_ns = %llu }\n", size,
+			     e->pid, e->tid, e->comm, (unsigned long long)e->ktime_ns);
+	fwrite(buf, 1, n, out);
+}
+
+static int on_ringbuf(void *ctx, void *data, size_t size)
+{
+	records++;
+	if (print)
+		line(-1, data, size);
+	return 0;
+}
+
+static void on_perf(void *ctx, int cpu, void *data, __u32 size)
+{
+	records++;
+	if (print)
+		line(cpu, data, size);
+}
+
 static void on_lost(void *ctx, int cpu, __u64 n) { lost += n; }
 
 static double now(void)
@@ -29,16 +78,42 @@ static long long cpu_ns(void)
 	return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000000000LL + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1000LL;
 }
 
+/* The records benches/events.rs formats from memory: the same bytes on both sides. */
+static int format_only(long n)
+{
+	struct event e = { .pid = 4242, .tid = 4243, .comm = "rawbpf-bench", .ktime_ns = 0 };
+	long long c0 = cpu_ns();
+
+	for (long i = 0; i < n; i++) {
+		e.ktime_ns = 1000000000ULL + (unsigned long long)i * 977;
+		e.pid = 4242 + (i & 1023);
+		line(-1, &e, sizeof(e));
+	}
+	fflush(out);
+	printf("records %ld lost 0 cpu_ns %lld\n", n, cpu_ns() - c0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 4)
+	if (argc == 3 && !strcmp(argv[1], "format")) {
+		out = fopen("/dev/null", "w");
+		if (!out || setvbuf(out, NULL, _IOFBF, 64 * 1024))
+			return 5;
+		return format_only(atol(argv[2]));
+	}
+	if (argc != 5)
 		return 2;
-	int fd = bpf_map_get_fd_by_id(atoi(argv[2]));
-	double secs = atof(argv[3]);
+	print = !strcmp(argv[2], "print");
+	int fd = bpf_map_get_fd_by_id(atoi(argv[3]));
+	double secs = atof(argv[4]);
 	struct ring_buffer *rb = NULL;
 	struct perf_buffer *pb = NULL;
 	if (fd < 0)
 		return 3;
+	out = fopen("/dev/null", "w");
+	if (!out || setvbuf(out, NULL, _IOFBF, 64 * 1024))
+		return 5;
 	if (!strcmp(argv[1], "ringbuf"))
 		rb = ring_buffer__new(fd, on_ringbuf, NULL, NULL);
 	else
@@ -55,6 +130,7 @@ int main(int argc, char **argv)
 		else
 			perf_buffer__poll(pb, 100);
 	}
+	fflush(out);
 	printf("records %llu lost %llu cpu_ns %lld\n", records, lost, cpu_ns() - c0);
 	ring_buffer__free(rb);
 	perf_buffer__free(pb);

@@ -44,6 +44,14 @@ fn maps_are_listed_read_written_and_counted() {
     assert_eq!(rawbpf(&["lookup", "id", &counts, "key", "7"]), (true, "key: 7  value: 41\n".into()));
     assert_eq!(rawbpf(&["lookup", "id", &counts, "key", "8", "--json"]), (true, "{\"key\":8,\"value\":42}\n".into()));
     assert_eq!(rawbpf(&["count", "id", &counts]), (true, "2\n".into()));
+    // Counted by batches where the kernel has them (Linux 5.6+), and the same key by key.
+    let json = |extra: &[&str]| rawbpf(&[&["count", "id", &counts, "--json"], extra].concat());
+    assert_eq!(json(&[]), (true, "{\"count\":2,\"method\":\"batch\"}\n".into()));
+    assert_eq!(json(&["--count-method=get_next_key"]), (true, "{\"count\":2,\"method\":\"get_next_key\"}\n".into()));
+    let explained =
+        Command::new(env!("CARGO_BIN_EXE_rawbpf")).args(["map", "count", "id", &counts, "--explain"]).output().unwrap();
+    let why = String::from_utf8_lossy(&explained.stderr);
+    assert!(why.contains("rawbpf::map: counted 2 element(s) with BPF_MAP_LOOKUP_BATCH: 1 call(s)"), "{why}");
     let (ok, nope) = rawbpf(&["update", "id", &counts, "key", "7", "value", "1", "noexist"]);
     assert!(!ok && nope.contains("EEXIST"), "{nope}");
     assert!(rawbpf(&["delete", "id", &counts, "key", "7"]).0);

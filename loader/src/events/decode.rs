@@ -4,6 +4,8 @@
 use btf::value::{decode, Value, ValueError};
 use btf::{Btf, BtfError, Kind, TypeId};
 
+use super::layout::{replay, Layout, Visit};
+
 /// Why a record could not be decoded as the type asked for.
 #[derive(Debug, thiserror::Error)]
 pub enum EventTypeError {
@@ -49,13 +51,15 @@ pub enum EventTypeError {
     },
 }
 
-/// A type records are decoded as.
+/// A type records are decoded as, compiled once ([`EventType::visit`] reads a record with no
+/// BTF lookup and no allocation).
 #[derive(Debug, Clone)]
 pub struct EventType<'b> {
     btf: &'b Btf,
     id: TypeId,
     name: String,
     size: usize,
+    layout: Option<Layout>,
 }
 
 impl<'b> EventType<'b> {
@@ -69,7 +73,8 @@ impl<'b> EventType<'b> {
             .find_map(|k| btf.find_by_name_kind(bare, k))
             .ok_or_else(|| EventTypeError::NotFound { name: name.to_owned() })?;
         let size = btf.size_of(id).map_err(|source| EventTypeError::Size { name: name.to_owned(), source })? as usize;
-        Ok(EventType { btf, id, name: bare.to_owned(), size })
+        let layout = Layout::compile(btf, id, size);
+        Ok(EventType { btf, id, name: bare.to_owned(), size, layout })
     }
 
     /// The type's name.
@@ -82,12 +87,41 @@ impl<'b> EventType<'b> {
         self.size
     }
 
-    /// Decodes the first [`Self::size`] bytes of `data`.
+    /// Decodes the first [`Self::size`] bytes of `data` into a tree of values.
     pub fn decode(&self, data: &[u8]) -> Result<Value, EventTypeError> {
-        if data.len() < self.size {
-            return Err(EventTypeError::Short { name: self.name.clone(), size: self.size, len: data.len() });
+        let data = self.record(data)?;
+        decode(self.btf, self.id, data).map_err(|source| EventTypeError::Decode { name: self.name.clone(), source })
+    }
+
+    /// Hands the fields of the first [`Self::size`] bytes of `data` to `v`, in the order and
+    /// with the values [`Self::decode`] gives, without building them: a compiled layout reads
+    /// them straight from the bytes (a type that did not compile is decoded and replayed).
+    pub fn visit(&self, data: &[u8], v: &mut impl Visit) -> Result<(), EventTypeError> {
+        let data = self.record(data)?;
+        match &self.layout {
+            Some(l) => l.walk(data, v),
+            None => replay(&self.decode(data)?, v),
         }
-        decode(self.btf, self.id, &data[..self.size])
-            .map_err(|source| EventTypeError::Decode { name: self.name.clone(), source })
+        Ok(())
+    }
+
+    /// Whether records are read by a compiled layout ([`Self::visit`] builds no values).
+    pub fn is_compiled(&self) -> bool {
+        self.layout.is_some()
+    }
+
+    /// The member names of each struct and union the compiled layout visits, outermost first
+    /// (`None` without one): a caller that keys members by name can check them once.
+    pub fn member_names(&self) -> Option<Vec<Vec<&str>>> {
+        self.layout.as_ref().map(Layout::member_names)
+    }
+
+    /// The record's first [`Self::size`] bytes, or why there are not that many.
+    fn record<'d>(&self, data: &'d [u8]) -> Result<&'d [u8], EventTypeError> {
+        data.get(..self.size).ok_or_else(|| EventTypeError::Short {
+            name: self.name.clone(),
+            size: self.size,
+            len: data.len(),
+        })
     }
 }

@@ -5,16 +5,19 @@
 //! [`Events::open`] sets up a reader for every such map of a loaded object, and
 //! [`Events::poll`] waits on all of them at once (one epoll) and hands each record, loss and
 //! discard to a callback, borrowed straight from the ring when it is contiguous.
-//! [`EventType`] decodes a record by a BTF type of the object.
+//! [`EventType`] decodes a record by a BTF type of the object: into a tree of values, or, with
+//! the type compiled once into its fields, straight from the bytes into a [`Visit`]or.
 
 mod decode;
 mod error;
+mod layout;
 mod perf;
 mod poll;
 mod ringbuf;
 
 pub use decode::{EventType, EventTypeError};
 pub use error::{EventError, RecordProblem};
+pub use layout::Visit;
 pub use perf::{online_cpus, parse_cpu_indices};
 pub use poll::{Events, Wake};
 

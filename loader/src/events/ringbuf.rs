@@ -32,9 +32,11 @@ impl Ringbuf {
         self.map.as_fd()
     }
 
-    /// Hands every committed record to `on`, each freed as soon as `on` returns, as libbpf's
-    /// `ring_buffer__poll`; rereads the producer position until nothing new comes, but reads at
-    /// most one ring's worth per call.
+    /// Hands every committed record to `on`, as libbpf's `ring_buffer__poll`, but gives their
+    /// bytes back to the kernel once per pass over what is there rather than once per record:
+    /// rereads the producer position after each pass until nothing new comes (a record
+    /// committed while the position lagged woke nobody), reading at most one ring's worth per
+    /// call.
     pub(super) fn drain(&mut self, totals: &mut MapTotals, on: &mut impl FnMut(Event<'_>)) -> Result<(), EventError> {
         if self.broken {
             return Ok(());
@@ -44,29 +46,37 @@ impl Ringbuf {
         loop {
             self.mmap.refresh();
             let before = self.mmap.consumer_pos();
-            while let Slot::Record { len, discarded, data } = self.mmap.slot() {
-                let Some(data) = data else {
-                    self.broken = true;
-                    let pos = self.mmap.consumer_pos();
-                    let available = self.mmap.refresh().saturating_sub(pos + u64::from(BPF_RINGBUF_HDR_SZ));
-                    let problem = RecordProblem::PastData { size: len.into(), available };
-                    return Err(EventError::RingbufRecord { map: totals.map.clone(), pos, problem });
-                };
-                if discarded {
-                    totals.discarded += 1;
-                    on(Event::Discarded { map: &totals.map, len });
-                } else {
-                    totals.records += 1;
-                    on(Event::Record(Record { map: &totals.map, cpu: None, data }));
-                }
-                self.mmap.advance(len);
-                if self.mmap.consumer_pos() - start >= budget {
-                    return Ok(());
-                }
-            }
-            if self.mmap.consumer_pos() == before {
+            let pass = self.pass(totals, on, start + budget);
+            self.mmap.publish();
+            if !pass? || self.mmap.consumer_pos() == before {
                 return Ok(());
             }
         }
+    }
+
+    /// Reads what the last refresh made visible, up to position `end`; `false` when `end` was
+    /// reached (the caller stops).
+    fn pass(&mut self, totals: &mut MapTotals, on: &mut impl FnMut(Event<'_>), end: u64) -> Result<bool, EventError> {
+        while let Slot::Record { len, discarded, data } = self.mmap.slot() {
+            let Some(data) = data else {
+                self.broken = true;
+                let pos = self.mmap.consumer_pos();
+                let available = self.mmap.refresh().saturating_sub(pos + u64::from(BPF_RINGBUF_HDR_SZ));
+                let problem = RecordProblem::PastData { size: len.into(), available };
+                return Err(EventError::RingbufRecord { map: totals.map.clone(), pos, problem });
+            };
+            if discarded {
+                totals.discarded += 1;
+                on(Event::Discarded { map: &totals.map, len });
+            } else {
+                totals.records += 1;
+                on(Event::Record(Record { map: &totals.map, cpu: None, data }));
+            }
+            self.mmap.advance(len);
+            if self.mmap.consumer_pos() >= end {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }

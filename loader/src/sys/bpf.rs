@@ -69,6 +69,8 @@ commands! {
     MapFreeze = 22 => BPF_MAP_FREEZE,
     /// Next BTF object id.
     BtfGetNextId = 23 => BPF_BTF_GET_NEXT_ID,
+    /// Read many map elements per call (Linux 5.6+).
+    MapLookupBatch = 24 => BPF_MAP_LOOKUP_BATCH,
     /// Create a link (attach through a bpf_link).
     LinkCreate = 28 => BPF_LINK_CREATE,
     /// Link fd from an id.

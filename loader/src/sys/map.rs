@@ -82,6 +82,23 @@ struct ElemAttr {
 unsafe impl Attr for ElemAttr {}
 const _: () = assert!(offset_of!(ElemAttr, key) == 8 && size_of::<ElemAttr>() == 32);
 
+/// The BPF_MAP_*_BATCH member of `union bpf_attr`.
+#[repr(C)]
+#[derive(Default)]
+struct BatchAttr {
+    in_batch: u64,
+    out_batch: u64,
+    keys: u64,
+    values: u64,
+    count: u32,
+    map_fd: u32,
+    elem_flags: u64,
+    flags: u64,
+}
+// SAFETY: repr(C), only integers, no padding (asserted below).
+unsafe impl Attr for BatchAttr {}
+const _: () = assert!(offset_of!(BatchAttr, count) == 32 && size_of::<BatchAttr>() == 56);
+
 /// `BPF_ANY`: create or update.
 pub const BPF_ANY: u64 = 0;
 /// `BPF_NOEXIST`: create only.
@@ -116,6 +133,16 @@ pub(super) fn abi_layouts() -> Vec<super::abi::Layout> {
             key;
             value => M("value"), M("next_key");
             flags;
+        }),
+        layout!(BatchAttr in "union bpf_attr" {
+            in_batch => M("batch.in_batch");
+            out_batch => M("batch.out_batch");
+            keys => M("batch.keys");
+            values => M("batch.values");
+            count => M("batch.count");
+            map_fd => M("batch.map_fd");
+            elem_flags => M("batch.elem_flags");
+            flags => M("batch.flags");
         }),
     ]
 }
@@ -226,6 +253,56 @@ pub fn map_delete_elem(fd: &MapFd, key: &[u8]) -> Result<(), SysError> {
 pub fn map_get_next_key(fd: &MapFd, key: Option<&[u8]>, next: &mut [u8]) -> Result<(), SysError> {
     check_sizes(Cmd::MapGetNextKey, fd, key.map_or(usize::MAX, <[u8]>::len).min(next.len()), None)?;
     elem(Cmd::MapGetNextKey, fd, key.map_or(0, addr), addr_mut(next), 0)
+}
+
+/// Buffers of one `BPF_MAP_LOOKUP_BATCH` call.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    /// Where to start: `None` for the beginning, else the `out_batch` of the previous call.
+    pub in_batch: Option<&'a [u8]>,
+    /// The kernel writes where the next call starts here (hash maps: a bucket index, 4 bytes;
+    /// other maps: a key): at least `max(key_size, 4)` bytes.
+    pub out_batch: &'a mut [u8],
+    /// `count` keys' room.
+    pub keys: &'a mut [u8],
+    /// `count` values' room (per-CPU maps: [`value_buf_len`] each).
+    pub values: &'a mut [u8],
+}
+
+/// Reads up to `count` elements from where `b.in_batch` says into `b.keys`/`b.values` and
+/// returns how many it filled. `ENOENT` ends the walk, but the kernel may still have filled
+/// some elements: they come with it, as `Err((error, filled))`; `ENOSPC` (a hash bucket holds
+/// more than `count` elements) fills none; `EINVAL` (before 5.6) and `ENOTSUPP` (map types
+/// without batch operations) say to walk keys one by one instead.
+pub fn map_lookup_batch(fd: &MapFd, b: Batch<'_>, count: u32) -> Result<u32, (SysError, u32)> {
+    let cmd = Cmd::MapLookupBatch;
+    let info = map_info(fd).map_err(|e| (e, 0))?;
+    let (key, value) = (info.key_size as usize, value_buf_len(&info).unwrap_or(usize::MAX));
+    let n = count as usize;
+    let batch_len = key.max(4);
+    let fits = |have: usize, each: usize| each.checked_mul(n).is_some_and(|need| have >= need);
+    if b.in_batch.is_some_and(|i| i.len() < batch_len)
+        || b.out_batch.len() < batch_len
+        || !fits(b.keys.len(), key)
+        || !fits(b.values.len(), value)
+    {
+        tracing::debug!(target: "rawbpf::sys", cmd = cmd.name(), count, key, value, "batch buffers too small");
+        return Err((SysError::new(cmd, libc::EINVAL), 0));
+    }
+    let map_fd = fd.as_raw_fd() as u32;
+    let mut a = BatchAttr {
+        in_batch: b.in_batch.map_or(0, addr),
+        out_batch: addr_mut(b.out_batch),
+        keys: addr_mut(b.keys),
+        values: addr_mut(b.values),
+        count,
+        map_fd,
+        ..Default::default()
+    };
+    let r = call(cmd, &mut a, format_args!("map_fd={map_fd} count={count} in_batch={}", b.in_batch.is_some()));
+    // The kernel writes back how many it filled, on success and on ENOENT alike.
+    let filled = a.count.min(count);
+    r.map(|_| filled).map_err(|e| (e, filled))
 }
 
 /// Makes the map read-only for user space (`.rodata` after initialization).

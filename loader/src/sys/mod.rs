@@ -46,8 +46,8 @@ pub use link::{
 };
 pub use log::{Loaded, LogLevel, LoggedError, LOG_MAX, LOG_START};
 pub use map::{
-    map_create, map_delete_elem, map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, parse_cpu_list,
-    possible_cpus, value_buf_len, MapCreate, BPF_ANY, BPF_EXIST, BPF_NOEXIST,
+    map_create, map_delete_elem, map_freeze, map_get_next_key, map_lookup_batch, map_lookup_elem, map_update_elem,
+    parse_cpu_list, possible_cpus, value_buf_len, Batch, MapCreate, BPF_ANY, BPF_EXIST, BPF_NOEXIST,
 };
 pub use mmap::SysfsMapping;
 pub use perf::{

@@ -137,7 +137,7 @@ impl RingbufMmap {
         let fits = end <= self.producer_pos - pos && end <= self.data_size();
         // SAFETY: the record's bytes follow its header and, being at most the data area long,
         // end inside the second copy of it; the committed (not busy, acquire-loaded) record is
-        // not written again until consumer_pos passes it, which needs `&mut self`.
+        // not written again until the published consumer_pos passes it, which needs `&mut self`.
         let data = fits.then(|| unsafe {
             std::slice::from_raw_parts(self.producer.as_ptr().add(at + BPF_RINGBUF_HDR_SZ as usize), len as usize)
         });
@@ -145,10 +145,18 @@ impl RingbufMmap {
     }
 
     /// Passes the record at the reader's position, whose header says `len` bytes: the position
-    /// moves by header and length rounded up to 8, then is published (release) to the kernel.
+    /// moves by header and length rounded up to 8. The kernel learns of it at [`Self::publish`]:
+    /// until then the bytes passed stay the reader's.
     pub fn advance(&mut self, len: u32) {
         let step = (u64::from(BPF_RINGBUF_HDR_SZ) + u64::from(len) + 7) & !7;
         self.consumer_pos = (self.consumer_pos + step).min(self.producer_pos);
+    }
+
+    /// Hands every record passed so far back to the kernel: one release store of
+    /// `consumer_pos` after all reads of them. Once per batch rather than per record, so the
+    /// producers, which read the position on every reserve and commit, do not miss their cache
+    /// line per record.
+    pub fn publish(&mut self) {
         self.consumer_word().store(self.consumer_pos, Ordering::Release);
     }
 }

@@ -2,6 +2,7 @@
 //! spells them, with keys and values decoded by the map's BTF.
 
 mod args;
+mod count_words;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,9 @@ bpftool takes them (`0x0a 0 0 0`, one token per byte), or, when the map has BTF 
 is an integer or an enum, one number or enumerator name (`key 10`). Keys and values print as
 C initializers (`{ .count = 3, .last_ns = 1234 }`) when the map has BTF, else as hex bytes;
 per-CPU maps print one value per possible CPU. --json prints JSON documents instead.
+count reads many elements per call (BPF_MAP_LOOKUP_BATCH, Linux 5.6+) where the kernel has
+that for the map's type, else walks the keys one by one (BPF_MAP_GET_NEXT_KEY); --explain
+says which, and --json gives it as \"method\": \"batch\" or \"get_next_key\".
 
 Examples:
   sudo rawbpf map list
@@ -44,6 +48,9 @@ pub struct MapArgs {
     /// JSON output.
     #[arg(long, global = true)]
     json: bool,
+    /// Say how the command read the map (count: batches or key by key, and why).
+    #[arg(long, global = true)]
+    explain: bool,
     /// The subcommand and its words: list | show MAP | dump MAP | lookup MAP key DATA | ...
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
     words: Vec<String>,
@@ -63,8 +70,11 @@ pub fn run(args: MapArgs) -> ExitCode {
 fn execute(args: &MapArgs) -> Result<(), String> {
     // `--json` (or bpftool's `-j`) may come after the words, where clap leaves it among them.
     let json = args.json || args.words.iter().any(|w| w == "--json" || w == "-j");
-    let words: Vec<String> = args.words.iter().filter(|w| *w != "--json" && *w != "-j").cloned().collect();
-    let args = &MapArgs { json, words };
+    let explain = args.explain || args.words.iter().any(|w| w == "--explain");
+    let (count_opts, words) = args::count_options(&args.words)?;
+    let words: Vec<String> =
+        words.into_iter().filter(|w| !matches!(w.as_str(), "--json" | "-j" | "--explain")).collect();
+    let args = &MapArgs { json, explain, words };
     let action = parse(&args.words)?;
     if let Action::List = action {
         let maps = kernel_map::list().map_err(|e| chain(&e))?;
@@ -79,8 +89,16 @@ fn execute(args: &MapArgs) -> Result<(), String> {
         Action::Show(_) => print_list(std::slice::from_ref(&map), args.json),
         Action::Dump(_) => view.dump(args.json)?,
         Action::Count(_) => {
-            let n = map.count().map_err(|e| chain(&e))?;
-            println!("{}", if args.json { obj([("count", Json::from(n))]).to_string() } else { n.to_string() });
+            let c = map.count_with(count_opts).map_err(|e| chain(&e))?;
+            if args.explain {
+                eprintln!("rawbpf::map: {}", count_words::explain(&c));
+            }
+            if args.json {
+                let method = Json::from(count_words::method_name(c.method));
+                println!("{}", obj([("count", Json::from(c.elements)), ("method", method)]));
+            } else {
+                println!("{}", c.elements);
+            }
         }
         Action::Lookup(_, key) => {
             let k = view.key_bytes(&key)?;

@@ -8,6 +8,7 @@ use crate::json::{obj, Json};
 use crate::render::value;
 
 /// Where a record came from: `events cpu=1 size=28` (perf) or `rb size=24` (ring buffer).
+#[cfg(test)]
 fn origin(r: &Record<'_>) -> String {
     match r.cpu {
         Some(cpu) => format!("{} cpu={cpu} size={}", r.map, r.data.len()),
@@ -15,7 +16,9 @@ fn origin(r: &Record<'_>) -> String {
     }
 }
 
-/// One line: the origin, then the decoded value, or the bytes in hex.
+/// One line: the origin, then the decoded value, or the bytes in hex. `rawbpf load` writes
+/// lines with `render::event_line`, tested against this.
+#[cfg(test)]
 pub fn text(r: &Record<'_>, decoded: Option<&Value>) -> String {
     match decoded {
         Some(v) => format!("{} {}", origin(r), value::text(v)),
@@ -24,7 +27,8 @@ pub fn text(r: &Record<'_>, decoded: Option<&Value>) -> String {
 }
 
 /// `{"map":..,"cpu":..,"size":..,"value":{..}}` (`cpu` for perf records only; `data`, in hex,
-/// instead of `value` without a type to decode by).
+/// instead of `value` without a type to decode by). `render::event_line` writes the same
+/// bytes without building the document, except for types whose JSON keys would repeat.
 pub fn json(r: &Record<'_>, decoded: Option<&Value>) -> Json {
     let mut pairs = vec![("map", Json::from(r.map))];
     if let Some(cpu) = r.cpu {

@@ -5,6 +5,9 @@ pub mod btf_change;
 pub mod btf_diff;
 pub mod core;
 pub mod error;
+pub mod event_line;
+#[cfg(test)]
+mod event_line_tests;
 pub mod events;
 pub mod externs;
 pub mod globals;

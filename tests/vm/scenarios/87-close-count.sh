@@ -1,8 +1,8 @@
 # close-count: the tutorial's tracepoint, const volatile and HASH-map steps (progs/close_count.bpf.c).
 # rawbpf load --set target_pid=$$ attaches to syscalls/sys_enter_close; this shell then closes fd 3
 # five times. While it runs, `rawbpf map count` says the HASH map holds exactly one element (the
-# filter let only this shell through) and `map lookup ... key $$` gives at least 5 closes; the
-# trace lines name this shell's pid and fd 3. Nothing may be left afterwards.
+# filter let only this shell through), by batch lookups and the same by the key walk, and
+# `map lookup ... key $$` gives at least 5 closes; the trace lines name this shell's pid and fd 3. Nothing may be left afterwards.
 . /lib/rawbpf/lib.sh
 require_prog close_count.o
 require_rawbpf_cmd load
@@ -17,6 +17,12 @@ for _ in 1 2 3 4 5; do exec 3</dev/null; exec 3<&-; done
 count=$(rawbpf map count name close_counts) || fail "map count failed"
 echo "map count: $count"
 [ "$count" = 1 ] || fail "close_counts should hold exactly this shell's pid, got: $count"
+# Batch lookups exist since 5.6 for hashes: every kernel here counts with them, and the key walk agrees.
+json=$(rawbpf map count name close_counts --json --explain) || fail "map count --json failed"
+echo "map count --json: $json"
+[ "$json" = '{"count":1,"method":"batch"}' ] || fail "expected a batch count of 1, got: $json"
+walk=$(rawbpf map count name close_counts --json --count-method=get_next_key) || fail "map count by keys failed"
+[ "$walk" = '{"count":1,"method":"get_next_key"}' ] || fail "the key walk disagrees: $walk"
 value=$(rawbpf map lookup name close_counts key $me --json) || fail "no element for pid $me"
 echo "lookup: $value"
 n=$(echo "$value" | sed -n 's/.*"value":\([0-9]*\).*/\1/p')

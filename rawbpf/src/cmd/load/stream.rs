@@ -7,12 +7,13 @@ use std::ops::ControlFlow;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-use loader::events::{Event, EventType, Events};
+use loader::events::{Event, EventType, Events, Wake};
 use loader::sys;
 use loader::trace_pipe::{StreamEnd, TracePipe};
 
 use super::show_maps::ShowMaps;
 use super::trace;
+use crate::render::event_line::LineWriter;
 use crate::render::{error as words, events as render};
 
 /// Longest wait between checks of the stop flag and the deadline.
@@ -46,8 +47,12 @@ pub fn run(
         None => eprintln!("rawbpf: streaming {what} (Ctrl-C stops)"),
     }
     events.watch(pipe.as_fd()).map_err(|e| words::chain(&e))?;
-    // Many records per wakeup: buffered, flushed once per wakeup rather than once per line.
+    // Buffered: flushed when the rings go quiet, and at least once a slice while they are busy,
+    // so a line waits at most a slice and a busy stream costs a write per slice or per 64 KiB,
+    // not one per wakeup.
     let mut out = BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let mut lines = LineWriter::new(printer.event_type.as_ref(), printer.json);
+    let (mut flushed, mut piped) = (Instant::now(), Instant::now().checked_sub(SLICE).unwrap_or_else(Instant::now));
     loop {
         if sys::STOP.load(std::sync::atomic::Ordering::Relaxed) {
             break;
@@ -63,25 +68,33 @@ pub fn run(
         if let Some(show) = &show {
             wait = wait.min(show.until_due(now));
         }
-        let polled = events.poll(Some(wait), |e| print_event(&mut out, printer, e));
-        if let Err(e) = polled {
-            eprintln!("rawbpf: {}", words::chain(&e));
+        let wake =
+            events.poll(Some(wait), |e| print_event(&mut out, &mut lines, printer.json, e)).unwrap_or_else(|e| {
+                eprintln!("rawbpf: {}", words::chain(&e));
+                Wake::default()
+            });
+        let now = Instant::now();
+        // Read trace_pipe when epoll says so, and every slice regardless: its wakeups can lag.
+        if wake.watched || now - piped >= SLICE {
+            piped = now;
+            let end = pipe
+                .read_available(|line| {
+                    let text = if printer.json { trace::json(&line).to_string() } else { trace::text(&line) };
+                    let _ = writeln!(out, "{text}");
+                    ControlFlow::Continue(())
+                })
+                .map_err(|e| format!("reading trace_pipe: {e}"))?;
+            if end == StreamEnd::Eof {
+                break;
+            }
         }
-        // Read trace_pipe every slice, not only when epoll says so: its wakeups can lag.
-        let end = pipe
-            .read_available(|line| {
-                let _ =
-                    writeln!(out, "{}", if printer.json { trace::json(&line).to_string() } else { trace::text(&line) });
-                ControlFlow::Continue(())
-            })
-            .map_err(|e| format!("reading trace_pipe: {e}"))?;
-        let _ = out.flush();
-        if end == StreamEnd::Eof {
-            break;
+        if wake.records == 0 || now - flushed >= SLICE {
+            flushed = now;
+            let _ = out.flush();
         }
     }
     // What arrived before the programs were detached is still worth printing.
-    if let Err(e) = events.drain(|e| print_event(&mut out, printer, e)) {
+    if let Err(e) = events.drain(|e| print_event(&mut out, &mut lines, printer.json, e)) {
         eprintln!("rawbpf: {}", words::chain(&e));
     }
     if let Some(show) = show {
@@ -94,31 +107,26 @@ pub fn run(
     Ok(())
 }
 
-fn print_event(out: &mut impl Write, printer: &Printer<'_>, e: Event<'_>) {
+fn print_event(out: &mut impl Write, lines: &mut LineWriter<'_, '_>, json: bool, e: Event<'_>) {
     match e {
-        Event::Record(r) => {
-            let decoded = match &printer.event_type {
-                Some(t) => match t.decode(r.data) {
-                    Ok(v) => Some(v),
-                    Err(err) => {
-                        eprintln!("rawbpf: {}: {}", r.map, words::chain(&err));
-                        return;
-                    }
-                },
-                None => None,
-            };
-            let line = if printer.json {
-                render::json(&r, decoded.as_ref()).to_string()
-            } else {
-                render::text(&r, decoded.as_ref())
-            };
-            let _ = writeln!(out, "{line}");
-        }
-        Event::Lost { map, cpu, count } if printer.json => {
+        Event::Record(r) if !lines.json_by_visit() => match lines.event_type().map(|t| t.decode(r.data)) {
+            Some(Ok(v)) => {
+                let _ = writeln!(out, "{}", render::json(&r, Some(&v)));
+            }
+            Some(Err(err)) => eprintln!("rawbpf: {}: {}", r.map, words::chain(&err)),
+            None => {}
+        },
+        Event::Record(r) => match lines.line(&r) {
+            Ok(line) => {
+                let _ = out.write_all(line);
+            }
+            Err(err) => eprintln!("rawbpf: {}: {}", r.map, words::chain(&err)),
+        },
+        Event::Lost { map, cpu, count } if json => {
             let _ = writeln!(out, "{}", render::lost_json(map, cpu, count));
         }
         Event::Lost { map, cpu, count } => eprintln!("{}", render::lost_text(map, cpu, count)),
-        Event::Discarded { map, len } if printer.json => {
+        Event::Discarded { map, len } if json => {
             let _ = writeln!(out, "{}", render::discarded_json(map, len));
         }
         Event::Discarded { map, len } => eprintln!("{}", render::discarded_text(map, len)),

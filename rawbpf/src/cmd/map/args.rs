@@ -4,6 +4,7 @@
 use btf::types::Body;
 use btf::{Btf, TypeId};
 use loader::kernel_map::MapSpec;
+use loader::map_count::{CountMethod, CountOptions};
 use loader::map_ops::Update;
 use loader::sys::MapId;
 
@@ -35,6 +36,28 @@ impl Action {
             Action::Lookup(s, _) | Action::Update(s, ..) | Action::Delete(s, _) => Some(s),
         }
     }
+}
+
+/// Takes the testing words `--count-method=batch|get_next_key` (one method only, no fallback)
+/// and `--count-batch=N` (elements per batch call) out of `words`; undocumented in the help,
+/// they exist so tests can compare the two methods on one map.
+pub fn count_options(words: &[String]) -> Result<(CountOptions, Vec<String>), String> {
+    let mut opts = CountOptions::default();
+    let mut rest = Vec::with_capacity(words.len());
+    for w in words {
+        if let Some(m) = w.strip_prefix("--count-method=") {
+            opts.method = Some(match m {
+                "batch" => CountMethod::Batch,
+                "get_next_key" => CountMethod::GetNextKey,
+                _ => return Err(format!("--count-method={m}: expected batch or get_next_key")),
+            });
+        } else if let Some(n) = w.strip_prefix("--count-batch=") {
+            opts.batch = n.parse().map_err(|_| format!("--count-batch={n}: expected a number of elements"))?;
+        } else {
+            rest.push(w.clone());
+        }
+    }
+    Ok((opts, rest))
 }
 
 /// Reads the words; the error says what was expected.
