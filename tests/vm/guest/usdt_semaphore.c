@@ -10,12 +10,13 @@
 
 __attribute__((used, section(".probes"))) volatile unsigned short rawbpf_tick_semaphore;
 
-/* Fires rawbpf:tick(i, 2 * i) when traced; returns the semaphore's value. */
+/* Fires rawbpf:tick(i, 2 * i) when traced; returns the semaphore's value it went by. */
 int rawbpf_tick(long i)
 {
 	volatile long twice = 2 * i;
+	unsigned short traced = rawbpf_tick_semaphore;
 
-	if (__builtin_expect(rawbpf_tick_semaphore, 0))
+	if (__builtin_expect(traced, 0))
 		STAP_PROBE2(rawbpf, tick, i, twice);
-	return rawbpf_tick_semaphore;
+	return traced;
 }
