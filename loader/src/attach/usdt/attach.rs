@@ -131,7 +131,7 @@ pub fn attach(
         let mut probes = attach_each(p, &target, &path, &found.sites, &prepared.ids, cookies, obs)?.into_iter();
         let none = || err(UsdtError::NoSuchProbe { available: found.probes.clone() });
         let SiteProbe { fd, perf, via, mechanism } = probes.next().ok_or_else(none)?;
-        let offset = found.sites[0].file_offset;
+        let offset = found.sites.first().map_or(0, |s| s.file_offset);
         (usdt_link(p, &target, &path, offset, mechanism, fd, Some(perf), via), probes.collect())
     };
     link.usdt = Some(Box::new(UsdtAttachment {
@@ -171,10 +171,12 @@ fn prepare(sites: &[UsdtSite], maps: &UsdtMaps<'_>, shared: &Shared, cookies: bo
         let needed = args.iter().enumerate().filter(|(i, a)| !args[..*i].contains(a)).count();
         UsdtError::TooManySpecs { needed, max: maps.max_specs }
     })?;
-    for &id in lease.ids() {
-        let first = per_site.iter().position(|&i| i == id).map_or(&sites[0], |at| &sites[at]);
-        maps::write_spec(maps, id, &first.spec.to_bytes())
-            .map_err(|source| UsdtError::WriteMap { map: maps::SPECS_MAP, source })?;
+    // The first site holding an id writes its spec: the sites sharing it have the same string.
+    for (at, (site, &id)) in sites.iter().zip(&per_site).enumerate() {
+        if !per_site.get(..at).is_some_and(|before| before.contains(&id)) {
+            maps::write_spec(maps, id, &site.spec.to_bytes())
+                .map_err(|source| UsdtError::WriteMap { map: maps::SPECS_MAP, source })?;
+        }
     }
     let ip_entries = if cookies {
         None
@@ -220,7 +222,8 @@ fn attach_multi(
     let req = UprobeMulti { path: &cpath, offsets: &offsets, ref_ctr_offsets: refs, cookies: &cookies, pid: 0 };
     let fd = sys::link_create_uprobe_multi(&p.fd, &req).map_err(|e| refused(p, target, e))?;
     let via = ProbeVia::Multi { functions: sites.len() };
-    Ok(usdt_link(p, target, path, offsets[0], Mechanism::UprobeMulti, fd, None, via))
+    let first = offsets.first().copied().unwrap_or(0);
+    Ok(usdt_link(p, target, path, first, Mechanism::UprobeMulti, fd, None, via))
 }
 
 /// One uprobe per site, its spec id as the cookie when the kernel has cookies, in site order.
