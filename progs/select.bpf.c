@@ -39,7 +39,7 @@ int bare_kprobe(struct pt_regs *ctx) { return 0; }
 SEC("kprobe/do_nanosleep")
 int on_nanosleep(struct pt_regs *ctx) { return 0; }
 
-/* A USDT probe: loads, but rawbpf cannot attach USDT probes yet. */
+/* A USDT probe of a binary that is nowhere: loads, and is refused at attach. */
 SEC("?usdt/rawbpf_no_binary:rawbpf:probe")
 int on_usdt(void *ctx) { return 0; }
 

@@ -57,6 +57,11 @@ pub struct ElfLayout {
     pub kconfig: HashMap<String, u32>,
     /// The `__ksym` externs' names.
     pub ksyms: Vec<String>,
+    /// Global functions of `.text` (subprograms) with hidden or internal visibility: their
+    /// FUNCs become static, as libbpf's `mark_btf_static` makes them, so the verifier checks
+    /// them with their caller's context (`__hidden` helpers such as usdt.bpf.h's
+    /// `bpf_usdt_arg`).
+    pub hidden_funcs: std::collections::HashSet<String>,
 }
 
 /// One change made to the object's BTF.
@@ -86,6 +91,13 @@ pub enum BtfChange {
     HiddenVarMadeStatic {
         /// The variable.
         var: String,
+    },
+    /// A hidden global subprogram's FUNC made static (libbpf's `mark_btf_static`).
+    HiddenFuncMadeStatic {
+        /// The FUNC.
+        id: TypeId,
+        /// Its name.
+        name: String,
     },
     /// A global FUNC made static: the kernel lacks global function linkage.
     FuncMadeStatic {
@@ -178,6 +190,7 @@ pub fn prepare(btf: &Btf, elf: &ElfLayout, support: Support) -> Result<(Vec<u8>,
         types.push(btf.type_by_id(id)?);
     }
     fix_datasecs(btf, &mut types, elf, &mut report)?;
+    fix_hidden_funcs(&mut types, elf, &mut report);
     externs::fix(btf, &mut types, elf, &mut report)?;
     for (i, t) in types.iter_mut().enumerate() {
         sanitize(t, TypeId::new(i as u32 + 1), support, &mut report);
@@ -245,6 +258,22 @@ fn fix_datasecs<'a>(
         }
     }
     Ok(())
+}
+
+/// Hidden global subprograms' FUNCs made static.
+fn fix_hidden_funcs(types: &mut [Type<'_>], elf: &ElfLayout, report: &mut Report) {
+    if elf.hidden_funcs.is_empty() {
+        return;
+    }
+    for (i, t) in types.iter_mut().enumerate() {
+        if let Body::Func(f) = &mut t.body {
+            if f.linkage == Linkage::Global && elf.hidden_funcs.contains(t.name) {
+                f.linkage = Linkage::Static;
+                let id = TypeId::new(i as u32 + 1);
+                report.changes.push(BtfChange::HiddenFuncMadeStatic { id, name: t.name.to_owned() });
+            }
+        }
+    }
 }
 
 /// Rewrites one type the kernel would reject into one it accepts, keeping its id.
@@ -333,6 +362,30 @@ mod tests {
         // Nothing else changes on a kernel that supports everything.
         assert_eq!(out.kind_of(TypeId::new(5)).unwrap(), Kind::Float);
         assert_eq!(out.kind_of(TypeId::new(8)).unwrap(), Kind::Enum64);
+    }
+
+    #[test]
+    fn hidden_global_subprograms_become_static_and_others_stay() {
+        use btf::types::{Func, FuncProto};
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, true); // 1
+        let proto = b.add(&Type { name: "", body: Body::FuncProto(FuncProto { ret: int, params: Vec::new() }) }); // 2
+        for name in ["bpf_usdt_arg", "visible", "prog"] {
+            b.add(&Type { name, body: Body::Func(Func { proto, linkage: Linkage::Global }) });
+            // 3, 4, 5
+        }
+        let src = Btf::parse(b.build()).unwrap();
+        let mut l = ElfLayout::default();
+        l.hidden_funcs.insert("bpf_usdt_arg".into());
+        let (bytes, report) = prepare(&src, &l, Support::ALL).unwrap();
+        let out = Btf::parse(bytes).unwrap();
+        let linkage = |id| match out.type_by_id(TypeId::new(id)).unwrap().body {
+            Body::Func(f) => f.linkage,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!([linkage(3), linkage(4), linkage(5)], [Linkage::Static, Linkage::Global, Linkage::Global]);
+        let made = BtfChange::HiddenFuncMadeStatic { id: TypeId::new(3), name: "bpf_usdt_arg".into() };
+        assert_eq!(report.changes, [made]);
     }
 
     #[test]

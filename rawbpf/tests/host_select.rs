@@ -123,12 +123,18 @@ fn kinds_rawbpf_cannot_attach_load_with_no_attach_and_are_refused_without() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let Some(obj) = object("kinds_rawbpf_cannot_attach_load_with_no_attach_and_are_refused_without") else { return };
     let before = loader::sys::kernel_ids().unwrap();
+    let sections = root().join("progs/sections.o");
+    let (rc, _, err) = load(&sections, &["--program", "k_kprobe_session", "--duration", "1"]);
+    assert_eq!(rc, 1, "{err}");
+    let want = "rawbpf: program k_kprobe_session: rawbpf cannot attach kprobe.session programs yet (load it with \
+                --no-attach)";
+    assert!(err.contains(want), "{err}");
+    // USDT programs attach (rawbpf/tests/host_usdt.rs); this one names a binary that is nowhere.
     let (rc, _, err) = load(&obj, &["--program", "on_usdt", "--duration", "1"]);
     assert_eq!(rc, 1, "{err}");
-    assert!(
-        err.contains("rawbpf: program on_usdt: rawbpf cannot attach usdt programs yet (load it with --no-attach)"),
-        "{err}"
-    );
+    let want = "rawbpf: program on_usdt: probe target \"rawbpf_no_binary:rawbpf:probe\": the binary is not in the \
+                library directories or PATH";
+    assert!(err.contains(want), "{err}");
     let (rc, _, err) = load(&obj, &["--program", "bare_kprobe", "--duration", "1"]);
     assert_eq!(rc, 1, "{err}");
     let want = "bare_kprobe (kprobe) is loaded but not attached (its section names no target): give it one with \

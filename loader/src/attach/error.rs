@@ -22,6 +22,8 @@ pub enum TargetProblem {
     NoBinary,
     /// The binary is not in the library directories or `PATH`.
     NoSuchBinary,
+    /// A USDT target that is not `PATH:PROVIDER:NAME`.
+    NotUsdtTarget,
 }
 
 /// Why a program could not be attached.
@@ -130,6 +132,34 @@ pub enum AttachError {
         /// The glob.
         pattern: String,
     },
+    /// A USDT probe that cannot be attached.
+    #[error("program {program}: usdt {}:{probe}", path.display())]
+    Usdt {
+        /// The program.
+        program: String,
+        /// The binary.
+        path: std::path::PathBuf,
+        /// `provider:name`.
+        probe: String,
+        /// Why.
+        #[source]
+        source: Box<super::usdt::UsdtError>,
+    },
+    /// A USDT program given to [`super::attach_with`], which has no object to find the USDT
+    /// maps in.
+    #[error("program {program}: USDT programs need their object's maps: attach them with attach::Attacher")]
+    UsdtNeedsObject {
+        /// The program.
+        program: String,
+    },
+    /// A uprobe with a reference counter (a USDT semaphore) on a kernel whose uprobes take none.
+    #[error(
+        "program {program}: this kernel's uprobes take no reference counter (the uprobe PMU's ref_ctr_offset, 4.20+)"
+    )]
+    NoRefCtr {
+        /// The program.
+        program: String,
+    },
     /// rawbpf does not attach this kind yet.
     #[error("program {program}: rawbpf cannot attach {section_prefix} programs yet")]
     Unsupported {
@@ -165,5 +195,6 @@ fn problem_words(p: TargetProblem) -> &'static str {
         }
         TargetProblem::NoBinary => "expected BINARY:FUNCTION",
         TargetProblem::NoSuchBinary => "the binary is not in the library directories or PATH",
+        TargetProblem::NotUsdtTarget => "expected PATH:PROVIDER:NAME",
     }
 }

@@ -85,9 +85,17 @@ pub fn attach(
     }
     let func = if syscall { syscall_symbol(&t.func) } else { t.func.clone() };
     let mode = if maxactive.is_some() { ProbeAttachMode::Legacy } else { opts.probe_mode };
-    let spec = ProbeSpec { family: ProbeFamily::Kernel, retprobe, name: &func, offset: t.offset, maxactive, mode };
+    let spec = ProbeSpec {
+        family: ProbeFamily::Kernel,
+        retprobe,
+        name: &func,
+        offset: t.offset,
+        maxactive,
+        mode,
+        ref_ctr_offset: 0,
+    };
     let (perf, via) = probe_event::open(&spec).map_err(|e| open_failed(p, &target, &func, t.offset, e))?;
-    let (fd, mechanism) = match probe_event::hang(p, &perf, mode, obs) {
+    let (fd, mechanism) = match probe_event::hang(p, &perf, mode, 0, obs) {
         Ok(hung) => hung,
         Err(e) => {
             // The perf event first: a tracefs event in use cannot be removed.
@@ -106,6 +114,7 @@ pub fn attach(
         fd,
         perf_event: Some(perf),
         probe: Some(probe),
+        usdt: None,
     })
 }
 

@@ -41,5 +41,6 @@ pub fn attach(p: &LoadedProgram, retprobe: bool) -> Result<Link, AttachError> {
         fd,
         perf_event: None,
         probe: Some(probe),
+        usdt: None,
     })
 }

@@ -10,16 +10,18 @@ mod probe_event;
 mod tracepoint;
 mod tracing;
 mod uprobe;
+pub mod usdt;
 
 pub use error::{AttachError, TargetProblem};
 pub use kprobe::{parse_target as parse_kprobe_target, KprobeTarget};
 pub use ksyms::glob_match;
 pub use probe_event::{pmu, DynamicEvent, Pmu, ProbeAttachMode, ProbeFamily, ProbeVia};
 pub use uprobe::{parse_target as parse_uprobe_target, UprobeTarget};
+pub use usdt::{parse_target as parse_usdt_target, UsdtAttachment, UsdtTarget};
 
 use crate::diagnose::caps::Environment;
 use crate::diagnose::refusal;
-use crate::load::LoadedProgram;
+use crate::load::{Loaded, LoadedProgram};
 use crate::object::progtype::AttachMethod;
 use crate::progress::Observer;
 use crate::sys::{AttachType, LinkFd, PerfEventFd, ProgType, SysError};
@@ -38,6 +40,9 @@ pub enum Mechanism {
     PerfEventIoctl,
     /// `BPF_LINK_CREATE` of a `BPF_TRACE_KPROBE_MULTI` link on many kernel functions (5.18+).
     KprobeMulti,
+    /// `BPF_LINK_CREATE` of a `BPF_TRACE_UPROBE_MULTI` link on many instructions of one binary
+    /// (6.6+): the sites of a USDT probe.
+    UprobeMulti,
 }
 
 /// A kprobe's or uprobe's event: where it is and how it was made.
@@ -50,11 +55,13 @@ pub struct Probe {
     /// The kernel function (the syscall wrapper for ksyscall; the first of a kprobe.multi's) or
     /// the binary's path.
     pub location: String,
-    /// For uprobes: the function in the binary (`None` for a raw file offset).
+    /// For uprobes: the function in the binary (`None` for a raw file offset or a USDT site).
     pub symbol: Option<String>,
-    /// Bytes into the kernel function, or the file offset of a uprobe.
+    /// Bytes into the kernel function, or the file offset of a uprobe (a USDT probe's first
+    /// site).
     pub offset: u64,
-    /// PMU, tracefs dynamic event (removed when the link is dropped) or kprobe.multi link.
+    /// PMU, tracefs dynamic event (removed when the link is dropped), or kprobe.multi /
+    /// uprobe.multi link.
     pub via: ProbeVia,
 }
 
@@ -86,8 +93,12 @@ pub struct Link {
     /// For tracepoints and probes: the perf event the program hangs on; closed after the link.
     pub perf_event: Option<PerfEventFd>,
     /// For kprobes and uprobes: the probe; a tracefs event in it is removed after the perf
-    /// event is closed (fields drop in order).
+    /// event is closed (fields drop in order). For a USDT probe: its first site's uprobe, or
+    /// the uprobe-multi link on all of them.
     pub probe: Option<Probe>,
+    /// For USDT programs: every site, the other sites' uprobes and the spec map bookkeeping,
+    /// released after the fields above.
+    pub usdt: Option<Box<UsdtAttachment>>,
 }
 
 /// Attaches a program the way its kind requires; `None` for kinds libbpf does not attach on its
@@ -115,10 +126,39 @@ pub fn attach_with(
         AttachMethod::Ksyscall { retprobe } => kprobe::attach(p, retprobe, true, opts, obs)?,
         AttachMethod::KprobeMulti { retprobe } => kprobe_multi::attach(p, retprobe)?,
         AttachMethod::Uprobe { retprobe } => uprobe::attach(p, retprobe, opts.probe_mode, obs)?,
+        AttachMethod::Usdt => return Err(AttachError::UsdtNeedsObject { program: p.name.clone() }),
         _ => return Err(AttachError::Unsupported { program: p.name.clone(), section_prefix: p.kind.def.kind_name() }),
     };
     obs.step(crate::progress::Step::Attached(&link));
     Ok(Some(link))
+}
+
+/// Attaches the programs of one loaded object: what [`attach_with`] does, and USDT programs,
+/// which need their object's maps and share its spec ids.
+#[derive(Debug)]
+pub struct Attacher<'a> {
+    loaded: &'a Loaded,
+    opts: AttachOptions,
+    usdt: usdt::Shared,
+}
+
+impl<'a> Attacher<'a> {
+    /// An attacher for the programs of `loaded`.
+    pub fn new(loaded: &'a Loaded, opts: AttachOptions) -> Self {
+        Attacher { loaded, opts, usdt: usdt::Shared::default() }
+    }
+
+    /// Attaches program `p` (one of the object's) as its kind requires; `None` as for
+    /// [`attach_with`]. A USDT program's probe options are libbpf's defaults whatever
+    /// [`AttachOptions::probe_mode`] says: libbpf's USDT attach takes no attach mode.
+    pub fn attach(&self, p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Option<Link>, AttachError> {
+        if p.kind.def.attach != AttachMethod::Usdt || p.kind.attach_target.is_none() {
+            return attach_with(p, &self.opts, obs);
+        }
+        let link = usdt::attach(p, self.loaded, &self.usdt, obs)?;
+        obs.step(crate::progress::Step::Attached(&link));
+        Ok(Some(link))
+    }
 }
 
 /// The attach target: as written in the section name, or as given at load time.
@@ -140,6 +180,7 @@ fn probe_open_error(
         E::NoTracefs => AttachError::NoTracefs { program },
         E::NoEventsFile => AttachError::NoProbeSupport { program, family, pmu_required: false },
         E::NoPmu => AttachError::NoProbeSupport { program, family, pmu_required: true },
+        E::NoRefCtr => AttachError::NoRefCtr { program },
         E::Id(source) => AttachError::ProbeEventId { program, source },
     })
 }

@@ -59,6 +59,9 @@ pub struct Pmu {
     pub perf_type: u32,
     /// The `config` bit that makes a return probe (`format/retprobe`, `config:0`).
     pub retprobe_bit: u32,
+    /// Where a uprobe's reference counter offset (a USDT semaphore) goes in `config`
+    /// (`format/ref_ctr_offset`, `config:32-63`, 4.20+); `None` when the PMU cannot take one.
+    pub ref_ctr_shift: Option<u32>,
 }
 
 /// The family's PMU (4.17+), or `None` when sysfs has none: then tracefs is the way.
@@ -68,12 +71,20 @@ pub fn pmu(family: ProbeFamily) -> Option<Pmu> {
     let format = std::fs::read_to_string(dir.join("format/retprobe")).unwrap_or_default();
     // Every kernel says `config:0`; that is also what libbpf assumes when the file is missing.
     let retprobe_bit = parse_format_bit(&format).unwrap_or(0);
-    Some(Pmu { perf_type, retprobe_bit })
+    let ref_ctr = std::fs::read_to_string(dir.join("format/ref_ctr_offset")).ok();
+    let ref_ctr_shift = ref_ctr.as_deref().and_then(parse_format_start);
+    Some(Pmu { perf_type, retprobe_bit, ref_ctr_shift })
 }
 
 /// The bit of a one-bit PMU format (`config:0`).
 fn parse_format_bit(text: &str) -> Option<u32> {
     text.trim().strip_prefix("config:")?.parse().ok().filter(|&b| b < 64)
+}
+
+/// The first bit of a PMU format field (`config:32-63` → 32).
+fn parse_format_start(text: &str) -> Option<u32> {
+    let bits = text.trim().strip_prefix("config:")?;
+    bits.split('-').next()?.parse().ok().filter(|&b| b < 64)
 }
 
 /// A tracefs dynamic event rawbpf created (`p:kprobes/rawbpf_<pid>_<n> func`), removed when
@@ -96,6 +107,9 @@ pub enum DynamicEventError {
     NoEventsFile,
     /// The PMU was asked for and the kernel has none.
     NoPmu,
+    /// A reference counter offset was asked for and the kernel's uprobe PMU cannot take one
+    /// (before 4.20), or there is no PMU (tracefs events take none here, as in libbpf).
+    NoRefCtr,
     /// Writing the definition (the kernel's answer: ENOENT for an unknown symbol...).
     Define(SysError),
     /// Reading the new event's id.
@@ -200,6 +214,9 @@ pub struct ProbeSpec<'a> {
     pub maxactive: Option<u32>,
     /// PMU or tracefs.
     pub mode: ProbeAttachMode,
+    /// uprobes: the file offset of a `u16` the kernel increments while the probe is attached
+    /// (a USDT semaphore); 0 for none.
+    pub ref_ctr_offset: u64,
 }
 
 /// Opens the probe's perf event: through the PMU when the kernel has one (and no maxactive is
@@ -213,10 +230,21 @@ pub fn open(spec: &ProbeSpec<'_>) -> Result<(PerfEventFd, ProbeVia), DynamicEven
     if let Some(pmu) = pmu.filter(|_| !legacy) {
         // A NUL inside the name cannot name anything: the kernel's ENOENT is the honest answer.
         let name = std::ffi::CString::new(spec.name).map_err(|_| SysError::new(Call::PerfEventOpen, libc::ENOENT))?;
-        let config = if spec.retprobe { 1u64 << pmu.retprobe_bit } else { 0 };
+        let mut config = if spec.retprobe { 1u64 << pmu.retprobe_bit } else { 0 };
+        if spec.ref_ctr_offset != 0 {
+            let shift = pmu.ref_ctr_shift.ok_or(DynamicEventError::NoRefCtr)?;
+            config |= spec
+                .ref_ctr_offset
+                .checked_shl(shift)
+                .filter(|c| c >> shift == spec.ref_ctr_offset)
+                .ok_or(DynamicEventError::NoRefCtr)?;
+        }
         let open = sys::ProbeOpen { pmu_type: pmu.perf_type, config, name: &name, offset: spec.offset, pid: -1 };
         let fd = sys::perf_event_open_probe(&open)?;
         return Ok((fd, ProbeVia::Pmu { perf_type: pmu.perf_type }));
+    }
+    if spec.ref_ctr_offset != 0 {
+        return Err(DynamicEventError::NoRefCtr);
     }
     let kind = match (spec.retprobe, spec.maxactive) {
         (false, _) => "p".to_owned(),
@@ -241,21 +269,27 @@ fn append(path: &std::path::Path, line: &str) -> io::Result<()> {
 
 /// Hangs program `p` on perf event `perf`: a perf link (5.15+), else `PERF_EVENT_IOC_SET_BPF`
 /// and `PERF_EVENT_IOC_ENABLE`, the fallback announced to `obs`. In the second case the link
-/// fd is a duplicate of the perf event.
+/// fd is a duplicate of the perf event. A non-zero `cookie` (what `bpf_get_attach_cookie()`
+/// returns) needs the perf link: there is no fallback then, as in libbpf.
 pub fn hang(
     p: &LoadedProgram,
     perf: &PerfEventFd,
     mode: ProbeAttachMode,
+    cookie: u64,
     obs: &mut dyn Observer,
 ) -> Result<(LinkFd, Mechanism), SysError> {
     let mut req = LinkCreate::new(&p.fd, AttachType::PERF_EVENT);
     req.target_fd = Some(perf);
+    req.cookie = cookie;
     // libbpf's legacy mode hangs the program with the ioctl too.
     let ioctl = matches!(mode, ProbeAttachMode::Perf | ProbeAttachMode::Legacy);
+    if ioctl && cookie != 0 {
+        return Err(SysError::new(sys::Cmd::LinkCreate, libc::EOPNOTSUPP));
+    }
     let link = if ioctl { None } else { Some(sys::link_create(&req)) };
     match link {
         Some(Ok(fd)) => Ok((fd, Mechanism::PerfEventLink)),
-        Some(Err(e)) if mode == ProbeAttachMode::Link => Err(e),
+        Some(Err(e)) if mode == ProbeAttachMode::Link || cookie != 0 => Err(e),
         Some(Err(e)) => {
             let to = Mechanism::PerfEventIoctl;
             obs.step(Step::AttachFallback { program: &p.name, from: Mechanism::PerfEventLink, to, error: &e });
@@ -284,5 +318,14 @@ mod tests {
         assert_eq!(parse_format_bit("config:64"), None);
         assert_eq!(parse_format_bit("config1:0"), None);
         assert_eq!(parse_format_bit(""), None);
+    }
+
+    #[test]
+    fn field_starts_parse() {
+        assert_eq!(parse_format_start("config:32-63\n"), Some(32));
+        assert_eq!(parse_format_start("config:5"), Some(5));
+        assert_eq!(parse_format_start("config:64-70"), None);
+        assert_eq!(parse_format_start("config1:32-63"), None);
+        assert_eq!(parse_format_start("config:-3"), None);
     }
 }

@@ -30,7 +30,8 @@ pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Link, AttachE
         }
         err
     };
-    let (fd, mechanism) = super::probe_event::hang(p, &perf, super::ProbeAttachMode::Default, obs).map_err(refused)?;
+    let (fd, mechanism) =
+        super::probe_event::hang(p, &perf, super::ProbeAttachMode::Default, 0, obs).map_err(refused)?;
     Ok(Link {
         program: p.name.clone(),
         method: p.kind.def.attach,
@@ -40,5 +41,6 @@ pub fn attach(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Link, AttachE
         fd,
         perf_event: Some(perf),
         probe: None,
+        usdt: None,
     })
 }

@@ -32,6 +32,7 @@ pub fn attach_tracing(p: &LoadedProgram, obs: &mut dyn Observer) -> Result<Link,
         fd,
         perf_event: None,
         probe: None,
+        usdt: None,
     })
 }
 
@@ -49,5 +50,6 @@ pub fn attach_raw_tp(p: &LoadedProgram) -> Result<Link, AttachError> {
         fd,
         perf_event: None,
         probe: None,
+        usdt: None,
     })
 }

@@ -67,12 +67,20 @@ pub fn attach(
         None => t.offset,
     };
     let name = path.to_string_lossy().into_owned();
-    let spec = ProbeSpec { family: ProbeFamily::User, retprobe, name: &name, offset, maxactive: None, mode };
+    let spec = ProbeSpec {
+        family: ProbeFamily::User,
+        retprobe,
+        name: &name,
+        offset,
+        maxactive: None,
+        mode,
+        ref_ctr_offset: 0,
+    };
     let (perf, via) = probe_event::open(&spec).map_err(|e| match probe_open_error(p, ProbeFamily::User, e) {
         Ok(e) => refused(p, &target, e),
         Err(err) => err,
     })?;
-    let (fd, mechanism) = match probe_event::hang(p, &perf, mode, obs) {
+    let (fd, mechanism) = match probe_event::hang(p, &perf, mode, 0, obs) {
         Ok(hung) => hung,
         Err(e) => {
             // The perf event first: a tracefs event in use cannot be removed.
@@ -91,6 +99,7 @@ pub fn attach(
         fd,
         perf_event: Some(perf),
         probe: Some(probe),
+        usdt: None,
     })
 }
 

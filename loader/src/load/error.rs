@@ -52,7 +52,7 @@ pub enum LoadError {
     },
     /// An attach target was given for a program whose kind neither attaches by BTF id nor is a
     /// probe.
-    #[error("program {program}: a {kind} program takes no attach target (only fentry, fexit, fmod_ret, tp_btf, lsm, iter, freplace, kprobe, ksyscall, kprobe.multi and uprobe programs do)")]
+    #[error("program {program}: a {kind} program takes no attach target (only fentry, fexit, fmod_ret, tp_btf, lsm, iter, freplace, kprobe, ksyscall, kprobe.multi, uprobe and usdt programs do)")]
     AttachTargetNotBtf {
         /// The program.
         program: String,

@@ -55,7 +55,9 @@ fn probe_uprobe_multi_links() -> bool {
     };
     let Ok(prog) = sys::prog_load(&req) else { return false };
     let offsets = [0u64];
-    let link = |pid| sys::link_create_uprobe_multi(&prog, &UprobeMulti { path: c"/", offsets: &offsets, pid });
+    let none: &[u64] = &[];
+    let site = |pid| UprobeMulti { path: c"/", offsets: &offsets, ref_ctr_offsets: none, cookies: none, pid };
+    let link = |pid| sys::link_create_uprobe_multi(&prog, &site(pid));
     match link(0) {
         Err(e) if e.is(nix::errno::Errno::EBADF) => {}
         _ => return false,

@@ -71,13 +71,15 @@ fn selected(obj: &Object, r: ProgramIndex, opts: &LoadOptions) -> Result<Selecte
         _ => {}
     }
     if let Some(target) = opts.attach_targets.get(&p.name) {
-        // Probes take theirs at attach time: a kernel function, a glob or `BINARY:FUNC`.
+        // Probes take theirs at attach time: a kernel function, a glob, `BINARY:FUNC` or
+        // `PATH:PROVIDER:NAME`.
         let probe = matches!(
             kind.def.attach,
             AttachMethod::Kprobe { .. }
                 | AttachMethod::Ksyscall { .. }
                 | AttachMethod::KprobeMulti { .. }
                 | AttachMethod::Uprobe { .. }
+                | AttachMethod::Usdt
         );
         if !kind.attaches_by_btf_id() && !probe {
             return Err(LoadError::AttachTargetNotBtf { program: program(), kind: kind.def.kind_name() });

@@ -389,6 +389,8 @@ fn elf_layout(elf: &RawElf<'_>, externs: &[Extern]) -> ElfLayout {
     const STB_LOCAL: u8 = 0;
     const STV_HIDDEN: u8 = 2;
     const STT_OBJECT: u8 = 1;
+    const STT_FUNC: u8 = 2;
+    const STV_INTERNAL: u8 = 1;
     let mut layout = ElfLayout::default();
     for s in &elf.sections {
         layout.section_sizes.insert(s.name.clone(), s.size.min(u32::MAX as u64) as u32);
@@ -403,6 +405,14 @@ fn elf_layout(elf: &RawElf<'_>, externs: &[Extern]) -> ElfLayout {
         };
         layout.vars.insert((sec.name.clone(), sym.name.clone()), place);
     }
+    // libbpf: a non-local function of .text whose visibility is hidden or internal.
+    let hidden_sub = |s: &&elf::RawSymbol| {
+        s.st_type == STT_FUNC
+            && s.bind != STB_LOCAL
+            && matches!(s.visibility, STV_HIDDEN | STV_INTERNAL)
+            && s.section.is_some_and(|i| elf.section(i).name == ".text")
+    };
+    layout.hidden_funcs = elf.symbols.iter().filter(hidden_sub).map(|s| s.name.clone()).collect();
     for e in externs {
         if let ExternKind::Kconfig(v) = e.kind {
             layout.kconfig.insert(e.name.clone(), v.offset);

@@ -134,34 +134,52 @@ struct UprobeMultiAttr {
 unsafe impl Attr for UprobeMultiAttr {}
 const _: () = assert!(offset_of!(UprobeMultiAttr, path) == 16 && size_of::<UprobeMultiAttr>() == 64);
 
-/// Where a uprobe-multi link attaches: function offsets in one binary.
+/// Where a uprobe-multi link attaches: instructions in one binary.
 #[derive(Clone, Copy, Debug)]
 pub struct UprobeMulti<'a> {
     /// The binary.
     pub path: &'a CStr,
     /// File offsets of the probed instructions.
     pub offsets: &'a [u64],
+    /// One reference counter (USDT semaphore) file offset per offset, 0 for none; empty: none.
+    pub ref_ctr_offsets: &'a [u64],
+    /// One `bpf_get_attach_cookie()` value per offset; empty: none.
+    pub cookies: &'a [u64],
     /// Only this process (0: every process running the binary).
     pub pid: u32,
 }
 
 /// Creates a `BPF_TRACE_UPROBE_MULTI` link (6.6+) for a kprobe-type program loaded with that
-/// expected attach type. Without cookies or reference counter offsets.
+/// expected attach type. Reference counter offsets and cookies, when given, must be one per
+/// offset (EINVAL without a call otherwise).
 pub fn link_create_uprobe_multi(prog_fd: &ProgFd, u: &UprobeMulti<'_>) -> Result<LinkFd, SysError> {
+    let cnt = u.offsets.len();
+    let per_offset = |v: &[u64]| v.is_empty() || v.len() == cnt;
+    if !per_offset(u.ref_ctr_offsets) || !per_offset(u.cookies) || u32::try_from(cnt).is_err() {
+        return Err(SysError::new(Cmd::LinkCreate, libc::EINVAL));
+    }
+    // Each array is read by the kernel during the call only: borrowed for all of it.
+    let array = |v: &[u64]| if v.is_empty() { 0 } else { v.as_ptr() as u64 };
     let mut a = UprobeMultiAttr {
         prog_fd: prog_fd.as_raw_fd() as u32,
         attach_type: AttachType::TRACE_UPROBE_MULTI.0,
         path: u.path.as_ptr() as u64,
         offsets: u.offsets.as_ptr() as u64,
-        cnt: u.offsets.len() as u32,
+        ref_ctr_offsets: array(u.ref_ctr_offsets),
+        cookies: array(u.cookies),
+        cnt: cnt as u32,
         pid: u.pid,
         ..Default::default()
     };
-    let (fd, cnt) = (a.prog_fd, a.cnt);
+    let fd = a.prog_fd;
+    let (refs, cookies) = (!u.ref_ctr_offsets.is_empty(), !u.cookies.is_empty());
     call_fd(
         Cmd::LinkCreate,
         &mut a,
-        format_args!("prog_fd={fd} uprobe_multi path={:?} cnt={cnt} pid={}", u.path, u.pid),
+        format_args!(
+            "prog_fd={fd} uprobe_multi path={:?} cnt={cnt} pid={} ref_ctr_offsets={refs} cookies={cookies}",
+            u.path, u.pid
+        ),
     )
     .map(LinkFd::from_owned)
 }

@@ -281,8 +281,9 @@ fn parse_set(s: &str) -> Result<(String, String), String> {
 
 fn attach_all(loaded: &Loaded, opts: &AttachOptions, obs: &mut dyn Observer) -> Result<Vec<Link>, String> {
     let mut links = Vec::new();
+    let attacher = attach::Attacher::new(loaded, *opts);
     for p in &loaded.programs {
-        match attach::attach_with(p, opts, obs).map_err(|e| words::attach(&e))? {
+        match attacher.attach(p, obs).map_err(|e| words::attach(&e))? {
             Some(l) => {
                 match &l.probe {
                     Some(probe) => eprintln!(

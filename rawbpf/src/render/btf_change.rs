@@ -8,6 +8,9 @@ pub fn text(c: &BtfChange) -> String {
         BtfChange::DatasecSize { section, from, to } => format!("DATASEC {section}: size {from} → {to}"),
         BtfChange::VarOffset { section, var, from, to } => format!("DATASEC {section}: {var} offset {from} → {to}"),
         BtfChange::HiddenVarMadeStatic { var } => format!("VAR {var}: hidden global made static"),
+        BtfChange::HiddenFuncMadeStatic { id, name } => {
+            format!("[{id}] FUNC {name}: hidden global subprogram made static (checked with its caller's context)")
+        }
         BtfChange::FuncMadeStatic { id, name } => {
             format!("[{id}] FUNC {name}: global linkage → static (kernel lacks global funcs)")
         }

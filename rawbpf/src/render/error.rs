@@ -3,6 +3,9 @@
 
 use std::error::Error;
 
+use loader::attach::usdt::maps::UsdtMapError;
+use loader::attach::usdt::sites::SiteError;
+use loader::attach::usdt::UsdtError;
 use loader::attach::{AttachError, ProbeFamily};
 use loader::load::{LoadError, LoadedProgram, MapAttribute, MapPinError, PinMismatch};
 use loader::object::progtype::AttachMethod;
@@ -131,6 +134,7 @@ pub fn not_attached(p: &LoadedProgram) -> String {
             | AttachMethod::Ksyscall { .. }
             | AttachMethod::KprobeMulti { .. }
             | AttachMethod::Uprobe { .. }
+            | AttachMethod::Usdt
     );
     if probe {
         return format!(
@@ -197,10 +201,35 @@ pub fn attach(e: &AttachError) -> String {
         AttachError::NoTracefs { .. } => {
             format!("{}\n  fix: mount -t tracefs tracefs /sys/kernel/tracing", chain(e))
         }
-        AttachError::BadProbeTarget { .. } | AttachError::ProbeEventId { .. } | AttachError::FilterFunctions { .. } => {
-            chain(e)
-        }
+        AttachError::Usdt { path, source, .. } => format!("{}{}", chain(e), usdt_fix(path, source.as_ref())),
+        AttachError::NoRefCtr { .. } => format!("{}\n  fix: a kernel 4.20 or newer", chain(e)),
+        AttachError::BadProbeTarget { .. }
+        | AttachError::ProbeEventId { .. }
+        | AttachError::FilterFunctions { .. }
+        | AttachError::UsdtNeedsObject { .. } => chain(e),
     }
+}
+
+/// What to do about a USDT probe that cannot be attached (a line starting `\n  fix: `, or
+/// nothing).
+fn usdt_fix(path: &std::path::Path, e: &UsdtError) -> String {
+    let fix = match e {
+        UsdtError::NoSuchProbe { .. } | UsdtError::Sites(SiteError::NoNotes) => {
+            format!("list its probes with readelf -n {}", path.display())
+        }
+        UsdtError::NeedsCookies => {
+            "a kernel with BPF cookies (5.15+), or a binary linked at a fixed address (gcc -no-pie, or -static)".into()
+        }
+        UsdtError::NoSemaphores => "a kernel 4.20 or newer".into(),
+        UsdtError::Maps(UsdtMapError::Missing(_)) => {
+            "#include <bpf/usdt.bpf.h> in the program and read arguments with \
+                                                      bpf_usdt_arg() or BPF_USDT()"
+                .into()
+        }
+        UsdtError::TooManySpecs { .. } => "#define BPF_USDT_MAX_SPEC_CNT larger before including usdt.bpf.h".into(),
+        _ => return String::new(),
+    };
+    format!("\n  fix: {fix}")
 }
 
 /// No tracefs, and what to do about it.

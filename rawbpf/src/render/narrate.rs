@@ -2,7 +2,8 @@
 //! on stderr, headed by the phase (`rawbpf::load:`, `rawbpf::core:`, `rawbpf::attach:`) like
 //! the syscall lines `tracing` prints beside them.
 
-use loader::attach::{Link, Mechanism, Probe, ProbeFamily, ProbeVia};
+use loader::attach::usdt::maps as usdt_maps;
+use loader::attach::{Link, Mechanism, Probe, ProbeFamily, ProbeVia, UsdtAttachment};
 use loader::features::Features;
 use loader::load::MapAdjustment;
 use loader::memlock::Memlock;
@@ -187,6 +188,7 @@ pub fn mechanism(m: Mechanism) -> &'static str {
         Mechanism::PerfEventLink => "perf_event_open + BPF_LINK_CREATE",
         Mechanism::PerfEventIoctl => "perf_event_open + PERF_EVENT_IOC_SET_BPF",
         Mechanism::KprobeMulti => "BPF_LINK_CREATE (kprobe_multi)",
+        Mechanism::UprobeMulti => "BPF_LINK_CREATE (uprobe_multi)",
     }
 }
 
@@ -207,6 +209,9 @@ fn attached(l: &Link) -> String {
 /// Where a probe is and how its event was made: `kprobe __x64_sys_clone (ksyscall/clone) through
 /// the kprobe PMU (perf type 6)`.
 pub fn probe(l: &Link, p: &Probe) -> String {
+    if let Some(u) = &l.usdt {
+        return usdt(u, &p.via);
+    }
     let kind = match (p.family, p.retprobe) {
         (ProbeFamily::Kernel, false) => "kprobe",
         (ProbeFamily::Kernel, true) => "kretprobe",
@@ -241,6 +246,41 @@ pub fn probe(l: &Link, p: &Probe) -> String {
             format!("{kind} on {functions} kernel function(s) matching {:?} (first {place})", l.target)
         }
     }
+}
+
+/// A USDT probe's sites and how each finds its argument spec: `usdt /bin/x:rawbpf:add: 2 sites
+/// at file offsets 0x1740, 0x1741 (spec ids 0, 1 as BPF cookies) through the uprobe PMU (perf
+/// type 9)`.
+fn usdt(u: &UsdtAttachment, via: &ProbeVia) -> String {
+    let hex = |v: &[u64]| v.iter().map(|x| format!("{x:#x}")).collect::<Vec<_>>().join(", ");
+    let plural = |n: usize, word: &str| if n == 1 { word.to_owned() } else { format!("{word}s") };
+    let offsets: Vec<u64> = u.sites.iter().map(|s| s.file_offset).collect();
+    let ids = u.spec_ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+    let found = if u.cookies {
+        format!("as BPF {}", plural(u.spec_ids.len(), "cookie"))
+    } else {
+        format!("by address in {}", usdt_maps::IP_MAP)
+    };
+    let mut semaphores: Vec<u64> = u.sites.iter().map(|s| s.semaphore_offset).filter(|&o| o != 0).collect();
+    semaphores.dedup();
+    let semaphore =
+        if semaphores.is_empty() { String::new() } else { format!("; semaphore at file offset {}", hex(&semaphores)) };
+    let how = match via {
+        ProbeVia::Pmu { perf_type } => format!("the uprobe PMU (perf type {perf_type})"),
+        ProbeVia::Tracefs(_) => "tracefs uprobe_events".to_owned(),
+        ProbeVia::Multi { .. } => "one uprobe_multi link".to_owned(),
+    };
+    format!(
+        "usdt {}:{}:{}: {} {} at {} {} ({} {ids} {found}{semaphore}) through {how}",
+        u.path.display(),
+        u.provider,
+        u.name,
+        u.sites.len(),
+        plural(u.sites.len(), "site"),
+        plural(offsets.len(), "file offset"),
+        hex(&offsets),
+        plural(u.spec_ids.len(), "spec id"),
+    )
 }
 
 fn map_adjustment(a: &MapAdjustment) -> String {

@@ -55,3 +55,15 @@ build_uprobe_target() {
     mkdir -p "$REPO/target/vm"
     if gcc -O2 -static -o "$bin" "$VM_DIR/guest/uprobe_target.c" >&2; then echo "$bin"; else log "note: could not build $bin"; fi
 }
+
+# The USDT scenario's targets (tests/vm/guest/usdt_target.c + usdt_semaphore.c, probes from systemtap's
+# <sys/sdt.h>), static: target/vm/rawbpf_usdt_target (ET_EXEC) and target/vm/rawbpf_usdt_target_pie
+# (-static-pie, ET_DYN). A target that cannot be built is missing (the usdt scenario then SKIPs).
+build_usdt_targets() {
+    local out="$REPO/target/vm" src=("$VM_DIR/guest/usdt_target.c" "$VM_DIR/guest/usdt_semaphore.c")
+    mkdir -p "$out"
+    rm -f "$out/rawbpf_usdt_target" "$out/rawbpf_usdt_target_pie"
+    (need_packages systemtap-sdt-dev) || { log "note: no systemtap-sdt-dev (<sys/sdt.h>): no USDT targets"; return 0; }
+    gcc -O2 -static -o "$out/rawbpf_usdt_target" "${src[@]}" >&2 || log "note: could not build rawbpf_usdt_target"
+    gcc -O2 -static-pie -o "$out/rawbpf_usdt_target_pie" "${src[@]}" >&2 || log "note: could not build rawbpf_usdt_target_pie"
+}

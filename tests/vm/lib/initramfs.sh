@@ -61,6 +61,10 @@ build_initramfs() {
     local target
     target=$(build_uprobe_target)
     [ -n "$target" ] && install -m 755 "$target" "$root/bin/rawbpf_uprobe_target"
+    build_usdt_targets
+    for target in rawbpf_usdt_target rawbpf_usdt_target_pie; do
+        [ -x "$REPO/target/vm/$target" ] && install -m 755 "$REPO/target/vm/$target" "$root/bin/$target"
+    done
     add_kernel_configs "$root"
     add_kernel_images "$root"
     copy_with_libs "$root" "$(command -v bpftool)" /usr/sbin/bpftool
