@@ -7,16 +7,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use loader::sys::kernel_ids;
 
-use common::{assert_nothing_left, build_progs, cannot_load_programs, root};
+use common::{
+    assert_nothing_left, build_progs, cannot_load_programs, root, uprobe_events_clean, watch_until_streaming,
+};
 
 static LOCK: Mutex<()> = Mutex::new(());
 
@@ -56,21 +55,7 @@ fn trace_target(bin: &Path, extra: &[&str]) -> (String, String, u32) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn rawbpf");
-    // Read stderr on a thread and learn when rawbpf is streaming, so the target runs attached.
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.starts_with("rawbpf: streaming") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    let streaming = rx.recv_timeout(Duration::from_secs(20)).is_ok();
+    let (streaming, reader) = watch_until_streaming(&mut child);
     let target = streaming.then(|| Command::new(bin).arg("3").stdout(Stdio::null()).spawn().expect("run the target"));
     let pid = target.as_ref().map_or(0, |t| t.id());
     if let Some(mut t) = target {
@@ -89,11 +74,6 @@ fn check_target_lines(stdout: &str, pid: u32) {
         assert!(stdout.lines().any(|l| l.ends_with(&entry)), "no {entry:?} in:\n{stdout}");
         assert!(stdout.lines().any(|l| l.ends_with(&ret)), "no {ret:?} in:\n{stdout}");
     }
-}
-
-fn uprobe_events_clean() {
-    let events = std::fs::read_to_string("/sys/kernel/tracing/uprobe_events").unwrap_or_default();
-    assert!(!events.contains("rawbpf_"), "rawbpf's uprobe events remain:\n{events}");
 }
 
 fn uprobe_test(test: &str, extra: &[&str], narrated: &str) {

@@ -8,16 +8,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use loader::sys::kernel_ids;
 
-use common::{assert_nothing_left, build_progs, cannot_load_programs, root};
+use common::{
+    assert_nothing_left, build_progs, cannot_load_programs, root, uprobe_events_clean, watch_until_streaming,
+};
 
 static LOCK: Mutex<()> = Mutex::new(());
 
@@ -59,21 +58,7 @@ fn trace_target(bin: &Path, programs: &[(&str, &str)]) -> (String, String, Strin
         cmd.args(["--program", prog, "--attach-target", &format!("{prog}={}:{probe}", bin.display())]);
     }
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn rawbpf");
-    // Read stderr on a thread and learn when rawbpf is streaming, so the target runs attached.
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.starts_with("rawbpf: streaming") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    let streaming = rx.recv_timeout(Duration::from_secs(20)).is_ok();
+    let (streaming, reader) = watch_until_streaming(&mut child);
     let target = streaming.then(|| Command::new(bin).arg("3").stdout(Stdio::piped()).spawn().expect("run the target"));
     let pid = target.as_ref().map_or(0, |t| t.id());
     let target_out = target.map(|t| t.wait_with_output().unwrap()).map(|o| String::from_utf8_lossy(&o.stdout).into());
@@ -85,11 +70,6 @@ fn trace_target(bin: &Path, programs: &[(&str, &str)]) -> (String, String, Strin
 
 fn has_line(out: &str, want: &str) {
     assert!(out.lines().any(|l| l.ends_with(want)), "no {want:?} in:\n{out}");
-}
-
-fn uprobe_events_clean() {
-    let events = std::fs::read_to_string("/sys/kernel/tracing/uprobe_events").unwrap_or_default();
-    assert!(!events.contains("rawbpf_"), "rawbpf's uprobe events remain:\n{events}");
 }
 
 /// Is the running kernel `major.minor` or newer?

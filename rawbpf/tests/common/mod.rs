@@ -44,3 +44,32 @@ pub fn assert_nothing_left(before: &loader::sys::KernelIds) {
     }
     panic!("left in the kernel: {:?}", loader::sys::kernel_ids().unwrap().added_since(before));
 }
+
+/// Collects a spawned `rawbpf load`'s stderr on a thread; returns whether it said it is
+/// streaming within 20 s (so a target run now runs attached), and the thread that returns all
+/// of stderr once the process ends.
+#[allow(dead_code)] // for the tests that run a target under rawbpf
+pub fn watch_until_streaming(child: &mut std::process::Child) -> (bool, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, BufReader};
+    let stderr = child.stderr.take().expect("rawbpf's stderr is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.starts_with("rawbpf: streaming") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    (rx.recv_timeout(std::time::Duration::from_secs(20)).is_ok(), reader)
+}
+
+/// No uprobe event rawbpf created is left in tracefs.
+#[allow(dead_code)] // for the uprobe and USDT tests
+pub fn uprobe_events_clean() {
+    let events = std::fs::read_to_string("/sys/kernel/tracing/uprobe_events").unwrap_or_default();
+    assert!(!events.contains("rawbpf_"), "rawbpf's uprobe events remain:\n{events}");
+}
