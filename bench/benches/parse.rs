@@ -25,8 +25,8 @@ const NAME: &str = "tcp_connect";
 /// What `rawbpf btf dump tcp_connect` does, into `out`; the `Btf` (and its mapping) is dropped
 /// inside, as libbpf's driver frees its BTF inside its timed loop.
 fn parse_find_print(out: &mut std::fs::File) -> u32 {
-    let btf = loader::vmlinux::vmlinux().expect("load vmlinux BTF");
-    let id = btf.find_by_name_kind(NAME, Kind::Func).expect("FUNC tcp_connect");
+    let (btf, ids) = loader::vmlinux::open_finding(Path::new(VMLINUX), NAME).expect("load vmlinux BTF");
+    let id = ids.into_iter().find(|&id| btf.kind_of(id).is_ok_and(|k| k == Kind::Func)).expect("FUNC tcp_connect");
     let text = btf::c::describe(&btf, id).expect("describe");
     out.write_all(text.as_bytes()).expect("write");
     id.get()
@@ -78,6 +78,23 @@ fn main() {
     whole_process(procs, &refs);
 }
 
+/// Where rawbpf's in-process time goes, each step timed with the ones before it.
+fn breakdown(n: usize) {
+    let path = Path::new(VMLINUX);
+    let map = sample_n(n, || loader::sys::SysfsMapping::open(path).ok());
+    let parse = sample_n(n, || loader::vmlinux::vmlinux().ok());
+    let find = sample_n(n, || loader::vmlinux::open_finding(path, NAME).ok());
+    let index = sample_n(n, || loader::vmlinux::vmlinux().ok()?.find_by_name_kind(NAME, Kind::Func));
+    let ms = |s: rawbpf_bench::child::Sample| format!("{:.3} ms", s.wall.as_secs_f64() * 1e3);
+    println!(
+        "  rawbpf steps: map + unmap {}; + parse {}; + find in the same pass {} (after it: {})",
+        ms(map),
+        ms(parse),
+        ms(find),
+        ms(index)
+    );
+}
+
 fn in_process(rounds: usize, iters: usize, refs: &[Reference]) {
     let mut null = std::fs::File::create("/dev/null").expect("/dev/null");
     let argv = |r: &Reference, n: usize| vec![r.driver("btf_find"), NAME.into(), n.to_string()];
@@ -94,6 +111,7 @@ fn in_process(rounds: usize, iters: usize, refs: &[Reference]) {
     let floor_t = sample_n(rounds * iters, floor);
     let what = "map + one pass comparing FUNC names";
     row("in-process vs floor", Figure::Time(ours.wall), Figure::Time(floor_t.wall), what, Some(1.1));
+    breakdown(rounds * iters);
 }
 
 fn whole_process(procs: usize, refs: &[Reference]) {

@@ -7,7 +7,7 @@ use crate::decode::Record;
 use crate::error::{BtfError, HeaderProblem, Result, StrContext};
 use crate::flavors::{essential, LazyFlavors};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
-use crate::scan::scan_types;
+use crate::scan::{occurrences, scan_types, Watch, WATCH_MAX};
 use crate::strings::{text_at, LazyText};
 use crate::types::*;
 use crate::wire::{Endian, Header, Reader};
@@ -39,16 +39,25 @@ pub struct Btf {
 impl Btf {
     /// Parses a standalone (base) BTF blob: a `Vec<u8>` it then owns, or [`Bytes::Shared`].
     pub fn parse(data: impl Into<Bytes>) -> Result<Btf> {
-        Self::parse_inner(data.into(), None)
+        Ok(Self::parse_inner(data.into(), None, "")?.0)
+    }
+
+    /// Parses a standalone (base) BTF blob like [`Btf::parse`] and finds, in the same pass over
+    /// its types, the ids named `name` (ascending; any kind): a one-off lookup that costs
+    /// neither a second pass nor a name index, what `rawbpf btf dump NAME` needs. Only the
+    /// string section is searched first.
+    pub fn parse_finding(data: impl Into<Bytes>, name: &str) -> Result<(Btf, Vec<TypeId>)> {
+        Self::parse_inner(data.into(), None, name)
     }
 
     /// Parses split BTF (a kernel module's) on top of `base`: its ids continue after the
     /// base's last id and its string offsets after the base's strings.
     pub fn parse_split(data: impl Into<Bytes>, base: Arc<Btf>) -> Result<Btf> {
-        Self::parse_inner(data.into(), Some(base))
+        Ok(Self::parse_inner(data.into(), Some(base), "")?.0)
     }
 
-    fn parse_inner(bytes: Bytes, base: Option<Arc<Btf>>) -> Result<Btf> {
+    /// Parses, reporting the types named `name` (none when empty) as the pass meets them.
+    fn parse_inner(bytes: Bytes, base: Option<Arc<Btf>>, name: &str) -> Result<(Btf, Vec<TypeId>)> {
         let data = bytes.as_slice();
         let hdr = Header::parse(data)?;
         let (first_id, str_base) = match &base {
@@ -65,24 +74,32 @@ impl Btf {
         if data.len() > u32::MAX as usize {
             return Err(BtfError::BadHeader { what: "BTF", reason: HeaderProblem::TooLarge { len: data.len() } });
         }
-        let (offsets, in_base) = scan_types(data, &hdr, first_id, str_base)?;
+        // Absolute offsets of `name` in this blob's strings (a split blob's names in its base's
+        // strings are not watched: only base BTF is parsed with a name).
+        let watched: Vec<u32> = occurrences(strings, name.as_bytes()).into_iter().map(|o| o + str_base).collect();
+        let mut scanned = scan_types(data, &hdr, first_id, str_base, Watch::new(&watched))?;
         // Split types named with a base string: check those names exist in the base.
         if let Some(b) = &base {
-            for (name_off, id) in in_base {
+            for &(name_off, id) in &scanned.in_base {
                 b.str_at_ctx(name_off, || StrContext::TypeName { id, kind: None })?;
             }
         }
-        Ok(Btf {
+        let btf = Btf {
             data: bytes,
             hdr,
-            offsets,
+            offsets: scanned.offsets,
             first_id,
             str_base,
             base,
             names: LazyNameIndex::default(),
             text: LazyText::default(),
             flavors: LazyFlavors::default(),
-        })
+        };
+        if watched.len() > WATCH_MAX {
+            // Too common a string to watch in the pass (a short name ending many others).
+            btf.scan_by_name(name.as_bytes(), &mut scanned.hits);
+        }
+        Ok((btf, scanned.hits))
     }
 
     /// The number of type ids, counting void and any base: valid ids are `0..count()`.
@@ -292,16 +309,28 @@ impl Btf {
         })
     }
 
-    /// Ids of this blob named `name`, by comparing every type's name: the first lookups cost
-    /// one pass instead of building the index.
+    /// Ids of this blob named `name`, by one pass over the types: the first lookups cost that
+    /// instead of building the index. A type is named `name` exactly when its name offset is
+    /// where `name\0` occurs in the string section, so the section is searched first (one
+    /// vectorized pass, usually one hit: strings are deduplicated) and the types pass then
+    /// compares offsets, never touching the strings again.
     fn scan_by_name(&self, name: &[u8], out: &mut Vec<TypeId>) {
         let strings = &self.raw()[self.hdr.strings_range()];
+        // Ascending relative offsets of every `name\0`.
+        let hits = occurrences(strings, name);
+        let base = self.str_base;
+        let (lo, hi) = (hits.first().copied().unwrap_or(1), hits.last().copied().unwrap_or(0));
+        let few = hits.len() <= WATCH_MAX;
         for (id, name_off) in self.name_offsets() {
-            let hit = if name_off < self.str_base {
+            let rel = name_off.wrapping_sub(base);
+            let hit = if name_off < base {
+                // Split BTF naming a type with a string of its base.
                 self.name_of(id).is_ok_and(|n| n.as_bytes() == name)
+            } else if few {
+                rel >= lo && rel <= hi && hits.contains(&rel)
             } else {
-                let rel = (name_off - self.str_base) as usize;
-                // Most names differ in the first byte: test it before calling memcmp.
+                // A name ending many strings: compare the string (first byte first).
+                let rel = rel as usize;
                 strings.get(rel) == name.first()
                     && strings.get(rel..rel + name.len()) == Some(name)
                     && strings.get(rel + name.len()) == Some(&0)

@@ -12,8 +12,65 @@ use crate::error::{BtfError, Result, StrContext};
 use crate::types::{Kind, TypeId};
 use crate::wire::{Endian, Header, BTF_TYPE_LEN};
 
-/// Type offsets, and `(name_off, id)` of names in the base's strings (split BTF).
-pub(crate) type Scanned = (Vec<u32>, Vec<(u32, TypeId)>);
+/// What a scan found: type offsets, `(name_off, id)` of names in the base's strings (split
+/// BTF), and the ids of the records named by a watched offset (see [`Watch`]), ascending.
+#[derive(Debug, Default)]
+pub(crate) struct Scanned {
+    pub offsets: Vec<u32>,
+    pub in_base: Vec<(u32, TypeId)>,
+    pub hits: Vec<TypeId>,
+}
+
+/// Name offsets the scan reports records for, ascending: where one name occurs in the string
+/// section, so that a one-off lookup costs no second pass. Empty for a plain parse.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Watch<'w> {
+    offsets: &'w [u32],
+    /// The smallest and largest watched offset (`lo > hi` when none): the scan loops compare
+    /// each record against these two, held in registers, before looking at the list.
+    lo: u32,
+    hi: u32,
+}
+
+impl Default for Watch<'_> {
+    fn default() -> Self {
+        Watch { offsets: &[], lo: 1, hi: 0 }
+    }
+}
+
+/// Above this many occurrences a name is not watched: the list would be searched for most
+/// records. The lookup then scans afterwards, comparing strings.
+pub(crate) const WATCH_MAX: usize = 16;
+
+impl<'w> Watch<'w> {
+    /// Watches `offsets` (ascending, at most [`WATCH_MAX`]; more watch nothing).
+    pub fn new(offsets: &'w [u32]) -> Self {
+        match (offsets.first(), offsets.last()) {
+            (Some(&lo), Some(&hi)) if offsets.len() <= WATCH_MAX => Watch { offsets, lo, hi },
+            _ => Watch::default(),
+        }
+    }
+
+    /// True if the name at `name_off` is watched; `lo` and `hi` are this watch's.
+    #[inline(always)]
+    fn hit(&self, name_off: u32, lo: u32, hi: u32) -> bool {
+        name_off >= lo && name_off <= hi && self.offsets.contains(&name_off)
+    }
+}
+
+/// Ascending offsets in `strings` (a string section) where `name` occurs as a whole
+/// NUL-terminated string or as the end of one (BTF may name a type by a suffix of another
+/// string): exactly the name offsets of records named `name`. None for a name with a NUL.
+pub(crate) fn occurrences(strings: &[u8], name: &[u8]) -> Vec<u32> {
+    if name.is_empty() || name.contains(&0) {
+        return Vec::new();
+    }
+    let mut needle = Vec::with_capacity(name.len() + 1);
+    needle.extend_from_slice(name);
+    needle.push(0);
+    // Offsets fit in u32: blobs over 4 GiB are refused before any scan.
+    memchr::memmem::find_iter(strings, &needle).map(|p| p as u32).collect()
+}
 
 /// Below this many bytes of types, one chain: the second would not pay for its setup.
 const TWO_CHAINS_MIN: usize = 64 * 1024;
@@ -23,17 +80,24 @@ const PROBE_RECORDS: usize = 16;
 const PROBE_SPAN: usize = 4096;
 
 /// Records the types section of `data`, whose ids start at number `first_id` and whose names below
-/// `str_base` belong to the base.
-pub(crate) fn scan_types(data: &[u8], hdr: &Header, first_id: u32, str_base: u32) -> Result<Scanned> {
-    scan_types_with(data, hdr, first_id, str_base, true)
+/// `str_base` belong to the base, reporting the records `watch` names.
+pub(crate) fn scan_types(data: &[u8], hdr: &Header, first_id: u32, str_base: u32, watch: Watch<'_>) -> Result<Scanned> {
+    scan_types_with(data, hdr, first_id, str_base, watch, true)
 }
 
 /// [`scan_types`], with the second chain allowed or not (tests compare the two).
-fn scan_types_with(data: &[u8], hdr: &Header, first_id: u32, str_base: u32, two: bool) -> Result<Scanned> {
+fn scan_types_with(
+    data: &[u8],
+    hdr: &Header,
+    first_id: u32,
+    str_base: u32,
+    watch: Watch<'_>,
+    two: bool,
+) -> Result<Scanned> {
     // One copy of the loop per byte order, so no per-read branch on it.
     match hdr.endian {
-        Endian::Little => Scan::<false>::new(data, hdr, str_base).run(first_id, two),
-        Endian::Big => Scan::<true>::new(data, hdr, str_base).run(first_id, two),
+        Endian::Little => Scan::<false>::new(data, hdr, str_base, watch).run(first_id, two),
+        Endian::Big => Scan::<true>::new(data, hdr, str_base, watch).run(first_id, two),
     }
 }
 
@@ -87,12 +151,14 @@ struct Scan<'a, const BIG: bool> {
     base_off: usize,
     strings_len: usize,
     str_base: u32,
+    watch: Watch<'a>,
 }
 
 impl<'a, const BIG: bool> Scan<'a, BIG> {
-    fn new(data: &'a [u8], hdr: &Header, str_base: u32) -> Self {
+    fn new(data: &'a [u8], hdr: &Header, str_base: u32, watch: Watch<'a>) -> Self {
         let types = &data[hdr.types_range()];
-        Scan { types, base_off: hdr.types_range().start, strings_len: hdr.strings_range().len(), str_base }
+        let strings_len = hdr.strings_range().len();
+        Scan { types, base_off: hdr.types_range().start, strings_len, str_base, watch }
     }
 
     #[inline(always)]
@@ -149,27 +215,30 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
 
     fn run(&self, first_id: u32, two_chains: bool) -> Result<Scanned> {
         // Types are at least 12 bytes: bound the vector by what the section can hold.
-        let mut offsets = Vec::with_capacity(self.types.len() / BTF_TYPE_LEN);
-        let mut in_base = Vec::new();
+        let mut out = Scanned { offsets: Vec::with_capacity(self.types.len() / BTF_TYPE_LEN), ..Scanned::default() };
         let mut pos = 0;
         // Split BTF names base strings, which the second chain does not track; it is small anyway.
         if two_chains && self.str_base == 0 && self.types.len() >= TWO_CHAINS_MIN {
             if let Some(guess) = self.probe_boundary(self.types.len() / 2) {
-                pos = match self.two_chains(guess, first_id, &mut offsets)? {
+                pos = match self.two_chains(guess, first_id, &mut out)? {
                     Joined::Met(at) | Joined::Alone(at) => at,
                 };
             }
         }
+        let (lo, hi) = (self.watch.lo, self.watch.hi);
         while pos < self.types.len() {
-            let id = first_id + offsets.len() as u32;
+            let id = first_id + out.offsets.len() as u32;
             let s = self.step(pos).map_err(|bad| self.error(bad, id, pos))?;
             if s.name_off != 0 && s.name_off < self.str_base {
-                in_base.push((s.name_off, TypeId::new(id)));
+                out.in_base.push((s.name_off, TypeId::new(id)));
             }
-            offsets.push((self.base_off + pos) as u32);
+            if self.watch.hit(s.name_off, lo, hi) {
+                out.hits.push(TypeId::new(id));
+            }
+            out.offsets.push((self.base_off + pos) as u32);
             pos += s.len;
         }
-        Ok((offsets, in_base))
+        Ok(out)
     }
 
     /// A position at or after `from` where `PROBE_RECORDS` records in a row read as valid,
@@ -190,10 +259,14 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
 
     /// Runs the chain from 0 (which reports errors) together with one from `guess` (which
     /// stops quietly at anything invalid). Returns where the single chain must continue, with
-    /// `offsets` filled up to there.
-    fn two_chains(&self, guess: usize, first_id: u32, offsets: &mut Vec<u32>) -> Result<Joined> {
+    /// `out` filled up to there.
+    fn two_chains(&self, guess: usize, first_id: u32, out: &mut Scanned) -> Result<Joined> {
         let n = self.types.len();
         let mut second: Vec<u32> = Vec::with_capacity((n - guess) / BTF_TYPE_LEN);
+        // Positions in `second` of watched records: their ids are known once the chains meet.
+        let mut second_hits: Vec<usize> = Vec::new();
+        let offsets = &mut out.offsets;
+        let (lo, hi) = (self.watch.lo, self.watch.hi);
         let (mut a, mut b) = (0usize, guess);
         let mut b_alive = true;
         let mut next = 0; // first index of `second` not below `a`
@@ -204,6 +277,9 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
                 }
                 if next < second.len() && second[next] as usize == a {
                     // Met: from here the second chain's records are the true ones.
+                    let met_id = first_id + offsets.len() as u32;
+                    let true_hits = second_hits.iter().filter(|&&k| k >= next);
+                    out.hits.extend(true_hits.map(|&k| TypeId::new(met_id + (k - next) as u32)));
                     offsets.extend(second[next..].iter().map(|&o| (self.base_off + o as usize) as u32));
                     return Ok(Joined::Met(b));
                 }
@@ -216,12 +292,18 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
             }
             let id = first_id + offsets.len() as u32;
             let s = self.step(a).map_err(|bad| self.error(bad, id, a))?;
+            if self.watch.hit(s.name_off, lo, hi) {
+                out.hits.push(TypeId::new(id));
+            }
             offsets.push((self.base_off + a) as u32);
             a += s.len;
             // `b < n` whenever the second chain is alive.
             if b_alive {
                 match self.step(b) {
                     Ok(s) => {
+                        if self.watch.hit(s.name_off, lo, hi) {
+                            second_hits.push(second.len());
+                        }
                         second.push(b as u32);
                         b += s.len;
                         b_alive = b < n;
@@ -239,10 +321,18 @@ mod tests {
     use crate::types::{Body, Composite, Member, Type};
     use crate::BtfBuilder;
 
-    /// Both scans of `data`: `Ok` offsets or the error text.
-    fn both(data: &[u8]) -> (Result<Vec<u32>, String>, Result<Vec<u32>, String>) {
+    /// Offsets, and the ids of the records named `s` (watched), or the error text.
+    type Outcome = Result<(Vec<u32>, Vec<TypeId>), String>;
+
+    /// Both scans of `data`, watching the name `s`.
+    fn both(data: &[u8]) -> (Outcome, Outcome) {
         let hdr = Header::parse(data).unwrap();
-        let run = |two| scan_types_with(data, &hdr, 1, 0, two).map(|(o, _)| o).map_err(|e| e.to_string());
+        let watched = occurrences(&data[hdr.strings_range()], b"s");
+        let watch = Watch::new(&watched);
+        let run = |two| {
+            let s = scan_types_with(data, &hdr, 1, 0, watch, two).map_err(|e| e.to_string())?;
+            Ok((s.offsets, s.hits))
+        };
         (run(false), run(true))
     }
 
@@ -279,7 +369,10 @@ mod tests {
         let hdr = Header::parse(&data).unwrap();
         assert!(hdr.types_range().len() >= TWO_CHAINS_MIN, "blob too small to use two chains");
         let (one, two) = both(&data);
-        assert_eq!(one.as_ref().unwrap().len(), 1801);
+        let (offsets, hits) = one.as_ref().unwrap();
+        assert_eq!(offsets.len(), 1801);
+        // Every other record is a struct named `s` (ids 2, 4, ...), found by both chains.
+        assert_eq!(hits, &(1..=900).map(|i| TypeId::new(2 * i)).collect::<Vec<_>>());
         assert_eq!(one, two);
     }
 
@@ -299,7 +392,9 @@ mod tests {
                 let (one, two) = both(&data);
                 assert_eq!(one, two, "word at {at} set to {value:#x}");
                 match &one {
-                    Ok(offsets) => assert_offsets_sane(offsets, &types, &format!("word at {at} set to {value:#x}")),
+                    Ok((offsets, _)) => {
+                        assert_offsets_sane(offsets, &types, &format!("word at {at} set to {value:#x}"))
+                    }
                     Err(_) => refused += 1,
                 }
                 checked += 1;
@@ -312,9 +407,9 @@ mod tests {
     /// The chains meet on `data` (so the fast path is really taken).
     fn chains_meet(data: &[u8]) -> bool {
         let hdr = Header::parse(data).unwrap();
-        let scan = Scan::<false>::new(data, &hdr, 0);
+        let scan = Scan::<false>::new(data, &hdr, 0, Watch::default());
         let guess = scan.probe_boundary(scan.types.len() / 2).expect("a boundary near the middle");
-        matches!(scan.two_chains(guess, 1, &mut Vec::new()).unwrap(), Joined::Met(_))
+        matches!(scan.two_chains(guess, 1, &mut Scanned::default()).unwrap(), Joined::Met(_))
     }
 
     #[test]
@@ -329,7 +424,7 @@ mod tests {
         };
         let (one, two) = both(&data);
         let hdr = Header::parse(&data).unwrap();
-        let offsets = one.as_ref().unwrap();
+        let (offsets, _) = one.as_ref().unwrap();
         assert_offsets_sane(offsets, &hdr.types_range(), "vmlinux");
         // One offset per type of the parsed BTF (ids 1..count), whatever this kernel's count is.
         assert_eq!(offsets.len() as u32 + 1, crate::Btf::parse(data.clone()).unwrap().count());
@@ -341,18 +436,22 @@ mod tests {
     fn a_guess_inside_a_record_is_abandoned_safely() {
         let data = big_blob();
         let hdr = Header::parse(&data).unwrap();
-        let scan = Scan::<false>::new(&data, &hdr, 0);
-        let (truth, _) = scan.run(1, false).unwrap();
-        let rel: Vec<usize> = truth.iter().map(|&o| o as usize - scan.base_off).collect();
+        let watched = occurrences(&data[hdr.strings_range()], b"s");
+        let scan = Scan::<false>::new(&data, &hdr, 0, Watch::new(&watched));
+        let truth = scan.run(1, false).unwrap();
+        let rel: Vec<usize> = truth.offsets.iter().map(|&o| o as usize - scan.base_off).collect();
         // Every 4-byte position of a stretch in the middle, boundary or not, as the guess.
         let mid = rel[rel.len() / 2];
         for guess in (mid..mid + 200).step_by(4) {
-            let mut offsets = Vec::new();
-            let at = match scan.two_chains(guess, 1, &mut offsets).unwrap() {
+            let mut out = Scanned::default();
+            let at = match scan.two_chains(guess, 1, &mut out).unwrap() {
                 Joined::Met(at) | Joined::Alone(at) => at,
             };
-            let got: Vec<usize> = offsets.iter().map(|&o| o as usize - scan.base_off).collect();
+            let got: Vec<usize> = out.offsets.iter().map(|&o| o as usize - scan.base_off).collect();
             assert_eq!(got, rel[..got.len()], "guess {guess}: recorded offsets must be true ones");
+            let n = out.offsets.len() as u32;
+            let want: Vec<TypeId> = truth.hits.iter().copied().filter(|id| id.get() <= n).collect();
+            assert_eq!(out.hits, want, "guess {guess}: watched records found so far");
             assert!(at == scan.types.len() || rel.get(got.len()) == Some(&at), "guess {guess}: resumes at {at}");
         }
     }
