@@ -7,10 +7,14 @@ use crate::decode::Record;
 use crate::error::{BtfError, HeaderProblem, Result, StrContext};
 use crate::flavors::{essential, LazyFlavors};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
-use crate::scan::{occurrences, scan_types, Watch, WATCH_MAX};
+use crate::scan::{occurrences, scan_types, Watch};
 use crate::strings::{text_at, LazyText};
 use crate::types::*;
 use crate::wire::{Endian, Header, Reader};
+
+/// Occurrences of a name up to which a scan compares offsets against the list; beyond, the
+/// name (a short one ending many strings) is compared as a string.
+const SCAN_LIST_MAX: usize = 16;
 
 /// Most reference hops any real type chain needs; longer means a cycle.
 pub const MAX_REF_CHAIN: usize = 64;
@@ -34,30 +38,41 @@ pub struct Btf {
     text: LazyText,
     /// The flavored names of the string section, found on the first lookup by essential name.
     flavors: LazyFlavors,
+    /// The ids of the names looked up while parsing ([`Btf::parse_with_names`]).
+    known: KnownNames,
 }
 
 impl Btf {
     /// Parses a standalone (base) BTF blob: a `Vec<u8>` it then owns, or [`Bytes::Shared`].
     pub fn parse(data: impl Into<Bytes>) -> Result<Btf> {
-        Ok(Self::parse_inner(data.into(), None, "")?.0)
+        Self::parse_inner(data.into(), None, &[])
     }
 
-    /// Parses a standalone (base) BTF blob like [`Btf::parse`] and finds, in the same pass over
-    /// its types, the ids named `name` (ascending; any kind): a one-off lookup that costs
-    /// neither a second pass nor a name index, what `rawbpf btf dump NAME` needs. Only the
-    /// string section is searched first.
+    /// Parses a standalone (base) BTF blob like [`Btf::parse`] and looks up `names` in the same
+    /// pass over its types: later lookups of those names ([`Btf::ids_by_name`] and what builds
+    /// on it) cost nothing, and a process that knows its few names up front (a load: its CO-RE
+    /// types, attach targets, ksyms) never scans the types again nor builds the name index.
+    /// Only the string section is searched first, once per name.
+    pub fn parse_with_names(data: impl Into<Bytes>, names: &[&str]) -> Result<Btf> {
+        Self::parse_inner(data.into(), None, names)
+    }
+
+    /// [`Btf::parse_with_names`] for one name, returning its ids (ascending; any kind): what
+    /// `rawbpf btf dump NAME` needs.
     pub fn parse_finding(data: impl Into<Bytes>, name: &str) -> Result<(Btf, Vec<TypeId>)> {
-        Self::parse_inner(data.into(), None, name)
+        let btf = Self::parse_inner(data.into(), None, &[name])?;
+        let ids = btf.known.get(name).map(<[TypeId]>::to_vec).unwrap_or_default();
+        Ok((btf, ids))
     }
 
     /// Parses split BTF (a kernel module's) on top of `base`: its ids continue after the
     /// base's last id and its string offsets after the base's strings.
     pub fn parse_split(data: impl Into<Bytes>, base: Arc<Btf>) -> Result<Btf> {
-        Ok(Self::parse_inner(data.into(), Some(base), "")?.0)
+        Self::parse_inner(data.into(), Some(base), &[])
     }
 
-    /// Parses, reporting the types named `name` (none when empty) as the pass meets them.
-    fn parse_inner(bytes: Bytes, base: Option<Arc<Btf>>, name: &str) -> Result<(Btf, Vec<TypeId>)> {
+    /// Parses, looking up `names` as the pass meets them (only in base BTF).
+    fn parse_inner(bytes: Bytes, base: Option<Arc<Btf>>, names: &[&str]) -> Result<Btf> {
         let data = bytes.as_slice();
         let hdr = Header::parse(data)?;
         let (first_id, str_base) = match &base {
@@ -74,10 +89,9 @@ impl Btf {
         if data.len() > u32::MAX as usize {
             return Err(BtfError::BadHeader { what: "BTF", reason: HeaderProblem::TooLarge { len: data.len() } });
         }
-        // Absolute offsets of `name` in this blob's strings (a split blob's names in its base's
-        // strings are not watched: only base BTF is parsed with a name).
-        let watched: Vec<u32> = occurrences(strings, name.as_bytes()).into_iter().map(|o| o + str_base).collect();
-        let mut scanned = scan_types(data, &hdr, first_id, str_base, Watch::new(&watched))?;
+        let names = if base.is_some() { &[][..] } else { names };
+        let watch = Watch::new(names.iter().flat_map(|n| occurrences(strings, n.as_bytes())).collect());
+        let scanned = scan_types(data, &hdr, first_id, str_base, &watch)?;
         // Split types named with a base string: check those names exist in the base.
         if let Some(b) = &base {
             for &(name_off, id) in &scanned.in_base {
@@ -94,12 +108,10 @@ impl Btf {
             names: LazyNameIndex::default(),
             text: LazyText::default(),
             flavors: LazyFlavors::default(),
+            known: KnownNames::default(),
         };
-        if watched.len() > WATCH_MAX {
-            // Too common a string to watch in the pass (a short name ending many others).
-            btf.scan_by_name(name.as_bytes(), &mut scanned.hits);
-        }
-        Ok((btf, scanned.hits))
+        let known = KnownNames::sort(&btf, names, &watch, &scanned.hits);
+        Ok(Btf { known, ..btf })
     }
 
     /// The number of type ids, counting void and any base: valid ids are `0..count()`.
@@ -284,6 +296,18 @@ impl Btf {
         if name.is_empty() {
             return;
         }
+        if let Some(ids) = self.known.get(name) {
+            out.extend_from_slice(ids);
+        } else {
+            self.collect_own_by_name(name, hash, out);
+        }
+        if let Some(b) = &self.base {
+            b.collect_by_name(name, hash, out);
+        }
+    }
+
+    /// This blob's ids named `name`: by scan for the first lookups, then by the index.
+    fn collect_own_by_name(&self, name: &str, hash: u32, out: &mut Vec<TypeId>) {
         let index = match self.names.get() {
             Some(i) => Some(i),
             None if self.names.scan_this_lookup() => None,
@@ -292,9 +316,6 @@ impl Btf {
         match index {
             Some(index) => out.extend(index.candidates(hash).filter(|&id| self.name_of(id).is_ok_and(|n| n == name))),
             None => self.scan_by_name(name.as_bytes(), out),
-        }
-        if let Some(b) = &self.base {
-            b.collect_by_name(name, hash, out);
         }
     }
 
@@ -320,7 +341,7 @@ impl Btf {
         let hits = occurrences(strings, name);
         let base = self.str_base;
         let (lo, hi) = (hits.first().copied().unwrap_or(1), hits.last().copied().unwrap_or(0));
-        let few = hits.len() <= WATCH_MAX;
+        let few = hits.len() <= SCAN_LIST_MAX;
         for (id, name_off) in self.name_offsets() {
             let rel = name_off.wrapping_sub(base);
             let hit = if name_off < base {
@@ -388,4 +409,41 @@ impl Btf {
         let name = self.str_in(r.bytes(), name_off, || StrContext::TypeName { id, kind: Some(kind) })?;
         Ok(Type { name, body: rec.body()? })
     }
+}
+
+/// The names looked up in the parsing pass, sorted, with their ids (ascending).
+#[derive(Clone, Debug, Default)]
+struct KnownNames(Box<[(Box<str>, Box<[TypeId]>)]>);
+
+impl KnownNames {
+    /// Sorts the watched records `hits` (ascending ids) by the name each is named by.
+    fn sort(btf: &Btf, names: &[&str], watch: &Watch, hits: &[TypeId]) -> KnownNames {
+        let strings = btf.strings_raw();
+        // Which name each watched offset belongs to: the name found there.
+        let name_at = |off: u32| names.iter().position(|n| occurrences_at(strings, off as usize, n.as_bytes()));
+        let owner: Vec<Option<usize>> = watch.offsets().iter().map(|&o| name_at(o)).collect();
+        let mut ids: Vec<Vec<TypeId>> = vec![Vec::new(); names.len()];
+        for &id in hits {
+            let Ok(off) = btf.own_offset(id).and_then(|at| btf.reader().u32(at)) else { continue };
+            if let Some(Some(n)) = watch.offsets().binary_search(&off).ok().map(|i| owner[i]) {
+                ids[n].push(id);
+            }
+        }
+        let mut known: Vec<(Box<str>, Box<[TypeId]>)> =
+            names.iter().zip(ids).map(|(n, v)| (Box::from(*n), v.into_boxed_slice())).collect();
+        known.sort_by(|a, b| a.0.cmp(&b.0));
+        known.dedup_by(|a, b| a.0 == b.0);
+        KnownNames(known.into_boxed_slice())
+    }
+
+    /// The ids named `name`, if it was looked up while parsing.
+    fn get(&self, name: &str) -> Option<&[TypeId]> {
+        let i = self.0.binary_search_by(|(n, _)| (**n).cmp(name)).ok()?;
+        Some(&self.0[i].1)
+    }
+}
+
+/// True if `name\0` is at `at` of `strings`.
+fn occurrences_at(strings: &[u8], at: usize, name: &[u8]) -> bool {
+    strings.get(at..at + name.len()) == Some(name) && strings.get(at + name.len()) == Some(&0)
 }

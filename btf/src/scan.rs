@@ -21,40 +21,47 @@ pub(crate) struct Scanned {
     pub hits: Vec<TypeId>,
 }
 
-/// Name offsets the scan reports records for, ascending: where one name occurs in the string
-/// section, so that a one-off lookup costs no second pass. Empty for a plain parse.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Watch<'w> {
-    offsets: &'w [u32],
-    /// The smallest and largest watched offset (`lo > hi` when none): the scan loops compare
-    /// each record against these two, held in registers, before looking at the list.
-    lo: u32,
-    hi: u32,
+/// Name offsets the scan reports records for: where the names looked up in the parsing pass
+/// occur in the string section, so that those lookups cost no second pass. Empty for a plain
+/// parse.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Watch {
+    /// Ascending, distinct.
+    offsets: Vec<u32>,
+    /// Bit `k` set when a watched offset lies in the `k`th 64-byte block of strings: one load
+    /// from this small table (4.5 KiB for vmlinux) rules out almost every record before the
+    /// list is searched.
+    blocks: Vec<u64>,
 }
 
-impl Default for Watch<'_> {
-    fn default() -> Self {
-        Watch { offsets: &[], lo: 1, hi: 0 }
-    }
-}
+/// Bytes of strings per bit of `Watch::blocks`.
+const BLOCK_SHIFT: u32 = 6;
 
-/// Above this many occurrences a name is not watched: the list would be searched for most
-/// records. The lookup then scans afterwards, comparing strings.
-pub(crate) const WATCH_MAX: usize = 16;
-
-impl<'w> Watch<'w> {
-    /// Watches `offsets` (ascending, at most [`WATCH_MAX`]; more watch nothing).
-    pub fn new(offsets: &'w [u32]) -> Self {
-        match (offsets.first(), offsets.last()) {
-            (Some(&lo), Some(&hi)) if offsets.len() <= WATCH_MAX => Watch { offsets, lo, hi },
-            _ => Watch::default(),
+impl Watch {
+    /// Watches `offsets` (any order; duplicates are dropped).
+    pub fn new(mut offsets: Vec<u32>) -> Self {
+        offsets.sort_unstable();
+        offsets.dedup();
+        let words = offsets.last().map_or(0, |&o| (o >> BLOCK_SHIFT) as usize / 64 + 1);
+        let mut blocks = vec![0u64; words];
+        for &o in &offsets {
+            let k = (o >> BLOCK_SHIFT) as usize;
+            blocks[k / 64] |= 1 << (k % 64);
         }
+        Watch { offsets, blocks }
     }
 
-    /// True if the name at `name_off` is watched; `lo` and `hi` are this watch's.
+    /// The watched offsets, ascending.
+    pub fn offsets(&self) -> &[u32] {
+        &self.offsets
+    }
+
+    /// True if the name at `name_off` is watched; `blocks` is `self.blocks`, passed in so the
+    /// scan loops keep it in registers.
     #[inline(always)]
-    fn hit(&self, name_off: u32, lo: u32, hi: u32) -> bool {
-        name_off >= lo && name_off <= hi && self.offsets.contains(&name_off)
+    fn hit(&self, blocks: &[u64], name_off: u32) -> bool {
+        let k = (name_off >> BLOCK_SHIFT) as usize;
+        blocks.get(k / 64).is_some_and(|w| w >> (k % 64) & 1 != 0) && self.offsets.binary_search(&name_off).is_ok()
     }
 }
 
@@ -81,7 +88,7 @@ const PROBE_SPAN: usize = 4096;
 
 /// Records the types section of `data`, whose ids start at number `first_id` and whose names below
 /// `str_base` belong to the base, reporting the records `watch` names.
-pub(crate) fn scan_types(data: &[u8], hdr: &Header, first_id: u32, str_base: u32, watch: Watch<'_>) -> Result<Scanned> {
+pub(crate) fn scan_types(data: &[u8], hdr: &Header, first_id: u32, str_base: u32, watch: &Watch) -> Result<Scanned> {
     scan_types_with(data, hdr, first_id, str_base, watch, true)
 }
 
@@ -91,7 +98,7 @@ fn scan_types_with(
     hdr: &Header,
     first_id: u32,
     str_base: u32,
-    watch: Watch<'_>,
+    watch: &Watch,
     two: bool,
 ) -> Result<Scanned> {
     // One copy of the loop per byte order, so no per-read branch on it.
@@ -151,11 +158,11 @@ struct Scan<'a, const BIG: bool> {
     base_off: usize,
     strings_len: usize,
     str_base: u32,
-    watch: Watch<'a>,
+    watch: &'a Watch,
 }
 
 impl<'a, const BIG: bool> Scan<'a, BIG> {
-    fn new(data: &'a [u8], hdr: &Header, str_base: u32, watch: Watch<'a>) -> Self {
+    fn new(data: &'a [u8], hdr: &Header, str_base: u32, watch: &'a Watch) -> Self {
         let types = &data[hdr.types_range()];
         let strings_len = hdr.strings_range().len();
         Scan { types, base_off: hdr.types_range().start, strings_len, str_base, watch }
@@ -225,14 +232,14 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
                 };
             }
         }
-        let (lo, hi) = (self.watch.lo, self.watch.hi);
+        let blocks = self.watch.blocks.as_slice();
         while pos < self.types.len() {
             let id = first_id + out.offsets.len() as u32;
             let s = self.step(pos).map_err(|bad| self.error(bad, id, pos))?;
             if s.name_off != 0 && s.name_off < self.str_base {
                 out.in_base.push((s.name_off, TypeId::new(id)));
             }
-            if self.watch.hit(s.name_off, lo, hi) {
+            if self.watch.hit(blocks, s.name_off) {
                 out.hits.push(TypeId::new(id));
             }
             out.offsets.push((self.base_off + pos) as u32);
@@ -266,7 +273,7 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
         // Positions in `second` of watched records: their ids are known once the chains meet.
         let mut second_hits: Vec<usize> = Vec::new();
         let offsets = &mut out.offsets;
-        let (lo, hi) = (self.watch.lo, self.watch.hi);
+        let blocks = self.watch.blocks.as_slice();
         let (mut a, mut b) = (0usize, guess);
         let mut b_alive = true;
         let mut next = 0; // first index of `second` not below `a`
@@ -292,7 +299,7 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
             }
             let id = first_id + offsets.len() as u32;
             let s = self.step(a).map_err(|bad| self.error(bad, id, a))?;
-            if self.watch.hit(s.name_off, lo, hi) {
+            if self.watch.hit(blocks, s.name_off) {
                 out.hits.push(TypeId::new(id));
             }
             offsets.push((self.base_off + a) as u32);
@@ -301,7 +308,7 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
             if b_alive {
                 match self.step(b) {
                     Ok(s) => {
-                        if self.watch.hit(s.name_off, lo, hi) {
+                        if self.watch.hit(blocks, s.name_off) {
                             second_hits.push(second.len());
                         }
                         second.push(b as u32);
@@ -327,10 +334,9 @@ mod tests {
     /// Both scans of `data`, watching the name `s`.
     fn both(data: &[u8]) -> (Outcome, Outcome) {
         let hdr = Header::parse(data).unwrap();
-        let watched = occurrences(&data[hdr.strings_range()], b"s");
-        let watch = Watch::new(&watched);
+        let watch = Watch::new(occurrences(&data[hdr.strings_range()], b"s"));
         let run = |two| {
-            let s = scan_types_with(data, &hdr, 1, 0, watch, two).map_err(|e| e.to_string())?;
+            let s = scan_types_with(data, &hdr, 1, 0, &watch, two).map_err(|e| e.to_string())?;
             Ok((s.offsets, s.hits))
         };
         (run(false), run(true))
@@ -407,7 +413,8 @@ mod tests {
     /// The chains meet on `data` (so the fast path is really taken).
     fn chains_meet(data: &[u8]) -> bool {
         let hdr = Header::parse(data).unwrap();
-        let scan = Scan::<false>::new(data, &hdr, 0, Watch::default());
+        let none = Watch::default();
+        let scan = Scan::<false>::new(data, &hdr, 0, &none);
         let guess = scan.probe_boundary(scan.types.len() / 2).expect("a boundary near the middle");
         matches!(scan.two_chains(guess, 1, &mut Scanned::default()).unwrap(), Joined::Met(_))
     }
@@ -436,8 +443,8 @@ mod tests {
     fn a_guess_inside_a_record_is_abandoned_safely() {
         let data = big_blob();
         let hdr = Header::parse(&data).unwrap();
-        let watched = occurrences(&data[hdr.strings_range()], b"s");
-        let scan = Scan::<false>::new(&data, &hdr, 0, Watch::new(&watched));
+        let watch = Watch::new(occurrences(&data[hdr.strings_range()], b"s"));
+        let scan = Scan::<false>::new(&data, &hdr, 0, &watch);
         let truth = scan.run(1, false).unwrap();
         let rel: Vec<usize> = truth.offsets.iter().map(|&o| o as usize - scan.base_off).collect();
         // Every 4-byte position of a stretch in the middle, boundary or not, as the guess.

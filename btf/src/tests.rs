@@ -327,3 +327,26 @@ fn parse_finding_finds_what_a_lookup_finds() {
         }
     }
 }
+
+#[test]
+fn names_looked_up_while_parsing_answer_later_lookups_without_a_scan_or_index() {
+    let bytes = sample_bytes();
+    let names = ["sock", "int", "tcp_connect", "nope", "sock", ""];
+    let plain = Btf::parse(bytes.clone()).unwrap();
+    let btf = Btf::parse_with_names(bytes, &names).unwrap();
+    let before = btf.heap_bytes();
+    for _ in 0..5 {
+        for name in names {
+            assert_eq!(
+                btf.ids_by_name(name).collect::<Vec<_>>(),
+                plain.ids_by_name(name).collect::<Vec<_>>(),
+                "{name}"
+            );
+        }
+    }
+    assert_eq!(btf.heap_bytes(), before, "known names never build the index");
+    // A name not given still works, through the scan and then the index.
+    for _ in 0..4 {
+        assert_eq!(btf.find_by_name_kind("e", Kind::Enum64), Some(t(6)));
+    }
+}
