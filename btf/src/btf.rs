@@ -226,6 +226,20 @@ impl Btf {
         self.decode(id, off)
     }
 
+    /// Type `id`'s record, to read parts of it without decoding the whole (`None` for void).
+    pub(crate) fn record(&self, id: TypeId) -> Result<Option<Record<'_>>> {
+        if id == TypeId::VOID {
+            return Ok(None);
+        }
+        if id.get() < self.first_id {
+            if let Some(b) = &self.base {
+                return b.record(id);
+            }
+        }
+        let off = self.own_offset(id)?;
+        Ok(Some(Record::read(self, self.reader(), id, off)?.0))
+    }
+
     /// The kind of type `id`, without decoding its members.
     pub fn kind_of(&self, id: TypeId) -> Result<Kind> {
         if id == TypeId::VOID {
