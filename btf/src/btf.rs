@@ -8,7 +8,7 @@ use crate::error::{BtfError, HeaderProblem, Result, StrContext};
 use crate::flavors::{essential, LazyFlavors};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
 use crate::scan::{occurrences, scan_types, Watch};
-use crate::strings::{text_at, LazyText};
+use crate::strings::nul_len;
 use crate::types::*;
 use crate::wire::{Endian, Header, Reader};
 
@@ -34,8 +34,6 @@ pub struct Btf {
     base: Option<Arc<Btf>>,
     /// Built on the second name lookup; the first is a plain scan (see [`LazyNameIndex`]).
     names: LazyNameIndex,
-    /// The string section checked as UTF-8, once lookups are frequent (see [`LazyText`]).
-    text: LazyText,
     /// The flavored names of the string section, found on the first lookup by essential name.
     flavors: LazyFlavors,
     /// The ids of the names looked up while parsing ([`Btf::parse_with_names`]).
@@ -106,7 +104,6 @@ impl Btf {
             str_base,
             base,
             names: LazyNameIndex::default(),
-            text: LazyText::default(),
             flavors: LazyFlavors::default(),
             known: KnownNames::default(),
         };
@@ -156,10 +153,7 @@ impl Btf {
 
     /// Heap bytes held (owned data, offsets, name index), without the base.
     pub fn heap_bytes(&self) -> usize {
-        self.data.heap_bytes()
-            + self.offsets.capacity() * 4
-            + self.names.get().map_or(0, NameIndex::heap_bytes)
-            + self.text.heap_bytes()
+        self.data.heap_bytes() + self.offsets.capacity() * 4 + self.names.get().map_or(0, NameIndex::heap_bytes)
     }
 
     /// The string at `offset` (offsets below the base's end resolve in the base).
@@ -184,23 +178,31 @@ impl Btf {
         }
         let strings = &data[self.hdr.strings_range()];
         let rel = (offset - self.str_base) as usize;
-        if let Some(name) = self.text.get(strings).and_then(|text| text_at(text, rel)) {
+        if let Some(name) = strings.get(rel..).and_then(|b| std::str::from_utf8(&b[..nul_len(b)?]).ok()) {
             return Ok(name);
         }
-        self.str_one(strings, rel, offset, &ctx)
+        self.str_err(strings, rel, offset, &ctx)
     }
 
-    /// The slow half of [`Btf::str_in`]: one string checked on its own (until the whole section
-    /// is), and the errors. Out of line, so that the fast half inlines where members are decoded.
+    /// The first byte of this blob's string at `offset` (`None` if it is the base's or out of
+    /// range); `data` is `self.raw()`.
+    #[inline]
+    pub(crate) fn str_first_byte(&self, data: &[u8], offset: u32) -> Option<u8> {
+        let rel = offset.checked_sub(self.str_base)? as usize;
+        data[self.hdr.strings_range()].get(rel).copied()
+    }
+
+    /// Why [`Btf::str_in`] found no string: the offset is out of range, or the bytes are not
+    /// UTF-8. Out of line, so that the fast half inlines where members are decoded.
     #[inline(never)]
-    fn str_one<'s>(&self, strings: &'s [u8], rel: usize, offset: u32, ctx: &dyn Fn() -> StrContext) -> Result<&'s str> {
+    fn str_err<'s>(&self, strings: &'s [u8], rel: usize, offset: u32, ctx: &dyn Fn() -> StrContext) -> Result<&'s str> {
         let bytes = strings.get(rel..).ok_or_else(|| BtfError::BadStringOffset {
             context: ctx(),
             offset,
             len: self.str_end() as usize,
         })?;
         // The section ends in NUL (checked at parse), so a NUL is always found.
-        let end = memchr::memchr(0, bytes).unwrap_or(bytes.len());
+        let end = nul_len(bytes).unwrap_or(bytes.len());
         std::str::from_utf8(&bytes[..end]).map_err(|_| BtfError::BadUtf8 { context: ctx(), offset })
     }
 

@@ -70,10 +70,17 @@ impl<'a> Record<'a> {
         self.btf.str_in(self.r.bytes(), self.name_off, || StrContext::TypeName { id, kind })
     }
 
-    /// True if the record has a name (without looking it up when its offset is 0).
+    /// True if the record has a name: its string is not empty. Reads one byte; the name itself
+    /// (and whether it is valid UTF-8) is checked where it is used.
     #[inline]
     pub(crate) fn is_named(&self) -> Result<bool> {
-        Ok(self.name_off != 0 && !self.name()?.is_empty())
+        if self.name_off == 0 {
+            return Ok(false);
+        }
+        match self.btf.str_first_byte(self.r.bytes(), self.name_off) {
+            Some(b) => Ok(b != 0),
+            None => self.name().map(|n| !n.is_empty()), // the base's string, or a bad offset: the full check
+        }
     }
 
     /// The `i`th of the record's `vlen` entries of `stride` bytes, its word at `at` read as a
