@@ -59,9 +59,10 @@ pub fn stdout_of(argv: &[String]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// Median wall and CPU time of each command over `rounds` interleaved rounds (A B C, A B C,
-/// ...): a machine that gets busier or quieter during the run affects every side alike.
-pub fn paired(rounds: usize, argvs: &[Argv]) -> Result<Vec<Sample>, String> {
+/// Every run of each command over `rounds` interleaved rounds (A B C, A B C, ...): a machine
+/// that gets busier or quieter during the run affects every side alike. `runs[k][r]` is
+/// command `k` in round `r`.
+pub fn paired(rounds: usize, argvs: &[Argv]) -> Result<Vec<Vec<Sample>>, String> {
     let mut t: Vec<Vec<Sample>> = vec![Vec::with_capacity(rounds); argvs.len()];
     for argv in argvs {
         run(argv)?; // warm the page cache and the binary
@@ -71,11 +72,21 @@ pub fn paired(rounds: usize, argvs: &[Argv]) -> Result<Vec<Sample>, String> {
             t[i].push(run(argv)?);
         }
     }
-    let medians = t.iter().map(|v| {
-        let (mut w, mut c): (Vec<Duration>, Vec<Duration>) = v.iter().map(|s| (s.wall, s.cpu)).unzip();
-        Sample { wall: median(&mut w), cpu: median(&mut c) }
-    });
-    Ok(medians.collect())
+    Ok(t)
+}
+
+/// The median wall and CPU time of `runs`.
+pub fn medians(runs: &[Sample]) -> Sample {
+    let (mut w, mut c): (Vec<Duration>, Vec<Duration>) = runs.iter().map(|s| (s.wall, s.cpu)).unzip();
+    Sample { wall: median(&mut w), cpu: median(&mut c) }
+}
+
+/// The median over rounds of `ours[r] / theirs[r]` for one measure (`f`): the ratio of runs made
+/// side by side, which drift in the machine's speed between rounds does not move.
+pub fn paired_ratio(ours: &[Sample], theirs: &[Sample], f: impl Fn(&Sample) -> Duration) -> f64 {
+    let mut r: Vec<f64> = ours.iter().zip(theirs).map(|(a, b)| f(a).as_secs_f64() / f(b).as_secs_f64()).collect();
+    r.sort_by(f64::total_cmp);
+    r.get(r.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// Peak RSS in KiB of one run of `argv` (median of `runs`), or `None` without `/usr/bin/time`.

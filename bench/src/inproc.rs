@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use nix::sys::resource::{getrusage, UsageWho};
 
-use crate::child::{stdout_of, Argv, Sample};
+use crate::child::{medians, paired_ratio, stdout_of, Argv, Sample};
 use crate::refs::Reference;
-use crate::report::{median, row, Figure};
+use crate::report::{median, row_ratio, Figure};
 
 /// User + system time of this process so far.
 fn own_cpu() -> Duration {
@@ -55,16 +55,12 @@ pub fn compare(
             t.push(driver_sample(&argv(r, iters))?);
         }
     }
-    let med = |v: &[Sample]| {
-        let (mut w, mut c): (Vec<Duration>, Vec<Duration>) = v.iter().map(|s| (s.wall, s.cpu)).unzip();
-        Sample { wall: median(&mut w), cpu: median(&mut c) }
-    };
-    let o = med(&mine);
+    let o = medians(&mine);
     let what = format!("in-process {rounds}x{iters}");
     for (r, t) in refs.iter().zip(&theirs) {
-        let t = med(t);
-        row(&format!("{what} wall"), Figure::Time(o.wall), Figure::Time(t.wall), &r.label, None);
-        row(&format!("{what} CPU"), Figure::Time(o.cpu), Figure::Time(t.cpu), &r.label, None);
+        let (m, wall, cpu) = (medians(t), paired_ratio(&mine, t, |s| s.wall), paired_ratio(&mine, t, |s| s.cpu));
+        row_ratio(&format!("{what} wall"), Figure::Time(o.wall), Figure::Time(m.wall), wall, &r.label, None);
+        row_ratio(&format!("{what} CPU"), Figure::Time(o.cpu), Figure::Time(m.cpu), cpu, &r.label, None);
     }
     Ok(o)
 }

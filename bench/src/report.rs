@@ -1,6 +1,6 @@
 //! Medians, units, and the table every benchmark prints: one row per measure and reference,
 //! with rawbpf's figure, the reference's and their ratio (rawbpf / reference: below 1 means
-//! rawbpf is faster or smaller).
+//! rawbpf is faster or smaller). Time ratios are medians of the ratios of paired rounds.
 
 use std::time::Duration;
 
@@ -53,9 +53,13 @@ pub fn header() {
 }
 
 /// Prints one row: `measure` of rawbpf (`ours`) against `reference` (`theirs`), with a target
-/// ratio if the issue sets one.
+/// ratio if the issue sets one; the ratio is of the two figures.
 pub fn row(measure: &str, ours: Figure, theirs: Figure, reference: &str, target: Option<f64>) {
-    let ratio = ours.value() / theirs.value();
+    row_ratio(measure, ours, theirs, ours.value() / theirs.value(), reference, target);
+}
+
+/// [`row`] with the ratio given: the median of paired runs' ratios, for times.
+pub fn row_ratio(measure: &str, ours: Figure, theirs: Figure, ratio: f64, reference: &str, target: Option<f64>) {
     let goal = match target {
         Some(t) if ratio <= t => format!("  (target <= {t}: met)"),
         Some(t) => format!("  (target <= {t}: NOT met)"),

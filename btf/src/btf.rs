@@ -7,6 +7,7 @@ use crate::decode::Record;
 use crate::error::{BtfError, HeaderProblem, Result, StrContext};
 use crate::flavors::{essential, LazyFlavors};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
+use crate::offsets::Offsets;
 use crate::scan::{occurrences, scan_types, Watch};
 use crate::strings::nul_len;
 use crate::types::*;
@@ -24,8 +25,8 @@ pub const MAX_REF_CHAIN: usize = 64;
 pub struct Btf {
     data: Bytes,
     hdr: Header,
-    /// Absolute offset in `data` of each own type, indexed by `id - first_id`.
-    offsets: Vec<u32>,
+    /// Where each own type starts in `data`, by `id - first_id` (see [`Offsets`]).
+    offsets: Offsets,
     /// First type id of this blob: 1 for base BTF, the base's count for split BTF. A plain
     /// number: it is the base of the `offsets` index arithmetic.
     first_id: u32,
@@ -99,7 +100,7 @@ impl Btf {
         let btf = Btf {
             data: bytes,
             hdr,
-            offsets: scanned.offsets,
+            offsets: Offsets::new(scanned.kept),
             first_id,
             str_base,
             base,
@@ -113,7 +114,7 @@ impl Btf {
 
     /// The number of type ids, counting void and any base: valid ids are `0..count()`.
     pub fn count(&self) -> u32 {
-        self.first_id + self.offsets.len() as u32
+        self.first_id + self.offsets.len()
     }
 
     /// The first id defined by this blob (1, or the base's count for split BTF).
@@ -153,7 +154,7 @@ impl Btf {
 
     /// Heap bytes held (owned data, offsets, name index), without the base.
     pub fn heap_bytes(&self) -> usize {
-        self.data.heap_bytes() + self.offsets.capacity() * 4 + self.names.get().map_or(0, NameIndex::heap_bytes)
+        self.data.heap_bytes() + self.offsets.heap_bytes() + self.names.get().map_or(0, NameIndex::heap_bytes)
     }
 
     /// The string at `offset` (offsets below the base's end resolve in the base).
@@ -207,11 +208,25 @@ impl Btf {
     }
 
     /// Where own type `id` (not void, not the base's) starts in `data`.
-    #[inline]
+    #[inline(always)]
     fn own_offset(&self, id: TypeId) -> Result<usize> {
-        let index = id.get().wrapping_sub(self.first_id) as usize;
-        let off = self.offsets.get(index).ok_or_else(|| BtfError::NoSuchType { id, count: self.count() })?;
-        Ok(*off as usize)
+        let index = id.get().wrapping_sub(self.first_id);
+        if let Some(off) = self.offsets.in_table(index) {
+            return Ok(off as usize);
+        }
+        self.stepped_offset(id, index)
+    }
+
+    /// [`Btf::own_offset`] before the full table exists: stepping from a kept offset. Out of
+    /// line, so that the table lookup inlines; only here are the bytes needed (a dynamic call
+    /// when shared).
+    #[inline(never)]
+    fn stepped_offset(&self, id: TypeId, index: u32) -> Result<usize> {
+        let off = (index < self.offsets.len()).then(|| self.offsets.get(self.raw(), self.hdr.endian, index));
+        match off.flatten() {
+            Some(off) => Ok(off as usize),
+            None => Err(BtfError::NoSuchType { id, count: self.count() }),
+        }
     }
 
     /// Decodes type `id`.
@@ -340,7 +355,7 @@ impl Btf {
     fn name_offsets(&self) -> impl Iterator<Item = (TypeId, u32)> + '_ {
         let e = self.hdr.endian;
         let data = self.raw();
-        self.offsets.iter().enumerate().map(move |(i, &off)| {
+        self.offsets.iter(data, e).enumerate().map(move |(i, off)| {
             let b = &data[off as usize..off as usize + 4];
             (TypeId::new(self.first_id + i as u32), e.u32([b[0], b[1], b[2], b[3]]))
         })
@@ -381,7 +396,7 @@ impl Btf {
     /// Hashes every name of this blob into a fresh index.
     pub(crate) fn build_name_index(&self) -> NameIndex {
         let strings = &self.raw()[self.hdr.strings_range()];
-        let mut named = Vec::with_capacity(self.offsets.len());
+        let mut named = Vec::with_capacity(self.offsets.len() as usize);
         for (id, name_off) in self.name_offsets() {
             if name_off == 0 {
                 continue;

@@ -9,16 +9,32 @@
 //! trusts the second until they meet on the same offset, and only the first reports errors.
 
 use crate::error::{BtfError, Result, StrContext};
+use crate::offsets::{Checkpoints, STRIDE};
 use crate::types::{Kind, TypeId};
 use crate::wire::{Endian, Header, BTF_TYPE_LEN};
 
-/// What a scan found: type offsets, `(name_off, id)` of names in the base's strings (split
-/// BTF), and the ids of the records named by a watched offset (see [`Watch`]), ascending.
+/// What a scan found: the kept record offsets, `(name_off, id)` of names in the base's strings
+/// (split BTF), and the ids of the records named by a watched offset (see [`Watch`]), ascending.
 #[derive(Debug, Default)]
 pub(crate) struct Scanned {
-    pub offsets: Vec<u32>,
+    pub kept: Checkpoints,
     pub in_base: Vec<(u32, TypeId)>,
     pub hits: Vec<TypeId>,
+}
+
+/// The length of the record at blob offset `at` of `data`, from its info word; `None` past the
+/// end or for an unknown kind. For records the scan accepted, so only their length is read.
+#[inline]
+pub(crate) fn record_len(data: &[u8], endian: Endian, at: usize) -> Option<usize> {
+    let b = data.get(at + 4..at + 8)?;
+    let info = endian.u32([b[0], b[1], b[2], b[3]]);
+    let kind = (info >> 24) & 0x1f;
+    if (KNOWN_KINDS >> kind) & 1 == 0 {
+        return None;
+    }
+    let fixed = ((FIXED_Q >> (2 * kind)) & 3) as usize * 4;
+    let per = ((PER_Q >> (2 * kind)) & 3) as usize * 4;
+    Some(BTF_TYPE_LEN + fixed + per * (info & 0xffff) as usize)
 }
 
 /// Name offsets the scan reports records for: where the names looked up in the parsing pass
@@ -136,13 +152,14 @@ enum Bad {
     Name { kind: u32, name_off: u32 },
 }
 
-/// How the two chains ended, and where the single chain goes on.
+/// How the two chains ended, and where the single chain goes on: a position in the section
+/// and the index of the record there.
 #[derive(Debug, PartialEq)]
 enum Joined {
     /// The first chain reached an offset the second recorded; go on from the second's end.
-    Met(usize),
+    Met(usize, u32),
     /// They never met; the first chain goes on from here alone.
-    Alone(usize),
+    Alone(usize, u32),
 }
 
 /// One record's facts, read by [`Scan::step`].
@@ -221,20 +238,22 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
     }
 
     fn run(&self, first_id: u32, two_chains: bool) -> Result<Scanned> {
-        // Types are at least 12 bytes: bound the vector by what the section can hold.
-        let mut out = Scanned { offsets: Vec::with_capacity(self.types.len() / BTF_TYPE_LEN), ..Scanned::default() };
-        let mut pos = 0;
+        // Records are at least 12 bytes: bound the vector by what the section can hold.
+        let kept = self.types.len() / BTF_TYPE_LEN / STRIDE as usize + 1;
+        let kept = Checkpoints { a: Vec::with_capacity(kept), ..Checkpoints::default() };
+        let mut out = Scanned { kept, ..Scanned::default() };
+        let (mut pos, mut n) = (0, 0u32);
         // Split BTF names base strings, which the second chain does not track; it is small anyway.
         if two_chains && self.str_base == 0 && self.types.len() >= TWO_CHAINS_MIN {
             if let Some(guess) = self.probe_boundary(self.types.len() / 2) {
-                pos = match self.two_chains(guess, first_id, &mut out)? {
-                    Joined::Met(at) | Joined::Alone(at) => at,
+                (pos, n) = match self.two_chains(guess, first_id, &mut out)? {
+                    Joined::Met(at, index) | Joined::Alone(at, index) => (at, index),
                 };
             }
         }
         let blocks = self.watch.blocks.as_slice();
         while pos < self.types.len() {
-            let id = first_id + out.offsets.len() as u32;
+            let id = first_id + n;
             let s = self.step(pos).map_err(|bad| self.error(bad, id, pos))?;
             if s.name_off != 0 && s.name_off < self.str_base {
                 out.in_base.push((s.name_off, TypeId::new(id)));
@@ -242,9 +261,11 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
             if self.watch.hit(blocks, s.name_off) {
                 out.hits.push(TypeId::new(id));
             }
-            out.offsets.push((self.base_off + pos) as u32);
+            out.kept.record(n, (self.base_off + pos) as u32);
+            n += 1;
             pos += s.len;
         }
+        out.kept.count = n;
         Ok(out)
     }
 
@@ -269,12 +290,14 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
     /// `out` filled up to there.
     fn two_chains(&self, guess: usize, first_id: u32, out: &mut Scanned) -> Result<Joined> {
         let n = self.types.len();
-        let mut second: Vec<u32> = Vec::with_capacity((n - guess) / BTF_TYPE_LEN);
-        // Positions in `second` of watched records: their ids are known once the chains meet.
-        let mut second_hits: Vec<usize> = Vec::new();
-        let offsets = &mut out.offsets;
+        // The second chain keeps every STRIDE-th of its positions (its step counts 0, S, 2S...):
+        // which records those are is known once the chains meet.
+        let mut second: Vec<u32> = Vec::with_capacity((n - guess) / BTF_TYPE_LEN / STRIDE as usize + 1);
+        // Steps of the second chain that met a watched name.
+        let mut second_hits: Vec<u32> = Vec::new();
         let blocks = self.watch.blocks.as_slice();
         let (mut a, mut b) = (0usize, guess);
+        let (mut a_index, mut b_steps) = (0u32, 0u32);
         let mut b_alive = true;
         let mut next = 0; // first index of `second` not below `a`
         loop {
@@ -283,35 +306,41 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
                     next += 1;
                 }
                 if next < second.len() && second[next] as usize == a {
-                    // Met: from here the second chain's records are the true ones.
-                    let met_id = first_id + offsets.len() as u32;
-                    let true_hits = second_hits.iter().filter(|&&k| k >= next);
-                    out.hits.extend(true_hits.map(|&k| TypeId::new(met_id + (k - next) as u32)));
-                    offsets.extend(second[next..].iter().map(|&o| (self.base_off + o as usize) as u32));
-                    return Ok(Joined::Met(b));
+                    // Met: record `a_index` is the second chain's step `next * STRIDE`, and from
+                    // here the second chain's records are the true ones.
+                    let met_step = next as u32 * STRIDE;
+                    let true_hits = second_hits.iter().filter(|&&k| k >= met_step);
+                    out.hits.extend(true_hits.map(|&k| TypeId::new(first_id + a_index + (k - met_step))));
+                    out.kept.b_start = a_index;
+                    out.kept.b = second[next..].iter().map(|&o| (self.base_off + o as usize) as u32).collect();
+                    return Ok(Joined::Met(b, a_index + (b_steps - met_step)));
                 }
                 if next == second.len() && (!b_alive || b <= a) {
-                    return Ok(Joined::Alone(a)); // the guess was not a boundary
+                    return Ok(Joined::Alone(a, a_index)); // the guess was not a boundary
                 }
             }
             if a >= n {
-                return Ok(Joined::Alone(a));
+                return Ok(Joined::Alone(a, a_index));
             }
-            let id = first_id + offsets.len() as u32;
+            let id = first_id + a_index;
             let s = self.step(a).map_err(|bad| self.error(bad, id, a))?;
             if self.watch.hit(blocks, s.name_off) {
                 out.hits.push(TypeId::new(id));
             }
-            offsets.push((self.base_off + a) as u32);
+            out.kept.record(a_index, (self.base_off + a) as u32);
+            a_index += 1;
             a += s.len;
             // `b < n` whenever the second chain is alive.
             if b_alive {
                 match self.step(b) {
                     Ok(s) => {
                         if self.watch.hit(blocks, s.name_off) {
-                            second_hits.push(second.len());
+                            second_hits.push(b_steps);
                         }
-                        second.push(b as u32);
+                        if b_steps % STRIDE == 0 {
+                            second.push(b as u32);
+                        }
+                        b_steps += 1;
                         b += s.len;
                         b_alive = b < n;
                     }
@@ -328,6 +357,25 @@ mod tests {
     use crate::types::{Body, Composite, Member, Type};
     use crate::BtfBuilder;
 
+    /// Every record's offset, stepped from the kept ones; checks each kept one on the way.
+    fn all_offsets(data: &[u8], kept: &Checkpoints) -> Vec<u32> {
+        let all: Vec<u32> = crate::offsets::Offsets::new(kept.clone()).iter(data, Endian::Little).collect();
+        assert_eq!(all.len() as u32, kept.count, "stepping reaches every record");
+        assert_kept_match(kept, &all, "scan");
+        all
+    }
+
+    /// Each kept offset is the offset of the record it says it is.
+    fn assert_kept_match(kept: &Checkpoints, all: &[u32], what: &str) {
+        for (i, &o) in kept.a.iter().enumerate() {
+            assert_eq!(Some(&o), all.get(i * STRIDE as usize), "{what}: kept a[{i}]");
+        }
+        for (j, &o) in kept.b.iter().enumerate() {
+            let at = kept.b_start as usize + j * STRIDE as usize;
+            assert_eq!(Some(&o), all.get(at), "{what}: kept b[{j}] (record {at})");
+        }
+    }
+
     /// Offsets, and the ids of the records named `s` (watched), or the error text.
     type Outcome = Result<(Vec<u32>, Vec<TypeId>), String>;
 
@@ -337,7 +385,7 @@ mod tests {
         let watch = Watch::new(occurrences(&data[hdr.strings_range()], b"s"));
         let run = |two| {
             let s = scan_types_with(data, &hdr, 1, 0, &watch, two).map_err(|e| e.to_string())?;
-            Ok((s.offsets, s.hits))
+            Ok((all_offsets(data, &s.kept), s.hits))
         };
         (run(false), run(true))
     }
@@ -416,7 +464,7 @@ mod tests {
         let none = Watch::default();
         let scan = Scan::<false>::new(data, &hdr, 0, &none);
         let guess = scan.probe_boundary(scan.types.len() / 2).expect("a boundary near the middle");
-        matches!(scan.two_chains(guess, 1, &mut Scanned::default()).unwrap(), Joined::Met(_))
+        matches!(scan.two_chains(guess, 1, &mut Scanned::default()).unwrap(), Joined::Met(..))
     }
 
     #[test]
@@ -446,20 +494,23 @@ mod tests {
         let watch = Watch::new(occurrences(&data[hdr.strings_range()], b"s"));
         let scan = Scan::<false>::new(&data, &hdr, 0, &watch);
         let truth = scan.run(1, false).unwrap();
-        let rel: Vec<usize> = truth.offsets.iter().map(|&o| o as usize - scan.base_off).collect();
+        let all = all_offsets(&data, &truth.kept);
+        let rel: Vec<usize> = all.iter().map(|&o| o as usize - scan.base_off).collect();
         // Every 4-byte position of a stretch in the middle, boundary or not, as the guess.
         let mid = rel[rel.len() / 2];
+        let (mut met, mut alone) = (0, 0);
         for guess in (mid..mid + 200).step_by(4) {
             let mut out = Scanned::default();
-            let at = match scan.two_chains(guess, 1, &mut out).unwrap() {
-                Joined::Met(at) | Joined::Alone(at) => at,
+            let (at, index) = match scan.two_chains(guess, 1, &mut out).unwrap() {
+                Joined::Met(at, index) => (met += 1, (at, index)).1,
+                Joined::Alone(at, index) => (alone += 1, (at, index)).1,
             };
-            let got: Vec<usize> = out.offsets.iter().map(|&o| o as usize - scan.base_off).collect();
-            assert_eq!(got, rel[..got.len()], "guess {guess}: recorded offsets must be true ones");
-            let n = out.offsets.len() as u32;
-            let want: Vec<TypeId> = truth.hits.iter().copied().filter(|id| id.get() <= n).collect();
+            // Whatever was kept is true, and the single chain resumes at a true record.
+            assert_kept_match(&out.kept, &all, &format!("guess {guess}"));
+            assert!(at == scan.types.len() || rel.get(index as usize) == Some(&at), "guess {guess}: resumes at {at}");
+            let want: Vec<TypeId> = truth.hits.iter().copied().filter(|id| id.get() <= index).collect();
             assert_eq!(out.hits, want, "guess {guess}: watched records found so far");
-            assert!(at == scan.types.len() || rel.get(got.len()) == Some(&at), "guess {guess}: resumes at {at}");
         }
+        assert!(met > 0 && alone > 0, "some guesses meet ({met}), some are abandoned ({alone})");
     }
 }
