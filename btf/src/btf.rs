@@ -7,10 +7,15 @@ use crate::decode::Record;
 use crate::error::{BtfError, HeaderProblem, Result, StrContext};
 use crate::flavors::{essential, LazyFlavors};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
-use crate::scan::scan_types;
-use crate::strings::{text_at, LazyText};
+use crate::offsets::Offsets;
+use crate::scan::{occurrences, scan_types, Watch};
+use crate::strings::nul_len;
 use crate::types::*;
 use crate::wire::{Endian, Header, Reader};
+
+/// Occurrences of a name up to which a scan compares offsets against the list; beyond, the
+/// name (a short one ending many strings) is compared as a string.
+const SCAN_LIST_MAX: usize = 16;
 
 /// Most reference hops any real type chain needs; longer means a cycle.
 pub const MAX_REF_CHAIN: usize = 64;
@@ -20,8 +25,8 @@ pub const MAX_REF_CHAIN: usize = 64;
 pub struct Btf {
     data: Bytes,
     hdr: Header,
-    /// Absolute offset in `data` of each own type, indexed by `id - first_id`.
-    offsets: Vec<u32>,
+    /// Where each own type starts in `data`, by `id - first_id` (see [`Offsets`]).
+    offsets: Offsets,
     /// First type id of this blob: 1 for base BTF, the base's count for split BTF. A plain
     /// number: it is the base of the `offsets` index arithmetic.
     first_id: u32,
@@ -30,25 +35,43 @@ pub struct Btf {
     base: Option<Arc<Btf>>,
     /// Built on the second name lookup; the first is a plain scan (see [`LazyNameIndex`]).
     names: LazyNameIndex,
-    /// The string section checked as UTF-8, once lookups are frequent (see [`LazyText`]).
-    text: LazyText,
     /// The flavored names of the string section, found on the first lookup by essential name.
     flavors: LazyFlavors,
+    /// The ids of the names looked up while parsing ([`Btf::parse_with_names`]).
+    known: KnownNames,
 }
 
 impl Btf {
     /// Parses a standalone (base) BTF blob: a `Vec<u8>` it then owns, or [`Bytes::Shared`].
     pub fn parse(data: impl Into<Bytes>) -> Result<Btf> {
-        Self::parse_inner(data.into(), None)
+        Self::parse_inner(data.into(), None, &[])
+    }
+
+    /// Parses a standalone (base) BTF blob like [`Btf::parse`] and looks up `names` in the same
+    /// pass over its types: later lookups of those names ([`Btf::ids_by_name`] and what builds
+    /// on it) cost nothing, and a process that knows its few names up front (a load: its CO-RE
+    /// types, attach targets, ksyms) never scans the types again nor builds the name index.
+    /// Only the string section is searched first, once per name.
+    pub fn parse_with_names(data: impl Into<Bytes>, names: &[&str]) -> Result<Btf> {
+        Self::parse_inner(data.into(), None, names)
+    }
+
+    /// [`Btf::parse_with_names`] for one name, returning its ids (ascending; any kind): what
+    /// `rawbpf btf dump NAME` needs.
+    pub fn parse_finding(data: impl Into<Bytes>, name: &str) -> Result<(Btf, Vec<TypeId>)> {
+        let btf = Self::parse_inner(data.into(), None, &[name])?;
+        let ids = btf.known.get(name).map(<[TypeId]>::to_vec).unwrap_or_default();
+        Ok((btf, ids))
     }
 
     /// Parses split BTF (a kernel module's) on top of `base`: its ids continue after the
     /// base's last id and its string offsets after the base's strings.
     pub fn parse_split(data: impl Into<Bytes>, base: Arc<Btf>) -> Result<Btf> {
-        Self::parse_inner(data.into(), Some(base))
+        Self::parse_inner(data.into(), Some(base), &[])
     }
 
-    fn parse_inner(bytes: Bytes, base: Option<Arc<Btf>>) -> Result<Btf> {
+    /// Parses, looking up `names` as the pass meets them (only in base BTF).
+    fn parse_inner(bytes: Bytes, base: Option<Arc<Btf>>, names: &[&str]) -> Result<Btf> {
         let data = bytes.as_slice();
         let hdr = Header::parse(data)?;
         let (first_id, str_base) = match &base {
@@ -65,29 +88,33 @@ impl Btf {
         if data.len() > u32::MAX as usize {
             return Err(BtfError::BadHeader { what: "BTF", reason: HeaderProblem::TooLarge { len: data.len() } });
         }
-        let (offsets, in_base) = scan_types(data, &hdr, first_id, str_base)?;
+        let names = if base.is_some() { &[][..] } else { names };
+        let watch = Watch::new(names.iter().flat_map(|n| occurrences(strings, n.as_bytes())).collect());
+        let scanned = scan_types(data, &hdr, first_id, str_base, &watch)?;
         // Split types named with a base string: check those names exist in the base.
         if let Some(b) = &base {
-            for (name_off, id) in in_base {
+            for &(name_off, id) in &scanned.in_base {
                 b.str_at_ctx(name_off, || StrContext::TypeName { id, kind: None })?;
             }
         }
-        Ok(Btf {
+        let btf = Btf {
             data: bytes,
             hdr,
-            offsets,
+            offsets: Offsets::new(scanned.kept),
             first_id,
             str_base,
             base,
             names: LazyNameIndex::default(),
-            text: LazyText::default(),
             flavors: LazyFlavors::default(),
-        })
+            known: KnownNames::default(),
+        };
+        let known = KnownNames::sort(&btf, names, &watch, &scanned.hits);
+        Ok(Btf { known, ..btf })
     }
 
     /// The number of type ids, counting void and any base: valid ids are `0..count()`.
     pub fn count(&self) -> u32 {
-        self.first_id + self.offsets.len() as u32
+        self.first_id + self.offsets.len()
     }
 
     /// The first id defined by this blob (1, or the base's count for split BTF).
@@ -127,10 +154,7 @@ impl Btf {
 
     /// Heap bytes held (owned data, offsets, name index), without the base.
     pub fn heap_bytes(&self) -> usize {
-        self.data.heap_bytes()
-            + self.offsets.capacity() * 4
-            + self.names.get().map_or(0, NameIndex::heap_bytes)
-            + self.text.heap_bytes()
+        self.data.heap_bytes() + self.offsets.heap_bytes() + self.names.get().map_or(0, NameIndex::heap_bytes)
     }
 
     /// The string at `offset` (offsets below the base's end resolve in the base).
@@ -155,32 +179,54 @@ impl Btf {
         }
         let strings = &data[self.hdr.strings_range()];
         let rel = (offset - self.str_base) as usize;
-        if let Some(name) = self.text.get(strings).and_then(|text| text_at(text, rel)) {
+        if let Some(name) = strings.get(rel..).and_then(|b| std::str::from_utf8(&b[..nul_len(b)?]).ok()) {
             return Ok(name);
         }
-        self.str_one(strings, rel, offset, &ctx)
+        self.str_err(strings, rel, offset, &ctx)
     }
 
-    /// The slow half of [`Btf::str_in`]: one string checked on its own (until the whole section
-    /// is), and the errors. Out of line, so that the fast half inlines where members are decoded.
+    /// The first byte of this blob's string at `offset` (`None` if it is the base's or out of
+    /// range); `data` is `self.raw()`.
+    #[inline]
+    pub(crate) fn str_first_byte(&self, data: &[u8], offset: u32) -> Option<u8> {
+        let rel = offset.checked_sub(self.str_base)? as usize;
+        data[self.hdr.strings_range()].get(rel).copied()
+    }
+
+    /// Why [`Btf::str_in`] found no string: the offset is out of range, or the bytes are not
+    /// UTF-8. Out of line, so that the fast half inlines where members are decoded.
     #[inline(never)]
-    fn str_one<'s>(&self, strings: &'s [u8], rel: usize, offset: u32, ctx: &dyn Fn() -> StrContext) -> Result<&'s str> {
+    fn str_err<'s>(&self, strings: &'s [u8], rel: usize, offset: u32, ctx: &dyn Fn() -> StrContext) -> Result<&'s str> {
         let bytes = strings.get(rel..).ok_or_else(|| BtfError::BadStringOffset {
             context: ctx(),
             offset,
             len: self.str_end() as usize,
         })?;
         // The section ends in NUL (checked at parse), so a NUL is always found.
-        let end = memchr::memchr(0, bytes).unwrap_or(bytes.len());
+        let end = nul_len(bytes).unwrap_or(bytes.len());
         std::str::from_utf8(&bytes[..end]).map_err(|_| BtfError::BadUtf8 { context: ctx(), offset })
     }
 
     /// Where own type `id` (not void, not the base's) starts in `data`.
-    #[inline]
+    #[inline(always)]
     fn own_offset(&self, id: TypeId) -> Result<usize> {
-        let index = id.get().wrapping_sub(self.first_id) as usize;
-        let off = self.offsets.get(index).ok_or_else(|| BtfError::NoSuchType { id, count: self.count() })?;
-        Ok(*off as usize)
+        let index = id.get().wrapping_sub(self.first_id);
+        if let Some(off) = self.offsets.in_table(index) {
+            return Ok(off as usize);
+        }
+        self.stepped_offset(id, index)
+    }
+
+    /// [`Btf::own_offset`] before the full table exists: stepping from a kept offset. Out of
+    /// line, so that the table lookup inlines; only here are the bytes needed (a dynamic call
+    /// when shared).
+    #[inline(never)]
+    fn stepped_offset(&self, id: TypeId, index: u32) -> Result<usize> {
+        let off = (index < self.offsets.len()).then(|| self.offsets.get(self.raw(), self.hdr.endian, index));
+        match off.flatten() {
+            Some(off) => Ok(off as usize),
+            None => Err(BtfError::NoSuchType { id, count: self.count() }),
+        }
     }
 
     /// Decodes type `id`.
@@ -195,6 +241,20 @@ impl Btf {
         }
         let off = self.own_offset(id)?;
         self.decode(id, off)
+    }
+
+    /// Type `id`'s record, to read parts of it without decoding the whole (`None` for void).
+    pub(crate) fn record(&self, id: TypeId) -> Result<Option<Record<'_>>> {
+        if id == TypeId::VOID {
+            return Ok(None);
+        }
+        if id.get() < self.first_id {
+            if let Some(b) = &self.base {
+                return b.record(id);
+            }
+        }
+        let off = self.own_offset(id)?;
+        Ok(Some(Record::read(self, self.reader(), id, off)?.0))
     }
 
     /// The kind of type `id`, without decoding its members.
@@ -267,6 +327,18 @@ impl Btf {
         if name.is_empty() {
             return;
         }
+        if let Some(ids) = self.known.get(name) {
+            out.extend_from_slice(ids);
+        } else {
+            self.collect_own_by_name(name, hash, out);
+        }
+        if let Some(b) = &self.base {
+            b.collect_by_name(name, hash, out);
+        }
+    }
+
+    /// This blob's ids named `name`: by scan for the first lookups, then by the index.
+    fn collect_own_by_name(&self, name: &str, hash: u32, out: &mut Vec<TypeId>) {
         let index = match self.names.get() {
             Some(i) => Some(i),
             None if self.names.scan_this_lookup() => None,
@@ -276,9 +348,6 @@ impl Btf {
             Some(index) => out.extend(index.candidates(hash).filter(|&id| self.name_of(id).is_ok_and(|n| n == name))),
             None => self.scan_by_name(name.as_bytes(), out),
         }
-        if let Some(b) = &self.base {
-            b.collect_by_name(name, hash, out);
-        }
     }
 
     /// `(id, name offset)` of every type of this blob. Offsets were bounds-checked by the parse
@@ -286,22 +355,34 @@ impl Btf {
     fn name_offsets(&self) -> impl Iterator<Item = (TypeId, u32)> + '_ {
         let e = self.hdr.endian;
         let data = self.raw();
-        self.offsets.iter().enumerate().map(move |(i, &off)| {
+        self.offsets.iter(data, e).enumerate().map(move |(i, off)| {
             let b = &data[off as usize..off as usize + 4];
             (TypeId::new(self.first_id + i as u32), e.u32([b[0], b[1], b[2], b[3]]))
         })
     }
 
-    /// Ids of this blob named `name`, by comparing every type's name: the first lookups cost
-    /// one pass instead of building the index.
+    /// Ids of this blob named `name`, by one pass over the types: the first lookups cost that
+    /// instead of building the index. A type is named `name` exactly when its name offset is
+    /// where `name\0` occurs in the string section, so the section is searched first (one
+    /// vectorized pass, usually one hit: strings are deduplicated) and the types pass then
+    /// compares offsets, never touching the strings again.
     fn scan_by_name(&self, name: &[u8], out: &mut Vec<TypeId>) {
         let strings = &self.raw()[self.hdr.strings_range()];
+        // Ascending relative offsets of every `name\0`.
+        let hits = occurrences(strings, name);
+        let base = self.str_base;
+        let (lo, hi) = (hits.first().copied().unwrap_or(1), hits.last().copied().unwrap_or(0));
+        let few = hits.len() <= SCAN_LIST_MAX;
         for (id, name_off) in self.name_offsets() {
-            let hit = if name_off < self.str_base {
+            let rel = name_off.wrapping_sub(base);
+            let hit = if name_off < base {
+                // Split BTF naming a type with a string of its base.
                 self.name_of(id).is_ok_and(|n| n.as_bytes() == name)
+            } else if few {
+                rel >= lo && rel <= hi && hits.contains(&rel)
             } else {
-                let rel = (name_off - self.str_base) as usize;
-                // Most names differ in the first byte: test it before calling memcmp.
+                // A name ending many strings: compare the string (first byte first).
+                let rel = rel as usize;
                 strings.get(rel) == name.first()
                     && strings.get(rel..rel + name.len()) == Some(name)
                     && strings.get(rel + name.len()) == Some(&0)
@@ -315,7 +396,7 @@ impl Btf {
     /// Hashes every name of this blob into a fresh index.
     pub(crate) fn build_name_index(&self) -> NameIndex {
         let strings = &self.raw()[self.hdr.strings_range()];
-        let mut named = Vec::with_capacity(self.offsets.len());
+        let mut named = Vec::with_capacity(self.offsets.len() as usize);
         for (id, name_off) in self.name_offsets() {
             if name_off == 0 {
                 continue;
@@ -359,4 +440,41 @@ impl Btf {
         let name = self.str_in(r.bytes(), name_off, || StrContext::TypeName { id, kind: Some(kind) })?;
         Ok(Type { name, body: rec.body()? })
     }
+}
+
+/// The names looked up in the parsing pass, sorted, with their ids (ascending).
+#[derive(Clone, Debug, Default)]
+struct KnownNames(Box<[(Box<str>, Box<[TypeId]>)]>);
+
+impl KnownNames {
+    /// Sorts the watched records `hits` (ascending ids) by the name each is named by.
+    fn sort(btf: &Btf, names: &[&str], watch: &Watch, hits: &[TypeId]) -> KnownNames {
+        let strings = btf.strings_raw();
+        // Which name each watched offset belongs to: the name found there.
+        let name_at = |off: u32| names.iter().position(|n| occurrences_at(strings, off as usize, n.as_bytes()));
+        let owner: Vec<Option<usize>> = watch.offsets().iter().map(|&o| name_at(o)).collect();
+        let mut ids: Vec<Vec<TypeId>> = vec![Vec::new(); names.len()];
+        for &id in hits {
+            let Ok(off) = btf.own_offset(id).and_then(|at| btf.reader().u32(at)) else { continue };
+            if let Some(Some(n)) = watch.offsets().binary_search(&off).ok().map(|i| owner[i]) {
+                ids[n].push(id);
+            }
+        }
+        let mut known: Vec<(Box<str>, Box<[TypeId]>)> =
+            names.iter().zip(ids).map(|(n, v)| (Box::from(*n), v.into_boxed_slice())).collect();
+        known.sort_by(|a, b| a.0.cmp(&b.0));
+        known.dedup_by(|a, b| a.0 == b.0);
+        KnownNames(known.into_boxed_slice())
+    }
+
+    /// The ids named `name`, if it was looked up while parsing.
+    fn get(&self, name: &str) -> Option<&[TypeId]> {
+        let i = self.0.binary_search_by(|(n, _)| (**n).cmp(name)).ok()?;
+        Some(&self.0[i].1)
+    }
+}
+
+/// True if `name\0` is at `at` of `strings`.
+fn occurrences_at(strings: &[u8], at: usize, name: &[u8]) -> bool {
+    strings.get(at..at + name.len()) == Some(name) && strings.get(at + name.len()) == Some(&0)
 }

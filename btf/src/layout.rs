@@ -41,30 +41,26 @@ impl Btf {
         let mut cur = id;
         let mut mult: u64 = 1;
         for _ in 0..MAX_REF_CHAIN {
-            let t = self.type_by_id(cur)?;
-            let size = match &t.body {
-                Body::Int(i) => i.size,
-                Body::Struct(c) | Body::Union(c) => c.size,
-                Body::Enum(e) | Body::Enum64(e) => e.size,
-                Body::Float { size } => *size,
-                Body::Datasec(d) => d.size,
-                Body::Ptr(_) => self.pointer_size(),
-                Body::Array(a) => {
+            // The record, not the decoded type: a struct's size is in its header, and decoding
+            // its members (with their names) at every use was a sixth of writing vmlinux.h.
+            let Some(rec) = self.record(cur)? else {
+                return Err(BtfError::Invalid { id, kind: Kind::Void, reason: InvalidType::NoSize });
+            };
+            let size = match rec.kind() {
+                Kind::Int => rec.int()?.size,
+                Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Float | Kind::Datasec => rec.size(),
+                Kind::Ptr => self.pointer_size(),
+                Kind::Array => {
+                    let a = rec.array()?;
                     mult = mult.saturating_mul(a.nelems as u64);
                     cur = a.elem;
                     continue;
                 }
-                Body::Typedef(x) | Body::Volatile(x) | Body::Const(x) | Body::Restrict(x) | Body::TypeTag(x) => {
-                    cur = *x;
+                Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag | Kind::Var => {
+                    cur = rec.target()?;
                     continue;
                 }
-                Body::Var(v) => {
-                    cur = v.type_id;
-                    continue;
-                }
-                other => {
-                    return Err(BtfError::Invalid { id, kind: other.kind(), reason: InvalidType::NoSize });
-                }
+                kind => return Err(BtfError::Invalid { id, kind, reason: InvalidType::NoSize }),
             };
             let total = mult.saturating_mul(size as u64);
             return u32::try_from(total).map_err(|_| BtfError::Invalid {

@@ -19,6 +19,7 @@ pub mod kernel_image;
 pub mod layout;
 pub mod min;
 pub mod names;
+mod offsets;
 mod scan;
 pub mod source;
 mod strings;

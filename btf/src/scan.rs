@@ -9,11 +9,91 @@
 //! trusts the second until they meet on the same offset, and only the first reports errors.
 
 use crate::error::{BtfError, Result, StrContext};
+use crate::offsets::{Checkpoints, STRIDE};
 use crate::types::{Kind, TypeId};
 use crate::wire::{Endian, Header, BTF_TYPE_LEN};
 
-/// Type offsets, and `(name_off, id)` of names in the base's strings (split BTF).
-pub(crate) type Scanned = (Vec<u32>, Vec<(u32, TypeId)>);
+/// What a scan found: the kept record offsets, `(name_off, id)` of names in the base's strings
+/// (split BTF), and the ids of the records named by a watched offset (see [`Watch`]), ascending.
+#[derive(Debug, Default)]
+pub(crate) struct Scanned {
+    pub kept: Checkpoints,
+    pub in_base: Vec<(u32, TypeId)>,
+    pub hits: Vec<TypeId>,
+}
+
+/// The length of the record at blob offset `at` of `data`, from its info word; `None` past the
+/// end or for an unknown kind. For records the scan accepted, so only their length is read.
+#[inline]
+pub(crate) fn record_len(data: &[u8], endian: Endian, at: usize) -> Option<usize> {
+    let b = data.get(at + 4..at + 8)?;
+    let info = endian.u32([b[0], b[1], b[2], b[3]]);
+    let kind = (info >> 24) & 0x1f;
+    if (KNOWN_KINDS >> kind) & 1 == 0 {
+        return None;
+    }
+    let fixed = ((FIXED_Q >> (2 * kind)) & 3) as usize * 4;
+    let per = ((PER_Q >> (2 * kind)) & 3) as usize * 4;
+    Some(BTF_TYPE_LEN + fixed + per * (info & 0xffff) as usize)
+}
+
+/// Name offsets the scan reports records for: where the names looked up in the parsing pass
+/// occur in the string section, so that those lookups cost no second pass. Empty for a plain
+/// parse.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Watch {
+    /// Ascending, distinct.
+    offsets: Vec<u32>,
+    /// Bit `k` set when a watched offset lies in the `k`th 64-byte block of strings: one load
+    /// from this small table (4.5 KiB for vmlinux) rules out almost every record before the
+    /// list is searched.
+    blocks: Vec<u64>,
+}
+
+/// Bytes of strings per bit of `Watch::blocks`.
+const BLOCK_SHIFT: u32 = 6;
+
+impl Watch {
+    /// Watches `offsets` (any order; duplicates are dropped).
+    pub fn new(mut offsets: Vec<u32>) -> Self {
+        offsets.sort_unstable();
+        offsets.dedup();
+        let words = offsets.last().map_or(0, |&o| (o >> BLOCK_SHIFT) as usize / 64 + 1);
+        let mut blocks = vec![0u64; words];
+        for &o in &offsets {
+            let k = (o >> BLOCK_SHIFT) as usize;
+            blocks[k / 64] |= 1 << (k % 64);
+        }
+        Watch { offsets, blocks }
+    }
+
+    /// The watched offsets, ascending.
+    pub fn offsets(&self) -> &[u32] {
+        &self.offsets
+    }
+
+    /// True if the name at `name_off` is watched; `blocks` is `self.blocks`, passed in so the
+    /// scan loops keep it in registers.
+    #[inline(always)]
+    fn hit(&self, blocks: &[u64], name_off: u32) -> bool {
+        let k = (name_off >> BLOCK_SHIFT) as usize;
+        blocks.get(k / 64).is_some_and(|w| w >> (k % 64) & 1 != 0) && self.offsets.binary_search(&name_off).is_ok()
+    }
+}
+
+/// Ascending offsets in `strings` (a string section) where `name` occurs as a whole
+/// NUL-terminated string or as the end of one (BTF may name a type by a suffix of another
+/// string): exactly the name offsets of records named `name`. None for a name with a NUL.
+pub(crate) fn occurrences(strings: &[u8], name: &[u8]) -> Vec<u32> {
+    if name.is_empty() || name.contains(&0) {
+        return Vec::new();
+    }
+    let mut needle = Vec::with_capacity(name.len() + 1);
+    needle.extend_from_slice(name);
+    needle.push(0);
+    // Offsets fit in u32: blobs over 4 GiB are refused before any scan.
+    memchr::memmem::find_iter(strings, &needle).map(|p| p as u32).collect()
+}
 
 /// Below this many bytes of types, one chain: the second would not pay for its setup.
 const TWO_CHAINS_MIN: usize = 64 * 1024;
@@ -23,17 +103,24 @@ const PROBE_RECORDS: usize = 16;
 const PROBE_SPAN: usize = 4096;
 
 /// Records the types section of `data`, whose ids start at number `first_id` and whose names below
-/// `str_base` belong to the base.
-pub(crate) fn scan_types(data: &[u8], hdr: &Header, first_id: u32, str_base: u32) -> Result<Scanned> {
-    scan_types_with(data, hdr, first_id, str_base, true)
+/// `str_base` belong to the base, reporting the records `watch` names.
+pub(crate) fn scan_types(data: &[u8], hdr: &Header, first_id: u32, str_base: u32, watch: &Watch) -> Result<Scanned> {
+    scan_types_with(data, hdr, first_id, str_base, watch, true)
 }
 
 /// [`scan_types`], with the second chain allowed or not (tests compare the two).
-fn scan_types_with(data: &[u8], hdr: &Header, first_id: u32, str_base: u32, two: bool) -> Result<Scanned> {
+fn scan_types_with(
+    data: &[u8],
+    hdr: &Header,
+    first_id: u32,
+    str_base: u32,
+    watch: &Watch,
+    two: bool,
+) -> Result<Scanned> {
     // One copy of the loop per byte order, so no per-read branch on it.
     match hdr.endian {
-        Endian::Little => Scan::<false>::new(data, hdr, str_base).run(first_id, two),
-        Endian::Big => Scan::<true>::new(data, hdr, str_base).run(first_id, two),
+        Endian::Little => Scan::<false>::new(data, hdr, str_base, watch).run(first_id, two),
+        Endian::Big => Scan::<true>::new(data, hdr, str_base, watch).run(first_id, two),
     }
 }
 
@@ -65,13 +152,14 @@ enum Bad {
     Name { kind: u32, name_off: u32 },
 }
 
-/// How the two chains ended, and where the single chain goes on.
+/// How the two chains ended, and where the single chain goes on: a position in the section
+/// and the index of the record there.
 #[derive(Debug, PartialEq)]
 enum Joined {
     /// The first chain reached an offset the second recorded; go on from the second's end.
-    Met(usize),
+    Met(usize, u32),
     /// They never met; the first chain goes on from here alone.
-    Alone(usize),
+    Alone(usize, u32),
 }
 
 /// One record's facts, read by [`Scan::step`].
@@ -87,12 +175,14 @@ struct Scan<'a, const BIG: bool> {
     base_off: usize,
     strings_len: usize,
     str_base: u32,
+    watch: &'a Watch,
 }
 
 impl<'a, const BIG: bool> Scan<'a, BIG> {
-    fn new(data: &'a [u8], hdr: &Header, str_base: u32) -> Self {
+    fn new(data: &'a [u8], hdr: &Header, str_base: u32, watch: &'a Watch) -> Self {
         let types = &data[hdr.types_range()];
-        Scan { types, base_off: hdr.types_range().start, strings_len: hdr.strings_range().len(), str_base }
+        let strings_len = hdr.strings_range().len();
+        Scan { types, base_off: hdr.types_range().start, strings_len, str_base, watch }
     }
 
     #[inline(always)]
@@ -148,28 +238,35 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
     }
 
     fn run(&self, first_id: u32, two_chains: bool) -> Result<Scanned> {
-        // Types are at least 12 bytes: bound the vector by what the section can hold.
-        let mut offsets = Vec::with_capacity(self.types.len() / BTF_TYPE_LEN);
-        let mut in_base = Vec::new();
-        let mut pos = 0;
+        // Records are at least 12 bytes: bound the vector by what the section can hold.
+        let kept = self.types.len() / BTF_TYPE_LEN / STRIDE as usize + 1;
+        let kept = Checkpoints { a: Vec::with_capacity(kept), ..Checkpoints::default() };
+        let mut out = Scanned { kept, ..Scanned::default() };
+        let (mut pos, mut n) = (0, 0u32);
         // Split BTF names base strings, which the second chain does not track; it is small anyway.
         if two_chains && self.str_base == 0 && self.types.len() >= TWO_CHAINS_MIN {
             if let Some(guess) = self.probe_boundary(self.types.len() / 2) {
-                pos = match self.two_chains(guess, first_id, &mut offsets)? {
-                    Joined::Met(at) | Joined::Alone(at) => at,
+                (pos, n) = match self.two_chains(guess, first_id, &mut out)? {
+                    Joined::Met(at, index) | Joined::Alone(at, index) => (at, index),
                 };
             }
         }
+        let blocks = self.watch.blocks.as_slice();
         while pos < self.types.len() {
-            let id = first_id + offsets.len() as u32;
+            let id = first_id + n;
             let s = self.step(pos).map_err(|bad| self.error(bad, id, pos))?;
             if s.name_off != 0 && s.name_off < self.str_base {
-                in_base.push((s.name_off, TypeId::new(id)));
+                out.in_base.push((s.name_off, TypeId::new(id)));
             }
-            offsets.push((self.base_off + pos) as u32);
+            if self.watch.hit(blocks, s.name_off) {
+                out.hits.push(TypeId::new(id));
+            }
+            out.kept.record(n, (self.base_off + pos) as u32);
+            n += 1;
             pos += s.len;
         }
-        Ok((offsets, in_base))
+        out.kept.count = n;
+        Ok(out)
     }
 
     /// A position at or after `from` where `PROBE_RECORDS` records in a row read as valid,
@@ -190,11 +287,17 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
 
     /// Runs the chain from 0 (which reports errors) together with one from `guess` (which
     /// stops quietly at anything invalid). Returns where the single chain must continue, with
-    /// `offsets` filled up to there.
-    fn two_chains(&self, guess: usize, first_id: u32, offsets: &mut Vec<u32>) -> Result<Joined> {
+    /// `out` filled up to there.
+    fn two_chains(&self, guess: usize, first_id: u32, out: &mut Scanned) -> Result<Joined> {
         let n = self.types.len();
-        let mut second: Vec<u32> = Vec::with_capacity((n - guess) / BTF_TYPE_LEN);
+        // The second chain keeps every STRIDE-th of its positions (its step counts 0, S, 2S...):
+        // which records those are is known once the chains meet.
+        let mut second: Vec<u32> = Vec::with_capacity((n - guess) / BTF_TYPE_LEN / STRIDE as usize + 1);
+        // Steps of the second chain that met a watched name.
+        let mut second_hits: Vec<u32> = Vec::new();
+        let blocks = self.watch.blocks.as_slice();
         let (mut a, mut b) = (0usize, guess);
+        let (mut a_index, mut b_steps) = (0u32, 0u32);
         let mut b_alive = true;
         let mut next = 0; // first index of `second` not below `a`
         loop {
@@ -203,26 +306,41 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
                     next += 1;
                 }
                 if next < second.len() && second[next] as usize == a {
-                    // Met: from here the second chain's records are the true ones.
-                    offsets.extend(second[next..].iter().map(|&o| (self.base_off + o as usize) as u32));
-                    return Ok(Joined::Met(b));
+                    // Met: record `a_index` is the second chain's step `next * STRIDE`, and from
+                    // here the second chain's records are the true ones.
+                    let met_step = next as u32 * STRIDE;
+                    let true_hits = second_hits.iter().filter(|&&k| k >= met_step);
+                    out.hits.extend(true_hits.map(|&k| TypeId::new(first_id + a_index + (k - met_step))));
+                    out.kept.b_start = a_index;
+                    out.kept.b = second[next..].iter().map(|&o| (self.base_off + o as usize) as u32).collect();
+                    return Ok(Joined::Met(b, a_index + (b_steps - met_step)));
                 }
                 if next == second.len() && (!b_alive || b <= a) {
-                    return Ok(Joined::Alone(a)); // the guess was not a boundary
+                    return Ok(Joined::Alone(a, a_index)); // the guess was not a boundary
                 }
             }
             if a >= n {
-                return Ok(Joined::Alone(a));
+                return Ok(Joined::Alone(a, a_index));
             }
-            let id = first_id + offsets.len() as u32;
+            let id = first_id + a_index;
             let s = self.step(a).map_err(|bad| self.error(bad, id, a))?;
-            offsets.push((self.base_off + a) as u32);
+            if self.watch.hit(blocks, s.name_off) {
+                out.hits.push(TypeId::new(id));
+            }
+            out.kept.record(a_index, (self.base_off + a) as u32);
+            a_index += 1;
             a += s.len;
             // `b < n` whenever the second chain is alive.
             if b_alive {
                 match self.step(b) {
                     Ok(s) => {
-                        second.push(b as u32);
+                        if self.watch.hit(blocks, s.name_off) {
+                            second_hits.push(b_steps);
+                        }
+                        if b_steps % STRIDE == 0 {
+                            second.push(b as u32);
+                        }
+                        b_steps += 1;
                         b += s.len;
                         b_alive = b < n;
                     }
@@ -239,10 +357,36 @@ mod tests {
     use crate::types::{Body, Composite, Member, Type};
     use crate::BtfBuilder;
 
-    /// Both scans of `data`: `Ok` offsets or the error text.
-    fn both(data: &[u8]) -> (Result<Vec<u32>, String>, Result<Vec<u32>, String>) {
+    /// Every record's offset, stepped from the kept ones; checks each kept one on the way.
+    fn all_offsets(data: &[u8], kept: &Checkpoints) -> Vec<u32> {
+        let all: Vec<u32> = crate::offsets::Offsets::new(kept.clone()).iter(data, Endian::Little).collect();
+        assert_eq!(all.len() as u32, kept.count, "stepping reaches every record");
+        assert_kept_match(kept, &all, "scan");
+        all
+    }
+
+    /// Each kept offset is the offset of the record it says it is.
+    fn assert_kept_match(kept: &Checkpoints, all: &[u32], what: &str) {
+        for (i, &o) in kept.a.iter().enumerate() {
+            assert_eq!(Some(&o), all.get(i * STRIDE as usize), "{what}: kept a[{i}]");
+        }
+        for (j, &o) in kept.b.iter().enumerate() {
+            let at = kept.b_start as usize + j * STRIDE as usize;
+            assert_eq!(Some(&o), all.get(at), "{what}: kept b[{j}] (record {at})");
+        }
+    }
+
+    /// Offsets, and the ids of the records named `s` (watched), or the error text.
+    type Outcome = Result<(Vec<u32>, Vec<TypeId>), String>;
+
+    /// Both scans of `data`, watching the name `s`.
+    fn both(data: &[u8]) -> (Outcome, Outcome) {
         let hdr = Header::parse(data).unwrap();
-        let run = |two| scan_types_with(data, &hdr, 1, 0, two).map(|(o, _)| o).map_err(|e| e.to_string());
+        let watch = Watch::new(occurrences(&data[hdr.strings_range()], b"s"));
+        let run = |two| {
+            let s = scan_types_with(data, &hdr, 1, 0, &watch, two).map_err(|e| e.to_string())?;
+            Ok((all_offsets(data, &s.kept), s.hits))
+        };
         (run(false), run(true))
     }
 
@@ -279,7 +423,10 @@ mod tests {
         let hdr = Header::parse(&data).unwrap();
         assert!(hdr.types_range().len() >= TWO_CHAINS_MIN, "blob too small to use two chains");
         let (one, two) = both(&data);
-        assert_eq!(one.as_ref().unwrap().len(), 1801);
+        let (offsets, hits) = one.as_ref().unwrap();
+        assert_eq!(offsets.len(), 1801);
+        // Every other record is a struct named `s` (ids 2, 4, ...), found by both chains.
+        assert_eq!(hits, &(1..=900).map(|i| TypeId::new(2 * i)).collect::<Vec<_>>());
         assert_eq!(one, two);
     }
 
@@ -299,7 +446,9 @@ mod tests {
                 let (one, two) = both(&data);
                 assert_eq!(one, two, "word at {at} set to {value:#x}");
                 match &one {
-                    Ok(offsets) => assert_offsets_sane(offsets, &types, &format!("word at {at} set to {value:#x}")),
+                    Ok((offsets, _)) => {
+                        assert_offsets_sane(offsets, &types, &format!("word at {at} set to {value:#x}"))
+                    }
                     Err(_) => refused += 1,
                 }
                 checked += 1;
@@ -312,9 +461,10 @@ mod tests {
     /// The chains meet on `data` (so the fast path is really taken).
     fn chains_meet(data: &[u8]) -> bool {
         let hdr = Header::parse(data).unwrap();
-        let scan = Scan::<false>::new(data, &hdr, 0);
+        let none = Watch::default();
+        let scan = Scan::<false>::new(data, &hdr, 0, &none);
         let guess = scan.probe_boundary(scan.types.len() / 2).expect("a boundary near the middle");
-        matches!(scan.two_chains(guess, 1, &mut Vec::new()).unwrap(), Joined::Met(_))
+        matches!(scan.two_chains(guess, 1, &mut Scanned::default()).unwrap(), Joined::Met(..))
     }
 
     #[test]
@@ -329,7 +479,7 @@ mod tests {
         };
         let (one, two) = both(&data);
         let hdr = Header::parse(&data).unwrap();
-        let offsets = one.as_ref().unwrap();
+        let (offsets, _) = one.as_ref().unwrap();
         assert_offsets_sane(offsets, &hdr.types_range(), "vmlinux");
         // One offset per type of the parsed BTF (ids 1..count), whatever this kernel's count is.
         assert_eq!(offsets.len() as u32 + 1, crate::Btf::parse(data.clone()).unwrap().count());
@@ -341,19 +491,26 @@ mod tests {
     fn a_guess_inside_a_record_is_abandoned_safely() {
         let data = big_blob();
         let hdr = Header::parse(&data).unwrap();
-        let scan = Scan::<false>::new(&data, &hdr, 0);
-        let (truth, _) = scan.run(1, false).unwrap();
-        let rel: Vec<usize> = truth.iter().map(|&o| o as usize - scan.base_off).collect();
+        let watch = Watch::new(occurrences(&data[hdr.strings_range()], b"s"));
+        let scan = Scan::<false>::new(&data, &hdr, 0, &watch);
+        let truth = scan.run(1, false).unwrap();
+        let all = all_offsets(&data, &truth.kept);
+        let rel: Vec<usize> = all.iter().map(|&o| o as usize - scan.base_off).collect();
         // Every 4-byte position of a stretch in the middle, boundary or not, as the guess.
         let mid = rel[rel.len() / 2];
+        let (mut met, mut alone) = (0, 0);
         for guess in (mid..mid + 200).step_by(4) {
-            let mut offsets = Vec::new();
-            let at = match scan.two_chains(guess, 1, &mut offsets).unwrap() {
-                Joined::Met(at) | Joined::Alone(at) => at,
+            let mut out = Scanned::default();
+            let (at, index) = match scan.two_chains(guess, 1, &mut out).unwrap() {
+                Joined::Met(at, index) => (met += 1, (at, index)).1,
+                Joined::Alone(at, index) => (alone += 1, (at, index)).1,
             };
-            let got: Vec<usize> = offsets.iter().map(|&o| o as usize - scan.base_off).collect();
-            assert_eq!(got, rel[..got.len()], "guess {guess}: recorded offsets must be true ones");
-            assert!(at == scan.types.len() || rel.get(got.len()) == Some(&at), "guess {guess}: resumes at {at}");
+            // Whatever was kept is true, and the single chain resumes at a true record.
+            assert_kept_match(&out.kept, &all, &format!("guess {guess}"));
+            assert!(at == scan.types.len() || rel.get(index as usize) == Some(&at), "guess {guess}: resumes at {at}");
+            let want: Vec<TypeId> = truth.hits.iter().copied().filter(|id| id.get() <= index).collect();
+            assert_eq!(out.hits, want, "guess {guess}: watched records found so far");
         }
+        assert!(met > 0 && alone > 0, "some guesses meet ({met}), some are abandoned ({alone})");
     }
 }

@@ -61,8 +61,14 @@ pub fn vmlinux() -> Result<Btf, LoadError> {
 
 /// Loads kernel BTF from `path`, explaining a missing file as a kernel without BTF.
 pub fn vmlinux_at(path: &Path) -> Result<Btf, LoadError> {
+    let data = read_kernel_btf(path)?;
+    Btf::parse(data).map_err(|source| LoadError::Parse { path: path.to_owned(), source })
+}
+
+/// The bytes of kernel BTF at `path`, explaining a missing file as a kernel without BTF.
+pub fn read_kernel_btf(path: &Path) -> Result<Vec<u8>, LoadError> {
     match std::fs::read(path) {
-        Ok(data) => Btf::parse(data).map_err(|source| LoadError::Parse { path: path.to_owned(), source }),
+        Ok(data) => Ok(data),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(LoadError::NoKernelBtf { path: path.to_owned() }),
         Err(source) => Err(LoadError::Io { path: path.to_owned(), source }),
     }

@@ -269,19 +269,66 @@ fn shared_bytes_parse_like_owned() {
 }
 
 #[test]
-fn names_read_the_same_before_and_after_the_section_is_checked() {
-    let Ok(btf) = crate::source::vmlinux() else {
-        println!(
-            "SKIP: names_read_the_same_before_and_after_the_section_is_checked: {} not readable",
-            crate::source::VMLINUX_BTF
-        );
-        return;
-    };
-    let names = |btf: &Btf| -> Vec<String> { (1..2000).map(|id| btf.name_of(t(id)).unwrap().to_owned()).collect() };
-    let one_by_one = names(&btf);
-    for id in btf.ids() {
-        btf.type_by_id(id).unwrap();
+fn names_ending_other_strings_are_found_by_scan_and_index_alike() {
+    // Types 3 and 4 are named by offsets inside "xfoo": "foo" (a second user) and "o".
+    let mut b = BtfBuilder::with_strings(crate::wire::Endian::native(), b"\0xfoo\0foo\0");
+    for name in ["xfoo", "foo", "q", "r"] {
+        b.struct_(name, 0, &[]);
     }
-    assert!(btf.heap_bytes() > btf.strings_len() as usize, "many lookups should have checked the section");
-    assert_eq!(names(&btf), one_by_one);
+    let mut bytes = b.build();
+    // Header (24 bytes), then four 12-byte records; the name offset is each record's first word.
+    patch(&mut bytes, 24 + 2 * 12, 2);
+    patch(&mut bytes, 24 + 3 * 12, 4);
+    let scanning = Btf::parse(bytes.clone()).unwrap();
+    let indexed = Btf::parse(bytes).unwrap();
+    for _ in 0..3 {
+        indexed.ids_by_name("warm").count(); // past the scanned lookups: the index is built
+    }
+    let ids = |btf: &Btf, n: &str| btf.ids_by_name(n).collect::<Vec<_>>();
+    for (name, want) in [("foo", vec![t(2), t(3)]), ("o", vec![t(4)]), ("xfoo", vec![t(1)]), ("oo", vec![])] {
+        assert_eq!(ids(&indexed, name), want, "index: {name}");
+        assert_eq!(ids(&Btf::parse(scanning.raw().to_vec()).unwrap(), name), want, "scan: {name}");
+    }
+    assert_eq!(ids(&scanning, "fo\0o"), vec![], "a name with a NUL names nothing");
+}
+
+#[test]
+fn parse_finding_finds_what_a_lookup_finds() {
+    let mut blobs = vec![("sample", sample_bytes())];
+    match std::fs::read(crate::source::VMLINUX_BTF) {
+        // Large enough for the two interleaved chains: names in both halves of the types.
+        Ok(v) => blobs.push(("vmlinux", v)),
+        Err(e) => println!("SKIP (vmlinux part): parse_finding_finds_what_a_lookup_finds: {e}"),
+    }
+    for (what, bytes) in blobs {
+        let btf = Btf::parse(bytes.clone()).unwrap();
+        for name in ["int", "sock", "tcp_connect", "task_struct", "e", "", "no such type", "s\0ck"] {
+            let (found, ids) = Btf::parse_finding(bytes.clone(), name).unwrap();
+            assert_eq!(found.count(), btf.count(), "{what}");
+            assert_eq!(ids, btf.ids_by_name(name).collect::<Vec<_>>(), "{what}: {name:?}");
+        }
+    }
+}
+
+#[test]
+fn names_looked_up_while_parsing_answer_later_lookups_without_a_scan_or_index() {
+    let bytes = sample_bytes();
+    let names = ["sock", "int", "tcp_connect", "nope", "sock", ""];
+    let plain = Btf::parse(bytes.clone()).unwrap();
+    let btf = Btf::parse_with_names(bytes, &names).unwrap();
+    let before = btf.heap_bytes();
+    for _ in 0..5 {
+        for name in names {
+            assert_eq!(
+                btf.ids_by_name(name).collect::<Vec<_>>(),
+                plain.ids_by_name(name).collect::<Vec<_>>(),
+                "{name}"
+            );
+        }
+    }
+    assert_eq!(btf.heap_bytes(), before, "known names never build the index");
+    // A name not given still works, through the scan and then the index.
+    for _ in 0..4 {
+        assert_eq!(btf.find_by_name_kind("e", Kind::Enum64), Some(t(6)));
+    }
 }

@@ -31,6 +31,39 @@ pub fn open(path: &Path) -> Result<Btf, LoadError> {
     }
 }
 
+/// [`open`], looking up `names` in the parsing pass (`Btf::parse_with_names`): their later
+/// lookups cost nothing.
+pub fn open_with_names(path: &Path, names: &[&str]) -> Result<Btf, LoadError> {
+    let parse_err = |source| LoadError::Parse { path: path.to_owned(), source };
+    match SysfsMapping::open(path) {
+        Ok(map) => {
+            let shared: btf::bytes::SharedBytes = Arc::new(map);
+            Btf::parse_with_names(shared, names).map_err(parse_err)
+        }
+        Err(e) => {
+            debug!(target: "rawbpf::load", "{}: not mapped ({e}); reading it", path.display());
+            Btf::parse_with_names(btf::source::read_kernel_btf(path)?, names).map_err(parse_err)
+        }
+    }
+}
+
+/// [`open`], also finding the ids named `name` in the parsing pass (`Btf::parse_finding`):
+/// a one-off lookup such as `rawbpf btf dump NAME` then costs one pass over the types.
+pub fn open_finding(path: &Path, name: &str) -> Result<(Btf, Vec<btf::TypeId>), LoadError> {
+    let parse_err = |source| LoadError::Parse { path: path.to_owned(), source };
+    match SysfsMapping::open(path) {
+        Ok(map) => {
+            let shared: btf::bytes::SharedBytes = Arc::new(map);
+            Btf::parse_finding(shared, name).map_err(parse_err)
+        }
+        Err(e) => {
+            debug!(target: "rawbpf::load", "{}: not mapped ({e}); reading it", path.display());
+            let data = btf::source::read_kernel_btf(path)?;
+            Btf::parse_finding(data, name).map_err(parse_err)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::ErrorKind;

@@ -7,7 +7,7 @@
 
 use super::{CError, Result, MAX_DEPTH};
 use crate::btf::Btf;
-use crate::types::{Body, Composite, TypeId};
+use crate::types::{Composite, Kind, TypeId};
 
 /// Pointer size of every target BTF describes here (64-bit kernels, BPF).
 const PTR_SIZE: u32 = 8;
@@ -38,18 +38,23 @@ impl AlignCache {
                 return Ok(a as u32);
             }
         }
-        let t = btf.type_by_id(id)?;
-        let a = match &t.body {
-            Body::Int(i) => i.size.clamp(1, PTR_SIZE),
-            Body::Enum(e) | Body::Enum64(e) => e.size.clamp(1, PTR_SIZE),
-            Body::Float { size } => (*size).clamp(1, PTR_SIZE),
-            Body::Ptr(_) => PTR_SIZE,
-            Body::Typedef(x) | Body::Volatile(x) | Body::Const(x) | Body::Restrict(x) | Body::TypeTag(x) => {
-                self.at(btf, *x, depth + 1)?
+        // Records, not decoded types: alignment needs sizes, targets and member offsets.
+        let Some(rec) = btf.record(id)? else {
+            return Ok(1); // void: no storage, so no constraint
+        };
+        let a = match rec.kind() {
+            Kind::Int => rec.int()?.size.clamp(1, PTR_SIZE),
+            Kind::Enum | Kind::Enum64 | Kind::Float => rec.size().clamp(1, PTR_SIZE),
+            Kind::Ptr => PTR_SIZE,
+            Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag => {
+                self.at(btf, rec.target()?, depth + 1)?
             }
-            Body::Array(a) => self.at(btf, a.elem, depth + 1)?,
-            Body::Struct(c) | Body::Union(c) => self.natural(btf, c, depth)?.unwrap_or(1),
-            // void, forward declarations, functions: no storage, so no constraint.
+            Kind::Array => self.at(btf, rec.array()?.elem, depth + 1)?,
+            Kind::Struct | Kind::Union => {
+                let members = (0..rec.vlen()).map(|i| rec.member_layout(i));
+                self.natural(btf, members, rec.size(), depth)?.unwrap_or(1)
+            }
+            // forward declarations, functions: no storage, so no constraint.
             _ => 1,
         };
         if let Some(slot) = self.memo.get_mut(id.get() as usize) {
@@ -58,28 +63,38 @@ impl AlignCache {
         Ok(a)
     }
 
-    /// The largest member alignment, or `None` if the layout shows the struct was packed.
-    fn natural(&mut self, btf: &Btf, c: &Composite<'_>, depth: usize) -> Result<Option<u32>> {
+    /// The largest alignment of `members` (type, bit offset, bitfield size), or `None` if the
+    /// layout shows the struct (of `size` bytes) was packed.
+    fn natural(
+        &mut self,
+        btf: &Btf,
+        members: impl Iterator<Item = crate::error::Result<(TypeId, u32, u8)>>,
+        size: u32,
+        depth: usize,
+    ) -> Result<Option<u32>> {
         let mut max = 1;
-        for m in &c.members {
-            let a = self.at(btf, m.type_id, depth + 1)?;
-            if m.bitfield_size == 0 && m.bit_offset % (8 * a) != 0 {
+        for m in members {
+            let (type_id, bit_offset, bitfield_size) = m?;
+            let a = self.at(btf, type_id, depth + 1)?;
+            if bitfield_size == 0 && bit_offset % (8 * a) != 0 {
                 return Ok(None);
             }
             max = max.max(a);
         }
-        Ok(c.size.is_multiple_of(max).then_some(max))
+        Ok(size.is_multiple_of(max).then_some(max))
     }
 
     /// True if struct `c` needs `__attribute__((packed))` to get BTF's offsets and size.
     pub fn is_packed(&mut self, btf: &Btf, c: &Composite<'_>) -> Result<bool> {
-        Ok(self.natural(btf, c, 0)?.is_none())
+        let members = c.members.iter().map(|m| Ok((m.type_id, m.bit_offset, m.bitfield_size)));
+        Ok(self.natural(btf, members, c.size, 0)?.is_none())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::Body;
     use crate::write::BtfBuilder;
 
     #[test]

@@ -8,39 +8,55 @@
 
 use super::emitter::{Emitter, Style};
 use super::names::Namespace;
-use super::{named_aggregate, CError, Result, MAX_DEPTH};
+use super::{CError, Result, MAX_DEPTH};
 use crate::btf::Btf;
+use crate::decode::Record;
 use crate::types::{Body, Kind, Param, TypeId};
+
+/// One link of a declarator chain: the type and its record (`None` for void), read once.
+type Link<'b> = (TypeId, Option<Record<'b>>);
+
+/// The kind of a link (void for void).
+fn kind_of(link: &Link<'_>) -> Kind {
+    link.1.as_ref().map_or(Kind::Void, Record::kind)
+}
 
 impl<'b> Emitter<'b> {
     /// Writes the declaration of `name` with type `id` (no trailing `;`). An empty name gives an
     /// abstract declarator (`int *`), as in prototypes. `lvl` indents inline anonymous bodies.
     pub fn decl(&mut self, id: TypeId, name: &str, lvl: usize) -> Result<()> {
-        let mut stack = Vec::with_capacity(8);
+        let mut stack: Vec<Link<'b>> = Vec::with_capacity(8);
         let mut cur = id;
         loop {
             if stack.len() > MAX_DEPTH {
                 return Err(CError::TooDeep { id, limit: MAX_DEPTH });
             }
-            if named_aggregate(self.btf, cur)?.is_some() {
-                stack.push(cur);
+            // Records, not decoded types: the chain needs kinds, targets and a few names; each
+            // is read once and travels on the stack.
+            let btf: &'b Btf = self.btf;
+            let Some(rec) = btf.record(cur)? else {
+                stack.push((cur, None)); // void
+                break;
+            };
+            let kind = rec.kind();
+            if matches!(kind, Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64) && rec.is_named()? {
+                stack.push((cur, Some(rec)));
                 break;
             }
-            let t = self.btf.type_by_id(cur)?;
             // Type tags are attributes C cannot spell without a macro; leave them out.
             // The compiler's own `__builtin_va_list` differs per target (BPF: `char *`, x86: a
             // 24-byte array), so spell out BTF's type to keep the kernel's layout.
-            let builtin = matches!(t.body, Body::Typedef(_)) && super::order::is_builtin_typedef(t.name);
-            if !matches!(t.body, Body::TypeTag(_)) && !builtin {
-                stack.push(cur);
+            let builtin = kind == Kind::Typedef && super::order::is_builtin_typedef(rec.name()?);
+            if kind != Kind::TypeTag && !builtin {
+                stack.push((cur, Some(rec)));
             }
-            cur = match &t.body {
-                Body::Typedef(x) if builtin => *x,
-                Body::Ptr(x) | Body::Const(x) | Body::Volatile(x) | Body::Restrict(x) | Body::TypeTag(x) => *x,
-                Body::Array(a) => a.elem,
-                Body::FuncProto(p) => p.ret,
-                Body::Func(_) | Body::Var(_) | Body::Datasec(_) | Body::DeclTag(_) => {
-                    return Err(CError::NotAType { id: cur, kind: t.kind().name() });
+            cur = match kind {
+                Kind::Typedef if builtin => rec.target()?,
+                Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => rec.target()?,
+                Kind::Array => rec.array()?.elem,
+                Kind::FuncProto => rec.target()?,
+                Kind::Func | Kind::Var | Kind::Datasec | Kind::DeclTag => {
+                    return Err(CError::NotAType { id: cur, kind: kind.name() });
                 }
                 _ => break,
             };
@@ -49,9 +65,9 @@ impl<'b> Emitter<'b> {
     }
 
     /// Pops modifiers sitting on top of the stack and writes them (`const volatile `).
-    fn base_mods(&mut self, stack: &mut Vec<TypeId>) -> Result<()> {
-        while let Some(&id) = stack.last() {
-            match self.btf.kind_of(id)? {
+    fn base_mods(&mut self, stack: &mut Vec<Link<'b>>) -> Result<()> {
+        while let Some(link) = stack.last() {
+            match kind_of(link) {
                 Kind::Const => self.push("const "),
                 Kind::Volatile => self.push("volatile "),
                 Kind::Restrict => self.push("restrict "),
@@ -63,9 +79,9 @@ impl<'b> Emitter<'b> {
     }
 
     /// Drops modifiers on arrays and functions: C has no such thing (GCC emits some anyway).
-    fn drop_mods(&mut self, stack: &mut Vec<TypeId>) -> Result<()> {
-        while let Some(&id) = stack.last() {
-            if !matches!(self.btf.kind_of(id)?, Kind::Const | Kind::Volatile | Kind::Restrict) {
+    fn drop_mods(&mut self, stack: &mut Vec<Link<'b>>) -> Result<()> {
+        while let Some(link) = stack.last() {
+            if !matches!(kind_of(link), Kind::Const | Kind::Volatile | Kind::Restrict) {
                 break;
             }
             stack.pop();
@@ -82,69 +98,67 @@ impl<'b> Emitter<'b> {
         }
     }
 
-    fn chain(&mut self, stack: &mut Vec<TypeId>, name: &str, lvl: usize) -> Result<()> {
+    fn chain(&mut self, stack: &mut Vec<Link<'b>>, name: &str, lvl: usize) -> Result<()> {
         // `int ***p` rather than `int * * *p`; a lone pointer in `(*f)` needs no space either.
         let mut last_was_ptr = true;
-        while let Some(id) = stack.pop() {
+        while let Some((id, rec)) = stack.pop() {
             let btf: &'b Btf = self.btf;
-            if let Some((kind, tag)) = named_aggregate(btf, id)? {
+            let Some(rec) = rec else {
                 self.base_mods(stack)?;
-                if matches!(kind, Kind::Enum | Kind::Enum64) {
-                    self.push("enum ");
-                    self.names.write(&mut self.out, id, tag, Namespace::Tag, false);
-                } else {
-                    self.struct_ref(id, kind == Kind::Union, tag);
-                }
+                self.push("void");
                 last_was_ptr = false;
                 continue;
-            }
-            let t = btf.type_by_id(id)?;
-            match &t.body {
-                Body::Void => {
+            };
+            let kind = rec.kind();
+            match kind {
+                Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 if rec.is_named()? => {
                     self.base_mods(stack)?;
-                    self.push("void");
-                }
-                Body::Int(_) | Body::Float { .. } => {
-                    self.base_mods(stack)?;
-                    self.push(t.name);
-                }
-                Body::Struct(c) | Body::Union(c) => {
-                    self.base_mods(stack)?;
-                    if t.name.is_empty() {
-                        self.composite_def(id, t.kind() == Kind::Union, c, lvl)?;
-                    } else {
-                        self.struct_ref(id, t.kind() == Kind::Union, t.name);
-                    }
-                }
-                Body::Enum(e) | Body::Enum64(e) => {
-                    self.base_mods(stack)?;
-                    if t.name.is_empty() {
-                        self.enum_def(id, t.kind() == Kind::Enum64, e, lvl)?;
-                    } else {
+                    let tag = rec.name()?;
+                    if matches!(kind, Kind::Enum | Kind::Enum64) {
                         self.push("enum ");
-                        self.names.write(&mut self.out, id, t.name, Namespace::Tag, false);
+                        self.names.write(&mut self.out, id, tag, Namespace::Tag, false);
+                    } else {
+                        self.struct_ref(id, kind == Kind::Union, tag);
                     }
                 }
-                Body::Fwd { is_union } => {
+                Kind::Int | Kind::Float => {
                     self.base_mods(stack)?;
-                    self.fwd_ref(id, *is_union, t.name);
+                    self.push(rec.name()?);
                 }
-                Body::Typedef(_) => {
+                // Anonymous: written inline, from the decoded type.
+                Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 => {
                     self.base_mods(stack)?;
-                    self.names.write(&mut self.out, id, t.name, Namespace::Ident, false);
+                    match btf.type_by_id(id)?.body {
+                        Body::Struct(c) | Body::Union(c) => self.composite_def(id, kind == Kind::Union, &c, lvl)?,
+                        Body::Enum(e) | Body::Enum64(e) => self.enum_def(id, kind == Kind::Enum64, &e, lvl)?,
+                        _ => {}
+                    }
                 }
-                Body::Ptr(_) => self.push(if last_was_ptr { "*" } else { " *" }),
-                Body::Const(_) => self.push(" const"),
-                Body::Volatile(_) => self.push(" volatile"),
-                Body::Restrict(_) => self.push(" restrict"),
-                Body::Array(a) => return self.array_suffix(stack, a.nelems, name, lvl, last_was_ptr),
-                Body::FuncProto(p) => return self.proto_suffix(stack, &p.params, name, lvl, last_was_ptr),
-                Body::TypeTag(_) => {}
-                Body::Func(_) | Body::Var(_) | Body::Datasec(_) | Body::DeclTag(_) => {
-                    return Err(CError::NotAType { id, kind: t.kind().name() });
+                Kind::Fwd => {
+                    self.base_mods(stack)?;
+                    self.fwd_ref(id, rec.kflag(), rec.name()?);
+                }
+                Kind::Typedef => {
+                    self.base_mods(stack)?;
+                    self.names.write(&mut self.out, id, rec.name()?, Namespace::Ident, false);
+                }
+                Kind::Ptr => self.push(if last_was_ptr { "*" } else { " *" }),
+                Kind::Const => self.push(" const"),
+                Kind::Volatile => self.push(" volatile"),
+                Kind::Restrict => self.push(" restrict"),
+                Kind::Array => return self.array_suffix(stack, rec.array()?.nelems, name, lvl, last_was_ptr),
+                Kind::FuncProto => {
+                    let Body::FuncProto(p) = btf.type_by_id(id)?.body else {
+                        return Err(CError::NotAType { id, kind: kind.name() });
+                    };
+                    return self.proto_suffix(stack, &p.params, name, lvl, last_was_ptr);
+                }
+                Kind::TypeTag => {}
+                Kind::Void | Kind::Func | Kind::Var | Kind::Datasec | Kind::DeclTag => {
+                    return Err(CError::NotAType { id, kind: kind.name() });
                 }
             }
-            last_was_ptr = t.kind() == Kind::Ptr;
+            last_was_ptr = kind == Kind::Ptr;
         }
         self.name(name, last_was_ptr);
         Ok(())
@@ -154,20 +168,20 @@ impl<'b> Emitter<'b> {
     #[inline]
     fn array_suffix(
         &mut self,
-        stack: &mut Vec<TypeId>,
+        stack: &mut Vec<Link<'b>>,
         n: u32,
         name: &str,
         lvl: usize,
         last_was_ptr: bool,
     ) -> Result<()> {
         self.drop_mods(stack)?;
-        let Some(&next) = stack.last() else {
+        let Some(next) = stack.last() else {
             self.name(name, last_was_ptr);
             self.array_dim(n);
             return Ok(());
         };
         // `int a[2][3]` needs no parentheses; `int (*a)[3]` does.
-        let multidim = self.btf.kind_of(next)? == Kind::Array;
+        let multidim = kind_of(next) == Kind::Array;
         if !name.is_empty() && !last_was_ptr {
             self.push(" ");
         }
@@ -186,7 +200,7 @@ impl<'b> Emitter<'b> {
     #[inline]
     fn proto_suffix(
         &mut self,
-        stack: &mut Vec<TypeId>,
+        stack: &mut Vec<Link<'b>>,
         params: &[Param<'_>],
         name: &str,
         lvl: usize,

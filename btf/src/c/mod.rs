@@ -22,9 +22,8 @@ pub(crate) mod order;
 pub use describe::{describe, func_prototype};
 pub use header::{write_header, HeaderStats, HeaderWriter};
 
-use crate::btf::Btf;
 use crate::error::BtfError;
-use crate::types::{Kind, TypeId};
+use crate::types::TypeId;
 
 /// Deepest chain of declarators or nested definitions followed before giving up:
 /// real BTF needs tens; hostile BTF with cycles would recurse forever.
@@ -61,19 +60,6 @@ pub enum CError {
         /// Its kind.
         kind: &'static str,
     },
-}
-
-/// Kind and name of a named struct, union or enum, read without decoding its members.
-/// Declarators and ordering need only the name of such a type where it is referenced, and
-/// decoding a struct with all its members at every reference was most of vmlinux.h's time.
-/// Its members are still decoded (and checked) where it is defined.
-fn named_aggregate(btf: &Btf, id: TypeId) -> Result<Option<(Kind, &str)>> {
-    let kind = btf.kind_of(id)?;
-    if !matches!(kind, Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64) {
-        return Ok(None);
-    }
-    let name = btf.name_of(id)?;
-    Ok((!name.is_empty()).then_some((kind, name)))
 }
 
 /// Shorthand for C output results.

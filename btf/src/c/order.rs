@@ -11,8 +11,9 @@
 
 use super::emitter::Emitter;
 use super::names::Namespace;
-use super::{named_aggregate, CError, Result, MAX_DEPTH};
+use super::{CError, Result, MAX_DEPTH};
 use crate::btf::Btf;
+use crate::decode::Record;
 use crate::types::{Body, Kind, TypeId};
 
 const ORDER_MASK: u8 = 0b11;
@@ -70,29 +71,19 @@ impl Order {
     /// Marks every type some other type refers to. An anonymous enum nothing refers to is
     /// written as a top-level `enum { ... };` where it appears, the others inline where used.
     pub fn mark_referenced(&mut self, btf: &Btf) -> Result<()> {
+        // Reads only the ids in each record: decoding every type with its member names here
+        // was a fifth of writing vmlinux.h.
         for id in btf.ids() {
-            let t = btf.type_by_id(id)?;
-            match &t.body {
-                Body::Int(_) | Body::Float { .. } | Body::Enum(_) | Body::Enum64(_) | Body::Fwd { .. } => {}
-                Body::Struct(c) | Body::Union(c) => {
-                    c.members.iter().for_each(|m| self.set(m.type_id, REFERENCED, REFERENCED))
-                }
-                Body::FuncProto(p) => {
-                    self.set(p.ret, REFERENCED, REFERENCED);
-                    p.params.iter().for_each(|q| self.set(q.type_id, REFERENCED, REFERENCED));
-                }
-                Body::Datasec(d) => d.vars.iter().for_each(|v| self.set(v.type_id, REFERENCED, REFERENCED)),
-                _ => {
-                    if let Some(x) = t.ref_type() {
-                        self.set(x, REFERENCED, REFERENCED);
-                    }
-                }
+            if let Some(rec) = btf.record(id)? {
+                rec.for_each_ref(|x| self.set(x, REFERENCED, REFERENCED))?;
             }
         }
         Ok(())
     }
 
     /// Walks `id`; true if it is a "strong" dependency (must be defined, not just declared).
+    /// Reads records, not decoded types: ordering needs kinds, names' presence and the ids
+    /// each record refers to, never a member's name.
     fn order(&mut self, btf: &Btf, id: TypeId, through_ptr: bool, depth: usize) -> Result<bool> {
         if depth > MAX_DEPTH {
             return Err(CError::TooDeep { id, limit: MAX_DEPTH });
@@ -101,54 +92,53 @@ impl Order {
         if st == ORDERED {
             return Ok(true);
         }
-        // A named struct behind a pointer needs only a declaration: no need to decode it.
-        if through_ptr && matches!(named_aggregate(btf, id)?, Some((Kind::Struct | Kind::Union, _))) {
+        let Some(rec) = btf.record(id)? else {
+            return Ok(true); // void
+        };
+        let kind = rec.kind();
+        let composite = matches!(kind, Kind::Struct | Kind::Union);
+        // A named struct behind a pointer needs only a declaration, even while being ordered
+        // (a loop through a pointer is broken by a forward declaration).
+        if composite && through_ptr && rec.is_named()? {
             return Ok(false);
         }
-        let t = btf.type_by_id(id)?;
         if st == ORDERING {
-            // A loop through a pointer to a named struct is fine: a forward declaration breaks it.
-            if matches!(t.body, Body::Struct(_) | Body::Union(_)) && through_ptr && !t.name.is_empty() {
-                return Ok(false);
-            }
             return Err(CError::Cycle { id });
         }
-        match &t.body {
-            Body::Void => Ok(true),
-            Body::Int(_) | Body::Float { .. } => {
+        let named = rec.is_named()?;
+        match kind {
+            Kind::Void => Ok(true),
+            Kind::Int | Kind::Float => {
                 self.set(id, ORDER_MASK, ORDERED);
                 Ok(false)
             }
-            Body::Ptr(x) => {
-                let strong = self.order(btf, *x, true, depth + 1)?;
+            Kind::Ptr => {
+                let strong = self.order(btf, rec.target()?, true, depth + 1)?;
                 self.set(id, ORDER_MASK, ORDERED);
                 Ok(strong)
             }
-            Body::Array(a) => self.order(btf, a.elem, false, depth + 1),
-            Body::Struct(c) | Body::Union(c) => {
+            Kind::Array => self.order(btf, rec.array()?.elem, false, depth + 1),
+            Kind::Struct | Kind::Union => {
                 // Only embedded (or anonymous, hence inline) structs are strong links.
-                if through_ptr && !t.name.is_empty() {
-                    return Ok(false);
-                }
                 self.set(id, ORDER_MASK, ORDERING);
-                for m in &c.members {
-                    self.order(btf, m.type_id, false, depth + 1)?;
+                for i in 0..rec.vlen() {
+                    self.order(btf, rec.entry_type(12, 4, i)?, false, depth + 1)?;
                 }
-                if !t.name.is_empty() {
+                if named {
                     self.queue.push(id);
                 }
                 self.set(id, ORDER_MASK, ORDERED);
                 Ok(true)
             }
-            Body::Enum(_) | Body::Enum64(_) | Body::Fwd { .. } => {
-                if !t.name.is_empty() || self.get(id) & REFERENCED == 0 {
+            Kind::Enum | Kind::Enum64 | Kind::Fwd => {
+                if named || self.get(id) & REFERENCED == 0 {
                     self.queue.push(id);
                 }
                 self.set(id, ORDER_MASK, ORDERED);
                 Ok(true)
             }
-            Body::Typedef(x) => {
-                let strong = self.order(btf, *x, through_ptr, depth + 1)?;
+            Kind::Typedef => {
+                let strong = self.order(btf, rec.target()?, through_ptr, depth + 1)?;
                 // Like a struct: through a pointer, an undefined target only needs declaring.
                 if through_ptr && !strong {
                     return Ok(false);
@@ -157,18 +147,18 @@ impl Order {
                 self.set(id, ORDER_MASK, ORDERED);
                 Ok(true)
             }
-            Body::Volatile(x) | Body::Const(x) | Body::Restrict(x) | Body::TypeTag(x) => {
-                self.order(btf, *x, through_ptr, depth + 1)
+            Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag => {
+                self.order(btf, rec.target()?, through_ptr, depth + 1)
             }
-            Body::FuncProto(p) => {
-                let mut strong = self.order(btf, p.ret, through_ptr, depth + 1)?;
-                for q in &p.params {
-                    strong |= self.order(btf, q.type_id, through_ptr, depth + 1)?;
+            Kind::FuncProto => {
+                let mut strong = self.order(btf, rec.target()?, through_ptr, depth + 1)?;
+                for i in 0..rec.vlen() {
+                    strong |= self.order(btf, rec.entry_type(8, 4, i)?, through_ptr, depth + 1)?;
                 }
                 Ok(strong)
             }
             // Functions, variables, sections and tags are not part of a types header.
-            Body::Func(_) | Body::Var(_) | Body::Datasec(_) | Body::DeclTag(_) => {
+            Kind::Func | Kind::Var | Kind::Datasec | Kind::DeclTag => {
                 self.set(id, ORDER_MASK, ORDERED);
                 Ok(false)
             }
@@ -176,8 +166,9 @@ impl Order {
     }
 
     /// Writes whatever `id` needs before its use inside `cont_id` (void: `id` is a top-level
-    /// definition, which is then written too).
-    pub fn emit(&mut self, e: &mut Emitter<'_>, id: TypeId, cont_id: TypeId, depth: usize) -> Result<()> {
+    /// definition, which is then written too). Only definitions decode their type; the rest
+    /// reads records.
+    pub fn emit<'b>(&mut self, e: &mut Emitter<'b>, id: TypeId, cont_id: TypeId, depth: usize) -> Result<()> {
         if depth > MAX_DEPTH {
             return Err(CError::TooDeep { id, limit: MAX_DEPTH });
         }
@@ -186,95 +177,121 @@ impl Order {
             return Ok(());
         }
         let btf = e.btf;
-        let top_level = cont_id == TypeId::VOID;
+        let Some(rec) = btf.record(id)? else {
+            self.set(id, EMIT_MASK, EMITTED); // void
+            return Ok(());
+        };
+        let (kind, top_level) = (rec.kind(), cont_id == TypeId::VOID);
+        let composite = matches!(kind, Kind::Struct | Kind::Union);
         // A named struct used inside another definition is at most declared here (it is
         // defined at its own top-level turn), which needs its name only.
-        if !top_level {
-            if let Some((kind @ (Kind::Struct | Kind::Union), name)) = named_aggregate(btf, id)? {
-                if st & FWD_EMITTED == 0 && id != cont_id {
-                    e.struct_ref(id, kind == Kind::Union, name);
-                    e.push(";\n\n");
-                    self.set(id, FWD_EMITTED, FWD_EMITTED);
-                }
-                return Ok(());
-            }
-        }
-        let t = btf.type_by_id(id)?;
-        if st & EMIT_MASK == EMITTING {
-            // Met again while being written: a pointer back to it. Declare it if needed.
-            if st & FWD_EMITTED != 0 {
-                return Ok(());
-            }
-            match &t.body {
-                Body::Struct(_) | Body::Union(_) if id != cont_id && !t.name.is_empty() => {
-                    e.struct_ref(id, matches!(t.body, Body::Union(_)), t.name);
-                    e.push(";\n\n");
-                    self.set(id, FWD_EMITTED, FWD_EMITTED);
-                }
-                Body::Typedef(x) => {
-                    if !is_builtin_typedef(t.name) {
-                        typedef_def(e, id, t.name, *x)?;
-                    }
-                    self.set(id, FWD_EMITTED, FWD_EMITTED);
-                }
-                _ => {}
+        if !top_level && composite && rec.is_named()? {
+            if st & FWD_EMITTED == 0 && id != cont_id {
+                e.struct_ref(id, kind == Kind::Union, rec.name()?);
+                e.push(";\n\n");
+                self.set(id, FWD_EMITTED, FWD_EMITTED);
             }
             return Ok(());
         }
-        match &t.body {
-            Body::Void | Body::Int(_) | Body::Float { .. } => self.set(id, EMIT_MASK, EMITTED),
-            Body::Enum(en) | Body::Enum64(en) => {
+        if st & EMIT_MASK == EMITTING {
+            return self.emit_again(e, &rec, id, cont_id);
+        }
+        match kind {
+            Kind::Void | Kind::Int | Kind::Float => self.set(id, EMIT_MASK, EMITTED),
+            Kind::Enum | Kind::Enum64 => {
                 if top_level {
-                    e.enum_def(id, matches!(t.body, Body::Enum64(_)), en, 0)?;
-                    e.push(";\n\n");
+                    if let Body::Enum(en) | Body::Enum64(en) = &btf.type_by_id(id)?.body {
+                        e.enum_def(id, kind == Kind::Enum64, en, 0)?;
+                        e.push(";\n\n");
+                    }
                 }
                 self.set(id, EMIT_MASK, EMITTED);
             }
-            Body::Ptr(x) | Body::Volatile(x) | Body::Const(x) | Body::Restrict(x) | Body::TypeTag(x) => {
-                self.emit(e, *x, cont_id, depth + 1)?
+            Kind::Ptr | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag => {
+                self.emit(e, rec.target()?, cont_id, depth + 1)?
             }
-            Body::Array(a) => self.emit(e, a.elem, cont_id, depth + 1)?,
-            Body::Fwd { is_union } => {
-                e.fwd_ref(id, *is_union, t.name);
+            Kind::Array => self.emit(e, rec.array()?.elem, cont_id, depth + 1)?,
+            Kind::Fwd => {
+                e.fwd_ref(id, rec.kflag(), rec.name()?);
                 e.push(";\n\n");
                 self.set(id, EMIT_MASK, EMITTED);
             }
-            Body::Typedef(x) => {
+            Kind::Typedef => {
                 self.set(id, EMIT_MASK, EMITTING);
-                self.emit(e, *x, id, depth + 1)?;
-                if self.get(id) & FWD_EMITTED == 0 && !is_builtin_typedef(t.name) {
-                    typedef_def(e, id, t.name, *x)?;
+                self.emit(e, rec.target()?, id, depth + 1)?;
+                let name = rec.name()?;
+                if self.get(id) & FWD_EMITTED == 0 && !is_builtin_typedef(name) {
+                    typedef_def(e, id, name, rec.target()?)?;
                 }
                 self.set(id, EMIT_MASK, EMITTED);
             }
-            Body::Struct(c) | Body::Union(c) => {
-                self.set(id, EMIT_MASK, EMITTING);
-                if top_level || t.name.is_empty() {
-                    // Members are written out: declare what they point to first.
-                    let inner = if t.name.is_empty() { cont_id } else { id };
-                    for m in &c.members {
-                        self.emit(e, m.type_id, inner, depth + 1)?;
-                    }
-                } else if st & FWD_EMITTED == 0 && id != cont_id {
-                    e.struct_ref(id, matches!(t.body, Body::Union(_)), t.name);
-                    e.push(";\n\n");
-                    self.set(id, FWD_EMITTED, FWD_EMITTED);
-                }
-                if top_level {
-                    e.composite_def(id, matches!(t.body, Body::Union(_)), c, 0)?;
-                    e.push(";\n\n");
-                    self.set(id, EMIT_MASK, EMITTED);
-                } else {
-                    self.set(id, EMIT_MASK, 0);
+            Kind::Struct | Kind::Union => self.emit_composite(e, &rec, id, cont_id, depth)?,
+            Kind::FuncProto => {
+                self.emit(e, rec.target()?, cont_id, depth + 1)?;
+                for i in 0..rec.vlen() {
+                    self.emit(e, rec.entry_type(8, 4, i)?, cont_id, depth + 1)?;
                 }
             }
-            Body::FuncProto(p) => {
-                self.emit(e, p.ret, cont_id, depth + 1)?;
-                for q in &p.params {
-                    self.emit(e, q.type_id, cont_id, depth + 1)?;
-                }
+            Kind::Func | Kind::Var | Kind::Datasec | Kind::DeclTag => {}
+        }
+        Ok(())
+    }
+
+    /// `id` met again while being written: a pointer back to it. Declares it if needed.
+    fn emit_again<'b>(&mut self, e: &mut Emitter<'b>, rec: &Record<'b>, id: TypeId, cont_id: TypeId) -> Result<()> {
+        if self.get(id) & FWD_EMITTED != 0 {
+            return Ok(());
+        }
+        match rec.kind() {
+            k @ (Kind::Struct | Kind::Union) if id != cont_id && rec.is_named()? => {
+                e.struct_ref(id, k == Kind::Union, rec.name()?);
+                e.push(";\n\n");
+                self.set(id, FWD_EMITTED, FWD_EMITTED);
             }
-            Body::Func(_) | Body::Var(_) | Body::Datasec(_) | Body::DeclTag(_) => {}
+            Kind::Typedef => {
+                let name = rec.name()?;
+                if !is_builtin_typedef(name) {
+                    typedef_def(e, id, name, rec.target()?)?;
+                }
+                self.set(id, FWD_EMITTED, FWD_EMITTED);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A struct or union: what its members need first, then its definition at top level (or
+    /// its declaration, when it is only used).
+    fn emit_composite<'b>(
+        &mut self,
+        e: &mut Emitter<'b>,
+        rec: &Record<'b>,
+        id: TypeId,
+        cont_id: TypeId,
+        depth: usize,
+    ) -> Result<()> {
+        let (st, top_level, named, union) =
+            (self.get(id), cont_id == TypeId::VOID, rec.is_named()?, rec.kind() == Kind::Union);
+        self.set(id, EMIT_MASK, EMITTING);
+        if top_level || !named {
+            // Members are written out: declare what they point to first.
+            let inner = if named { id } else { cont_id };
+            for i in 0..rec.vlen() {
+                self.emit(e, rec.entry_type(12, 4, i)?, inner, depth + 1)?;
+            }
+        } else if st & FWD_EMITTED == 0 && id != cont_id {
+            e.struct_ref(id, union, rec.name()?);
+            e.push(";\n\n");
+            self.set(id, FWD_EMITTED, FWD_EMITTED);
+        }
+        if top_level {
+            if let Body::Struct(c) | Body::Union(c) = &e.btf.type_by_id(id)?.body {
+                e.composite_def(id, union, c, 0)?;
+                e.push(";\n\n");
+            }
+            self.set(id, EMIT_MASK, EMITTED);
+        } else {
+            self.set(id, EMIT_MASK, 0);
         }
         Ok(())
     }

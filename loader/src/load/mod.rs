@@ -121,7 +121,9 @@ pub fn load_observed(obj: &Object, opts: &LoadOptions, obs: &mut dyn Observer) -
     obs.step(Step::Features(&features));
     let reached = obj.sections_reached(&chosen);
     let needed = target::needs_kernel_btf(obj, &selected, &reached);
-    let kernel = KernelBtf::open(opts.target_btf.as_deref(), needed, obs)?;
+    let names = target::kernel_names(obj, &selected, &reached);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let kernel = KernelBtf::open(opts.target_btf.as_deref(), needed, &names, obs)?;
     let externs = crate::externs::resolve(obj, &kernel, obs)?;
     let btf_fd = load_object_btf(obj, support(&features), obs)?;
     // On a kernel without BTF the --btf file already stands in as `kernel.vmlinux`: parsed once.

@@ -31,9 +31,15 @@ impl KernelBtf {
     /// `needed`: whether the programs being loaded use kernel BTF at all (CO-RE relocations,
     /// attach targets by BTF id, typed ksyms, kfuncs); like libbpf, a load that uses none goes
     /// ahead on a kernel without BTF.
-    pub fn open(stand_in: Option<&Path>, needed: bool, obs: &mut dyn Observer) -> Result<KernelBtf, LoadError> {
+    /// `names`: what the load will look up (`kernel_names`), found in the parsing pass.
+    pub fn open(
+        stand_in: Option<&Path>,
+        needed: bool,
+        names: &[&str],
+        obs: &mut dyn Observer,
+    ) -> Result<KernelBtf, LoadError> {
         let path = Path::new(btf::source::VMLINUX_BTF);
-        match (crate::vmlinux::vmlinux(), stand_in) {
+        match (crate::vmlinux::open_with_names(path, names), stand_in) {
             (Ok(vmlinux), _) => {
                 obs.step(Step::KernelBtf { types: vmlinux.count(), path });
                 Ok(KernelBtf { vmlinux: Arc::new(vmlinux), exposed: true })
@@ -167,6 +173,39 @@ pub fn resolve(
     let target = AttachTarget { btf_name: name, btf_id, module, module_fd };
     obs.step(Step::AttachTarget { program, target: &target });
     Ok(Some(target))
+}
+
+/// The names a load of `selected` looks up in kernel BTF, known before it is parsed so that the
+/// parsing pass finds them (`Btf::parse_with_names`) and no lookup scans the ~126k types again:
+/// the root types of the CO-RE relocations in the code they reach (by essential name, as CO-RE
+/// compares them), their attach targets, and the typed ksym and kfunc externs. A name missed
+/// here is still found, by a scan.
+pub fn kernel_names(obj: &Object, selected: &[super::Selected], reached: &BTreeSet<CodeSectionIndex>) -> Vec<String> {
+    let mut names = BTreeSet::new();
+    if let (Some(ext), Some(local)) = (&obj.btf_ext, &obj.btf) {
+        let reached_name = |name: &str| {
+            obj.code_sections
+                .iter()
+                .position(|c| c.name == name)
+                .is_some_and(|i| reached.contains(&CodeSectionIndex::new(i)))
+        };
+        for sec in ext.core_relos.iter().filter(|s| reached_name(&s.name)) {
+            let roots = sec.records.iter().filter_map(|r| local.name_of(r.type_id).ok());
+            names.extend(roots.filter(|n| !n.is_empty()).map(|n| btf::flavors::essential(n).to_owned()));
+        }
+    }
+    for s in selected.iter().filter(|s| s.kind.attaches_by_btf_id()) {
+        let (_, target) = split_module(s.kind.attach_target.as_deref().unwrap_or_default());
+        names.insert(btf_name(&s.kind, target).0);
+    }
+    for e in &obj.externs {
+        match e.kind {
+            ExternKind::Ksym { type_id: Some(_) } => names.insert(e.name.clone()),
+            ExternKind::Kfunc { .. } => names.insert(e.essential_name().to_owned()),
+            _ => false,
+        };
+    }
+    names.into_iter().collect()
 }
 
 /// Whether loading `selected` of `obj` uses kernel BTF: a CO-RE relocation in code they reach,

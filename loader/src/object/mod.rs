@@ -14,6 +14,7 @@
 mod elf;
 pub mod error;
 pub mod externs;
+mod file;
 pub mod globals;
 pub mod map_values;
 pub mod maps;
@@ -234,12 +235,13 @@ pub struct Object {
 }
 
 impl Object {
-    /// Reads and parses the object at `path`.
+    /// Reads and parses the object at `path`, reading only the sections parsing uses (not its
+    /// DWARF: see `file`).
     pub fn open(path: impl AsRef<Path>) -> Result<Object> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| ObjectError::Io { path: path.to_owned(), source })?;
+        let bytes = file::read(path).map_err(|source| ObjectError::Io { path: path.to_owned(), source })?;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        Object::parse(&bytes, &name)
+        Object::parse(bytes.as_slice(), &name)
     }
 
     /// Parses an object from memory; `name` is its file name (for map names and messages).

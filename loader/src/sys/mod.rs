@@ -1,6 +1,6 @@
 //! The only `unsafe` in rawbpf: bpf(), perf_event_open() and ioctl() with their attribute structs,
-//! the read-only mapping of sysfs BTF, and the shared mappings of perf rings and BPF ring
-//! buffers (with epoll to wait on them).
+//! the read-only mapping of sysfs BTF, zero-filled anonymous memory to read objects into, and the
+//! shared mappings of perf rings and BPF ring buffers (with epoll to wait on them).
 //!
 //! Each command has its own `#[repr(C)]` attribute struct covering only the `union bpf_attr`
 //! members it fills, zero-initialized with no implicit padding, and passes `size_of` that struct:
@@ -29,6 +29,7 @@ mod ring_mmap;
 mod ringbuf;
 mod signal;
 mod types;
+mod zeroed;
 
 pub use arena::write_arena;
 pub use bpf::Cmd;
@@ -61,3 +62,4 @@ pub use ring_mmap::page_size;
 pub use ringbuf::{RingbufMmap, Slot, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
 pub use signal::{install_stop_handler, STOP};
 pub use types::{attach_type_name, map_type_name, prog_type_name, AttachType, LinkType, MapType, ProgType};
+pub use zeroed::ZeroedBuf;

@@ -149,13 +149,36 @@ fn write_out(w: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()
     }
 }
 
+/// Loads the BTF to inspect and finds the ids named `name` of `kind`: the running kernel's
+/// in the parsing pass (one pass over its ~126k types, no name index), a file's afterwards.
+fn load_finding(
+    path: Option<&PathBuf>,
+    name: &str,
+    kind: Option<Kind>,
+) -> Result<(Btf, String, Vec<TypeId>), LoadError> {
+    let kernel = match path {
+        None => Some(Path::new(VMLINUX_BTF)),
+        Some(p) if p.as_path() == Path::new(VMLINUX_BTF) => Some(p.as_path()),
+        Some(_) => None,
+    };
+    let Some(kernel) = kernel else {
+        let (btf, origin) = load(path)?;
+        let ids = matching_ids(&btf, name, kind);
+        return Ok((btf, origin, ids));
+    };
+    let (btf, mut ids) = loader::vmlinux::open_finding(kernel, name)?;
+    ids.retain(|&id| kind_matches(&btf, id, kind));
+    Ok((btf, VMLINUX_BTF.to_owned(), ids))
+}
+
 fn dump(d: &DumpArgs) -> Result<(), String> {
-    let (btf, origin) = load(d.btf.as_ref()).map_err(|e| crate::render::error::btf_source(&e))?;
+    let source_err = |e: LoadError| crate::render::error::btf_source(&e);
     if d.all {
+        let (btf, origin) = load(d.btf.as_ref()).map_err(source_err)?;
         return dump_all(&btf, d, &origin);
     }
     let name = d.name.as_deref().unwrap_or_default();
-    let ids = matching_ids(&btf, name, d.kind);
+    let (btf, origin, ids) = load_finding(d.btf.as_ref(), name, d.kind).map_err(source_err)?;
     if ids.is_empty() {
         return Err(not_found(&btf, name, d.kind, &origin));
     }

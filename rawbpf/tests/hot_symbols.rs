@@ -1,0 +1,32 @@
+//! The release binary is linked with its hot functions first (build.rs, link/hot-symbols.txt):
+//! the list must still name the binary's functions (symbol hashes change with the release
+//! profile, Cargo.lock and the toolchain) and the linker must have grouped them.
+
+use object::{Object, ObjectSymbol, SymbolKind};
+
+#[test]
+fn hot_functions_are_listed_and_grouped_first() {
+    if option_env!("RAWBPF_HOT_ORDER").is_none() {
+        return println!("SKIP: hot_functions_are_listed_and_grouped_first: no symbol order for this build (debug profile, another target or linker)");
+    }
+    let list = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/link/hot-symbols.txt")).unwrap();
+    let wanted: std::collections::HashSet<&str> = list.lines().filter(|l| !l.is_empty()).collect();
+    let data = std::fs::read(env!("CARGO_BIN_EXE_rawbpf")).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    let text = || file.symbols().filter(|s| s.kind() == SymbolKind::Text && s.size() > 0);
+    let funcs: Vec<(u64, u64, bool)> =
+        text().map(|s| (s.address(), s.size(), s.name().is_ok_and(|n| wanted.contains(n)))).collect();
+    let names: std::collections::HashSet<&str> = text().filter_map(|s| s.name().ok()).collect();
+    let found = wanted.iter().filter(|n| names.contains(*n)).count();
+    let regen = "regenerate the list: sudo rawbpf/link/regen-hot-symbols";
+    assert!(
+        found * 10 >= wanted.len() * 9,
+        "only {found} of {} listed functions are in the binary: {regen}",
+        wanted.len()
+    );
+    // Grouped: the listed functions lie in one stretch not much larger than their own size.
+    let (lo, hi) = funcs.iter().filter(|f| f.2).fold((u64::MAX, 0), |(lo, hi), f| (lo.min(f.0), hi.max(f.0 + f.1)));
+    let size: u64 = funcs.iter().filter(|f| f.2).map(|f| f.1).sum();
+    assert!(hi - lo <= size * 3 / 2 + 4096, "listed functions spread over {} bytes for {size} bytes of code", hi - lo);
+    println!("{found} of {} hot functions, {size} bytes in a stretch of {} bytes", wanted.len(), hi - lo);
+}
