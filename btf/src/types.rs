@@ -298,6 +298,23 @@ pub struct Enum<'a> {
     pub values: Vec<EnumValue<'a>>,
 }
 
+impl Enum<'_> {
+    /// The bits of `value` that fit the enum's storage: what a `size`-byte field holding that
+    /// enumerator reads as (a signed 32-bit `-1` is `0xffffffff` in memory, `u64::MAX` in BTF).
+    pub fn stored(&self, value: u64) -> u64 {
+        match self.size {
+            1..=7 => value & ((1u64 << (self.size * 8)) - 1),
+            _ => value,
+        }
+    }
+
+    /// The first enumerator, in declaration order, whose value a field of this enum holding
+    /// `raw` (its bytes, zero-extended) names.
+    pub fn name_of(&self, raw: u64) -> Option<&str> {
+        self.values.iter().find(|v| self.stored(v.value) == raw).map(|v| v.name)
+    }
+}
+
 impl EnumValue<'_> {
     /// The value as C would write it, given the enum's signedness.
     pub fn display(&self, signed: bool) -> String {

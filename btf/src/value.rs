@@ -128,7 +128,7 @@ impl Decoder<'_> {
         let size = (e.size as usize).min(8);
         let raw = self.raw(offset, size)?;
         let value = if e.signed { sign_extend(raw, size * 8) } else { raw as i128 };
-        let name = e.values.iter().find(|v| v.value as u128 == raw).map(|v| v.name.to_owned());
+        let name = u64::try_from(raw).ok().and_then(|r| e.name_of(r)).map(str::to_owned);
         Ok(Value::Enum { value, name })
     }
 
@@ -227,6 +227,20 @@ mod tests {
         let bits = b.composite("flags", false, 1, &[("lo", u8_, 0, 3), ("hi", u8_, 3, 5)]);
         let s = b.struct_("ev", 24, &[("pid", int, 0), ("comm", name, 32), ("st", state, 96), ("f", bits, 128)]);
         (Btf::parse(b.build()).unwrap(), s)
+    }
+
+    #[test]
+    fn negative_enumerators_of_every_size_are_named() {
+        for size in [1u32, 2, 4, 8] {
+            let mut b = BtfBuilder::new();
+            let values = vec![EnumValue { name: "NEG", value: u64::MAX }, EnumValue { name: "TWO", value: 2 }];
+            let e = b.add(&Type { name: "e", body: Body::Enum(Enum { size, signed: true, values }) });
+            let btf = Btf::parse(b.build()).unwrap();
+            let at = |v: i64| decode(&btf, e, &v.to_ne_bytes()[..size as usize]).unwrap();
+            assert_eq!(at(-1), Value::Enum { value: -1, name: Some("NEG".into()) }, "{size} bytes");
+            assert_eq!(at(2), Value::Enum { value: 2, name: Some("TWO".into()) }, "{size} bytes");
+            assert_eq!(at(-2), Value::Enum { value: -2, name: None }, "{size} bytes");
+        }
     }
 
     #[test]

@@ -205,7 +205,7 @@ fn int(i: &Int) -> Node {
 
 fn enumerator(e: &Enum<'_>) -> Node {
     // In declaration order: the first enumerator with a value names it, as in `btf::value`.
-    let names = e.values.iter().map(|v| (u128::from(v.value), Box::<str>::from(v.name))).collect();
+    let names = e.values.iter().map(|v| (u128::from(e.stored(v.value)), Box::<str>::from(v.name))).collect();
     Node::Enum { at: 0, size: (e.size as usize).min(8), signed: e.signed, names }
 }
 

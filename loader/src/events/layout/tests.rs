@@ -219,3 +219,14 @@ fn what_cannot_be_mirrored_is_not_compiled() {
         assert!(Layout::compile(&btf, ty, size).is_none(), "{ty:?}");
     }
 }
+
+#[test]
+fn a_negative_enumerator_is_named_in_a_record() {
+    let (btf, ev, size) = every_kind();
+    let layout = Layout::compile(&btf, ev, size).expect("every kind compiles");
+    let mut rec = vec![0u8; size];
+    rec[40..44].copy_from_slice(&(-1i32).to_ne_bytes()); // `st`, a signed 4-byte enum
+    let Value::Struct(members) = rebuilt(&layout, &rec) else { panic!("not a struct") };
+    let st = members.iter().find(|(n, _)| n == "st").map(|(_, v)| v);
+    assert_eq!(st, Some(&Value::Enum { value: -1, name: Some("NEG".into()) }));
+}
