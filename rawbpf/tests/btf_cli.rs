@@ -1,11 +1,14 @@
 //! `rawbpf btf dump` end to end: the real binary over a hand-built BTF file (and the running
 //! kernel's BTF when present), checking output text and exit codes.
 
-use std::path::{Path, PathBuf};
+mod scratch;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use btf::types::{Body, Func, FuncProto, Linkage, Param, Type};
 use btf::BtfBuilder;
+use scratch::{scratch, Scratch};
 
 fn rawbpf(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rawbpf")).args(args).output().unwrap()
@@ -20,7 +23,7 @@ fn stderr(o: &Output) -> String {
 }
 
 /// A BTF file: `struct sock`, `int tcp_connect(struct sock *sk)`, and two things named `dup`.
-fn sample_file() -> PathBuf {
+fn sample_file() -> Scratch {
     let mut b = BtfBuilder::new();
     let int = b.int("int", 4, true); // 1
     let uint = b.int("unsigned int", 4, false); // 2
@@ -32,7 +35,7 @@ fn sample_file() -> PathBuf {
     b.add(&Type { name: "tcp_connect", body: Body::Func(Func { proto, linkage: Linkage::Global }) }); // 7
     b.struct_("dup", 4, &[("x", int, 0)]); // 8
     b.add(&Type { name: "dup", body: Body::Typedef(int) }); // 9
-    let path = std::env::temp_dir().join(format!("rawbpf-cli-{}.btf", std::process::id()));
+    let path = scratch("cli-btf");
     std::fs::write(&path, b.build()).unwrap();
     path
 }
@@ -149,7 +152,7 @@ fn elf_objects_are_read_through_their_btf_section() {
         println!("SKIP: elf_objects_are_read_through_their_btf_section: clang-19 not installed");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("rawbpf-cli-elf-{}", std::process::id()));
+    let dir = scratch("cli-elf");
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join("p.c");
     std::fs::write(&src, "struct pkt { char tag; long len; } __attribute__((packed));\nstruct pkt g;\n").unwrap();
@@ -161,7 +164,6 @@ fn elf_objects_are_read_through_their_btf_section() {
     let out = stdout(&o);
     assert!(out.contains("long len;") && out.contains("/*     1     8 */"), "{out}");
     assert!(out.contains("} __attribute__((packed));"), "{out}");
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

@@ -3,11 +3,13 @@
 
 #[allow(dead_code)] // only build_progs and root are used here
 mod common;
+mod scratch;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use btf::BtfBuilder;
+use scratch::{scratch, Scratch};
 
 fn rawbpf(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rawbpf")).args(args).output().unwrap()
@@ -19,7 +21,7 @@ fn text(b: &[u8]) -> String {
 
 /// A BTF with `struct task_struct { int pid; int tgid; char comm[16]; }` at the offsets (bytes) given,
 /// and `enum state { RUNNING = 0, DEAD = dead }`.
-fn btf_file(tag: &str, pid: u32, tgid: u32, comm: u32, dead: u64) -> PathBuf {
+fn btf_file(tag: &str, pid: u32, tgid: u32, comm: u32, dead: u64) -> Scratch {
     use btf::types::{Array, Body, Enum, EnumValue, Type};
     let mut b = BtfBuilder::new();
     let int = b.int("int", 4, true);
@@ -29,7 +31,7 @@ fn btf_file(tag: &str, pid: u32, tgid: u32, comm: u32, dead: u64) -> PathBuf {
     b.struct_("task_struct", size, &[("pid", int, pid * 8), ("tgid", int, tgid * 8), ("comm", arr, comm * 8)]);
     let values = vec![EnumValue { name: "RUNNING", value: 0 }, EnumValue { name: "DEAD", value: dead }];
     b.add(&Type { name: "state", body: Body::Enum(Enum { size: 4, signed: false, values }) });
-    let path = std::env::temp_dir().join(format!("rawbpf-diff-{}-{tag}.btf", std::process::id()));
+    let path = scratch(&format!("diff-{tag}"));
     std::fs::write(&path, b.build()).unwrap();
     path
 }

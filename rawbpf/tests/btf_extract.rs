@@ -2,11 +2,14 @@
 //! .deb), the host's own BTF gzip'd, and — when the VM cache holds them — real Debian kernels: the BTF from
 //! each linux-image .deb must equal the one from its vmlinuz.
 
+mod scratch;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use btf::BtfBuilder;
+use scratch::{scratch, Scratch};
 
 fn rawbpf(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rawbpf")).args(args).output().unwrap()
@@ -16,8 +19,8 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn tmp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("rawbpf-extract-{}-{name}", std::process::id()))
+fn tmp(name: &str) -> Scratch {
+    scratch(&format!("extract-{name}"))
 }
 
 fn sample_btf() -> Vec<u8> {

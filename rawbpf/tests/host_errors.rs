@@ -2,6 +2,7 @@
 //! checks that `rawbpf load` names the cause and the fix, and leaves nothing loaded.
 
 mod common;
+mod scratch;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,18 +11,20 @@ use std::sync::Mutex;
 static LOCK: Mutex<()> = Mutex::new(());
 
 use common::{build_progs, cannot_load_programs, root};
+use scratch::{scratch, Scratch};
 
 /// Compiles `source` against progs/' headers; `None` when impossible, or the test cannot run
 /// here, after printing the one `SKIP: <test>: <reason>` line of `test` (call it once per test).
-/// `kernel_btf`: the load gets past the object checks, so it needs the kernel's BTF.
-fn build(test: &str, name: &str, source: &str, kernel_btf: bool) -> Option<PathBuf> {
+/// `kernel_btf`: the load gets past the object checks, so it needs the kernel's BTF. Returns the
+/// scratch directory (removed when dropped) and the object in it.
+fn build(test: &str, name: &str, source: &str, kernel_btf: bool) -> Option<(Scratch, PathBuf)> {
     if let Some(why) = cannot_load_programs(kernel_btf) {
         println!("SKIP: {test}: {why}");
         return None;
     }
     // The programs include progs/vmlinux.h, which progs-build generates.
     build_progs();
-    let dir = std::env::temp_dir().join(format!("rawbpf-errors-{}", std::process::id()));
+    let dir = scratch("errors");
     std::fs::create_dir_all(&dir).unwrap();
     let c = dir.join(format!("{name}.bpf.c"));
     std::fs::write(&c, source).unwrap();
@@ -41,7 +44,7 @@ fn build(test: &str, name: &str, source: &str, kernel_btf: bool) -> Option<PathB
         .output()
         .unwrap();
     assert!(out.status.success(), "clang: {}", String::from_utf8_lossy(&out.stderr));
-    Some(obj)
+    Some((dir, obj))
 }
 
 fn load(obj: &Path) -> (i32, String) {
@@ -60,7 +63,8 @@ fn verifier_rejection_points_at_the_source_line_with_a_hint() {
     let src = format!(
         "{HEADER}SEC(\"raw_tp/sys_enter\")\nint bad_deref(unsigned long long *ctx)\n{{\n\tunsigned long long addr = ctx[1];\n\treturn *(int *)(addr + 16);\n}}\n"
     );
-    let Some(obj) = build("verifier_rejection_points_at_the_source_line_with_a_hint", "bad_deref", &src, true) else {
+    let Some((_dir, obj)) = build("verifier_rejection_points_at_the_source_line_with_a_hint", "bad_deref", &src, true)
+    else {
         return;
     };
     let before = loader::sys::kernel_ids().unwrap();
@@ -79,7 +83,7 @@ fn verifier_rejection_points_at_the_source_line_with_a_hint() {
 fn missing_attach_target_names_close_functions() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let src = format!("{HEADER}SEC(\"tp_btf/sched_process_exex\")\nint typo(void *ctx)\n{{\n\treturn 0;\n}}\n");
-    let Some(obj) = build("missing_attach_target_names_close_functions", "typo", &src, true) else {
+    let Some((_dir, obj)) = build("missing_attach_target_names_close_functions", "typo", &src, true) else {
         return;
     };
     let (rc, stderr) = load(&obj);
@@ -92,7 +96,7 @@ fn missing_attach_target_names_close_functions() {
 fn unknown_section_names_close_kinds() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let src = format!("{HEADER}SEC(\"fentri/tcp_connect\")\nint typo(void *ctx)\n{{\n\treturn 0;\n}}\n");
-    let Some(obj) = build("unknown_section_names_close_kinds", "badsec", &src, false) else {
+    let Some((_dir, obj)) = build("unknown_section_names_close_kinds", "badsec", &src, false) else {
         return;
     };
     let (rc, stderr) = load(&obj);
@@ -111,7 +115,9 @@ fn btf_defined_maps_without_btf_say_to_build_with_g() {
         "{HEADER}struct {{\n\t__uint(type, 2);\n\t__uint(max_entries, 1);\n\t__type(key, __u32);\n\t__type(value, __u64);\n}} counts SEC(\".maps\");\n\
          SEC(\"raw_tp/sys_enter\")\nint uses_map(void *ctx)\n{{\n\t__u32 k = 0;\n\treturn bpf_map_lookup_elem(&counts, &k) != 0;\n}}\n"
     );
-    let Some(obj) = build("btf_defined_maps_without_btf_say_to_build_with_g", "maps_nog", &src, false) else { return };
+    let Some((_dir, obj)) = build("btf_defined_maps_without_btf_say_to_build_with_g", "maps_nog", &src, false) else {
+        return;
+    };
     let (rc, stderr) = load(&obj);
     assert_eq!(rc, 1, "{stderr}");
     assert!(stderr.contains("the object has .maps but no .BTF"), "{stderr}");
