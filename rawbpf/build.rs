@@ -2,10 +2,10 @@
 //! `link/regen-hot-symbols` from the functions the benchmarked commands run) is passed to the
 //! linker as `--symbol-ordering-file`. The kernel maps a binary's file pages 64 KiB around each
 //! page fault, so code spread over the whole text makes a run resident in most of it: grouped
-//! first, the same code is a few contiguous pages (peak RSS of `rawbpf load` -1.9 MiB here).
+//! first, the same code is a few contiguous pages (peak RSS of `rawbpf load` -1.2 MiB here).
 //!
-//! Relative relocations are packed (`-z pack-relative-relocs`, DT_RELR, glibc 2.36+): the dynamic
-//! loader then reads ~3 KiB instead of ~126 KiB of `.rela.dyn` at every start.
+//! Relative relocations are packed (`-z pack-relative-relocs`, DT_RELR, glibc 2.36+): the binary
+//! then reads ~3 KiB instead of ~160 KiB of `.rela.dyn` at every start (peak RSS -150 KiB).
 //!
 //! Only where rustc links with its bundled LLD (x86_64-unknown-linux-gnu since Rust 1.90, unless
 //! RUSTFLAGS choose another linker): GNU ld does not know the option. Elsewhere the binary is
@@ -32,8 +32,9 @@ fn main() {
     }
     println!("cargo:rustc-link-arg-bin=rawbpf=-Wl,--symbol-ordering-file={}", list.display());
     println!("cargo:rustc-link-arg-bin=rawbpf=-Wl,--no-warn-symbol-ordering");
-    // A static build (the VM guests' +crt-static) relocates itself: leave its relocations alone.
-    if !var("CARGO_ENCODED_RUSTFLAGS").contains("crt-static") && glibc_at_least(2, 36) {
+    // A static binary (the default, .cargo/config.toml) relocates itself with the glibc it
+    // embeds, which reads DT_RELR since 2.36 too.
+    if glibc_at_least(2, 36) {
         println!("cargo:rustc-link-arg-bin=rawbpf=-Wl,-z,pack-relative-relocs");
     }
     // Tells the hot_symbols test that the order was asked for.

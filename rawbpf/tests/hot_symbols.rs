@@ -1,8 +1,33 @@
 //! The release binary is linked with its hot functions first (build.rs, link/hot-symbols.txt):
 //! when the list still names the binary's functions (symbol hashes change with the release
 //! profile, Cargo.lock and the toolchain), the linker must have grouped them.
+//!
+//! Checked on the binary as shipped, `cargo build --release -p rawbpf` (built here into its own
+//! target dir): a workspace test build unifies features with the dev-dependencies, so its crates
+//! get other symbol hashes than the product's and the list never matches it.
+
+use std::path::PathBuf;
+use std::process::Command;
 
 use object::{Object, ObjectSymbol, SymbolKind};
+
+/// Builds the product binary into `target/tmp/hot-symbols` and returns its path.
+fn product_binary() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hot-symbols");
+    let out = Command::new(env!("CARGO"))
+        .args(["build", "--release", "-p", "rawbpf", "--bin", "rawbpf", "--message-format=json", "--target-dir"])
+        .arg(&dir)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("run cargo build");
+    assert!(out.status.success(), "cargo build -p rawbpf:\n{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let exe = stdout.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).find_map(|m| {
+        let is_bin = m["target"]["name"] == "rawbpf" && m["target"]["kind"][0] == "bin";
+        m["executable"].as_str().filter(|_| is_bin).map(PathBuf::from)
+    });
+    exe.expect("cargo reported no rawbpf executable")
+}
 
 #[test]
 fn hot_functions_are_listed_and_grouped_first() {
@@ -11,7 +36,7 @@ fn hot_functions_are_listed_and_grouped_first() {
     }
     let list = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/link/hot-symbols.txt")).unwrap();
     let wanted: std::collections::HashSet<&str> = list.lines().filter(|l| !l.is_empty()).collect();
-    let data = std::fs::read(env!("CARGO_BIN_EXE_rawbpf")).unwrap();
+    let data = std::fs::read(product_binary()).unwrap();
     let file = object::File::parse(&*data).unwrap();
     let text = || file.symbols().filter(|s| s.kind() == SymbolKind::Text && s.size() > 0);
     let funcs: Vec<(u64, u64, bool)> =
