@@ -151,7 +151,7 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
     }
     sys::install_stop_handler().map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
     let obj = Object::open(&args.object).map_err(|e| format!("{}: {}", args.object.display(), words::chain(&e)))?;
-    let obj = set_globals(&obj, &args.sets, narrator)?;
+    let obj = set_globals(obj, &args.sets, narrator)?;
     let opts = LoadOptions {
         programs: args.programs.clone(),
         target_btf: args.btf.clone(),
@@ -223,12 +223,13 @@ fn pin_maps(args: &LoadArgs, loaded: &Loaded, narrator: &Narrator) -> Result<Opt
     Ok(Some(pins))
 }
 
-/// A copy of `obj` with the `--set` values written into its global-data maps; on any error
-/// nothing is loaded.
-fn set_globals(obj: &Object, sets: &[(String, String)], narrator: &Narrator) -> Result<Object, String> {
+/// `obj` with the `--set` values written into its global-data maps (as is without any: a copy
+/// would hold the object's BTF and sections twice); on any error nothing is loaded.
+fn set_globals(obj: Object, sets: &[(String, String)], narrator: &Narrator) -> Result<Object, String> {
     if sets.is_empty() {
-        return Ok(obj.clone());
+        return Ok(obj);
     }
+    let obj = &obj;
     let vars = globals::list(obj).map_err(|e| words::chain(&e))?;
     let mut assignments = Vec::new();
     for (name, value) in sets {
