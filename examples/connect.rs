@@ -3,8 +3,9 @@
 //! programs attached to `tcp_connect`; their `bpf_printk` lines are printed until Enter or
 //! Ctrl-C; then everything is detached and freed (dropping the handles closes their fds).
 //!
-//! `sudo target/x86_64-unknown-linux-gnu/release/connect`, then `nc 127.0.0.1 4242` in another shell. Kernels that refuse
-//! fentry (lockdown, an LSM) say so: `tests/vm/run demo` runs rawbpf itself where they do not.
+//! `sudo target/x86_64-unknown-linux-gnu/release/connect`, then `nc 127.0.0.1 4242` in another
+//! shell. Kernels that refuse fentry (lockdown, an LSM) say so: `tests/vm/run demo` runs rawbpf
+//! itself where they do not.
 
 use std::io::BufRead;
 use std::ops::ControlFlow;
