@@ -87,7 +87,7 @@ pub fn file(path: &Path) -> Result<Btf, LoadError> {
     file_with_version(path).map(|(btf, _)| btf)
 }
 
-/// [`file`], with the kernel's version string when the file carries one (a vmlinuz's setup header, a
+/// [`file()`], with the kernel's version string when the file carries one (a vmlinuz's setup header, a
 /// vmlinux's `linux_banner`; see [`crate::kernel_image::Extracted::version`]). Raw BTF carries none.
 pub fn file_with_version(path: &Path) -> Result<(Btf, Option<String>), LoadError> {
     let data = read(path)?;
