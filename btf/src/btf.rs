@@ -8,7 +8,7 @@ use crate::error::{BtfError, HeaderProblem, Result, StrContext};
 use crate::flavors::{essential, LazyFlavors};
 use crate::names::{hash_cstr, hash_str, LazyNameIndex, NameIndex};
 use crate::offsets::Offsets;
-use crate::scan::{occurrences, scan_types, Watch};
+use crate::scan::{distinct_names, occurrences, scan_types, Watch};
 use crate::strings::nul_len;
 use crate::types::*;
 use crate::wire::{Endian, Header, Reader};
@@ -89,7 +89,7 @@ impl Btf {
             return Err(BtfError::BadHeader { what: "BTF", reason: HeaderProblem::TooLarge { len: data.len() } });
         }
         let names = if base.is_some() { &[][..] } else { names };
-        let watch = Watch::new(names.iter().flat_map(|n| occurrences(strings, n.as_bytes())).collect());
+        let watch = Watch::new(strings, names);
         let scanned = scan_types(data, &hdr, first_id, str_base, &watch)?;
         // Split types named with a base string: check those names exist in the base.
         if let Some(b) = &base {
@@ -108,8 +108,7 @@ impl Btf {
             flavors: LazyFlavors::default(),
             known: KnownNames::default(),
         };
-        let known = KnownNames::sort(&btf, names, &watch, &scanned.hits);
-        Ok(Btf { known, ..btf })
+        Ok(Btf { known: KnownNames::sort(names, &scanned.hits), ..btf })
     }
 
     /// The number of type ids, counting void and any base: valid ids are `0..count()`.
@@ -447,23 +446,17 @@ impl Btf {
 struct KnownNames(Box<[(Box<str>, Box<[TypeId]>)]>);
 
 impl KnownNames {
-    /// Sorts the watched records `hits` (ascending ids) by the name each is named by.
-    fn sort(btf: &Btf, names: &[&str], watch: &Watch, hits: &[TypeId]) -> KnownNames {
-        let strings = btf.strings_raw();
-        // Which name each watched offset belongs to: the name found there.
-        let name_at = |off: u32| names.iter().position(|n| occurrences_at(strings, off as usize, n.as_bytes()));
-        let owner: Vec<Option<usize>> = watch.offsets().iter().map(|&o| name_at(o)).collect();
-        let mut ids: Vec<Vec<TypeId>> = vec![Vec::new(); names.len()];
-        for &id in hits {
-            let Ok(off) = btf.own_offset(id).and_then(|at| btf.reader().u32(at)) else { continue };
-            if let Some(Some(n)) = watch.offsets().binary_search(&off).ok().map(|i| owner[i]) {
-                ids[n].push(id);
-            }
+    /// Groups the watched records `hits` (ascending ids, each with the index of its name among
+    /// the distinct `names`) by name.
+    fn sort(names: &[&str], hits: &[(TypeId, u16)]) -> KnownNames {
+        let distinct = distinct_names(names);
+        let mut ids: Vec<Vec<TypeId>> = vec![Vec::new(); distinct.len()];
+        for &(id, w) in hits {
+            ids[w as usize].push(id);
         }
         let mut known: Vec<(Box<str>, Box<[TypeId]>)> =
-            names.iter().zip(ids).map(|(n, v)| (Box::from(*n), v.into_boxed_slice())).collect();
+            distinct.into_iter().zip(ids).map(|(n, v)| (Box::from(n), v.into_boxed_slice())).collect();
         known.sort_by(|a, b| a.0.cmp(&b.0));
-        known.dedup_by(|a, b| a.0 == b.0);
         KnownNames(known.into_boxed_slice())
     }
 
@@ -472,9 +465,4 @@ impl KnownNames {
         let i = self.0.binary_search_by(|(n, _)| (**n).cmp(name)).ok()?;
         Some(&self.0[i].1)
     }
-}
-
-/// True if `name\0` is at `at` of `strings`.
-fn occurrences_at(strings: &[u8], at: usize, name: &[u8]) -> bool {
-    strings.get(at..at + name.len()) == Some(name) && strings.get(at + name.len()) == Some(&0)
 }

@@ -14,12 +14,13 @@ use crate::types::{Kind, TypeId};
 use crate::wire::{Endian, Header, BTF_TYPE_LEN};
 
 /// What a scan found: the kept record offsets, `(name_off, id)` of names in the base's strings
-/// (split BTF), and the ids of the records named by a watched offset (see [`Watch`]), ascending.
+/// (split BTF), and the records named by a watched name (see [`Watch`]) with the index of that
+/// name, by ascending id.
 #[derive(Debug, Default)]
 pub(crate) struct Scanned {
     pub kept: Checkpoints,
     pub in_base: Vec<(u32, TypeId)>,
-    pub hits: Vec<TypeId>,
+    pub hits: Vec<(TypeId, u16)>,
 }
 
 /// The length of the record at blob offset `at` of `data`, from its info word; `None` past the
@@ -37,48 +38,89 @@ pub(crate) fn record_len(data: &[u8], endian: Endian, at: usize) -> Option<usize
     Some(BTF_TYPE_LEN + fixed + per * (info & 0xffff) as usize)
 }
 
-/// Name offsets the scan reports records for: where the names looked up in the parsing pass
-/// occur in the string section, so that those lookups cost no second pass. Empty for a plain
-/// parse.
+/// Names the scan reports records for, compared where each record's name starts, so that
+/// those lookups cost no second pass and no search of the string section. Empty for a plain
+/// parse. A record is named `name` exactly when `name\0` is at its name offset (which may be
+/// the end of a longer string: BTF may name a type by a suffix).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Watch {
-    /// Ascending, distinct.
-    offsets: Vec<u32>,
-    /// Bit `k` set when a watched offset lies in the `k`th 64-byte block of strings: one load
-    /// from this small table (4.5 KiB for vmlinux) rules out almost every record before the
-    /// list is searched.
-    blocks: Vec<u64>,
+pub(crate) struct Watch<'a> {
+    /// The blob's own string section.
+    strings: &'a [u8],
+    /// Each watched name followed by its NUL, distinct, in the caller's order of first mention.
+    names: Vec<Vec<u8>>,
+    /// Bit `k` set when some name's first two bytes (a one-byte name: it and its NUL) are `k`
+    /// as a big-endian pair: one load from this 8 KiB table rules out almost every record
+    /// before any name is compared.
+    pairs: Vec<u64>,
 }
 
-/// Bytes of strings per bit of `Watch::blocks`.
-const BLOCK_SHIFT: u32 = 6;
+/// The two bytes at `at` of `s` as a big-endian pair, the second 0 past the end.
+#[inline(always)]
+fn pair_at(s: &[u8], at: usize) -> Option<usize> {
+    let first = *s.get(at)? as usize;
+    Some(first << 8 | s.get(at + 1).copied().unwrap_or(0) as usize)
+}
 
-impl Watch {
-    /// Watches `offsets` (any order; duplicates are dropped).
-    pub fn new(mut offsets: Vec<u32>) -> Self {
-        offsets.sort_unstable();
-        offsets.dedup();
-        let words = offsets.last().map_or(0, |&o| (o >> BLOCK_SHIFT) as usize / 64 + 1);
-        let mut blocks = vec![0u64; words];
-        for &o in &offsets {
-            let k = (o >> BLOCK_SHIFT) as usize;
-            blocks[k / 64] |= 1 << (k % 64);
+impl<'a> Watch<'a> {
+    /// Watches `names` in `strings` (a string section). Duplicates share the index of their
+    /// first mention; empty names and names with a NUL name no record and are never reported.
+    pub fn new(strings: &'a [u8], names: &[&str]) -> Self {
+        let distinct = distinct_names(names);
+        let named = |n: &&str| !n.is_empty() && !n.contains('\0');
+        // A name that names no record gets a lone NUL: `name_at` only runs where a name starts
+        // with a non-NUL byte, so it never matches.
+        let needle = |n: &&str| if named(n) { [n.as_bytes(), b"\0"].concat() } else { vec![0] };
+        let mut watch = Watch { strings, names: distinct.iter().map(needle).collect(), pairs: Vec::new() };
+        if distinct.iter().any(named) {
+            watch.pairs = vec![0u64; 1024];
+            for n in watch.names.iter().filter(|n| n[0] != 0) {
+                let k = pair_at(n, 0).unwrap_or(0);
+                watch.pairs[k / 64] |= 1 << (k % 64);
+            }
         }
-        Watch { offsets, blocks }
+        watch
     }
 
-    /// The watched offsets, ascending.
-    pub fn offsets(&self) -> &[u32] {
-        &self.offsets
-    }
-
-    /// True if the name at `name_off` is watched; `blocks` is `self.blocks`, passed in so the
-    /// scan loops keep it in registers.
+    /// The index (in [`Watch::new`]'s order, duplicates dropped) of the watched name a record
+    /// named at `name_off` (an offset in the blob's own strings) has, if any; `pairs` is
+    /// `self.pairs`, passed in so the scan loops keep it in registers.
     #[inline(always)]
-    fn hit(&self, blocks: &[u64], name_off: u32) -> bool {
-        let k = (name_off >> BLOCK_SHIFT) as usize;
-        blocks.get(k / 64).is_some_and(|w| w >> (k % 64) & 1 != 0) && self.offsets.binary_search(&name_off).is_ok()
+    fn hit(&self, pairs: &[u64], name_off: u32) -> Option<u16> {
+        if pairs.is_empty() {
+            return None;
+        }
+        let at = name_off as usize;
+        let k = pair_at(self.strings, at)?;
+        if pairs[k / 64] >> (k % 64) & 1 == 0 {
+            return None;
+        }
+        self.name_at(at)
     }
+
+    /// Which watched name is at `at` of the strings (the cold half of [`Watch::hit`]).
+    #[inline(never)]
+    fn name_at(&self, at: usize) -> Option<u16> {
+        let s = self.strings;
+        let i = self.names.iter().position(|n| s.get(at..at + n.len()) == Some(n.as_slice()))?;
+        u16::try_from(i).ok()
+    }
+
+    /// How many distinct names are watched (their indices are `0..len()`).
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// `names` without repeats, in order of first mention: the order of [`Watch`]'s indices.
+pub(crate) fn distinct_names<'n>(names: &[&'n str]) -> Vec<&'n str> {
+    let mut distinct: Vec<&str> = Vec::with_capacity(names.len());
+    for n in names {
+        if !distinct.contains(n) {
+            distinct.push(n);
+        }
+    }
+    distinct
 }
 
 /// Ascending offsets in `strings` (a string section) where `name` occurs as a whole
@@ -104,7 +146,13 @@ const PROBE_SPAN: usize = 4096;
 
 /// Records the types section of `data`, whose ids start at number `first_id` and whose names below
 /// `str_base` belong to the base, reporting the records `watch` names.
-pub(crate) fn scan_types(data: &[u8], hdr: &Header, first_id: u32, str_base: u32, watch: &Watch) -> Result<Scanned> {
+pub(crate) fn scan_types(
+    data: &[u8],
+    hdr: &Header,
+    first_id: u32,
+    str_base: u32,
+    watch: &Watch<'_>,
+) -> Result<Scanned> {
     scan_types_with(data, hdr, first_id, str_base, watch, true)
 }
 
@@ -114,7 +162,7 @@ fn scan_types_with(
     hdr: &Header,
     first_id: u32,
     str_base: u32,
-    watch: &Watch,
+    watch: &Watch<'_>,
     two: bool,
 ) -> Result<Scanned> {
     // One copy of the loop per byte order, so no per-read branch on it.
@@ -175,11 +223,11 @@ struct Scan<'a, const BIG: bool> {
     base_off: usize,
     strings_len: usize,
     str_base: u32,
-    watch: &'a Watch,
+    watch: &'a Watch<'a>,
 }
 
 impl<'a, const BIG: bool> Scan<'a, BIG> {
-    fn new(data: &'a [u8], hdr: &Header, str_base: u32, watch: &'a Watch) -> Self {
+    fn new(data: &'a [u8], hdr: &Header, str_base: u32, watch: &'a Watch<'a>) -> Self {
         let types = &data[hdr.types_range()];
         let strings_len = hdr.strings_range().len();
         Scan { types, base_off: hdr.types_range().start, strings_len, str_base, watch }
@@ -251,15 +299,15 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
                 };
             }
         }
-        let blocks = self.watch.blocks.as_slice();
+        let pairs = self.watch.pairs.as_slice();
         while pos < self.types.len() {
             let id = first_id + n;
             let s = self.step(pos).map_err(|bad| self.error(bad, id, pos))?;
             if s.name_off != 0 && s.name_off < self.str_base {
                 out.in_base.push((s.name_off, TypeId::new(id)));
             }
-            if self.watch.hit(blocks, s.name_off) {
-                out.hits.push(TypeId::new(id));
+            if let Some(w) = self.watch.hit(pairs, s.name_off) {
+                out.hits.push((TypeId::new(id), w));
             }
             out.kept.record(n, (self.base_off + pos) as u32);
             n += 1;
@@ -293,9 +341,9 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
         // The second chain keeps every STRIDE-th of its positions (its step counts 0, S, 2S...):
         // which records those are is known once the chains meet.
         let mut second: Vec<u32> = Vec::with_capacity((n - guess) / BTF_TYPE_LEN / STRIDE as usize + 1);
-        // Steps of the second chain that met a watched name.
-        let mut second_hits: Vec<u32> = Vec::new();
-        let blocks = self.watch.blocks.as_slice();
+        // Steps of the second chain that met a watched name, with the name's index.
+        let mut second_hits: Vec<(u32, u16)> = Vec::new();
+        let pairs = self.watch.pairs.as_slice();
         let (mut a, mut b) = (0usize, guess);
         let (mut a_index, mut b_steps) = (0u32, 0u32);
         let mut b_alive = true;
@@ -309,8 +357,8 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
                     // Met: record `a_index` is the second chain's step `next * STRIDE`, and from
                     // here the second chain's records are the true ones.
                     let met_step = next as u32 * STRIDE;
-                    let true_hits = second_hits.iter().filter(|&&k| k >= met_step);
-                    out.hits.extend(true_hits.map(|&k| TypeId::new(first_id + a_index + (k - met_step))));
+                    let true_hits = second_hits.iter().filter(|&&(k, _)| k >= met_step);
+                    out.hits.extend(true_hits.map(|&(k, w)| (TypeId::new(first_id + a_index + (k - met_step)), w)));
                     out.kept.b_start = a_index;
                     out.kept.b = second[next..].iter().map(|&o| (self.base_off + o as usize) as u32).collect();
                     return Ok(Joined::Met(b, a_index + (b_steps - met_step)));
@@ -324,8 +372,8 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
             }
             let id = first_id + a_index;
             let s = self.step(a).map_err(|bad| self.error(bad, id, a))?;
-            if self.watch.hit(blocks, s.name_off) {
-                out.hits.push(TypeId::new(id));
+            if let Some(w) = self.watch.hit(pairs, s.name_off) {
+                out.hits.push((TypeId::new(id), w));
             }
             out.kept.record(a_index, (self.base_off + a) as u32);
             a_index += 1;
@@ -334,8 +382,8 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
             if b_alive {
                 match self.step(b) {
                     Ok(s) => {
-                        if self.watch.hit(blocks, s.name_off) {
-                            second_hits.push(b_steps);
+                        if let Some(w) = self.watch.hit(pairs, s.name_off) {
+                            second_hits.push((b_steps, w));
                         }
                         if b_steps % STRIDE == 0 {
                             second.push(b as u32);
@@ -377,12 +425,12 @@ mod tests {
     }
 
     /// Offsets, and the ids of the records named `s` (watched), or the error text.
-    type Outcome = Result<(Vec<u32>, Vec<TypeId>), String>;
+    type Outcome = Result<(Vec<u32>, Vec<(TypeId, u16)>), String>;
 
     /// Both scans of `data`, watching the name `s`.
     fn both(data: &[u8]) -> (Outcome, Outcome) {
         let hdr = Header::parse(data).unwrap();
-        let watch = Watch::new(occurrences(&data[hdr.strings_range()], b"s"));
+        let watch = Watch::new(&data[hdr.strings_range()], &["s"]);
         let run = |two| {
             let s = scan_types_with(data, &hdr, 1, 0, &watch, two).map_err(|e| e.to_string())?;
             Ok((all_offsets(data, &s.kept), s.hits))
@@ -426,8 +474,23 @@ mod tests {
         let (offsets, hits) = one.as_ref().unwrap();
         assert_eq!(offsets.len(), 1801);
         // Every other record is a struct named `s` (ids 2, 4, ...), found by both chains.
-        assert_eq!(hits, &(1..=900).map(|i| TypeId::new(2 * i)).collect::<Vec<_>>());
+        assert_eq!(hits, &(1..=900).map(|i| (TypeId::new(2 * i), 0)).collect::<Vec<_>>());
         assert_eq!(one, two);
+    }
+
+    #[test]
+    fn a_watched_name_is_reported_only_for_records_of_that_exact_name() {
+        let mut b = BtfBuilder::new();
+        let a = b.int("a", 4, true);
+        let bb = b.int("b", 4, true);
+        b.int("ab", 4, true);
+        let data = b.build();
+        let hdr = Header::parse(&data).unwrap();
+        // "a\0b" would match at "a" if names were compared past their NUL; "" names nothing.
+        let watch = Watch::new(&data[hdr.strings_range()], &["a\0b", "", "b", "a", "b"]);
+        assert_eq!(watch.len(), 4);
+        let s = scan_types_with(&data, &hdr, 1, 0, &watch, false).unwrap();
+        assert_eq!(s.hits, vec![(a, 3), (bb, 2)]);
     }
 
     #[test]
@@ -491,7 +554,7 @@ mod tests {
     fn a_guess_inside_a_record_is_abandoned_safely() {
         let data = big_blob();
         let hdr = Header::parse(&data).unwrap();
-        let watch = Watch::new(occurrences(&data[hdr.strings_range()], b"s"));
+        let watch = Watch::new(&data[hdr.strings_range()], &["s"]);
         let scan = Scan::<false>::new(&data, &hdr, 0, &watch);
         let truth = scan.run(1, false).unwrap();
         let all = all_offsets(&data, &truth.kept);
@@ -508,7 +571,7 @@ mod tests {
             // Whatever was kept is true, and the single chain resumes at a true record.
             assert_kept_match(&out.kept, &all, &format!("guess {guess}"));
             assert!(at == scan.types.len() || rel.get(index as usize) == Some(&at), "guess {guess}: resumes at {at}");
-            let want: Vec<TypeId> = truth.hits.iter().copied().filter(|id| id.get() <= index).collect();
+            let want: Vec<(TypeId, u16)> = truth.hits.iter().copied().filter(|(id, _)| id.get() <= index).collect();
             assert_eq!(out.hits, want, "guess {guess}: watched records found so far");
         }
         assert!(met > 0 && alone > 0, "some guesses meet ({met}), some are abandoned ({alone})");
