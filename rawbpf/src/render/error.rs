@@ -10,6 +10,7 @@ use loader::attach::{AttachError, ProbeFamily};
 use loader::load::{LoadError, LoadedProgram, MapAttribute, MapPinError, PinMismatch};
 use loader::object::progtype::AttachMethod;
 use loader::object::ProgramError;
+use loader::sys::Cmd;
 use loader::trace_pipe::TracefsError;
 use nix::errno::Errno;
 
@@ -76,6 +77,10 @@ pub fn load(e: &LoadError) -> String {
         LoadError::MapPin { map, path, source: MapPinError::Incompatible(diffs) } => incompatible_pin(map, path, diffs),
         LoadError::ProgLoad(f) => verifier::prog_load(f),
         LoadError::KernelBtf(b) => format!("kernel BTF: {}", btf_source(b)),
+        LoadError::Map { source, .. } if source.is(Errno::EPERM) && source.call == Cmd::MapCreate.into() => {
+            let caps = loader::diagnose::caps::Caps::current().unwrap_or_default();
+            map_create_refused(&chain(e), caps.sys_admin)
+        }
         LoadError::AttachNeedsKernelBtf { .. } => format!(
             "{}\n  the kernel checks these programs against its own BTF, by id, and without \
              CONFIG_DEBUG_INFO_BTF (or with /sys/kernel/btf hidden) it has none to offer: --btf only \
@@ -100,6 +105,23 @@ pub fn load(e: &LoadError) -> String {
             format!("{}\n  the object's other programs load with --program NAME", chain(e))
         }
         other => chain(other),
+    }
+}
+
+/// BPF_MAP_CREATE answered EPERM: missing capabilities, or (with CAP_SYS_ADMIN, which every map
+/// type accepts) a policy of this host.
+fn map_create_refused(chain: &str, sys_admin: bool) -> String {
+    if sys_admin {
+        format!(
+            "{chain}\n  you have CAP_SYS_ADMIN, which every map type accepts: a security policy of this host forbids \
+             this map (kernel lockdown, an LSM such as SELinux/AppArmor/BPF-LSM, or a hypervisor/container policy)\n  \
+             fix: check the LSM audit log (dmesg, /var/log/audit); other map types may still be allowed"
+        )
+    } else {
+        format!(
+            "{chain}\n  fix: run as root: maps need CAP_BPF, and some types (ARENA, STRUCT_OPS, queues of \
+             sockets) CAP_SYS_ADMIN or CAP_NET_ADMIN"
+        )
     }
 }
 
@@ -255,6 +277,15 @@ mod tests {
     fn a_tracefs_refusal_says_what_to_do() {
         let e = TracefsError { tried: vec!["/t".into()], mount_point: "/t".into(), errno: Errno::EPERM };
         assert!(tracefs(&e).ends_with("\n  fix: run as root (mounting needs CAP_SYS_ADMIN)"), "{}", tracefs(&e));
+    }
+
+    #[test]
+    fn a_refused_map_names_policy_only_with_every_capability() {
+        let e = LoadError::Map { map: "arena".into(), source: loader::sys::SysError::new(Cmd::MapCreate, 1) };
+        let text = load(&e);
+        assert!(text.starts_with("map arena: BPF_MAP_CREATE failed: EPERM"), "{text}");
+        assert!(map_create_refused("x", true).contains("a security policy of this host forbids"));
+        assert!(map_create_refused("x", false).contains("fix: run as root"));
     }
 
     #[test]
