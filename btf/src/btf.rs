@@ -448,7 +448,7 @@ struct KnownNames(Box<[(Box<str>, Box<[TypeId]>)]>);
 impl KnownNames {
     /// Groups the watched records `hits` (ascending ids, each with the index of its name among
     /// the distinct `names`) by name.
-    fn sort(names: &[&str], hits: &[(TypeId, u16)]) -> KnownNames {
+    fn sort(names: &[&str], hits: &[(TypeId, u32)]) -> KnownNames {
         let distinct = distinct_names(names);
         let mut ids: Vec<Vec<TypeId>> = vec![Vec::new(); distinct.len()];
         for &(id, w) in hits {

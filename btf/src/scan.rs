@@ -20,7 +20,7 @@ use crate::wire::{Endian, Header, BTF_TYPE_LEN};
 pub(crate) struct Scanned {
     pub kept: Checkpoints,
     pub in_base: Vec<(u32, TypeId)>,
-    pub hits: Vec<(TypeId, u16)>,
+    pub hits: Vec<(TypeId, u32)>,
 }
 
 /// The length of the record at blob offset `at` of `data`, from its info word; `None` past the
@@ -85,7 +85,7 @@ impl<'a> Watch<'a> {
     /// named at `name_off` (an offset in the blob's own strings) has, if any; `pairs` is
     /// `self.pairs`, passed in so the scan loops keep it in registers.
     #[inline(always)]
-    fn hit(&self, pairs: &[u64], name_off: u32) -> Option<u16> {
+    fn hit(&self, pairs: &[u64], name_off: u32) -> Option<u32> {
         if pairs.is_empty() {
             return None;
         }
@@ -99,10 +99,10 @@ impl<'a> Watch<'a> {
 
     /// Which watched name is at `at` of the strings (the cold half of [`Watch::hit`]).
     #[inline(never)]
-    fn name_at(&self, at: usize) -> Option<u16> {
+    fn name_at(&self, at: usize) -> Option<u32> {
         let s = self.strings;
         let i = self.names.iter().position(|n| s.get(at..at + n.len()) == Some(n.as_slice()))?;
-        u16::try_from(i).ok()
+        u32::try_from(i).ok()
     }
 
     /// How many distinct names are watched (their indices are `0..len()`).
@@ -342,7 +342,7 @@ impl<'a, const BIG: bool> Scan<'a, BIG> {
         // which records those are is known once the chains meet.
         let mut second: Vec<u32> = Vec::with_capacity((n - guess) / BTF_TYPE_LEN / STRIDE as usize + 1);
         // Steps of the second chain that met a watched name, with the name's index.
-        let mut second_hits: Vec<(u32, u16)> = Vec::new();
+        let mut second_hits: Vec<(u32, u32)> = Vec::new();
         let pairs = self.watch.pairs.as_slice();
         let (mut a, mut b) = (0usize, guess);
         let (mut a_index, mut b_steps) = (0u32, 0u32);
@@ -425,7 +425,7 @@ mod tests {
     }
 
     /// Offsets, and the ids of the records named `s` (watched), or the error text.
-    type Outcome = Result<(Vec<u32>, Vec<(TypeId, u16)>), String>;
+    type Outcome = Result<(Vec<u32>, Vec<(TypeId, u32)>), String>;
 
     /// Both scans of `data`, watching the name `s`.
     fn both(data: &[u8]) -> (Outcome, Outcome) {
@@ -571,7 +571,7 @@ mod tests {
             // Whatever was kept is true, and the single chain resumes at a true record.
             assert_kept_match(&out.kept, &all, &format!("guess {guess}"));
             assert!(at == scan.types.len() || rel.get(index as usize) == Some(&at), "guess {guess}: resumes at {at}");
-            let want: Vec<(TypeId, u16)> = truth.hits.iter().copied().filter(|(id, _)| id.get() <= index).collect();
+            let want: Vec<(TypeId, u32)> = truth.hits.iter().copied().filter(|(id, _)| id.get() <= index).collect();
             assert_eq!(out.hits, want, "guess {guess}: watched records found so far");
         }
         assert!(met > 0 && alone > 0, "some guesses meet ({met}), some are abandoned ({alone})");
