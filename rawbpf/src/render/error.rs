@@ -114,8 +114,9 @@ fn map_create_refused(chain: &str, sys_admin: bool) -> String {
     if sys_admin {
         format!(
             "{chain}\n  you have CAP_SYS_ADMIN, which every map type accepts: a security policy of this host forbids \
-             this map (kernel lockdown, an LSM such as SELinux/AppArmor/BPF-LSM, or a hypervisor/container policy)\n  \
-             fix: check the LSM audit log (dmesg, /var/log/audit); other map types may still be allowed"
+             this map ({}){}\n  fix: check the LSM audit log (dmesg, /var/log/audit); other map types may still be allowed",
+            refusal::POLICY_SOURCES,
+            refusal::lockdown_words(loader::diagnose::caps::lockdown())
         )
     } else {
         format!(

@@ -4,6 +4,10 @@ use loader::diagnose::caps::LockdownMode;
 use loader::diagnose::refusal::{needs_trampoline, Cause, NewerKind, Refusal};
 use loader::sys::ProgType;
 
+/// What may forbid a call that every capability allows.
+pub const POLICY_SOURCES: &str =
+    "kernel lockdown, an LSM such as SELinux/AppArmor/BPF-LSM, or a hypervisor/container policy";
+
 /// `(cause, fix)` for a refusal.
 pub fn words(r: &Refusal) -> (String, String) {
     let what = match r.attach_type.name() {
@@ -25,7 +29,7 @@ pub fn words(r: &Refusal) -> (String, String) {
         Cause::Policy { lockdown, trampoline } => {
             let cause = format!(
                 "{cmd} refused the {what} although you have every capability it needs: a security policy forbids it \
-                 (kernel lockdown, an LSM such as SELinux/AppArmor/BPF-LSM, or a hypervisor/container policy){}",
+                 ({POLICY_SOURCES}){}",
                 lockdown_words(*lockdown)
             );
             let fix = if *trampoline {
@@ -117,7 +121,8 @@ fn plain(cause: &Cause, what: &str, err: &str, cmd: &str) -> (String, String) {
     (c, f.to_owned())
 }
 
-fn lockdown_words(mode: Option<LockdownMode>) -> &'static str {
+/// What the lockdown setting says about a policy refusal, as a `; ...` clause.
+pub fn lockdown_words(mode: Option<LockdownMode>) -> &'static str {
     match mode {
         Some(LockdownMode::Confidentiality) => {
             "; lockdown=confidentiality is active here and forbids reading kernel memory"
