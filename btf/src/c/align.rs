@@ -5,6 +5,8 @@
 //! member, unless a member sits off its alignment or the size is not a multiple of it; then
 //! the struct was packed and aligns to 1.
 
+use std::collections::HashMap;
+
 use super::{CError, Result, MAX_DEPTH};
 use crate::btf::Btf;
 use crate::types::{Composite, Kind, TypeId};
@@ -12,16 +14,52 @@ use crate::types::{Composite, Kind, TypeId};
 /// Pointer size of every target BTF describes here (64-bit kernels, BPF).
 const PTR_SIZE: u32 = 8;
 
-/// Memoized alignments, one byte per type id (0 = not computed yet).
+/// Memoized alignments.
 #[derive(Debug)]
 pub struct AlignCache {
-    memo: Vec<u8>,
+    memo: Memo,
+}
+
+/// Where computed alignments are kept.
+#[derive(Debug)]
+enum Memo {
+    /// One byte per type id (0 = not computed yet): for printing every type.
+    Dense(Vec<u8>),
+    /// Only the ids asked about: printing one declaration touches a few dozen types, and a
+    /// byte per id of vmlinux (126k) would cost more page faults than the lookups it saves.
+    Sparse(HashMap<u32, u8>),
 }
 
 impl AlignCache {
-    /// An empty cache sized for `btf`.
+    /// An empty cache sized for every type of `btf`.
     pub fn new(btf: &Btf) -> Self {
-        AlignCache { memo: vec![0; btf.count() as usize] }
+        AlignCache { memo: Memo::Dense(vec![0; btf.count() as usize]) }
+    }
+
+    /// An empty cache that grows with the types asked about.
+    pub fn sparse() -> Self {
+        AlignCache { memo: Memo::Sparse(HashMap::new()) }
+    }
+
+    fn get(&self, id: TypeId) -> Option<u32> {
+        let a = match &self.memo {
+            Memo::Dense(v) => v.get(id.get() as usize).copied(),
+            Memo::Sparse(m) => m.get(&id.get()).copied(),
+        };
+        a.filter(|&a| a != 0).map(u32::from)
+    }
+
+    fn set(&mut self, id: TypeId, a: u32) {
+        match &mut self.memo {
+            Memo::Dense(v) => {
+                if let Some(slot) = v.get_mut(id.get() as usize) {
+                    *slot = a as u8;
+                }
+            }
+            Memo::Sparse(m) => {
+                m.insert(id.get(), a as u8);
+            }
+        }
     }
 
     /// Alignment of `id` in bytes; 1 for packed structs and for kinds without one.
@@ -33,10 +71,8 @@ impl AlignCache {
         if depth > MAX_DEPTH {
             return Err(CError::TooDeep { id, limit: MAX_DEPTH });
         }
-        if let Some(&a) = self.memo.get(id.get() as usize) {
-            if a != 0 {
-                return Ok(a as u32);
-            }
+        if let Some(a) = self.get(id) {
+            return Ok(a);
         }
         // Records, not decoded types: alignment needs sizes, targets and member offsets.
         let Some(rec) = btf.record(id)? else {
@@ -57,9 +93,7 @@ impl AlignCache {
             // forward declarations, functions: no storage, so no constraint.
             _ => 1,
         };
-        if let Some(slot) = self.memo.get_mut(id.get() as usize) {
-            *slot = a as u8;
-        }
+        self.set(id, a);
         Ok(a)
     }
 
@@ -107,16 +141,17 @@ mod tests {
         let misaligned = b.struct_("m", 9, &[("c", ch, 0), ("l", long, 8)]);
         let odd = b.struct_("o", 6, &[("i", int, 0), ("c", ch, 32)]);
         let btf = Btf::parse(b.build()).unwrap();
-        let mut a = AlignCache::new(&btf);
-        assert_eq!(a.align_of(&btf, natural).unwrap(), 8);
-        assert_eq!(a.align_of(&btf, misaligned).unwrap(), 1);
-        assert_eq!(a.align_of(&btf, odd).unwrap(), 1);
         let c = |id| match btf.type_by_id(id).unwrap().body {
             Body::Struct(c) => c,
             _ => unreachable!(),
         };
-        assert!(!a.is_packed(&btf, &c(natural)).unwrap());
-        assert!(a.is_packed(&btf, &c(misaligned)).unwrap());
-        assert!(a.is_packed(&btf, &c(odd)).unwrap());
+        for mut a in [AlignCache::new(&btf), AlignCache::sparse()] {
+            assert_eq!(a.align_of(&btf, natural).unwrap(), 8);
+            assert_eq!(a.align_of(&btf, misaligned).unwrap(), 1);
+            assert_eq!(a.align_of(&btf, odd).unwrap(), 1);
+            assert!(!a.is_packed(&btf, &c(natural)).unwrap());
+            assert!(a.is_packed(&btf, &c(misaligned)).unwrap());
+            assert!(a.is_packed(&btf, &c(odd)).unwrap());
+        }
     }
 }

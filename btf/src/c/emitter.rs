@@ -32,7 +32,8 @@ impl<'b> Emitter<'b> {
             btf,
             out: String::with_capacity(if style == Style::Header { 256 * 1024 } else { 4096 }),
             names: Names::new(btf, unique_names),
-            align: AlignCache::new(btf),
+            // One declaration needs a few types' alignments; a whole header needs them all.
+            align: if style == Style::Header { AlignCache::new(btf) } else { AlignCache::sparse() },
             style,
             base_bits: 0,
         }
