@@ -1,15 +1,21 @@
 //! `rawbpf load` reading a perf event array and a ring buffer on this host's kernel: the test
 //! calls getpid() itself and finds its own records, decoded by BTF (pid and comm), in the JSON
 //! lines; getppid() makes discards the summary counts; nothing stays in the kernel afterwards.
+//! A busy ring is read in batches (`EventOptions::busy_delay`) without a record lost.
 
 mod common;
 
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use loader::events::{Event, EventOptions, Events};
+use loader::object::Object;
+use loader::progress::Quiet;
 use loader::sys::kernel_ids;
+use loader::{attach, load};
 
 use common::{assert_nothing_left, build_progs, cannot_load_programs, root};
 
@@ -122,5 +128,70 @@ fn a_missing_event_type_is_named() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("no struct, union or typedef no_such_event in the object's BTF"), "{stderr}");
+    assert_nothing_left(&before);
+}
+
+/// Reads a ring buffer fed by a thread calling getpid() in a tight loop for `ms`, through
+/// `opts`; returns (records, polls that returned records, getpid() calls that left no record).
+fn read_busy(loaded: &loader::load::Loaded, opts: &EventOptions, ms: u64) -> (u64, u64, u64) {
+    let mut events = Events::open(&loaded.maps, opts).expect("open the ring");
+    let stop = Arc::new(AtomicBool::new(false));
+    let producer = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            let mut calls = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = nix::unistd::getpid();
+                calls += 1;
+            }
+            calls
+        })
+    };
+    let (mut records, mut wakes) = (0u64, 0u64);
+    let end = Instant::now() + Duration::from_millis(ms);
+    while Instant::now() < end {
+        let wake = events
+            .poll(Some(Duration::from_millis(100)), |e| records += u64::from(matches!(e, Event::Record(_))))
+            .expect("poll");
+        wakes += u64::from(wake.records > 0);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let calls = producer.join().unwrap();
+    let left = events.drain(|_| {}).expect("drain");
+    (records, wakes, calls.saturating_sub(records + left))
+}
+
+#[test]
+fn a_busy_ring_is_read_in_batches_and_loses_nothing() {
+    let test = "a_busy_ring_is_read_in_batches_and_loses_nothing";
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(why) = cannot_load_programs(true) {
+        println!("SKIP: {test}: {why}");
+        return;
+    }
+    build_progs();
+    let before = kernel_ids().unwrap();
+    {
+        let obj = Object::open(root().join("progs/ringbuf_output.o")).expect("open ringbuf_output.o");
+        let loaded = load::load(&obj, &load::LoadOptions::default()).expect("load ringbuf_output.o");
+        let _links: Vec<_> = loaded.programs.iter().map(|p| attach::attach(p, &mut Quiet).expect("attach")).collect();
+        let batched = EventOptions::default();
+        let eager = EventOptions { busy_delay: Duration::ZERO, ..batched };
+        let (b_records, b_wakes, b_missing) = read_busy(&loaded, &batched, 500);
+        let (e_records, e_wakes, e_missing) = read_busy(&loaded, &eager, 500);
+        let per_wake = |r: u64, w: u64| r as f64 / w.max(1) as f64;
+        let (b, e) = (per_wake(b_records, b_wakes), per_wake(e_records, e_wakes));
+        println!(
+            "{test}: busy_delay {:?}: {b_records} records, {b:.1} a read, {b_missing} missing; \
+             busy_delay 0: {e_records} records, {e:.1} a read, {e_missing} missing",
+            batched.busy_delay
+        );
+        assert!(b_records > 1000 && e_records > 1000, "the producer made too few records to compare");
+        // At a getpid() every few µs, a pause of up to 1 ms gathers tens to hundreds of records.
+        assert!(b >= 10.0 && b > 3.0 * e, "pausing while busy should batch reads: {b:.1} against {e:.1} a read");
+        // The pause lets a ring fill to an eighth at most: a full ring (a refused reserve) would
+        // show as getpid() calls without a record.
+        assert!(b_missing * 1000 <= b_records, "{b_missing} of {b_records} records were never written");
+    }
     assert_nothing_left(&before);
 }

@@ -8,9 +8,12 @@
 //! [`EventType`] decodes a record by a BTF type of the object: into a tree of values, or, with
 //! the type compiled once into its fields, straight from the bytes into a [`Visit`]or.
 
+use std::time::Duration;
+
 mod decode;
 mod error;
 mod layout;
+mod pace;
 mod perf;
 mod poll;
 mod ringbuf;
@@ -28,12 +31,21 @@ pub struct EventOptions {
     pub perf_pages: usize,
     /// Samples per wakeup of a perf ring (1: wake the reader for every sample, as libbpf).
     pub perf_wakeup_events: u32,
+    /// While records keep coming, how long [`Events::poll`] may let a record wait so that it
+    /// reads them in batches instead of one or two per wakeup; never so long that a ring would
+    /// fill past an eighth at the rate just seen. Zero reads on every wakeup, as libbpf's
+    /// `ring_buffer__poll` and `perf_buffer__poll` do.
+    pub busy_delay: Duration,
 }
+
+/// The default [`EventOptions::busy_delay`]: far below what a person watching notices, and
+/// long enough that a busy ring is read a few hundred records at a time.
+pub const BUSY_DELAY: Duration = Duration::from_millis(1);
 
 impl Default for EventOptions {
     fn default() -> Self {
         // 64 pages (256 KiB with 4 KiB pages) per CPU, as libbpf-tools' PERF_BUFFER_PAGES.
-        EventOptions { perf_pages: 64, perf_wakeup_events: 1 }
+        EventOptions { perf_pages: 64, perf_wakeup_events: 1, busy_delay: BUSY_DELAY }
     }
 }
 

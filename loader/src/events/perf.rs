@@ -67,6 +67,11 @@ impl PerfRing {
         self.event.as_fd()
     }
 
+    /// Bytes this ring ever gave back to the kernel, and its capacity: how full a read found it.
+    pub(super) fn consumed(&self) -> (u64, u64) {
+        (self.mmap.tail(), self.mmap.data_size() as u64)
+    }
+
     /// Hands every waiting record to `on`, then frees their bytes; at most one ring's worth
     /// per call, so one busy CPU does not starve the other rings.
     pub(super) fn drain(&mut self, totals: &mut MapTotals, on: &mut impl FnMut(Event<'_>)) -> Result<(), EventError> {

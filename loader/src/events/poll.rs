@@ -3,9 +3,10 @@
 
 use std::os::fd::BorrowedFd;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::error::EventError;
+use super::pace::Pacer;
 use super::perf::{online_cpus, PerfRing};
 use super::ringbuf::Ringbuf;
 use super::{Event, EventOptions, MapTotals, RingKind};
@@ -30,6 +31,7 @@ pub struct Events {
     /// (index in `totals`, ring).
     rings: Vec<(usize, Ring)>,
     ready: Vec<u64>,
+    pacer: Pacer,
 }
 
 /// What one [`Events::poll`] saw.
@@ -47,7 +49,8 @@ impl Events {
     /// ignored. With none, [`Events::is_empty`] is true and polling only watches.
     pub fn open(maps: &[LoadedMap], opts: &EventOptions) -> Result<Events, EventError> {
         let epoll = Epoll::new().map_err(EventError::Epoll)?;
-        let mut ev = Events { epoll, totals: Vec::new(), rings: Vec::new(), ready: Vec::new() };
+        let pacer = Pacer::new(opts.busy_delay);
+        let mut ev = Events { epoll, totals: Vec::new(), rings: Vec::new(), ready: Vec::new(), pacer };
         let mut cpus = None;
         for m in maps {
             let kind = match m.map_type {
@@ -106,21 +109,36 @@ impl Events {
     }
 
     /// Waits up to `timeout` (`None`: until something comes, or a signal) for any ring, then
-    /// hands what the ready rings hold to `on`. A broken record stops its ring and is returned
-    /// after the other ready rings are read.
+    /// hands what the ready rings hold to `on`. While records keep coming, it first pauses up
+    /// to [`EventOptions::busy_delay`] so that each read takes a batch (see `pace`). A broken
+    /// record stops its ring and is returned after the other ready rings are read.
     pub fn poll(&mut self, timeout: Option<Duration>, mut on: impl FnMut(Event<'_>)) -> Result<Wake, EventError> {
-        let ms = timeout.map_or(-1, |t| i32::try_from(t.as_millis()).unwrap_or(i32::MAX));
+        let pause = timeout.map_or(self.pacer.pause(), |t| t.min(self.pacer.pause()));
+        let ms = if pause.is_zero() {
+            timeout.map_or(-1, |t| i32::try_from(t.as_millis()).unwrap_or(i32::MAX))
+        } else {
+            std::thread::sleep(pause);
+            0
+        };
         let mut ready = std::mem::take(&mut self.ready);
         let r = self.epoll.wait(&mut ready, ms).map_err(EventError::Epoll).and_then(|()| {
+            let started = Instant::now();
             let mut wake = Wake::default();
+            let mut filled = 0.0f64;
             let mut first_error = None;
             for &token in &ready {
                 if token == WATCHED {
                     wake.watched = true;
-                } else if let Err(e) = self.drain_one(token as usize, &mut wake, &mut on) {
-                    first_error.get_or_insert(e);
+                    continue;
+                }
+                match self.drain_one(token as usize, &mut wake, &mut on) {
+                    Ok(f) => filled = filled.max(f),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
                 }
             }
+            self.pacer.read(started, Instant::now(), filled);
             first_error.map_or(Ok(wake), Err)
         });
         self.ready = ready;
@@ -137,15 +155,17 @@ impl Events {
         Ok(wake.records)
     }
 
-    fn drain_one(&mut self, ring: usize, wake: &mut Wake, on: &mut impl FnMut(Event<'_>)) -> Result<(), EventError> {
-        let Some((map, ring)) = self.rings.get_mut(ring) else { return Ok(()) };
+    /// Reads one ring; returns the part of its capacity the read freed.
+    fn drain_one(&mut self, ring: usize, wake: &mut Wake, on: &mut impl FnMut(Event<'_>)) -> Result<f64, EventError> {
+        let Some((map, ring)) = self.rings.get_mut(ring) else { return Ok(0.0) };
         let totals = &mut self.totals[*map];
         let before = totals.records;
-        let r = match ring {
-            Ring::Perf(p) => p.drain(totals, on),
-            Ring::Ringbuf(b) => b.drain(totals, on),
+        // Left to right: the position, the read, the position after it.
+        let (from, r, (to, capacity)) = match ring {
+            Ring::Perf(p) => (p.consumed().0, p.drain(totals, on), p.consumed()),
+            Ring::Ringbuf(b) => (b.consumed().0, b.drain(totals, on), b.consumed()),
         };
         wake.records += totals.records - before;
-        r
+        r.map(|()| to.saturating_sub(from) as f64 / capacity.max(1) as f64)
     }
 }

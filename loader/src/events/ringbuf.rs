@@ -32,6 +32,11 @@ impl Ringbuf {
         self.map.as_fd()
     }
 
+    /// Bytes this ring ever gave back to the kernel, and its capacity: how full a read found it.
+    pub(super) fn consumed(&self) -> (u64, u64) {
+        (self.mmap.consumer_pos(), self.mmap.data_size())
+    }
+
     /// Hands every committed record to `on`, as libbpf's `ring_buffer__poll`, but gives their
     /// bytes back to the kernel once per pass over what is there rather than once per record:
     /// rereads the producer position after each pass until nothing new comes (a record

@@ -6,6 +6,7 @@ mod trace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -103,6 +104,11 @@ pub struct LoadArgs {
     /// (e.g. `event`); without it records print as hex.
     #[arg(long, value_name = "NAME")]
     pub event_type: Option<String>,
+    /// While records keep coming, let each wait up to this many milliseconds so the rings are
+    /// read in batches rather than one wakeup per record or two (never so long that a ring
+    /// would fill past an eighth); 0 reads on every wakeup, as libbpf's ring_buffer__poll.
+    #[arg(long, value_name = "MS", default_value_t = 1.0, value_parser = parse_delay)]
+    pub busy_delay: f64,
     /// One JSON object per trace line and record (and a JSON document for --no-attach).
     #[arg(long)]
     pub json: bool,
@@ -189,7 +195,8 @@ fn execute(args: &LoadArgs, narrator: &mut Narrator) -> Result<(), String> {
         None => None,
     };
     // The rings too are set up before attaching.
-    let mut events = Events::open(&loaded.maps, &EventOptions::default()).map_err(|e| words::chain(&e))?;
+    let event_opts = EventOptions { busy_delay: Duration::from_secs_f64(args.busy_delay / 1e3), ..Default::default() };
+    let mut events = Events::open(&loaded.maps, &event_opts).map_err(|e| words::chain(&e))?;
     let attach_opts =
         AttachOptions { kretprobe_maxactive: args.kretprobe_maxactive, probe_mode: args.probe_attach_mode.into() };
     let links = attach_all(&loaded, &attach_opts, narrator)?;
@@ -269,6 +276,14 @@ impl From<ProbeMode> for ProbeAttachMode {
             ProbeMode::Perf => ProbeAttachMode::Perf,
             ProbeMode::Link => ProbeAttachMode::Link,
         }
+    }
+}
+
+/// `--busy-delay MS`: from 0 to a second, so that no typo stalls the stream.
+fn parse_delay(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(ms) if (0.0..=1000.0).contains(&ms) => Ok(ms),
+        _ => Err(format!("'{s}' is not a number of milliseconds from 0 to 1000")),
     }
 }
 
