@@ -3,7 +3,9 @@
 //!
 //! - reading only: rawbpf's `loader::events` and libbpf's `ring_buffer__poll` /
 //!   `perf_buffer__poll` (libbpf-dev, in a small C reader compiled here with cc) with a
-//!   callback that only counts;
+//!   callback that only counts; rawbpf with its default options (while records keep coming it
+//!   pauses up to `EventOptions::busy_delay`, 1 ms, between reads so each takes a batch) and
+//!   with `busy_delay` zero, reading on every wakeup as libbpf does;
 //! - reading and printing: rawbpf writing each record's line as `rawbpf load --event-type event`
 //!   does (render/event_line.rs, included below: decoded by the object's BTF, as text or JSON)
 //!   to /dev/null through a 64 KiB buffer, against libbpf with a callback that formats the same
@@ -21,7 +23,8 @@
 //! records per wakeup, which makes each cheaper: on a busy machine the figures move a lot, so
 //! every reader runs `RAWBPF_BENCH_ROUNDS` times (default 3), interleaved, and medians are
 //! compared). `RAWBPF_BENCH_SECS` sets the seconds per reader (default 3);
-//! `RAWBPF_BENCH_ONLY=memory` runs only the formatting from memory. Prints; never asserts.
+//! `RAWBPF_BENCH_ONLY=memory` runs only the formatting from memory, `=ringbuf` or `=perf` only
+//! that ring's readers. Prints; never asserts.
 
 #[allow(dead_code)]
 #[path = "../src/render/event_line.rs"]
@@ -65,6 +68,10 @@ struct Run {
     records: u64,
     lost: u64,
     cpu: Duration,
+    /// Polls that returned records (0: not known, for the whole process).
+    wakes: u64,
+    /// The producer's calls that left no record (a full ring); known for rawbpf in-process.
+    missing: Option<u64>,
 }
 
 /// What the in-process rawbpf reader does with each record.
@@ -100,13 +107,13 @@ fn producer(stop: Arc<AtomicBool>) -> thread::JoinHandle<u64> {
     })
 }
 
-fn rawbpf_reader(loaded: &load::Loaded, ty: &EventType<'_>, work: Work) -> Run {
-    let mut events = Events::open(&loaded.maps, &EventOptions::default()).expect("open the rings");
+fn rawbpf_reader(loaded: &load::Loaded, ty: &EventType<'_>, work: Work, opts: &EventOptions) -> Run {
+    let mut events = Events::open(&loaded.maps, opts).expect("open the rings");
     let mut out = BufWriter::with_capacity(64 * 1024, File::create("/dev/null").expect("/dev/null"));
     let mut lines = LineWriter::new(Some(ty), matches!(work, Work::Json));
     let stop = Arc::new(AtomicBool::new(false));
     let prod = producer(stop.clone());
-    let (mut records, mut lost, mut bytes) = (0u64, 0u64, 0u64);
+    let (mut records, mut lost, mut bytes, mut wakes) = (0u64, 0u64, 0u64, 0u64);
     let c0 = cpu(UsageWho::RUSAGE_THREAD);
     let end = Instant::now() + Duration::from_secs_f64(secs());
     let mut flushed = Instant::now();
@@ -129,6 +136,7 @@ fn rawbpf_reader(loaded: &load::Loaded, ty: &EventType<'_>, work: Work) -> Run {
         });
         // As rawbpf load: flushed when the ring went quiet, and at least every 100 ms.
         let wake = r.expect("poll");
+        wakes += u64::from(wake.records > 0);
         if wake.records == 0 || flushed.elapsed() >= Duration::from_millis(100) {
             flushed = Instant::now();
             let _ = out.flush();
@@ -136,9 +144,13 @@ fn rawbpf_reader(loaded: &load::Loaded, ty: &EventType<'_>, work: Work) -> Run {
     }
     let cpu = cpu(UsageWho::RUSAGE_THREAD) - c0;
     stop.store(true, Ordering::Relaxed);
-    prod.join().unwrap();
+    let sent = prod.join().unwrap();
+    // Every getpid() the producer made is a record unless a full ring refused it: what is
+    // still in the ring, read now, and what was read must add up to the calls.
+    let left = events.drain(|_| {}).expect("drain");
+    let missing = sent.saturating_sub(records + left);
     assert!(bytes > 0 || records == 0);
-    Run { records, lost, cpu }
+    Run { records, lost, cpu, wakes, missing: Some(missing) }
 }
 
 fn libbpf_reader(helper: &Path, kind: &str, work: &str, map_id: u32) -> Result<Run, String> {
@@ -163,7 +175,9 @@ fn libbpf_reader(helper: &Path, kind: &str, work: &str, map_id: u32) -> Result<R
     let _ = child.wait();
     let f: Vec<u64> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
     match f[..] {
-        [records, lost, cpu_ns] => Ok(Run { records, lost, cpu: Duration::from_nanos(cpu_ns) }),
+        [records, lost, cpu_ns, wakes] => {
+            Ok(Run { records, lost, cpu: Duration::from_nanos(cpu_ns), wakes, missing: None })
+        }
         _ => Err(format!("unexpected reference output {line:?}")),
     }
 }
@@ -201,7 +215,7 @@ fn rawbpf_load(obj: &str, json: bool) -> Result<Run, String> {
     let records = summary.split(' ').next().and_then(|n| n.parse().ok());
     let lost = summary.split(", ").last().and_then(|l| l.strip_suffix(" lost")).and_then(|n| n.parse().ok());
     match (status.success(), records) {
-        (true, Some(records)) => Ok(Run { records, lost: lost.unwrap_or(0), cpu }),
+        (true, Some(records)) => Ok(Run { records, lost: lost.unwrap_or(0), cpu, wakes: 0, missing: None }),
         _ => Err(format!("rawbpf load: {status}: {rest}")),
     }
 }
@@ -246,20 +260,32 @@ impl Series {
         let per_s: Vec<String> = self.runs.iter().map(|r| format!("{:.0}", r.records as f64 / secs())).collect();
         let lost: u64 = self.runs.iter().map(|r| r.lost).sum();
         let all: Vec<String> = self.runs.iter().map(|r| format!("{:.0}", Series::per_cpu(r))).collect();
+        // A reader that keeps up is woken for almost every record; one behind reads batches.
+        let per_wake: Vec<String> = self
+            .runs
+            .iter()
+            .map(|r| if r.wakes == 0 { "?".into() } else { format!("{:.1}", r.records as f64 / r.wakes as f64) })
+            .collect();
+        let missing = match self.runs.iter().map(|r| r.missing).sum::<Option<u64>>() {
+            Some(n) => format!("; not recorded {n}"),
+            None => String::new(),
+        };
         println!(
-            "  {:<54} {m:>9.0} rec/CPU-s (runs: {}; rec/s: {}; lost {lost})",
+            "  {:<54} {m:>9.0} rec/CPU-s (runs: {}; rec/s: {}; rec/wake: {}; lost {lost}{missing})",
             self.name,
             all.join(" "),
-            per_s.join(" ")
+            per_s.join(" "),
+            per_wake.join(" ")
         );
     }
 }
 
 /// The readers measured on one object, in the order they run in each round.
-const READERS: [&str; 7] = [
+const READERS: [&str; 8] = [
     "rawbpf loader::events, read only",
     "rawbpf loader::events + text line (as rawbpf load)",
     "rawbpf loader::events + JSON line (as load --json)",
+    "rawbpf loader::events, read only, busy_delay 0",
     "libbpf {v} {api}, read only",
     "libbpf {v} {api} + snprintf text line",
     "whole `rawbpf load --event-type event`",
@@ -277,11 +303,18 @@ fn measure(obj: &str, kind: &str, api: &str, helper: &Path) -> Vec<Series> {
         let loaded = load::load(&o, &load::LoadOptions::default()).expect("load");
         let links: Vec<_> =
             loaded.programs.iter().filter_map(|p| attach::attach(p, &mut Quiet).ok().flatten()).collect();
-        for (i, work) in [Work::Count, Work::Text, Work::Json].into_iter().enumerate() {
-            series[i].runs.push(rawbpf_reader(&loaded, &ty, work));
+        let batched = EventOptions::default();
+        // Read on every wakeup, as libbpf: the reading itself, like with like.
+        let eager = EventOptions { busy_delay: Duration::ZERO, ..batched };
+        for (i, (work, opts)) in
+            [(Work::Count, &batched), (Work::Text, &batched), (Work::Json, &batched), (Work::Count, &eager)]
+                .into_iter()
+                .enumerate()
+        {
+            series[i].runs.push(rawbpf_reader(&loaded, &ty, work, opts));
         }
         let id = loaded.maps.iter().find(|m| m.name == "events").map(|m| m.id.get()).unwrap();
-        for (i, work) in [(3, "count"), (4, "print")] {
+        for (i, work) in [(4, "count"), (5, "print")] {
             match libbpf_reader(helper, kind, work, id) {
                 Ok(run) => series[i].runs.push(run),
                 Err(why) => println!("  libbpf {work}: not run: {why}"),
@@ -289,7 +322,7 @@ fn measure(obj: &str, kind: &str, api: &str, helper: &Path) -> Vec<Series> {
         }
         drop(links);
         drop(loaded);
-        for (i, json) in [(5, false), (6, true)] {
+        for (i, json) in [(6, false), (7, true)] {
             match rawbpf_load(obj, json) {
                 Ok(run) => series[i].runs.push(run),
                 Err(why) => println!("  {}: not run: {why}", series[i].name),
@@ -307,12 +340,13 @@ fn ratios(s: &[Series]) {
         _ => "n/a".to_owned(),
     };
     println!("  ratio rawbpf/libbpf, records per reader CPU-second (medians):");
-    println!("    read only                                      {}", r(0, 3));
-    println!("    text line vs snprintf text line (like with like) {}", r(1, 4));
-    println!("    JSON line vs snprintf text line                {}", r(2, 4));
-    println!("    text line vs libbpf read only                  {}", r(1, 3));
-    println!("    whole rawbpf load vs snprintf text line        {}", r(5, 4));
-    println!("    whole rawbpf load --json vs snprintf text line {}", r(6, 4));
+    println!("    read only                                        {}", r(0, 4));
+    println!("    read only, both reading on every wakeup          {}", r(3, 4));
+    println!("    text line vs snprintf text line (like with like) {}", r(1, 5));
+    println!("    JSON line vs snprintf text line                  {}", r(2, 5));
+    println!("    text line vs libbpf read only                    {}", r(1, 4));
+    println!("    whole rawbpf load vs snprintf text line          {}", r(6, 5));
+    println!("    whole rawbpf load --json vs snprintf text line   {}", r(7, 5));
 }
 
 /// The records formatted from memory: the same bytes as the C helper's.
@@ -346,7 +380,7 @@ fn c_format(helper: &Path) -> Option<f64> {
     let c = Command::new(helper).args(["format", &IN_MEMORY.to_string()]).output().ok()?;
     let f: Vec<f64> = String::from_utf8_lossy(&c.stdout).split_whitespace().filter_map(|w| w.parse().ok()).collect();
     match f[..] {
-        [n, _, cpu_ns] => Some(cpu_ns / n),
+        [n, _, cpu_ns, _] => Some(cpu_ns / n),
         _ => None,
     }
 }
@@ -420,16 +454,20 @@ fn main() {
         libbpf_version()
     );
     println!("  lines go to /dev/null through 64 KiB buffers on both sides; libbpf's line is the same text");
-    // RAWBPF_BENCH_ONLY=memory: formatting alone (quick, and what a profiler wants to see).
-    let rings = std::env::var("RAWBPF_BENCH_ONLY").map_or(true, |o| o != "memory");
+    // RAWBPF_BENCH_ONLY=memory: formatting alone (quick, and what a profiler wants to see);
+    // =ringbuf or =perf: that ring alone.
+    let only = std::env::var("RAWBPF_BENCH_ONLY").ok();
+    let runs = |what: &str| only.as_deref().is_none_or(|o| o == what);
     for (obj, kind, api) in
         [("ringbuf_output", "ringbuf", "ring_buffer__poll"), ("perf_output", "perf", "perf_buffer__poll")]
             .into_iter()
-            .filter(|_| rings)
+            .filter(|(_, kind, _)| runs(kind))
     {
         let s = measure(obj, kind, api, &helper);
         ratios(&s);
     }
-    in_memory(&helper);
+    if runs("memory") {
+        in_memory(&helper);
+    }
     let _ = std::fs::remove_file(&helper);
 }

@@ -3,7 +3,8 @@
  * ("count") or also formatting each one as the text line rawbpf load prints, with snprintf
  * over the fields of struct event (progs/include/rawbpf_events.h), and fwriting it to
  * /dev/null through a 64 KiB stdio buffer ("print"). Prints
- * "records N lost L cpu_ns C" (C: this process's CPU time while reading).
+ * "records N lost L cpu_ns C wakes W" (C: this process's CPU time while reading; W: polls that
+ * returned records).
  * "events_libbpf format N" formats N records from memory the same way, without a ring (the
  * formatting cost alone), and prints "records N lost 0 cpu_ns C".
  *
@@ -24,7 +25,7 @@ struct event {
 	__u64 ktime_ns;
 };
 
-static unsigned long long records, lost;
+static unsigned long long records, lost, wakes;
 static FILE *out;
 static int print;
 
@@ -90,7 +91,7 @@ static int format_only(long n)
 		line(-1, &e, sizeof(e));
 	}
 	fflush(out);
-	printf("records %ld lost 0 cpu_ns %lld\n", n, cpu_ns() - c0);
+	printf("records %ld lost 0 cpu_ns %lld wakes 0\n", n, cpu_ns() - c0);
 	return 0;
 }
 
@@ -125,13 +126,11 @@ int main(int argc, char **argv)
 	long long c0 = cpu_ns();
 	double end = now() + secs;
 	while (now() < end) {
-		if (rb)
-			ring_buffer__poll(rb, 100);
-		else
-			perf_buffer__poll(pb, 100);
+		int n = rb ? ring_buffer__poll(rb, 100) : perf_buffer__poll(pb, 100);
+		wakes += n > 0;
 	}
 	fflush(out);
-	printf("records %llu lost %llu cpu_ns %lld\n", records, lost, cpu_ns() - c0);
+	printf("records %llu lost %llu cpu_ns %lld wakes %llu\n", records, lost, cpu_ns() - c0, wakes);
 	ring_buffer__free(rb);
 	perf_buffer__free(pb);
 	return 0;
