@@ -6,11 +6,14 @@
 //! costs a wakeup per record or two, which is most of a busy reader's CPU time. After a read
 //! that brought records, the reader instead pauses before the next one, so that read takes a
 //! batch, as a network driver switches to polling while packets flow (Linux's NAPI). The pause
-//! is bounded twice: by the caller's latency budget, and by how fast the rings filled during
-//! the last interval, so that at that rate no ring gets more than an eighth full (what is left
-//! is the margin for a reader the scheduler holds off). A read that
-//! finds nothing ends the pauses: the next wait is the kernel's wakeup again, so a record on
-//! a quiet ring is read as soon as it comes.
+//! is bounded three times: by the caller's latency budget; by how fast the rings filled during
+//! the last interval, so that at that rate no ring gets more than an eighth full; and by how late
+//! the reader has woken from its pauses, so that a wakeup as late as the latest seen still finds
+//! every ring at most half full. (An idle CPU can take milliseconds to come back, as a virtual
+//! machine's does once its host has descheduled it: a reader that never idles, woken for every
+//! record, does not see that, and one that pauses must leave room for it.) A read that finds
+//! nothing ends the pauses: the next wait is the kernel's wakeup again, so a record on a quiet
+//! ring is read as soon as it comes.
 
 use std::time::{Duration, Instant};
 
@@ -18,6 +21,11 @@ use std::time::{Duration, Instant};
 const MIN_PAUSE: Duration = Duration::from_micros(20);
 /// The largest part of a ring a pause may let fill, at the rate just seen.
 const FILL: f64 = 0.125;
+/// The largest part of a ring a pause and the latest lateness seen may let fill.
+const MARGIN: f64 = 0.5;
+/// How much of the lateness remembered is kept at each pause: a late wakeup is forgotten over
+/// some thousand pauses (a second or so while records keep coming).
+const LATE_KEPT: f64 = 0.999;
 
 /// The pause between reads while records keep coming.
 #[derive(Debug)]
@@ -28,12 +36,14 @@ pub(super) struct Pacer {
     last: Option<Instant>,
     /// The pause before the next read.
     pause: Duration,
+    /// How much later than its pause the reader came back, at worst of late (decaying).
+    late: Duration,
 }
 
 impl Pacer {
     /// A pacer that never pauses longer than `budget`.
     pub(super) fn new(budget: Duration) -> Pacer {
-        Pacer { budget, last: None, pause: Duration::ZERO }
+        Pacer { budget, last: None, pause: Duration::ZERO, late: Duration::ZERO }
     }
 
     /// The pause before the next read (zero: wait for the kernel's wakeup).
@@ -47,9 +57,15 @@ impl Pacer {
         let pause = match self.last {
             Some(last) if filled > 0.0 && !self.budget.is_zero() => {
                 // The bytes read came in since the last read ended.
-                let span = started.saturating_duration_since(last).as_secs_f64();
-                let safe = span * FILL / filled;
-                Duration::from_secs_f64(safe.min(self.budget.as_secs_f64()))
+                let span = started.saturating_duration_since(last);
+                if !self.pause.is_zero() {
+                    let late = span.saturating_sub(self.pause);
+                    self.late = self.late.mul_f64(LATE_KEPT).max(late);
+                }
+                // Parts of a ring per second.
+                let rate = filled / span.as_secs_f64().max(1e-9);
+                let by_margin = MARGIN / rate - self.late.as_secs_f64();
+                Duration::from_secs_f64((FILL / rate).min(by_margin).clamp(0.0, self.budget.as_secs_f64()))
             }
             // The first read, or nothing came: no rate to go by, or nothing to batch.
             _ => Duration::ZERO,
@@ -102,6 +118,25 @@ mod tests {
         let t = t0 + 2 * MS + Duration::from_micros(40);
         p.read(t, t, 0.5);
         assert!(p.pause().is_zero());
+    }
+
+    #[test]
+    fn a_late_return_from_a_pause_shortens_the_next_ones() {
+        let t0 = Instant::now();
+        let mut p = after_a_read(MS, t0);
+        p.read(t0 + MS, t0 + MS, 0.01);
+        assert_eq!(p.pause(), MS);
+        // Back 4 ms after a 1 ms pause, a tenth of the ring waiting: at that rate (a fortieth
+        // of the ring a ms) half the ring lasts 20 ms, minus the 3 ms late, and an eighth 5 ms.
+        let t = t0 + 5 * MS;
+        p.read(t, t, 0.1);
+        assert_eq!(p.pause(), MS, "the budget still decides");
+        // At a tenth of the ring a ms, half lasts 5 ms: less 3 ms late, 2 ms; an eighth 1.25 ms.
+        p.read(t + MS, t + MS, 0.1);
+        assert_eq!(p.pause(), MS);
+        // A third of the ring in the next ms: half lasts 1.5 ms, less the 3 ms late: no pause.
+        p.read(t + 2 * MS, t + 2 * MS, 0.33);
+        assert!(p.pause().is_zero(), "{:?}", p.pause());
     }
 
     #[test]
