@@ -22,7 +22,10 @@
 //! reader that keeps up sees the producer's rate either way; one that falls behind reads more
 //! records per wakeup, which makes each cheaper: on a busy machine the figures move a lot, so
 //! every reader runs `RAWBPF_BENCH_ROUNDS` times (default 3), interleaved, and medians are
-//! compared). `RAWBPF_BENCH_SECS` sets the seconds per reader (default 3);
+//! compared). Each reader but the whole process also reports records per wakeup and the
+//! producer's calls that left no record: when the time is up the producer stops, the reader
+//! reads what the ring still holds, and calls − records is what a full ring refused.
+//! `RAWBPF_BENCH_SECS` sets the seconds per reader (default 3);
 //! `RAWBPF_BENCH_ONLY=memory` runs only the formatting from memory, `=ringbuf` or `=perf` only
 //! that ring's readers. Prints; never asserts.
 
@@ -70,7 +73,7 @@ struct Run {
     cpu: Duration,
     /// Polls that returned records (0: not known, for the whole process).
     wakes: u64,
-    /// The producer's calls that left no record (a full ring); known for rawbpf in-process.
+    /// The producer's calls that left no record (a full ring); not known for the whole process.
     missing: Option<u64>,
 }
 
@@ -156,6 +159,7 @@ fn rawbpf_reader(loaded: &load::Loaded, ty: &EventType<'_>, work: Work, opts: &E
 fn libbpf_reader(helper: &Path, kind: &str, work: &str, map_id: u32) -> Result<Run, String> {
     let mut child = Command::new(helper)
         .args([kind, work, &map_id.to_string(), &secs().to_string()])
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| e.to_string())?;
@@ -171,12 +175,19 @@ fn libbpf_reader(helper: &Path, kind: &str, work: &str, map_id: u32) -> Result<R
     line.clear();
     out.read_line(&mut line).map_err(|e| e.to_string())?;
     stop.store(true, Ordering::Relaxed);
-    prod.join().unwrap();
+    let sent = prod.join().unwrap();
+    // "done": the producer has stopped, so what the reader reads now is all that is left.
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(b"go\n");
+    drop(stdin);
+    line.clear();
+    out.read_line(&mut line).map_err(|e| e.to_string())?;
     let _ = child.wait();
     let f: Vec<u64> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
     match f[..] {
-        [records, lost, cpu_ns, wakes] => {
-            Ok(Run { records, lost, cpu: Duration::from_nanos(cpu_ns), wakes, missing: None })
+        [records, lost, cpu_ns, wakes, left] => {
+            let missing = Some(sent.saturating_sub(records + left));
+            Ok(Run { records, lost, cpu: Duration::from_nanos(cpu_ns), wakes, missing })
         }
         _ => Err(format!("unexpected reference output {line:?}")),
     }
@@ -380,7 +391,7 @@ fn c_format(helper: &Path) -> Option<f64> {
     let c = Command::new(helper).args(["format", &IN_MEMORY.to_string()]).output().ok()?;
     let f: Vec<f64> = String::from_utf8_lossy(&c.stdout).split_whitespace().filter_map(|w| w.parse().ok()).collect();
     match f[..] {
-        [n, _, cpu_ns, _] => Some(cpu_ns / n),
+        [n, _, cpu_ns, _, _] => Some(cpu_ns / n),
         _ => None,
     }
 }

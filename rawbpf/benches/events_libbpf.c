@@ -3,8 +3,10 @@
  * ("count") or also formatting each one as the text line rawbpf load prints, with snprintf
  * over the fields of struct event (progs/include/rawbpf_events.h), and fwriting it to
  * /dev/null through a 64 KiB stdio buffer ("print"). Prints
- * "records N lost L cpu_ns C wakes W" (C: this process's CPU time while reading; W: polls that
- * returned records).
+ * "done" when the time is up, then, once a line comes on stdin (the producer has stopped), reads
+ * what is left without waiting and prints "records N lost L cpu_ns C wakes W left K" (C: this
+ * process's CPU time while reading; W: polls that returned records; K: records read after the
+ * time, not in N).
  * "events_libbpf format N" formats N records from memory the same way, without a ring (the
  * formatting cost alone), and prints "records N lost 0 cpu_ns C".
  *
@@ -91,7 +93,7 @@ static int format_only(long n)
 		line(-1, &e, sizeof(e));
 	}
 	fflush(out);
-	printf("records %ld lost 0 cpu_ns %lld wakes 0\n", n, cpu_ns() - c0);
+	printf("records %ld lost 0 cpu_ns %lld wakes 0 left 0\n", n, cpu_ns() - c0);
 	return 0;
 }
 
@@ -129,8 +131,20 @@ int main(int argc, char **argv)
 		int n = rb ? ring_buffer__poll(rb, 100) : perf_buffer__poll(pb, 100);
 		wakes += n > 0;
 	}
+	long long cpu = cpu_ns() - c0;
+	unsigned long long timed = records;
+	char go[8];
+
 	fflush(out);
-	printf("records %llu lost %llu cpu_ns %lld wakes %llu\n", records, lost, cpu_ns() - c0, wakes);
+	printf("done\n");
+	fflush(stdout);
+	if (!fgets(go, sizeof(go), stdin))
+		return 6;
+	if (rb)
+		ring_buffer__consume(rb);
+	else
+		perf_buffer__consume(pb);
+	printf("records %llu lost %llu cpu_ns %lld wakes %llu left %llu\n", timed, lost, cpu, wakes, records - timed);
 	ring_buffer__free(rb);
 	perf_buffer__free(pb);
 	return 0;
