@@ -33,7 +33,8 @@ pub struct EventOptions {
     pub perf_wakeup_events: u32,
     /// While records keep coming, how long [`Events::poll`] may let a record wait so that it
     /// reads them in batches instead of one or two per wakeup; never so long that a ring would
-    /// fill past an eighth at the rate just seen. Zero reads on every wakeup, as libbpf's
+    /// fill past an eighth at the rate just seen, or past half were the reader to wake as late
+    /// as it lately did. Zero reads on every wakeup, as libbpf's
     /// `ring_buffer__poll` and `perf_buffer__poll` do.
     pub busy_delay: Duration,
 }

@@ -36,7 +36,8 @@ pub(super) struct Pacer {
     last: Option<Instant>,
     /// The pause before the next read.
     pause: Duration,
-    /// How much later than its pause the reader came back, at worst of late (decaying).
+    /// The worst lateness seen lately: how much longer than its pause the reader took to come
+    /// back (forgotten slowly, see `LATE_KEPT`).
     late: Duration,
 }
 
