@@ -54,7 +54,7 @@ fn arena_globals_start_with_their_initial_values() {
         assert_nothing_left(&before);
         return;
     }
-    assert!(out.status.success(), "rawbpf load failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "rawbpf load failed:\n{stderr}");
     let pairs: Vec<(u64, u64)> = stdout
         .lines()
         .filter_map(|l| l.split("rawbpf-arena: ").nth(1))
